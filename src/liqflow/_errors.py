@@ -1,0 +1,50 @@
+"""Error hierarchy.
+
+Every error a user can cause derives from :class:`LiqflowError` and from the builtin
+that matches it, so ``except ValueError`` keeps working for library callers while the
+CLI catches the single base class and prints its message without a traceback.
+Messages name the input, the value received and what would be accepted.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CatalogError",
+    "ConfigError",
+    "DataError",
+    "InsufficientDataError",
+    "LiqflowError",
+    "ProviderError",
+    "StoreError",
+]
+
+
+class LiqflowError(Exception):
+    """Base class of every error liqflow raises on purpose."""
+
+
+class DataError(LiqflowError, ValueError):
+    """Input data is malformed: a bad file, a bad series, a value out of range."""
+
+
+class InsufficientDataError(DataError):
+    """Not enough observations to compute what was asked (too short, too few events)."""
+
+
+class CatalogError(LiqflowError, KeyError):
+    """A series id or catalogue entry is unknown or invalid."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(LiqflowError, ValueError):
+    """A configuration value or file is invalid."""
+
+
+class ProviderError(LiqflowError, ConnectionError):
+    """A remote provider could not be reached or answered with an error."""
+
+
+class StoreError(LiqflowError, OSError):
+    """The local store could not be opened, read or written."""

@@ -1,0 +1,58 @@
+"""The series contract shared by every pure module.
+
+A series is a ``pandas.Series`` (or an OHLCV ``DataFrame``) with a tz-naive,
+sorted, unique ``DatetimeIndex`` named ``date`` and float64 values.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import DataError
+
+__all__ = ["as_series", "check_series", "normalize_index"]
+
+_T = TypeVar("_T", pd.Series, pd.DataFrame)
+
+
+def normalize_index(obj: _T) -> _T:
+    """Return a copy of ``obj`` whose index follows the contract (tz-naive ns dates, named ``date``)."""
+    idx = pd.DatetimeIndex(obj.index)
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    idx = idx.astype("datetime64[ns]")
+    out = obj.copy()
+    out.index = idx.rename("date")
+    return out
+
+
+def as_series(obj: pd.Series, name: str | None = None) -> pd.Series:
+    """Coerce a series to the contract: float64, sorted unique tz-naive ``date`` index.
+
+    Duplicated dates keep the last value. Raises :class:`DataError` when the index
+    cannot be read as dates.
+    """
+    label = name or str(obj.name)
+    try:
+        out = normalize_index(obj)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"series {label!r}: index must be dates, got {obj.index.dtype}") from exc
+    out = out.astype(np.float64)
+    out = out[~out.index.duplicated(keep="last")].sort_index()
+    if name is not None:
+        out.name = name
+    return out
+
+
+def check_series(obj: pd.Series | pd.DataFrame, name: str = "series") -> None:
+    """Raise :class:`DataError` unless ``obj`` already follows the series contract."""
+    idx = obj.index
+    if not isinstance(idx, pd.DatetimeIndex):
+        raise DataError(f"{name}: index must be a DatetimeIndex, got {type(idx).__name__}")
+    if idx.tz is not None:
+        raise DataError(f"{name}: index must be tz-naive, got tz={idx.tz}")
+    if not idx.is_monotonic_increasing or not idx.is_unique:
+        raise DataError(f"{name}: index must be sorted and unique")

@@ -1,0 +1,562 @@
+"""The catalogue: every series the chain uses, as data.
+
+Each :class:`SeriesSpec` says where a series comes from (provider and symbol), what
+fields it has, its unit and frequency, and its ``release_lag``: how long after its
+observation date a value becomes public. ``align.py`` uses the lag to build a panel
+that a decision taken at the *end* of day *t* could have seen.
+
+Decision time. liqflow timestamps a decision at the end of calendar day *t*: after the
+US equity close (4 pm ET, 21:00 UTC) and the Yahoo crypto daily close (23:59:59 UTC).
+A value observed on date *d* with lag *L* is usable from the end of day ``d + L``.
+
+Units in the panel. Dollar amounts of the liquidity block are in **USD millions**:
+WALCL, WSHOBL, WTREGEN and WDTGAL are published in millions; RRPONTSYD is published in
+billions and is multiplied by 1000 (``scale``). Spreads and rates are in percent.
+
+A user TOML file (see :func:`load_catalog`) can add or replace series and define other
+chains without code::
+
+    [series.qqq]
+    provider = "yahoo"
+    symbol = "QQQ"
+    fields = ["open", "high", "low", "close", "adj_close", "volume"]
+    unit = "USD"
+    frequency = "D"
+    release_lag = "0D"
+    group = "large_caps"
+
+    [chains.tech]
+    stages = [["hy_spread"], ["qqq"], ["small_caps"], ["btc"]]
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from liqflow._errors import CatalogError, ConfigError
+
+__all__ = [
+    "FREQUENCIES",
+    "GROUPS",
+    "PROVIDERS",
+    "STABLECOINS",
+    "Catalog",
+    "Chain",
+    "SeriesSpec",
+    "default_catalog",
+    "is_excluded_coin",
+    "load_catalog",
+]
+
+PROVIDERS = ("fred", "yahoo", "ccxt", "coingecko", "csv")
+FREQUENCIES = ("D", "W", "M")
+GROUPS = ("liquidity", "credit", "large_caps", "small_caps", "crypto", "alt", "macro")
+OHLCV = ("open", "high", "low", "close", "adj_close", "volume")
+COINGECKO = ("close", "market_cap", "volume")
+
+# Stablecoins and wrapped/staked tokens track another asset; they are excluded from the
+# altcoin universe by rule, whatever list a user supplies.
+STABLECOINS = frozenset(
+    {
+        "USDT",
+        "USDC",
+        "DAI",
+        "BUSD",
+        "TUSD",
+        "USDP",
+        "PAX",
+        "GUSD",
+        "FDUSD",
+        "PYUSD",
+        "USDD",
+        "USDE",
+        "FRAX",
+        "LUSD",
+        "EURC",
+        "EURS",
+        "USTC",
+        "UST",
+        "USDS",
+        "RLUSD",
+    }
+)
+_WRAPPED = re.compile(
+    r"^(W(BTC|ETH|BNB|TRX|STETH|EETH|BETH)|STETH|RETH|CBETH|WEETH|BTCB|HBTC|RENBTC|TBTC|FBTC|LBTC|CBBTC|SOLVBTC)$"
+)
+
+
+def is_excluded_coin(symbol: str) -> bool:
+    """True for stablecoins and wrapped or liquid-staked tokens (``USDT-USD``, ``WBTC``...)."""
+    base = re.split(r"[-/]", symbol.upper())[0]
+    base = re.sub(r"\d+$", "", base)  # Yahoo's numeric suffixes (TON11419-USD)
+    return base in STABLECOINS or bool(_WRAPPED.match(base))
+
+
+def _check_lag(lag: str, sid: str) -> pd.DateOffset:
+    match = re.fullmatch(r"(\d+)([DB])", lag)
+    if not match:
+        raise ConfigError(
+            f"series {sid!r}: release_lag must look like '0D', '1D' (calendar days) or "
+            f"'1B' (business days), got {lag!r}"
+        )
+    n = int(match.group(1))
+    return pd.offsets.BDay(n) if match.group(2) == "B" else pd.DateOffset(days=n)
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """One series of the catalogue.
+
+    Attributes
+    ----------
+    id : str
+        Name used everywhere in liqflow (``small_caps``, ``fed_assets``).
+    provider : str
+        Default live provider, one of :data:`PROVIDERS`.
+    symbol : str
+        The provider's symbol (``^RUT``, ``WALCL``, ``BTC-USD``, ``BTC/USDT``).
+    fields : tuple of str
+        Stored fields; the first is the primary field used as the panel column.
+    unit, frequency : str
+        Unit after ``scale`` is applied; ``D``, ``W`` or ``M``.
+    release_lag : str
+        ``"<n>D"`` calendar days or ``"<n>B"`` business days after the observation date.
+    group : str
+        Link of the chain, one of :data:`GROUPS`.
+    scale : float
+        Multiplier applied in the panel to normalise units (RRPONTSYD: 1000, bn -> mn).
+    prefer : tuple of str
+        Sources the panel reads, in order of preference; the first with data wins.
+    aliases : tuple of str
+        File stems that ``liqflow import`` matches to this series (case-insensitive).
+    options : mapping
+        Provider parameters (``exchange = "binance"`` for ccxt).
+    """
+
+    id: str
+    provider: str
+    symbol: str
+    fields: tuple[str, ...] = ("value",)
+    unit: str = ""
+    frequency: str = "D"
+    release_lag: str = "0D"
+    group: str = "macro"
+    description: str = ""
+    scale: float = 1.0
+    prefer: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.id):
+            raise ConfigError(
+                f"series id must be lower-case letters, digits and '_', starting with a letter; got {self.id!r}"
+            )
+        if self.provider not in PROVIDERS:
+            raise ConfigError(
+                f"series {self.id!r}: provider must be one of {PROVIDERS}, got {self.provider!r}"
+            )
+        if self.frequency not in FREQUENCIES:
+            raise ConfigError(
+                f"series {self.id!r}: frequency must be one of {FREQUENCIES}, got {self.frequency!r}"
+            )
+        if self.group not in GROUPS:
+            raise ConfigError(
+                f"series {self.id!r}: group must be one of {GROUPS}, got {self.group!r}"
+            )
+        if not self.fields:
+            raise ConfigError(f"series {self.id!r}: fields must not be empty")
+        _check_lag(self.release_lag, self.id)
+
+    @property
+    def primary_field(self) -> str:
+        """The field the panel shows under the series id."""
+        return self.fields[0]
+
+    @property
+    def lag_offset(self) -> pd.DateOffset:
+        """``release_lag`` as a pandas offset."""
+        return _check_lag(self.release_lag, self.id)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Sources the panel may read, preferred first (defaults to the provider)."""
+        return self.prefer or (self.provider,)
+
+    def match_names(self) -> tuple[str, ...]:
+        """Lower-case file stems this series answers to on import."""
+        names = {self.id, self.symbol, self.symbol.lstrip("^"), *self.aliases}
+        return tuple(sorted(n.lower() for n in names))
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A transmission chain: stages in order, each a tuple of series ids."""
+
+    name: str
+    stages: tuple[tuple[str, ...], ...]
+
+
+# Release lags (decision at the end of day t, see the module docstring):
+_H41 = "1D"  # H.4.1 (Wednesday levels, WALCL/WSHOBL/WTREGEN/WDTGAL): Thursday 4:30 pm ET
+_DTS = "1B"  # Daily Treasury Statement: next business day, 4 pm ET
+_RRP = "0D"  # ON RRP operation results: same day, ~1:15 pm ET
+_ICE = "1B"  # ICE BofA OAS on FRED: next (business) day
+_CLOSE = "0D"  # equity (4 pm ET) and crypto (23:59 UTC) closes: same day
+_H15 = "1B"  # H.15 / Moody's yields and spreads on FRED: next business day
+_NFCI = "5D"  # Chicago Fed NFCI: Friday-dated, released the following Wednesday 8:30 am ET
+_H10 = "7D"  # H.10 broad dollar index: released Mondays for the previous week
+_M2 = "56D"  # H.6 money stock: month-start dated, released ~4th Tuesday of the next month
+
+
+def _fred(
+    sid: str, symbol: str, unit: str, freq: str, lag: str, group: str, desc: str, **kw: Any
+) -> SeriesSpec:
+    return SeriesSpec(sid, "fred", symbol, ("value",), unit, freq, lag, group, desc, **kw)
+
+
+def _yahoo(sid: str, symbol: str, group: str, desc: str, **kw: Any) -> SeriesSpec:
+    kw.setdefault("fields", OHLCV)
+    kw.setdefault("prefer", ("yahoo",))
+    return SeriesSpec(
+        sid,
+        "yahoo",
+        symbol,
+        unit=kw.pop("unit", "USD"),
+        frequency="D",
+        release_lag=_CLOSE,
+        group=group,
+        description=desc,
+        **kw,
+    )
+
+
+def _coin(
+    ticker: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    group: str = "alt",
+    prefer: tuple[str, ...] = ("yahoo", "coingecko"),
+) -> SeriesSpec:
+    ticker_l = ticker.lower()
+    return _yahoo(
+        ticker_l,
+        f"{ticker}-USD",
+        group,
+        f"{ticker} in USD (Yahoo daily close, UTC days)",
+        prefer=prefer,
+        aliases=(f"{ticker_l}-usd", f"{ticker_l}_daily", f"{ticker_l}-usd-max", *aliases),
+    )
+
+
+_ALTS = (
+    "ETH",
+    "XRP",
+    "BNB",
+    "SOL",
+    "ADA",
+    "DOGE",
+    "TRX",
+    "LINK",
+    "DOT",
+    "AVAX",
+    "LTC",
+    "BCH",
+    "NEAR",
+)
+
+_BUILTIN: tuple[SeriesSpec, ...] = (
+    # stage 1: central-bank liquidity (USD millions in the panel)
+    _fred(
+        "fed_assets",
+        "WALCL",
+        "USD millions",
+        "W",
+        _H41,
+        "liquidity",
+        "Fed total assets (Wednesday level)",
+    ),
+    _fred(
+        "fed_bills",
+        "WSHOBL",
+        "USD millions",
+        "W",
+        _H41,
+        "liquidity",
+        "Fed holdings of Treasury bills (Wednesday level)",
+    ),
+    _fred(
+        "tga",
+        "WTREGEN",
+        "USD millions",
+        "W",
+        _H41,
+        "liquidity",
+        "Treasury General Account (week average, H.4.1)",
+    ),
+    _fred(
+        "tga_wed",
+        "WDTGAL",
+        "USD millions",
+        "W",
+        _H41,
+        "liquidity",
+        "Treasury General Account (Wednesday level, H.4.1)",
+    ),
+    _fred(
+        "rrp",
+        "RRPONTSYD",
+        "USD millions",
+        "D",
+        _RRP,
+        "liquidity",
+        "Overnight reverse repo, Treasury securities sold",
+        scale=1000.0,
+    ),
+    # stage 1: credit (percent)
+    _fred(
+        "hy_spread", "BAMLH0A0HYM2", "percent", "D", _ICE, "credit", "ICE BofA US High Yield OAS"
+    ),
+    _fred(
+        "ig_spread", "BAMLC0A0CM", "percent", "D", _ICE, "credit", "ICE BofA US Corporate (IG) OAS"
+    ),
+    _fred(
+        "baa_spread",
+        "BAA10Y",
+        "percent",
+        "D",
+        _H15,
+        "credit",
+        "Moody's Baa yield minus 10-year Treasury (long-history fallback for the OAS)",
+    ),
+    _yahoo("hyg", "HYG", "credit", "iShares iBoxx High Yield ETF (dividend-adjusted)"),
+    # stage 2: large caps
+    _yahoo("large_caps", "^GSPC", "large_caps", "S&P 500 index", aliases=("gspc_daily", "gspc")),
+    _yahoo("spy", "SPY", "large_caps", "SPDR S&P 500 ETF", aliases=("spy_daily",)),
+    _yahoo("qqq", "QQQ", "large_caps", "Invesco QQQ (Nasdaq-100) ETF", aliases=("qqq_daily",)),
+    # stage 3: small caps. ^RUT volume on Yahoo is really S&P 500 volume, so volume comes from IWM.
+    _yahoo(
+        "small_caps",
+        "^RUT",
+        "small_caps",
+        "Russell 2000 index (its Yahoo volume is not Russell volume)",
+        aliases=("rut_daily", "rut"),
+    ),
+    _yahoo(
+        "small_caps_volume",
+        "IWM",
+        "small_caps",
+        "iShares Russell 2000 ETF: share volume (and adjusted close)",
+        fields=("volume", "open", "high", "low", "close", "adj_close"),
+        unit="shares",
+        aliases=("iwm_daily", "iwm"),
+    ),
+    _yahoo(
+        "small_caps_futures",
+        "RTY=F",
+        "small_caps",
+        "E-mini Russell 2000 continuous futures",
+        aliases=("rty_futures_daily",),
+    ),
+    # stage 4: crypto
+    _coin("BTC", group="crypto", aliases=("btc_daily",)),
+    *(_coin(t, aliases=(f"{t.lower()}_daily",) if t == "ETH" else ()) for t in _ALTS),
+    _coin("TON", aliases=("ton11419-usd",)),
+    _coin("SUI", aliases=("sui20947-usd",)),
+    SeriesSpec(
+        "total_crypto_mcap",
+        "coingecko",
+        "global",
+        ("market_cap", "volume"),
+        "USD",
+        "D",
+        _CLOSE,
+        "crypto",
+        "Total crypto market capitalisation (CoinGecko global chart)",
+        prefer=("coingecko",),
+        aliases=("total_crypto_market_cap",),
+    ),
+    SeriesSpec(
+        "usdt_mcap",
+        "coingecko",
+        "tether",
+        ("market_cap",),
+        "USD",
+        "D",
+        _CLOSE,
+        "crypto",
+        "Tether (USDT) market capitalisation",
+        prefer=("coingecko",),
+        aliases=("usdt_market_cap",),
+    ),
+    SeriesSpec(
+        "fear_greed",
+        "csv",
+        "fear_greed",
+        ("value",),
+        "index 0-100",
+        "D",
+        _CLOSE,
+        "crypto",
+        "alternative.me Crypto Fear & Greed index",
+        prefer=("csv",),
+        aliases=("fear_greed_index",),
+    ),
+    # context
+    _fred("vix", "VIXCLS", "index", "D", _H15, "macro", "CBOE VIX close"),
+    _fred(
+        "nfci",
+        "NFCI",
+        "index",
+        "W",
+        _NFCI,
+        "macro",
+        "Chicago Fed National Financial Conditions Index",
+    ),
+    _fred("anfci", "ANFCI", "index", "W", _NFCI, "macro", "Chicago Fed Adjusted NFCI"),
+    _fred("dollar", "DTWEXBGS", "index", "D", _H10, "macro", "Nominal broad US dollar index"),
+    _fred("m2", "M2SL", "USD billions", "M", _M2, "macro", "M2 money stock (SA)"),
+    _fred("ust10y", "DGS10", "percent", "D", _H15, "macro", "10-year Treasury constant maturity"),
+    _fred("ust2y", "DGS2", "percent", "D", _H15, "macro", "2-year Treasury constant maturity"),
+)
+
+_DEFAULT_CHAIN = Chain(
+    "default",
+    (
+        ("fed_assets", "fed_bills", "tga", "rrp", "hy_spread", "ig_spread", "baa_spread"),
+        ("large_caps",),
+        ("small_caps", "small_caps_volume"),
+        ("btc", *(t.lower() for t in _ALTS), "ton", "sui"),
+    ),
+)
+
+
+class Catalog(Mapping[str, SeriesSpec]):
+    """An immutable mapping ``id -> SeriesSpec`` plus named chains."""
+
+    def __init__(self, specs: Iterable[SeriesSpec], chains: Iterable[Chain] = ()) -> None:
+        self._specs: dict[str, SeriesSpec] = {}
+        for spec in specs:
+            self._specs[spec.id] = spec
+        self._chains = {c.name: c for c in chains}
+        for chain in self._chains.values():
+            for sid in (s for stage in chain.stages for s in stage):
+                if sid not in self._specs:
+                    raise ConfigError(f"chain {chain.name!r} names unknown series {sid!r}")
+
+    def __getitem__(self, sid: str) -> SeriesSpec:
+        try:
+            return self._specs[sid]
+        except KeyError:
+            raise CatalogError(
+                f"unknown series {sid!r}; known series: {', '.join(sorted(self._specs))}"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    @property
+    def chains(self) -> Mapping[str, Chain]:
+        return dict(self._chains)
+
+    def chain(self, name: str = "default") -> Chain:
+        if name not in self._chains:
+            raise CatalogError(
+                f"unknown chain {name!r}; known chains: {', '.join(sorted(self._chains))}"
+            )
+        return self._chains[name]
+
+    def group(self, group: str) -> tuple[str, ...]:
+        """Ids of the series in ``group`` (in catalogue order)."""
+        if group not in GROUPS:
+            raise CatalogError(f"group must be one of {GROUPS}, got {group!r}")
+        return tuple(s.id for s in self._specs.values() if s.group == group)
+
+    def altcoins(self) -> tuple[str, ...]:
+        """The altcoin universe: group ``alt`` minus stablecoins and wrapped tokens."""
+        return tuple(s for s in self.group("alt") if not is_excluded_coin(self._specs[s].symbol))
+
+    def match_file(self, stem: str) -> SeriesSpec | None:
+        """The series whose id, symbol or alias equals the file stem (case-insensitive)."""
+        key = stem.lower()
+        for spec in self._specs.values():
+            if key in spec.match_names():
+                return spec
+        return None
+
+    def merged(self, specs: Iterable[SeriesSpec], chains: Iterable[Chain] = ()) -> Catalog:
+        """A new catalogue where ``specs`` and ``chains`` add to or replace these."""
+        return Catalog([*self._specs.values(), *specs], [*self._chains.values(), *chains])
+
+
+def default_catalog() -> Catalog:
+    """The built-in chain: Fed liquidity, credit, S&P 500, Russell 2000, BTC and altcoins."""
+    return Catalog(_BUILTIN, [_DEFAULT_CHAIN])
+
+
+_SPEC_KEYS = {f.name for f in fields(SeriesSpec)} - {"id"}
+
+
+def _spec_from_toml(
+    sid: str, table: Mapping[str, Any], base: SeriesSpec | None, path: Path
+) -> SeriesSpec:
+    unknown = set(table) - _SPEC_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{path}: [series.{sid}] has unknown keys {sorted(unknown)}; accepted: {sorted(_SPEC_KEYS)}"
+        )
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
+    if base is not None:
+        return replace(base, **values)
+    missing = {"provider", "symbol"} - set(values)
+    if missing:
+        raise ConfigError(f"{path}: new series [series.{sid}] needs keys {sorted(missing)}")
+    return SeriesSpec(id=sid, **values)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """The built-in catalogue, extended or overridden by a user TOML file.
+
+    Parameters
+    ----------
+    path : path, optional
+        TOML with ``[series.<id>]`` tables (keys of :class:`SeriesSpec`; a table for an
+        existing id replaces only the keys it gives) and ``[chains.<name>]`` tables with
+        ``stages = [[ids...], ...]``.
+    """
+    base = default_catalog()
+    if path is None:
+        return base
+    p = Path(path)
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"catalogue file {p} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"catalogue file {p} is not valid TOML: {exc}") from None
+    extra = set(doc) - {"series", "chains"}
+    if extra:
+        raise ConfigError(
+            f"{p}: unknown top-level tables {sorted(extra)}; accepted: ['chains', 'series']"
+        )
+    specs = [
+        _spec_from_toml(sid, table, base.get(sid), p)
+        for sid, table in doc.get("series", {}).items()
+    ]
+    chains = []
+    for name, table in doc.get("chains", {}).items():
+        stages = table.get("stages")
+        if not isinstance(stages, list) or not all(isinstance(s, list) for s in stages):
+            raise ConfigError(f"{p}: [chains.{name}] needs stages = [[ids...], ...]")
+        chains.append(Chain(name, tuple(tuple(s) for s in stages)))
+    return base.merged(specs, chains)

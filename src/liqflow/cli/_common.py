@@ -1,0 +1,67 @@
+"""Helpers shared by the CLI commands: consoles, option parsing, opening the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from liqflow._errors import ConfigError
+from liqflow.catalog import Catalog, load_catalog
+from liqflow.store import Store
+
+__all__ = [
+    "CatalogOption",
+    "StoreOption",
+    "console",
+    "err_console",
+    "open_catalog",
+    "open_store",
+    "parse_date",
+]
+
+console = Console()
+err_console = Console(stderr=True)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="DuckDB store file (default: $LIQFLOW_HOME or the user cache dir).",
+        show_default=False,
+    ),
+]
+CatalogOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        help="TOML file adding or replacing catalogue series and chains.",
+        show_default=False,
+    ),
+]
+
+
+def open_store(path: Path | None, *, read_only: bool = False) -> Store:
+    """Open the store at ``path`` (or the default location)."""
+    return Store(path, read_only=read_only)
+
+
+def open_catalog(path: Path | None) -> Catalog:
+    """The built-in catalogue extended by the user's TOML file, if any."""
+    return load_catalog(path)
+
+
+def parse_date(value: str | None, option: str = "--as-of") -> pd.Timestamp | None:
+    """Parse a YYYY-MM-DD option value, with an error naming the option."""
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}") from None
+    if ts is pd.NaT or ts.tzinfo is not None:
+        raise ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}")
+    return ts.normalize()

@@ -1,0 +1,47 @@
+"""The ``liqflow`` command: assembles the commands of each area and handles user errors."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from liqflow._errors import LiqflowError
+from liqflow.cli._common import err_console
+
+app = typer.Typer(
+    name="liqflow",
+    help=(
+        "Follow liquidity down the chain: Fed liquidity -> credit -> large caps -> "
+        "small caps -> crypto. Import or fetch data, see the stage, test each link."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Follow liquidity down the chain and test each link with honest statistics."""
+
+
+# --- command registration (one line per area) ---
+from liqflow.cli import data as _data  # noqa: E402
+
+_data.register(app)
+# --- end of command registration ---
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning :class:`LiqflowError` into one line and exit 1."""
+    try:
+        app(args=argv)
+    except LiqflowError as exc:
+        err_console.print(
+            f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=True
+        )
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]")
+        sys.exit(130)

@@ -1,0 +1,355 @@
+"""The local store: one DuckDB file with one long table of observations.
+
+Schema
+------
+``observations(series_id, date, field, value, source, fetched_at)``, primary key
+``(series_id, source, field, date)``: one value per series, source, field and date.
+``series_meta(series_id, source, symbol, unit, frequency, origin, updated_at)`` records
+where each (series, source) came from. ``vintages(series_id, date, realtime_start, value,
+source, fetched_at)`` keeps ALFRED vintages for true point-in-time panels. ``cache(key,
+created_at, payload)`` holds results that are expensive to recompute, keyed by a hash of
+their inputs.
+
+Every write is one transaction: it either lands whole or leaves the previous data intact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import StoreError
+from liqflow._series import normalize_index
+from liqflow.config import store_path
+
+__all__ = ["Batch", "Store", "StoredSeries"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS observations (
+    series_id VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    field VARCHAR NOT NULL,
+    value DOUBLE NOT NULL,
+    source VARCHAR NOT NULL,
+    fetched_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (series_id, source, field, date)
+);
+CREATE TABLE IF NOT EXISTS series_meta (
+    series_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    symbol VARCHAR,
+    unit VARCHAR,
+    frequency VARCHAR,
+    origin VARCHAR,
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (series_id, source)
+);
+CREATE TABLE IF NOT EXISTS vintages (
+    series_id VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    realtime_start DATE NOT NULL,
+    value DOUBLE NOT NULL,
+    source VARCHAR NOT NULL,
+    fetched_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (series_id, source, date, realtime_start)
+);
+CREATE TABLE IF NOT EXISTS cache (
+    key VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    payload VARCHAR NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Observations of one series from one source, ready to upsert.
+
+    ``frame`` is indexed by date with one float column per field; NaN cells are not stored.
+    ``vintages`` optionally holds ALFRED rows with columns ``date, realtime_start, value``.
+    """
+
+    series_id: str
+    source: str
+    frame: pd.DataFrame
+    symbol: str = ""
+    unit: str = ""
+    frequency: str = ""
+    origin: str = ""
+    vintages: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class StoredSeries:
+    """What the store holds for one (series, source)."""
+
+    series_id: str
+    source: str
+    rows: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    fetched_at: pd.Timestamp
+
+
+def _long(
+    frame: pd.DataFrame, series_id: str, source: str, fetched_at: dt.datetime
+) -> pd.DataFrame:
+    """Wide (date x field) -> long rows, NaN dropped, dates as python dates."""
+    wide = normalize_index(frame).astype(np.float64)
+    long = (
+        wide.rename_axis("date")
+        .reset_index()
+        .melt(id_vars="date", var_name="field", value_name="value")
+    )
+    long = long[np.isfinite(long["value"].to_numpy())]
+    long["field"] = long["field"].astype(object)
+    long.insert(0, "series_id", series_id)
+    long["source"] = source
+    long["fetched_at"] = fetched_at
+    long["date"] = long["date"].dt.date
+    return long[["series_id", "date", "field", "value", "source", "fetched_at"]]
+
+
+class Store:
+    """A DuckDB-backed store of observations.
+
+    Parameters
+    ----------
+    path : path, optional
+        The DuckDB file; default ``$LIQFLOW_HOME/liqflow.duckdb`` or the user cache dir.
+        ``":memory:"`` gives a throw-away store (tests).
+    read_only : bool
+        Open without write access (several readers may share the file).
+    """
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path == ":memory:" else store_path(path)
+        memory = str(path) == ":memory:"
+        try:
+            if not memory:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            if read_only and not memory and not self.path.exists():
+                raise StoreError(
+                    f"store {self.path} does not exist yet; run `liqflow import PATH` or `liqflow fetch` first"
+                )
+            self._con = duckdb.connect(
+                ":memory:" if memory else str(self.path), read_only=read_only and not memory
+            )
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"cannot create store directory {self.path.parent}: {exc}") from None
+        if not read_only or memory:
+            self._con.execute(_SCHEMA)
+
+    # -- lifecycle -------------------------------------------------------------------
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        else:
+            con.execute("COMMIT")
+
+    # -- writes ----------------------------------------------------------------------
+    def write(
+        self, batches: Iterable[Batch], *, fetched_at: dt.datetime | None = None
+    ) -> dict[tuple[str, str], int]:
+        """Upsert all batches in one transaction; return rows added per (series, source).
+
+        A row is *added* when its (series, source, field, date) was not stored before;
+        existing rows are replaced by the new values (revisions). If anything fails, no
+        batch is written.
+        """
+        stamp = fetched_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        added: dict[tuple[str, str], int] = {}
+        batches = list(batches)
+        try:
+            with self._transaction() as con:
+                for b in batches:
+                    long = _long(b.frame, b.series_id, b.source, stamp)
+                    con.register("_incoming", long)
+                    try:
+                        new = con.execute(
+                            """SELECT count(*) FROM _incoming i ANTI JOIN observations o
+                               ON o.series_id = i.series_id AND o.source = i.source
+                              AND o.field = i.field AND o.date = i.date"""
+                        ).fetchone()
+                        con.execute("INSERT OR REPLACE INTO observations SELECT * FROM _incoming")
+                    finally:
+                        con.unregister("_incoming")
+                    key = (b.series_id, b.source)
+                    added[key] = added.get(key, 0) + int(new[0] if new else 0)
+                    con.execute(
+                        "INSERT OR REPLACE INTO series_meta VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [b.series_id, b.source, b.symbol, b.unit, b.frequency, b.origin, stamp],
+                    )
+                    if b.vintages is not None and len(b.vintages):
+                        self._write_vintages(con, b, stamp)
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"write to store {self.path} failed, nothing was changed: {exc}"
+            ) from None
+        return added
+
+    @staticmethod
+    def _write_vintages(con: duckdb.DuckDBPyConnection, b: Batch, stamp: dt.datetime) -> None:
+        assert b.vintages is not None
+        v = b.vintages[["date", "realtime_start", "value"]].copy()
+        v = v[np.isfinite(v["value"].to_numpy(dtype=float))]
+        v["date"] = pd.to_datetime(v["date"]).dt.date
+        v["realtime_start"] = pd.to_datetime(v["realtime_start"]).dt.date
+        v.insert(0, "series_id", b.series_id)
+        v["source"] = b.source
+        v["fetched_at"] = stamp
+        con.register(
+            "_vint", v[["series_id", "date", "realtime_start", "value", "source", "fetched_at"]]
+        )
+        try:
+            con.execute("INSERT OR REPLACE INTO vintages SELECT * FROM _vint")
+        finally:
+            con.unregister("_vint")
+
+    # -- reads -----------------------------------------------------------------------
+    def read(
+        self,
+        series_id: str,
+        source: str,
+        fields: Sequence[str] | None = None,
+        *,
+        start: pd.Timestamp | str | None = None,
+        end: pd.Timestamp | str | None = None,
+    ) -> pd.DataFrame:
+        """Wide frame (date x field) of one series from one source; empty if nothing stored."""
+        return self.read_many([(series_id, source)], fields, start=start, end=end).get(
+            (series_id, source), pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
+        )
+
+    def read_many(
+        self,
+        keys: Sequence[tuple[str, str]],
+        fields: Sequence[str] | None = None,
+        *,
+        start: pd.Timestamp | str | None = None,
+        end: pd.Timestamp | str | None = None,
+    ) -> dict[tuple[str, str], pd.DataFrame]:
+        """Wide frames for several (series, source) pairs, read in one query."""
+        if not keys:
+            return {}
+        sql = [
+            "SELECT series_id, source, date, field, value FROM observations WHERE (series_id, source) IN (SELECT * FROM _keys)"
+        ]
+        params: list[Any] = []
+        if fields is not None:
+            sql.append("AND field IN (SELECT unnest(?))")
+            params.append(list(fields))
+        if start is not None:
+            sql.append("AND date >= ?")
+            params.append(pd.Timestamp(start).date())
+        if end is not None:
+            sql.append("AND date <= ?")
+            params.append(pd.Timestamp(end).date())
+        keys_df = pd.DataFrame(list(keys), columns=["series_id", "source"])
+        self._con.register("_keys", keys_df)
+        try:
+            long = self._con.execute(" ".join(sql), params).df()
+        finally:
+            self._con.unregister("_keys")
+        out: dict[tuple[str, str], pd.DataFrame] = {}
+        if long.empty:
+            return out
+        long["date"] = pd.to_datetime(long["date"]).astype("datetime64[ns]")
+        for (sid, src), grp in long.groupby(["series_id", "source"], sort=False):
+            wide = grp.pivot(index="date", columns="field", values="value").sort_index()
+            wide.columns = pd.Index([str(c) for c in wide.columns], name=None)
+            out[(str(sid), str(src))] = wide.astype(np.float64)
+        return out
+
+    def read_vintages(self, series_id: str, source: str) -> pd.DataFrame:
+        """ALFRED vintages ``date, realtime_start, value`` of one series (empty if none)."""
+        df = self._con.execute(
+            "SELECT date, realtime_start, value FROM vintages WHERE series_id = ? AND source = ? ORDER BY date, realtime_start",
+            [series_id, source],
+        ).df()
+        for col in ("date", "realtime_start"):
+            df[col] = pd.to_datetime(df[col]).astype("datetime64[ns]")
+        return df
+
+    def last_date(self, series_id: str, source: str) -> pd.Timestamp | None:
+        """Last stored observation date of (series, source), or None."""
+        row = self._con.execute(
+            "SELECT max(date) FROM observations WHERE series_id = ? AND source = ?",
+            [series_id, source],
+        ).fetchone()
+        return pd.Timestamp(row[0]) if row and row[0] is not None else None
+
+    def sources(self, series_id: str) -> tuple[str, ...]:
+        """Sources that hold data for ``series_id``."""
+        rows = self._con.execute(
+            "SELECT DISTINCT source FROM observations WHERE series_id = ? ORDER BY source",
+            [series_id],
+        ).fetchall()
+        return tuple(r[0] for r in rows)
+
+    def inventory(self) -> list[StoredSeries]:
+        """One entry per stored (series, source), sorted."""
+        rows = self._con.execute(
+            """SELECT series_id, source, count(DISTINCT date), min(date), max(date), max(fetched_at)
+               FROM observations GROUP BY series_id, source ORDER BY series_id, source"""
+        ).fetchall()
+        return [
+            StoredSeries(
+                r[0], r[1], int(r[2]), pd.Timestamp(r[3]), pd.Timestamp(r[4]), pd.Timestamp(r[5])
+            )
+            for r in rows
+        ]
+
+    def row_count(self) -> int:
+        row = self._con.execute("SELECT count(*) FROM observations").fetchone()
+        return int(row[0]) if row else 0
+
+    def meta(self, series_id: str, source: str) -> dict[str, Any]:
+        """The metadata row of (series, source), or an empty dict."""
+        cur = self._con.execute(
+            "SELECT * FROM series_meta WHERE series_id = ? AND source = ?", [series_id, source]
+        )
+        row = cur.fetchone()
+        if row is None:
+            return {}
+        return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    # -- cache -----------------------------------------------------------------------
+    def cache_get(self, key: str) -> Any | None:
+        """A cached JSON payload, or None."""
+        row = self._con.execute("SELECT payload FROM cache WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def cache_put(self, key: str, payload: Any) -> None:
+        """Store a JSON-serialisable payload under ``key``."""
+        stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with self._transaction() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO cache VALUES (?, ?, ?)", [key, stamp, json.dumps(payload)]
+            )
