@@ -1,0 +1,183 @@
+"""CoinGecko coin market charts (price, market cap, volume), keyless public API.
+
+``GET https://api.coingecko.com/api/v3/coins/{id}/market_chart?vs_currency=usd&days=N
+&interval=daily`` returns ``{"prices": [[ms, v], ...], "market_caps": [...],
+"total_volumes": [...]}`` with one point per day at 00:00 UTC plus a last point at the
+time of the request (docs: https://docs.coingecko.com/reference/coins-id-market-chart).
+The keyless/demo API serves at most the past 365 days, so a full history has to come
+from ``liqflow import`` of a CoinGecko "max" CSV; ``liqflow fetch`` then keeps it current.
+
+Dates. A 00:00 UTC snapshot taken on day D is the state at the end of day D-1 (it matches
+Yahoo's close of D-1), so it is stored under D-1; the intraday last point is dropped.
+
+The catalogue's ``global`` symbol (total crypto market cap) needs CoinGecko's paid
+``/global/market_cap_chart`` endpoint and has no live route here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import DataError, ProviderError
+from liqflow.catalog import SeriesSpec
+from liqflow.providers._http import DEFAULT_POLICY, OFFLINE_HINT, RetryPolicy, get
+from liqflow.store import Batch
+
+__all__ = [
+    "API_URL",
+    "HOST",
+    "MAX_DAYS",
+    "NO_LIVE_SYMBOLS",
+    "SOURCE",
+    "CoinGeckoQuery",
+    "build_query",
+    "extract",
+    "fetch_spec",
+    "host",
+    "live_route",
+    "transform",
+]
+
+SOURCE = "coingecko"
+HOST = "api.coingecko.com"
+API_URL = f"https://{HOST}/api/v3/coins/{{id}}/market_chart"
+MAX_DAYS = 365  # history the keyless API serves
+NO_LIVE_SYMBOLS = frozenset({"global"})
+_KEYS = {"prices": "close", "market_caps": "market_cap", "total_volumes": "volume"}
+_DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class CoinGeckoQuery:
+    """One market-chart request: coin id, quote currency and days back from now."""
+
+    coin_id: str
+    days: int
+    vs_currency: str = "usd"
+
+    @property
+    def url(self) -> str:
+        return API_URL.format(id=self.coin_id)
+
+    def params(self) -> dict[str, str]:
+        return {"vs_currency": self.vs_currency, "days": str(self.days), "interval": "daily"}
+
+
+def host(spec: SeriesSpec | None = None) -> str:
+    """CoinGecko's API host."""
+    return HOST
+
+
+def live_route(spec: SeriesSpec) -> str | None:
+    """None if ``spec`` can be fetched live, else the reason it cannot."""
+    if spec.symbol in NO_LIVE_SYMBOLS:
+        return f"CoinGecko symbol {spec.symbol!r} needs the paid /global/market_cap_chart endpoint"
+    return None
+
+
+def build_query(
+    spec: SeriesSpec,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None = None,
+    *,
+    now: pd.Timestamp | None = None,
+) -> CoinGeckoQuery:
+    """Days back from ``now`` that cover ``start`` (one extra for the D-1 shift), at most 365."""
+    today = (pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)).tz_localize(None)
+    if start is None:
+        days = MAX_DAYS
+    else:
+        span = (today - pd.Timestamp(start)) / pd.Timedelta(days=1)
+        days = min(MAX_DAYS, max(1, math.ceil(span) + 1))
+    return CoinGeckoQuery(spec.symbol, days, str(spec.options.get("vs_currency", "usd")))
+
+
+def extract(
+    query: CoinGeckoQuery,
+    client: httpx.Client,
+    *,
+    series: str | None = None,
+    policy: RetryPolicy = DEFAULT_POLICY,
+) -> dict[str, Any]:
+    """The market-chart JSON document."""
+    resp = get(client, query.url, query.params(), series=series or query.coin_id, policy=policy)
+    try:
+        doc = resp.json()
+    except ValueError:
+        raise DataError(
+            f"{series or query.coin_id}: CoinGecko answered with something that is not JSON: "
+            f"{resp.text[:120]!r}"
+        ) from None
+    if not isinstance(doc, dict):
+        raise DataError(f"CoinGecko market chart is a {type(doc).__name__}, expected an object")
+    return doc
+
+
+def _column(points: Sequence[Sequence[float]], name: str) -> pd.Series:
+    arr = np.array(
+        [[np.nan if v is None else v for v in p[:2]] for p in points], dtype=np.float64
+    ).reshape(-1, 2)
+    ms = arr[:, 0].astype(np.int64)
+    at_midnight = ms % _DAY_MS == 0  # drops the intraday "now" point
+    stamps = pd.to_datetime(ms[at_midnight], unit="ms") - pd.Timedelta(days=1)
+    idx = pd.DatetimeIndex(stamps.astype("datetime64[ns]"), name="date")
+    s = pd.Series(arr[at_midnight, 1], index=idx, name=name)
+    return s[~s.index.duplicated(keep="last")]
+
+
+def transform(payload: Mapping[str, Any]) -> pd.DataFrame:
+    """Daily ``close, market_cap, volume``; the 00:00 UTC snapshot of day D is dated D-1."""
+    missing = [k for k in _KEYS if k not in payload]
+    if len(missing) == len(_KEYS):
+        raise DataError(
+            f"CoinGecko market chart needs keys {sorted(_KEYS)}, got {sorted(payload)[:10]}"
+        )
+    cols = [_column(payload[k], v) for k, v in _KEYS.items() if k in payload]
+    out = pd.concat(cols, axis=1).sort_index().astype(np.float64)
+    out.index.name = "date"
+    return out.dropna(how="all")
+
+
+def fetch_spec(
+    spec: SeriesSpec,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None = None,
+    client: httpx.Client | None = None,
+    *,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    now: pd.Timestamp | None = None,
+) -> Batch:
+    """Fetch the market chart of ``spec`` (at most the past 365 days) as a :class:`Batch`."""
+    reason = live_route(spec)
+    if reason is not None:
+        raise ProviderError(f"{spec.id}: no live route ({reason}); {OFFLINE_HINT}")
+    query = build_query(spec, start, end, now=now)
+    own = client is None
+    http = client if client is not None else httpx.Client(follow_redirects=True)
+    try:
+        payload = extract(query, http, series=spec.id, policy=policy)
+    finally:
+        if own:
+            http.close()
+    frame = transform(payload)
+    if start is not None:
+        frame = frame[frame.index >= pd.Timestamp(start)]
+    if end is not None:
+        frame = frame[frame.index <= pd.Timestamp(end)]
+    keep = [f for f in spec.fields if f in frame.columns]
+    return Batch(
+        spec.id,
+        SOURCE,
+        frame[keep],
+        symbol=spec.symbol,
+        unit=spec.unit,
+        frequency=spec.frequency,
+        origin=f"{query.url}?days={query.days} (00:00 UTC snapshot of D stored as D-1)",
+    )
