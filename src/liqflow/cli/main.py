@@ -30,6 +30,9 @@ def _root() -> None:
 from liqflow.cli import data as _data  # noqa: E402
 
 _data.register(app)
+from liqflow.cli import fetch as _fetch  # noqa: E402
+
+_fetch.register(app)
 # --- end of command registration ---
 
 

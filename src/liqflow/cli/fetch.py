@@ -1,0 +1,104 @@
+"""``liqflow fetch``: download new observations from the live providers into the store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import typer
+
+from liqflow.cli._common import (
+    CatalogOption,
+    StoreOption,
+    console,
+    err_console,
+    open_catalog,
+    open_store,
+)
+from liqflow.fetch import FetchReport, SeriesFetch, fetch
+from liqflow.providers import DEFAULT_POLICY, RetryPolicy
+
+__all__ = ["fetch_command", "register"]
+
+# Seams for tests (and embedding): the retry policy and injected clients of the command.
+RETRY: RetryPolicy = DEFAULT_POLICY
+CLIENTS: Mapping[str, Any] | None = None
+
+
+def _short(r: SeriesFetch) -> str:
+    """The error without the series prefix and the offline hint (the full line follows)."""
+    text = r.error or ""
+    text = text.removeprefix(f"{r.series_id}: ")
+    return text.split("; ", 1)[0] if "`liqflow import" in text else text
+
+
+def _table(report: FetchReport) -> Any:
+    from rich.table import Table
+
+    table = Table(title="liqflow fetch")
+    for col in ("series", "source", "rows added", "last date", "error"):
+        table.add_column(col, overflow="fold")
+    for r in report.results:
+        table.add_row(
+            r.series_id,
+            r.source,
+            str(r.rows_added),
+            "-" if r.last_date is None else f"{r.last_date:%Y-%m-%d}",
+            "" if r.error is None else _short(r),
+        )
+    return table
+
+
+def fetch_command(
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Series ids to fetch (default: every catalogue series with a live provider).",
+            show_default=False,
+        ),
+    ] = None,
+    store: StoreOption = None,
+    catalog: CatalogOption = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Ignore what is stored and download the full history."),
+    ] = False,
+) -> None:
+    """Fetch new data from FRED, Yahoo, ccxt and CoinGecko into the store, incrementally.
+
+    Only dates after what is stored (minus a few days/weeks to catch revisions) are
+    requested. A failing series does not stop the others; the exit code is 1 if any failed.
+    Without network access, use `liqflow import PATH` on downloaded files instead.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    cat = open_catalog(catalog)
+    with (
+        open_store(store) as st,
+        Progress(
+            TextColumn("[bold]{task.description:<20}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
+        task = bar.add_task("fetching", total=None)
+
+        def progress(sid: str, done: int, total: int, result: SeriesFetch | None) -> None:
+            bar.update(task, total=total, completed=done, description=sid)
+
+        report = fetch(
+            st, cat, ids or None, progress=progress, full=full, clients=CLIENTS, policy=RETRY
+        )
+    console.print(_table(report))
+    console.print(report.summary(), highlight=False)
+    for r in report.failed:
+        err_console.print(r.error, soft_wrap=True, highlight=False, markup=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``liqflow fetch`` to ``app``."""
+    app.command("fetch")(fetch_command)
