@@ -23,9 +23,8 @@ def normalize_index(obj: _T) -> _T:
     idx = pd.DatetimeIndex(obj.index)
     if idx.tz is not None:
         idx = idx.tz_convert("UTC").tz_localize(None)
-    idx = idx.astype("datetime64[ns]")
     out = obj.copy()
-    out.index = idx.rename("date")
+    out.index = pd.DatetimeIndex(idx.astype("datetime64[ns]"), name="date")
     return out
 
 

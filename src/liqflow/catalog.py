@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pandas.tseries.offsets import BaseOffset
 
 from liqflow._errors import CatalogError, ConfigError
 
@@ -58,7 +59,7 @@ __all__ = [
 PROVIDERS = ("fred", "yahoo", "ccxt", "coingecko", "csv")
 FREQUENCIES = ("D", "W", "M")
 GROUPS = ("liquidity", "credit", "large_caps", "small_caps", "crypto", "alt", "macro")
-OHLCV = ("open", "high", "low", "close", "adj_close", "volume")
+OHLCV = ("close", "open", "high", "low", "adj_close", "volume")
 COINGECKO = ("close", "market_cap", "volume")
 
 # Stablecoins and wrapped/staked tokens track another asset; they are excluded from the
@@ -99,7 +100,7 @@ def is_excluded_coin(symbol: str) -> bool:
     return base in STABLECOINS or bool(_WRAPPED.match(base))
 
 
-def _check_lag(lag: str, sid: str) -> pd.DateOffset:
+def _check_lag(lag: str, sid: str) -> BaseOffset:
     match = re.fullmatch(r"(\d+)([DB])", lag)
     if not match:
         raise ConfigError(
@@ -181,7 +182,7 @@ class SeriesSpec:
         return self.fields[0]
 
     @property
-    def lag_offset(self) -> pd.DateOffset:
+    def lag_offset(self) -> BaseOffset:
         """``release_lag`` as a pandas offset."""
         return _check_lag(self.release_lag, self.id)
 
@@ -336,7 +337,13 @@ _BUILTIN: tuple[SeriesSpec, ...] = (
         "credit",
         "Moody's Baa yield minus 10-year Treasury (long-history fallback for the OAS)",
     ),
-    _yahoo("hyg", "HYG", "credit", "iShares iBoxx High Yield ETF (dividend-adjusted)"),
+    _yahoo(
+        "hyg",
+        "HYG",
+        "credit",
+        "iShares iBoxx High Yield ETF (dividend-adjusted)",
+        aliases=("hyg_daily",),
+    ),
     # stage 2: large caps
     _yahoo("large_caps", "^GSPC", "large_caps", "S&P 500 index", aliases=("gspc_daily", "gspc")),
     _yahoo("spy", "SPY", "large_caps", "SPDR S&P 500 ETF", aliases=("spy_daily",)),
@@ -515,7 +522,7 @@ def _spec_from_toml(
         raise ConfigError(
             f"{path}: [series.{sid}] has unknown keys {sorted(unknown)}; accepted: {sorted(_SPEC_KEYS)}"
         )
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
     if base is not None:
         return replace(base, **values)
     missing = {"provider", "symbol"} - set(values)

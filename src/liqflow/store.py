@@ -103,20 +103,27 @@ class StoredSeries:
 def _long(
     frame: pd.DataFrame, series_id: str, source: str, fetched_at: dt.datetime
 ) -> pd.DataFrame:
-    """Wide (date x field) -> long rows, NaN dropped, dates as python dates."""
-    wide = normalize_index(frame).astype(np.float64)
-    long = (
-        wide.rename_axis("date")
-        .reset_index()
-        .melt(id_vars="date", var_name="field", value_name="value")
+    """Wide (date x field) -> long rows with the table's columns; NaN cells dropped."""
+    wide = normalize_index(frame)
+    dates = wide.index.to_numpy(dtype="datetime64[ns]")
+    parts_d, parts_f, parts_v = [], [], []
+    for col in wide.columns:
+        values = wide[col].to_numpy(dtype=np.float64)
+        ok = np.isfinite(values)
+        parts_d.append(dates[ok])
+        parts_v.append(values[ok])
+        parts_f.append(np.full(int(ok.sum()), str(col), dtype=object))
+    n = sum(len(v) for v in parts_v)
+    return pd.DataFrame(
+        {
+            "series_id": np.full(n, series_id, dtype=object),
+            "date": np.concatenate(parts_d) if parts_d else np.array([], dtype="datetime64[ns]"),
+            "field": np.concatenate(parts_f) if parts_f else np.array([], dtype=object),
+            "value": np.concatenate(parts_v) if parts_v else np.array([], dtype=np.float64),
+            "source": np.full(n, source, dtype=object),
+            "fetched_at": np.full(n, np.datetime64(fetched_at, "us")),
+        }
     )
-    long = long[np.isfinite(long["value"].to_numpy())]
-    long["field"] = long["field"].astype(object)
-    long.insert(0, "series_id", series_id)
-    long["source"] = source
-    long["fetched_at"] = fetched_at
-    long["date"] = long["date"].dt.date
-    return long[["series_id", "date", "field", "value", "source", "fetched_at"]]
 
 
 class Store:
@@ -183,9 +190,18 @@ class Store:
         existing rows are replaced by the new values (revisions). If anything fails, no
         batch is written.
         """
-        stamp = fetched_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        added: dict[tuple[str, str], int] = {}
         batches = list(batches)
+        added: dict[tuple[str, str], int] = {}
+        for b, n in zip(batches, self.write_each(batches, fetched_at=fetched_at), strict=True):
+            added[(b.series_id, b.source)] = added.get((b.series_id, b.source), 0) + n
+        return added
+
+    def write_each(
+        self, batches: Sequence[Batch], *, fetched_at: dt.datetime | None = None
+    ) -> list[int]:
+        """Like :meth:`write` (one transaction) but return rows added by each batch, in order."""
+        stamp = fetched_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        added: list[int] = []
         try:
             with self._transaction() as con:
                 for b in batches:
@@ -195,13 +211,15 @@ class Store:
                         new = con.execute(
                             """SELECT count(*) FROM _incoming i ANTI JOIN observations o
                                ON o.series_id = i.series_id AND o.source = i.source
-                              AND o.field = i.field AND o.date = i.date"""
+                              AND o.field = i.field AND o.date = CAST(i.date AS DATE)"""
                         ).fetchone()
-                        con.execute("INSERT OR REPLACE INTO observations SELECT * FROM _incoming")
+                        con.execute(
+                            "INSERT OR REPLACE INTO observations SELECT series_id, "
+                            "CAST(date AS DATE), field, value, source, fetched_at FROM _incoming"
+                        )
                     finally:
                         con.unregister("_incoming")
-                    key = (b.series_id, b.source)
-                    added[key] = added.get(key, 0) + int(new[0] if new else 0)
+                    added.append(int(new[0]) if new else 0)
                     con.execute(
                         "INSERT OR REPLACE INTO series_meta VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [b.series_id, b.source, b.symbol, b.unit, b.frequency, b.origin, stamp],

@@ -1,49 +1,157 @@
-"""Data commands: import, fetch, series, show."""
+"""Data commands: ``import``, ``series``, ``show``."""
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
+from typing import Annotated
 
-from liqflow.cli._common import CatalogOption, StoreOption, console, open_catalog, open_store
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from liqflow._errors import DataError
+from liqflow.cli._common import (
+    CatalogOption,
+    StoreOption,
+    console,
+    err_console,
+    open_catalog,
+    open_store,
+    parse_date,
+)
+from liqflow.importer import import_paths
+from liqflow.store import StoredSeries
+
+
+def import_(
+    paths: Annotated[
+        list[Path], typer.Argument(help="CSV files, or folders scanned recursively for *.csv.")
+    ],
+    series: Annotated[
+        str | None,
+        typer.Option("--series", help="Load every given file as this catalogue series id."),
+    ] = None,
+    store: StoreOption = None,
+    catalog: CatalogOption = None,
+) -> None:
+    """Import local CSV files (FRED, Yahoo/yfinance, CoinGecko exports) into the store.
+
+    Files are matched to catalogue series by name (id, symbol or alias, e.g. WALCL.csv,
+    RUT_daily.csv, BTC-USD.csv) or by the FRED id in their header. Importing the same
+    files again adds nothing. A malformed file is refused whole, with file:line.
+    """
+    cat = open_catalog(catalog)
+    with open_store(store) as st:
+        with Progress(
+            TextColumn("[bold]import[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("", total=None)
+
+            def tick(path: Path) -> None:
+                bar.update(task, advance=1, description=path.name)
+
+            report = import_paths(st, cat, paths, series_id=series, progress=tick)
+        where = st.path
+    table = Table(title=f"imported into {where}")
+    for col in ("series", "source", "file", "rows", "new rows", "first", "last"):
+        table.add_column(col, justify="right" if col in ("rows", "new rows") else "left")
+    for f in sorted(report.loaded, key=lambda f: (f.series_id, f.source, str(f.path))):
+        table.add_row(
+            f.series_id,
+            f.source,
+            f.path.name,
+            str(f.rows),
+            str(f.added),
+            f"{f.first:%Y-%m-%d}",
+            f"{f.last:%Y-%m-%d}",
+        )
+    console.print(table)
+    for path, reason in report.unmatched:
+        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+    for _path, message in report.errors:
+        err_console.print(f"[bold red]refused[/] {message}", highlight=False)
+    console.print(report.summary())
+    if report.errors:
+        raise typer.Exit(1)
 
 
 def series(store: StoreOption = None, catalog: CatalogOption = None) -> None:
-    """List the catalogue: each series with its symbol, unit, release lag and what is stored."""
-    from rich.table import Table
-
+    """List the catalogue: each series, its symbol, release lag and last stored date per source."""
     cat = open_catalog(catalog)
     with open_store(store) as st:
-        stored = {}
+        stored: dict[str, dict[str, StoredSeries]] = {}
         for item in st.inventory():
-            stored.setdefault(item.series_id, []).append(item)
-    table = Table(title="liqflow catalogue")
-    for col in (
-        "id",
-        "group",
-        "provider:symbol",
-        "unit",
-        "freq",
-        "lag",
-        "stored (source: first..last, rows)",
-    ):
-        table.add_column(col)
+            stored.setdefault(item.series_id, {})[item.source] = item
+    table = Table(title="liqflow catalogue (* = source the panel uses)")
+    for col in ("id", "symbol", "freq", "lag", "last date", "source", "rows"):
+        table.add_column(
+            col, no_wrap=col in ("id", "last date"), justify="right" if col == "rows" else "left"
+        )
     for sid, spec in cat.items():
-        held = stored.get(sid, [])
-        text = (
-            "; ".join(f"{i.source}: {i.first:%Y-%m-%d}..{i.last:%Y-%m-%d}, {i.rows}" for i in held)
-            or "-"
-        )
-        table.add_row(
-            sid,
-            spec.group,
-            f"{spec.provider}:{spec.symbol}",
-            spec.unit,
-            spec.frequency,
-            spec.release_lag,
-            text,
-        )
+        held = stored.get(sid, {})
+        used = next((s for s in spec.sources if s in held), next(iter(sorted(held)), None))
+        head = [sid, f"{spec.provider}:{spec.symbol}", spec.frequency, spec.release_lag]
+        if used is None:
+            table.add_row(*head, "-", "-", "0")
+        for src in sorted(held, key=lambda s: s != used):
+            item = held[src]
+            table.add_row(
+                *(head if src == used else [""] * 4),
+                f"{item.last:%Y-%m-%d}",
+                src + ("*" if src == used else ""),
+                str(item.rows),
+            )
+    console.print(table)
+
+
+def show(
+    series_id: Annotated[
+        str, typer.Argument(help="Catalogue id, e.g. small_caps, btc, fed_assets.")
+    ],
+    rows: Annotated[
+        int, typer.Option("--rows", "-n", min=1, help="How many of the last rows to show.")
+    ] = 10,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Stored source to read (default: preferred).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Show only rows dated on or before this day.")
+    ] = None,
+    store: StoreOption = None,
+    catalog: CatalogOption = None,
+) -> None:
+    """Show the tail of a stored series (all its fields), as stored (before release lags)."""
+    cat = open_catalog(catalog)
+    spec = cat[series_id]
+    end = parse_date(as_of)
+    with open_store(store) as st:
+        held = st.sources(series_id)
+        if not held:
+            raise DataError(
+                f"nothing stored for {series_id!r}; run `liqflow import PATH` or `liqflow fetch {series_id}`"
+            )
+        src = source or next((s for s in spec.sources if s in held), held[0])
+        if src not in held:
+            raise DataError(f"--source must be one of {held} for {series_id!r}, got {src!r}")
+        frame = st.read(series_id, src, end=end)
+    tail = frame.tail(rows)
+    table = Table(
+        title=f"{series_id} ({spec.description}; {spec.unit}; source {src}; {len(frame)} rows)"
+    )
+    table.add_column("date")
+    for col in tail.columns:
+        table.add_column(col, justify="right")
+    for date, values in tail.iterrows():
+        table.add_row(f"{date:%Y-%m-%d}", *(f"{v:,.6g}" if v == v else "" for v in values))
     console.print(table)
 
 
 def register(app: typer.Typer) -> None:
+    app.command("import")(import_)
     app.command("series")(series)
+    app.command("show")(show)

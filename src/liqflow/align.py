@@ -1,0 +1,212 @@
+"""Point-in-time alignment: stored series -> the daily panel a decision could have seen.
+
+The panel is indexed by calendar day (crypto trades every day; equities and FRED series
+are carried forward over the days they do not publish). The value in row *t* is what
+was public at the end of day *t*:
+
+1. each observation dated *d* becomes available on ``d + release_lag`` (the catalogue's
+   lag; see :mod:`liqflow.catalog` for the sources of each lag), or, for FRED series
+   fetched with ALFRED vintages, on each vintage's ``realtime_start`` (true
+   point-in-time, revisions included);
+2. it is as-of joined onto the calendar: the latest available observation, never a later
+   one;
+3. a value older than ``MAX_STALENESS`` for its frequency is dropped (NaN: unknown), so
+   a series that stopped publishing is not carried forward for ever.
+
+Because every step only looks backwards, the panel built from data truncated at *t*
+equals the full-history panel up to *t* (tested as a property).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import DataError
+from liqflow.catalog import Catalog, SeriesSpec, default_catalog
+from liqflow.store import Store
+
+__all__ = [
+    "MAX_STALENESS",
+    "asof_join",
+    "available",
+    "available_from_vintages",
+    "load_panel",
+    "trading_days",
+]
+
+#: Largest age (calendar days) of a carried-forward value, by catalogue frequency.
+MAX_STALENESS = {"D": 10, "W": 21, "M": 100}
+
+
+def available(obs: pd.Series, spec: SeriesSpec) -> pd.Series:
+    """Re-index observations by the day they became public (``date + release_lag``).
+
+    When several observations become public on the same day (a Friday and a Saturday
+    value with a one-business-day lag), the latest observation wins.
+    """
+    obs = obs.dropna()
+    if obs.name == "volume" or str(obs.name).endswith(".volume"):
+        obs = obs[obs > 0]  # zero volume marks a missing or intraday bar, not a real session
+    if obs.empty:
+        return obs
+    avail = pd.DatetimeIndex(obs.index) + spec.lag_offset
+    out = pd.Series(obs.to_numpy(dtype=np.float64), index=avail.rename("date"), name=obs.name)
+    return out[~out.index.duplicated(keep="last")].sort_index()
+
+
+def available_from_vintages(vintages: pd.DataFrame) -> pd.Series:
+    """Headline value as first published and revised, indexed by publication day.
+
+    ``vintages`` has columns ``date, realtime_start, value`` (ALFRED). On each
+    publication day the headline is the value of the latest observation date published
+    so far, in its latest revision; revisions of older dates do not change the headline.
+    """
+    if vintages.empty:
+        return pd.Series(dtype=np.float64, index=pd.DatetimeIndex([], name="date"))
+    v = vintages.dropna(subset=["value"]).sort_values(["realtime_start", "date"], kind="stable")
+    dates = v["date"].to_numpy()
+    keep = dates >= np.maximum.accumulate(dates)
+    v = v[keep]
+    out = pd.Series(
+        v["value"].to_numpy(dtype=np.float64),
+        index=pd.DatetimeIndex(v["realtime_start"]).rename("date"),
+    )
+    return out[~out.index.duplicated(keep="last")]
+
+
+def asof_join(
+    avail: pd.Series, calendar: pd.DatetimeIndex, max_age_days: int | None = None
+) -> np.ndarray:
+    """Values of ``avail`` as of each calendar day; NaN before the first or when too stale.
+
+    Equivalent to ``avail.reindex(calendar, method="ffill")`` with values older than
+    ``max_age_days`` set to NaN.
+    """
+    out = np.full(len(calendar), np.nan)
+    if avail.empty:
+        return out
+    when = avail.index.to_numpy(dtype="datetime64[ns]")
+    cal = calendar.to_numpy(dtype="datetime64[ns]")
+    pos = np.searchsorted(when, cal, side="right") - 1
+    ok = pos >= 0
+    if max_age_days is not None:
+        age = np.full(len(cal), np.timedelta64(0, "ns"))
+        age[ok] = cal[ok] - when[pos[ok]]
+        ok &= age <= np.timedelta64(max_age_days, "D")
+    out[ok] = avail.to_numpy(dtype=np.float64)[pos[ok]]
+    return out
+
+
+def _column(sid: str, spec: SeriesSpec, field: str) -> str:
+    return sid if field == spec.primary_field else f"{sid}.{field}"
+
+
+def load_panel(
+    store: Store,
+    ids: Sequence[str] | None = None,
+    *,
+    catalog: Catalog | None = None,
+    as_of: pd.Timestamp | str | None = None,
+    start: pd.Timestamp | str | None = None,
+    fields: Literal["primary", "all"] = "all",
+    sources: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """The daily point-in-time panel.
+
+    Parameters
+    ----------
+    store : Store
+        Where the observations are.
+    ids : sequence of str, optional
+        Catalogue ids to include (default: every catalogue series with stored data).
+    catalog : Catalog, optional
+        Default: the built-in catalogue.
+    as_of : date, optional
+        Last decision day: the panel ends there and holds only what was public then.
+    start : date, optional
+        First calendar day (default: the first day any selected series is available).
+    fields : {"all", "primary"}
+        ``"all"`` adds ``<id>.<field>`` columns for non-primary fields (volume, market
+        cap, adjusted close...).
+    sources : dict, optional
+        Override the catalogue's preferred source per id (``{"btc": "coingecko"}``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by calendar day (``date``); column ``<id>`` is the primary field in the
+        catalogue's unit (``scale`` applied: RRP in USD millions).
+    """
+    cat = catalog or default_catalog()
+    if fields not in ("all", "primary"):
+        raise DataError(f"fields must be 'all' or 'primary', got {fields!r}")
+    stored = {(i.series_id, i.source) for i in store.inventory()}
+    wanted = (
+        list(ids) if ids is not None else [sid for sid in cat if any(k[0] == sid for k in stored)]
+    )
+    chosen: dict[str, tuple[SeriesSpec, str]] = {}
+    for sid in wanted:
+        spec = cat[sid]
+        prefs = (sources[sid],) if sources and sid in sources else spec.sources
+        src = next((s for s in prefs if (sid, s) in stored), None)
+        if src is None:  # fall back to any stored source, preferred ones first
+            src = next((s for (i, s) in sorted(stored) if i == sid), None)
+        if src is not None:
+            chosen[sid] = (spec, src)
+    cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else None
+    frames = store.read_many([(sid, src) for sid, (_, src) in chosen.items()])
+    pieces: dict[str, pd.Series] = {}
+    for sid, (spec, src) in chosen.items():
+        wide = frames.get((sid, src))
+        if wide is None:
+            continue
+        vint = store.read_vintages(sid, src) if src == "fred" else pd.DataFrame()
+        for field in spec.fields if fields == "all" else (spec.primary_field,):
+            if field not in wide.columns:
+                continue
+            if field == "value" and not vint.empty:
+                avail = available_from_vintages(vint)
+            else:
+                avail = available(wide[field], spec)
+            if cutoff is not None:
+                avail = avail[avail.index <= cutoff]
+            if field != "volume":
+                avail = avail * spec.scale
+            pieces[_column(sid, spec, field)] = avail
+        if fields == "all":  # fields outside the catalogue (funding_rate, open_interest)
+            for field in wide.columns.difference(list(spec.fields)):
+                avail = available(wide[field], spec)
+                if cutoff is not None:
+                    avail = avail[avail.index <= cutoff]
+                pieces[f"{sid}.{field}"] = avail
+    nonempty = {k: v for k, v in pieces.items() if not v.empty}
+    if not nonempty:
+        return pd.DataFrame(
+            index=pd.DatetimeIndex([], name="date"), columns=list(pieces), dtype=np.float64
+        )
+    first = pd.Timestamp(start) if start is not None else min(v.index[0] for v in nonempty.values())
+    last = cutoff if cutoff is not None else max(v.index[-1] for v in nonempty.values())
+    calendar = pd.date_range(first, last, freq="D", name="date")
+    data = {}
+    for col, avail in pieces.items():
+        sid = col.split(".")[0]
+        data[col] = asof_join(avail, calendar, MAX_STALENESS[chosen[sid][0].frequency])
+    return pd.DataFrame(data, index=calendar)
+
+
+def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:
+    """Days on which ``column`` received a new observation (its sessions).
+
+    Detected causally as the days whose value differs from the previous day's; an
+    unchanged close is therefore not counted as a session, which for index levels and
+    prices quoted to many decimals is a negligible loss.
+    """
+    if column not in panel.columns:
+        raise DataError(f"panel has no column {column!r}; columns: {', '.join(panel.columns)}")
+    s = panel[column]
+    new = s.notna() & s.ne(s.shift())
+    return pd.DatetimeIndex(panel.index[new.to_numpy()], name="date")

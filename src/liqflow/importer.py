@@ -1,0 +1,166 @@
+"""``liqflow import``: local CSV files into the store, matched to catalogue series."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from liqflow._errors import DataError, LiqflowError
+from liqflow.catalog import Catalog, SeriesSpec, is_excluded_coin
+from liqflow.providers.csv import ParsedFile, read_csv_file
+from liqflow.store import Batch, Store
+
+__all__ = ["ImportReport", "ImportedFile", "import_paths"]
+
+
+@dataclass(frozen=True)
+class ImportedFile:
+    """One file loaded into the store."""
+
+    path: Path
+    series_id: str
+    source: str
+    format: str
+    rows: int
+    added: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import loaded, what it could not match and what it refused."""
+
+    loaded: tuple[ImportedFile, ...]
+    unmatched: tuple[tuple[Path, str], ...]
+    errors: tuple[tuple[Path, str], ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                (str(f.path), f.series_id, f.source, f.format, f.rows, f.added, f.first, f.last)
+                for f in self.loaded
+            ],
+            columns=["path", "series_id", "source", "format", "rows", "added", "first", "last"],
+        )
+
+    def summary(self) -> str:
+        added = sum(f.added for f in self.loaded)
+        series = len({f.series_id for f in self.loaded})
+        return (
+            f"{len(self.loaded)} files -> {series} series, {added} new rows; "
+            f"{len(self.unmatched)} unmatched, {len(self.errors)} refused"
+        )
+
+
+def _csv_files(paths: Sequence[str | Path]) -> list[tuple[Path, bool]]:
+    """(file, named explicitly) for each path; folders are scanned recursively."""
+    out: list[tuple[Path, bool]] = []
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            out.extend((f, False) for f in sorted(p.rglob("*.csv")) if f.is_file())
+        elif p.is_file():
+            out.append((p, True))
+        else:
+            raise DataError(
+                f"import path {p} does not exist; give CSV files or folders that contain them"
+            )
+    return out
+
+
+def _match(parsed: ParsedFile, catalog: Catalog) -> SeriesSpec | None:
+    spec = catalog.match_file(parsed.path.stem)
+    if spec is None and parsed.series_hint:
+        spec = catalog.match_file(parsed.series_hint)
+    return spec
+
+
+def _fields(parsed: ParsedFile, spec: SeriesSpec) -> pd.DataFrame:
+    frame = parsed.frame
+    if list(frame.columns) == ["value"] and spec.primary_field != "value":
+        frame = frame.rename(columns={"value": spec.primary_field})
+    return frame
+
+
+def import_paths(
+    store: Store,
+    catalog: Catalog,
+    paths: Sequence[str | Path],
+    *,
+    series_id: str | None = None,
+    progress: Callable[[Path], None] | None = None,
+) -> ImportReport:
+    """Import CSV files (or folders of them) into ``store``.
+
+    Each file is matched to a catalogue series by its name (id, symbol or alias) or, for
+    FRED ``DATE,<ID>`` files, by the id in its header; ``series_id`` forces the series
+    for every file given. A malformed file is refused whole and reported; the files that
+    parse are written together in one transaction.
+    """
+    files = _csv_files(paths)
+    if not files:
+        raise DataError(f"no .csv files found under {', '.join(str(p) for p in paths)}")
+    forced = catalog[series_id] if series_id is not None else None
+    batches: list[Batch] = []
+    matched: list[tuple[ParsedFile, SeriesSpec, str]] = []
+    unmatched: list[tuple[Path, str]] = []
+    errors: list[tuple[Path, str]] = []
+    for path, explicit in files:
+        if progress is not None:
+            progress(path)
+        try:
+            parsed = read_csv_file(path)
+        except LiqflowError as exc:
+            errors.append((path, str(exc)))
+            continue
+        spec = forced or _match(parsed, catalog)
+        if spec is None:
+            reason = (
+                "stablecoin or wrapped token: excluded by rule"
+                if is_excluded_coin(path.stem)
+                else f"no catalogue series named {path.stem!r} (use --series ID, or add it with --catalog FILE.toml)"
+            )
+            (errors if explicit else unmatched).append(
+                (path, reason if not explicit else f"{path}: {reason}")
+            )
+            continue
+        source = parsed.source or spec.sources[0]
+        frame = _fields(parsed, spec)
+        batches.append(
+            Batch(spec.id, source, frame, spec.symbol, spec.unit, spec.frequency, str(path))
+        )
+        matched.append((parsed, spec, source))
+    loaded: list[ImportedFile] = []
+    if batches:
+        # files of the same (series, source) are written in path order; count new rows per file
+        added_by_key: dict[tuple[str, str], int] = {}
+        for batch in batches:
+            added_by_key.update({(batch.series_id, batch.source): 0})
+        results = [store.write([b]) for b in _single_transaction(store, batches)]
+        for (parsed, spec, source), res in zip(matched, results, strict=True):
+            added = res.get((spec.id, source), 0)
+            loaded.append(
+                ImportedFile(
+                    parsed.path,
+                    spec.id,
+                    source,
+                    parsed.format,
+                    len(parsed.frame),
+                    added,
+                    parsed.frame.index[0],
+                    parsed.frame.index[-1],
+                )
+            )
+    return ImportReport(tuple(loaded), tuple(unmatched), tuple(errors))
+
+
+def _single_transaction(store: Store, batches: Iterable[Batch]) -> list[Batch]:
+    return list(batches)

@@ -1,0 +1,198 @@
+"""Local CSV files in the formats providers publish, detected from their headers.
+
+Accepted layouts (header names are case-insensitive):
+
+============  =================================================================  =========
+format        header                                                             source
+============  =================================================================  =========
+fred          ``date,value`` / ``DATE,<ID>`` / ``observation_date,<ID>``           fred
+yahoo         ``Date`` + some of ``Open,High,Low,Close,Adj Close,Volume``          yahoo
+              (+ ``Dividends,Stock Splits``); dates may carry ``+00:00`` offsets
+coingecko     ``snapped_at,price,market_cap,total_volume`` or                     coingecko
+              ``snapped_at,market_cap,total_volume``; ``... UTC`` or ms epoch
+value         ``Date,value`` (any other single-value daily file)                 the series' preferred source
+============  =================================================================  =========
+
+Anything else is refused with a message naming the file and the layouts above. A file
+with a malformed line (wrong number of fields, a date or number that does not parse) is
+refused whole, with ``file:line`` in the message.
+
+Dates. Timestamps with a UTC offset keep their *local* calendar date (a Yahoo equity bar
+stamped ``2020-01-02 00:00:00-05:00`` is the 2 January session). CoinGecko ``snapped_at``
+dates are kept as stamped: a 00:00 UTC snapshot of day D is at the latest the close of
+D-1, so keeping D can delay a value by one day but never shows it early.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import DataError
+
+__all__ = ["FORMATS", "ParsedFile", "read_csv_file", "sniff_header"]
+
+FORMATS = ("fred", "yahoo", "coingecko", "value")
+_EXPECTED = (
+    "FRED 'date,value' / 'DATE,<ID>' / 'observation_date,<ID>'; "
+    "Yahoo 'Date,Open,High,Low,Close[,Adj Close],Volume[,Dividends,Stock Splits]'; "
+    "CoinGecko 'snapped_at,price,market_cap,total_volume' or 'snapped_at,market_cap,total_volume'; "
+    "or 'Date,value'"
+)
+_YAHOO_FIELDS = {
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "adj close": "adj_close",
+    "adj_close": "adj_close",
+    "volume": "volume",
+}
+_YAHOO_IGNORED = {"dividends", "stock splits", "capital gains"}
+_COINGECKO_FIELDS = {"price": "close", "market_cap": "market_cap", "total_volume": "volume"}
+_MISSING = ("", ".", "null", "NaN", "nan")
+_FRED_ID = re.compile(r"[A-Z0-9][A-Z0-9_.]*")
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """A CSV file read into liqflow fields.
+
+    ``frame`` is indexed by ``date`` with float64 columns named by liqflow fields
+    (``value``, ``open`` ... ``adj_close``, ``volume``, ``market_cap``). ``series_hint`` is
+    the series identifier written in the header (FRED ``DATE,<ID>`` files), if any.
+    """
+
+    path: Path
+    format: str
+    frame: pd.DataFrame
+    series_hint: str | None = None
+
+    @property
+    def source(self) -> str | None:
+        """The upstream provider the layout identifies (None for plain ``Date,value``)."""
+        return None if self.format == "value" else self.format
+
+
+def sniff_header(columns: list[str], path: Path) -> tuple[str, dict[str, str], str | None]:
+    """Detect the layout from the header: ``(format, column -> field, series_hint)``."""
+    low = [c.strip().lower() for c in columns]
+    first = low[0] if low else ""
+    if first == "snapped_at":
+        rest = low[1:]
+        if rest in (["price", "market_cap", "total_volume"], ["market_cap", "total_volume"]):
+            return (
+                "coingecko",
+                {columns[i + 1]: _COINGECKO_FIELDS[c] for i, c in enumerate(rest)},
+                None,
+            )
+    elif (
+        first in ("date", "observation_date") and len(columns) == 2 and low[1] not in _YAHOO_FIELDS
+    ):
+        second = columns[1].strip()
+        if second.lower() == "value":
+            return (
+                ("fred" if first == "date" and columns[0] == "date" else "value"),
+                {columns[1]: "value"},
+                None,
+            )
+        if _FRED_ID.fullmatch(second):
+            return "fred", {columns[1]: "value"}, second
+    elif first in ("date", "datetime") and len(columns) >= 2:
+        mapping: dict[str, str] = {}
+        for col, name in zip(columns[1:], low[1:], strict=True):
+            if name in _YAHOO_FIELDS:
+                mapping[col] = _YAHOO_FIELDS[name]
+            elif name not in _YAHOO_IGNORED:
+                mapping = {}
+                break
+        if "close" in mapping.values() or "adj_close" in mapping.values():
+            return "yahoo", mapping, None
+    raise DataError(
+        f"{path}: unrecognised CSV header {','.join(columns)!r}; expected one of: {_EXPECTED}"
+    )
+
+
+def _bad_line(path: Path, row: int, what: str, raw: str) -> DataError:
+    # row is 0-based over data rows; line 1 is the header
+    return DataError(f"{path}:{row + 2}: {what}: {raw!r}; the file was not imported")
+
+
+def _parse_dates(raw: pd.Series, fmt: str, path: Path) -> pd.DatetimeIndex:
+    if fmt == "coingecko" and raw.iloc[0].isdigit():
+        nums = pd.to_numeric(raw, errors="coerce")
+        if nums.isna().any():
+            i = int(np.flatnonzero(nums.isna().to_numpy())[0])
+            raise _bad_line(
+                path, i, "timestamp is not epoch seconds or milliseconds", str(raw.iloc[i])
+            )
+        if nums.max() > 10**11:
+            return pd.DatetimeIndex(pd.to_datetime(nums, unit="ms")).normalize()
+        return pd.DatetimeIndex(pd.to_datetime(nums, unit="s")).normalize()
+    # keep the local calendar date of timestamps with offsets ("2020-01-02 00:00:00-05:00")
+    dates = pd.to_datetime(raw.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    bad = dates.isna().to_numpy() | ~raw.str.slice(10, 11).isin(["", " ", "T"]).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise _bad_line(path, i, "date does not parse (expected YYYY-MM-DD)", str(raw.iloc[i]))
+    return pd.DatetimeIndex(dates)
+
+
+def read_csv_file(path: str | Path) -> ParsedFile:
+    """Read one CSV file into liqflow fields, refusing it whole on any malformed line.
+
+    Raises
+    ------
+    DataError
+        Unknown header, or a line whose field count, date or number is malformed (the
+        message gives ``file:line``).
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{p}: file does not exist") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{p}: not a UTF-8 text CSV file; expected one of: {_EXPECTED}") from None
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read file: {exc.strerror}") from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise DataError(f"{p}: empty file; expected a CSV with a header, one of: {_EXPECTED}")
+    columns = [c.strip() for c in lines[0].split(",")]
+    fmt, mapping, hint = sniff_header(columns, p)
+    ncomma = len(columns) - 1
+    rows = lines[1:]
+    while rows and not rows[-1].strip():
+        rows.pop()  # trailing blank lines
+    counts = np.fromiter((ln.count(",") for ln in rows), dtype=np.int64, count=len(rows))
+    wrong = np.flatnonzero(counts != ncomma)
+    if wrong.size:
+        i = int(wrong[0])
+        raise _bad_line(p, i, f"expected {ncomma + 1} fields, got {counts[i] + 1}", rows[i])
+    if not rows:
+        raise DataError(f"{p}: header only, no data rows")
+    cells = pd.read_csv(
+        io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, nrows=len(rows)
+    )
+    cells.columns = columns
+    index = _parse_dates(cells[columns[0]].astype(str).str.strip(), fmt, p)
+    data = {}
+    for col, name in mapping.items():
+        raw = cells[col]
+        values = pd.to_numeric(raw, errors="coerce")
+        nan_at = np.flatnonzero(values.isna().to_numpy())
+        if nan_at.size:  # only the unparsed cells are inspected: missing markers or garbage
+            missing = raw.iloc[nan_at].str.strip().isin(_MISSING).to_numpy()
+            if not missing.all():
+                i = int(nan_at[~missing][0])
+                raise _bad_line(p, i, f"column {col!r} is not a number", rows[i])
+        data[name] = values.to_numpy(dtype=np.float64)
+    frame = pd.DataFrame(data, index=index.rename("date"))
+    frame = frame[~frame.index.duplicated(keep="last")].sort_index()
+    return ParsedFile(p, fmt, frame, hint)

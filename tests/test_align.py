@@ -1,0 +1,156 @@
+"""Point-in-time panel: release lags, as-of joins, staleness, vintages, invariance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from liqflow.align import asof_join, available, available_from_vintages, load_panel, trading_days
+from liqflow.catalog import default_catalog
+from liqflow.store import Batch, Store
+
+CAT = default_catalog()
+
+
+def _weekly(values: list[float], start: str = "2021-01-06") -> pd.DataFrame:
+    return pd.DataFrame(
+        {"value": values}, index=pd.date_range(start, periods=len(values), freq="7D", name="date")
+    )
+
+
+def test_h41_wednesday_level_is_public_thursday() -> None:
+    obs = _weekly([1.0, 2.0])["value"]  # Wednesdays 2021-01-06, 2021-01-13
+    out = available(obs, CAT["fed_assets"])
+    assert out.index.tolist() == [pd.Timestamp("2021-01-07"), pd.Timestamp("2021-01-14")]
+
+
+def test_business_day_lag_skips_the_weekend() -> None:
+    obs = pd.Series([3.0], index=pd.DatetimeIndex(["2021-01-08"], name="date"))  # a Friday
+    assert available(obs, CAT["hy_spread"]).index[0] == pd.Timestamp("2021-01-11")
+
+
+def test_asof_join_equals_reindex_ffill_and_respects_staleness() -> None:
+    avail = pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2021-01-01", "2021-01-05"]))
+    cal = pd.date_range("2020-12-30", "2021-01-20", freq="D")
+    expected = avail.reindex(cal, method="ffill").to_numpy()
+    np.testing.assert_array_equal(asof_join(avail, cal), expected)
+    stale = asof_join(avail, cal, max_age_days=10)
+    assert np.isnan(stale[cal.get_loc(pd.Timestamp("2021-01-16"))])
+    assert stale[cal.get_loc(pd.Timestamp("2021-01-15"))] == 2.0
+
+
+def test_vintages_give_first_release_then_revisions() -> None:
+    vint = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2021-01-06", "2021-01-06", "2021-01-13", "2020-12-30"]),
+            "realtime_start": pd.to_datetime(
+                ["2021-01-07", "2021-01-21", "2021-01-14", "2021-01-22"]
+            ),
+            "value": [10.0, 11.0, 12.0, 99.0],
+        }
+    )
+    out = available_from_vintages(vint)
+    # the 2021-01-06 revision published 01-21 is older than the 01-13 headline: ignored;
+    # so is a revision of 2020-12-30.
+    assert out.to_dict() == {pd.Timestamp("2021-01-07"): 10.0, pd.Timestamp("2021-01-14"): 12.0}
+
+
+def _store_with_chain() -> Store:
+    store = Store(":memory:")
+    days = pd.date_range("2021-01-01", "2021-03-31", freq="D", name="date")
+    sessions = pd.bdate_range("2021-01-01", "2021-03-31", name="date")
+    rng = np.random.default_rng(3)
+    store.write(
+        [
+            Batch("fed_assets", "fred", _weekly(list(7e6 + np.arange(13) * 1e3))),
+            Batch("tga", "fred", _weekly(list(1.6e6 - np.arange(13) * 5e2))),
+            Batch(
+                "rrp",
+                "fred",
+                pd.DataFrame({"value": rng.uniform(0, 5, len(sessions))}, index=sessions),
+            ),
+            Batch(
+                "small_caps",
+                "yahoo",
+                pd.DataFrame(
+                    {"close": 2000 + rng.normal(0, 10, len(sessions)).cumsum()}, index=sessions
+                ),
+            ),
+            Batch(
+                "btc",
+                "yahoo",
+                pd.DataFrame(
+                    {
+                        "close": 30000 + rng.normal(0, 500, len(days)).cumsum(),
+                        "volume": rng.uniform(1, 2, len(days)),
+                    },
+                    index=days,
+                ),
+            ),
+        ]
+    )
+    return store
+
+
+def test_panel_units_columns_and_calendar() -> None:
+    with _store_with_chain() as store:
+        panel = load_panel(store)
+        assert panel.index.freqstr == "D" and panel.index.name == "date"
+        assert {"fed_assets", "tga", "rrp", "small_caps", "btc", "btc.volume"} <= set(panel.columns)
+        raw_rrp = store.read("rrp", "fred")["value"]
+        day = raw_rrp.index[5]
+        assert panel.loc[day, "rrp"] == pytest.approx(raw_rrp.iloc[5] * 1000)  # USD bn -> mn
+        # Saturday: equities carried forward from Friday's close
+        sat = pd.Timestamp("2021-01-09")
+        assert panel.loc[sat, "small_caps"] == panel.loc[pd.Timestamp("2021-01-08"), "small_caps"]
+        assert pd.Timestamp("2021-01-09") not in trading_days(panel, "small_caps")
+        assert pd.Timestamp("2021-01-08") in trading_days(panel, "small_caps")
+
+
+cutoffs = st.integers(min_value=0, max_value=89).map(
+    lambda k: pd.Timestamp("2021-01-01") + pd.Timedelta(days=k)
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cutoffs)
+def test_point_in_time_invariance(cutoff: pd.Timestamp) -> None:
+    """Panel from data truncated at t == full-history panel up to t."""
+    with _store_with_chain() as full_store:
+        full = load_panel(full_store)
+        truncated_store = Store(":memory:")
+        batches = []
+        for item in full_store.inventory():
+            frame = full_store.read(item.series_id, item.source, end=cutoff)
+            if not frame.empty:
+                batches.append(Batch(item.series_id, item.source, frame))
+        truncated_store.write(batches)
+        cut = load_panel(truncated_store, as_of=cutoff, start=full.index[0])
+        as_of = load_panel(full_store, as_of=cutoff)
+    expected = full.loc[:cutoff]
+    pd.testing.assert_frame_equal(as_of, expected.loc[as_of.index[0] :], check_freq=False)
+    pd.testing.assert_frame_equal(cut.reindex(columns=expected.columns), expected, check_freq=False)
+
+
+def test_preferred_source_and_override() -> None:
+    with Store(":memory:") as store:
+        idx = pd.date_range("2021-01-01", periods=3, freq="D", name="date")
+        store.write(
+            [
+                Batch("btc", "coingecko", pd.DataFrame({"close": [1.0, 1.0, 1.0]}, index=idx)),
+                Batch("btc", "yahoo", pd.DataFrame({"close": [2.0, 2.0, 2.0]}, index=idx)),
+            ]
+        )
+        assert load_panel(store, ["btc"])["btc"].iloc[0] == 2.0
+        assert load_panel(store, ["btc"], sources={"btc": "coingecko"})["btc"].iloc[0] == 1.0
+
+
+def test_unknown_id_is_a_clear_error() -> None:
+    with (
+        Store(":memory:") as store,
+        pytest.raises(KeyError, match="unknown series 'bitcoin'; known series:"),
+    ):
+        load_panel(store, ["bitcoin"])

@@ -1,0 +1,124 @@
+"""CSV layouts found in the wild (FRED, Yahoo/yfinance, CoinGecko) and refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liqflow._errors import DataError
+from liqflow.providers.csv import read_csv_file
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [("date,value", None), ("DATE,WALCL", "WALCL"), ("observation_date,WALCL", "WALCL")],
+)
+def test_fred_headers_and_missing_markers(tmp_path: Path, header: str, hint: str | None) -> None:
+    path = _write(
+        tmp_path, "x.csv", f"{header}\n2020-01-01,1.5\n2020-01-02,.\n2020-01-03,\n2020-01-06,2.25\n"
+    )
+    parsed = read_csv_file(path)
+    assert parsed.format == "fred"
+    assert parsed.series_hint == hint
+    assert parsed.frame.index.name == "date"
+    assert parsed.frame["value"].tolist()[0] == 1.5
+    assert np.isnan(parsed.frame["value"].iloc[1]) and np.isnan(parsed.frame["value"].iloc[2])
+    assert parsed.frame.index[-1] == pd.Timestamp("2020-01-06")
+
+
+def test_yfinance_history_with_offsets_dividends_and_splits(tmp_path: Path) -> None:
+    text = (
+        "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits\n"
+        "2017-11-09 00:00:00+00:00,308.6,329.4,307.0,320.8,893249984,0.0,0.0\n"
+        "2017-11-10 00:00:00+00:00,320.6,324.7,294.5,299.2,885985984,0.0,0.0\n"
+    )
+    parsed = read_csv_file(_write(tmp_path, "ETH-USD.csv", text))
+    assert parsed.format == "yahoo" and parsed.source == "yahoo"
+    assert list(parsed.frame.columns) == ["open", "high", "low", "close", "volume"]
+    assert parsed.frame.index.tolist() == [pd.Timestamp("2017-11-09"), pd.Timestamp("2017-11-10")]
+    assert parsed.frame.index.tz is None
+
+
+def test_equity_offsets_keep_the_local_session_date(tmp_path: Path) -> None:
+    text = (
+        "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-02 00:00:00-05:00,1,2,0.5,1.5,1.4,100\n"
+    )
+    parsed = read_csv_file(_write(tmp_path, "IWM.csv", text))
+    assert parsed.frame.index[0] == pd.Timestamp("2020-01-02")
+    assert parsed.frame.loc["2020-01-02", "adj_close"] == 1.4
+
+
+def test_close_volume_only_file(tmp_path: Path) -> None:
+    parsed = read_csv_file(_write(tmp_path, "GSPC.csv", "Date,Close,Volume\n1927-12-30,17.66,0\n"))
+    assert list(parsed.frame.columns) == ["close", "volume"]
+
+
+def test_coingecko_utc_strings_and_ms_epoch(tmp_path: Path) -> None:
+    coin = read_csv_file(
+        _write(
+            tmp_path,
+            "btc-usd-max.csv",
+            "snapped_at,price,market_cap,total_volume\n2013-04-28 00:00:00 UTC,135.3,1500517590,0\n",
+        )
+    )
+    assert coin.format == "coingecko"
+    assert coin.frame.loc["2013-04-28"].tolist() == [135.3, 1500517590.0, 0.0]
+    glob = read_csv_file(
+        _write(
+            tmp_path,
+            "total.csv",
+            "snapped_at,market_cap,total_volume\n1367193600000,1661441770.0,0.0\n",
+        )
+    )
+    # 1367193600000 ms = 2013-04-29 00:00 UTC
+    assert glob.frame.index[0] == pd.Timestamp("2013-04-29")
+    assert list(glob.frame.columns) == ["market_cap", "volume"]
+
+
+def test_plain_date_value_file(tmp_path: Path) -> None:
+    parsed = read_csv_file(_write(tmp_path, "fear.csv", "Date,value\n2018-02-01,30.0\n"))
+    assert parsed.format == "value" and parsed.source is None
+
+
+def test_unknown_header_is_refused_naming_file_and_layouts(tmp_path: Path) -> None:
+    path = _write(tmp_path, "weird.csv", "when,price,foo\n2020-01-01,1,2\n")
+    with pytest.raises(
+        DataError,
+        match=r"weird\.csv: unrecognised CSV header 'when,price,foo'; expected one of: FRED",
+    ):
+        read_csv_file(path)
+
+
+def test_corrupted_number_gives_file_and_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "WALCL.csv", "date,value\n2020-01-01,1.5\n2020-01-08,abc\n")
+    with pytest.raises(
+        DataError, match=r"WALCL\.csv:3: column 'value' is not a number: '2020-01-08,abc'"
+    ):
+        read_csv_file(path)
+
+
+def test_short_line_gives_file_and_line(tmp_path: Path) -> None:
+    text = "Date,Open,High,Low,Close,Volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-02,1,2\n"
+    with pytest.raises(DataError, match=r"x\.csv:3: expected 6 fields, got 3"):
+        read_csv_file(_write(tmp_path, "x.csv", text))
+
+
+def test_bad_date_gives_file_and_line(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"x\.csv:2: date does not parse"):
+        read_csv_file(_write(tmp_path, "x.csv", "date,value\n01/02/2020,1\n"))
+
+
+def test_empty_and_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="empty file"):
+        read_csv_file(_write(tmp_path, "e.csv", ""))
+    with pytest.raises(DataError, match="does not exist"):
+        read_csv_file(tmp_path / "nope.csv")

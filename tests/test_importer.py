@@ -1,0 +1,123 @@
+"""``liqflow import``: matching, idempotence, refusals; the real data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from liqflow.align import load_panel
+from liqflow.catalog import default_catalog
+from liqflow.cli.main import app
+from liqflow.importer import import_paths
+from liqflow.store import Store
+
+CAT = default_catalog()
+runner = CliRunner()
+
+
+def _folder(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    (root / "fred").mkdir(parents=True, exist_ok=True)
+    (root / "fred" / "WALCL.csv").write_text("date,value\n2021-01-06,7000000\n2021-01-13,7010000\n")
+    (root / "fred" / "NFCI_download.csv").write_text("DATE,NFCI\n2021-01-08,-0.5\n")
+    (root / "BTC-USD.csv").write_text(
+        "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits\n"
+        "2021-01-01 00:00:00+00:00,1,2,0.5,29000,10,0,0\n"
+    )
+    (root / "LEO-USD.csv").write_text("Date,Close\n2021-01-01,1\n")
+    (root / "USDT-USD.csv").write_text("Date,Close\n2021-01-01,1\n")
+    return root
+
+
+def test_folder_import_matches_by_name_and_header(tmp_path: Path) -> None:
+    with Store(":memory:") as store:
+        report = import_paths(store, CAT, [_folder(tmp_path)])
+        assert {(f.series_id, f.source) for f in report.loaded} == {
+            ("fed_assets", "fred"),
+            ("nfci", "fred"),
+            ("btc", "yahoo"),
+        }
+        reasons = {p.name: r for p, r in report.unmatched}
+        assert reasons["USDT-USD.csv"] == "stablecoin or wrapped token: excluded by rule"
+        assert "no catalogue series named 'LEO-USD'" in reasons["LEO-USD.csv"]
+        assert report.ok
+        again = import_paths(store, CAT, [_folder(tmp_path)])
+        assert sum(f.added for f in again.loaded) == 0
+
+
+def test_corrupted_file_is_refused_whole_and_store_unchanged(tmp_path: Path) -> None:
+    good = tmp_path / "WALCL.csv"
+    good.write_text("date,value\n2021-01-06,7000000\n")
+    bad = tmp_path / "WTREGEN.csv"
+    bad.write_text("date,value\n2021-01-06,1600000\n2021-01-13,16OO000\n2021-01-20,1500000\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        import_paths(store, CAT, [good])
+        before = store.row_count()
+        report = import_paths(store, CAT, [bad])
+        assert not report.ok and report.loaded == ()
+        assert "WTREGEN.csv:3: column 'value' is not a number" in report.errors[0][1]
+        assert store.row_count() == before and store.sources("tga") == ()
+
+
+def test_cli_import_refusal_is_one_line_and_nonzero(tmp_path: Path) -> None:
+    bad = tmp_path / "WTREGEN.csv"
+    bad.write_text("date,value\n2021-01-06,1600000\n2021-01-13,x\n")
+    result = runner.invoke(app, ["import", str(bad), "--store", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 1
+    assert "WTREGEN.csv:3" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_import_missing_path(tmp_path: Path) -> None:
+    from liqflow.cli.main import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["import", str(tmp_path / "nowhere"), "--store", str(tmp_path / "s.duckdb")])
+    assert exc.value.code == 1
+
+
+def test_force_series_for_an_unmatched_file(tmp_path: Path) -> None:
+    path = tmp_path / "my_export.csv"
+    path.write_text("date,value\n2021-01-04,3.1\n")
+    with Store(":memory:") as store:
+        report = import_paths(store, CAT, [path], series_id="hy_spread")
+        assert report.loaded[0].series_id == "hy_spread"
+
+
+@pytest.mark.realdata
+def test_real_folder_import_then_series_and_net_liquidity(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "s.duckdb"
+    result = runner.invoke(app, ["import", str(shared_data), "--store", str(db)])
+    assert result.exit_code == 0, result.output
+    with Store(db) as store:
+        rows = store.row_count()
+        assert store.last_date("small_caps", "yahoo").strftime("%Y-%m") == "2026-02"
+        assert store.last_date("btc", "yahoo").strftime("%Y-%m") == "2026-06"
+        assert store.last_date("fed_assets", "fred").strftime("%Y-%m") == "2025-11"
+        panel = load_panel(store, ["fed_assets", "tga", "rrp"])
+        raw = {sid: store.read(sid, "fred")["value"] for sid in ("fed_assets", "tga", "rrp")}
+    again = runner.invoke(app, ["import", str(shared_data), "--store", str(db)])
+    assert again.exit_code == 0
+    with Store(db) as store:
+        assert store.row_count() == rows
+    # Net liquidity (USD millions) = WALCL - WTREGEN - 1000 * RRPONTSYD on every Wednesday
+    # where all three were observed; the panel shows Wednesday's H.4.1 levels on Thursday.
+    weds = (
+        raw["fed_assets"]
+        .index.intersection(raw["tga"].dropna().index)
+        .intersection(raw["rrp"].dropna().index)
+    )
+    assert len(weds) > 400
+    expected = raw["fed_assets"][weds] - raw["tga"][weds] - 1000 * raw["rrp"][weds]
+    thursdays = weds + pd.Timedelta(days=1)
+    nl = panel["fed_assets"] - panel["tga"]
+    got = nl.reindex(thursdays).to_numpy() - 1000 * raw["rrp"][weds].to_numpy()
+    pd.testing.assert_series_equal(pd.Series(got, index=weds), expected, check_names=False)
+    assert (panel["rrp"].reindex(weds) == 1000 * raw["rrp"][weds]).all()
+    series_out = runner.invoke(app, ["series", "--store", str(db)], env={"COLUMNS": "200"})
+    assert "2026-02-23" in series_out.output and "2025-11-19" in series_out.output
