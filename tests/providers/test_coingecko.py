@@ -1,0 +1,76 @@
+"""CoinGecko market chart on a recorded payload (fixtures/coingecko_tether_market_chart.json)."""
+
+from __future__ import annotations
+
+import httpx
+import pandas as pd
+import pytest
+
+from liqflow._errors import DataError, ProviderError
+from liqflow.catalog import default_catalog
+from liqflow.providers import coingecko, fetch_spec, get_provider
+from liqflow.providers._http import RetryPolicy
+
+CAT = default_catalog()
+NOW = pd.Timestamp("2024-06-12 14:45", tz="UTC")
+
+
+def test_build_query_days_cover_the_start():
+    spec = CAT["usdt_mcap"]
+    q = coingecko.build_query(spec, pd.Timestamp("2024-06-09"), now=NOW)
+    assert q.url == "https://api.coingecko.com/api/v3/coins/tether/market_chart"
+    assert q.params() == {"vs_currency": "usd", "days": "5", "interval": "daily"}
+    assert coingecko.build_query(spec, None, now=NOW).days == 365
+    assert coingecko.build_query(spec, pd.Timestamp("2015-01-01"), now=NOW).days == 365
+
+
+def test_transform_dates_snapshots_as_previous_day(load_json):
+    out = coingecko.transform(load_json("coingecko_tether_market_chart.json"))
+    # 00:00 UTC snapshots of 06-10..06-12 are the closes of 06-09..06-11; the 14:45 point is dropped
+    assert out.index.tolist() == list(pd.date_range("2024-06-09", "2024-06-11"))
+    assert list(out.columns) == ["close", "market_cap", "volume"]
+    assert out.loc["2024-06-09", "market_cap"] == 112447581346.10068
+
+
+def test_transform_rejects_other_json():
+    with pytest.raises(
+        DataError,
+        match=r"CoinGecko market chart needs keys \['market_caps', 'prices', 'total_volumes'\]",
+    ):
+        coingecko.transform({"error": "coin not found"})
+
+
+def test_fetch_spec(load_json, fake_clock):
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json=load_json("coingecko_tether_market_chart.json"))
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    policy = RetryPolicy(sleep=fake_clock.sleep, clock=fake_clock.clock)
+    batch = coingecko.fetch_spec(
+        CAT["usdt_mcap"], pd.Timestamp("2024-06-10"), None, client, policy=policy, now=NOW
+    )
+    assert seen[0].path == "/api/v3/coins/tether/market_chart"
+    assert list(batch.frame.columns) == ["market_cap"]
+    assert batch.frame.index.tolist() == list(pd.to_datetime(["2024-06-10", "2024-06-11"]))
+    assert batch.source == "coingecko"
+
+
+def test_global_chart_has_no_live_route():
+    spec = CAT["total_crypto_mcap"]
+    assert get_provider("coingecko").live_reason(spec) is not None
+    with pytest.raises(
+        ProviderError,
+        match=r"total_crypto_mcap: no live route \(CoinGecko symbol 'global' needs the paid .*\); .*`liqflow import PATH`",
+    ):
+        fetch_spec(spec, None)
+
+
+def test_csv_provider_has_no_live_route():
+    with pytest.raises(
+        ProviderError,
+        match=r"fear_greed: no live route \(provider 'csv' has no live route\); .*`liqflow import PATH`",
+    ):
+        fetch_spec(CAT["fear_greed"], None)
