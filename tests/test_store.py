@@ -80,7 +80,10 @@ def test_failed_write_leaves_previous_data_intact(tmp_path: Path) -> None:
     eth = Batch("eth", "yahoo", _frame({"close": [1.0]}))
     with Store(path) as store:
         with pytest.raises(Exception):  # noqa: B017 - any failure must roll back
-            store.write([good, eth, Batch("x", "y", "not a frame")])  # type: ignore[arg-type]
+            # malformed vintages fail inside the transaction, after the observations went in
+            store.write(
+                [good, Batch("eth", "fred", eth.frame, vintages=pd.DataFrame({"bad": [1]}))]
+            )
         assert store.read("btc", "yahoo")["close"].tolist() == [1.0, 2.0]
         assert store.sources("eth") == ()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,13 +140,8 @@ def import_paths(
         matched.append((parsed, spec, source))
     loaded: list[ImportedFile] = []
     if batches:
-        # files of the same (series, source) are written in path order; count new rows per file
-        added_by_key: dict[tuple[str, str], int] = {}
-        for batch in batches:
-            added_by_key.update({(batch.series_id, batch.source): 0})
-        results = [store.write([b]) for b in _single_transaction(store, batches)]
-        for (parsed, spec, source), res in zip(matched, results, strict=True):
-            added = res.get((spec.id, source), 0)
+        results = store.write_each(batches)
+        for (parsed, spec, source), added in zip(matched, results, strict=True):
             loaded.append(
                 ImportedFile(
                     parsed.path,
@@ -160,7 +155,3 @@ def import_paths(
                 )
             )
     return ImportReport(tuple(loaded), tuple(unmatched), tuple(errors))
-
-
-def _single_transaction(store: Store, batches: Iterable[Batch]) -> list[Batch]:
-    return list(batches)

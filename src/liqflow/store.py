@@ -199,27 +199,41 @@ class Store:
     def write_each(
         self, batches: Sequence[Batch], *, fetched_at: dt.datetime | None = None
     ) -> list[int]:
-        """Like :meth:`write` (one transaction) but return rows added by each batch, in order."""
+        """Like :meth:`write` (one transaction) but return rows added by each batch, in order.
+
+        When several batches hold the same (series, source, field, date), the later batch's
+        value is stored and the row counts as added by the first batch that brought it.
+        """
         stamp = fetched_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        added: list[int] = []
+        if not batches:
+            return []
+        longs = []
+        for k, b in enumerate(batches):
+            long = _long(b.frame, b.series_id, b.source, stamp)
+            long["_batch"] = k
+            longs.append(long)
+        incoming = pd.concat(longs, ignore_index=True)
+        incoming["_row"] = np.arange(len(incoming))
+        keys = ["series_id", "source", "field", "date"]
         try:
             with self._transaction() as con:
+                con.register("_incoming", incoming)
+                try:
+                    fresh = con.execute(
+                        """SELECT i._row FROM _incoming i ANTI JOIN observations o
+                           ON o.series_id = i.series_id AND o.source = i.source
+                          AND o.field = i.field AND o.date = CAST(i.date AS DATE)"""
+                    ).fetchnumpy()["_row"]
+                    latest = incoming.drop_duplicates(keys, keep="last")
+                    con.register("_latest", latest)
+                    con.execute(
+                        "INSERT OR REPLACE INTO observations SELECT series_id, "
+                        "CAST(date AS DATE), field, value, source, fetched_at FROM _latest"
+                    )
+                finally:
+                    con.unregister("_incoming")
+                    con.unregister("_latest")
                 for b in batches:
-                    long = _long(b.frame, b.series_id, b.source, stamp)
-                    con.register("_incoming", long)
-                    try:
-                        new = con.execute(
-                            """SELECT count(*) FROM _incoming i ANTI JOIN observations o
-                               ON o.series_id = i.series_id AND o.source = i.source
-                              AND o.field = i.field AND o.date = CAST(i.date AS DATE)"""
-                        ).fetchone()
-                        con.execute(
-                            "INSERT OR REPLACE INTO observations SELECT series_id, "
-                            "CAST(date AS DATE), field, value, source, fetched_at FROM _incoming"
-                        )
-                    finally:
-                        con.unregister("_incoming")
-                    added.append(int(new[0]) if new else 0)
                     con.execute(
                         "INSERT OR REPLACE INTO series_meta VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [b.series_id, b.source, b.symbol, b.unit, b.frequency, b.origin, stamp],
@@ -230,7 +244,11 @@ class Store:
             raise StoreError(
                 f"write to store {self.path} failed, nothing was changed: {exc}"
             ) from None
-        return added
+        new = incoming.iloc[np.sort(np.asarray(fresh, dtype=np.int64))].drop_duplicates(
+            keys, keep="first"
+        )
+        counts = new.groupby("_batch").size()
+        return [int(counts.get(k, 0)) for k in range(len(batches))]
 
     @staticmethod
     def _write_vintages(con: duckdb.DuckDBPyConnection, b: Batch, stamp: dt.datetime) -> None:
