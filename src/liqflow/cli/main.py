@@ -33,6 +33,9 @@ _data.register(app)
 from liqflow.cli import fetch as _fetch  # noqa: E402
 
 _fetch.register(app)
+from liqflow.cli import signals as _signals  # noqa: E402
+
+_signals.register(app)
 # --- end of command registration ---
 
 

@@ -1,0 +1,202 @@
+"""``liqflow status`` and ``liqflow breakouts``: the stage of the chain as of a date."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from liqflow._errors import DataError
+from liqflow.catalog import Catalog
+from liqflow.cli._common import (
+    CatalogOption,
+    StoreOption,
+    console,
+    open_catalog,
+    open_store,
+    parse_date,
+)
+from liqflow.signals import (
+    BreakoutResult,
+    SignalSet,
+    StageStatus,
+    breakouts,
+    compute_signals,
+)
+from liqflow.signals._result import format_value
+from liqflow.store import Store
+
+__all__ = ["breakouts_command", "load_signal_panel", "register", "status_command"]
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Decision date YYYY-MM-DD: only data public at the end of that day is used "
+        "(default: the latest data).",
+        show_default=False,
+    ),
+]
+
+
+def load_signal_panel(
+    store: Store, catalog: Catalog, as_of: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """The point-in-time panel for the signals, with BTC's market cap for dominance.
+
+    The panel reads one source per series; when BTC's prices come from a source without
+    market caps (Yahoo), ``btc.market_cap`` is added from the CoinGecko BTC series if it
+    is stored, so that dominance is a ratio of two CoinGecko snapshots.
+    """
+    from liqflow.align import load_panel
+
+    panel = load_panel(store, catalog=catalog, as_of=as_of)
+    if panel.empty:
+        when = "" if as_of is None else f" up to {as_of:%Y-%m-%d}"
+        raise DataError(
+            f"the store has no data{when}; run `liqflow import DIR` or `liqflow fetch` first"
+        )
+    if "btc.market_cap" not in panel.columns and "coingecko" in store.sources("btc"):
+        cg = load_panel(store, ["btc"], catalog=catalog, as_of=as_of, sources={"btc": "coingecko"})
+        if "btc.market_cap" in cg.columns:
+            cap = cg["btc.market_cap"].reindex(panel.index)
+            panel = panel.assign(**{"btc.market_cap": cap})
+    return panel
+
+
+def _onoff(on: bool | None) -> str:
+    if on is None:
+        return "[dim]unknown[/]"
+    return "[green]on[/]" if on else "[red]off[/]"
+
+
+def _status_tables(status: StageStatus) -> list[Any]:
+    from rich.table import Table
+
+    tables = []
+    for st in status.stages:
+        strength = format_value(st.strength)
+        title = (
+            f"Stage {st.stage}: {st.name} - {'ON' if st.on else 'off'} "
+            f"(strength {strength}, since {format_value(st.since)})"
+        )
+        table = Table(title=title, title_justify="left")
+        for col in ("signal", "value", "threshold", "state", "since", "description"):
+            table.add_column(col, overflow="fold")
+        for sg in st.signals:
+            name = sg.name.split(".", 1)[-1] + (" *" if sg.required else "")
+            table.add_row(
+                name,
+                format_value(sg.value),
+                sg.condition,
+                _onoff(sg.on),
+                format_value(sg.since),
+                sg.description,
+            )
+        tables.append(table)
+    return tables
+
+
+def status_command(
+    as_of: AsOfOption = None,
+    store: StoreOption = None,
+    catalog: CatalogOption = None,
+) -> None:
+    """Show each stage of the chain as of a date: every signal, its value, threshold,
+    on/off and since when, and the current stage with the date it began."""
+    when = parse_date(as_of)
+    cat = open_catalog(catalog)
+    with open_store(store, read_only=True) as st:
+        panel = load_signal_panel(st, cat, when)
+    signals: SignalSet = compute_signals(panel, catalog=cat)
+    status = signals.stage_status()
+    for table in _status_tables(status):
+        console.print(table)
+    console.print("[dim]* required for the stage to be on[/]")
+    notes = [f"{k}: {v}" for k, v in signals.status.items() if v.startswith(("unknown", "unavail"))]
+    if notes:
+        console.print("[dim]unknown inputs: " + "; ".join(notes) + "[/]")
+    console.print(
+        f"[bold]as of {status.as_of:%Y-%m-%d}: stage {status.stage} ({status.stage_name}) "
+        f"since {format_value(status.since)}[/]"
+    )
+
+
+def _breakout_table(result: BreakoutResult) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"Russell 2000 all-time-high breakouts as of {format_value(result.as_of)}")
+    table.add_column("date", no_wrap=True)
+    table.add_column("close", justify="right")
+    table.add_column("above old high of", overflow="fold")
+    table.add_column("base", justify="right")
+    table.add_column("volume (IWM)", overflow="fold")
+    table.add_column("breadth")
+    table.add_column("persistence", overflow="fold")
+    for e in result.events:
+        if e.volume_confirmed is None:
+            vol = "unknown"
+        else:
+            vol = f"x{e.volume_ratio:.2f} " + (
+                "[green]confirmed[/]" if e.volume_confirmed else "weak"
+            )
+        if e.status == "pending":
+            persist = "[yellow]pending[/]"
+        else:
+            color = "green" if e.status == "confirmed" else "red"
+            persist = (
+                f"[{color}]{e.status}[/] {format_value(e.decided_on)} ({e.persistence_return:+.1%})"
+            )
+        table.add_row(
+            f"{e.date:%Y-%m-%d}",
+            f"{e.level:,.2f}",
+            f"{e.prior_high:,.2f} ({e.prior_high_date:%Y-%m-%d})",
+            str(e.base_days),
+            vol,
+            "unknown" if e.breadth_confirmed is None else f"{e.breadth:.0%}",
+            persist,
+        )
+    return table
+
+
+def breakouts_command(
+    as_of: AsOfOption = None,
+    store: StoreOption = None,
+    catalog: CatalogOption = None,
+) -> None:
+    """List the Russell 2000 all-time-high breakout events with volume confirmation
+    (IWM volume vs its average) and persistence, as known on a date."""
+    from liqflow.align import load_panel, trading_days
+
+    when = parse_date(as_of)
+    cat = open_catalog(catalog)
+    with open_store(store, read_only=True) as st:
+        panel = load_panel(st, ["small_caps", "small_caps_volume"], catalog=cat, as_of=when)
+    if "small_caps" not in panel.columns or panel["small_caps"].notna().sum() == 0:
+        raise DataError(
+            "no small_caps (^RUT) data in the store"
+            + ("" if when is None else f" up to {when:%Y-%m-%d}")
+            + "; run `liqflow import DIR` or `liqflow fetch small_caps` first"
+        )
+    close = panel["small_caps"].loc[trading_days(panel, "small_caps")]
+    volume = None
+    if "small_caps_volume" in panel.columns and panel["small_caps_volume"].notna().any():
+        volume = panel["small_caps_volume"].loc[trading_days(panel, "small_caps_volume")]
+    result = breakouts(close, volume)
+    console.print(_breakout_table(result))
+    cfg = result.config
+    console.print(
+        f"[dim]event: close above the prior all-time high after a base of >= {cfg.min_base_days} "
+        f"sessions; volume: {cfg.volume_window}-session mean / prior {cfg.volume_average}-session "
+        f"mean of IWM volume, confirmed at >= {cfg.volume_threshold}; persistence: close "
+        f"{cfg.persistence_days} sessions later above the old high"
+        + ("" if volume is not None else "; no small_caps_volume (IWM) data: volume unknown")
+        + "[/]"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``status`` and ``breakouts`` to the app."""
+    app.command("status")(status_command)
+    app.command("breakouts")(breakouts_command)

@@ -1,0 +1,414 @@
+"""Every signal and the stage timeline from one point-in-time panel.
+
+The panel (see :func:`liqflow.align.load_panel`) is a calendar-day frame: column ``<id>``
+is a series' primary field, ``<id>.<field>`` its other fields, each value what was
+public at the end of that day. Equity signals are computed on each index's own sessions
+(:func:`liqflow.align.trading_days`), FRED daily spreads on weekdays, liquidity and
+crypto on the calendar, and everything is carried back onto the calendar as of each
+day. Each block's columns are prefixed with its link of the chain (``liquidity.``,
+``credit.``, ``large_caps.``, ``small_caps.``, ``crypto.``, ``traits.``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import DataError
+from liqflow._series import check_series
+from liqflow.align import trading_days
+from liqflow.catalog import Catalog, default_catalog, is_excluded_coin
+from liqflow.signals._result import MISSING, OK
+from liqflow.signals._windows import optional_column, to_calendar
+from liqflow.signals.breakout import BreakoutConfig, BreakoutResult, breakouts
+from liqflow.signals.credit import CreditConfig, credit_signals
+from liqflow.signals.crypto import CryptoConfig, crypto_signals
+from liqflow.signals.equities import (
+    RelativeStrengthConfig,
+    TrendConfig,
+    relative_strength,
+    trend_signals,
+)
+from liqflow.signals.liquidity import LiquidityConfig, liquidity_signals
+from liqflow.signals.regime import (
+    FlagSpec,
+    StageConfig,
+    StageStatus,
+    StageTimeline,
+    stage_timeline,
+)
+from liqflow.signals.traits import TraitsConfig, traits_signals
+
+__all__ = ["SignalConfig", "SignalSet", "compute_signals", "default_flags"]
+
+#: Days a session's signals are carried onto the calendar before they become unknown.
+MAX_SESSION_AGE = 10
+
+
+@dataclass(frozen=True)
+class SignalConfig:
+    """Settings of every signal block and of the stage classifier.
+
+    Attributes
+    ----------
+    liquidity, credit, large_caps, small_caps, relative_strength, breakout, crypto,
+    traits, stages :
+        The block configurations (see each class for its documented defaults).
+    segments : tuple of str
+        Panel columns of small-cap segment series for breakout breadth (default none:
+        breadth unknown).
+    """
+
+    liquidity: LiquidityConfig = field(default_factory=LiquidityConfig)
+    credit: CreditConfig = field(default_factory=CreditConfig)
+    large_caps: TrendConfig = field(default_factory=TrendConfig)
+    small_caps: TrendConfig = field(default_factory=TrendConfig)
+    relative_strength: RelativeStrengthConfig = field(default_factory=RelativeStrengthConfig)
+    breakout: BreakoutConfig = field(default_factory=BreakoutConfig)
+    crypto: CryptoConfig = field(default_factory=CryptoConfig)
+    traits: TraitsConfig = field(default_factory=TraitsConfig)
+    stages: StageConfig = field(default_factory=StageConfig)
+    segments: tuple[str, ...] = ()
+
+
+def default_flags(config: SignalConfig | None = None) -> tuple[FlagSpec, ...]:
+    """The flags the default stage rules read, with thresholds taken from ``config``."""
+    cfg = config or SignalConfig()
+    lq, cr, lc, sc = cfg.liquidity, cfg.credit, cfg.large_caps, cfg.small_caps
+    bo, cy = cfg.breakout, cfg.crypto
+    w = cr.change_weeks
+    return (
+        FlagSpec(
+            "liquidity.net_liquidity_rising",
+            f"liquidity.net_liquidity_chg_{lq.long_weeks}w",
+            ">",
+            0.0,
+            f"net liquidity (Fed assets - TGA - RRP) up over {lq.long_weeks} weeks, USD mn",
+        ),
+        FlagSpec(
+            "liquidity.fed_bills_rising",
+            f"liquidity.fed_bills_chg_{lq.long_weeks}w",
+            ">",
+            0.0,
+            f"Fed T-bill holdings up over {lq.long_weeks} weeks (bill purchases), USD mn",
+        ),
+        FlagSpec(
+            "liquidity.tga_drawdown",
+            f"liquidity.tga_chg_{lq.short_weeks}w",
+            "<",
+            0.0,
+            f"Treasury General Account drawn down over {lq.short_weeks} weeks, USD mn",
+        ),
+        FlagSpec(
+            "credit.hy_narrowing",
+            f"credit.spread_chg_{w}w",
+            "<",
+            cr.narrowing_below,
+            f"HY OAS (BAA10Y where HY is missing) narrowing over {w} weeks, pp",
+        ),
+        FlagSpec(
+            "credit.ig_narrowing",
+            f"credit.ig_chg_{w}w",
+            "<",
+            cr.narrowing_below,
+            f"IG OAS narrowing over {w} weeks, pp",
+        ),
+        FlagSpec(
+            "large_caps.above_ma",
+            "large_caps.pct_above_ma",
+            ">",
+            lc.above_ma_threshold,
+            f"S&P 500 above its {lc.ma_window}-session average (close/avg - 1)",
+        ),
+        FlagSpec(
+            "large_caps.momentum",
+            "large_caps.momentum",
+            ">",
+            lc.momentum_threshold,
+            f"S&P 500 return over {lc.momentum_window} sessions",
+        ),
+        FlagSpec(
+            "small_caps.breakout_live",
+            "small_caps.breakout_live",
+            ">=",
+            1.0,
+            f"Russell 2000 all-time-high breakout live (new high within {bo.live_days} "
+            "sessions, latest event not failed)",
+            display="small_caps.breakout_state",
+        ),
+        FlagSpec(
+            "small_caps.breakout_volume",
+            "small_caps.live_volume_ratio",
+            ">=",
+            bo.volume_threshold,
+            f"live breakout's volume: {bo.volume_window}-session mean / prior "
+            f"{bo.volume_average}-session mean",
+        ),
+        FlagSpec(
+            "small_caps.breakout_breadth",
+            "small_caps.live_breadth",
+            ">=",
+            bo.breadth_threshold,
+            f"live breakout's breadth: share of segments at {bo.high_window}-session highs",
+        ),
+        FlagSpec(
+            "small_caps.rs_rising",
+            "small_caps.ratio_momentum",
+            ">",
+            0.0,
+            f"Russell 2000 / S&P 500 ratio up over {cfg.relative_strength.momentum_window} sessions",
+        ),
+        FlagSpec(
+            "small_caps.above_ma",
+            "small_caps.pct_above_ma",
+            ">",
+            sc.above_ma_threshold,
+            f"Russell 2000 above its {sc.ma_window}-session average",
+        ),
+        FlagSpec(
+            "crypto.btc_above_ma",
+            "crypto.btc_pct_above_ma",
+            ">",
+            0.0,
+            f"BTC above its {cy.trend_window}-day average",
+        ),
+        FlagSpec(
+            "crypto.alts_outperform",
+            "crypto.alt_rs",
+            ">",
+            0.0,
+            f"equal-weight alt basket beats BTC over {cy.rs_window} days (return difference)",
+        ),
+        FlagSpec(
+            "crypto.alt_season",
+            "crypto.season_index",
+            ">=",
+            cy.alt_season,
+            f"Altcoin Season Index: % of alts beating BTC over {cy.season_window} days",
+            display="crypto.season_index",
+        ),
+        FlagSpec(
+            "crypto.dominance_falling",
+            "crypto.btc_dominance_chg",
+            "<",
+            0.0,
+            f"BTC dominance change over {cy.dominance_window} days",
+        ),
+        FlagSpec(
+            "crypto.beaten_outperform",
+            "crypto.beaten_rs",
+            ">",
+            0.0,
+            f"alts >= {cy.beaten_drawdown:.0%} below their high beat BTC over "
+            f"{cy.beaten_window} days",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class SignalSet:
+    """Every signal, the flags, the breakout events and the stage timeline.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Calendar-day signals, columns prefixed by block (``credit.spread`` ...).
+    breakouts : BreakoutResult or None
+        Russell 2000 breakout events (None without ``small_caps`` data).
+    stages : StageTimeline
+    status : mapping
+        Status of each input (``"ok"``, ``"unknown: ..."``, fallback notes).
+    config : SignalConfig
+    """
+
+    frame: pd.DataFrame
+    breakouts: BreakoutResult | None
+    stages: StageTimeline
+    status: Mapping[str, str]
+    config: SignalConfig
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", MappingProxyType(dict(self.status)))
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the calendar-day signal frame."""
+        return self.frame.copy()
+
+    @property
+    def flags(self) -> pd.DataFrame:
+        """The stage flags per day (1/0/NaN)."""
+        return self.stages.flags
+
+    def stage_status(self, as_of: pd.Timestamp | str | None = None) -> StageStatus:
+        """Each stage and flag on ``as_of`` (default: the last day)."""
+        return self.stages.status(as_of)
+
+    def summary(self) -> str:
+        """Current stage, breakouts and the inputs that are unknown or substituted."""
+        lines = [self.stages.status().summary()]
+        if self.breakouts is not None:
+            lines.append(self.breakouts.summary())
+        notes = [f"  {k}: {v}" for k, v in self.status.items() if v != OK]
+        if notes:
+            lines += ["inputs:", *notes]
+        return "\n".join(lines)
+
+
+def _sessions(panel: pd.DataFrame, column: str) -> pd.Series | None:
+    """``column`` on its sessions, or None when absent or empty."""
+    if optional_column(panel, column) is None:
+        return None
+    s = panel[column].astype(np.float64)
+    return s.loc[trading_days(panel, column)]
+
+
+def _weekdays(panel: pd.DataFrame, column: str) -> pd.Series | None:
+    s = optional_column(panel, column)
+    if s is None:
+        return None
+    weekday = pd.DatetimeIndex(panel.index).dayofweek < 5
+    return s[weekday & s.notna().to_numpy()]
+
+
+def _carry(frame: pd.DataFrame, calendar: pd.DatetimeIndex, prefix: str) -> pd.DataFrame:
+    return to_calendar(frame, calendar, MAX_SESSION_AGE).add_prefix(prefix)
+
+
+def _alt_columns(panel: pd.DataFrame, catalog: Catalog) -> list[str]:
+    cols = []
+    for sid, spec in catalog.items():
+        if spec.group == "alt" and sid in panel.columns and not is_excluded_coin(spec.symbol):
+            cols.append(sid)
+    return cols
+
+
+def compute_signals(
+    panel: pd.DataFrame,
+    config: SignalConfig | None = None,
+    *,
+    catalog: Catalog | None = None,
+) -> SignalSet:
+    """Compute every signal and the stage timeline from a point-in-time panel.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Calendar-day panel (:func:`liqflow.align.load_panel`): ``fed_assets``,
+        ``fed_bills``, ``tga``, ``rrp``, ``hy_spread``, ``ig_spread``, ``baa_spread``,
+        ``large_caps``, ``small_caps``, ``small_caps_volume``, ``btc``,
+        ``btc.market_cap``, ``total_crypto_mcap``, the altcoins and any
+        ``<coin>.funding_rate`` / ``<coin>.open_interest``. Missing columns make their
+        signals unknown.
+    config : SignalConfig, optional
+    catalog : Catalog, optional
+        Decides the altcoin universe (group ``alt`` minus stablecoins and wrapped
+        tokens); default the built-in catalogue.
+
+    Returns
+    -------
+    SignalSet
+
+    Notes
+    -----
+    Row *t* of every output uses only panel rows up to *t* (tested as the point-in-time
+    invariance property); breakout event statuses are as of the panel's last day.
+    """
+    cfg = config or SignalConfig()
+    cat = catalog or default_catalog()
+    if not isinstance(panel, pd.DataFrame):
+        raise DataError(f"panel must be a DataFrame, got {type(panel).__name__}")
+    check_series(panel, "panel")
+    if panel.empty:
+        raise DataError("panel has no rows; load a panel with data first")
+    cal = pd.DatetimeIndex(panel.index, name="date")
+    status: dict[str, str] = {}
+    blocks: list[pd.DataFrame] = []
+
+    # stage 1: liquidity (calendar) and credit (weekdays)
+    lq = liquidity_signals(
+        optional_column(panel, "fed_assets"),
+        optional_column(panel, "tga"),
+        optional_column(panel, "rrp"),
+        optional_column(panel, "fed_bills"),
+        cfg.liquidity,
+        index=cal,
+    )
+    blocks.append(lq.frame.add_prefix("liquidity."))
+    status.update({f"liquidity.{k}": v for k, v in lq.status.items()})
+    hy, ig, baa = (_weekdays(panel, c) for c in ("hy_spread", "ig_spread", "baa_spread"))
+    if hy is None and ig is None and baa is None:
+        status["credit"] = "unknown: none of hy_spread, ig_spread, baa_spread in the panel"
+    else:
+        cr = credit_signals(hy, ig, baa, cfg.credit, index=cal)
+        blocks.append(cr.frame.add_prefix("credit."))
+        status.update({f"credit.{k}": v for k, v in cr.status.items()})
+
+    # stage 2: large caps on their sessions
+    large = _sessions(panel, "large_caps")
+    if large is not None:
+        blocks.append(_carry(trend_signals(large, cfg.large_caps).frame, cal, "large_caps."))
+    status["large_caps"] = OK if large is not None else MISSING
+
+    # stage 3: small caps: trend, relative strength, breakouts
+    small = _sessions(panel, "small_caps")
+    status["small_caps"] = OK if small is not None else MISSING
+    bo_result: BreakoutResult | None = None
+    if small is not None:
+        blocks.append(_carry(trend_signals(small, cfg.small_caps).frame, cal, "small_caps."))
+        if large is not None:
+            rs = relative_strength(small, large, cfg.relative_strength).frame
+            blocks.append(_carry(rs, cal, "small_caps."))
+        vol = _sessions(panel, "small_caps_volume")
+        status["small_caps_volume"] = OK if vol is not None else MISSING
+        segs = {}
+        for sid in cfg.segments:
+            seg = _sessions(panel, sid)
+            status[f"segment.{sid}"] = OK if seg is not None else MISSING
+            if seg is not None:
+                segs[sid] = seg
+        if not cfg.segments:
+            status["breadth"] = "unknown: no small-cap segment series configured"
+        bo_result = breakouts(small, vol, segs, cfg.breakout)
+        daily = bo_result.daily.drop(columns=["close"])
+        live = daily["live"] == 1.0
+        daily = daily.assign(
+            live_volume_ratio=daily["event_volume_ratio"].where(live),
+            live_breadth=daily["event_breadth"].where(live),
+        )
+        names = {c: (c if c.startswith("live_") else f"breakout_{c}") for c in daily.columns}
+        blocks.append(_carry(daily.rename(columns=names), cal, "small_caps."))
+
+    # stage 4: crypto and the supercycle traits on the calendar
+    btc = optional_column(panel, "btc")
+    alt_cols = _alt_columns(panel, cat)
+    alts = panel[alt_cols].astype(np.float64) if alt_cols else None
+    if btc is not None:
+        cy = crypto_signals(
+            btc,
+            alts,
+            optional_column(panel, "btc.market_cap"),
+            optional_column(panel, "total_crypto_mcap"),
+            cfg.crypto,
+        )
+        funding = [c for c in panel.columns if c.endswith(".funding_rate")]
+        oi = [c for c in panel.columns if c.endswith(".open_interest")]
+        tr = traits_signals(
+            btc,
+            alts,
+            panel[funding] if funding else None,
+            panel[oi] if oi else None,
+            cfg.traits,
+        )
+        blocks.append(cy.frame.add_prefix("crypto."))
+        blocks.append(tr.frame.add_prefix("traits."))
+        status.update({f"crypto.{k}": v for k, v in cy.status.items()})
+        status.update({f"traits.{k}": v for k, v in tr.status.items()})
+    else:
+        status["crypto.btc"] = MISSING
+    frame = pd.concat(blocks, axis=1)
+    timeline = stage_timeline(frame, default_flags(cfg), cfg.stages)
+    return SignalSet(frame, bo_result, timeline, status, cfg)

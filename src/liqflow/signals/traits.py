@@ -1,0 +1,331 @@
+"""Supercycle traits: correction absorption, rotation, high-beta recovery, leverage.
+
+These describe *how* the crypto leg behaves rather than whether it has started:
+
+* **correction absorption**: how deep the drawdowns are, how long recoveries take and
+  how often sell-off cascades happen in a trailing window compared with the history up
+  to that day (a market that absorbs corrections has fewer cascades than usual);
+* **rotation**: cross-sectional dispersion of altcoin returns and how often the
+  leading coin changes;
+* **high-beta recovery**: altcoins' beta to BTC and whether the high-beta half beats the
+  low-beta half;
+* **leverage**: funding rates and open interest when the store has them (``<coin>.funding_rate``,
+  ``<coin>.open_interest`` panel columns), otherwise unknown.
+
+Windows count rows of a daily (calendar) index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import ConfigError
+from liqflow.signals._result import MISSING, OK, SignalBlock
+from liqflow.signals._windows import align_to, empty_like, flag, positive_int, prepare
+from liqflow.signals.crypto import alt_basket, alt_universe
+
+__all__ = [
+    "TraitsConfig",
+    "TraitsSignals",
+    "correction_absorption",
+    "high_beta",
+    "leverage",
+    "rotation",
+    "traits_signals",
+]
+
+
+@dataclass(frozen=True)
+class TraitsConfig:
+    """Windows (days) and thresholds of the supercycle traits.
+
+    Attributes
+    ----------
+    cascade_run : int, default 4
+        A cascade is ``cascade_run`` down days in a row ...
+    cascade_drop, cascade_days : float, int, default 0.15 and 7
+        ... or a fall of ``cascade_drop`` from the highest close of the last
+        ``cascade_days`` days. Each episode counts once, on its first day.
+    trailing_days : int, default 365
+        Trailing window compared with the history up to each day.
+    dispersion_window : int, default 30
+        Smoothing of the daily cross-sectional dispersion.
+    leader_window : int, default 30
+        The leader is the coin with the best return over this window.
+    leadership_window : int, default 90
+        Window in which leadership changes are counted.
+    beta_window : int, default 90
+        Rolling window of each coin's beta to BTC (needs 80 % of the days).
+    beta_lead_window : int, default 30
+        High-beta versus low-beta return window (betas taken at its start).
+    funding_window, oi_window : int, default 7 and 30
+        Mean funding-rate window and open-interest change window.
+    """
+
+    cascade_run: int = 4
+    cascade_drop: float = 0.15
+    cascade_days: int = 7
+    trailing_days: int = 365
+    dispersion_window: int = 30
+    leader_window: int = 30
+    leadership_window: int = 90
+    beta_window: int = 90
+    beta_lead_window: int = 30
+    funding_window: int = 7
+    oi_window: int = 30
+
+    def __post_init__(self) -> None:
+        for name in (
+            "cascade_run",
+            "cascade_days",
+            "trailing_days",
+            "dispersion_window",
+            "leader_window",
+            "leadership_window",
+            "beta_window",
+            "beta_lead_window",
+            "funding_window",
+            "oi_window",
+        ):
+            positive_int(getattr(self, name), f"TraitsConfig.{name}")
+        if not 0 < self.cascade_drop < 1:
+            raise ConfigError(
+                f"TraitsConfig.cascade_drop must be in (0, 1), got {self.cascade_drop!r}"
+            )
+
+
+@dataclass(frozen=True)
+class TraitsSignals(SignalBlock):
+    """Traits, one row per day (see the module docstring and each function for columns)."""
+
+    config: TraitsConfig = field(default_factory=TraitsConfig)
+
+
+def correction_absorption(price: pd.Series, config: TraitsConfig | None = None) -> pd.DataFrame:
+    """Drawdowns, recoveries and sell-off cascades of one price series.
+
+    Returns
+    -------
+    DataFrame
+        ``drawdown`` (from the running high, <= 0), ``days_since_high``,
+        ``recovery_days`` (on the day a new high ends a drawdown: days since the previous
+        high; NaN otherwise), ``max_drawdown_trailing`` (deepest drawdown in the trailing
+        window), ``cascade`` (1 on the first day of a cascade episode),
+        ``cascades_trailing`` (episodes in the trailing window), ``cascade_rate_hist``
+        (episodes per trailing-window length over the history up to the day),
+        ``cascade_ratio`` (trailing / historical rate; < 1: fewer cascades than usual).
+    """
+    cfg = config or TraitsConfig()
+    p = prepare(price, "price")
+    vals = p.to_numpy()
+    n = len(vals)
+    known = ~np.isnan(vals)
+    filled = np.where(known, vals, -np.inf)
+    high = np.maximum.accumulate(filled) if n else filled
+    with np.errstate(invalid="ignore"):
+        dd = np.where(known & np.isfinite(high), vals / high - 1.0, np.nan)
+    idx = np.arange(n)
+    at_high = known & (filled >= high)
+    last_high = np.maximum.accumulate(np.where(at_high, idx, -1)) if n else idx
+    since = np.where(last_high >= 0, idx - last_high, -1).astype(np.float64)
+    since[since < 0] = np.nan
+    prev_since = np.concatenate([[np.nan], since[:-1]])
+    # a new high after at least one day below the old one ends a drawdown
+    recovery = np.where(at_high & (prev_since >= 1), prev_since + 1, np.nan)
+
+    dd_s = pd.Series(dd, index=p.index)
+    t = cfg.trailing_days
+    down = pd.Series(vals, index=p.index).diff() < 0
+    run = down.groupby((~down).cumsum()).cumsum().to_numpy()
+    top = pd.Series(vals, index=p.index).rolling(cfg.cascade_days + 1, min_periods=1).max()
+    drop = (pd.Series(vals, index=p.index) / top - 1.0).to_numpy()
+    with np.errstate(invalid="ignore"):
+        episode = (run >= cfg.cascade_run) | (drop <= -cfg.cascade_drop)
+    start = episode & ~np.concatenate([[False], episode[:-1]])
+    casc = pd.Series(start.astype(np.float64), index=p.index).where(known | start)
+    trailing = casc.rolling(t, min_periods=t).sum()
+    days_seen = pd.Series(known.astype(np.float64), index=p.index).cumsum()
+    rate_hist = casc.fillna(0.0).cumsum() / days_seen.where(days_seen >= t) * t
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = trailing / rate_hist.where(rate_hist > 0)
+    return pd.DataFrame(
+        {
+            "drawdown": dd_s,
+            "days_since_high": since,
+            "recovery_days": recovery,
+            "max_drawdown_trailing": dd_s.rolling(t, min_periods=1).min(),
+            "cascade": casc,
+            "cascades_trailing": trailing,
+            "cascade_rate_hist": rate_hist,
+            "cascade_ratio": ratio,
+        },
+        index=p.index,
+    )
+
+
+def rotation(prices: pd.DataFrame, config: TraitsConfig | None = None) -> pd.DataFrame:
+    """Dispersion and leadership changes inside the altcoin basket.
+
+    Returns
+    -------
+    DataFrame
+        ``dispersion`` (cross-sectional standard deviation of daily returns, at least 3
+        coins, averaged over ``dispersion_window`` days), ``leader`` (coin with the best
+        ``leader_window`` return that day, a string), ``leader_changes`` (days in the last
+        ``leadership_window`` on which the leader differed from the day before).
+    """
+    cfg = config or TraitsConfig()
+    p = prices.astype(np.float64)
+    p = p.where(p > 0)
+    rets = p / p.shift(1) - 1.0
+    count = rets.notna().sum(axis=1)
+    disp = rets.std(axis=1, ddof=1).where(count >= 3)
+    disp_avg = disp.rolling(cfg.dispersion_window, min_periods=max(1, cfg.dispersion_window // 2))
+    perf = p / p.shift(cfg.leader_window) - 1.0
+    has = perf.notna().any(axis=1)
+    leader = pd.Series(pd.NA, index=p.index, dtype="string")
+    if has.any():
+        best = perf[has].fillna(-np.inf).idxmax(axis=1)
+        leader[has.to_numpy()] = best.astype("string").to_numpy()
+    prev = leader.shift(1)
+    changed = (leader.notna() & prev.notna() & (leader != prev)).astype(np.float64)
+    changes = changed.rolling(cfg.leadership_window, min_periods=cfg.leadership_window).sum()
+    return pd.DataFrame(
+        {"dispersion": disp_avg.mean(), "leader": leader, "leader_changes": changes},
+        index=p.index,
+    )
+
+
+def high_beta(
+    prices: pd.DataFrame, btc: pd.Series, config: TraitsConfig | None = None
+) -> pd.DataFrame:
+    """Altcoins' beta to BTC and whether high-beta coins lead.
+
+    Each coin's beta is the rolling OLS slope of its daily return on BTC's over
+    ``beta_window`` days (pairwise-complete days, at least 80 % of the window). On day
+    *t* the coins are split at the median beta *as of* ``t - beta_lead_window``; the
+    spread is the mean return of the high-beta half minus the low-beta half since then.
+
+    Returns
+    -------
+    DataFrame
+        ``mean_beta`` (cross-sectional mean), ``high_beta_spread``, ``high_beta_leads``
+        (1 when the spread is positive).
+    """
+    cfg = config or TraitsConfig()
+    p = prices.astype(np.float64)
+    p = p.where(p > 0)
+    b = align_to(prepare(btc, "btc"), p.index)
+    rets = p / p.shift(1) - 1.0
+    br = b / b.shift(1) - 1.0
+    minp = max(2, int(0.8 * cfg.beta_window))
+    betas = {}
+    for col in rets.columns:
+        x = rets[col]
+        y = br + 0.0 * x  # BTC's variance on the same days as the coin
+        cov = x.rolling(cfg.beta_window, min_periods=minp).cov(y)
+        var = y.rolling(cfg.beta_window, min_periods=minp).var()
+        betas[col] = cov / var.where(var > 0)
+    beta = pd.DataFrame(betas, index=p.index)
+    lw = cfg.beta_lead_window
+    beta_then = beta.shift(lw)
+    ret = p / p.shift(lw) - 1.0
+    ok = beta_then.notna() & ret.notna()
+    med = beta_then.where(ok).median(axis=1)
+    hi = ok & beta_then.ge(med, axis=0)
+    lo = ok & beta_then.lt(med, axis=0)
+    spread = ret.where(hi).mean(axis=1) - ret.where(lo).mean(axis=1)
+    spread = spread.where((hi.sum(axis=1) > 0) & (lo.sum(axis=1) > 0))
+    return pd.DataFrame(
+        {
+            "mean_beta": beta.mean(axis=1),
+            "high_beta_spread": spread,
+            "high_beta_leads": flag(spread, ">", 0.0),
+        },
+        index=p.index,
+    )
+
+
+def leverage(
+    funding: pd.DataFrame | None,
+    open_interest: pd.DataFrame | None,
+    index: pd.Index,
+    config: TraitsConfig | None = None,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Mean funding rate and open-interest change, or unknown without the data.
+
+    Parameters
+    ----------
+    funding, open_interest : DataFrame or None
+        One column per instrument (``btc.funding_rate`` ...); None when the store has none.
+    index : DatetimeIndex
+        Rows of the result.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        ``funding_rate`` (cross-instrument mean, averaged over ``funding_window`` days)
+        and ``oi_change`` (relative change of total open interest over ``oi_window``
+        days); the status of each.
+    """
+    cfg = config or TraitsConfig()
+    out = pd.DataFrame(index=index)
+    status = {}
+    if funding is not None and funding.notna().any().any():
+        f = funding.astype(np.float64).reindex(index).mean(axis=1)
+        out["funding_rate"] = f.rolling(cfg.funding_window, min_periods=1).mean().where(f.notna())
+        status["funding_rate"] = OK
+    else:
+        out["funding_rate"] = empty_like(index)
+        status["funding_rate"] = MISSING
+    if open_interest is not None and open_interest.notna().any().any():
+        oi = open_interest.astype(np.float64).reindex(index)
+        total = oi.sum(axis=1, min_count=oi.shape[1])
+        out["oi_change"] = total / total.shift(cfg.oi_window) - 1.0
+        status["open_interest"] = OK
+    else:
+        out["oi_change"] = empty_like(index)
+        status["open_interest"] = MISSING
+    return out, status
+
+
+def traits_signals(
+    btc: pd.Series,
+    alts: pd.DataFrame | None,
+    funding: pd.DataFrame | None = None,
+    open_interest: pd.DataFrame | None = None,
+    config: TraitsConfig | None = None,
+) -> TraitsSignals:
+    """Every supercycle trait on BTC's daily index.
+
+    Columns: ``btc_`` + the :func:`correction_absorption` columns, ``alt_`` + those of
+    the equal-weight basket, the :func:`rotation` and :func:`high_beta` columns, and the
+    :func:`leverage` columns.
+    """
+    cfg = config or TraitsConfig()
+    b = prepare(btc, "btc")
+    index = b.index
+    parts = [correction_absorption(b, cfg).add_prefix("btc_")]
+    status: dict[str, str] = {"btc": OK}
+    coins = alt_universe(list(alts.columns)) if alts is not None else ()
+    if alts is not None and coins:
+        a = alts[list(coins)].reindex(index)
+        basket = alt_basket(a)["index"]
+        parts.append(correction_absorption(basket, cfg).add_prefix("alt_"))
+        parts.append(rotation(a, cfg))
+        parts.append(high_beta(a, b, cfg))
+        status["alts"] = OK
+    else:
+        status["alts"] = MISSING
+        cols = [f"alt_{c}" for c in correction_absorption(b.iloc[:0], cfg).columns]
+        cols += ["dispersion", "leader_changes", "mean_beta", "high_beta_spread", "high_beta_leads"]
+        blank = pd.DataFrame({c: empty_like(index) for c in cols}, index=index)
+        blank["leader"] = pd.Series(pd.NA, index=index, dtype="string")
+        parts.append(blank)
+    lev, lev_status = leverage(funding, open_interest, index, cfg)
+    parts.append(lev)
+    status.update(lev_status)
+    return TraitsSignals(pd.concat(parts, axis=1), status, cfg)
