@@ -212,3 +212,17 @@ def test_real_sockets_are_blocked():
     """The autouse fixture keeps a forgotten real client from reaching the network."""
     with httpx.Client() as client, pytest.raises(httpx.ConnectError):
         client.get("https://api.stlouisfed.org/")
+
+
+def test_brief_keeps_one_bounded_line():
+    from liqflow.providers._http import brief
+
+    curl = (
+        "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com. "
+        "See https://curl.se/libcurl/c/libcurl-errors.html first for more details."
+    )
+    assert brief(curl) == (
+        "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com"
+    )
+    assert brief("a\nb  c") == "a b c"
+    assert brief("x" * 200, 10) == "xxxxxxx..."

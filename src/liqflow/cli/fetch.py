@@ -26,10 +26,12 @@ CLIENTS: Mapping[str, Any] | None = None
 
 
 def _short(r: SeriesFetch) -> str:
-    """The error without the series prefix and the offline hint (the full line follows)."""
-    text = r.error or ""
-    text = text.removeprefix(f"{r.series_id}: ")
-    return text.split("; ", 1)[0] if "`liqflow import" in text else text
+    """The error for the table: no series prefix, no offline hint (the full line follows)."""
+    text = (r.error or "").removeprefix(f"{r.series_id}: ")
+    if text.startswith("cannot reach "):
+        return text.split(" (", 1)[0]
+    text = text.split("; ", 1)[0] if "`liqflow import" in text else text
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _table(report: FetchReport) -> Any:
@@ -66,9 +68,9 @@ def fetch_command(
 ) -> None:
     """Fetch new data from FRED, Yahoo, ccxt and CoinGecko into the store, incrementally.
 
-    Only dates after what is stored (minus a few days/weeks to catch revisions) are
-    requested. A failing series does not stop the others; the exit code is 1 if any failed.
-    Without network access, use `liqflow import PATH` on downloaded files instead.
+    Only dates after what is stored (minus a few days or weeks, to catch revisions) are requested. A failing series does not stop the others; the exit code is 1 if any failed.
+
+    Without network access, download the files and use `liqflow import PATH` instead.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

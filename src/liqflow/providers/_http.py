@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ __all__ = [
     "ProviderHTTPError",
     "ProviderUnreachable",
     "RetryPolicy",
+    "brief",
     "call_with_retry",
     "classify_httpx",
     "get",
@@ -169,6 +171,13 @@ def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> f
     return max(0.0, (when - now).total_seconds())
 
 
+def brief(text: object, limit: int = 160) -> str:
+    """A one-line, bounded version of an error text (drops curl's "See https://..." tail)."""
+    line = " ".join(str(text).split())
+    line = re.sub(r"\.? See https?://\S+.*$", "", line)
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def _offline_message(series: str, host: str, reason: str) -> str:
     return f"{series}: cannot reach {host} ({reason}); no network? {OFFLINE_HINT}"
 
@@ -247,9 +256,9 @@ def classify_httpx(exc: BaseException) -> Failure | None:
     if isinstance(exc, httpx.TimeoutException):
         return Failure(f"timed out ({type(exc).__name__})", retryable=True)
     if isinstance(exc, httpx.ConnectError):
-        return Failure(f"connection failed: {exc}", retryable=True, offline=True)
+        return Failure(f"connection failed: {brief(exc)}", retryable=True, offline=True)
     if isinstance(exc, httpx.TransportError):
-        return Failure(f"network error: {type(exc).__name__}: {exc}", retryable=True)
+        return Failure(f"network error: {type(exc).__name__}: {brief(exc)}", retryable=True)
     if isinstance(exc, httpx.HTTPStatusError):
         resp = exc.response
         reason = f"HTTP {resp.status_code} {resp.reason_phrase}".rstrip()

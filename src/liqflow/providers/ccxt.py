@@ -38,7 +38,7 @@ import pandas as pd
 
 from liqflow._errors import ConfigError, DataError
 from liqflow.catalog import SeriesSpec
-from liqflow.providers._http import DEFAULT_POLICY, Failure, RetryPolicy, call_with_retry
+from liqflow.providers._http import DEFAULT_POLICY, Failure, RetryPolicy, brief, call_with_retry
 from liqflow.store import Batch
 
 __all__ = [
@@ -181,13 +181,13 @@ def classify_ccxt(exc: BaseException) -> Failure | None:
     if isinstance(exc, ccxt.RequestTimeout):
         return Failure(f"timed out ({name})", retryable=True)
     if isinstance(exc, ccxt.DDoSProtection):  # includes RateLimitExceeded
-        return Failure(f"rate limited ({name}: {str(exc)[:120]})", retryable=True)
+        return Failure(f"rate limited ({name}: {brief(exc, 120)})", retryable=True)
     if isinstance(exc, ccxt.NetworkError):
         text = str(exc)
         offline = any(m in text for m in _OFFLINE_MARKERS)
-        return Failure(f"{name}: {text[:160]}", retryable=True, offline=offline)
+        return Failure(f"{name}: {brief(text)}", retryable=True, offline=offline)
     if isinstance(exc, ccxt.BaseError):
-        return Failure(f"{name}: {str(exc)[:200]}", retryable=False)
+        return Failure(f"{name}: {brief(exc, 200)}", retryable=False)
     return None
 
 

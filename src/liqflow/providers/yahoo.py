@@ -23,6 +23,7 @@ which is retried with backoff (:mod:`liqflow.providers._http`).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ import pandas as pd
 
 from liqflow._errors import DataError
 from liqflow.catalog import SeriesSpec
-from liqflow.providers._http import DEFAULT_POLICY, Failure, RetryPolicy, call_with_retry
+from liqflow.providers._http import DEFAULT_POLICY, Failure, RetryPolicy, brief, call_with_retry
 from liqflow.store import Batch
 
 __all__ = [
@@ -109,29 +110,37 @@ def classify_yahoo(exc: BaseException) -> Failure | None:
     if isinstance(exc, yfe.YFRateLimitError):
         return Failure("rate limited (YFRateLimitError: Too Many Requests)", retryable=True)
     if isinstance(exc, yfe.YFException):
-        return Failure(f"{type(exc).__name__}: {exc}", retryable=False)
+        return Failure(f"{type(exc).__name__}: {brief(exc)}", retryable=False)
     if isinstance(exc, OSError):  # curl_cffi / requests errors derive from OSError
         name = type(exc).__name__
         if isinstance(exc, TimeoutError) or "Timeout" in name:
             return Failure(f"timed out ({name})", retryable=True)
         if isinstance(exc, ConnectionError) or name in ("ConnectionError", "DNSError"):
-            return Failure(f"connection failed: {name}: {exc}", retryable=True, offline=True)
-        return Failure(f"network error: {name}: {exc}", retryable=True)
+            return Failure(f"connection failed: {name}: {brief(exc)}", retryable=True, offline=True)
+        return Failure(f"network error: {name}: {brief(exc)}", retryable=True)
     return None
 
 
 @contextmanager
 def _yfinance_raises() -> Iterator[None]:
-    """Make yfinance raise its errors instead of logging them and returning an empty frame."""
+    """Make yfinance raise its errors instead of logging them and returning an empty frame.
+
+    Its warnings (e.g. "continuing without crumb") are muted meanwhile: the error that
+    matters reaches the caller as an exception.
+    """
     import yfinance as yf
 
     cfg = yf.config.debug
     before = cfg.hide_exceptions
+    log = logging.getLogger("yfinance")
+    level = log.level
     cfg.hide_exceptions = False
+    log.setLevel(logging.ERROR)
     try:
         yield
     finally:
         cfg.hide_exceptions = before
+        log.setLevel(level)
 
 
 def extract(
