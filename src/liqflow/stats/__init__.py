@@ -1,0 +1,45 @@
+"""Statistics for the chain's links: block bootstrap, lead-lag, Granger, event studies.
+
+Every function is pure (inputs are never mutated) and returns a typed frozen dataclass
+with ``to_frame()`` and ``summary()``. Inference accounts for autocorrelation (block
+bootstrap), overlapping windows (declustered events) and for the number of lags tried.
+"""
+
+from liqflow.stats.bootstrap import (
+    BlockPlan,
+    circular_block_bootstrap_indices,
+    circular_blocks,
+    optimal_block_length,
+    stationary_blocks,
+    stationary_bootstrap_indices,
+    stationary_bootstrap_sums,
+)
+from liqflow.stats.events import (
+    HORIZONS,
+    EventStudyResult,
+    decluster,
+    event_study,
+    excess_return_bootstrap,
+    forward_returns,
+    window_max_drawdown,
+)
+from liqflow.stats.placebo import count_spaced_subsets, spaced_placebo_positions
+
+__all__ = [
+    "HORIZONS",
+    "BlockPlan",
+    "EventStudyResult",
+    "circular_block_bootstrap_indices",
+    "circular_blocks",
+    "count_spaced_subsets",
+    "decluster",
+    "event_study",
+    "excess_return_bootstrap",
+    "forward_returns",
+    "optimal_block_length",
+    "spaced_placebo_positions",
+    "stationary_blocks",
+    "stationary_bootstrap_indices",
+    "stationary_bootstrap_sums",
+    "window_max_drawdown",
+]
