@@ -1,0 +1,163 @@
+"""Where a sweep's chunks run: in-process, local processes, or a Dask cluster.
+
+Every mode calls the same kernel on the same chunks of combos and reassembles the
+chunks by combo index, so the results are identical whichever mode ran them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import numpy as np
+
+from liqflow._errors import ConfigError
+from liqflow.backtest._kernels import sweep_stats
+
+__all__ = ["SweepArrays", "evaluate", "evaluate_chunk"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, eq=False)
+class SweepArrays:
+    """Everything the kernel needs, as plain arrays (cheap to pickle and scatter)."""
+
+    events: np.ndarray
+    stage: np.ndarray
+    rets: np.ndarray
+    combos: np.ndarray
+    cost: float
+    start: int
+
+
+def evaluate_chunk(
+    arrays: SweepArrays, lo: int, hi: int, eval_start: int, eval_end: int, edges: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel statistics of combos ``lo:hi``; returns ``lo`` to reorder the chunks."""
+    st, bmean, bm2 = sweep_stats(
+        arrays.events,
+        arrays.stage,
+        arrays.rets,
+        arrays.combos[lo:hi],
+        arrays.cost,
+        arrays.start,
+        eval_start,
+        eval_end,
+        edges,
+    )
+    return lo, st, bmean, bm2
+
+
+_WORKER_ARRAYS: SweepArrays | None = None
+
+
+def _init_worker(arrays: SweepArrays) -> None:
+    global _WORKER_ARRAYS
+    _WORKER_ARRAYS = arrays
+
+
+def _worker_chunk(
+    lo: int, hi: int, eval_start: int, eval_end: int, edges: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    if _WORKER_ARRAYS is None:  # pragma: no cover - set by the pool initializer
+        raise RuntimeError("sweep worker started without its arrays")
+    return evaluate_chunk(_WORKER_ARRAYS, lo, hi, eval_start, eval_end, edges)
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+
+
+def evaluate(
+    arrays: SweepArrays,
+    eval_start: int,
+    eval_end: int,
+    edges: np.ndarray,
+    *,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Statistics of every combo, computed where ``scheduler`` says.
+
+    Parameters
+    ----------
+    scheduler : None, "processes" or "tcp://HOST:PORT"
+        ``None``: in this process. ``"processes"``: a pool of local processes (one per
+        core). An address: the workers of that running ``dask.distributed`` scheduler.
+    chunk_size : int, optional
+        Combos per task (default: about 8 tasks per worker, at least 64 combos).
+    progress : callable(done, total), optional
+        Called after each chunk with the number of combos done.
+    """
+    n = arrays.combos.shape[0]
+    workers = 1 if scheduler is None else max(os.cpu_count() or 1, 1)
+    size = chunk_size or max(64, -(-n // (8 * workers)))
+    chunks = _chunks(n, size)
+    parts: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def collect(lo: int, st: np.ndarray, bmean: np.ndarray, bm2: np.ndarray) -> None:
+        parts[lo] = (st, bmean, bm2)
+        if progress is not None:
+            progress(sum(p[0].shape[0] for p in parts.values()), n)
+
+    if scheduler is None:
+        for lo, hi in chunks:
+            collect(*evaluate_chunk(arrays, lo, hi, eval_start, eval_end, edges))
+    elif scheduler == "processes":
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(arrays,)
+        ) as pool:
+            futures = [
+                pool.submit(_worker_chunk, lo, hi, eval_start, eval_end, edges) for lo, hi in chunks
+            ]
+            for fut in as_completed(futures):
+                collect(*fut.result())
+    elif isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        _run_dask(scheduler, arrays, chunks, eval_start, eval_end, edges, collect)
+    else:
+        raise ConfigError(
+            f"scheduler must be None (in-process), 'processes' or a Dask scheduler address "
+            f"like 'tcp://127.0.0.1:8786', got {scheduler!r}"
+        )
+    order = sorted(parts)
+    return (
+        np.concatenate([parts[k][0] for k in order]),
+        np.concatenate([parts[k][1] for k in order]),
+        np.concatenate([parts[k][2] for k in order]),
+    )
+
+
+def _run_dask(
+    address: str,
+    arrays: SweepArrays,
+    chunks: list[tuple[int, int]],
+    eval_start: int,
+    eval_end: int,
+    edges: np.ndarray,
+    collect: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None],
+) -> None:
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    from liqflow._errors import ProviderError
+
+    try:
+        client = Client(address, timeout="10s", set_as_default=False)
+    except OSError as exc:
+        raise ProviderError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from None
+    try:
+        shared = client.scatter(arrays, broadcast=True)
+        futures = [
+            client.submit(evaluate_chunk, shared, lo, hi, eval_start, eval_end, edges, pure=False)
+            for lo, hi in chunks
+        ]
+        for fut in dask_completed(futures):
+            collect(*fut.result())
+    finally:
+        client.close()

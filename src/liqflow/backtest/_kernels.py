@@ -1,0 +1,241 @@
+"""numba kernels of the sweeps, each beside its pure-Python twin.
+
+:func:`sweep_stats` is compiled from :func:`sweep_stats_py`; tests run both on the same
+inputs and compare them with the pandas reference :func:`liqflow.backtest.backtest`.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = [
+    "COMBO_COLUMNS",
+    "SIGNAL_CODES",
+    "STATS",
+    "stats_to_metrics",
+    "sweep_stats",
+    "sweep_stats_py",
+]
+
+#: Columns of the integer combo matrix fed to the kernel.
+COMBO_COLUMNS = ("event_set", "hold_days", "min_stage", "signal", "asset", "fallback")
+#: Integer codes of :data:`liqflow.backtest._shared.SIGNALS`.
+SIGNAL_CODES = {"stage": 0, "breakout": 1, "any": 2, "all": 3}
+#: Columns of the kernel's statistics matrix.
+STATS = (
+    "n",
+    "mean",
+    "m2",
+    "downside_sq",
+    "final_equity",
+    "max_drawdown",
+    "max_drawdown_days",
+    "turnover",
+    "exposed",
+    "n_trades",
+    "n_wins",
+)
+_N_STATS = len(STATS)
+
+
+def sweep_stats_py(
+    events: np.ndarray,
+    stage: np.ndarray,
+    rets: np.ndarray,
+    combos: np.ndarray,
+    cost: float,
+    start: int,
+    eval_start: int,
+    eval_end: int,
+    edges: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run every combo's rule day by day and accumulate its statistics.
+
+    Must equal, combo by combo, ``liqflow.backtest.backtest(rule, data)`` on the window
+    ``[eval_start, eval_end)``: the same positions (decision at the close of *t*,
+    weight over day *t + 2*), costs, net returns, and from them the moments, final
+    equity, maximum drawdown and its duration (``metrics.drawdown_duration``),
+    turnover, exposure and trades (``metrics.trade_returns``).
+
+    Parameters
+    ----------
+    events : bool[n_sets, T]
+        Breakout events per event set, on the calendar.
+    stage : int8[T]
+        Stage per day, -1 unknown.
+    rets : float64[n_assets, T]
+        Daily asset returns (NaN allowed only where the asset is never held).
+    combos : int64[n_combos, 6]
+        :data:`COMBO_COLUMNS`; ``fallback`` is -1 for cash, ``min_stage`` is ignored by
+        breakout rules.
+    cost : float
+        Cost per unit turnover (fraction).
+    start : int
+        First day positions may be held (every grid asset priced).
+    eval_start, eval_end : int
+        Window whose returns are measured.
+    edges : int64[n_blocks + 1]
+        Block edges inside the window, for the per-block moments used by CSCV.
+
+    Returns
+    -------
+    stats : float64[n_combos, len(STATS)]
+    block_mean, block_m2 : float64[n_combos, n_blocks]
+        Mean and sum of squared deviations of the net returns in each block.
+    """
+    n_c = combos.shape[0]
+    n_b = edges.size - 1
+    stats = np.zeros((n_c, _N_STATS))
+    bmean = np.zeros((n_c, n_b))
+    bm2 = np.zeros((n_c, n_b))
+    for c in range(n_c):
+        e = combos[c, 0]
+        hold = combos[c, 1]
+        kmin = combos[c, 2]
+        sig = combos[c, 3]
+        a = combos[c, 4]
+        f = combos[c, 5]
+        last = -1
+        tgt1 = False
+        tgt2 = False
+        wa_prev = 0.0
+        wf_prev = 0.0
+        n = 0
+        mean = 0.0
+        m2 = 0.0
+        down = 0.0
+        eq = 1.0
+        peak = 1.0
+        peak_i = eval_start - 1
+        mdd = 0.0
+        mdd_peak = eval_start - 1
+        mdd_rec = -1
+        recovered = False
+        tsum = 0.0
+        exposed = 0
+        n_tr = 0
+        n_win = 0
+        in_tr = False
+        growth = 1.0
+        b = 0
+        for t in range(eval_end):
+            if t >= start:
+                wa = 1.0 if tgt2 else 0.0
+                wf = 1.0 - wa if f >= 0 else 0.0
+            else:
+                wa = 0.0
+                wf = 0.0
+            if t >= eval_start:
+                tau = abs(wa - wa_prev) + abs(wf - wf_prev)
+                g = 0.0
+                if wa != 0.0:
+                    g += wa * rets[a, t]
+                if wf != 0.0:
+                    g += wf * rets[f, t]
+                x = (1.0 - cost * tau) * (1.0 + g) - 1.0
+                n += 1
+                d = x - mean
+                mean += d / n
+                m2 += d * (x - mean)
+                if x < 0.0:
+                    down += x * x
+                eq *= 1.0 + x
+                if eq >= peak:
+                    if mdd < 0.0 and mdd_peak == peak_i and not recovered:
+                        mdd_rec = t
+                        recovered = True
+                    peak = eq
+                    peak_i = t
+                else:
+                    dd = eq / peak - 1.0
+                    if dd < mdd:
+                        mdd = dd
+                        if mdd_peak != peak_i:
+                            mdd_peak = peak_i
+                            recovered = False
+                tsum += tau
+                if wa > 0.0:
+                    exposed += 1
+                    if not in_tr:
+                        in_tr = True
+                        growth = 1.0
+                    growth *= 1.0 + x
+                elif in_tr:
+                    growth *= 1.0 - cost * tau
+                    n_tr += 1
+                    if growth - 1.0 > 0.0:
+                        n_win += 1
+                    in_tr = False
+                while b < n_b - 1 and t >= edges[b + 1]:
+                    b += 1
+                k = t - edges[b] + 1
+                db = x - bmean[c, b]
+                bmean[c, b] += db / k
+                bm2[c, b] += db * (x - bmean[c, b])
+            wa_prev = wa
+            wf_prev = wf
+            # decision at the close of t, held over day t + 2
+            if events[e, t]:
+                last = t
+            s_on = True if sig == 1 else stage[t] >= kmin
+            b_on = True if sig == 0 else (last >= 0 and t - last < hold)
+            on = (s_on or b_on) if sig == 2 else (s_on and b_on)
+            tgt2 = tgt1
+            tgt1 = on
+        if in_tr:
+            n_tr += 1
+            if growth - 1.0 > 0.0:
+                n_win += 1
+        if mdd < 0.0:
+            end = mdd_rec if recovered else eval_end - 1
+            mdd_days = end - mdd_peak
+        else:
+            mdd_days = 0
+        stats[c, 0] = n
+        stats[c, 1] = mean
+        stats[c, 2] = m2
+        stats[c, 3] = down
+        stats[c, 4] = eq
+        stats[c, 5] = mdd
+        stats[c, 6] = mdd_days
+        stats[c, 7] = tsum
+        stats[c, 8] = exposed
+        stats[c, 9] = n_tr
+        stats[c, 10] = n_win
+    return stats, bmean, bm2
+
+
+sweep_stats = numba.njit(cache=True, nogil=True)(sweep_stats_py)
+
+
+def stats_to_metrics(stats: np.ndarray, periods_per_year: float) -> dict[str, np.ndarray]:
+    """Annualised metrics from the kernel's statistics, with ``metrics.py`` conventions."""
+    n = stats[:, 0]
+    mean = stats[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt(stats[:, 2] / (n - 1))
+        sharpe = np.where(sd > 0, mean / sd * np.sqrt(periods_per_year), np.nan)
+        downside = np.sqrt(stats[:, 3] / n) * np.sqrt(periods_per_year)
+        sortino = np.where(downside > 0, mean * periods_per_year / downside, np.nan)
+        eq = stats[:, 4]
+        cagr = np.where(eq > 0, np.abs(eq) ** (periods_per_year / n) - 1.0, -1.0)
+        mdd = stats[:, 5]
+        calmar = np.where(mdd < 0, cagr / np.abs(mdd), np.nan)
+        trades = stats[:, 9]
+        hit = np.where(trades > 0, stats[:, 10] / trades, np.nan)
+    return {
+        "sharpe": sharpe,
+        "cagr": cagr,
+        "volatility": sd * np.sqrt(periods_per_year),
+        "sortino": sortino,
+        "max_drawdown": mdd,
+        "max_drawdown_days": stats[:, 6].astype(np.int64),
+        "calmar": calmar,
+        "total_return": eq - 1.0,
+        "turnover": stats[:, 7] * periods_per_year / n,
+        "exposure": stats[:, 8] / n,
+        "n_trades": trades.astype(np.int64),
+        "hit_rate": hit,
+        "sharpe_per_period": np.where(sd > 0, mean / sd, np.nan),
+    }

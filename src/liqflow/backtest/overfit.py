@@ -1,0 +1,355 @@
+"""How much of a sweep's best result is luck: deflated Sharpe ratio and PBO (CSCV).
+
+Sharpe ratios here are **per period** (not annualised): the formulas of the papers
+are stated for the Sharpe ratio of the observations they count.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from liqflow._errors import ConfigError, DataError, InsufficientDataError
+from liqflow.backtest._shared import block_edges
+
+__all__ = [
+    "DeflatedSharpeResult",
+    "PBOResult",
+    "deflated_sharpe_ratio",
+    "expected_max_sharpe",
+    "pbo_cscv",
+    "probabilistic_sharpe_ratio",
+]
+
+_EULER_GAMMA = 0.5772156649015329
+
+
+def expected_max_sharpe(n_trials: int, var_trials: float, mean_trials: float = 0.0) -> float:
+    """Expected maximum of ``n_trials`` Sharpe ratios under the null of no skill.
+
+    ``E[max SR] ≈ mean + sqrt(V) * ((1 - γ) Z⁻¹(1 - 1/N) + γ Z⁻¹(1 - 1/(N e)))`` with
+    γ the Euler-Mascheroni constant and Z⁻¹ the standard normal quantile.
+
+    References
+    ----------
+    Bailey, D. H. and López de Prado, M. (2014), "The Deflated Sharpe Ratio: Correcting
+    for Selection Bias, Backtest Overfitting and Non-Normality", *Journal of Portfolio
+    Management* 40(5), 94-107, eq. (2)-(3).
+    """
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int | np.integer) or n_trials < 2:
+        raise ConfigError(f"n_trials must be an integer >= 2, got {n_trials!r}")
+    if not var_trials >= 0:
+        raise ConfigError(f"var_trials must be >= 0, got {var_trials!r}")
+    z1 = sps.norm.ppf(1.0 - 1.0 / n_trials)
+    z2 = sps.norm.ppf(1.0 - 1.0 / (n_trials * math.e))
+    return float(
+        mean_trials + math.sqrt(var_trials) * ((1 - _EULER_GAMMA) * z1 + _EULER_GAMMA * z2)
+    )
+
+
+def probabilistic_sharpe_ratio(
+    sharpe: float, benchmark: float, n_obs: int, skew: float = 0.0, kurtosis: float = 3.0
+) -> float:
+    """Probability that the true Sharpe ratio exceeds ``benchmark`` (PSR).
+
+    ``Z[(SR - SR*) sqrt(T - 1) / sqrt(1 - γ3 SR + (γ4 - 1) / 4 SR²)]`` with per-period
+    ``SR``, skewness ``γ3`` and (non-excess) kurtosis ``γ4`` of the returns.
+
+    References
+    ----------
+    Bailey, D. H. and López de Prado, M. (2012), "The Sharpe Ratio Efficient Frontier",
+    *Journal of Risk* 15(2), 3-44.
+    """
+    if n_obs < 2:
+        raise InsufficientDataError(f"n_obs must be >= 2, got {n_obs!r}")
+    denom = 1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
+    if not denom > 0:
+        raise DataError(
+            f"PSR undefined: 1 - skew*SR + (kurtosis-1)/4*SR² = {denom:.4g} <= 0 "
+            f"(SR={sharpe:.4g}, skew={skew:.4g}, kurtosis={kurtosis:.4g})"
+        )
+    z = (sharpe - benchmark) * math.sqrt(n_obs - 1) / math.sqrt(denom)
+    return float(sps.norm.cdf(z))
+
+
+@dataclass(frozen=True)
+class DeflatedSharpeResult:
+    """The deflated Sharpe ratio of the best of ``n_trials`` backtests.
+
+    Attributes
+    ----------
+    sharpe : float
+        Per-period Sharpe ratio of the selected strategy.
+    sharpe_annual : float
+        The same, annualised with ``periods_per_year``.
+    sr0 : float
+        Expected maximum per-period Sharpe ratio of ``n_trials`` unskilled trials.
+    dsr : float
+        Probability that the true Sharpe ratio exceeds ``sr0`` (the DSR).
+    n_trials, n_obs : int
+    var_trials : float
+        Variance of the per-period Sharpe ratios across trials.
+    skew, kurtosis : float
+        Of the selected strategy's returns (kurtosis non-excess: 3 for normal).
+    periods_per_year : float
+    """
+
+    sharpe: float
+    sharpe_annual: float
+    sr0: float
+    dsr: float
+    n_trials: int
+    n_obs: int
+    var_trials: float
+    skew: float
+    kurtosis: float
+    periods_per_year: float
+
+    @property
+    def significant(self) -> bool:
+        """DSR >= 0.95."""
+        return self.dsr >= 0.95
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.__dict__])
+
+    def summary(self) -> str:
+        verdict = "significant" if self.significant else "not significant"
+        return (
+            f"deflated Sharpe: best Sharpe {self.sharpe_annual:.2f}/yr "
+            f"({self.sharpe:.4f}/period) vs expected max of {self.n_trials} unskilled trials "
+            f"{self.sr0 * math.sqrt(self.periods_per_year):.2f}/yr; DSR = {self.dsr:.3f} "
+            f"({verdict} at 95%), n={self.n_obs}, skew {self.skew:.2f}, "
+            f"kurtosis {self.kurtosis:.2f}"
+        )
+
+
+def deflated_sharpe_ratio(
+    sharpe: float,
+    *,
+    n_trials: int,
+    var_trials: float,
+    n_obs: int,
+    skew: float = 0.0,
+    kurtosis: float = 3.0,
+    periods_per_year: float = 1.0,
+) -> DeflatedSharpeResult:
+    """Deflated Sharpe ratio: the PSR of ``sharpe`` against :func:`expected_max_sharpe`.
+
+    Parameters
+    ----------
+    sharpe : float
+        Per-period Sharpe ratio of the selected (best) strategy.
+    n_trials : int
+        Number of independent trials behind the selection. Correlated trials make this
+        an overstatement and the DSR conservative.
+    var_trials : float
+        Variance of the per-period Sharpe ratios across trials.
+    n_obs : int
+        Number of return observations of the selected strategy.
+    skew, kurtosis : float
+        Skewness and non-excess kurtosis of its returns.
+    periods_per_year : float
+        Only for reporting the annualised figures.
+
+    Returns
+    -------
+    DeflatedSharpeResult
+
+    Notes
+    -----
+    ``DSR = Z[(SR - SR0) sqrt(T - 1) / sqrt(1 - γ3 SR + (γ4 - 1)/4 SR²)]`` where
+    ``SR0 = sqrt(V[SR_n]) ((1 - γ) Z⁻¹(1 - 1/N) + γ Z⁻¹(1 - 1/(N e)))``.
+
+    References
+    ----------
+    Bailey, D. H. and López de Prado, M. (2014), "The Deflated Sharpe Ratio: Correcting
+    for Selection Bias, Backtest Overfitting and Non-Normality", *Journal of Portfolio
+    Management* 40(5), 94-107.
+    """
+    sr0 = expected_max_sharpe(n_trials, var_trials)
+    dsr = probabilistic_sharpe_ratio(sharpe, sr0, n_obs, skew, kurtosis)
+    return DeflatedSharpeResult(
+        sharpe=float(sharpe),
+        sharpe_annual=float(sharpe * math.sqrt(periods_per_year)),
+        sr0=sr0,
+        dsr=dsr,
+        n_trials=int(n_trials),
+        n_obs=int(n_obs),
+        var_trials=float(var_trials),
+        skew=float(skew),
+        kurtosis=float(kurtosis),
+        periods_per_year=float(periods_per_year),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class PBOResult:
+    """Probability of backtest overfitting by combinatorially symmetric CV.
+
+    Attributes
+    ----------
+    pbo : float
+        Share of the splits where the in-sample best trial ranks at or below the median
+        out of sample (logit <= 0).
+    n_blocks, n_splits, n_trials : int
+    logits : ndarray
+        ``log(ω / (1 - ω))`` per split, ω the out-of-sample relative rank of the
+        in-sample best trial.
+    is_sharpe, oos_sharpe : ndarray
+        Per-period Sharpe ratio of that trial in and out of sample, per split.
+    prob_oos_loss : float
+        Share of splits where that trial's out-of-sample Sharpe ratio is negative.
+    """
+
+    pbo: float
+    n_blocks: int
+    n_splits: int
+    n_trials: int
+    logits: np.ndarray
+    is_sharpe: np.ndarray
+    oos_sharpe: np.ndarray
+    prob_oos_loss: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per split: logit, in-sample and out-of-sample Sharpe of the pick."""
+        return pd.DataFrame(
+            {"logit": self.logits, "is_sharpe": self.is_sharpe, "oos_sharpe": self.oos_sharpe}
+        )
+
+    def summary(self) -> str:
+        return (
+            f"PBO (CSCV, {self.n_blocks} blocks, {self.n_splits} splits, {self.n_trials} "
+            f"trials): {self.pbo:.3f}; the in-sample best loses out of sample in "
+            f"{self.prob_oos_loss:.1%} of splits"
+        )
+
+
+def _split_masks(n_blocks: int) -> np.ndarray:
+    """All C(S, S/2) in-sample block selections, as a boolean matrix."""
+    combos = itertools.combinations(range(n_blocks), n_blocks // 2)
+    masks = np.zeros((math.comb(n_blocks, n_blocks // 2), n_blocks), dtype=np.bool_)
+    for i, c in enumerate(combos):
+        masks[i, list(c)] = True
+    return masks
+
+
+def _pooled_sharpe(
+    counts: np.ndarray, bmean: np.ndarray, bm2: np.ndarray, masks: np.ndarray
+) -> np.ndarray:
+    """Per-period Sharpe of the union of the blocks in each mask, every trial.
+
+    Pools the block means and squared deviations (Chan et al.): the same value as
+    ``mean / std(ddof=1)`` over the concatenated returns. Returns (n_trials, n_masks).
+    """
+    m = masks.astype(np.float64)
+    n = m @ counts  # (n_masks,)
+    s1 = (bmean * counts) @ m.T  # sums
+    mu = s1 / n
+    ss = (bm2 + counts * bmean**2) @ m.T  # sums of squares about 0
+    var = (ss - n * mu**2) / (n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sr = mu / np.sqrt(var)
+    return np.where(var > 1e-300, sr, np.nan)
+
+
+def _pbo_from_blocks(
+    counts: np.ndarray, bmean: np.ndarray, bm2: np.ndarray, chunk: int = 512
+) -> PBOResult:
+    """CSCV from per-block moments: ``counts`` (S,), ``bmean``/``bm2`` (N, S)."""
+    n_trials, n_blocks = bmean.shape
+    masks = _split_masks(n_blocks)
+    logits, is_best, oos_best = [], [], []
+    for lo in range(0, masks.shape[0], chunk):
+        mk = masks[lo : lo + chunk]
+        sr_is = _pooled_sharpe(counts, bmean, bm2, mk)
+        sr_oos = _pooled_sharpe(counts, bmean, bm2, ~mk)
+        sr_is = np.where(np.isnan(sr_is), -np.inf, sr_is)
+        sr_oos = np.where(np.isnan(sr_oos), -np.inf, sr_oos)
+        best = np.argmax(sr_is, axis=0)  # first index on ties
+        cols = np.arange(mk.shape[0])
+        chosen = sr_oos[best, cols]
+        below = (sr_oos < chosen).sum(axis=0)
+        ties = (sr_oos == chosen).sum(axis=0)
+        rank = below + (ties + 1) / 2.0  # mid-rank, 1..N
+        omega = rank / (n_trials + 1.0)
+        logits.append(np.log(omega / (1.0 - omega)))
+        is_best.append(sr_is[best, cols])
+        oos_best.append(chosen)
+    lg = np.concatenate(logits)
+    oos = np.concatenate(oos_best)
+    return PBOResult(
+        pbo=float(np.mean(lg <= 0)),
+        n_blocks=int(n_blocks),
+        n_splits=int(masks.shape[0]),
+        n_trials=int(n_trials),
+        logits=lg,
+        is_sharpe=np.concatenate(is_best),
+        oos_sharpe=oos,
+        prob_oos_loss=float(np.mean(oos < 0)),
+    )
+
+
+def _check_blocks(n_blocks: int, n_obs: int) -> None:
+    if (
+        isinstance(n_blocks, bool)
+        or not isinstance(n_blocks, int | np.integer)
+        or n_blocks < 2
+        or n_blocks % 2
+        or n_blocks > 24
+    ):
+        raise ConfigError(f"n_blocks must be an even integer in 2..24, got {n_blocks!r}")
+    if n_obs < 2 * n_blocks:
+        raise InsufficientDataError(
+            f"CSCV with {n_blocks} blocks needs at least {2 * n_blocks} observations, got {n_obs}"
+        )
+
+
+def pbo_cscv(returns: np.ndarray | pd.DataFrame, n_blocks: int = 16) -> PBOResult:
+    """Probability of backtest overfitting of a matrix of trial returns (CSCV).
+
+    Parameters
+    ----------
+    returns : array (T, N) or DataFrame
+        One column of per-period returns per trial, same dates for all.
+    n_blocks : int, default 16
+        Even number S of contiguous row blocks; every choice of S/2 blocks is an
+        in-sample set and its complement the out-of-sample set (C(S, S/2) splits).
+
+    Returns
+    -------
+    PBOResult
+
+    Notes
+    -----
+    The performance statistic is the per-period Sharpe ratio. For each split the trial
+    with the best in-sample Sharpe ratio is taken (the first on ties); ω is its
+    out-of-sample rank among the N trials (mid-rank on ties) divided by N + 1, and the
+    logit is ``log(ω / (1 - ω))``. PBO is the share of logits <= 0. Trials with zero
+    variance (always in cash) rank last.
+
+    References
+    ----------
+    Bailey, D. H., Borwein, J., López de Prado, M. and Zhu, Q. J. (2017), "The
+    Probability of Backtest Overfitting", *Journal of Computational Finance* 20(4),
+    39-69.
+    """
+    m = np.asarray(returns, dtype=np.float64)
+    if m.ndim != 2 or m.shape[1] < 2:
+        raise DataError(f"returns must be a (T, N) matrix with N >= 2 trials, got {m.shape}")
+    if np.isnan(m).any():
+        raise DataError("returns must not contain NaN")
+    _check_blocks(n_blocks, m.shape[0])
+    edges = block_edges(0, m.shape[0], n_blocks)
+    counts = np.diff(edges).astype(np.float64)
+    bmean = np.stack([m[a:b].mean(axis=0) for a, b in itertools.pairwise(edges)], axis=1)
+    bm2 = np.stack(
+        [((m[a:b] - m[a:b].mean(axis=0)) ** 2).sum(axis=0) for a, b in itertools.pairwise(edges)],
+        axis=1,
+    )
+    return _pbo_from_blocks(counts, bmean, bm2)

@@ -1,0 +1,422 @@
+"""Parameter sweeps: a grid of rules evaluated by a numba kernel, then judged for luck.
+
+Structure: the breakout events of every distinct (look-back, volume threshold,
+persistence) are computed once (:func:`~liqflow.backtest.events.event_matrix`); the
+kernel (:func:`~liqflow.backtest._kernels.sweep_stats`) then runs every combo of
+(events, hold days, stage threshold, signal, asset, fallback) over the daily returns
+and returns its statistics and per-block moments. Chunks of combos run in-process, on
+local processes or on a Dask cluster (``scheduler=``) with identical results. Over the
+sweep the deflated Sharpe ratio of the best combo and the PBO (CSCV) are computed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from liqflow._errors import ConfigError
+from liqflow.backtest._dispatch import Progress, SweepArrays, evaluate
+from liqflow.backtest._kernels import SIGNAL_CODES, stats_to_metrics
+from liqflow.backtest._shared import (
+    CASH,
+    SIGNALS,
+    block_edges,
+    check_keys,
+    check_nonneg_number,
+    check_positive_int,
+)
+from liqflow.backtest.data import MarketData
+from liqflow.backtest.events import BreakoutParams
+from liqflow.backtest.overfit import (
+    DeflatedSharpeResult,
+    PBOResult,
+    _check_blocks,
+    _pbo_from_blocks,
+    deflated_sharpe_ratio,
+)
+from liqflow.backtest.rules import Rule, _trading_start, _window, backtest
+
+__all__ = ["SweepGrid", "SweepResult", "load_grid", "run_sweep"]
+
+#: The grid dimensions (tuples of values), in the order combos are enumerated.
+GRID_DIMENSIONS = (
+    "signal",
+    "lookback",
+    "volume_threshold",
+    "persistence",
+    "hold_days",
+    "min_stage",
+    "asset",
+    "fallback",
+)
+
+
+def _tuple(value: object, name: str) -> tuple[Any, ...]:
+    if isinstance(value, str | int | float):
+        return (value,)
+    if isinstance(value, list | tuple) and value:
+        if len(set(value)) != len(value):
+            raise ConfigError(f"SweepGrid.{name} has repeated values: {list(value)}")
+        return tuple(value)
+    raise ConfigError(f"SweepGrid.{name} must be a value or a non-empty list, got {value!r}")
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    """A grid of rotation rules.
+
+    Each dimension is a tuple of values. Dimensions a signal does not use are not
+    expanded for it: a ``stage`` rule ignores the breakout parameters and hold days, a
+    ``breakout`` rule ignores ``min_stage``; ``asset == fallback`` pairs are skipped.
+    Costs, volume windows and the number of CSCV blocks are shared by every combo.
+    """
+
+    signal: tuple[str, ...] = ("breakout",)
+    lookback: tuple[int, ...] = (0,)
+    volume_threshold: tuple[float, ...] = (1.2,)
+    persistence: tuple[int, ...] = (20,)
+    hold_days: tuple[int, ...] = (60,)
+    min_stage: tuple[int, ...] = (3,)
+    asset: tuple[str, ...] = ("alts",)
+    fallback: tuple[str, ...] = (CASH,)
+    fee_bps: float = 10.0
+    slippage_bps: float = 10.0
+    volume_window: int = 5
+    volume_average: int = 50
+    n_blocks: int = 16
+
+    def __post_init__(self) -> None:
+        for name in GRID_DIMENSIONS:
+            object.__setattr__(self, name, _tuple(getattr(self, name), name))
+        for s in self.signal:
+            if s not in SIGNALS:
+                raise ConfigError(f"SweepGrid.signal values must be in {SIGNALS}, got {s!r}")
+        check_nonneg_number(self.fee_bps, "SweepGrid.fee_bps")
+        check_nonneg_number(self.slippage_bps, "SweepGrid.slippage_bps")
+        check_positive_int(self.volume_window, "SweepGrid.volume_window")
+        check_positive_int(self.volume_average, "SweepGrid.volume_average")
+        _check_blocks(self.n_blocks, 10**9)
+        if not self.rules():
+            raise ConfigError("SweepGrid has no combo (every asset equals every fallback)")
+
+    def rules(self) -> list[Rule]:
+        """Every combo as a :class:`Rule`, in combo-index order."""
+        return [r for r, _ in self._expand()]
+
+    def combos(self) -> pd.DataFrame:
+        """The parameters of every combo (NA where a signal ignores a dimension)."""
+        rows = [row for _, row in self._expand()]
+        frame = pd.DataFrame(rows, columns=list(GRID_DIMENSIONS))
+        for col in ("lookback", "persistence", "hold_days", "min_stage"):
+            frame[col] = frame[col].astype("Int64")
+        frame["volume_threshold"] = frame["volume_threshold"].astype("Float64")
+        frame.index.name = "combo"
+        return frame
+
+    def __len__(self) -> int:
+        return len(self._expand())
+
+    def _expand(self) -> list[tuple[Rule, tuple[Any, ...]]]:
+        out = []
+        none4: tuple[Any, ...] = (None, None, None, None)
+        for sig in self.signal:
+            brk = (
+                list(
+                    itertools.product(
+                        self.lookback, self.volume_threshold, self.persistence, self.hold_days
+                    )
+                )
+                if sig != "stage"
+                else [none4]
+            )
+            stg: tuple[Any, ...] = self.min_stage if sig != "breakout" else (None,)
+            for (lb, vt, ps, hd), ks, a, f in itertools.product(
+                brk, stg, self.asset, self.fallback
+            ):
+                if a == f:
+                    continue
+                params = (
+                    BreakoutParams(lb, vt, ps, self.volume_window, self.volume_average)
+                    if lb is not None
+                    else BreakoutParams()
+                )
+                rule = Rule(
+                    signal=sig,
+                    asset=a,
+                    fallback=f,
+                    min_stage=ks if ks is not None else Rule.min_stage,
+                    hold_days=hd if hd is not None else Rule.hold_days,
+                    breakout=params,
+                    fee_bps=self.fee_bps,
+                    slippage_bps=self.slippage_bps,
+                )
+                out.append((rule, (sig, lb, vt, ps, hd, ks, a, f)))
+        return out
+
+    @classmethod
+    def from_mapping(cls, doc: Mapping[str, Any], source: str = "grid") -> SweepGrid:
+        """From a TOML document with ``[grid]``, ``[costs]``, ``[breakout]``, ``[cscv]``."""
+        check_keys(doc, ("grid", "costs", "breakout", "cscv"), source)
+        grid = dict(doc.get("grid", {}))
+        check_keys(grid, GRID_DIMENSIONS, f"{source}[grid]")
+        costs = doc.get("costs", {})
+        check_keys(costs, ("fee_bps", "slippage_bps"), f"{source}[costs]")
+        brk = doc.get("breakout", {})
+        check_keys(brk, ("volume_window", "volume_average"), f"{source}[breakout]")
+        cscv = doc.get("cscv", {})
+        check_keys(cscv, ("blocks",), f"{source}[cscv]")
+        kw: dict[str, Any] = {**grid, **costs, **brk}
+        if "blocks" in cscv:
+            kw["n_blocks"] = cscv["blocks"]
+        return cls(**kw)
+
+
+def load_grid(path: str | Path) -> SweepGrid:
+    """Read a :class:`SweepGrid` from a TOML file (see ``examples/sweep_grid.toml``)."""
+    p = Path(path)
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"grid file {str(p)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"grid file {str(p)!r} is not valid TOML: {exc}") from None
+    if "grid" not in doc:
+        raise ConfigError(f"grid file {str(p)!r} has no [grid] table; found {sorted(doc)}")
+    return SweepGrid.from_mapping(doc, source=p.name)
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """A grid turned into kernel arrays on one MarketData."""
+
+    rules: tuple[Rule, ...]
+    arrays: SweepArrays
+    calendar: pd.DatetimeIndex
+    assets: tuple[str, ...]
+
+    @property
+    def start(self) -> int:
+        return self.arrays.start
+
+
+def _prepare(rules: list[Rule], data: MarketData) -> _Prepared:
+    if len({r.cost for r in rules}) != 1:
+        raise ConfigError("every rule of a sweep must have the same costs")
+    assets = tuple(dict.fromkeys(a for r in rules for a in (r.asset, r.fallback) if a != CASH))
+    rets = data.returns(assets)
+    start = _trading_start(rets)
+    n = len(data.calendar)
+    params = list(dict.fromkeys(r.breakout for r in rules if r.uses_breakouts))
+    events = data.event_rows(params) if params else np.zeros((1, n), dtype=np.bool_)
+    set_of = {p: i for i, p in enumerate(params)}
+    stage = (
+        data.stage_array() if any(r.uses_stage for r in rules) else np.full(n, -1, dtype=np.int8)
+    )
+    a_idx = {a: i for i, a in enumerate(assets)}
+    combos = np.array(
+        [
+            (
+                set_of.get(r.breakout, 0) if r.uses_breakouts else 0,
+                r.hold_days,
+                r.min_stage,
+                SIGNAL_CODES[r.signal],
+                a_idx[r.asset],
+                a_idx[r.fallback] if r.fallback != CASH else -1,
+            )
+            for r in rules
+        ],
+        dtype=np.int64,
+    ).reshape(len(rules), 6)
+    arrays = SweepArrays(
+        events=np.ascontiguousarray(events, dtype=np.bool_),
+        stage=np.ascontiguousarray(stage, dtype=np.int8),
+        rets=np.ascontiguousarray(rets.to_numpy(dtype=np.float64).T),
+        combos=combos,
+        cost=float(rules[0].cost),
+        start=start,
+    )
+    return _Prepared(tuple(rules), arrays, data.calendar, assets)
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """Every combo's metrics, the deflated Sharpe ratio of the best, and the PBO.
+
+    Attributes
+    ----------
+    grid : SweepGrid
+    table : DataFrame
+        One row per combo (index ``combo``): the grid parameters and the metrics
+        (annualised ``sharpe``, ``cagr``, ``volatility``, ``sortino``, ``max_drawdown``,
+        ``max_drawdown_days``, ``calmar``, ``total_return``, ``turnover``, ``exposure``,
+        ``n_trades``, ``hit_rate``, ``sharpe_per_period``).
+    start, end : Timestamp
+        Evaluation window (same for every combo).
+    n_obs : int
+    periods_per_year : float
+    deflated : DeflatedSharpeResult or None
+        None when fewer than 2 combos have a Sharpe ratio.
+    pbo : PBOResult or None
+        None with fewer than 2 combos.
+    """
+
+    grid: SweepGrid
+    table: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+    n_obs: int
+    periods_per_year: float
+    deflated: DeflatedSharpeResult | None
+    pbo: PBOResult | None
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-combo table (a copy)."""
+        return self.table.copy()
+
+    def best(self, n: int = 10, by: str = "sharpe") -> pd.DataFrame:
+        """The ``n`` best combos by ``by`` (NaN last; ties in combo order)."""
+        if by not in self.table.columns:
+            raise ConfigError(f"by must be a column of the table, got {by!r}")
+        return self.table.sort_values(by, ascending=False, kind="stable", na_position="last").head(
+            n
+        )
+
+    def rule(self, combo: int) -> Rule:
+        """The rule of combo ``combo``."""
+        rules = self.grid.rules()
+        if not 0 <= combo < len(rules):
+            raise ConfigError(f"combo must be in 0..{len(rules) - 1}, got {combo!r}")
+        return rules[combo]
+
+    def summary(self) -> str:
+        lines = [
+            f"sweep: {len(self.table)} combos, {self.start:%Y-%m-%d}..{self.end:%Y-%m-%d} "
+            f"({self.n_obs} days)"
+        ]
+        top = self.best(1)
+        if len(top) and np.isfinite(top["sharpe"].iloc[0]):
+            i = int(top.index[0])
+            lines.append(
+                f"  best #{i}: {self.rule(i).label}: Sharpe {top['sharpe'].iloc[0]:.2f}, "
+                f"CAGR {top['cagr'].iloc[0]:+.1%}, max DD {top['max_drawdown'].iloc[0]:.1%}"
+            )
+        if self.deflated is not None:
+            lines.append("  " + self.deflated.summary())
+        if self.pbo is not None:
+            lines.append("  " + self.pbo.summary())
+        return "\n".join(lines)
+
+
+def run_sweep(
+    grid: SweepGrid,
+    data: MarketData,
+    *,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    chunk_size: int | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    overfitting: bool = True,
+) -> SweepResult:
+    """Evaluate every combo of ``grid`` on ``data``.
+
+    Parameters
+    ----------
+    grid : SweepGrid
+    data : MarketData
+    scheduler : None, "processes" or "tcp://HOST:PORT"
+        Where the chunks of combos run: this process, a pool of local processes, or
+        the workers of a running ``dask.distributed`` scheduler. Results are identical.
+    progress : callable(done, total), optional
+        Called after each chunk.
+    chunk_size : int, optional
+        Combos per task.
+    start, end : date, optional
+        Evaluation window (default: from the first day every grid asset is priced).
+    overfitting : bool, default True
+        Compute the deflated Sharpe ratio and the PBO.
+
+    Returns
+    -------
+    SweepResult
+
+    Notes
+    -----
+    The DSR uses the number of combos as the number of trials; combos are correlated,
+    so the effective number is smaller and the DSR is conservative. The variance of
+    trials is that of the per-period Sharpe ratios (ddof=1); skewness and (non-excess)
+    kurtosis are those of the best combo's net returns (population moments).
+    """
+    rules = grid.rules()
+    prep = _prepare(rules, data)
+    win = _window(prep.calendar, prep.start, start, end)
+    eval_start, eval_end = int(win.start), int(win.stop)
+    n_obs = eval_end - eval_start
+    n_blocks = grid.n_blocks
+    if overfitting:
+        _check_blocks(n_blocks, n_obs)
+    else:
+        n_blocks = 2
+    edges = block_edges(eval_start, eval_end, n_blocks)
+    stats, bmean, bm2 = evaluate(
+        prep.arrays,
+        eval_start,
+        eval_end,
+        edges,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
+    ppy = data.periods_per_year
+    metrics = pd.DataFrame(stats_to_metrics(stats, ppy))
+    table = pd.concat(
+        [grid.combos(), metrics.set_axis(pd.RangeIndex(len(rules), name="combo"))], axis=1
+    )
+    dsr = pbo = None
+    if overfitting:
+        dsr = _deflated(table, rules, data, prep.calendar[win], ppy)
+        if len(rules) >= 2:
+            pbo = _pbo_from_blocks(np.diff(edges).astype(np.float64), bmean, bm2)
+    return SweepResult(
+        grid=grid,
+        table=table,
+        start=prep.calendar[eval_start],
+        end=prep.calendar[eval_end - 1],
+        n_obs=n_obs,
+        periods_per_year=ppy,
+        deflated=dsr,
+        pbo=pbo,
+    )
+
+
+def _deflated(
+    table: pd.DataFrame,
+    rules: list[Rule],
+    data: MarketData,
+    window: pd.DatetimeIndex,
+    ppy: float,
+) -> DeflatedSharpeResult | None:
+    srs = table["sharpe_per_period"].to_numpy(dtype=np.float64)
+    finite = np.isfinite(srs)
+    if finite.sum() < 2:
+        return None
+    best = int(np.argmax(np.where(finite, srs, -np.inf)))
+    res = backtest(rules[best], data, start=window[0], end=window[-1])
+    r = res.returns.to_numpy()
+    return deflated_sharpe_ratio(
+        float(srs[best]),
+        n_trials=len(rules),
+        var_trials=float(np.var(srs[finite], ddof=1)),
+        n_obs=r.size,
+        skew=float(sps.skew(r, bias=True)),
+        kurtosis=float(sps.kurtosis(r, fisher=False, bias=True)),
+        periods_per_year=ppy,
+    )
