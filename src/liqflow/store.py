@@ -333,13 +333,19 @@ class Store:
             df[col] = pd.to_datetime(df[col]).astype("datetime64[ns]")
         return df
 
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        # fetchall, not fetchone: duckdb 2 keeps a half-read result open and the next
+        # query on the connection then fails
+        rows = self._con.execute(sql, list(params)).fetchall()
+        return rows[0][0] if rows else None
+
     def last_date(self, series_id: str, source: str) -> pd.Timestamp | None:
         """Last stored observation date of (series, source), or None."""
-        row = self._con.execute(
+        last = self._scalar(
             "SELECT max(date) FROM observations WHERE series_id = ? AND source = ?",
             [series_id, source],
-        ).fetchone()
-        return pd.Timestamp(row[0]) if row and row[0] is not None else None
+        )
+        return pd.Timestamp(last) if last is not None else None
 
     def sources(self, series_id: str) -> tuple[str, ...]:
         """Sources that hold data for ``series_id``."""
@@ -363,24 +369,23 @@ class Store:
         ]
 
     def row_count(self) -> int:
-        row = self._con.execute("SELECT count(*) FROM observations").fetchone()
-        return int(row[0]) if row else 0
+        return int(self._scalar("SELECT count(*) FROM observations") or 0)
 
     def meta(self, series_id: str, source: str) -> dict[str, Any]:
         """The metadata row of (series, source), or an empty dict."""
         cur = self._con.execute(
             "SELECT * FROM series_meta WHERE series_id = ? AND source = ?", [series_id, source]
         )
-        row = cur.fetchone()
-        if row is None:
+        rows = cur.fetchall()
+        if not rows:
             return {}
-        return dict(zip([d[0] for d in cur.description], row, strict=True))
+        return dict(zip([d[0] for d in cur.description], rows[0], strict=True))
 
     # -- cache -----------------------------------------------------------------------
     def cache_get(self, key: str) -> Any | None:
         """A cached JSON payload, or None."""
-        row = self._con.execute("SELECT payload FROM cache WHERE key = ?", [key]).fetchone()
-        return json.loads(row[0]) if row else None
+        payload = self._scalar("SELECT payload FROM cache WHERE key = ?", [key])
+        return json.loads(payload) if payload is not None else None
 
     def cache_put(self, key: str, payload: Any) -> None:
         """Store a JSON-serialisable payload under ``key``."""

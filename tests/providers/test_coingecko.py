@@ -24,12 +24,12 @@ def test_build_query_days_cover_the_start():
     assert coingecko.build_query(spec, pd.Timestamp("2015-01-01"), now=NOW).days == 365
 
 
-def test_transform_dates_snapshots_as_previous_day(load_json):
+def test_transform_keeps_the_snapshot_day(load_json):
     out = coingecko.transform(load_json("coingecko_tether_market_chart.json"))
-    # 00:00 UTC snapshots of 06-10..06-12 are the closes of 06-09..06-11; the 14:45 point is dropped
-    assert out.index.tolist() == list(pd.date_range("2024-06-09", "2024-06-11"))
+    # 00:00 UTC snapshots of 06-10..06-12 keep their own day (never early); 14:45 point dropped
+    assert out.index.tolist() == list(pd.date_range("2024-06-10", "2024-06-12"))
     assert list(out.columns) == ["close", "market_cap", "volume"]
-    assert out.loc["2024-06-09", "market_cap"] == 112447581346.10068
+    assert out.loc["2024-06-10", "market_cap"] == 112447581346.10068
 
 
 def test_transform_rejects_other_json():
@@ -54,7 +54,9 @@ def test_fetch_spec(load_json, fake_clock):
     )
     assert seen[0].path == "/api/v3/coins/tether/market_chart"
     assert list(batch.frame.columns) == ["market_cap"]
-    assert batch.frame.index.tolist() == list(pd.to_datetime(["2024-06-10", "2024-06-11"]))
+    assert batch.frame.index.tolist() == list(
+        pd.to_datetime(["2024-06-10", "2024-06-11", "2024-06-12"])
+    )
     assert batch.source == "coingecko"
 
 

@@ -7,8 +7,11 @@ time of the request (docs: https://docs.coingecko.com/reference/coins-id-market-
 The keyless/demo API serves at most the past 365 days, so a full history has to come
 from ``liqflow import`` of a CoinGecko "max" CSV; ``liqflow fetch`` then keeps it current.
 
-Dates. A 00:00 UTC snapshot taken on day D is the state at the end of day D-1 (it matches
-Yahoo's close of D-1), so it is stored under D-1; the intraday last point is dropped.
+Dates. A 00:00 UTC snapshot taken on day D is stored under D, as ``liqflow import`` does
+for CoinGecko CSV exports: since about 2018 it equals Yahoo's close of D-1, so keeping D
+can delay a value by one day but never shows it early (before 2018 CoinGecko's stamp D
+lined up with the close of D, and shifting it back would look ahead). The intraday last
+point is dropped.
 
 The catalogue's ``global`` symbol (total crypto market cap) needs CoinGecko's paid
 ``/global/market_cap_chart`` endpoint and has no live route here.
@@ -89,7 +92,7 @@ def build_query(
     *,
     now: pd.Timestamp | None = None,
 ) -> CoinGeckoQuery:
-    """Days back from ``now`` that cover ``start`` (one extra for the D-1 shift), at most 365."""
+    """Days back from ``now`` that cover ``start`` (one extra day of margin), at most 365."""
     today = (pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)).tz_localize(None)
     if start is None:
         days = MAX_DAYS
@@ -126,14 +129,14 @@ def _column(points: Sequence[Sequence[float]], name: str) -> pd.Series:
     ).reshape(-1, 2)
     ms = arr[:, 0].astype(np.int64)
     at_midnight = ms % _DAY_MS == 0  # drops the intraday "now" point
-    stamps = pd.to_datetime(ms[at_midnight], unit="ms") - pd.Timedelta(days=1)
+    stamps = pd.to_datetime(ms[at_midnight], unit="ms")
     idx = pd.DatetimeIndex(stamps.astype("datetime64[ns]"), name="date")
     s = pd.Series(arr[at_midnight, 1], index=idx, name=name)
     return s[~s.index.duplicated(keep="last")]
 
 
 def transform(payload: Mapping[str, Any]) -> pd.DataFrame:
-    """Daily ``close, market_cap, volume``; the 00:00 UTC snapshot of day D is dated D-1."""
+    """Daily ``close, market_cap, volume``; the 00:00 UTC snapshot of day D is dated D."""
     missing = [k for k in _KEYS if k not in payload]
     if len(missing) == len(_KEYS):
         raise DataError(
@@ -179,5 +182,5 @@ def fetch_spec(
         symbol=spec.symbol,
         unit=spec.unit,
         frequency=spec.frequency,
-        origin=f"{query.url}?days={query.days} (00:00 UTC snapshot of D stored as D-1)",
+        origin=f"{query.url}?days={query.days} (00:00 UTC snapshot of D stored as D)",
     )
