@@ -14,6 +14,7 @@ from liqflow.stats.bootstrap import (
     stationary_bootstrap_indices,
     stationary_bootstrap_sums,
 )
+from liqflow.stats.corr import CorrelationResult, parse_periods, return_correlation
 from liqflow.stats.events import (
     HORIZONS,
     EventStudyResult,
@@ -23,12 +24,31 @@ from liqflow.stats.events import (
     forward_returns,
     window_max_drawdown,
 )
+from liqflow.stats.granger import (
+    GrangerBothResult,
+    GrangerResult,
+    granger_both,
+    granger_test,
+    holm_adjust,
+)
+from liqflow.stats.leadlag import (
+    LeadLagResult,
+    RollingLeadLagResult,
+    lagged_correlations,
+    lead_lag,
+    rolling_lead_lag,
+)
 from liqflow.stats.placebo import count_spaced_subsets, spaced_placebo_positions
 
 __all__ = [
     "HORIZONS",
     "BlockPlan",
+    "CorrelationResult",
     "EventStudyResult",
+    "GrangerBothResult",
+    "GrangerResult",
+    "LeadLagResult",
+    "RollingLeadLagResult",
     "circular_block_bootstrap_indices",
     "circular_blocks",
     "count_spaced_subsets",
@@ -36,7 +56,15 @@ __all__ = [
     "event_study",
     "excess_return_bootstrap",
     "forward_returns",
+    "granger_both",
+    "granger_test",
+    "holm_adjust",
+    "lagged_correlations",
+    "lead_lag",
     "optimal_block_length",
+    "parse_periods",
+    "return_correlation",
+    "rolling_lead_lag",
     "spaced_placebo_positions",
     "stationary_blocks",
     "stationary_bootstrap_indices",

@@ -101,20 +101,21 @@ def aligned_returns(
 ) -> pd.DataFrame:
     """Log returns of two price series on one regular grid (see :func:`lead_lag` Notes).
 
-    ``freq="W"``: each series is reduced to its last close of every week ending Friday,
-    then both are cut to the span they share. ``freq="D"``: both are restricted to the
+    ``freq="W"``: both are cut to the dates they share, then each is reduced to its
+    last close of every week ending Friday. ``freq="D"``: both are restricted to the
     dates on which *both* have a price, and returns are taken between those dates.
     """
     check_freq(freq)
     a = price_series(leader, names[0])
     b = price_series(follower, names[1])
     if freq == "W":
-        a, b = weekly_closes(a), weekly_closes(b)
-        start = max(a.index[0], b.index[0]) if len(a) and len(b) else None
-        end = min(a.index[-1], b.index[-1]) if len(a) and len(b) else None
-        frame = pd.concat([a, b], axis=1, keys=list(names))
-        if start is not None and end is not None:
-            frame = frame.loc[start:end]
+        if len(a) and len(b):
+            # cut both to the span they share first, so a partial last week is partial
+            # for both (as of the same day) rather than Monday for one and Friday for the other
+            start, end = max(a.index[0], b.index[0]), min(a.index[-1], b.index[-1])
+            a, b = a.loc[start:end], b.loc[start:end]
+        frame = pd.concat([weekly_closes(a), weekly_closes(b)], axis=1, keys=list(names))
+        frame = frame.dropna()
     else:
         frame = pd.concat([a, b], axis=1, keys=list(names), join="inner")
     logs = pd.DataFrame(

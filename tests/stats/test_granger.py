@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.multitest import multipletests
+from statsmodels.tsa.stattools import grangercausalitytests
+
+from liqflow._errors import DataError, InsufficientDataError
+from liqflow.stats._shared import aligned_returns
+from liqflow.stats.granger import granger_both, granger_test, holm_adjust
+
+
+def series_pair(n: int, lead: int, beta: float, seed: int) -> tuple[pd.Series, pd.Series]:
+    rng = np.random.default_rng(seed)
+    x = 0.01 * rng.standard_normal(n + lead)
+    y = beta * x[:-lead] + 0.01 * rng.standard_normal(n)
+    days = pd.bdate_range("2016-01-04", periods=n + 1, name="date")
+    lead_px = pd.Series(100 * np.exp(np.r_[0, np.cumsum(x[lead:])]), index=days, name="rut")
+    foll_px = pd.Series(100 * np.exp(np.r_[0, np.cumsum(y)]), index=days, name="btc")
+    return lead_px, foll_px
+
+
+@pytest.mark.parametrize("freq", ["D", "W"])
+def test_statistics_equal_statsmodels(freq: str) -> None:
+    cause, effect = series_pair(1500, 3, 0.3, seed=1)
+    res = granger_test(cause, effect, freq=freq, max_lag=5)
+    # oracle: statsmodels on the same aligned log returns, effect first
+    rets = aligned_returns(cause, effect, freq, ("rut", "btc"))
+    ref = grangercausalitytests(rets[["btc", "rut"]].to_numpy(), 5)
+    for i, lag in enumerate(range(1, 6)):
+        f, p, df_denom, df_num = ref[lag][0]["ssr_ftest"]
+        assert res.f_stat[i] == f
+        assert res.p_values[i] == p
+        assert res.df_denom[i] == df_denom
+        assert res.df_num[i] == df_num
+    assert res.n_obs == len(rets)
+    frame = res.to_frame()
+    assert list(frame.columns) == ["f_stat", "p_value", "p_holm", "df_num", "df_denom"]
+    np.testing.assert_allclose(frame["p_holm"], multipletests(res.p_values, method="holm")[1])
+
+
+def test_best_lag_and_correction() -> None:
+    cause, effect = series_pair(1500, 3, 0.3, seed=2)
+    res = granger_test(cause, effect, freq="D", max_lag=6)
+    assert res.best_lag == 3 or res.best_p < 1e-6
+    assert res.adjusted_p == pytest.approx(min(1.0, res.best_p * 6))
+    assert res.adjusted_p < 1e-6
+    assert "Holm over 6 lags" in res.summary()
+
+
+def test_both_directions() -> None:
+    a, b = series_pair(1500, 2, 0.4, seed=3)
+    both = granger_both(a, b, freq="D", max_lag=4)
+    assert both.forward.cause == "rut" and both.forward.effect == "btc"
+    assert both.backward.cause == "btc" and both.backward.effect == "rut"
+    assert both.forward.adjusted_p < 1e-6
+    assert both.backward.adjusted_p > 0.01
+    frame = both.to_frame()
+    assert set(frame.index.get_level_values("direction")) == {"rut => btc", "btc => rut"}
+    assert len(both.summary().splitlines()) == 2
+
+
+def test_holm_adjust_matches_statsmodels_and_keeps_nan() -> None:
+    p = np.array([0.01, 0.04, 0.03, 0.2, np.nan, 0.005])
+    got = holm_adjust(p)
+    ok = np.isfinite(p)
+    np.testing.assert_allclose(got[ok], multipletests(p[ok], method="holm")[1])
+    assert np.isnan(got[4])
+    assert np.isnan(holm_adjust([np.nan])).all()
+
+
+def test_errors() -> None:
+    a, b = series_pair(40, 1, 0.2, seed=4)
+    with pytest.raises(InsufficientDataError, match=r"rut => btc: max_lag=13 needs more than 40"):
+        granger_test(a, b, freq="D", max_lag=13)
+    with pytest.raises(DataError, match=r"freq must be one of \('W', 'D'\), got 'Q'"):
+        granger_test(a, b, freq="Q")
+    flat = pd.Series(1.0, index=a.index, name="flat")
+    with pytest.raises(DataError, match=r"flat => btc: Granger test not computable"):
+        granger_test(flat, b, freq="D", max_lag=2)

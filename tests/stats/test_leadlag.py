@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liqflow._errors import DataError, InsufficientDataError
+from liqflow.stats._shared import aligned_returns
+from liqflow.stats.leadlag import lagged_correlations, lead_lag, rolling_lead_lag
+
+
+def prices(returns: np.ndarray, index: pd.DatetimeIndex, name: str) -> pd.Series:
+    return pd.Series(100 * np.exp(np.r_[0.0, np.cumsum(returns)]), index=index, name=name)
+
+
+def ar1(rng: np.random.Generator, n: int, phi: float, burn: int = 100) -> np.ndarray:
+    e = rng.standard_normal(n + burn)
+    out = np.empty(n + burn)
+    out[0] = e[0]
+    for t in range(1, n + burn):
+        out[t] = phi * out[t - 1] + e[t]
+    return 0.01 * out[burn:]
+
+
+def planted_lead(n: int, lead: int, seed: int, beta: float = 0.5) -> tuple[pd.Series, pd.Series]:
+    """Follower return at t = beta * leader return at t - lead + noise (trading days)."""
+    rng = np.random.default_rng(seed)
+    x = 0.01 * rng.standard_normal(n + lead)
+    y = beta * x[:-lead] + 0.01 * rng.standard_normal(n)
+    days = pd.bdate_range("2012-01-02", periods=n + 1, name="date")
+    return prices(x[lead:], days, "small_caps"), prices(y, days, "btc")
+
+
+def test_lagged_correlations_equal_corrcoef_on_common_rows() -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(200), rng.standard_normal(200)
+    lag = 7
+    got = lagged_correlations(x, y, lag)
+    for k in range(-lag, lag + 1):
+        want = np.corrcoef(x[lag : 200 - lag], y[lag + k : 200 - lag + k])[0, 1]
+        assert got[k + lag] == pytest.approx(want, abs=1e-12)
+
+
+def test_planted_40_day_lead_daily() -> None:
+    leader, follower = planted_lead(900, 40, seed=3)
+    before = (leader.copy(), follower.copy())
+    res = lead_lag(leader, follower, freq="D", max_lag=60, n_null=199, n_boot=199, seed=1)
+    pd.testing.assert_series_equal(leader, before[0])
+    pd.testing.assert_series_equal(follower, before[1])
+    assert abs(res.peak_lag - 40) <= 2
+    lo, hi = res.peak_lag_ci
+    assert lo > 0  # the interval excludes 0 (and every non-positive lag)
+    assert lo <= res.peak_lag <= hi
+    assert res.p_value_positive <= 0.01
+    frame = res.to_frame()
+    assert frame.loc[res.peak_lag, "significant"]
+    assert frame["significant"].sum() <= 3
+    assert "peak corr" in res.summary() and f"n={res.n_obs}" in res.summary()
+
+
+def test_planted_lead_reversed_is_a_negative_lag() -> None:
+    leader, follower = planted_lead(900, 40, seed=4)
+    res = lead_lag(follower, leader, freq="D", max_lag=60, n_null=99, n_boot=99, seed=2)
+    assert abs(res.peak_lag + 40) <= 2
+    assert res.peak_lag_ci[1] < 0
+    # "does the first series lead at a positive lag?": no
+    assert res.p_value_positive > 0.05
+
+
+def test_weekly_mode_finds_an_eight_week_lead_across_calendars() -> None:
+    # leader on trading days, follower on calendar days (crypto), lead of 8 weeks
+    rng = np.random.default_rng(5)
+    weeks = pd.date_range("2010-01-01", periods=400, freq="W-FRI", name="date")
+    xw = 0.03 * rng.standard_normal(weeks.size + 8)
+    yw = 0.6 * xw[:-8] + 0.03 * rng.standard_normal(weeks.size)
+    lw, fw = prices(xw[8:][1:], weeks, "rut"), prices(yw[1:], weeks, "btc")
+    trading = pd.bdate_range(weeks[0], weeks[-1], name="date")
+    calendar = pd.date_range(weeks[0], weeks[-1], freq="D", name="date")
+    # daily paths that hit the weekly closes on Fridays and wander in between
+    leader = lw.reindex(trading).interpolate() * np.exp(0.001 * rng.standard_normal(trading.size))
+    leader[lw.index] = lw
+    follower = fw.reindex(calendar).interpolate()
+    res = lead_lag(leader, follower, max_lag=13, n_null=199, n_boot=199, seed=3)
+    assert res.freq == "W"
+    assert res.peak_lag == 8
+    assert res.peak_lag_ci[0] > 0
+    assert res.p_value_positive <= 0.01
+
+
+def test_weekly_alignment_uses_friday_closes() -> None:
+    trading = pd.bdate_range("2021-01-04", "2021-01-29", name="date")  # Mon..Fri
+    calendar = pd.date_range("2021-01-04", "2021-01-31", freq="D", name="date")
+    eq = pd.Series(np.arange(1.0, trading.size + 1), index=trading)
+    cr = pd.Series(np.arange(1.0, calendar.size + 1), index=calendar)
+    rets = aligned_returns(eq, cr, "W")
+    assert list(rets.index.day_name()) == ["Friday"] * len(rets)
+    # crypto Friday close (day 5 of its calendar) -> next Friday close (day 12)
+    assert rets["follower"].iloc[0] == pytest.approx(np.log(12 / 5))
+    assert rets["leader"].iloc[0] == pytest.approx(np.log(10 / 5))
+    # the span is cut to the shared dates: the Sunday 31st never becomes a week end
+    assert rets.index[-1] == pd.Timestamp("2021-01-29")
+    daily = aligned_returns(eq, cr, "D")
+    assert daily.index.equals(trading[1:])  # common dates only
+    assert daily["follower"].iloc[4] == pytest.approx(np.log(8 / 5))  # Fri 8th -> Mon 11th
+
+
+@pytest.mark.slow
+def test_no_lead_rejection_rate_is_calibrated() -> None:
+    # 250 independent AR(1) pairs (phi=0.3 for both, so autocorrelation inflates the
+    # variance of cross-correlations, Bartlett 1935). Size 5 %; binomial s.d. 1.4 %;
+    # done-when band [2 %, 8 %]. 99 null draws: p = (1 + #)/100 has exact level 5 %.
+    rng = np.random.default_rng(2024)
+    n, reps = 400, 250
+    days = pd.bdate_range("2015-01-01", periods=n + 1, name="date")
+    rejections = 0
+    for _ in range(reps):
+        leader = prices(ar1(rng, n, 0.3), days, "a")
+        follower = prices(ar1(rng, n, 0.3), days, "b")
+        res = lead_lag(leader, follower, freq="D", max_lag=20, n_null=99, n_boot=0, seed=rng)
+        rejections += res.p_value_positive <= 0.05
+    rate = rejections / reps
+    assert 0.02 <= rate <= 0.08, rate
+
+
+def test_positive_alternative_ignores_negative_co_movement() -> None:
+    leader, follower = planted_lead(700, 10, seed=6, beta=-0.6)
+    two = lead_lag(leader, follower, freq="D", max_lag=20, n_null=99, n_boot=0, seed=1)
+    pos = lead_lag(
+        leader, follower, freq="D", max_lag=20, n_null=99, n_boot=0, alternative="positive", seed=1
+    )
+    assert two.peak_lag == 10 and two.peak_corr < 0
+    assert two.p_value_positive <= 0.01
+    assert pos.p_value_positive > 0.05
+
+
+def test_rolling_lead_lag_windows() -> None:
+    leader, follower = planted_lead(900, 40, seed=7)
+    res = rolling_lead_lag(leader, follower, freq="D", max_lag=50, window=400, step=100)
+    frame = res.to_frame()
+    assert len(frame) == 6  # ends at 900, 800, ..., 400
+    assert (frame["n_obs"] == 300).all()
+    assert (frame["peak_lag"] == 40).all()
+    assert res.correlations.shape == (6, 101)
+    assert frame.index[-1] == leader.index[-1]
+    assert frame["p_value_positive"].isna().all()
+    assert "100% of windows" in res.summary()
+    # the last window is the plain estimate on the last 400 returns
+    x = np.diff(np.log(leader.to_numpy()))[-400:]
+    y = np.diff(np.log(follower.to_numpy()))[-400:]
+    np.testing.assert_allclose(res.correlations.iloc[-1].to_numpy(), lagged_correlations(x, y, 50))
+    with_null = rolling_lead_lag(
+        leader, follower, freq="D", max_lag=50, window=400, step=250, n_null=49, seed=1
+    )
+    assert (with_null.to_frame()["p_value_positive"] <= 0.05).all()
+
+
+def test_errors() -> None:
+    leader, follower = planted_lead(200, 5, seed=1)
+    with pytest.raises(DataError, match=r"freq must be one of \('W', 'D'\), got 'M'"):
+        lead_lag(leader, follower, freq="M")
+    with pytest.raises(DataError, match=r"alternative must be one of \('two-sided', 'positive'\)"):
+        lead_lag(leader, follower, freq="D", alternative="negative")
+    with pytest.raises(
+        InsufficientDataError, match=r"max_lag=90 D needs at least 450 common returns, got 200"
+    ):
+        lead_lag(leader, follower, freq="D", max_lag=90)
+    with pytest.raises(DataError, match=r"max_lag must be an integer >= 1, got 0"):
+        lead_lag(leader, follower, freq="D", max_lag=0)
+    with pytest.raises(DataError, match=r"window must be an integer >= 50, got 40"):
+        rolling_lead_lag(leader, follower, freq="D", max_lag=10, window=40)
+    with pytest.raises(InsufficientDataError, match=r"need at least 3 common D returns, got 0"):
+        lead_lag(leader.iloc[:50], follower.iloc[100:], freq="D")
+    with pytest.raises(DataError, match=r"x and y must be 1-d of equal length"):
+        lagged_correlations(np.zeros(10), np.zeros(11), 2)
