@@ -31,7 +31,7 @@ class SweepArrays:
     rets: np.ndarray
     combos: np.ndarray
     cost: float
-    start: int
+    starts: np.ndarray
 
 
 def evaluate_chunk(
@@ -44,7 +44,7 @@ def evaluate_chunk(
         arrays.rets,
         arrays.combos[lo:hi],
         arrays.cost,
-        arrays.start,
+        arrays.starts[lo:hi],
         eval_start,
         eval_end,
         edges,
@@ -157,7 +157,7 @@ def _run_dask(
             client.submit(evaluate_chunk, shared, lo, hi, eval_start, eval_end, edges, pure=False)
             for lo, hi in chunks
         ]
-        for fut in dask_completed(futures):
+        for fut in dask_completed(futures, loop=client.loop):
             collect(*fut.result())
     finally:
         client.close()

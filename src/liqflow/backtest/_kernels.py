@@ -45,7 +45,7 @@ def sweep_stats_py(
     rets: np.ndarray,
     combos: np.ndarray,
     cost: float,
-    start: int,
+    starts: np.ndarray,
     eval_start: int,
     eval_end: int,
     edges: np.ndarray,
@@ -71,8 +71,9 @@ def sweep_stats_py(
         breakout rules.
     cost : float
         Cost per unit turnover (fraction).
-    start : int
-        First day positions may be held (every grid asset priced).
+    starts : int64[n_combos]
+        Per combo, the first day its asset and fallback are both priced: positions
+        are held from there, as in a backtest of that rule alone.
     eval_start, eval_end : int
         Window whose returns are measured.
     edges : int64[n_blocks + 1]
@@ -96,6 +97,7 @@ def sweep_stats_py(
         sig = combos[c, 3]
         a = combos[c, 4]
         f = combos[c, 5]
+        start = starts[c]
         last = -1
         tgt1 = False
         tgt2 = False
@@ -224,6 +226,7 @@ def stats_to_metrics(stats: np.ndarray, periods_per_year: float) -> dict[str, np
         calmar = np.where(mdd < 0, cagr / np.abs(mdd), np.nan)
         trades = stats[:, 9]
         hit = np.where(trades > 0, stats[:, 10] / trades, np.nan)
+        sharpe_pp = np.where(sd > 0, mean / sd, np.nan)
     return {
         "sharpe": sharpe,
         "cagr": cagr,
@@ -237,5 +240,5 @@ def stats_to_metrics(stats: np.ndarray, periods_per_year: float) -> dict[str, np
         "exposure": stats[:, 8] / n,
         "n_trades": trades.astype(np.int64),
         "hit_rate": hit,
-        "sharpe_per_period": np.where(sd > 0, mean / sd, np.nan),
+        "sharpe_per_period": sharpe_pp,
     }

@@ -206,25 +206,26 @@ def rule_signal(rule: Rule, data: MarketData) -> pd.Series:
     return pd.Series(on, index=data.calendar, name="signal")
 
 
-def _trading_start(returns: pd.DataFrame) -> int:
-    """First row where every column has a return; DataError on later gaps."""
+def _first_priced(returns: pd.DataFrame) -> np.ndarray:
+    """First row with a return, per column; DataError when a column has none or a gap."""
     ok = returns.notna().to_numpy()
-    full = ok.all(axis=1)
-    if not full.any():
-        raise DataError(
-            f"no day has returns for all of {list(returns.columns)} (their price histories "
-            "do not overlap)"
-        )
-    start = int(np.argmax(full))
-    gaps = ~ok[start:]
-    if gaps.any():
-        row, col = np.argwhere(gaps)[0]
-        raise DataError(
-            f"price of {returns.columns[col]!r} is missing on "
-            f"{returns.index[start + row]:%Y-%m-%d} after its history started; "
-            "forward-fill or trim the prices"
-        )
-    return start
+    first = np.argmax(ok, axis=0)
+    for j, col in enumerate(returns.columns):
+        if not ok[:, j].any():
+            raise DataError(f"asset {col!r} has no two consecutive prices")
+        gaps = ~ok[first[j] :, j]
+        if gaps.any():
+            day = returns.index[first[j] + int(np.argmax(gaps))]
+            raise DataError(
+                f"price of {col!r} is missing on {day:%Y-%m-%d} after its history started; "
+                "forward-fill or trim the prices"
+            )
+    return first.astype(np.int64)
+
+
+def _trading_start(returns: pd.DataFrame) -> int:
+    """First row where every column has a return (see :func:`_first_priced`)."""
+    return int(_first_priced(returns).max())
 
 
 def rule_weights(rule: Rule, signal: pd.Series, start: int = 0) -> pd.DataFrame:

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from liqflow._errors import ConfigError
 from liqflow.backtest._dispatch import Progress, SweepArrays, evaluate
@@ -42,7 +41,7 @@ from liqflow.backtest.overfit import (
     _pbo_from_blocks,
     deflated_sharpe_ratio,
 )
-from liqflow.backtest.rules import Rule, _trading_start, _window, backtest
+from liqflow.backtest.rules import Rule, _first_priced, _window, backtest
 
 __all__ = ["SweepGrid", "SweepResult", "load_grid", "run_sweep"]
 
@@ -204,7 +203,8 @@ class _Prepared:
 
     @property
     def start(self) -> int:
-        return self.arrays.start
+        """First day every combo holds positions: the common evaluation start."""
+        return int(self.arrays.starts.max())
 
 
 def _prepare(rules: list[Rule], data: MarketData) -> _Prepared:
@@ -212,7 +212,7 @@ def _prepare(rules: list[Rule], data: MarketData) -> _Prepared:
         raise ConfigError("every rule of a sweep must have the same costs")
     assets = tuple(dict.fromkeys(a for r in rules for a in (r.asset, r.fallback) if a != CASH))
     rets = data.returns(assets)
-    start = _trading_start(rets)
+    first = _first_priced(rets)
     n = len(data.calendar)
     params = list(dict.fromkeys(r.breakout for r in rules if r.uses_breakouts))
     events = data.event_rows(params) if params else np.zeros((1, n), dtype=np.bool_)
@@ -241,7 +241,7 @@ def _prepare(rules: list[Rule], data: MarketData) -> _Prepared:
         rets=np.ascontiguousarray(rets.to_numpy(dtype=np.float64).T),
         combos=combos,
         cost=float(rules[0].cost),
-        start=start,
+        starts=np.maximum(first[combos[:, 4]], np.where(combos[:, 5] >= 0, first[combos[:, 5]], 0)),
     )
     return _Prepared(tuple(rules), arrays, data.calendar, assets)
 
@@ -411,12 +411,14 @@ def _deflated(
     best = int(np.argmax(np.where(finite, srs, -np.inf)))
     res = backtest(rules[best], data, start=window[0], end=window[-1])
     r = res.returns.to_numpy()
+    dev = r - r.mean()
+    m2 = np.mean(dev**2)
     return deflated_sharpe_ratio(
         float(srs[best]),
         n_trials=len(rules),
         var_trials=float(np.var(srs[finite], ddof=1)),
         n_obs=r.size,
-        skew=float(sps.skew(r, bias=True)),
-        kurtosis=float(sps.kurtosis(r, fisher=False, bias=True)),
+        skew=float(np.mean(dev**3) / m2**1.5),
+        kurtosis=float(np.mean(dev**4) / m2**2),
         periods_per_year=ppy,
     )

@@ -1,0 +1,121 @@
+"""Deflated Sharpe ratio (paper example) and PBO by CSCV (naive twin, calibration)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from liqflow._errors import ConfigError, DataError, InsufficientDataError
+from liqflow.backtest import (
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    pbo_cscv,
+    probabilistic_sharpe_ratio,
+)
+
+
+def test_deflated_sharpe_paper_example() -> None:
+    # Bailey & López de Prado (2014), "The Deflated Sharpe Ratio", numerical example:
+    # N = 100 independent trials, T = 1250 daily observations (5 years), the best
+    # annualised SR = 2.5 (daily 2.5 / sqrt(250)), variance of the trials' annualised
+    # SRs = 0.5 (daily 0.5 / 250), skewness -3, kurtosis 10. Stated results:
+    # SR0 ≈ 0.1132 (daily) and DSR ≈ 0.9004.
+    res = deflated_sharpe_ratio(
+        2.5 / math.sqrt(250),
+        n_trials=100,
+        var_trials=0.5 / 250,
+        n_obs=1250,
+        skew=-3.0,
+        kurtosis=10.0,
+        periods_per_year=250,
+    )
+    assert res.sr0 == pytest.approx(0.1132, abs=5e-5)
+    assert res.dsr == pytest.approx(0.9004, abs=5e-5)
+    assert not res.significant
+    assert res.sharpe_annual == pytest.approx(2.5)
+    assert "not significant" in res.summary()
+    assert res.to_frame().loc[0, "n_trials"] == 100
+
+
+def test_expected_max_sharpe_close_to_simulation() -> None:
+    # The paper's approximation of E[max of N iid N(0, V)] is within ~1% for N = 100.
+    rng = np.random.default_rng(1)
+    sim = rng.standard_normal((20_000, 100)).max(axis=1).mean()
+    assert expected_max_sharpe(100, 1.0) == pytest.approx(sim, rel=0.02)
+    assert expected_max_sharpe(100, 4.0) == pytest.approx(2 * expected_max_sharpe(100, 1.0))
+
+
+def test_psr_normal_case() -> None:
+    # skew 0, kurtosis 3: z = (SR - SR*) sqrt(T-1) / sqrt(1 + SR²/2)
+    sr, t = 0.1, 500
+    z = sr * math.sqrt(t - 1) / math.sqrt(1 + sr**2 / 2)
+    assert probabilistic_sharpe_ratio(sr, 0.0, t) == pytest.approx(sps.norm.cdf(z), rel=1e-12)
+
+
+def _naive_pbo(m: np.ndarray, s: int) -> np.ndarray:
+    """Bailey et al. (2017) CSCV, literally: concatenate row blocks, rank with scipy."""
+    blocks = np.array_split(np.arange(m.shape[0]), s)
+    n = m.shape[1]
+    logits = []
+    for chosen in itertools.combinations(range(s), s // 2):
+        is_rows = np.concatenate([blocks[i] for i in chosen])
+        oos_rows = np.concatenate([blocks[i] for i in range(s) if i not in chosen])
+        sr_is = m[is_rows].mean(0) / m[is_rows].std(0, ddof=1)
+        sr_oos = m[oos_rows].mean(0) / m[oos_rows].std(0, ddof=1)
+        best = int(np.argmax(sr_is))
+        omega = sps.rankdata(sr_oos, method="average")[best] / (n + 1)
+        logits.append(math.log(omega / (1 - omega)))
+    return np.array(logits)
+
+
+def test_pbo_equals_naive_cscv() -> None:
+    rng = np.random.default_rng(5)
+    m = rng.normal(0.0002, 0.01, (203, 7))
+    m[:, 3] = m[:, 2]  # tied trials: mid-rank
+    res = pbo_cscv(m, n_blocks=8)
+    want = _naive_pbo(m, 8)
+    np.testing.assert_allclose(res.logits, want, rtol=1e-9, atol=1e-12)
+    assert res.pbo == np.mean(want <= 0)
+    assert res.n_splits == math.comb(8, 4) == len(res.to_frame())
+    assert "PBO (CSCV, 8 blocks, 70 splits, 7 trials)" in res.summary()
+
+
+def test_pbo_calibration() -> None:
+    # No skill: a single sample's PBO varies a lot (the splits share data), but its
+    # mean over samples is 1/2 (200 samples: 0.497 ± 0.014 with this seed).
+    rng = np.random.default_rng(11)
+    pbos = [pbo_cscv(rng.normal(0, 0.01, (400, 20)), n_blocks=8).pbo for _ in range(200)]
+    assert abs(np.mean(pbos) - 0.5) < 0.05
+    noise = rng.normal(0, 0.01, (1000, 40))
+    skilled = noise.copy()
+    skilled[:, 0] += 0.004  # one trial with a real edge (daily SR 0.4)
+    res = pbo_cscv(skilled, n_blocks=10)
+    assert res.pbo < 0.05 and res.prob_oos_loss == 0.0
+
+
+def test_zero_variance_trials_rank_last() -> None:
+    rng = np.random.default_rng(2)
+    m = np.column_stack([np.zeros(64), rng.normal(0.001, 0.01, (64, 3))])
+    res = pbo_cscv(m, n_blocks=4)
+    assert np.isfinite(res.logits).all()
+
+
+def test_errors() -> None:
+    with pytest.raises(ConfigError, match="n_blocks must be an even integer in 2..24, got 5"):
+        pbo_cscv(np.zeros((100, 3)), n_blocks=5)
+    with pytest.raises(InsufficientDataError, match="needs at least 32 observations, got 20"):
+        pbo_cscv(np.zeros((20, 3)), n_blocks=16)
+    with pytest.raises(DataError, match="N >= 2 trials"):
+        pbo_cscv(np.zeros((100, 1)))
+    with pytest.raises(DataError, match="must not contain NaN"):
+        pbo_cscv(np.full((100, 2), np.nan))
+    with pytest.raises(ConfigError, match="n_trials must be an integer >= 2, got 1"):
+        expected_max_sharpe(1, 1.0)
+    with pytest.raises(DataError, match="PSR undefined"):
+        probabilistic_sharpe_ratio(2.0, 0.0, 100, skew=5.0, kurtosis=3.0)
+    with pytest.raises(InsufficientDataError, match="n_obs must be >= 2, got 1"):
+        probabilistic_sharpe_ratio(0.1, 0.0, 1)

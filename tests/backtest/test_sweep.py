@@ -1,0 +1,132 @@
+"""Sweeps: grid expansion, identical results in every execution mode, DSR and PBO."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liqflow._errors import ConfigError
+from liqflow.backtest import MarketData, SweepGrid, backtest, load_grid, run_sweep
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sweep_grid.toml"
+
+GRID = SweepGrid(
+    signal=("breakout", "all", "stage"),
+    lookback=(0, 30, 60),
+    volume_threshold=(0.0, 1.2),
+    persistence=(0, 3),
+    hold_days=(10, 30),
+    min_stage=(2, 3),
+    asset=("alts", "btc"),
+    fallback=("cash", "btc"),
+    n_blocks=8,
+)
+
+
+def test_grid_expansion_skips_unused_dimensions() -> None:
+    combos = GRID.combos()
+    pairs = 3  # alts/cash, alts/btc, btc/cash
+    assert len(GRID) == len(combos) == (24 + 24 * 2 + 2) * pairs
+    stage = combos[combos["signal"] == "stage"]
+    assert stage["lookback"].isna().all() and stage["hold_days"].isna().all()
+    assert combos.loc[combos["signal"] == "breakout", "min_stage"].isna().all()
+    assert not (combos["asset"] == combos["fallback"]).any()
+    rules = GRID.rules()
+    row = combos.iloc[5]
+    assert rules[5].breakout.lookback == row["lookback"] and rules[5].asset == row["asset"]
+
+
+def test_example_grid_has_over_1000_combos() -> None:
+    grid = load_grid(EXAMPLE)
+    assert len(grid) >= 1000
+    assert grid.n_blocks == 16 and grid.fee_bps == 10
+
+
+def test_grid_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="SweepGrid.signal values must be in"):
+        SweepGrid(signal=("moon",))
+    with pytest.raises(ConfigError, match="SweepGrid.hold_days has repeated values"):
+        SweepGrid(hold_days=(10, 10))
+    with pytest.raises(ConfigError, match="no combo"):
+        SweepGrid(asset=("btc",), fallback=("btc",))
+    with pytest.raises(ConfigError, match="n_blocks must be an even integer"):
+        SweepGrid(n_blocks=7)
+    f = tmp_path / "g.toml"
+    f.write_text("[grid]\nholds = [1]\n")
+    with pytest.raises(ConfigError, match="unknown key\\(s\\) 'holds'"):
+        load_grid(f)
+    f.write_text("[costs]\nfee_bps = 1\n")
+    with pytest.raises(ConfigError, match="has no \\[grid\\] table"):
+        load_grid(f)
+
+
+@pytest.fixture(scope="module")
+def reference(market: MarketData):  # type: ignore[no-untyped-def]
+    return run_sweep(GRID, market)
+
+
+def test_in_process_chunks_and_progress(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+    seen: list[tuple[int, int]] = []
+    res = run_sweep(GRID, market, chunk_size=7, progress=lambda d, t: seen.append((d, t)))
+    pd.testing.assert_frame_equal(res.table, reference.table)
+    assert seen[-1] == (len(GRID), len(GRID)) and len(seen) == -(-len(GRID) // 7)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_dask_local_cluster_equals_in_process(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
+    ) as cluster:
+        seen: list[int] = []
+        res = run_sweep(
+            GRID,
+            market,
+            scheduler=cluster.scheduler_address,
+            chunk_size=20,
+            progress=lambda d, t: seen.append(d),
+        )
+    pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
+    assert seen[-1] == len(GRID)
+    assert res.pbo is not None and reference.pbo is not None
+    np.testing.assert_array_equal(res.pbo.logits, reference.pbo.logits)
+    assert res.deflated == reference.deflated
+
+
+def test_bad_scheduler(market: MarketData) -> None:
+    with pytest.raises(ConfigError, match="scheduler must be None \\(in-process\\), 'processes'"):
+        run_sweep(GRID, market, scheduler="threads")
+
+
+def test_deflated_sharpe_of_the_best_combo(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+    table = reference.table
+    best = int(table["sharpe"].idxmax())
+    dsr = reference.deflated
+    assert dsr.n_trials == len(GRID) and dsr.n_obs == reference.n_obs
+    assert dsr.sharpe == pytest.approx(table["sharpe_per_period"].max(), rel=1e-12)
+    assert dsr.var_trials == pytest.approx(np.nanvar(table["sharpe_per_period"], ddof=1))
+    # the best combo backtested alone gives the same Sharpe ratio
+    alone = backtest(reference.rule(best), market, start=reference.start, end=reference.end)
+    assert alone.metrics.sharpe == pytest.approx(table.loc[best, "sharpe"], rel=1e-9)
+    assert reference.best(3).index[0] == best
+    assert f"best #{best}" in reference.summary()
+    assert reference.pbo.n_trials == len(GRID) and 0 <= reference.pbo.pbo <= 1
+
+
+def test_window_and_no_overfitting(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+    res = run_sweep(GRID, market, start="2019-01-01", end="2019-12-31", overfitting=False)
+    assert res.deflated is None and res.pbo is None
+    assert res.start == pd.Timestamp("2019-01-01") and res.n_obs == 365
+    assert not res.table["sharpe"].equals(reference.table["sharpe"])
+
+
+def test_local_processes_equal_in_process(market: MarketData) -> None:
+    # Spawned worker processes (about 5 s to start: they import numpy, pandas, numba).
+    grid = SweepGrid(lookback=(0, 30), hold_days=(10, 30), asset=("alts", "btc"), n_blocks=4)
+    ref = run_sweep(grid, market)
+    res = run_sweep(grid, market, scheduler="processes", chunk_size=3)
+    pd.testing.assert_frame_equal(res.table, ref.table, check_exact=True)
