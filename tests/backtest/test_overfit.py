@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -105,7 +106,9 @@ def test_zero_variance_trials_rank_last() -> None:
 
 
 def test_errors() -> None:
-    with pytest.raises(ConfigError, match="n_blocks must be an even integer in 2..24, got 5"):
+    with pytest.raises(
+        ConfigError, match=re.escape("n_blocks must be an even integer in 2..24, got 5")
+    ):
         pbo_cscv(np.zeros((100, 3)), n_blocks=5)
     with pytest.raises(InsufficientDataError, match="needs at least 32 observations, got 20"):
         pbo_cscv(np.zeros((20, 3)), n_blocks=16)
