@@ -270,7 +270,7 @@ def _weekdays(panel: pd.DataFrame, column: str) -> pd.Series | None:
     s = optional_column(panel, column)
     if s is None:
         return None
-    weekday = pd.DatetimeIndex(panel.index).dayofweek < 5
+    weekday = pd.DatetimeIndex(panel.index).day_of_week < 5
     return s[weekday & s.notna().to_numpy()]
 
 

@@ -145,8 +145,9 @@ def alt_basket(prices: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``return`` (mean of the day's returns of coins priced that day and the day
-        before), ``count`` (coins in that mean) and ``index`` (starts at 100, compounded;
-        NaN before the first return).
+        before), ``count`` (coins in that mean), ``priced`` (coins with a price that
+        day) and ``index`` (100 on the first day a coin
+        is priced, then compounded; NaN before).
 
     Notes
     -----
@@ -157,10 +158,12 @@ def alt_basket(prices: pd.DataFrame) -> pd.DataFrame:
     rets = p / p.shift(1) - 1.0
     count = rets.notna().sum(axis=1).astype(np.float64)
     ret = rets.mean(axis=1, skipna=True).where(count > 0)
-    started = ret.notna().cummax()
+    priced = p.notna().sum(axis=1).astype(np.float64)
+    started = (priced > 0).cummax()  # 100 on the first day any coin is priced
     level = 100.0 * (1.0 + ret.fillna(0.0)).cumprod()
     return pd.DataFrame(
-        {"return": ret, "count": count, "index": level.where(started)}, index=p.index
+        {"return": ret, "count": count, "priced": priced, "index": level.where(started)},
+        index=p.index,
     )
 
 
@@ -340,7 +343,7 @@ def crypto_signals(
     if alts is not None and coins:
         a = alts[list(coins)].reindex(index)
         basket = alt_basket(a)
-        enough = basket["count"] >= cfg.basket_min_coins
+        enough = basket["priced"] >= cfg.basket_min_coins
         # a window is known only when the basket was broad enough at both of its ends
         enough_then = pd.Series(
             as_of_values(enough.astype(np.float64), _lagged(index, cfg.rs_window)), index=index
