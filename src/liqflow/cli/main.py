@@ -36,6 +36,9 @@ _fetch.register(app)
 from liqflow.cli import signals as _signals  # noqa: E402
 
 _signals.register(app)
+from liqflow.cli import report as _report  # noqa: E402
+
+_report.register(app)
 # --- end of command registration ---
 
 

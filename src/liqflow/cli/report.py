@@ -1,0 +1,144 @@
+"""``liqflow report``: the theses and charts in one self-contained HTML file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from liqflow._errors import DataError
+from liqflow.catalog import Catalog
+from liqflow.cli._common import (
+    CatalogOption,
+    StoreOption,
+    console,
+    err_console,
+    open_catalog,
+    open_store,
+    parse_date,
+)
+from liqflow.fetch import FetchReport, SeriesFetch, fetch
+from liqflow.report.api import Report, write_report
+from liqflow.report.build import report_ids
+from liqflow.report.results import available
+from liqflow.store import Store
+
+__all__ = ["register", "report_command"]
+
+# Seam for tests (and embedding): clients injected into the fetch of an empty store.
+CLIENTS: Mapping[str, Any] | None = None
+
+_STYLE = {
+    "supported": "green",
+    "not supported": "red",
+    "inconclusive": "yellow",
+    "unknown": "dim",
+}
+
+
+def _has_data(store: Store, catalog: Catalog) -> bool:
+    wanted = set(report_ids(catalog))
+    return any(item.series_id in wanted for item in store.inventory())
+
+
+def _fetch_first(store: Store, catalog: Catalog) -> FetchReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[bold]fetching {task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(sid: str, done: int, total: int, result: SeriesFetch | None) -> None:
+            bar.update(task, total=total, completed=done, description=sid)
+
+        ids = [sid for sid in report_ids(catalog) if sid in catalog]
+        return fetch(store, catalog, ids, progress=progress, clients=CLIENTS)
+
+
+def _print_summary(report: Report, path: Path) -> None:
+    from rich.table import Table
+
+    th = report.theses
+    out = th.outlook
+    size = path.stat().st_size / 1e6
+    console.print(f"[bold]report written:[/] {path} ({size:.1f} MB)", highlight=False)
+    if available(out):
+        console.print(
+            f"as of {report.as_of:%Y-%m-%d}: stage {out.stage} ({out.name}) since "
+            f"{'n/a' if out.since is None else f'{out.since:%Y-%m-%d}'}",
+            highlight=False,
+            markup=False,
+        )
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("thesis", overflow="fold")
+    table.add_column("status")
+    for t in th.theses:
+        table.add_row(t.claim, f"[{_STYLE[t.status]}]{t.status}[/]")
+    console.print(table)
+    for m in report.results.missing():
+        console.print(m.summary(), style="yellow", highlight=False, markup=False)
+    cached = [k for k, v in report.results.cached.items() if v]
+    if cached:
+        console.print(f"from cache: {', '.join(cached)}", style="dim", highlight=False)
+
+
+def report_command(
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="HTML file to write.", dir_okay=False),
+    ] = Path("liqflow-report.html"),
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Report date (YYYY-MM-DD): use only data public by then (default: the last day in the store).",
+        ),
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="Never fetch, even when the store is empty."),
+    ] = False,
+    store: StoreOption = None,
+    catalog: CatalogOption = None,
+) -> None:
+    """Write the report: current stage, each thesis with its evidence, and the charts.
+
+    Uses the store; when it holds none of the report's series and --offline is not
+    given, it fetches them first. The page is one HTML file that opens offline.
+    """
+    cat = open_catalog(catalog)
+    day = parse_date(as_of)
+    with open_store(store) as st:
+        if not _has_data(st, cat):
+            if offline:
+                raise DataError(
+                    f"the store {st.path} holds none of the report's series; run "
+                    "`liqflow import PATH` (or drop --offline to fetch them)"
+                )
+            err_console.print("the store is empty: fetching the report's series first")
+            result = _fetch_first(st, cat)
+            err_console.print(result.summary(), highlight=False, markup=False)
+            if not _has_data(st, cat):
+                raise DataError(
+                    "the store is still empty after fetching (no network?); run "
+                    "`liqflow import PATH` with downloaded files instead"
+                )
+        with console.status("building the report", spinner="dots") as status:
+
+            def progress(part: str) -> None:
+                status.update(f"building the report: {part}")
+
+            report = write_report(st, output, as_of=day, catalog=cat, progress=progress)
+    _print_summary(report, output)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``liqflow report`` to ``app``."""
+    app.command("report")(report_command)

@@ -1,0 +1,451 @@
+"""Compute every part of the report from the store, each part on its own.
+
+:func:`compute_results` loads the point-in-time panel (as of the report date), then
+runs the signals, the statistics and the backtests. Each part is produced by a small
+function of the earlier results; a part whose package is missing, whose input is not in
+the store or which fails on this data becomes an :class:`~liqflow.report.results.Unavailable`
+with the reason, and the report says so instead of inventing it.
+
+Heavy statistics (the event study and its placebo paths) are cached in the store,
+keyed by a hash of their inputs and parameters (:mod:`liqflow.report._cache`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import DataError
+from liqflow.align import load_panel, trading_days
+from liqflow.catalog import Catalog, default_catalog
+from liqflow.report._cache import cache_key, cached
+from liqflow.report.results import (
+    BacktestSet,
+    EventPaths,
+    PartRun,
+    ReportConfig,
+    ReportResults,
+    SeriesInfo,
+    Unavailable,
+    available,
+)
+from liqflow.store import Store
+
+__all__ = [
+    "SIGNAL_IDS",
+    "alt_basket_target",
+    "backtest_part",
+    "breakout_events",
+    "compute_results",
+    "event_paths_part",
+    "event_study_part",
+    "report_ids",
+    "series_table",
+    "signals_part",
+]
+
+#: Series the signals read (besides the altcoin group and any configured segments).
+SIGNAL_IDS = (
+    "fed_assets",
+    "fed_bills",
+    "tga",
+    "rrp",
+    "hy_spread",
+    "ig_spread",
+    "baa_spread",
+    "large_caps",
+    "small_caps",
+    "small_caps_volume",
+    "btc",
+    "total_crypto_mcap",
+)
+
+ProgressFn = Callable[[str], None]
+
+
+def _failed(part: str, exc: BaseException) -> Unavailable:
+    return Unavailable(part, f"failed on this data: {type(exc).__name__}: {exc}")
+
+
+def _missing_module(part: str, module: str) -> Unavailable:
+    return Unavailable(part, f"{module} is not available in this installation of liqflow")
+
+
+def report_ids(catalog: Catalog, segments: Sequence[str] = ()) -> list[str]:
+    """Catalogue ids the report loads: :data:`SIGNAL_IDS`, the altcoins and ``segments``.
+
+    The other large-cap and context series (SPY, QQQ, HYG, VIX, ...) are not read by
+    any part of the report, so they are left out of its panel.
+    """
+    alts = catalog.altcoins()
+    return [sid for sid in catalog if sid in SIGNAL_IDS or sid in alts or sid in segments]
+
+
+def series_table(
+    panel: pd.DataFrame, catalog: Catalog, stored_sources: dict[str, list[str]]
+) -> tuple[SeriesInfo, ...]:
+    """One :class:`SeriesInfo` per catalogue series present in the panel.
+
+    Counts and dates are taken from the panel, so they are what was public on its last
+    day (release lags applied), not what the store holds today.
+    """
+    if panel.empty:
+        return ()
+    as_of = panel.index[-1]
+    rows = []
+    for sid, spec in catalog.items():
+        if sid not in panel.columns or not panel[sid].notna().any():
+            continue
+        held = stored_sources.get(sid, [])
+        source = next((s for s in spec.sources if s in held), held[0] if held else "")
+        days = trading_days(panel, sid)
+        first = pd.Timestamp(panel.index[int(np.argmax(panel[sid].notna().to_numpy()))])
+        last = pd.Timestamp(days[-1]) if len(days) else None
+        rows.append(
+            SeriesInfo(
+                id=sid,
+                description=spec.description,
+                group=spec.group,
+                source=source,
+                symbol=spec.symbol,
+                unit=spec.unit,
+                frequency=spec.frequency,
+                release_lag=spec.release_lag,
+                first=first,
+                last_update=last,
+                updates=len(days),
+                stale_days=None if last is None else int((as_of - last).days),
+            )
+        )
+    return tuple(rows)
+
+
+def signals_part(panel: pd.DataFrame, catalog: Catalog) -> Any:
+    """:func:`liqflow.signals.compute_signals` on the panel, or Unavailable."""
+    try:
+        from liqflow.signals import compute_signals
+    except ImportError:
+        return _missing_module("signals and stages", "liqflow.signals")
+    if panel.empty:
+        return Unavailable("signals and stages", "the store holds no data for the report")
+    try:
+        return compute_signals(panel, catalog=catalog)
+    except Exception as exc:  # the report states the failure instead of crashing
+        return _failed("signals and stages", exc)
+
+
+def breakout_events(signals: Any) -> pd.Series | None:
+    """Russell 2000 all-time-high breakout days (bool) on its sessions, or None.
+
+    The event is the first close above the old high: the day it is known. Whether it
+    was later confirmed by persistence is not used (it is known only later).
+    """
+    if not available(signals) or signals.breakouts is None:
+        return None
+    daily = signals.breakouts.daily
+    if daily.empty:
+        return None
+    return daily["event"].fillna(0.0).astype(bool).rename("breakout")
+
+
+def alt_basket_target(signals: Any, min_alts: int) -> pd.Series | None:
+    """The equal-weight alt basket level while at least ``min_alts`` coins are priced.
+
+    The basket of :mod:`liqflow.signals.crypto` is built from the coins that had data on
+    each day; it is kept from the first to the last day with ``min_alts`` or more coins
+    (before that it is one or two coins, not a basket).
+    """
+    if not available(signals):
+        return None
+    frame = signals.frame
+    if "crypto.alt_basket" not in frame or "crypto.alt_count" not in frame:
+        return None
+    ok = frame["crypto.alt_count"] >= min_alts
+    if not ok.any():
+        return None
+    lo, hi = ok.idxmax(), ok[::-1].idxmax()
+    return frame.loc[lo:hi, "crypto.alt_basket"].dropna().rename("alts")
+
+
+def _targets(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> dict[str, pd.Series]:
+    out: dict[str, pd.Series] = {}
+    if "btc" in panel.columns and panel["btc"].notna().any():
+        out["btc"] = panel["btc"].dropna()
+    alts = alt_basket_target(signals, config.min_alts)
+    if alts is not None and len(alts) > 1:
+        out["alts"] = alts
+    return out
+
+
+def event_study_part(
+    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None
+) -> tuple[Any, bool]:
+    """Breakouts -> BTC and alts at ``config.horizons`` (:func:`liqflow.stats.event_study`)."""
+    part = "event study"
+    try:
+        from liqflow.stats.events import event_study
+    except ImportError:
+        return _missing_module(part, "liqflow.stats.events"), False
+    events = breakout_events(signals)
+    if events is None:
+        return Unavailable(
+            part, "no Russell 2000 breakout series (small_caps not in the store)"
+        ), False
+    targets = _targets(panel, signals, config)
+    if not targets:
+        return Unavailable(part, "neither BTC nor an alt basket is in the store"), False
+    params = (config.horizons, config.n_placebo, config.n_boot, config.confidence, config.seed)
+    key = cache_key("event_study", events, targets, params)
+
+    def run() -> Any:
+        return event_study(
+            events,
+            targets,
+            config.horizons,
+            n_placebo=config.n_placebo,
+            n_boot=config.n_boot,
+            confidence=config.confidence,
+            seed=config.seed,
+        )
+
+    try:
+        return cached(store, key, run, enabled=config.use_cache)
+    except Exception as exc:
+        return _failed(part, exc), False
+
+
+def _paths(prices: pd.Series, dates: pd.DatetimeIndex, horizon: int) -> pd.DataFrame:
+    """Cumulative return from each date's close, as of each of the next ``horizon`` days."""
+    daily = prices.dropna()
+    cal = pd.date_range(daily.index[0], daily.index[-1], freq="D")
+    daily = daily.reindex(cal, method="ffill")
+    values = daily.to_numpy()
+    pos = cal.searchsorted(dates)
+    out = np.full((horizon + 1, len(dates)), np.nan)
+    for j, p in enumerate(pos):
+        if p >= len(cal) or cal[int(p)] != dates[j]:
+            continue
+        seg = values[p : p + horizon + 1] / values[p] - 1.0
+        out[: seg.size, j] = seg
+    return pd.DataFrame(out, index=pd.RangeIndex(horizon + 1, name="day"), columns=dates)
+
+
+def event_paths_part(
+    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None
+) -> tuple[Any, bool]:
+    """Per-event paths of BTC and alts after each breakout, with the placebo band.
+
+    Events are declustered at the longest horizon so the paths never overlap; the band
+    is the 5-95 % range of the mean forward return over placebo event sets of the same
+    size and spacing (:func:`liqflow.stats.event_study` at every ``path_step`` days).
+    """
+    part = "event paths"
+    try:
+        from liqflow.stats.events import decluster, event_study
+    except ImportError:
+        return _missing_module(part, "liqflow.stats.events"), False
+    events = breakout_events(signals)
+    targets = _targets(panel, signals, config)
+    if events is None or not targets:
+        return Unavailable(part, "needs the breakout series and BTC or the alt basket"), False
+    horizon = max(config.horizons)
+    steps = tuple(range(config.path_step, horizon + 1, config.path_step))
+    key = cache_key("event_paths", events, targets, (steps, config.n_placebo, config.seed))
+
+    def run() -> EventPaths:
+        cols: dict[tuple[str, pd.Timestamp], pd.Series] = {}
+        band_rows = []
+        for name, prices in targets.items():
+            in_span = events.loc[events.index >= prices.index[0]]
+            kept = decluster(in_span, horizon)
+            flags = pd.Series(events.index.isin(kept), index=events.index, name="breakout")
+            res = event_study(
+                flags, {name: prices}, steps, n_placebo=config.n_placebo, n_boot=0, seed=config.seed
+            )
+            q = res.placebo_quantiles[[0.05, 0.5, 0.95]].to_numpy()
+            hs = res.stats.index.get_level_values("horizon_days")
+            n_ev = res.stats["n_events"].to_numpy()
+            mean = res.stats["mean"].to_numpy()
+            for i, h in enumerate(hs):
+                band_rows.append(
+                    {
+                        "target": name,
+                        "horizon_days": int(h),
+                        "n_events": int(n_ev[i]),
+                        "mean": float(mean[i]),
+                        "p05": float(q[i, 0]),
+                        "p50": float(q[i, 1]),
+                        "p95": float(q[i, 2]),
+                    }
+                )
+            paths = _paths(prices, pd.DatetimeIndex(kept), horizon)
+            for d in paths.columns:
+                cols[(name, pd.Timestamp(d))] = paths[d]
+        frame = pd.DataFrame(cols)
+        if cols:
+            frame.columns = pd.MultiIndex.from_tuples(list(cols), names=["target", "event_date"])
+        band = pd.DataFrame(band_rows).set_index(["target", "horizon_days"])
+        return EventPaths(frame, band, horizon, config.n_placebo)
+
+    try:
+        return cached(store, key, run, enabled=config.use_cache)
+    except Exception as exc:
+        return _failed(part, exc), False
+
+
+def lead_lag_part(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> Any:
+    """Lead-lag of small caps -> BTC / alts (needs ``liqflow.stats.leadlag``)."""
+    try:
+        import liqflow.stats.leadlag  # noqa: F401
+    except ImportError:
+        return _missing_module("lead-lag", "liqflow.stats.leadlag")
+    return Unavailable("lead-lag", "liqflow.stats.leadlag is present but not wired yet")
+
+
+def claims_part(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> Any:
+    """The statistics package's verdict table (needs ``liqflow.stats.claims``)."""
+    try:
+        import liqflow.stats.claims  # noqa: F401
+    except ImportError:
+        return _missing_module("claims verdict table", "liqflow.stats.claims")
+    return Unavailable("claims verdict table", "liqflow.stats.claims is present but not wired yet")
+
+
+def backtest_part(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> Any:
+    """Two rotation rules into the alt basket, next to buy-and-hold.
+
+    Rules: hold the alt basket for 60 days after each volume-confirmed Russell breakout
+    (the backtest package's default rule), and hold it while the stage is >= 3. The
+    backtests end on the last day BTC and at least ``config.min_alts`` altcoins are priced.
+    """
+    part = "backtests"
+    try:
+        from liqflow.backtest.data import market_data_from_panel
+        from liqflow.backtest.rules import Rule, backtest
+    except ImportError:
+        return _missing_module(part, "liqflow.backtest")
+    if not available(signals):
+        return Unavailable(part, "needs the stage timeline (signals are not available)")
+    if "btc" not in panel.columns or "crypto.alt_count" not in signals.frame:
+        return Unavailable(part, "needs BTC and altcoin prices in the store")
+    ok = panel["btc"].notna() & (signals.frame["crypto.alt_count"] >= config.min_alts)
+    if not ok.any():
+        return Unavailable(part, f"no day with BTC and {config.min_alts}+ altcoins priced")
+    end = pd.Timestamp(ok[ok].index[-1])
+    try:
+        data = market_data_from_panel(
+            panel.loc[:end],
+            stage=signals.stages.frame["stage"].loc[:end].astype(np.float64),
+            min_alts=config.min_alts,
+        )
+        rules = (Rule(), Rule(signal="stage", min_stage=3))
+        results = tuple(backtest(r, data, benchmarks=("btc",)) for r in rules)
+    except Exception as exc:
+        return _failed(part, exc)
+    return BacktestSet(results=results, end=end, walk_forward=_walk_forward(data))
+
+
+def _walk_forward(data: Any) -> Any:
+    try:
+        import liqflow.backtest.walkforward  # noqa: F401
+    except ImportError:
+        return _missing_module("walk-forward", "liqflow.backtest.walkforward")
+    return Unavailable("walk-forward", "liqflow.backtest.walkforward is present but not wired yet")
+
+
+class _Clock:
+    def __init__(self, progress: ProgressFn | None) -> None:
+        self.runs: list[PartRun] = []
+        self._progress = progress
+
+    @contextmanager
+    def part(self, name: str) -> Iterator[list[bool]]:
+        if self._progress is not None:
+            self._progress(name)
+        flag = [False]
+        t0 = time.perf_counter()
+        try:
+            yield flag
+        finally:
+            self.runs.append(PartRun(name, time.perf_counter() - t0, flag[0]))
+
+
+def compute_results(
+    store: Store,
+    *,
+    as_of: pd.Timestamp | str | None = None,
+    catalog: Catalog | None = None,
+    config: ReportConfig | None = None,
+    progress: ProgressFn | None = None,
+    ids: Sequence[str] | None = None,
+) -> ReportResults:
+    """Every part of the report, as of ``as_of`` (default: the last day in the store).
+
+    Parameters
+    ----------
+    store : Store
+        Where the data is (and the cache, when it can be written).
+    as_of : date, optional
+        Report date; only data public by its end is used.
+    catalog : Catalog, optional
+        Default: the built-in catalogue.
+    config : ReportConfig, optional
+    progress : callable, optional
+        Called with the name of each part (``"panel"``, ``"signals"``, ``"statistics"``,
+        ``"backtest"``) before it runs.
+    ids : sequence of str, optional
+        Series to load (default :func:`report_ids`).
+
+    Returns
+    -------
+    ReportResults
+    """
+    cat = catalog or default_catalog()
+    cfg = config or ReportConfig()
+    clock = _Clock(progress)
+    with clock.part("panel"):
+        inventory = store.inventory()
+        sources: dict[str, list[str]] = {}
+        for item in inventory:
+            sources.setdefault(item.series_id, []).append(item.source)
+        wanted = [s for s in (ids if ids is not None else report_ids(cat)) if s in sources]
+        if not wanted:
+            raise DataError(
+                "the store holds none of the series the report needs "
+                f"({', '.join(report_ids(cat))}); run `liqflow import PATH` or `liqflow fetch`"
+            )
+        panel = load_panel(store, wanted, catalog=cat, as_of=as_of)
+        if panel.empty:
+            when = f" on or before {pd.Timestamp(as_of):%Y-%m-%d}" if as_of is not None else ""
+            raise DataError(f"no data public{when} for the report's series {wanted}")
+        series = series_table(panel, cat, sources)
+    with clock.part("signals"):
+        signals = signals_part(panel, cat)
+    hits: dict[str, bool] = {}
+    with clock.part("statistics") as flag:
+        es, hits["event study"] = event_study_part(panel, signals, cfg, store)
+        paths, hits["event paths"] = event_paths_part(panel, signals, cfg, store)
+        lead = lead_lag_part(panel, signals, cfg)
+        claims = claims_part(panel, signals, cfg)
+        flag[0] = any(hits.values())
+    with clock.part("backtest"):
+        bt = backtest_part(panel, signals, cfg)
+    return ReportResults(
+        as_of=pd.Timestamp(panel.index[-1]),
+        panel=panel,
+        series=series,
+        signals=signals,
+        event_study=es,
+        event_paths=paths,
+        lead_lag=lead,
+        claims=claims,
+        backtests=bt,
+        cached=hits,
+        timings=tuple(clock.runs),
+        config=cfg,
+    )

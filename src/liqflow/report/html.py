@@ -1,0 +1,315 @@
+"""Render the report as one self-contained HTML file.
+
+The page is a Jinja2 template (``templates/report.html.j2``) rendered with autoescaping
+on, so every piece of text that comes from data is escaped. plotly.js is inlined once
+(the page opens without a network), each figure is embedded as JSON in a
+``<script type="application/json">`` element with ``<``, ``>`` and ``&`` written as
+``\\u003c``-style escapes (so no data can close the element), and a small script draws
+the figures and writes a status line (errors seen, traces drawn per chart) into a hidden
+``#liqflow-status`` element that tests read.
+
+The page holds no generation time: the same results give byte-identical HTML.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+import numpy as np
+from markupsafe import Markup
+
+from liqflow.report._format import fmt_date, fmt_num, fmt_p, fmt_pct, is_finite
+from liqflow.report.charts import Chart
+from liqflow.report.results import ReportResults, Unavailable, available
+from liqflow.report.theses import STATUSES, StageOutlook, Theses, holm
+
+__all__ = ["caveats", "render_html", "script_json"]
+
+_STATUS_CLASS = {s: s.replace(" ", "-") for s in STATUSES}
+
+
+def script_json(text: str) -> Markup:
+    """JSON text made safe inside a ``<script>`` element (``<``, ``>``, ``&`` escaped)."""
+    safe = (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+    return Markup(safe)
+
+
+@lru_cache(maxsize=1)
+def _plotly_js() -> Markup:
+    from plotly.offline import get_plotlyjs
+
+    js = get_plotlyjs()
+    # plotly.js holds no "</script"; guard anyway so the bundle cannot end its element
+    return Markup(js.replace("</script", "<\\/script"))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("liqflow.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["script_json"] = script_json
+    return env
+
+
+def _theses_rows(theses: Theses) -> list[dict[str, Any]]:
+    rows = []
+    for t in theses.theses:
+        rows.append(
+            {
+                "key": t.key,
+                "claim": t.claim,
+                "status": t.status,
+                "status_class": _STATUS_CLASS[t.status],
+                "readings": [
+                    {
+                        "text": r.text(),
+                        "met": {True: "met", False: "not-met", None: "unknown"}[r.met],
+                    }
+                    for r in t.readings
+                ],
+                "evidence": [
+                    {"text": e.text(), "met": "met" if e.significant else "not-significant"}
+                    for e in t.evidence
+                ],
+                "why": t.why,
+                "basis": t.basis,
+            }
+        )
+    return rows
+
+
+def _outlook(outlook: StageOutlook | Unavailable) -> dict[str, Any]:
+    if isinstance(outlook, Unavailable):
+        return {"available": False, "missing": outlook.summary()}
+    return {
+        "available": True,
+        "stage": outlook.stage,
+        "name": outlook.name,
+        "since": fmt_date(outlook.since),
+        "as_of": fmt_date(outlook.as_of),
+        "next_stage": outlook.next_stage,
+        "next_name": outlook.next_name,
+        "confirm": list(outlook.confirm),
+        "deny": list(outlook.deny),
+    }
+
+
+def _event_rows(results: ReportResults) -> list[dict[str, str]]:
+    es = results.event_study
+    if not available(es):
+        return []
+    stats = es.stats
+    adj = holm(stats["p_value"].where(stats["n_events"] > 0).to_numpy())
+    rows = []
+    for ((target, h), row), p_adj in zip(stats.iterrows(), adj, strict=True):
+        rows.append(
+            {
+                "target": str(target),
+                "horizon": f"+{h}d",
+                "n": str(int(row["n_events"])),
+                "mean": fmt_pct(row["mean"]),
+                "uncond": fmt_pct(row["uncond_mean"]),
+                "excess": fmt_pct(row["excess"]),
+                "ci": f"{fmt_pct(row['excess_ci_low'])} to {fmt_pct(row['excess_ci_high'])}",
+                "band": f"{fmt_pct(row['placebo_p05'])} to {fmt_pct(row['placebo_p95'])}",
+                "p": fmt_p(row["p_value"]),
+                "p_holm": fmt_p(p_adj),
+                "verdict": "significant"
+                if is_finite(p_adj) and p_adj < results.config.alpha
+                else "not significant",
+            }
+        )
+    return rows
+
+
+def _per_event(results: ReportResults) -> tuple[list[str], list[dict[str, Any]]]:
+    es = results.event_study
+    if not available(es) or es.per_event.empty:
+        return [], []
+    pe = es.per_event
+    cols = [
+        f"{t} +{h}d" for t, h in dict.fromkeys(zip(pe["target"], pe["horizon_days"], strict=True))
+    ]
+    table: dict[str, dict[str, str]] = {}
+    for rec in pe.to_dict("records"):
+        day = fmt_date(rec["event_date"])
+        cell = fmt_pct(rec["forward_return"]) if rec["complete"] else "window open"
+        table.setdefault(day, {})[f"{rec['target']} +{rec['horizon_days']}d"] = cell
+    rows = [{"date": d, "cells": [v.get(c, "") for c in cols]} for d, v in sorted(table.items())]
+    return cols, rows
+
+
+def _backtest_rows(results: ReportResults) -> list[dict[str, str]]:
+    bt = results.backtests
+    if not available(bt):
+        return []
+    seen: set[str] = set()
+    rows = []
+    for res in bt.results:
+        for m in (res.metrics, *res.benchmarks):
+            if m.name in seen:
+                continue
+            seen.add(m.name)
+            rows.append(
+                {
+                    "name": m.name,
+                    "period": f"{fmt_date(m.start)} to {fmt_date(m.end)}",
+                    "cagr": fmt_pct(m.cagr),
+                    "vol": fmt_pct(m.volatility, signed=False),
+                    "sharpe": fmt_num(m.sharpe),
+                    "max_dd": fmt_pct(m.max_drawdown),
+                    "exposure": fmt_pct(m.exposure, 0, signed=False),
+                    "trades": str(m.n_trades),
+                    "hit_rate": fmt_pct(m.hit_rate, 0, signed=False),
+                }
+            )
+    return rows
+
+
+def _series_rows(results: ReportResults) -> list[dict[str, str]]:
+    from liqflow.align import MAX_STALENESS
+
+    rows = []
+    for s in results.series:
+        stale = s.stale_days is not None and s.stale_days > MAX_STALENESS.get(s.frequency, 10)
+        rows.append(
+            {
+                "id": s.id,
+                "description": s.description,
+                "source": f"{s.source}: {s.symbol}" if s.source else s.symbol,
+                "frequency": s.frequency,
+                "lag": s.release_lag,
+                "first": fmt_date(s.first),
+                "last": fmt_date(s.last_update),
+                "rows": f"{s.updates:,}",
+                "stale": f"{s.stale_days} days old" if stale else "",
+            }
+        )
+    return rows
+
+
+def caveats(results: ReportResults) -> list[str]:
+    """Caveats generated from the results: events, samples, stale inputs, missing parts."""
+    from liqflow.align import MAX_STALENESS
+
+    out = []
+    es = results.event_study
+    if available(es):
+        n = es.stats.groupby(level=0)["n_events"].max()
+        per = ", ".join(f"{t} {int(k)}" for t, k in n.items())
+        out.append(
+            f"Independent breakout events with a complete window: {per} "
+            f"(from {es.n_raw_events} raw breakouts; events closer than the horizon count once). "
+            "With so few events, intervals are wide and p-values coarse."
+        )
+        pe = es.per_event
+        for t, grp in pe.groupby("target", sort=False):
+            ok = grp[grp["complete"]]
+            if len(ok):
+                out.append(
+                    f"Sample for {t}: events from {fmt_date(ok['event_date'].min())} to "
+                    f"{fmt_date(ok['event_date'].max())}."
+                )
+    stale = [
+        f"{s.id} ({s.stale_days} days)"
+        for s in results.series
+        if s.stale_days is not None and s.stale_days > MAX_STALENESS.get(s.frequency, 10)
+    ]
+    if stale:
+        out.append(
+            "Stale on the report date (no new value for longer than its frequency allows; "
+            "its signals are unknown): " + ", ".join(stale) + "."
+        )
+    sig = results.signals
+    if available(sig):
+        notes = [
+            f"{k}: {v}" for k, v in sig.status.items() if v.startswith(("unknown", "unavailable"))
+        ]
+        if notes:
+            out.append("Inputs unknown to the signals: " + "; ".join(notes) + ".")
+    bt = results.backtests
+    if available(bt):
+        out.append(
+            f"Backtests end on {fmt_date(bt.end)}, the last day BTC and at least "
+            f"{results.config.min_alts} altcoins are priced. The alt basket holds the coins "
+            "in the catalogue today (survivorship bias)."
+        )
+    for part in results.missing():
+        out.append(part.summary())
+    cached = [k for k, v in results.cached.items() if v]
+    if cached:
+        out.append(
+            "Read from the store's cache (same inputs, same parameters): " + ", ".join(cached) + "."
+        )
+    return out
+
+
+def _summary_counts(theses: Theses) -> list[dict[str, Any]]:
+    counts = theses.counts()
+    return [{"status": s, "status_class": _STATUS_CLASS[s], "n": counts[s]} for s in STATUSES]
+
+
+def _chart_rows(charts: tuple[Chart, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": c.key,
+            "title": c.title,
+            "spec": c.spec,
+            "note": c.note,
+            "missing": c.missing,
+            "available": c.available,
+        }
+        for c in charts
+    ]
+
+
+def render_html(results: ReportResults, theses: Theses, charts: tuple[Chart, ...]) -> str:
+    """The whole page as a string (deterministic: no timestamps)."""
+    from liqflow import __version__
+
+    cols, per_event = _per_event(results)
+    es = results.event_study
+    context = {
+        "version": __version__,
+        "as_of": fmt_date(results.as_of),
+        "outlook": _outlook(theses.outlook),
+        "counts": _summary_counts(theses),
+        "theses": _theses_rows(theses),
+        "charts": _chart_rows(charts),
+        "event_rows": _event_rows(results),
+        "event_note": (
+            f"{round(es.confidence * 100)}% stationary-bootstrap intervals; placebo p-values "
+            f"({es.alternative}, {es.n_placebo} draws); Holm over the rows with events"
+            + (" (from cache)" if results.cached.get("event study") else "")
+        )
+        if available(es)
+        else (es.summary() if isinstance(es, Unavailable) else ""),
+        "per_event_cols": cols,
+        "per_event": per_event,
+        "backtest_rows": _backtest_rows(results),
+        "backtest_missing": results.backtests.summary()
+        if isinstance(results.backtests, Unavailable)
+        else "",
+        "series": _series_rows(results),
+        "caveats": caveats(results),
+        "missing": [m.summary() for m in results.missing()],
+        "alpha": results.config.alpha,
+        "seed": results.config.seed,
+        "plotly_js": _plotly_js(),
+        "n_charts": int(np.sum([c.available for c in charts])),
+    }
+    return _environment().get_template("report.html.j2").render(**context)

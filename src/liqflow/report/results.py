@@ -1,0 +1,244 @@
+"""The result types the report is built from.
+
+Each part of the report (signals, event study, lead-lag, backtests...) is either its
+library result or an :class:`Unavailable` saying why it is missing (module not installed,
+input not in the store, the computation failed on this data). Sections of the report
+are small functions of these objects, so a part that lands later only needs wiring in
+:mod:`liqflow.report.build`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, TypeGuard
+
+import pandas as pd
+
+__all__ = [
+    "BacktestSet",
+    "EventPaths",
+    "PartRun",
+    "ReportConfig",
+    "ReportResults",
+    "SeriesInfo",
+    "Unavailable",
+    "available",
+]
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A part of the report that could not be produced, and why."""
+
+    part: str
+    reason: str
+
+    def summary(self) -> str:
+        return f"not available: {self.part} ({self.reason})"
+
+
+def available(obj: object) -> TypeGuard[Any]:
+    """True when ``obj`` is a result, False for :class:`Unavailable` or None."""
+    return obj is not None and not isinstance(obj, Unavailable)
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Settings of the report's statistics and backtests.
+
+    Attributes
+    ----------
+    horizons : tuple of int, default (30, 60, 90)
+        Event-study horizons in calendar days (the seed's "one to three months").
+    path_step : int, default 5
+        Days between the horizons of the event-path placebo band (up to ``max(horizons)``).
+    n_placebo, n_boot : int, default 2000
+        Placebo draws and bootstrap resamples of the event study.
+    confidence : float, default 0.90
+        Level of the bootstrap intervals.
+    alpha : float, default 0.05
+        Significance level of every thesis that rests on a test (after Holm's correction
+        where several tests are tried).
+    seed : int, default 20161114
+        Seed of every random draw (placebos, bootstrap): the report is reproducible.
+    min_alts : int, default 3
+        Fewest altcoins priced for the alt basket to count as a target.
+    lead_months : tuple of float, default (1.0, 3.0)
+        The lead the seed claims, in months.
+    use_cache : bool, default True
+        Read and write heavy statistics from/to the store's cache.
+    """
+
+    horizons: tuple[int, ...] = (30, 60, 90)
+    path_step: int = 5
+    n_placebo: int = 2000
+    n_boot: int = 2000
+    confidence: float = 0.90
+    alpha: float = 0.05
+    seed: int = 20161114
+    min_alts: int = 3
+    lead_months: tuple[float, float] = (1.0, 3.0)
+    use_cache: bool = True
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """One series of the methods & data table, as public on the report date.
+
+    Attributes
+    ----------
+    id, description, group, source, symbol, unit, frequency, release_lag : str
+    first : Timestamp or None
+        First day a value was public.
+    last_update : Timestamp or None
+        Last day a new value became public (on or before the report date).
+    updates : int
+        New values public up to the report date.
+    stale_days : int or None
+        Days between ``last_update`` and the report date.
+    """
+
+    id: str
+    description: str
+    group: str
+    source: str
+    symbol: str
+    unit: str
+    frequency: str
+    release_lag: str
+    first: pd.Timestamp | None
+    last_update: pd.Timestamp | None
+    updates: int
+    stale_days: int | None
+
+
+@dataclass(frozen=True)
+class EventPaths:
+    """What followed each independent breakout, day by day, against placebo dates.
+
+    Attributes
+    ----------
+    paths : DataFrame
+        Index: days after the event (0..``horizon_days``); columns: MultiIndex
+        ``(target, event_date)``; values: cumulative return since the event's close
+        (NaN past the end of the data).
+    band : DataFrame
+        Index ``(target, horizon_days)``; columns ``n_events``, ``mean`` (mean forward
+        return of the events) and the placebo ``p05``, ``p50``, ``p95`` of that mean.
+    horizon_days : int
+        Length of the paths; events closer than this are declustered to the first.
+    n_placebo : int
+    """
+
+    paths: pd.DataFrame
+    band: pd.DataFrame
+    horizon_days: int
+    n_placebo: int
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.band.copy()
+
+    def summary(self) -> str:
+        targets = list(dict.fromkeys(self.paths.columns.get_level_values(0)))
+        n = {t: int((self.paths.columns.get_level_values(0) == t).sum()) for t in targets}
+        return f"event paths over {self.horizon_days} days: " + ", ".join(
+            f"{t} {k} events" for t, k in n.items()
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestSet:
+    """The report's backtests.
+
+    Attributes
+    ----------
+    results : tuple
+        :class:`liqflow.backtest.BacktestResult` of each rule.
+    end : Timestamp
+        Last day of the backtests (the last day BTC and the alt basket are priced).
+    walk_forward : object or Unavailable
+        Out-of-sample walk-forward result when :mod:`liqflow.backtest` provides it.
+    """
+
+    results: tuple[Any, ...]
+    end: pd.Timestamp
+    walk_forward: Any = None
+
+
+@dataclass(frozen=True)
+class PartRun:
+    """Wall time of one part of the build, and whether it came from the cache."""
+
+    name: str
+    seconds: float
+    cached: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class ReportResults:
+    """Everything the theses and charts are made from.
+
+    Attributes
+    ----------
+    as_of : Timestamp
+        Report date: the last day of the panel (only data public then is used).
+    panel : DataFrame
+        The point-in-time panel the report used.
+    series : tuple of SeriesInfo
+    signals : SignalSet or Unavailable
+    event_study : EventStudyResult or Unavailable
+        Russell 2000 breakouts -> BTC and the alt basket at ``config.horizons``.
+    event_paths : EventPaths or Unavailable
+    lead_lag : mapping or Unavailable
+        Lead-lag results by pair name (``"small_caps->btc"``...).
+    claims : object or Unavailable
+        The statistics package's verdict table, when it provides one.
+    backtests : BacktestSet or Unavailable
+    cached : mapping
+        Part name -> True when it was read from the store's cache.
+    timings : tuple of PartRun
+    config : ReportConfig
+    """
+
+    as_of: pd.Timestamp
+    panel: pd.DataFrame
+    series: tuple[SeriesInfo, ...]
+    signals: Any
+    event_study: Any
+    event_paths: Any
+    lead_lag: Any
+    claims: Any
+    backtests: Any
+    cached: Mapping[str, bool] = field(default_factory=dict)
+    timings: tuple[PartRun, ...] = ()
+    config: ReportConfig = field(default_factory=ReportConfig)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cached", MappingProxyType(dict(self.cached)))
+
+    def parts(self) -> dict[str, Any]:
+        """Each part by name (for listing what is and is not available)."""
+        return {
+            "signals": self.signals,
+            "event study": self.event_study,
+            "event paths": self.event_paths,
+            "lead-lag": self.lead_lag,
+            "claims": self.claims,
+            "backtests": self.backtests,
+        }
+
+    def missing(self) -> tuple[Unavailable, ...]:
+        """The parts that are not available."""
+        return tuple(v for v in self.parts().values() if isinstance(v, Unavailable))
+
+    def timing_frame(self) -> pd.DataFrame:
+        """Seconds per part and whether it came from the cache."""
+        return pd.DataFrame(
+            {
+                "seconds": [t.seconds for t in self.timings],
+                "cached": [t.cached for t in self.timings],
+            },
+            index=pd.Index([t.name for t in self.timings], name="part"),
+        )
