@@ -7,8 +7,6 @@ property (computed on data truncated at *t*, values up to *t* are unchanged).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
@@ -196,10 +194,3 @@ def to_calendar(
         return out.astype(frame.dtypes.to_dict())
     out = frame.iloc[np.maximum(pos, 0)].set_axis(calendar, axis=0)
     return out.where(pd.Series(ok, index=calendar), axis=0)
-
-
-def check_keys(mapping: Mapping[str, object], allowed: tuple[str, ...], name: str) -> None:
-    """Raise :class:`ConfigError` when ``mapping`` has keys outside ``allowed``."""
-    unknown = sorted(set(mapping) - set(allowed))
-    if unknown:
-        raise ConfigError(f"{name} has unknown keys {unknown}; accepted: {list(allowed)}")
