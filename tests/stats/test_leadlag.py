@@ -172,3 +172,19 @@ def test_errors() -> None:
         lead_lag(leader.iloc[:50], follower.iloc[100:], freq="D")
     with pytest.raises(DataError, match=r"x and y must be 1-d of equal length"):
         lagged_correlations(np.zeros(10), np.zeros(11), 2)
+
+
+def test_lead_lags_window_restricts_the_lead_test() -> None:
+    leader, follower = planted_lead(900, 40, seed=8)
+    inside = lead_lag(
+        leader, follower, freq="D", max_lag=60, n_null=99, n_boot=0, lead_lags=(30, 50), seed=1
+    )
+    outside = lead_lag(
+        leader, follower, freq="D", max_lag=60, n_null=99, n_boot=0, lead_lags=(1, 20), seed=1
+    )
+    assert inside.lead_lags == (30, 50)
+    assert inside.p_value_positive <= 0.01
+    assert outside.p_value_positive > 0.05
+    assert "leads at lags 30..50" in inside.summary()
+    with pytest.raises(DataError, match=r"lead_lags must be \(first, last\) with 1 <= first"):
+        lead_lag(leader, follower, freq="D", max_lag=60, lead_lags=(0, 5))

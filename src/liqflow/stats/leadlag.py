@@ -186,8 +186,8 @@ class LeadLagResult:
     peak_lag_ci : tuple of int
         Bootstrap interval of the peak lag (pairs resampled jointly in blocks).
     p_value_positive : float
-        p-value of the largest strength over lags ``1..max_lag`` (does the leader lead?),
-        max-statistic corrected for all positive lags.
+        p-value of the largest strength over the lead lags ``lead_lags`` (default
+        ``1..max_lag``: does the leader lead?), max-statistic corrected for all of them.
     p_value_any : float
         Same over all lags.
     n_obs : int
@@ -216,6 +216,7 @@ class LeadLagResult:
     n_boot: int
     alternative: str
     confidence: float
+    lead_lags: tuple[int, int] = (1, 1)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per lag: correlation, pointwise null band, family-wise significance."""
@@ -239,7 +240,8 @@ class LeadLagResult:
         return (
             f"{self.leader} -> {self.follower} ({unit}, {self.start.date()}..{self.end.date()}): "
             f"peak corr {self.peak_corr:+.3f} at lag {self.peak_lag:+d} {unit} "
-            f"({pct}% CI {ci}); leads at a positive lag: p={_fmt_p(self.p_value_positive)}, "
+            f"({pct}% CI {ci}); leads at lags {self.lead_lags[0]}..{self.lead_lags[1]}: "
+            f"p={_fmt_p(self.p_value_positive)}, "
             f"any lag: p={_fmt_p(self.p_value_any)} (max-statistic over "
             f"{self.lags.size} lags); n={self.n_obs}"
         )
@@ -272,6 +274,7 @@ def lead_lag(
     block_length: float | None = None,
     alternative: str = "two-sided",
     confidence: float = 0.95,
+    lead_lags: tuple[int, int] | None = None,
     seed: RandomLike = None,
 ) -> LeadLagResult:
     """Does ``leader`` lead ``follower``? Cross-correlation of returns at lags -L..L.
@@ -296,6 +299,9 @@ def lead_lag(
         Strength of a lag is ``|corr|`` or ``corr`` (only positive co-movement counts).
     confidence : float
         Level of bands and intervals.
+    lead_lags : (int, int), optional
+        Range of positive lags ``(first, last)`` the lead test looks at (default
+        ``(1, max_lag)``), e.g. ``(4, 13)`` weeks for "one to three months".
     seed : numpy.random.Generator, int or None
         Source of randomness.
 
@@ -351,10 +357,11 @@ def lead_lag(
             f"{2 * lag + max(30, 3 * lag)} common returns, got {x.size}"
         )
     lags = np.arange(-lag, lag + 1)
+    first, last = (1, lag) if lead_lags is None else _check_lead_lags(lead_lags, lag)
     corr = lagged_correlations(x, y, lag)
     strength = _strength(corr, alternative)
     ipk = int(np.nanargmax(strength))
-    positive = lags >= 1
+    positive = (lags >= first) & (lags <= last)
     alpha = 1.0 - conf
     nan = float("nan")
 
@@ -413,7 +420,23 @@ def lead_lag(
         n_boot=n_boot,
         alternative=alternative,
         confidence=conf,
+        lead_lags=(first, last),
     )
+
+
+def _check_lead_lags(lead_lags: tuple[int, int], max_lag: int) -> tuple[int, int]:
+    ok = (
+        isinstance(lead_lags, tuple | list)
+        and len(lead_lags) == 2
+        and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in lead_lags)
+        and 1 <= lead_lags[0] <= lead_lags[1] <= max_lag
+    )
+    if not ok:
+        raise DataError(
+            f"lead_lags must be (first, last) with 1 <= first <= last <= max_lag={max_lag}, "
+            f"got {lead_lags!r}"
+        )
+    return int(lead_lags[0]), int(lead_lags[1])
 
 
 @dataclass(frozen=True)
