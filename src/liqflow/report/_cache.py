@@ -110,6 +110,16 @@ def encode(obj: Any) -> Any:
         return {"__nat__": 1}
     if isinstance(obj, pd.Timestamp):
         return {"__ts__": obj.isoformat()}
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "biuf":
+            raise TypeError(f"cannot cache an array of dtype {obj.dtype}")
+        return {
+            "__nd__": {
+                "dtype": obj.dtype.str,
+                "shape": list(obj.shape),
+                "data": obj.ravel().tolist(),
+            }
+        }
     if isinstance(obj, tuple):
         return {"__tuple__": [encode(x) for x in obj]}
     if isinstance(obj, list):
@@ -169,6 +179,9 @@ def decode(obj: Any) -> Any:
         return pd.Timestamp(obj["__ts__"])
     if "__tuple__" in obj:
         return tuple(decode(x) for x in obj["__tuple__"])
+    if "__nd__" in obj:
+        d = obj["__nd__"]
+        return np.asarray(d["data"], dtype=np.dtype(d["dtype"])).reshape(d["shape"])
     if "__map__" in obj:
         return {decode(k): decode(v) for k, v in obj["__map__"]}
     if "__df__" in obj:

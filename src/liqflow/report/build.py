@@ -41,9 +41,11 @@ __all__ = [
     "alt_basket_target",
     "backtest_part",
     "breakout_events",
+    "claims_part",
     "compute_results",
     "event_paths_part",
     "event_study_part",
+    "lead_lag_part",
     "report_ids",
     "series_table",
     "signals_part",
@@ -298,64 +300,136 @@ def event_paths_part(
         return _failed(part, exc), False
 
 
-def lead_lag_part(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> Any:
-    """Lead-lag of small caps -> BTC / alts (needs ``liqflow.stats.leadlag``)."""
+def lead_lag_part(
+    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None
+) -> tuple[Any, bool]:
+    """Weekly lead-lag of the Russell 2000 over BTC and the alt basket.
+
+    :func:`liqflow.stats.lead_lag` with ``alternative="positive"`` (co-movement in the
+    same direction) and the lead test on ``config.lead_weeks`` (one to three months).
+    """
+    part = "lead-lag"
     try:
-        import liqflow.stats.leadlag  # noqa: F401
+        from liqflow.stats.leadlag import lead_lag
     except ImportError:
-        return _missing_module("lead-lag", "liqflow.stats.leadlag")
-    return Unavailable("lead-lag", "liqflow.stats.leadlag is present but not wired yet")
+        return _missing_module(part, "liqflow.stats.leadlag"), False
+    if "small_caps" not in panel.columns or not panel["small_caps"].notna().any():
+        return Unavailable(part, "no Russell 2000 (small_caps) data in the store"), False
+    small = panel["small_caps"].dropna().rename("small_caps")
+    targets = _targets(panel, signals, config)
+    if not targets:
+        return Unavailable(part, "neither BTC nor an alt basket is in the store"), False
+    params = (config.lead_weeks, config.n_null, config.n_boot, config.seed)
+    key = cache_key("lead_lag", small, targets, params)
 
+    def run() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, prices in targets.items():
+            out[f"small_caps -> {name}"] = lead_lag(
+                small,
+                prices.rename(name),
+                freq="W",
+                max_lag=max(config.lead_weeks),
+                n_null=config.n_null,
+                n_boot=config.n_null,
+                alternative="positive",
+                lead_lags=config.lead_weeks,
+                seed=config.seed,
+            )
+        return out
 
-def claims_part(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> Any:
-    """The statistics package's verdict table (needs ``liqflow.stats.claims``)."""
     try:
-        import liqflow.stats.claims  # noqa: F401
+        return cached(store, key, run, enabled=config.use_cache)
+    except Exception as exc:
+        return _failed(part, exc), False
+
+
+def claims_part(
+    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None
+) -> tuple[Any, bool]:
+    """The statistics package's verdict table (:func:`liqflow.stats.claims.assess_claims`)."""
+    part = "claims verdict table"
+    try:
+        from liqflow.stats.claims import assess_claims
     except ImportError:
-        return _missing_module("claims verdict table", "liqflow.stats.claims")
-    return Unavailable("claims verdict table", "liqflow.stats.claims is present but not wired yet")
+        return _missing_module(part, "liqflow.stats.claims"), False
+    events = breakout_events(signals)
+    if events is None:
+        return Unavailable(
+            part, "no Russell 2000 breakout series (small_caps not in the store)"
+        ), False
+    cols = [c for c in ("small_caps", "large_caps", "btc", "hy_spread") if c in panel.columns]
+    alts = [c for c in panel.columns if c in set(default_catalog().altcoins())]
+    inputs = panel[cols + alts]
+    params = (config.alpha, config.n_null, config.n_boot, config.n_claims_placebo, config.seed)
+    key = cache_key("claims", inputs, events, params)
+
+    def run() -> Any:
+        return assess_claims(
+            inputs,
+            events,
+            alt_columns=alts,
+            alpha=config.alpha,
+            n_null=config.n_null,
+            n_boot=config.n_boot,
+            n_placebo=config.n_claims_placebo,
+            seed=config.seed,
+        )
+
+    try:
+        return cached(store, key, run, enabled=config.use_cache)
+    except Exception as exc:
+        return _failed(part, exc), False
 
 
-def backtest_part(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> Any:
-    """Two rotation rules into the alt basket, next to buy-and-hold.
+def backtest_part(
+    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None = None
+) -> tuple[Any, bool]:
+    """Two rotation rules into the alt basket, next to buy-and-hold, and a walk-forward.
 
     Rules: hold the alt basket for 60 days after each volume-confirmed Russell breakout
     (the backtest package's default rule), and hold it while the stage is >= 3. The
-    backtests end on the last day BTC and at least ``config.min_alts`` altcoins are priced.
+    walk-forward picks among breakout and stage rules (``config.wf_*``) by training
+    Sharpe ratio and trades the pick out of sample (:func:`liqflow.backtest.walk_forward`).
+    The backtests end on the last day BTC and at least ``config.min_alts`` altcoins are
+    priced. Returns ``(BacktestSet or Unavailable, walk-forward from cache)``.
     """
     part = "backtests"
     try:
-        from liqflow.backtest.data import market_data_from_panel
-        from liqflow.backtest.rules import Rule, backtest
+        from liqflow.backtest import Rule, SweepGrid, backtest, market_data_from_panel, walk_forward
     except ImportError:
-        return _missing_module(part, "liqflow.backtest")
+        return _missing_module(part, "liqflow.backtest"), False
     if not available(signals):
-        return Unavailable(part, "needs the stage timeline (signals are not available)")
+        return Unavailable(part, "needs the stage timeline (signals are not available)"), False
     if "btc" not in panel.columns or "crypto.alt_count" not in signals.frame:
-        return Unavailable(part, "needs BTC and altcoin prices in the store")
+        return Unavailable(part, "needs BTC and altcoin prices in the store"), False
     ok = panel["btc"].notna() & (signals.frame["crypto.alt_count"] >= config.min_alts)
     if not ok.any():
-        return Unavailable(part, f"no day with BTC and {config.min_alts}+ altcoins priced")
+        return Unavailable(part, f"no day with BTC and {config.min_alts}+ altcoins priced"), False
     end = pd.Timestamp(ok[ok].index[-1])
     try:
-        data = market_data_from_panel(
-            panel.loc[:end],
-            stage=signals.stages.frame["stage"].loc[:end].astype(np.float64),
-            min_alts=config.min_alts,
-        )
+        stage = signals.stages.frame["stage"].loc[:end].astype(np.float64)
+        data = market_data_from_panel(panel.loc[:end], stage=stage, min_alts=config.min_alts)
         rules = (Rule(), Rule(signal="stage", min_stage=3))
         results = tuple(backtest(r, data, benchmarks=("btc",)) for r in rules)
     except Exception as exc:
-        return _failed(part, exc)
-    return BacktestSet(results=results, end=end, walk_forward=_walk_forward(data))
-
-
-def _walk_forward(data: Any) -> Any:
-    try:
-        import liqflow.backtest.walkforward  # noqa: F401
-    except ImportError:
-        return _missing_module("walk-forward", "liqflow.backtest.walkforward")
-    return Unavailable("walk-forward", "liqflow.backtest.walkforward is present but not wired yet")
+        return _failed(part, exc), False
+    wf: Any = Unavailable("walk-forward", "switched off in the report's configuration")
+    hit = False
+    if config.walk_forward:
+        grid = SweepGrid(
+            signal=("breakout", "stage"),
+            hold_days=config.wf_hold_days,
+            min_stage=config.wf_min_stage,
+            volume_threshold=config.wf_volume,
+        )
+        prices = data.prices
+        key = cache_key("walk_forward", prices, stage, data.small_caps, repr(grid))
+        try:
+            wf, hit = cached(store, key, lambda: walk_forward(grid, data), enabled=config.use_cache)
+        except Exception as exc:
+            wf = _failed("walk-forward", exc)
+    return BacktestSet(results=results, end=end, walk_forward=wf), hit
 
 
 class _Clock:
@@ -430,11 +504,12 @@ def compute_results(
     with clock.part("statistics") as flag:
         es, hits["event study"] = event_study_part(panel, signals, cfg, store)
         paths, hits["event paths"] = event_paths_part(panel, signals, cfg, store)
-        lead = lead_lag_part(panel, signals, cfg)
-        claims = claims_part(panel, signals, cfg)
+        lead, hits["lead-lag"] = lead_lag_part(panel, signals, cfg, store)
+        claims, hits["claims verdict table"] = claims_part(panel, signals, cfg, store)
         flag[0] = any(hits.values())
-    with clock.part("backtest"):
-        bt = backtest_part(panel, signals, cfg)
+    with clock.part("backtest") as flag:
+        bt, hits["walk-forward"] = backtest_part(panel, signals, cfg, store)
+        flag[0] = hits["walk-forward"]
     return ReportResults(
         as_of=pd.Timestamp(panel.index[-1]),
         panel=panel,

@@ -147,10 +147,25 @@ def _per_event(results: ReportResults) -> tuple[list[str], list[dict[str, Any]]]
     table: dict[str, dict[str, str]] = {}
     for rec in pe.to_dict("records"):
         day = fmt_date(rec["event_date"])
-        cell = fmt_pct(rec["forward_return"]) if rec["complete"] else "window open"
+        cell = fmt_pct(rec["forward_return"]) if rec["complete"] else "incomplete"
         table.setdefault(day, {})[f"{rec['target']} +{rec['horizon_days']}d"] = cell
     rows = [{"date": d, "cells": [v.get(c, "") for c in cols]} for d, v in sorted(table.items())]
     return cols, rows
+
+
+def _metric_row(m: Any, kind: str) -> dict[str, str]:
+    return {
+        "name": m.name,
+        "kind": kind,
+        "period": f"{fmt_date(m.start)} to {fmt_date(m.end)}",
+        "cagr": fmt_pct(m.cagr),
+        "vol": fmt_pct(m.volatility, signed=False),
+        "sharpe": fmt_num(m.sharpe),
+        "max_dd": fmt_pct(m.max_drawdown),
+        "exposure": fmt_pct(m.exposure, 0, signed=False),
+        "trades": str(m.n_trades),
+        "hit_rate": fmt_pct(m.hit_rate, 0, signed=False),
+    }
 
 
 def _backtest_rows(results: ReportResults) -> list[dict[str, str]]:
@@ -161,23 +176,80 @@ def _backtest_rows(results: ReportResults) -> list[dict[str, str]]:
     rows = []
     for res in bt.results:
         for m in (res.metrics, *res.benchmarks):
-            if m.name in seen:
-                continue
-            seen.add(m.name)
-            rows.append(
-                {
-                    "name": m.name,
-                    "period": f"{fmt_date(m.start)} to {fmt_date(m.end)}",
-                    "cagr": fmt_pct(m.cagr),
-                    "vol": fmt_pct(m.volatility, signed=False),
-                    "sharpe": fmt_num(m.sharpe),
-                    "max_dd": fmt_pct(m.max_drawdown),
-                    "exposure": fmt_pct(m.exposure, 0, signed=False),
-                    "trades": str(m.n_trades),
-                    "hit_rate": fmt_pct(m.hit_rate, 0, signed=False),
-                }
-            )
+            if m.name not in seen:
+                seen.add(m.name)
+                rows.append(_metric_row(m, "in sample, fixed rule"))
+    wf = bt.walk_forward
+    if available(wf):
+        rows.append(_metric_row(wf.metrics, "out of sample"))
+        rows += [_metric_row(m, "same out-of-sample days") for m in wf.benchmarks]
     return rows
+
+
+def _walk_forward_note(results: ReportResults) -> str:
+    bt = results.backtests
+    if not available(bt):
+        return ""
+    wf = bt.walk_forward
+    if isinstance(wf, Unavailable):
+        return wf.summary()
+    if not available(wf):
+        return ""
+    kind = "expanding" if wf.expanding else "rolling"
+    text = (
+        f"Walk-forward: {len(wf.folds)} folds ({kind} training of {wf.train_days} days, "
+        f"tests of {wf.test_days} days, embargo {wf.embargo_days} days), the best of "
+        f"{wf.n_candidates} candidate rules by training Sharpe ratio traded on each next block"
+    )
+    if results.cached.get("walk-forward"):
+        text += " (from cache)"
+    return text + "."
+
+
+def _claims(results: ReportResults) -> dict[str, Any]:
+    cl = results.claims
+    if not available(cl):
+        return {"available": False, "missing": cl.summary() if isinstance(cl, Unavailable) else ""}
+    from liqflow.stats.claims import CLAIMS as STATS_CLAIMS
+
+    def effect(x: float, unit: str) -> str:
+        if unit == "return":
+            return fmt_pct(x)
+        if unit == "weeks":
+            return "n/a" if not is_finite(x) else f"{x:+.0f} w"
+        return fmt_num(x)
+
+    verdicts = [
+        {
+            "claim": str(c),
+            "text": STATS_CLAIMS.get(str(c), ""),
+            "verdict": str(row["verdict"]),
+            "status_class": _STATUS_CLASS.get(str(row["verdict"]), "unknown"),
+            "detail": str(row["detail"]),
+        }
+        for c, row in cl.claim_verdicts.iterrows()
+    ]
+    tests = []
+    for rec in cl.table.to_dict("records"):
+        unit = str(rec["unit"])
+        tests.append(
+            {
+                "claim": str(rec["claim"]),
+                "test": str(rec["test"]),
+                "effect": effect(rec["effect"], unit),
+                "ci": f"{effect(rec['ci_low'], unit)} to {effect(rec['ci_high'], unit)}",
+                "n": str(int(rec["n"])),
+                "p": fmt_p(rec["p_value"]),
+                "p_holm": fmt_p(rec["p_holm"]),
+                "verdict": str(rec["verdict"]),
+                "status_class": _STATUS_CLASS.get(str(rec["verdict"]), "unknown"),
+                "note": str(rec["note"]),
+            }
+        )
+    note = f"Holm over the {len(tests)} tests of the table, alpha = {cl.alpha}"
+    if results.cached.get("claims verdict table"):
+        note += " (from cache)"
+    return {"available": True, "verdicts": verdicts, "tests": tests, "note": note}
 
 
 def _series_rows(results: ReportResults) -> list[dict[str, str]]:
@@ -301,6 +373,8 @@ def render_html(results: ReportResults, theses: Theses, charts: tuple[Chart, ...
         "per_event_cols": cols,
         "per_event": per_event,
         "backtest_rows": _backtest_rows(results),
+        "walk_forward_note": _walk_forward_note(results),
+        "claims": _claims(results),
         "backtest_missing": results.backtests.summary()
         if isinstance(results.backtests, Unavailable)
         else "",

@@ -65,8 +65,17 @@ class ReportConfig:
         Seed of every random draw (placebos, bootstrap): the report is reproducible.
     min_alts : int, default 3
         Fewest altcoins priced for the alt basket to count as a target.
-    lead_months : tuple of float, default (1.0, 3.0)
-        The lead the seed claims, in months.
+    lead_weeks : tuple of int, default (4, 13)
+        The lead the seed claims ("one to three months"), in weeks.
+    n_null : int, default 999
+        Null draws of the lead-lag test (and of the claims table).
+    n_claims_placebo : int, default 1999
+        Placebo draws of the claims table's event studies.
+    walk_forward : bool, default True
+        Run the walk-forward selection over :attr:`wf_hold_days`, :attr:`wf_min_stage`
+        and :attr:`wf_volume` (breakout and stage rules into the alt basket).
+    wf_hold_days, wf_min_stage, wf_volume : tuple
+        The walk-forward candidates' parameters.
     use_cache : bool, default True
         Read and write heavy statistics from/to the store's cache.
     """
@@ -79,7 +88,13 @@ class ReportConfig:
     alpha: float = 0.05
     seed: int = 20161114
     min_alts: int = 3
-    lead_months: tuple[float, float] = (1.0, 3.0)
+    lead_weeks: tuple[int, int] = (4, 13)
+    n_null: int = 999
+    n_claims_placebo: int = 1999
+    walk_forward: bool = True
+    wf_hold_days: tuple[int, ...] = (30, 60, 90)
+    wf_min_stage: tuple[int, ...] = (2, 3, 4)
+    wf_volume: tuple[float, ...] = (1.0, 1.2, 1.5)
     use_cache: bool = True
 
 
@@ -192,7 +207,7 @@ class ReportResults:
         Russell 2000 breakouts -> BTC and the alt basket at ``config.horizons``.
     event_paths : EventPaths or Unavailable
     lead_lag : mapping or Unavailable
-        Lead-lag results by pair name (``"small_caps->btc"``...).
+        :class:`liqflow.stats.LeadLagResult` by pair (``"small_caps -> btc"``...).
     claims : object or Unavailable
         The statistics package's verdict table, when it provides one.
     backtests : BacktestSet or Unavailable

@@ -70,6 +70,8 @@ def _fmt(value: object, unit: str, signed: bool = True) -> str:
     if unit == "usd_bn":
         sign = "+" if signed else ""
         return "n/a" if not is_finite(value) else f"{float(value):{sign},.0f} USD bn"  # type: ignore[arg-type]
+    if unit == "weeks":
+        return "n/a" if not is_finite(value) else f"{float(value):+.0f} weeks"  # type: ignore[arg-type]
     if unit == "index":
         return "n/a" if not is_finite(value) else f"{float(value):.0f}"  # type: ignore[arg-type]
     if unit == "x":
@@ -842,12 +844,81 @@ def alts_most_thesis(results: ReportResults) -> Thesis:
 
 
 def lead_thesis(results: ReportResults) -> Thesis:
-    """Lead of small caps over crypto (lead-lag peak within one to three months)."""
+    """Small caps lead crypto: weekly lead-lag, lead test on lags of one to three months.
+
+    One test per crypto target (BTC, the alt basket): the max-statistic p-value of the
+    strongest positive correlation at lags ``config.lead_weeks``, Holm-adjusted over
+    the targets; the effect is the lag of peak correlation (weeks) with its block-
+    bootstrap interval. ``supported`` when a test is significant and its peak-lag
+    interval lies inside the lead window; ``not supported`` when every interval lies
+    outside the window; ``inconclusive`` otherwise.
+    """
     key, claim = "lead", CLAIMS["lead"]
     ll = results.lead_lag
     if not available(ll):
         return _unknown(key, claim, _missing_text(ll))
-    return _unknown(key, claim, "lead-lag results are not wired into the report yet")
+    if not ll:
+        return _unknown(key, claim, "no lead-lag pair could be computed", "lead-lag")
+    lo_w, hi_w = results.config.lead_weeks
+    names = list(ll)
+    adj = holm([ll[n].p_value_positive for n in names])
+    ev = []
+    readings = []
+    inside = []
+    outside = []
+    for name, p_adj in zip(names, adj, strict=True):
+        r = ll[name]
+        lo, hi = r.peak_lag_ci
+        ev.append(
+            Evidence(
+                f"{name}: lag of peak correlation",
+                float(r.peak_lag),
+                float(lo),
+                float(hi),
+                r.confidence,
+                int(r.n_obs),
+                float(r.p_value_positive),
+                float(p_adj),
+                len(names),
+                results.config.alpha,
+                unit="weeks",
+                test=f"max-statistic block bootstrap over lags {lo_w}-{hi_w} weeks",
+            )
+        )
+        window = (r.lags >= lo_w) & (r.lags <= hi_w)
+        best = float(np.nanmax(r.correlations[window])) if window.any() else np.nan
+        readings.append(
+            Reading(
+                f"{name}: strongest correlation at lags {lo_w}-{hi_w} weeks",
+                best if is_finite(best) else None,
+                "",
+                ">",
+                float(r.familywise_threshold) if is_finite(r.familywise_threshold) else None,
+                None
+                if not (is_finite(best) and is_finite(r.familywise_threshold))
+                else bool(best > r.familywise_threshold),
+            )
+        )
+        inside.append(lo_w <= lo and hi <= hi_w)
+        outside.append(hi < lo_w or lo > hi_w)
+    if any(e.significant and i for e, i in zip(ev, inside, strict=True)):
+        status = SUPPORTED
+    elif all(outside):
+        status = NOT_SUPPORTED
+    else:
+        status = INCONCLUSIVE
+    parts = [
+        f"{n.split('-> ')[-1]} peaks at {ll[n].peak_lag:+d} weeks "
+        f"[{ll[n].peak_lag_ci[0]:+d}, {ll[n].peak_lag_ci[1]:+d}]"
+        for n in names
+    ]
+    sig = any(e.significant for e in ev)
+    why = (
+        "; ".join(parts)
+        + f" (lead window {lo_w}-{hi_w} weeks); "
+        + ("significant" if sig else "lead test not significant")
+    )
+    return Thesis(key, claim, status, tuple(readings), tuple(ev), why, _basis("lead-lag", results))
 
 
 def _asof(s: pd.Series, when: pd.Timestamp) -> float:
