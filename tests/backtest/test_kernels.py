@@ -27,7 +27,9 @@ GRID = SweepGrid(
 def _run(fn, prep, eval_start: int, eval_end: int, n_blocks: int = 4):  # type: ignore[no-untyped-def]
     a = prep.arrays
     edges = block_edges(eval_start, eval_end, n_blocks)
-    return fn(a.events, a.stage, a.rets, a.combos, a.cost, a.starts, eval_start, eval_end, edges)
+    return fn(
+        a.last_event, a.stage, a.rets, a.combos, a.cost, a.starts, eval_start, eval_end, edges
+    )
 
 
 def test_kernel_equals_python_twin(market: MarketData) -> None:

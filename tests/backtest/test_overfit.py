@@ -122,3 +122,25 @@ def test_errors() -> None:
         probabilistic_sharpe_ratio(2.0, 0.0, 100, skew=5.0, kurtosis=3.0)
     with pytest.raises(InsufficientDataError, match="n_obs must be >= 2, got 1"):
         probabilistic_sharpe_ratio(0.1, 0.0, 1)
+
+
+def test_cscv_kernel_equals_twins() -> None:
+    # numba kernel == its Python twin == the vectorised numpy reference
+    from liqflow.backtest._kernels import cscv_ranks, cscv_ranks_py
+    from liqflow.backtest.overfit import _cscv_ranks_numpy, _split_masks, _split_sums
+
+    rng = np.random.default_rng(8)
+    n, s = 9, 6
+    counts = rng.integers(20, 30, s).astype(float)
+    bmean = rng.normal(0.001, 0.01, (n, s))
+    bm2 = rng.uniform(0.001, 0.01, (n, s)) * counts
+    bmean[4], bm2[4] = bmean[3], bm2[3]  # tie
+    bmean[0], bm2[0] = 0.0, 0.0  # always in cash
+    masks = _split_masks(s)
+    s1, s2, n_is = _split_sums(counts, bmean, bm2, masks)
+    t1, t2, n_all = _split_sums(counts, bmean, bm2, np.ones((1, s), bool))
+    args = (s1, s2, t1[0], t2[0], n_is, float(n_all[0]))
+    ref = _cscv_ranks_numpy(*args)
+    for fn in (cscv_ranks, cscv_ranks_py):
+        for got, want in zip(fn(*args), ref, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-12)

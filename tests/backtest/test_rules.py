@@ -251,3 +251,27 @@ def test_load_rule(tmp_path: Path) -> None:
 def test_synthetic_fixture_is_reproducible() -> None:
     a, b = synthetic_market(seed=3), synthetic_market(seed=3)
     pd.testing.assert_frame_equal(a.prices, b.prices)
+
+
+def test_histories_that_stop_end_the_window() -> None:
+    cal = pd.date_range("2021-01-01", periods=10, freq="D", name="date")
+    px = pd.DataFrame({"btc": np.arange(10.0) + 100, "alts": np.arange(10.0) + 1}, index=cal)
+    px.iloc[7:, 1] = np.nan  # alts stop on day 6
+    ev = pd.Series(False, index=cal)
+    res = backtest(
+        Rule(signal="breakout", asset="alts", fallback="btc"), MarketData(px, breakouts=ev)
+    )
+    assert res.path.index[-1] == cal[6]
+    assert [b.name for b in res.benchmarks] == ["buy & hold alts", "buy & hold btc"]
+    basket = basket_prices(px[["alts"]])
+    assert basket.notna().sum() == 7 and np.isnan(basket.iloc[-1])
+
+
+def test_basket_needs_min_count() -> None:
+    cal = pd.date_range("2021-01-01", periods=5, freq="D")
+    px = pd.DataFrame(
+        {"a": [1.0, 2.0, 2.0, 4.0, 4.0], "b": [np.nan, 1.0, 2.0, 2.0, np.nan]}, index=cal
+    )
+    basket = basket_prices(px, min_count=2)
+    # returns exist for both coins only on days 2 and 3: (0% + 100%) / 2, (100% + 0%) / 2
+    np.testing.assert_allclose(basket.to_numpy(), [np.nan, 1.0, 1.5, 2.25, np.nan])

@@ -26,7 +26,7 @@ Progress = Callable[[int, int], None]
 class SweepArrays:
     """Everything the kernel needs, as plain arrays (cheap to pickle and scatter)."""
 
-    events: np.ndarray
+    last_event: np.ndarray
     stage: np.ndarray
     rets: np.ndarray
     combos: np.ndarray
@@ -39,7 +39,7 @@ def evaluate_chunk(
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """Kernel statistics of combos ``lo:hi``; returns ``lo`` to reorder the chunks."""
     st, bmean, bm2 = sweep_stats(
-        arrays.events,
+        arrays.last_event,
         arrays.stage,
         arrays.rets,
         arrays.combos[lo:hi],

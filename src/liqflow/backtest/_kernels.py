@@ -40,7 +40,7 @@ _N_STATS = len(STATS)
 
 
 def sweep_stats_py(
-    events: np.ndarray,
+    last_event: np.ndarray,
     stage: np.ndarray,
     rets: np.ndarray,
     combos: np.ndarray,
@@ -60,8 +60,9 @@ def sweep_stats_py(
 
     Parameters
     ----------
-    events : bool[n_sets, T]
-        Breakout events per event set, on the calendar.
+    last_event : int64[n_sets, T]
+        Per event set, the index of the latest breakout event on or before each day
+        (-1 before the first), on the calendar.
     stage : int8[T]
         Stage per day, -1 unknown.
     rets : float64[n_assets, T]
@@ -98,7 +99,6 @@ def sweep_stats_py(
         a = combos[c, 4]
         f = combos[c, 5]
         start = starts[c]
-        last = -1
         tgt1 = False
         tgt2 = False
         wa_prev = 0.0
@@ -121,7 +121,9 @@ def sweep_stats_py(
         in_tr = False
         growth = 1.0
         b = 0
-        for t in range(eval_end):
+        # Positions depend only on the targets of the two previous days, so the run
+        # can start three days before the window.
+        for t in range(max(eval_start - 3, 0), eval_end):
             if t >= start:
                 wa = 1.0 if tgt2 else 0.0
                 wf = 1.0 - wa if f >= 0 else 0.0
@@ -178,8 +180,7 @@ def sweep_stats_py(
             wa_prev = wa
             wf_prev = wf
             # decision at the close of t, held over day t + 2
-            if events[e, t]:
-                last = t
+            last = last_event[e, t]
             s_on = True if sig == 1 else stage[t] >= kmin
             b_on = True if sig == 0 else (last >= 0 and t - last < hold)
             on = (s_on or b_on) if sig == 2 else (s_on and b_on)
@@ -242,3 +243,80 @@ def stats_to_metrics(stats: np.ndarray, periods_per_year: float) -> dict[str, np
         "hit_rate": hit,
         "sharpe_per_period": sharpe_pp,
     }
+
+
+def cscv_ranks_py(
+    s1_is: np.ndarray,
+    s2_is: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per CSCV split: logit of the in-sample best trial's out-of-sample rank.
+
+    Must equal ``liqflow.backtest.overfit._cscv_ranks_numpy`` (and, through it, the
+    literal procedure of Bailey et al. 2017 tested in ``test_overfit.py``).
+
+    Parameters
+    ----------
+    s1_is, s2_is : float64[n_splits, N]
+        Sums and sums of squares of each trial's returns over each split's in-sample
+        blocks.
+    tot1, tot2 : float64[N]
+        The same over all blocks (out of sample = total - in sample).
+    n_is : float64[n_splits]
+        In-sample observation counts.
+    n_all : float
+        Total observations.
+
+    Returns
+    -------
+    logits, is_sharpe, oos_sharpe : float64[n_splits]
+        Sharpe ratios (per period) of the in-sample best trial (first on ties); a trial
+        with zero variance has Sharpe -inf; ranks are mid-ranks over N trials (trials
+        are ordered by ``a|a| / d``, which orders them like their Sharpe ratios).
+    """
+    n_splits, n_trials = s1_is.shape
+    logits = np.empty(n_splits)
+    is_best = np.empty(n_splits)
+    oos_best = np.empty(n_splits)
+    for k in range(n_splits):
+        n1 = n_is[k]
+        n2 = n_all - n1
+        # Within a split n is fixed, so SR = (a/n) / sqrt(d/(n-1)) with d = sq - a²/n
+        # orders like the key a|a|/d; the square root is taken for the pick only.
+        best = 0
+        best_key = -np.inf
+        for i in range(n_trials):
+            a = s1_is[k, i]
+            d = s2_is[k, i] - a * a / n1
+            key = a * abs(a) / d if d > 1e-12 * s2_is[k, i] else -np.inf
+            if key > best_key:
+                best_key = key
+                best = i
+        a = s1_is[k, best]
+        d = s2_is[k, best] - a * a / n1
+        is_best[k] = a / n1 / np.sqrt(d / (n1 - 1.0)) if best_key > -np.inf else -np.inf
+        a = tot1[best] - s1_is[k, best]
+        sq = tot2[best] - s2_is[k, best]
+        d = sq - a * a / n2
+        chosen = a * abs(a) / d if d > 1e-12 * sq else -np.inf
+        oos_best[k] = a / n2 / np.sqrt(d / (n2 - 1.0)) if chosen > -np.inf else -np.inf
+        below = 0
+        ties = 0
+        for i in range(n_trials):
+            a = tot1[i] - s1_is[k, i]
+            sq = tot2[i] - s2_is[k, i]
+            d = sq - a * a / n2
+            key = a * abs(a) / d if d > 1e-12 * sq else -np.inf
+            if key < chosen:
+                below += 1
+            elif key == chosen:
+                ties += 1
+        omega = (below + (ties + 1) / 2.0) / (n_trials + 1.0)
+        logits[k] = np.log(omega / (1.0 - omega))
+    return logits, is_best, oos_best
+
+
+cscv_ranks = numba.njit(cache=True, nogil=True)(cscv_ranks_py)

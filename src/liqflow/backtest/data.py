@@ -117,22 +117,26 @@ class MarketData:
         )
 
 
-def basket_prices(prices: pd.DataFrame, name: str = "alts") -> pd.Series:
+def basket_prices(prices: pd.DataFrame, name: str = "alts", min_count: int = 1) -> pd.Series:
     """Equal-weight basket of the columns of ``prices``, rebalanced daily.
 
     The basket's return each day is the mean return of the columns priced on that day
-    and the day before (a coin joins the day after its first price). The index starts
-    at 1 on the first day with a return. The basket holds today's list of coins over
-    the whole history, so it carries survivorship bias: coins that died are missing.
+    and the day before (a coin joins the day after its first price), when at least
+    ``min_count`` of them are (otherwise the day has no basket return). The index starts
+    at 1 the day before the first return and ends on the last day with a return (a day
+    without any inside that span counts as flat). The basket holds today's list of
+    coins over the whole history, so it carries survivorship bias: coins that died are
+    missing.
     """
     rets = price_returns(prices)
-    mean = rets.mean(axis=1, skipna=True).to_numpy()
+    mean = rets.mean(axis=1, skipna=True).to_numpy(copy=True)
+    mean[rets.notna().sum(axis=1).to_numpy() < min_count] = np.nan
     out = np.full(len(prices), np.nan)
-    valid = np.isfinite(mean)
-    if valid.any():
-        first = int(np.argmax(valid))
+    valid = np.flatnonzero(np.isfinite(mean))
+    if valid.size:
+        first, last = int(valid[0]), int(valid[-1])
         out[first - 1] = 1.0
-        out[first:] = np.cumprod(1.0 + np.nan_to_num(mean[first:]))
+        out[first : last + 1] = np.cumprod(1.0 + np.nan_to_num(mean[first : last + 1]))
     return pd.Series(out, index=prices.index, name=name)
 
 
@@ -156,8 +160,8 @@ def market_data_from_panel(
         Panel columns to trade, kept when present.
     alts : sequence of str, optional
         Altcoin columns of the ``alts`` basket (:func:`basket_prices`); default the
-        catalogue's alt group. The basket starts on the first day at least ``min_alts``
-        of them are priced.
+        catalogue's alt group. The basket has a return on days when at least
+        ``min_alts`` of them have one.
     stage : Series, optional
         Stage timeline (0-4 per day).
     small_cap, small_cap_volume : str
@@ -171,11 +175,9 @@ def market_data_from_panel(
     alt_ids = list(alts) if alts is not None else list(default_catalog().altcoins())
     alt_cols = [a for a in alt_ids if a in panel.columns]
     if len(alt_cols) >= min_alts:
-        alt_px = panel[alt_cols]
-        enough = alt_px.notna().sum(axis=1) >= min_alts
-        if enough.any():
-            first = enough.idxmax()
-            cols["alts"] = basket_prices(alt_px.loc[first:]).reindex(panel.index)
+        basket = basket_prices(panel[alt_cols], min_count=min_alts)
+        if basket.notna().any():
+            cols["alts"] = basket
     if not cols:
         raise DataError(
             f"panel has none of the assets {list(assets)} nor {min_alts}+ altcoins; "

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import ConfigError, DataError, InsufficientDataError
+from liqflow.backtest._kernels import cscv_ranks
 from liqflow.backtest._shared import block_edges
 
 __all__ = [
@@ -242,23 +243,50 @@ def _split_masks(n_blocks: int) -> np.ndarray:
     return masks
 
 
-def _pooled_sharpe(
+def _split_sums(
     counts: np.ndarray, bmean: np.ndarray, bm2: np.ndarray, masks: np.ndarray
-) -> np.ndarray:
-    """Per-period Sharpe of the union of the blocks in each mask, every trial.
-
-    Pools the block means and squared deviations (Chan et al.): the same value as
-    ``mean / std(ddof=1)`` over the concatenated returns. Returns (n_trials, n_masks).
-    """
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """In-sample sums and sums of squares per (split, trial), and in-sample counts."""
+    s1 = bmean * counts  # (N, S) block sums
+    s2 = bm2 + counts * bmean**2  # block sums of squares about 0
     m = masks.astype(np.float64)
-    n = m @ counts  # (n_masks,)
-    s1 = (bmean * counts) @ m.T  # sums
-    mu = s1 / n
-    ss = (bm2 + counts * bmean**2) @ m.T  # sums of squares about 0
-    var = (ss - n * mu**2) / (n - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sr = mu / np.sqrt(var)
-    return np.where(var > 1e-300, sr, np.nan)
+    return (
+        np.ascontiguousarray(m @ s1.T),
+        np.ascontiguousarray(m @ s2.T),
+        m @ counts,
+    )
+
+
+def _cscv_ranks_numpy(
+    s1_is: np.ndarray,
+    s2_is: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised reference of :func:`liqflow.backtest._kernels.cscv_ranks`."""
+
+    def key_and_sharpe(
+        a: np.ndarray, sq: np.ndarray, n: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = sq - a * a / n
+            ok = d > 1e-12 * sq
+            key = np.where(ok, a * np.abs(a) / d, -np.inf)
+            sr = np.where(ok, a / n / np.sqrt(d / (n - 1.0)), -np.inf)
+        return key, sr
+
+    n_is_col = n_is[:, None]
+    key_is, sr_is = key_and_sharpe(s1_is, s2_is, n_is_col)
+    key_oos, sr_oos = key_and_sharpe(tot1 - s1_is, tot2 - s2_is, n_all - n_is_col)
+    best = np.argmax(key_is, axis=1)
+    rows = np.arange(key_is.shape[0])
+    chosen = key_oos[rows, best]
+    below = (key_oos < chosen[:, None]).sum(axis=1)
+    ties = (key_oos == chosen[:, None]).sum(axis=1)
+    omega = (below + (ties + 1) / 2.0) / (key_is.shape[1] + 1.0)
+    return np.log(omega / (1.0 - omega)), sr_is[rows, best], sr_oos[rows, best]
 
 
 def _pbo_from_blocks(
@@ -267,32 +295,20 @@ def _pbo_from_blocks(
     """CSCV from per-block moments: ``counts`` (S,), ``bmean``/``bm2`` (N, S)."""
     n_trials, n_blocks = bmean.shape
     masks = _split_masks(n_blocks)
-    logits, is_best, oos_best = [], [], []
+    full = np.ones((1, n_blocks), dtype=np.bool_)
+    tot1, tot2, n_all = _split_sums(counts, bmean, bm2, full)
+    parts = []
     for lo in range(0, masks.shape[0], chunk):
-        mk = masks[lo : lo + chunk]
-        sr_is = _pooled_sharpe(counts, bmean, bm2, mk)
-        sr_oos = _pooled_sharpe(counts, bmean, bm2, ~mk)
-        sr_is = np.where(np.isnan(sr_is), -np.inf, sr_is)
-        sr_oos = np.where(np.isnan(sr_oos), -np.inf, sr_oos)
-        best = np.argmax(sr_is, axis=0)  # first index on ties
-        cols = np.arange(mk.shape[0])
-        chosen = sr_oos[best, cols]
-        below = (sr_oos < chosen).sum(axis=0)
-        ties = (sr_oos == chosen).sum(axis=0)
-        rank = below + (ties + 1) / 2.0  # mid-rank, 1..N
-        omega = rank / (n_trials + 1.0)
-        logits.append(np.log(omega / (1.0 - omega)))
-        is_best.append(sr_is[best, cols])
-        oos_best.append(chosen)
-    lg = np.concatenate(logits)
-    oos = np.concatenate(oos_best)
+        s1, s2, n_is = _split_sums(counts, bmean, bm2, masks[lo : lo + chunk])
+        parts.append(cscv_ranks(s1, s2, tot1[0], tot2[0], n_is, float(n_all[0])))
+    lg, is_best, oos = (np.concatenate(x) for x in zip(*parts, strict=True))
     return PBOResult(
         pbo=float(np.mean(lg <= 0)),
         n_blocks=int(n_blocks),
         n_splits=int(masks.shape[0]),
         n_trials=int(n_trials),
         logits=lg,
-        is_sharpe=np.concatenate(is_best),
+        is_sharpe=is_best,
         oos_sharpe=oos,
         prob_oos_loss=float(np.mean(oos < 0)),
     )

@@ -206,26 +206,38 @@ def rule_signal(rule: Rule, data: MarketData) -> pd.Series:
     return pd.Series(on, index=data.calendar, name="signal")
 
 
-def _first_priced(returns: pd.DataFrame) -> np.ndarray:
-    """First row with a return, per column; DataError when a column has none or a gap."""
+def _priced_span(returns: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the first row with a return and one past the last.
+
+    Raises DataError when a column has no return or a gap inside its span (a history
+    that stops, like a delisted coin's, ends the span instead).
+    """
     ok = returns.notna().to_numpy()
-    first = np.argmax(ok, axis=0)
+    first = np.argmax(ok, axis=0).astype(np.int64)
+    stop = (ok.shape[0] - np.argmax(ok[::-1], axis=0)).astype(np.int64)
     for j, col in enumerate(returns.columns):
         if not ok[:, j].any():
             raise DataError(f"asset {col!r} has no two consecutive prices")
-        gaps = ~ok[first[j] :, j]
+        gaps = ~ok[first[j] : stop[j], j]
         if gaps.any():
             day = returns.index[first[j] + int(np.argmax(gaps))]
             raise DataError(
-                f"price of {col!r} is missing on {day:%Y-%m-%d} after its history started; "
+                f"price of {col!r} is missing on {day:%Y-%m-%d} inside its history; "
                 "forward-fill or trim the prices"
             )
-    return first.astype(np.int64)
+    return first, stop
 
 
-def _trading_start(returns: pd.DataFrame) -> int:
-    """First row where every column has a return (see :func:`_first_priced`)."""
-    return int(_first_priced(returns).max())
+def _trading_span(returns: pd.DataFrame) -> tuple[int, int]:
+    """Rows ``[start, stop)`` where every column has a return."""
+    first, stop = _priced_span(returns)
+    start, end = int(first.max()), int(stop.min())
+    if end - start < 2:
+        raise DataError(
+            f"the price histories of {list(returns.columns)} overlap on {max(end - start, 0)} "
+            "days; need at least 2"
+        )
+    return start, end
 
 
 def rule_weights(rule: Rule, signal: pd.Series, start: int = 0) -> pd.DataFrame:
@@ -266,20 +278,20 @@ def _portfolio(
 
 def _window(
     index: pd.DatetimeIndex,
-    first: int,
+    span: tuple[int, int],
     start: str | pd.Timestamp | None,
     end: str | pd.Timestamp | None,
 ) -> slice:
-    lo = first
+    lo, hi = span
     if start is not None:
         lo = max(lo, int(index.searchsorted(pd.Timestamp(start), side="left")))
-    hi = len(index)
     if end is not None:
-        hi = int(index.searchsorted(pd.Timestamp(end), side="right"))
+        hi = min(hi, int(index.searchsorted(pd.Timestamp(end), side="right")))
     if hi - lo < 2:
         raise DataError(
             f"backtest window {start!r}..{end!r} leaves {max(hi - lo, 0)} days with prices "
-            f"(data from {index[first]:%Y-%m-%d} to {index[-1]:%Y-%m-%d}); need at least 2"
+            f"(data from {index[span[0]]:%Y-%m-%d} to {index[span[1] - 1]:%Y-%m-%d}); "
+            "need at least 2"
         )
     return slice(lo, hi)
 
@@ -346,8 +358,9 @@ def backtest(
     rule : Rule
     data : MarketData
     start, end : date, optional
-        Evaluation window (inclusive). The rule runs from the first day all its assets
-        are priced; days before ``start`` only set the position it starts with.
+        Evaluation window (inclusive), inside the days when all the rule's assets are
+        priced. The rule runs from the first of those days; days before ``start`` only
+        set the position it starts with.
     benchmarks : sequence of str
         Price columns to report buy-and-hold for, besides the rule's asset; skipped
         when absent or not priced over the whole window.
@@ -358,11 +371,11 @@ def backtest(
     """
     assets = [rule.asset] + ([rule.fallback] if rule.fallback != CASH else [])
     rets = data.returns(assets)
-    first = _trading_start(rets)
+    span = _trading_span(rets)
     signal = rule_signal(rule, data)
-    weights = rule_weights(rule, signal, first)
+    weights = rule_weights(rule, signal, span[0])
     gross, tau, net = _portfolio(weights, rets, rule.cost)
-    win = _window(data.calendar, first, start, end)
+    win = _window(data.calendar, span, start, end)
     ppy = data.periods_per_year
     path = pd.DataFrame(
         {

@@ -41,7 +41,7 @@ from liqflow.backtest.overfit import (
     _pbo_from_blocks,
     deflated_sharpe_ratio,
 )
-from liqflow.backtest.rules import Rule, _first_priced, _window, backtest
+from liqflow.backtest.rules import Rule, _priced_span, _window, backtest
 
 __all__ = ["SweepGrid", "SweepResult", "load_grid", "run_sweep"]
 
@@ -124,6 +124,14 @@ class SweepGrid:
         return len(self._expand())
 
     def _expand(self) -> list[tuple[Rule, tuple[Any, ...]]]:
+        # cached on the instance (frozen: written through __dict__); rules are immutable
+        cached = self.__dict__.get("_expanded")
+        if cached is None:
+            cached = self._expand_uncached()
+            self.__dict__["_expanded"] = cached
+        return list(cached)
+
+    def _expand_uncached(self) -> list[tuple[Rule, tuple[Any, ...]]]:
         out = []
         none4: tuple[Any, ...] = (None, None, None, None)
         for sig in self.signal:
@@ -200,11 +208,17 @@ class _Prepared:
     arrays: SweepArrays
     calendar: pd.DatetimeIndex
     assets: tuple[str, ...]
+    stop: int
 
     @property
     def start(self) -> int:
         """First day every combo holds positions: the common evaluation start."""
         return int(self.arrays.starts.max())
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Days ``[start, stop)`` when every grid asset is priced."""
+        return self.start, self.stop
 
 
 def _prepare(rules: list[Rule], data: MarketData) -> _Prepared:
@@ -212,7 +226,7 @@ def _prepare(rules: list[Rule], data: MarketData) -> _Prepared:
         raise ConfigError("every rule of a sweep must have the same costs")
     assets = tuple(dict.fromkeys(a for r in rules for a in (r.asset, r.fallback) if a != CASH))
     rets = data.returns(assets)
-    first = _first_priced(rets)
+    first, stop = _priced_span(rets)
     n = len(data.calendar)
     params = list(dict.fromkeys(r.breakout for r in rules if r.uses_breakouts))
     events = data.event_rows(params) if params else np.zeros((1, n), dtype=np.bool_)
@@ -235,15 +249,17 @@ def _prepare(rules: list[Rule], data: MarketData) -> _Prepared:
         ],
         dtype=np.int64,
     ).reshape(len(rules), 6)
+    steps = np.arange(n, dtype=np.int64)
+    last_event = np.maximum.accumulate(np.where(events, steps, -1), axis=1)
     arrays = SweepArrays(
-        events=np.ascontiguousarray(events, dtype=np.bool_),
+        last_event=np.ascontiguousarray(last_event, dtype=np.int64),
         stage=np.ascontiguousarray(stage, dtype=np.int8),
         rets=np.ascontiguousarray(rets.to_numpy(dtype=np.float64).T),
         combos=combos,
         cost=float(rules[0].cost),
         starts=np.maximum(first[combos[:, 4]], np.where(combos[:, 5] >= 0, first[combos[:, 5]], 0)),
     )
-    return _Prepared(tuple(rules), arrays, data.calendar, assets)
+    return _Prepared(tuple(rules), arrays, data.calendar, assets, int(stop.min()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -340,7 +356,7 @@ def run_sweep(
     chunk_size : int, optional
         Combos per task.
     start, end : date, optional
-        Evaluation window (default: from the first day every grid asset is priced).
+        Evaluation window (default: the days when every grid asset is priced).
     overfitting : bool, default True
         Compute the deflated Sharpe ratio and the PBO.
 
@@ -357,7 +373,7 @@ def run_sweep(
     """
     rules = grid.rules()
     prep = _prepare(rules, data)
-    win = _window(prep.calendar, prep.start, start, end)
+    win = _window(prep.calendar, prep.span, start, end)
     eval_start, eval_end = int(win.start), int(win.stop)
     n_obs = eval_end - eval_start
     n_blocks = grid.n_blocks

@@ -177,7 +177,7 @@ def walk_forward(
         )
     prep = _prepare(rules, data)
     cal = prep.calendar
-    n = len(cal)
+    n = prep.stop  # the last day every candidate asset is priced, plus one
     first_test = prep.start + train_days + embargo_days
     if first_test + 2 > n:
         raise InsufficientDataError(
@@ -188,8 +188,8 @@ def walk_forward(
     ppy = data.periods_per_year
     assets = list(prep.assets)
     rets = data.returns(assets)
-    stitched = np.zeros((n, len(assets)))
-    exposure = np.zeros(n)
+    stitched = np.zeros((len(cal), len(assets)))
+    exposure = np.zeros(len(cal))
     folds: list[Fold] = []
     for ts in range(first_test, n, test_days):
         te = min(ts + test_days, n)
