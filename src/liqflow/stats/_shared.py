@@ -114,10 +114,10 @@ def aligned_returns(
             # for both (as of the same day) rather than Monday for one and Friday for the other
             start, end = max(a.index[0], b.index[0]), min(a.index[-1], b.index[-1])
             a, b = a.loc[start:end], b.loc[start:end]
-        frame = pd.concat([weekly_closes(a), weekly_closes(b)], axis=1, keys=list(names))
+        frame = pd.concat([weekly_closes(a), weekly_closes(b)], axis=1, keys=list(names), sort=True)
         frame = frame.dropna()
     else:
-        frame = pd.concat([a, b], axis=1, keys=list(names), join="inner")
+        frame = pd.concat([a, b], axis=1, keys=list(names), join="inner", sort=True)
     logs = pd.DataFrame(
         np.log(frame.to_numpy(dtype=np.float64)), index=frame.index, columns=frame.columns
     )
