@@ -39,6 +39,9 @@ _signals.register(app)
 from liqflow.cli import report as _report  # noqa: E402
 
 _report.register(app)
+from liqflow.cli import stats as _stats  # noqa: E402
+
+_stats.register(app)
 # --- end of command registration ---
 
 
