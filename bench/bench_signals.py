@@ -95,8 +95,11 @@ def main() -> None:
         t0 = time.perf_counter()
         part = compute_signals(panel.iloc[: pos + 1])
         times.append(time.perf_counter() - t0)
-        ok = _same_row(part.frame.iloc[-1], full.frame.loc[day]) and _same_row(
-            part.stages.frame.iloc[-1], full.stages.frame.loc[day]
+        ok = part.frame.columns.equals(full.frame.columns)
+        ok = (
+            ok
+            and _same_row(part.frame.iloc[-1], full.frame.loc[day])
+            and _same_row(part.stages.frame.iloc[-1], full.stages.frame.loc[day])
         )
         mismatched += not ok
     mean = float(np.mean(times))

@@ -59,7 +59,9 @@ def synthetic_panel(seed: int = 0, n: int = 500, start: str = "2020-01-01") -> p
 
     Equities move on weekdays only and are forward-filled over weekends (as the panel
     does), FRED weekly series change on Thursdays, spreads on weekdays, crypto every day;
-    two altcoins list late and one stops (NaN afterwards), one column is a stablecoin.
+    two altcoins list late and one stops (NaN afterwards), one column is a stablecoin;
+    Fed assets, small caps, the HY spread and BTC start after the first day (BTC's market
+    cap does not: dominance is known before BTC's price).
     """
     rng = np.random.default_rng(seed)
     cal = dates(start, n)
@@ -96,7 +98,13 @@ def synthetic_panel(seed: int = 0, n: int = 500, start: str = "2020-01-01") -> p
             p[n - 60 :] = np.nan  # stops
         out[coin] = p
     out["usdt"] = np.full(n, 1.0)  # a stablecoin column: never in the universe
-    return pd.DataFrame(out, index=cal)
+    frame = pd.DataFrame(out, index=cal)
+    # series that start later than the panel (the panel has their columns from day 0):
+    # a cutoff before they start must give the same columns, all unknown
+    late = {"fed_assets": 20, "small_caps": 30, "small_caps_volume": 30, "hy_spread": 40, "btc": 60}
+    for col, start_day in late.items():
+        frame.iloc[:start_day, frame.columns.get_loc(col)] = np.nan
+    return frame
 
 
 @pytest.fixture

@@ -145,5 +145,8 @@ def test_season_labels_and_config_checks() -> None:
     assert f["season"].iloc[:3].isna().all()
     with pytest.raises(ConfigError, match="needs 0 <= bitcoin_season < alt_season <= 100"):
         CryptoConfig(alt_season=20)
-    with pytest.raises(DataError, match="crypto_signals needs a btc series with data"):
+    with pytest.raises(DataError, match=r"crypto_signals needs a btc series .* got None"):
         crypto_signals(None, alts)
+    unknown = crypto_signals(btc * np.nan, alts, config=cfg)
+    assert unknown.status["btc"] == "unknown: no data"
+    assert unknown.frame["btc_above_ma"].isna().all()

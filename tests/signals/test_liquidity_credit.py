@@ -61,10 +61,11 @@ def test_missing_inputs_are_unknown_never_guessed() -> None:
     fa = pd.Series(1000.0, index=idx)
     res = liquidity_signals(fa, None, pd.Series(np.nan, index=idx), None)
     assert res.frame["net_liquidity"].isna().all()
-    assert res.status["net_liquidity"] == "unknown: tga, rrp not supplied"
+    assert res.status["net_liquidity"] == "unknown: no data for tga, rrp"
     assert res.status["fed_bills"] == "unknown: not supplied"
+    assert res.status["rrp"] == "unknown: no data"
     assert res.frame["fed_bills_chg_13w"].isna().all()
-    assert "unknown: tga, rrp not supplied" in res.summary()
+    assert "unknown: no data for tga, rrp" in res.summary()
     with pytest.raises(DataError, match="needs at least one of fed_assets, tga, rrp, fed_bills"):
         liquidity_signals(None, None, None)
     with pytest.raises(

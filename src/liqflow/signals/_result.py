@@ -9,12 +9,21 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-__all__ = ["MISSING", "OK", "SignalBlock", "format_value"]
+__all__ = ["MISSING", "NO_DATA", "OK", "SignalBlock", "format_value", "input_status"]
 
 #: Status of an input that was supplied and used.
 OK = "ok"
 #: Status of an input that was not supplied (its signals are NaN: unknown, never guessed).
 MISSING = "unknown: not supplied"
+#: Status of an input that was supplied but has no value (yet) in the rows given.
+NO_DATA = "unknown: no data"
+
+
+def input_status(s: pd.Series | pd.DataFrame | None) -> str:
+    """:data:`OK`, :data:`NO_DATA` or :data:`MISSING` for an optional input."""
+    if s is None:
+        return MISSING
+    return OK if bool(np.any(s.notna().to_numpy())) else NO_DATA
 
 
 def format_value(value: object) -> str:

@@ -47,17 +47,45 @@ from liqflow.signals._windows import (
 )
 
 __all__ = [
+    "DAILY_COLUMNS",
     "STATES",
     "BreakoutConfig",
     "BreakoutEvent",
     "BreakoutResult",
     "breadth",
     "breakouts",
+    "empty_daily",
     "volume_ratio",
 ]
 
 #: Values of the per-day ``state`` column (state of the latest event).
 STATES = ("none", "pending", "confirmed", "failed")
+
+#: Columns of :attr:`BreakoutResult.daily`; all float64 except ``state`` (string).
+DAILY_COLUMNS = (
+    "close",
+    "prior_high",
+    "new_high",
+    "event",
+    "state",
+    "days_since_event",
+    "event_prior_high",
+    "volume_ratio",
+    "event_volume_ratio",
+    "event_volume_confirmed",
+    "breadth",
+    "event_breadth",
+    "days_since_high",
+    "live",
+)
+
+
+def empty_daily(index: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+    """A :attr:`BreakoutResult.daily` frame with no data (every value unknown)."""
+    idx = index if index is not None else pd.DatetimeIndex([], name="date")
+    cols = {c: pd.Series(np.nan, index=idx, dtype=np.float64) for c in DAILY_COLUMNS}
+    cols["state"] = pd.Series(pd.NA, index=idx, dtype="string")
+    return pd.DataFrame(cols, index=idx)
 
 
 @dataclass(frozen=True)

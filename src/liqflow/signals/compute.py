@@ -22,9 +22,9 @@ from liqflow._errors import DataError
 from liqflow._series import check_series
 from liqflow.align import trading_days
 from liqflow.catalog import Catalog, default_catalog, is_excluded_coin
-from liqflow.signals._result import MISSING, OK
-from liqflow.signals._windows import optional_column, to_calendar
-from liqflow.signals.breakout import BreakoutConfig, BreakoutResult, breakouts
+from liqflow.signals._result import MISSING, OK, input_status
+from liqflow.signals._windows import to_calendar
+from liqflow.signals.breakout import BreakoutConfig, BreakoutResult, breakouts, empty_daily
 from liqflow.signals.credit import CreditConfig, credit_signals
 from liqflow.signals.crypto import CryptoConfig, crypto_signals
 from liqflow.signals.equities import (
@@ -218,7 +218,8 @@ class SignalSet:
     frame : DataFrame
         Calendar-day signals, columns prefixed by block (``credit.spread`` ...).
     breakouts : BreakoutResult or None
-        Russell 2000 breakout events (None without ``small_caps`` data).
+        Russell 2000 breakout events (None when the panel has no ``small_caps`` column;
+        no events while it has no data).
     stages : StageTimeline
     status : mapping
         Status of each input (``"ok"``, ``"unknown: ..."``, fallback notes).
@@ -258,16 +259,25 @@ class SignalSet:
         return "\n".join(lines)
 
 
+def _column(panel: pd.DataFrame, column: str) -> pd.Series | None:
+    """``column`` as float64, or None when the panel has no such column.
+
+    Blocks depend on which columns the panel *has*, never on whether they hold data yet,
+    so a panel truncated at *t* computes the same columns as the full panel.
+    """
+    return panel[column].astype(np.float64) if column in panel.columns else None
+
+
 def _sessions(panel: pd.DataFrame, column: str) -> pd.Series | None:
-    """``column`` on its sessions, or None when absent or empty."""
-    if optional_column(panel, column) is None:
+    """``column`` on its sessions (possibly none yet), or None when absent."""
+    if column not in panel.columns:
         return None
-    s = panel[column].astype(np.float64)
-    return s.loc[trading_days(panel, column)]
+    return panel[column].astype(np.float64).loc[trading_days(panel, column)]
 
 
 def _weekdays(panel: pd.DataFrame, column: str) -> pd.Series | None:
-    s = optional_column(panel, column)
+    """A FRED daily column on the weekdays it has a value, or None when absent."""
+    s = _column(panel, column)
     if s is None:
         return None
     weekday = pd.DatetimeIndex(panel.index).day_of_week < 5
@@ -330,10 +340,10 @@ def compute_signals(
 
     # stage 1: liquidity (calendar) and credit (weekdays)
     lq = liquidity_signals(
-        optional_column(panel, "fed_assets"),
-        optional_column(panel, "tga"),
-        optional_column(panel, "rrp"),
-        optional_column(panel, "fed_bills"),
+        _column(panel, "fed_assets"),
+        _column(panel, "tga"),
+        _column(panel, "rrp"),
+        _column(panel, "fed_bills"),
         cfg.liquidity,
         index=cal,
     )
@@ -350,30 +360,38 @@ def compute_signals(
     # stage 2: large caps on their sessions
     large = _sessions(panel, "large_caps")
     if large is not None:
-        blocks.append(_carry(trend_signals(large, cfg.large_caps).frame, cal, "large_caps."))
-    status["large_caps"] = OK if large is not None else MISSING
+        lc = trend_signals(large, cfg.large_caps)
+        blocks.append(_carry(lc.frame, cal, "large_caps."))
+        status["large_caps"] = lc.status["close"]
+    else:
+        status["large_caps"] = MISSING
 
     # stage 3: small caps: trend, relative strength, breakouts
     small = _sessions(panel, "small_caps")
-    status["small_caps"] = OK if small is not None else MISSING
     bo_result: BreakoutResult | None = None
     if small is not None:
-        blocks.append(_carry(trend_signals(small, cfg.small_caps).frame, cal, "small_caps."))
+        sc = trend_signals(small, cfg.small_caps)
+        status["small_caps"] = sc.status["close"]
+        blocks.append(_carry(sc.frame, cal, "small_caps."))
         if large is not None:
             rs = relative_strength(small, large, cfg.relative_strength).frame
             blocks.append(_carry(rs, cal, "small_caps."))
         vol = _sessions(panel, "small_caps_volume")
-        status["small_caps_volume"] = OK if vol is not None else MISSING
+        status["small_caps_volume"] = input_status(vol)
         segs = {}
         for sid in cfg.segments:
             seg = _sessions(panel, sid)
-            status[f"segment.{sid}"] = OK if seg is not None else MISSING
+            status[f"segment.{sid}"] = input_status(seg)
             if seg is not None:
                 segs[sid] = seg
         if not cfg.segments:
             status["breadth"] = "unknown: no small-cap segment series configured"
-        bo_result = breakouts(small, vol, segs, cfg.breakout)
-        daily = bo_result.daily.drop(columns=["close"])
+        if small.notna().any():
+            bo_result = breakouts(small, vol, segs, cfg.breakout)
+            daily = bo_result.daily.drop(columns=["close"])
+        else:  # the column exists but has no data yet: no events, every state unknown
+            bo_result = BreakoutResult((), empty_daily(), cfg.breakout, None)
+            daily = bo_result.daily.drop(columns=["close"])
         live = daily["live"] == 1.0
         daily = daily.assign(
             live_volume_ratio=daily["event_volume_ratio"].where(live),
@@ -381,17 +399,19 @@ def compute_signals(
         )
         names = {c: (c if c.startswith("live_") else f"breakout_{c}") for c in daily.columns}
         blocks.append(_carry(daily.rename(columns=names), cal, "small_caps."))
+    else:
+        status["small_caps"] = MISSING
 
     # stage 4: crypto and the supercycle traits on the calendar
-    btc = optional_column(panel, "btc")
+    btc = _column(panel, "btc")
     alt_cols = _alt_columns(panel, cat)
     alts = panel[alt_cols].astype(np.float64) if alt_cols else None
     if btc is not None:
         cy = crypto_signals(
             btc,
             alts,
-            optional_column(panel, "btc.market_cap"),
-            optional_column(panel, "total_crypto_mcap"),
+            _column(panel, "btc.market_cap"),
+            _column(panel, "total_crypto_mcap"),
             cfg.crypto,
         )
         funding = [c for c in panel.columns if c.endswith(".funding_rate")]

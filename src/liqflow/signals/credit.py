@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from liqflow._errors import ConfigError, DataError
-from liqflow.signals._result import MISSING, OK, SignalBlock
+from liqflow.signals._result import OK, SignalBlock, input_status
 from liqflow.signals._windows import (
     change_over,
     empty_like,
@@ -159,7 +159,7 @@ def credit_signals(
         for s in present.values():
             union = union.union(pd.DatetimeIndex(s.index))
         index = union
-    status = {f"{k}_spread": (OK if k in present else MISSING) for k in inputs}
+    status = {f"{k}_spread": input_status(v) for k, v in inputs.items()}
     frame = pd.DataFrame(index=index)
     per: dict[str, pd.DataFrame] = {}
     for k in inputs:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from liqflow._errors import ConfigError, DataError
 from liqflow.catalog import is_excluded_coin
-from liqflow.signals._result import MISSING, OK, SignalBlock
+from liqflow.signals._result import MISSING, OK, SignalBlock, input_status
 from liqflow.signals._windows import (
     align_to,
     as_of_values,
@@ -312,8 +312,8 @@ def crypto_signals(
 
     Parameters
     ----------
-    btc : Series or None
-        BTC close (daily, calendar).
+    btc : Series
+        BTC close (daily, calendar); its index is the result's (NaN rows: unknown).
     alts : DataFrame or None
         Altcoin closes, one column per coin (excluded coins are dropped here too).
     btc_market_cap, total_market_cap : Series, optional
@@ -325,11 +325,11 @@ def crypto_signals(
     CryptoSignals
     """
     cfg = config or CryptoConfig()
-    if btc is None or not btc.notna().any():
-        raise DataError("crypto_signals needs a btc series with data, got none")
+    if btc is None:
+        raise DataError("crypto_signals needs a btc series (its index is the result's), got None")
     b = prepare(btc, "btc")
     index = b.index
-    status: dict[str, str] = {"btc": OK}
+    status: dict[str, str] = {"btc": input_status(b)}
     frame = pd.DataFrame(index=index)
     bc = b.dropna()
     ma = bc.rolling(cfg.trend_window, min_periods=cfg.trend_window).mean().reindex(index)

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from liqflow._errors import DataError
-from liqflow.signals._result import OK, SignalBlock
+from liqflow.signals._result import NO_DATA, OK, SignalBlock
 from liqflow.signals._windows import align_to, flag, positive_int, prepare
 
 __all__ = [
@@ -110,7 +109,7 @@ def trend_signals(close: pd.Series, config: TrendConfig | None = None) -> TrendS
         },
         index=c.index,
     )
-    return TrendSignals(frame, {"close": OK if len(c) else "unknown: no data"}, cfg)
+    return TrendSignals(frame, {"close": OK if len(c) else NO_DATA}, cfg)
 
 
 def relative_strength(
@@ -129,18 +128,16 @@ def relative_strength(
     Returns
     -------
     SignalBlock
-        Columns ``ratio``, ``ratio_momentum`` (relative change over ``momentum_window``
+        No rows when either series has no data. Columns ``ratio``, ``ratio_momentum`` (relative change over ``momentum_window``
         sessions), ``ratio_pct_above_ma`` and the flags ``rs_rising`` (momentum > 0) and
         ``rs_above_ma``.
     """
     cfg = config or RelativeStrengthConfig()
     s = prepare(small, "small").dropna()
     lg = prepare(large, "large").dropna()
-    if s.empty or lg.empty:
-        raise DataError(
-            f"relative_strength needs data in both series; got {len(s)} small-cap and "
-            f"{len(lg)} large-cap observations"
-        )
+    status = {"small": OK if len(s) else NO_DATA, "large": OK if len(lg) else NO_DATA}
+    if lg.empty:
+        s = s.iloc[:0]  # nothing to compare with: no rows, every value unknown
     ratio = (s / align_to(lg, s.index)).rename("ratio")
     mom = ratio / ratio.shift(cfg.momentum_window) - 1.0
     ma = ratio.rolling(cfg.ma_window, min_periods=cfg.ma_window).mean()
@@ -155,4 +152,4 @@ def relative_strength(
         },
         index=s.index,
     ).astype(np.float64)
-    return SignalBlock(frame, {"small": OK, "large": OK})
+    return SignalBlock(frame, status)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError
-from liqflow.signals._result import MISSING, OK, SignalBlock
+from liqflow.signals._result import OK, SignalBlock, input_status
 from liqflow.signals._windows import (
     align_to,
     as_of_values,
@@ -131,7 +131,7 @@ def liquidity_signals(
                 "with data, or an explicit index; got none"
             )
         index = pd.DatetimeIndex(next(iter(present.values())).index)
-    status = {k: (OK if k in present else MISSING) for k in inputs}
+    status = {k: input_status(v) for k, v in inputs.items()}
     cols = {k: (align_to(present[k], index) if k in present else empty_like(index)) for k in inputs}
 
     s, lw = cfg.short_weeks, cfg.long_weeks
@@ -142,7 +142,7 @@ def liquidity_signals(
     else:
         gone = [k for k in ("fed_assets", "tga", "rrp") if k not in present]
         nl = empty_like(index)
-        status["net_liquidity"] = f"unknown: {', '.join(gone)} not supplied"
+        status["net_liquidity"] = f"unknown: no data for {', '.join(gone)}"
     frame["net_liquidity"] = nl
     frame[f"net_liquidity_chg_{s}w"] = change_over(nl, 7 * s)
     frame[f"net_liquidity_chg_{lw}w"] = change_over(nl, 7 * lw)
