@@ -100,6 +100,8 @@ def test_table_structure_and_holm(planted_result: object) -> None:
     for claim in CLAIMS:
         assert f"({claim}) {CLAIMS[claim]}" in summary
     assert "n=6" in summary  # independent breakouts in (b)
+    # sol lists in 2020: two coins in the basket in 2016, three from 2020 on
+    assert "2016-11-14: 2, " in summary and "2020-11-13: 3" in summary
     with pytest.raises(DataError, match=r"claim must be one of \('b', 'c', 'd'\)"):
         res.per_event("a")  # type: ignore[attr-defined]
 

@@ -214,6 +214,8 @@ def study_command(
     if "b" in result.events:
         for table in _per_event_tables(result):
             console.print(table)
+    for note in result.notes:
+        console.print(f"[dim]{note}[/]")
     console.print(
         "[dim]lead-lag: weekly log returns (W-FRI closes), positive lag = first series leads; "
         "p from a max-statistic block bootstrap over the lead lags. Events: breakouts "

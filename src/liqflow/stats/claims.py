@@ -419,10 +419,13 @@ def assess_claims(
         alt_columns = [c for c in default_catalog().altcoins() if c in panel.columns]
     small, large, btc = (_price(panel, c) for c in ("small_caps", "large_caps", "btc"))
     alts = None
+    coins_priced = None
     usable_alts = [c for c in alt_columns if c in panel.columns and panel[c].notna().any()]
     if usable_alts:
         # equal weight over the coins priced each day (no survivorship), as in the signals
-        alts = alt_basket(panel[usable_alts])["index"].dropna().rename("alts")
+        basket = alt_basket(panel[usable_alts])
+        alts = basket["index"].dropna().rename("alts")
+        coins_priced = basket["count"]
     credit = None
     if credit_column in panel.columns and panel[credit_column].notna().any():
         spread = panel[credit_column].astype(np.float64).dropna()
@@ -484,6 +487,15 @@ def assess_claims(
             )
         )
 
+    if coins_priced is not None and "b" in evs:
+        # the basket is only as broad as the data: say how many coins it held at each event
+        dates = sorted(set(evs["b"].per_event["event_date"]))
+        held = coins_priced.reindex(pd.DatetimeIndex(dates)).fillna(0).astype(int)
+        if len(held):
+            notes.append(
+                "alt basket coins with returns on each breakout day: "
+                + ", ".join(f"{d:%Y-%m-%d}: {k}" for d, k in held.items())
+            )
     p = np.array([r.p_value for r in rows])
     p_holm = holm_adjust(p)
     verdicts = [_verdict(r, ph, alpha) for r, ph in zip(rows, p_holm, strict=True)]
