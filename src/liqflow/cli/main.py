@@ -42,6 +42,9 @@ _report.register(app)
 from liqflow.cli import stats as _stats  # noqa: E402
 
 _stats.register(app)
+from liqflow.cli import backtest as _backtest  # noqa: E402
+
+_backtest.register(app)
 # --- end of command registration ---
 
 
