@@ -35,7 +35,7 @@ VALUES = pd.DataFrame(
 
 
 def test_current_stage_is_the_furthest_with_every_earlier_stage_held_in_the_lookback() -> None:
-    tl = stage_timeline(VALUES, SPECS, StageConfig(lookback_days=30, rules=RULES))
+    tl = stage_timeline(VALUES, SPECS, StageConfig(lookback_days=30, rules=RULES, confirm_days=1))
     stage = tl.frame["stage"]
     # stage 1 was last on day 60, so it "held" (within 30 days) through day 89
     expected = {0: 0, 9: 0, 10: 1, 19: 1, 20: 2, 49: 2, 50: 3, 79: 3, 80: 4, 89: 4, 90: 0, 150: 0}
@@ -50,8 +50,32 @@ def test_current_stage_is_the_furthest_with_every_earlier_stage_held_in_the_look
     assert tl.current(IDX[85]) == (4, IDX[80])
     assert tl.frame["stage1_held"].iloc[89] and not tl.frame["stage1_held"].iloc[90]
     # with a longer lookback stage 4 stays current until stage 4 itself switches off
-    long = stage_timeline(VALUES, SPECS, StageConfig(lookback_days=60, rules=RULES))
+    long = stage_timeline(VALUES, SPECS, StageConfig(lookback_days=60, rules=RULES, confirm_days=1))
     assert int(long.frame["stage"].iloc[95]) == 4 and int(long.frame["stage"].iloc[96]) == 2
+
+
+def test_a_stage_change_is_reported_once_it_has_lasted_confirm_days() -> None:
+    v = _on((10, 60))
+    v[30] = 0.0  # a one-day flicker
+    v[40:42] = 0.0  # a two-day one
+    values = pd.DataFrame({"v1": v}, index=IDX)
+    rules = (StageRule(1, "one", ("s1.x",)),)
+    specs = (FlagSpec("s1.x", "v1", ">", 0.0),)
+    tl = stage_timeline(values, specs, StageConfig(rules=rules, confirm_days=3))
+    raw, stage = tl.frame["raw_stage"], tl.frame["stage"]
+    assert raw.iloc[30] == 0 and raw.iloc[41] == 0
+    # confirmed on day 12 (third day on), flickers ignored, off confirmed on day 63
+    assert stage.iloc[11] == 0 and stage.iloc[12] == 1
+    assert (stage.iloc[12:63] == 1).all() and stage.iloc[63] == 0
+    assert [(t.date, t.to_stage) for t in tl.transitions] == [(IDX[12], 1), (IDX[63], 0)]
+    # a loop oracle: switch when the last `days` raw values all equal the new stage
+    cur, expect = 0, []
+    for i in range(len(raw)):
+        window = raw.iloc[max(0, i - 2) : i + 1]
+        if i >= 2 and (window == raw.iloc[i]).all():
+            cur = int(raw.iloc[i])
+        expect.append(cur)
+    assert stage.tolist() == expect
 
 
 def test_strength_skips_unknown_flags_and_required_flags_must_be_on() -> None:
@@ -81,7 +105,7 @@ def test_strength_skips_unknown_flags_and_required_flags_must_be_on() -> None:
 
 
 def test_status_and_summary_on_the_last_day() -> None:
-    tl = stage_timeline(VALUES, SPECS, StageConfig(lookback_days=30, rules=RULES))
+    tl = stage_timeline(VALUES, SPECS, StageConfig(lookback_days=30, rules=RULES, confirm_days=1))
     st = tl.status()
     assert st.as_of == IDX[-1] and st.stage == 0 and st.since == IDX[90]
     assert "5 transitions" in tl.summary()
@@ -98,6 +122,8 @@ def test_config_errors_name_the_problem() -> None:
         FlagSpec("a", "a", "=", 0.0)
     with pytest.raises(ConfigError, match=r"stage rules name flags without a FlagSpec: \['s1.x'"):
         stage_timeline(VALUES, (), StageConfig(rules=RULES))
+    with pytest.raises(ConfigError, match=r"StageConfig\.confirm_days must be an integer >= 1"):
+        StageConfig(confirm_days=0)
     with pytest.raises(ConfigError, match="min_strength must be in"):
         StageRule(1, "one", ("a",), min_strength=2.0)
 

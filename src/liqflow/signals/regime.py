@@ -11,7 +11,8 @@ threshold, see :class:`FlagSpec`). For a stage on day *t*:
 
 The **current stage** is the furthest stage *k* that is on while every earlier stage
 held within the lookback (the chain ran in order: liquidity, then large caps, then
-small caps, then crypto, within the window); 0 when no stage qualifies. Everything is
+small caps, then crypto, within the window); 0 when no stage qualifies. A change of
+stage is reported once it has lasted ``confirm_days`` days. Everything is
 computed from rows up to *t*, so the timeline passes the point-in-time invariance
 property.
 """
@@ -188,13 +189,20 @@ class StageConfig:
         for a later stage to be the current one.
     rules : tuple of StageRule
         One per stage, stages numbered 1..n in order (default :data:`DEFAULT_RULES`).
+    confirm_days : int, default 5
+        The reported stage changes only once the new stage has been the raw stage for
+        this many consecutive days (about a trading week), so a flag flickering around
+        its threshold does not produce a transition every other day; 1 reports every
+        change. Causal: it delays a change, never anticipates one.
     """
 
     lookback_days: int = 91
     rules: tuple[StageRule, ...] = DEFAULT_RULES
+    confirm_days: int = 5
 
     def __post_init__(self) -> None:
         positive_int(self.lookback_days, "StageConfig.lookback_days")
+        positive_int(self.confirm_days, "StageConfig.confirm_days")
         stages = [r.stage for r in self.rules]
         if stages != list(range(1, len(stages) + 1)):
             raise ConfigError(f"StageConfig.rules must be stages 1..n in order, got {stages}")
@@ -294,7 +302,8 @@ class StageTimeline:
     ----------
     frame : DataFrame
         Per day: ``stage{k}_on``, ``stage{k}_strength``, ``stage{k}_held`` for each
-        stage and ``stage`` (current stage, 0 = none).
+        stage, ``raw_stage`` (the rule's stage that day) and ``stage`` (the current
+        stage after ``confirm_days``; 0 = none).
     flags : DataFrame
         Per day, each flag as 1/0/NaN (unknown).
     values : DataFrame
@@ -400,6 +409,24 @@ def _since(col: pd.Series) -> pd.Timestamp | None:
     return pd.Timestamp(run_start(col).iloc[-1])
 
 
+def _confirmed(raw: np.ndarray, days: int) -> np.ndarray:
+    """Raw stage once it has lasted ``days`` consecutive rows, else the last confirmed one.
+
+    Equivalent to a loop keeping ``current`` and switching to ``raw[t]`` when
+    ``raw[t - days + 1 .. t]`` are all equal to it; 0 before any stage is confirmed.
+    """
+    n = len(raw)
+    if days <= 1 or n == 0:
+        return raw.copy()
+    idx = np.arange(n)
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = raw[1:] != raw[:-1]
+    run_start = np.maximum.accumulate(np.where(starts, idx, 0))
+    lasted = idx - run_start + 1 >= days
+    out = pd.Series(np.where(lasted, raw, np.nan)).ffill().fillna(0.0)
+    return out.to_numpy().astype(np.int64)
+
+
 def evaluate_flags(values: pd.DataFrame, specs: Sequence[FlagSpec]) -> pd.DataFrame:
     """Each flag of ``specs`` on ``values`` (1/0, NaN when the value is unknown).
 
@@ -473,6 +500,8 @@ def stage_timeline(
     for k, (on_k, held_k) in enumerate(zip(ons, helds, strict=True), start=1):
         stage = np.where(on_k & chain_ok, k, stage)
         chain_ok &= held_k
+    frame["raw_stage"] = stage
+    stage = _confirmed(stage, cfg.confirm_days)
     frame["stage"] = stage
     change = np.flatnonzero(stage[1:] != stage[:-1]) + 1
     transitions = tuple(
