@@ -102,6 +102,13 @@ def main() -> None:
             and _same_row(part.stages.frame.iloc[-1], full.stages.frame.loc[day])
         )
         mismatched += not ok
+    for _ in range(args.repeat):  # again after the samples: same machine load on both sides
+        t0 = time.perf_counter()
+        compute_signals(panel)
+        best = min(best, time.perf_counter() - t0)
+    print(
+        f"liqflow, one pass, best of {2 * args.repeat} (before and after the baseline): {best:.2f} s"
+    )
     mean = float(np.mean(times))
     naive = mean * n
     print(
