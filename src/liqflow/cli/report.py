@@ -22,13 +22,15 @@ from liqflow.cli._common import (
 from liqflow.fetch import FetchReport, SeriesFetch, fetch
 from liqflow.report.api import Report, write_report
 from liqflow.report.build import report_ids
-from liqflow.report.results import available
+from liqflow.report.results import ReportConfig, available
 from liqflow.store import Store
 
 __all__ = ["register", "report_command"]
 
-# Seam for tests (and embedding): clients injected into the fetch of an empty store.
+# Seams for tests (and embedding): clients injected into the fetch of an empty store, and
+# the report's settings (None: the documented defaults of ReportConfig).
 CLIENTS: Mapping[str, Any] | None = None
+CONFIG: ReportConfig | None = None
 
 _STYLE = {
     "supported": "green",
@@ -135,7 +137,9 @@ def report_command(
             def progress(part: str) -> None:
                 status.update(f"building the report: {part}")
 
-            report = write_report(st, output, as_of=day, catalog=cat, progress=progress)
+            report = write_report(
+                st, output, as_of=day, catalog=cat, config=CONFIG, progress=progress
+            )
     _print_summary(report, output)
 
 

@@ -353,6 +353,8 @@ def claims_part(
         from liqflow.stats.claims import assess_claims
     except ImportError:
         return _missing_module(part, "liqflow.stats.claims"), False
+    if not config.claims:
+        return Unavailable(part, "switched off in the report's configuration"), False
     events = breakout_events(signals)
     if events is None:
         return Unavailable(

@@ -71,6 +71,9 @@ class ReportConfig:
         Null draws of the lead-lag test (and of the claims table).
     n_claims_placebo : int, default 1999
         Placebo draws of the claims table's event studies.
+    claims : bool, default True
+        Run the statistics package's verdict table on claims (a)-(e) (the heaviest part;
+        its draws must be at least ``17 / alpha`` for Holm over its 17 tests).
     walk_forward : bool, default True
         Run the walk-forward selection over :attr:`wf_hold_days`, :attr:`wf_min_stage`
         and :attr:`wf_volume` (breakout and stage rules into the alt basket).
@@ -91,6 +94,7 @@ class ReportConfig:
     lead_weeks: tuple[int, int] = (4, 13)
     n_null: int = 999
     n_claims_placebo: int = 1999
+    claims: bool = True
     walk_forward: bool = True
     wf_hold_days: tuple[int, ...] = (30, 60, 90)
     wf_min_stage: tuple[int, ...] = (2, 3, 4)

@@ -496,8 +496,8 @@ def credit_thesis(signals: Any) -> Thesis:
     why = f"HY OAS {readings[0].value_text()} and IG OAS {readings[1].value_text()} over {w} weeks"
     if status == UNKNOWN:
         why += f" ({readings[0].note})"
-    if isinstance(source, str) and source and source != "hy_spread":
-        why += f" (HY from {source})"
+    if isinstance(source, str) and "baa" in source.lower():
+        why += " (HY OAS missing on the report date: BAA10Y used instead)"
     return Thesis(key, claim, status, readings, why=why, basis="signals")
 
 
@@ -564,14 +564,24 @@ def small_caps_thesis(signals: Any) -> Thesis:
         status = SUPPORTED
     else:
         status = INCONCLUSIVE
-    why = f"breakout {live.value_text()}"
-    if ev is not None:
-        why += f" (latest {fmt_date(ev.date)} above the {fmt_date(ev.prior_high_date)} high, {ev.status})"
+    live_days = signals.config.breakout.live_days
+    if ev is None:
+        why = "no all-time-high breakout on record"
+    elif live.met is False:
+        why = (
+            f"no live breakout: the latest ({fmt_date(ev.date)}, {ev.status}) has had no new "
+            f"high within {live_days} sessions"
+        )
+    else:
+        why = (
+            f"breakout {live.value_text()}: {fmt_date(ev.date)} above the "
+            f"{fmt_date(ev.prior_high_date)} high, {ev.status}"
+        )
     failing = [r.label for r in checks if r.met is False]
     unknown = [r.label for r in checks if r.met is None]
-    if failing:
+    if live.met and failing:
         why += f"; not met: {', '.join(failing)}"
-    if unknown:
+    if live.met and unknown:
         why += f"; unknown: {', '.join(unknown)}"
     return Thesis(key, claim, status, readings, why=why, basis="signals")
 

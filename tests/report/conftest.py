@@ -1,0 +1,160 @@
+"""Synthetic stores for the report tests (no network, no real data).
+
+The synthetic market runs from 2014 to 2021: Fed liquidity (weekly), HY/IG spreads and
+the two equity indexes on business days, IWM volume with a planted surge on the
+Russell 2000's all-time-high breakouts, BTC and six altcoins listed on different days
+(so the Altcoin Season Index has at least five coins from 2017). Every draw comes from
+a fixed seed, so the data (and the report built from it) is the same on every run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liqflow.catalog import default_catalog
+from liqflow.report import Report, ReportConfig, build_report
+from liqflow.store import Batch, Store
+
+START, END = "2014-01-01", "2021-12-31"
+ALTS = {
+    "eth": "2015-08-07",
+    "xrp": "2015-01-21",
+    "ltc": "2014-01-01",
+    "ada": "2017-10-01",
+    "doge": "2014-06-01",
+    "bnb": "2017-07-25",
+}
+
+#: Fast settings: few draws (claims need 340 to pass Holm over 17 tests), a one-rule walk-forward.
+FAST = ReportConfig(
+    n_placebo=200,
+    n_boot=200,
+    n_null=340,
+    n_claims_placebo=340,
+    wf_hold_days=(60,),
+    wf_min_stage=(3,),
+    wf_volume=(1.2,),
+    use_cache=False,
+)
+#: Lighter still, for tests about plumbing rather than statistics: no claims table, no
+#: walk-forward, few draws.
+LIGHT = replace(FAST, claims=False, walk_forward=False, n_placebo=50, n_boot=50, n_null=50)
+
+
+def _walk(rng: np.random.Generator, n: int, drift: float, vol: float, start: float) -> np.ndarray:
+    return start * np.exp(np.cumsum(rng.normal(drift, vol, n)))
+
+
+def synthetic_batches(end: str | None = None) -> list[Batch]:
+    """Observations of the synthetic market, dated up to ``end`` (default: all)."""
+    rng = np.random.default_rng(20161114)
+    days = pd.date_range(START, END, freq="D", name="date")
+    bdays = days[days.day_of_week < 5]
+    weds = days[days.day_of_week == 2]
+    market = rng.normal(0.0004, 0.01, len(bdays))
+    large = 1800 * np.exp(np.cumsum(market))
+    small = 1100 * np.exp(np.cumsum(1.2 * market + rng.normal(0.0001, 0.006, len(bdays))))
+    high = np.maximum.accumulate(small)
+    new_high = np.r_[False, small[1:] > high[:-1]]
+    volume = rng.lognormal(np.log(3e7), 0.25, len(bdays)) * np.where(new_high, 1.8, 1.0)
+    net = np.cumsum(rng.normal(2e3, 4e4, len(weds)))
+    frames: dict[tuple[str, str], pd.DataFrame] = {
+        ("fed_assets", "fred"): pd.DataFrame({"value": 4.4e6 + net}, index=weds),
+        ("tga", "fred"): pd.DataFrame(
+            {"value": 3e5 + np.cumsum(rng.normal(0, 2e4, len(weds))).clip(-2e5)}, index=weds
+        ),
+        ("rrp", "fred"): pd.DataFrame(
+            {"value": np.abs(100 + np.cumsum(rng.normal(0, 8, len(bdays))))}, index=bdays
+        ),
+        ("hy_spread", "fred"): pd.DataFrame(
+            {"value": np.abs(4 + np.cumsum(rng.normal(0, 0.04, len(bdays))))}, index=bdays
+        ),
+        ("ig_spread", "fred"): pd.DataFrame(
+            {"value": np.abs(1.3 + np.cumsum(rng.normal(0, 0.015, len(bdays))))}, index=bdays
+        ),
+        ("large_caps", "yahoo"): pd.DataFrame({"close": large}, index=bdays),
+        ("small_caps", "yahoo"): pd.DataFrame({"close": small}, index=bdays),
+        ("small_caps_volume", "yahoo"): pd.DataFrame(
+            {"volume": volume, "close": small / 10}, index=bdays
+        ),
+        ("btc", "yahoo"): pd.DataFrame(
+            {"close": _walk(rng, len(days), 0.0015, 0.04, 500.0)}, index=days
+        ),
+    }
+    for coin, listed in ALTS.items():
+        idx = days[days >= pd.Timestamp(listed)]
+        frames[(coin, "yahoo")] = pd.DataFrame(
+            {"close": _walk(rng, len(idx), 0.0015, 0.06, 1.0)}, index=idx
+        )
+    cat = default_catalog()
+    out = []
+    for (sid, source), frame in frames.items():
+        if end is not None:
+            frame = frame.loc[: pd.Timestamp(end)]
+        spec = cat[sid]
+        out.append(Batch(sid, source, frame, spec.symbol, spec.unit, spec.frequency, "synthetic"))
+    return out
+
+
+def fill_store(store: Store, end: str | None = None) -> Store:
+    store.write(synthetic_batches(end))
+    return store
+
+
+@pytest.fixture(scope="session")
+def synthetic_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB file holding the whole synthetic market (do not write to it)."""
+    path = tmp_path_factory.mktemp("synthetic") / "store.duckdb"
+    with Store(path) as st:
+        fill_store(st)
+    return path
+
+
+def chromium() -> str | None:
+    """Path of a Chromium binary, or None."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def render_in_chromium(page: Path, profile: Path, budget_ms: int = 20000) -> str:
+    """The DOM of ``page`` after headless Chromium ran its scripts (network-quiet flags)."""
+    exe = chromium()
+    if exe is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    cmd = [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        f"--user-data-dir={profile}",
+        f"--virtual-time-budget={budget_ms}",
+        "--dump-dom",
+        page.resolve().as_uri(),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0 or not done.stdout:
+        raise AssertionError(f"chromium failed ({done.returncode}): {done.stderr[-2000:]}")
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def synthetic_report(synthetic_path: Path) -> Report:
+    """The report of the whole synthetic market (fast settings, no cache)."""
+    with Store(synthetic_path, read_only=True) as st:
+        return build_report(st, config=FAST)

@@ -1,0 +1,65 @@
+"""The report on the real data in ../shared/data: complete, small, drawn in Chromium."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from liqflow.catalog import default_catalog
+from liqflow.importer import import_paths
+from liqflow.report import Report, build_report
+from liqflow.store import Store
+
+from .conftest import FAST
+from .test_browser import check_page
+
+pytestmark = pytest.mark.realdata
+
+FILES = (
+    "equities/RUT_daily.csv",
+    "equities/IWM_daily.csv",
+    "equities/GSPC_daily.csv",
+    "fred/BAMLH0A0HYM2.csv",
+    "fred/BAMLC0A0CM.csv",
+    "fred/WALCL.csv",
+    "fred/WTREGEN.csv",
+    "fred/RRPONTSYD.csv",
+    "crypto/BTC_daily.csv",
+    "crypto/yahoo_top_coins",
+)
+
+
+@pytest.fixture(scope="module")
+def real_report(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    path = tmp_path_factory.mktemp("real") / "store.duckdb"
+    with Store(path) as st:
+        import_paths(st, default_catalog(), [shared_data / f for f in FILES])
+        return build_report(st, config=replace(FAST, walk_forward=True, wf_hold_days=(30, 60)))
+
+
+def test_real_report_is_complete(real_report: Report) -> None:
+    res = real_report.results
+    assert res.missing() == (), [m.summary() for m in res.missing()]
+    assert all(c.available for c in real_report.charts), [c.missing for c in real_report.charts]
+    dates = [e.date for e in res.signals.breakouts.events]
+    for day in ("2016-11-14", "2020-11-13", "2025-09-18"):  # known ^RUT all-time-high breakouts
+        assert pd.Timestamp(day) in dates
+    es = res.event_study.stats
+    assert int(es.loc[("btc", 90), "n_events"]) >= 5
+    # series that stopped updating are flagged, not carried forward silently
+    stale = {s.id for s in res.series if s.stale_days is not None and s.stale_days > 21}
+    assert "xrp" in stale
+    assert "Stale on the report date" in real_report.html
+
+
+def test_real_page_is_small_and_renders_offline(real_report: Report, tmp_path: Path) -> None:
+    page = real_report.write(tmp_path / "report.html")
+    assert page.stat().st_size < 15e6
+    html = page.read_text(encoding="utf-8")
+    # nothing is loaded from elsewhere: plotly.js is inline, no external script or style
+    assert "<script src=" not in html and "<link " not in html
+    assert html.count("plotly.js v") >= 1
+    check_page(real_report, page, tmp_path / "profile")
