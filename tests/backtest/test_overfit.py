@@ -132,13 +132,13 @@ def test_cscv_kernel_equals_twins() -> None:
     rng = np.random.default_rng(8)
     n, s = 9, 6
     counts = rng.integers(20, 30, s).astype(float)
-    bmean = rng.normal(0.001, 0.01, (n, s))
-    bm2 = rng.uniform(0.001, 0.01, (n, s)) * counts
-    bmean[4], bm2[4] = bmean[3], bm2[3]  # tie
-    bmean[0], bm2[0] = 0.0, 0.0  # always in cash
+    bsum = rng.normal(0.001, 0.01, (n, s)) * counts
+    bsq = rng.uniform(1e-4, 4e-4, (n, s)) * counts + bsum**2 / counts
+    bsum[4], bsq[4] = bsum[3], bsq[3]  # tie
+    bsum[0], bsq[0] = 0.0, 0.0  # always in cash
     masks = _split_masks(s)
-    s1, s2, n_is = _split_sums(counts, bmean, bm2, masks)
-    t1, t2, n_all = _split_sums(counts, bmean, bm2, np.ones((1, s), bool))
+    s1, s2, n_is = _split_sums(counts, bsum, bsq, masks)
+    t1, t2, n_all = _split_sums(counts, bsum, bsq, np.ones((1, s), bool))
     args = (s1, s2, t1[0], t2[0], n_is, float(n_all[0]))
     ref = _cscv_ranks_numpy(*args)
     for fn in (cscv_ranks, cscv_ranks_py):

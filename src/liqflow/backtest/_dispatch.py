@@ -38,7 +38,7 @@ def evaluate_chunk(
     arrays: SweepArrays, lo: int, hi: int, eval_start: int, eval_end: int, edges: np.ndarray
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """Kernel statistics of combos ``lo:hi``; returns ``lo`` to reorder the chunks."""
-    st, bmean, bm2 = sweep_stats(
+    st, bsum, bsq = sweep_stats(
         arrays.last_event,
         arrays.stage,
         arrays.rets,
@@ -49,7 +49,7 @@ def evaluate_chunk(
         eval_end,
         edges,
     )
-    return lo, st, bmean, bm2
+    return lo, st, bsum, bsq
 
 
 _WORKER_ARRAYS: SweepArrays | None = None
@@ -100,8 +100,8 @@ def evaluate(
     chunks = _chunks(n, size)
     parts: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def collect(lo: int, st: np.ndarray, bmean: np.ndarray, bm2: np.ndarray) -> None:
-        parts[lo] = (st, bmean, bm2)
+    def collect(lo: int, st: np.ndarray, bsum: np.ndarray, bsq: np.ndarray) -> None:
+        parts[lo] = (st, bsum, bsq)
         if progress is not None:
             progress(sum(p[0].shape[0] for p in parts.values()), n)
 

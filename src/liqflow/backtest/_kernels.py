@@ -25,8 +25,8 @@ SIGNAL_CODES = {"stage": 0, "breakout": 1, "any": 2, "all": 3}
 #: Columns of the kernel's statistics matrix.
 STATS = (
     "n",
-    "mean",
-    "m2",
+    "sum",
+    "sum_sq",
     "downside_sq",
     "final_equity",
     "max_drawdown",
@@ -83,14 +83,15 @@ def sweep_stats_py(
     Returns
     -------
     stats : float64[n_combos, len(STATS)]
-    block_mean, block_m2 : float64[n_combos, n_blocks]
-        Mean and sum of squared deviations of the net returns in each block.
+    block_sum, block_sum_sq : float64[n_combos, n_blocks]
+        Sum and sum of squares of the net returns in each block. Raw sums are accurate
+        here: daily returns have a mean far smaller than their standard deviation.
     """
     n_c = combos.shape[0]
     n_b = edges.size - 1
     stats = np.zeros((n_c, _N_STATS))
-    bmean = np.zeros((n_c, n_b))
-    bm2 = np.zeros((n_c, n_b))
+    bsum = np.zeros((n_c, n_b))
+    bsq = np.zeros((n_c, n_b))
     for c in range(n_c):
         e = combos[c, 0]
         hold = combos[c, 1]
@@ -103,9 +104,10 @@ def sweep_stats_py(
         tgt2 = False
         wa_prev = 0.0
         wf_prev = 0.0
-        n = 0
-        mean = 0.0
-        m2 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s1b = 0.0
+        s2b = 0.0
         down = 0.0
         eq = 1.0
         peak = 1.0
@@ -121,6 +123,7 @@ def sweep_stats_py(
         in_tr = False
         growth = 1.0
         b = 0
+        block_end = edges[1]
         # Positions depend only on the targets of the two previous days, so the run
         # can start three days before the window.
         for t in range(max(eval_start - 3, 0), eval_end):
@@ -138,10 +141,8 @@ def sweep_stats_py(
                 if wf != 0.0:
                     g += wf * rets[f, t]
                 x = (1.0 - cost * tau) * (1.0 + g) - 1.0
-                n += 1
-                d = x - mean
-                mean += d / n
-                m2 += d * (x - mean)
+                s1b += x
+                s2b += x * x
                 if x < 0.0:
                     down += x * x
                 eq *= 1.0 + x
@@ -171,12 +172,16 @@ def sweep_stats_py(
                     if growth - 1.0 > 0.0:
                         n_win += 1
                     in_tr = False
-                while b < n_b - 1 and t >= edges[b + 1]:
+                if t + 1 == block_end:
+                    bsum[c, b] = s1b
+                    bsq[c, b] = s2b
+                    s1 += s1b
+                    s2 += s2b
+                    s1b = 0.0
+                    s2b = 0.0
                     b += 1
-                k = t - edges[b] + 1
-                db = x - bmean[c, b]
-                bmean[c, b] += db / k
-                bm2[c, b] += db * (x - bmean[c, b])
+                    if b < n_b:
+                        block_end = edges[b + 1]
             wa_prev = wa
             wf_prev = wf
             # decision at the close of t, held over day t + 2
@@ -195,9 +200,9 @@ def sweep_stats_py(
             mdd_days = end - mdd_peak
         else:
             mdd_days = 0
-        stats[c, 0] = n
-        stats[c, 1] = mean
-        stats[c, 2] = m2
+        stats[c, 0] = eval_end - eval_start
+        stats[c, 1] = s1
+        stats[c, 2] = s2
         stats[c, 3] = down
         stats[c, 4] = eq
         stats[c, 5] = mdd
@@ -206,7 +211,7 @@ def sweep_stats_py(
         stats[c, 8] = exposed
         stats[c, 9] = n_tr
         stats[c, 10] = n_win
-    return stats, bmean, bm2
+    return stats, bsum, bsq
 
 
 sweep_stats = numba.njit(cache=True, nogil=True)(sweep_stats_py)
@@ -215,9 +220,11 @@ sweep_stats = numba.njit(cache=True, nogil=True)(sweep_stats_py)
 def stats_to_metrics(stats: np.ndarray, periods_per_year: float) -> dict[str, np.ndarray]:
     """Annualised metrics from the kernel's statistics, with ``metrics.py`` conventions."""
     n = stats[:, 0]
-    mean = stats[:, 1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        sd = np.sqrt(stats[:, 2] / (n - 1))
+        mean = stats[:, 1] / n
+        dev = stats[:, 2] - stats[:, 1] ** 2 / n
+        # zero (cash) or constant returns: no dispersion, no ratio
+        sd = np.where(dev > 1e-12 * stats[:, 2], np.sqrt(dev / (n - 1)), 0.0)
         sharpe = np.where(sd > 0, mean / sd * np.sqrt(periods_per_year), np.nan)
         downside = np.sqrt(stats[:, 3] / n) * np.sqrt(periods_per_year)
         sortino = np.where(downside > 0, mean * periods_per_year / downside, np.nan)

@@ -244,15 +244,16 @@ def _split_masks(n_blocks: int) -> np.ndarray:
 
 
 def _split_sums(
-    counts: np.ndarray, bmean: np.ndarray, bm2: np.ndarray, masks: np.ndarray
+    counts: np.ndarray, bsum: np.ndarray, bsq: np.ndarray, masks: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """In-sample sums and sums of squares per (split, trial), and in-sample counts."""
-    s1 = bmean * counts  # (N, S) block sums
-    s2 = bm2 + counts * bmean**2  # block sums of squares about 0
+    """In-sample sums and sums of squares per (split, trial), and in-sample counts.
+
+    ``bsum``/``bsq`` (N, S) are each trial's per-block sums and sums of squares.
+    """
     m = masks.astype(np.float64)
     return (
-        np.ascontiguousarray(m @ s1.T),
-        np.ascontiguousarray(m @ s2.T),
+        np.ascontiguousarray(m @ bsum.T),
+        np.ascontiguousarray(m @ bsq.T),
         m @ counts,
     )
 
@@ -290,16 +291,16 @@ def _cscv_ranks_numpy(
 
 
 def _pbo_from_blocks(
-    counts: np.ndarray, bmean: np.ndarray, bm2: np.ndarray, chunk: int = 512
+    counts: np.ndarray, bsum: np.ndarray, bsq: np.ndarray, chunk: int = 512
 ) -> PBOResult:
-    """CSCV from per-block moments: ``counts`` (S,), ``bmean``/``bm2`` (N, S)."""
-    n_trials, n_blocks = bmean.shape
+    """CSCV from per-block sums: ``counts`` (S,), ``bsum``/``bsq`` (N, S)."""
+    n_trials, n_blocks = bsum.shape
     masks = _split_masks(n_blocks)
     full = np.ones((1, n_blocks), dtype=np.bool_)
-    tot1, tot2, n_all = _split_sums(counts, bmean, bm2, full)
+    tot1, tot2, n_all = _split_sums(counts, bsum, bsq, full)
     parts = []
     for lo in range(0, masks.shape[0], chunk):
-        s1, s2, n_is = _split_sums(counts, bmean, bm2, masks[lo : lo + chunk])
+        s1, s2, n_is = _split_sums(counts, bsum, bsq, masks[lo : lo + chunk])
         parts.append(cscv_ranks(s1, s2, tot1[0], tot2[0], n_is, float(n_all[0])))
     lg, is_best, oos = (np.concatenate(x) for x in zip(*parts, strict=True))
     return PBOResult(
@@ -366,9 +367,6 @@ def pbo_cscv(returns: np.ndarray | pd.DataFrame, n_blocks: int = 16) -> PBOResul
     _check_blocks(n_blocks, m.shape[0])
     edges = block_edges(0, m.shape[0], n_blocks)
     counts = np.diff(edges).astype(np.float64)
-    bmean = np.stack([m[a:b].mean(axis=0) for a, b in itertools.pairwise(edges)], axis=1)
-    bm2 = np.stack(
-        [((m[a:b] - m[a:b].mean(axis=0)) ** 2).sum(axis=0) for a, b in itertools.pairwise(edges)],
-        axis=1,
-    )
-    return _pbo_from_blocks(counts, bmean, bm2)
+    bsum = np.add.reduceat(m, edges[:-1], axis=0).T
+    bsq = np.add.reduceat(m * m, edges[:-1], axis=0).T
+    return _pbo_from_blocks(counts, bsum, bsq)

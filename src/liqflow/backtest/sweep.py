@@ -134,6 +134,7 @@ class SweepGrid:
     def _expand_uncached(self) -> list[tuple[Rule, tuple[Any, ...]]]:
         out = []
         none4: tuple[Any, ...] = (None, None, None, None)
+        params_of: dict[tuple[Any, ...], BreakoutParams] = {}
         for sig in self.signal:
             brk = (
                 list(
@@ -150,11 +151,14 @@ class SweepGrid:
             ):
                 if a == f:
                     continue
-                params = (
-                    BreakoutParams(lb, vt, ps, self.volume_window, self.volume_average)
-                    if lb is not None
-                    else BreakoutParams()
-                )
+                key = (lb, vt, ps)
+                params = params_of.get(key)
+                if params is None:
+                    params = params_of[key] = (
+                        BreakoutParams(lb, vt, ps, self.volume_window, self.volume_average)
+                        if lb is not None
+                        else BreakoutParams()
+                    )
                 rule = Rule(
                     signal=sig,
                     asset=a,
@@ -382,7 +386,7 @@ def run_sweep(
     else:
         n_blocks = 2
     edges = block_edges(eval_start, eval_end, n_blocks)
-    stats, bmean, bm2 = evaluate(
+    stats, bsum, bsq = evaluate(
         prep.arrays,
         eval_start,
         eval_end,
@@ -400,7 +404,7 @@ def run_sweep(
     if overfitting:
         dsr = _deflated(table, rules, data, prep.calendar[win], ppy)
         if len(rules) >= 2:
-            pbo = _pbo_from_blocks(np.diff(edges).astype(np.float64), bmean, bm2)
+            pbo = _pbo_from_blocks(np.diff(edges).astype(np.float64), bsum, bsq)
     return SweepResult(
         grid=grid,
         table=table,
