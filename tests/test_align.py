@@ -154,3 +154,27 @@ def test_unknown_id_is_a_clear_error() -> None:
         pytest.raises(KeyError, match="unknown series 'bitcoin'; known series:"),
     ):
         load_panel(store, ["bitcoin"])
+
+
+def test_fields_missing_from_the_preferred_source_come_from_the_next() -> None:
+    with Store(":memory:") as store:
+        idx = pd.date_range("2021-01-01", periods=3, freq="D", name="date")
+        store.write(
+            [
+                Batch(
+                    "btc",
+                    "coingecko",
+                    pd.DataFrame({"close": [1.0] * 3, "market_cap": [5.0] * 3}, index=idx),
+                ),
+                Batch(
+                    "btc",
+                    "yahoo",
+                    pd.DataFrame({"close": [2.0] * 3, "volume": [7.0] * 3}, index=idx),
+                ),
+            ]
+        )
+        panel = load_panel(store, ["btc"])
+        assert panel["btc"].iloc[0] == 2.0  # price from the preferred source (Yahoo)
+        assert panel["btc.volume"].iloc[0] == 7.0
+        assert panel["btc.market_cap"].iloc[0] == 5.0  # only CoinGecko has market caps
+        assert list(load_panel(store, ["btc"], fields="primary").columns) == ["btc"]

@@ -122,3 +122,18 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
         read_csv_file(_write(tmp_path, "e.csv", ""))
     with pytest.raises(DataError, match="does not exist"):
         read_csv_file(tmp_path / "nope.csv")
+
+
+def test_trailing_intraday_snapshot_bar_is_dropped(tmp_path: Path) -> None:
+    text = (
+        "Date,Close,High,Low,Open,Volume\n"
+        "2026-02-19,2665.09,2665.22,2637.58,2648.1,5151690000\n"
+        "2026-02-20,2663.78,2682.42,2642.07,2660.29,5432480000\n"
+        "2026-02-23,2620.98,2659.30,2600.99,2654.83,0\n"
+    )
+    parsed = read_csv_file(_write(tmp_path, "RUT_daily.csv", text))
+    assert parsed.frame.index[-1] == pd.Timestamp("2026-02-20")
+    early = read_csv_file(
+        _write(tmp_path, "GSPC.csv", "Date,Close,Volume\n1927-12-30,17.66,0\n1928-01-03,17.76,0\n")
+    )
+    assert len(early.frame) == 2  # no volume data at all: nothing dropped

@@ -134,6 +134,9 @@ def load_panel(
         cap, adjusted close...).
     sources : dict, optional
         Override the catalogue's preferred source per id (``{"btc": "coingecko"}``).
+        The primary field comes from that source; with ``fields="all"``, a field it
+        lacks is taken from the next stored source that has it (BTC prices from Yahoo,
+        its market cap from CoinGecko).
 
     Returns
     -------
@@ -148,41 +151,43 @@ def load_panel(
     wanted = (
         list(ids) if ids is not None else [sid for sid in cat if any(k[0] == sid for k in stored)]
     )
-    chosen: dict[str, tuple[SeriesSpec, str]] = {}
+    # per series: the sources to read, the chosen (preferred) one first
+    chosen: dict[str, tuple[SeriesSpec, list[str]]] = {}
     for sid in wanted:
         spec = cat[sid]
         prefs = (sources[sid],) if sources and sid in sources else spec.sources
-        src = next((s for s in prefs if (sid, s) in stored), None)
-        if src is None:  # fall back to any stored source, preferred ones first
-            src = next((s for (i, s) in sorted(stored) if i == sid), None)
-        if src is not None:
-            chosen[sid] = (spec, src)
+        held = [s for (i, s) in sorted(stored) if i == sid]
+        order = [s for s in prefs if s in held] + [s for s in held if s not in prefs]
+        if order:
+            chosen[sid] = (spec, order if fields == "all" else order[:1])
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else None
-    frames = store.read_many([(sid, src) for sid, (_, src) in chosen.items()])
+    frames = store.read_many([(sid, src) for sid, (_, order) in chosen.items() for src in order])
     pieces: dict[str, pd.Series] = {}
-    for sid, (spec, src) in chosen.items():
-        wide = frames.get((sid, src))
-        if wide is None:
-            continue
-        vint = store.read_vintages(sid, src) if src == "fred" else pd.DataFrame()
-        for field in spec.fields if fields == "all" else (spec.primary_field,):
-            if field not in wide.columns:
+    for sid, (spec, order) in chosen.items():
+        main = order[0]
+        for src in order:
+            wide = frames.get((sid, src))
+            if wide is None:
                 continue
-            if field == "value" and not vint.empty:
-                avail = available_from_vintages(vint)
-            else:
-                avail = available(wide[field], spec)
-            if cutoff is not None:
-                avail = avail[avail.index <= cutoff]
-            if field != "volume":
-                avail = avail * spec.scale
-            pieces[_column(sid, spec, field)] = avail
-        if fields == "all":  # fields outside the catalogue (funding_rate, open_interest)
-            for field in wide.columns.difference(list(spec.fields)):
-                avail = available(wide[field], spec)
+            vint = store.read_vintages(sid, src) if src == "fred" else pd.DataFrame()
+            # the primary field comes from the chosen source only; other fields (volume,
+            # market cap, funding rates...) from the first source in order that has them
+            names = [spec.primary_field] if src == main else []
+            if fields == "all":
+                names += [f for f in wide.columns if f != spec.primary_field]
+            for field in names:
+                col = _column(sid, spec, field)
+                if field not in wide.columns or col in pieces:
+                    continue
+                if field == "value" and not vint.empty:
+                    avail = available_from_vintages(vint)
+                else:
+                    avail = available(wide[field], spec)
                 if cutoff is not None:
                     avail = avail[avail.index <= cutoff]
-                pieces[f"{sid}.{field}"] = avail
+                if field != "volume" and field in spec.fields:
+                    avail = avail * spec.scale
+                pieces[col] = avail
     nonempty = {k: v for k, v in pieces.items() if not v.empty}
     if not nonempty:
         return pd.DataFrame(

@@ -43,11 +43,11 @@ AsOfOption = Annotated[
 def load_signal_panel(
     store: Store, catalog: Catalog, as_of: pd.Timestamp | None = None
 ) -> pd.DataFrame:
-    """The point-in-time panel for the signals, with BTC's market cap for dominance.
+    """The point-in-time panel for the signals (all fields, so BTC's market cap is there).
 
-    The panel reads one source per series; when BTC's prices come from a source without
-    market caps (Yahoo), ``btc.market_cap`` is added from the CoinGecko BTC series if it
-    is stored, so that dominance is a ratio of two CoinGecko snapshots.
+    BTC prices come from Yahoo and its market cap from CoinGecko (``load_panel`` takes a
+    field the preferred source lacks from the next source), so dominance is a ratio of
+    two CoinGecko snapshots.
     """
     from liqflow.align import load_panel
 
@@ -57,11 +57,6 @@ def load_signal_panel(
         raise DataError(
             f"the store has no data{when}; run `liqflow import DIR` or `liqflow fetch` first"
         )
-    if "btc.market_cap" not in panel.columns and "coingecko" in store.sources("btc"):
-        cg = load_panel(store, ["btc"], catalog=catalog, as_of=as_of, sources={"btc": "coingecko"})
-        if "btc.market_cap" in cg.columns:
-            cap = cg["btc.market_cap"].reindex(panel.index)
-            panel = panel.assign(**{"btc.market_cap": cap})
     return panel
 
 

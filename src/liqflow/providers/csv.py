@@ -17,6 +17,9 @@ Anything else is refused with a message naming the file and the layouts above. A
 with a malformed line (wrong number of fields, a date or number that does not parse) is
 refused whole, with ``file:line`` in the message.
 
+A Yahoo file's last bar with zero volume after a bar with volume is an intraday snapshot
+taken during the session, not a close, and is dropped.
+
 Dates. Timestamps with a UTC offset keep their *local* calendar date (a Yahoo equity bar
 stamped ``2020-01-02 00:00:00-05:00`` is the 2 January session). CoinGecko ``snapped_at``
 dates are kept as stamped: a 00:00 UTC snapshot of day D is at the latest the close of
@@ -195,4 +198,19 @@ def read_csv_file(path: str | Path) -> ParsedFile:
         data[name] = values.to_numpy(dtype=np.float64)
     frame = pd.DataFrame(data, index=index.rename("date"))
     frame = frame[~frame.index.duplicated(keep="last")].sort_index()
-    return ParsedFile(p, fmt, frame, hint)
+    return ParsedFile(p, fmt, _drop_snapshot_bar(frame) if fmt == "yahoo" else frame, hint)
+
+
+def _drop_snapshot_bar(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop a last bar with zero volume after a bar with volume: an intraday snapshot.
+
+    Files appended by scheduled downloads often end with a bar captured during the
+    session (volume still 0); its close is not a close. Zero-volume bars elsewhere (no
+    volume data in early history) are kept.
+    """
+    if "volume" not in frame.columns or len(frame) < 2:
+        return frame
+    vol = frame["volume"].to_numpy()
+    if vol[-1] == 0 and vol[-2] > 0:
+        return frame.iloc[:-1]
+    return frame
