@@ -101,16 +101,15 @@ def _verdict_table(result: ClaimsResult) -> Any:
         title=f"Claims on {when} (Holm across all tests, alpha={result.alpha})",
         title_justify="left",
     )
-    table.add_column("", no_wrap=True)
-    table.add_column("test", overflow="fold", ratio=1)
+    table.add_column("claim: test", overflow="fold", ratio=1, min_width=14)
     for col in ("effect", "interval", "n", "p", "Holm p"):
-        table.add_column(col, justify="right", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
+        # the interval may wrap at its space so the test name keeps room on 80 columns
+        table.add_column(col, justify="right", no_wrap=col != "interval")
+    table.add_column("verdict", min_width=9)
     for _, r in result.table.iterrows():
         color = _COLORS[r["verdict"]]
-        test = r["test"] + (f"\n[dim]{r['note']}[/]" if r["note"] else "")
+        test = f"({r['claim']}) {r['test']}" + (f"\n[dim]{r['note']}[/]" if r["note"] else "")
         table.add_row(
-            f"({r['claim']})",
             test,
             _num(r["effect"], r["unit"]),
             f"[{_num(r['ci_low'], r['unit'])}, {_num(r['ci_high'], r['unit'])}]",
