@@ -19,7 +19,7 @@ from liqflow.catalog import default_catalog
 from liqflow.report import Report, build_report
 from liqflow.store import Store
 
-from .conftest import FAST, render_in_chromium
+from .conftest import LIGHT, render_in_chromium
 
 PAYLOAD = '<script>console.error("pwned")</script><img src=x onerror="console.error(1)">'
 
@@ -76,7 +76,7 @@ def test_synthetic_page_renders_without_errors(synthetic_path: Path, tmp_path: P
     cat = default_catalog()
     evil = cat.merged([replace(cat["btc"], description=f"BTC {PAYLOAD}")])
     with Store(synthetic_path, read_only=True) as st:
-        report = build_report(st, catalog=evil, config=FAST)
+        report = build_report(st, catalog=evil, config=LIGHT)
     assert all(c.available for c in report.charts)
     page = report.write(tmp_path / "report.html")
     check_page(report, page, tmp_path / "profile")  # the payload would log "pwned"

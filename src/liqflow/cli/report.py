@@ -84,6 +84,15 @@ def _print_summary(report: Report, path: Path) -> None:
     for t in th.theses:
         table.add_row(t.claim, f"[{_STYLE[t.status]}]{t.status}[/]")
     console.print(table)
+    stale = report.results.stale()
+    if stale:
+        names = ", ".join(f"{s.id} ({s.stale_days} d)" for s in stale)
+        console.print(
+            f"stale on {report.as_of:%Y-%m-%d} (signals unknown; fetch or pass an earlier --as-of): {names}",
+            style="yellow",
+            highlight=False,
+            markup=False,
+        )
     for m in report.results.missing():
         console.print(m.summary(), style="yellow", highlight=False, markup=False)
     cached = [k for k, v in report.results.cached.items() if v]

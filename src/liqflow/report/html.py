@@ -274,10 +274,12 @@ def _series_rows(results: ReportResults) -> list[dict[str, str]]:
     return rows
 
 
+def _stale(results: ReportResults) -> list[str]:
+    return [f"{s.id} ({s.stale_days} days)" for s in results.stale()]
+
+
 def caveats(results: ReportResults) -> list[str]:
     """Caveats generated from the results: events, samples, stale inputs, missing parts."""
-    from liqflow.align import MAX_STALENESS
-
     out = []
     es = results.event_study
     if available(es):
@@ -296,11 +298,7 @@ def caveats(results: ReportResults) -> list[str]:
                     f"Sample for {t}: events from {fmt_date(ok['event_date'].min())} to "
                     f"{fmt_date(ok['event_date'].max())}."
                 )
-    stale = [
-        f"{s.id} ({s.stale_days} days)"
-        for s in results.series
-        if s.stale_days is not None and s.stale_days > MAX_STALENESS.get(s.frequency, 10)
-    ]
+    stale = _stale(results)
     if stale:
         out.append(
             "Stale on the report date (no new value for longer than its frequency allows; "
@@ -381,6 +379,7 @@ def render_html(results: ReportResults, theses: Theses, charts: tuple[Chart, ...
         "series": _series_rows(results),
         "caveats": caveats(results),
         "missing": [m.summary() for m in results.missing()],
+        "stale": _stale(results),
         "alpha": results.config.alpha,
         "seed": results.config.seed,
         "plotly_js": _plotly_js(),

@@ -248,6 +248,17 @@ class ReportResults:
             "backtests": self.backtests,
         }
 
+    def stale(self) -> tuple[SeriesInfo, ...]:
+        """Series with no new value for longer than their frequency allows on the report
+        date (:data:`liqflow.align.MAX_STALENESS`): unknown in the panel, not carried forward."""
+        from liqflow.align import MAX_STALENESS
+
+        return tuple(
+            s
+            for s in self.series
+            if s.stale_days is not None and s.stale_days > MAX_STALENESS.get(s.frequency, 10)
+        )
+
     def missing(self) -> tuple[Unavailable, ...]:
         """The parts that are not available."""
         return tuple(v for v in self.parts().values() if isinstance(v, Unavailable))

@@ -746,7 +746,7 @@ def breakouts_lead_crypto_thesis(results: ReportResults) -> Thesis:
     for (target, h), row, p_adj in zip(stats.index, stats.to_dict("records"), adj, strict=True):
         ev.append(
             Evidence(
-                f"{target} +{h}d after breakouts, excess over unconditional",
+                f"{target} +{h}d excess return after breakouts",
                 float(row["excess"]),
                 float(row["excess_ci_low"]),
                 float(row["excess_ci_high"]),
@@ -769,7 +769,7 @@ def breakouts_lead_crypto_thesis(results: ReportResults) -> Thesis:
     best = min(ev, key=lambda e: (e.p_adjusted if is_finite(e.p_adjusted) else 2.0, -e.effect))
     n_btc = max((e.n for e in ev if e.label.startswith("btc")), default=0)
     why = (
-        f"best: {best.label.split(' after')[0]} excess {fmt_pct(best.effect)}, "
+        f"best: {best.label.split(' excess')[0]} excess {fmt_pct(best.effect)}, "
         f"Holm p={fmt_p(best.p_adjusted)}"
         + ("" if best.significant else " (not significant)")
         + f"; {n_btc} independent breakouts for BTC"
@@ -820,7 +820,7 @@ def alts_most_thesis(results: ReportResults) -> Thesis:
         )
         ev.append(
             Evidence(
-                f"alts +{h}d excess over unconditional",
+                f"alts +{h}d excess return after breakouts",
                 float(row["excess"]),
                 float(row["excess_ci_low"]),
                 float(row["excess_ci_high"]),
