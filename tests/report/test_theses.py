@@ -17,12 +17,8 @@ from liqflow.report import (
     build_theses,
     holm,
 )
-from liqflow.report.theses import (
-    alts_most_thesis,
-    breakouts_lead_crypto_thesis,
-    lead_thesis,
-    stage_outlook,
-)
+from liqflow.report.stat_theses import alts_most_thesis, breakouts_lead_crypto_thesis, lead_thesis
+from liqflow.report.theses import stage_outlook
 from liqflow.stats import EventStudyResult, LeadLagResult
 
 MISSING = Unavailable("signals and stages", "not in this test")

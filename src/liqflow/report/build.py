@@ -331,7 +331,7 @@ def lead_lag_part(
                 freq="W",
                 max_lag=max(config.lead_weeks),
                 n_null=config.n_null,
-                n_boot=config.n_null,
+                n_boot=config.n_boot,
                 alternative="positive",
                 lead_lags=config.lead_weeks,
                 seed=config.seed,

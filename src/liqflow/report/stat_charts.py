@@ -1,0 +1,297 @@
+"""Charts of the statistics and backtests: lead-lag correlogram, event paths, equity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from liqflow.report._figure import (
+    COLORS,
+    PALETTE,
+    Chart,
+    arr,
+    axis,
+    base_layout,
+    column,
+    esc,
+    figure_json,
+    line_trace,
+    log_axis,
+    unavailable,
+    weekly,
+)
+from liqflow.report._format import fmt_date
+from liqflow.report.results import ReportResults, Unavailable, available
+
+__all__ = ["equity_chart", "event_paths_chart", "lead_lag_chart"]
+
+
+def lead_lag_chart(results: ReportResults) -> Chart:
+    """Correlation of weekly returns by lag (positive = small caps first), with null bands.
+
+    Grey band: pointwise range of each lag's correlation under no cross-dependence;
+    dashed line: the family-wise threshold over all lags; shaded: the lead window.
+    """
+    key, title = "lead_lag", "Lead-lag correlogram: Russell 2000 vs crypto (weekly returns)"
+    ll = results.lead_lag
+    if not available(ll):
+        return unavailable(key, title, ll)
+    if not ll:
+        return unavailable(key, title, "no lead-lag pair could be computed")
+    names = list(ll)
+    lo_w, hi_w = results.config.lead_weeks
+    data: list[dict[str, Any]] = []
+    layout = base_layout(height=400, hovermode="closest", annotations=[], shapes=[])
+    width = 1.0 / len(names)
+    notes = []
+    for j, name in enumerate(names, start=1):
+        r = ll[name]
+        xa, ya = ("x", "y") if j == 1 else (f"x{j}", f"y{j}")
+        layout["xaxis" if j == 1 else f"xaxis{j}"] = axis(
+            domain=[(j - 1) * width + 0.04 * (j > 1), j * width - 0.04 * (j < len(names))],
+            anchor=ya,
+            title={"text": "lag (weeks; > 0: Russell 2000 first)"},
+            zeroline=True,
+        )
+        layout["yaxis" if j == 1 else f"yaxis{j}"] = axis(
+            anchor=xa, title={"text": "correlation"} if j == 1 else {}
+        )
+        layout["annotations"].append(
+            {
+                "text": esc(name),
+                "xref": f"{xa} domain",
+                "yref": f"{ya} domain",
+                "x": 0.5,
+                "y": 1.07,
+                "showarrow": False,
+                "font": {"size": 13},
+            }
+        )
+        layout["shapes"].append(
+            {
+                "type": "rect",
+                "xref": xa,
+                "yref": f"{ya} domain",
+                "x0": lo_w - 0.5,
+                "x1": hi_w + 0.5,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": "rgba(255,127,14,0.08)",
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+        lags = r.lags.astype(np.float64)
+        common = {"xaxis": xa, "yaxis": ya}
+        if np.isfinite(r.null_high).any():
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": arr(lags),
+                    "y": arr(r.null_high),
+                    "line": {"width": 0},
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                    **common,
+                }
+            )
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": arr(lags),
+                    "y": arr(r.null_low),
+                    "line": {"width": 0},
+                    "fill": "tonexty",
+                    "fillcolor": COLORS["band"],
+                    "name": f"{r.confidence:.0%} band under no link (each lag)",
+                    "showlegend": j == 1,
+                    **common,
+                }
+            )
+        data.append(
+            {
+                "type": "bar",
+                "x": arr(lags),
+                "y": arr(r.correlations),
+                "name": "correlation",
+                "marker": {"color": COLORS["btc"] if name.endswith("btc") else COLORS["alts"]},
+                "showlegend": False,
+                **common,
+            }
+        )
+        if np.isfinite(r.familywise_threshold):
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": arr([lags[0], lags[-1]]),
+                    "y": arr([r.familywise_threshold] * 2),
+                    "line": {"color": "#b42318", "dash": "dash", "width": 1},
+                    "name": "family-wise threshold (all lags)",
+                    "showlegend": j == 1,
+                    **common,
+                }
+            )
+        notes.append(
+            f"{name}: {fmt_date(r.start)} to {fmt_date(r.end)}, n={r.n_obs} weeks, peak {r.peak_lag:+d} w"
+        )
+    note = "; ".join(notes) + f"; shaded: the claimed lead of {lo_w}-{hi_w} weeks"
+    if results.cached.get("lead-lag"):
+        note += " (from cache)"
+    return Chart(key, title, figure_json(data, layout), note)
+
+
+def event_paths_chart(results: ReportResults) -> Chart:
+    """BTC and alt-basket paths after each independent breakout, against the placebo band."""
+    key, title = (
+        "event_paths",
+        "After each Russell 2000 breakout: BTC and altcoins vs placebo dates",
+    )
+    ep = results.event_paths
+    if not available(ep):
+        return unavailable(key, title, ep)
+    targets = [t for t in dict.fromkeys(ep.paths.columns.get_level_values(0)) if t in ep.band.index]
+    if not targets:
+        return unavailable(key, title, "no independent breakout with a price path")
+    data: list[dict[str, Any]] = []
+    layout = base_layout(height=430, hovermode="closest", annotations=[])
+    width = 1.0 / len(targets)
+    notes = []
+    for j, t in enumerate(targets, start=1):
+        xa, ya = ("x", "y") if j == 1 else (f"x{j}", f"y{j}")
+        axis_x, axis_y = ("xaxis", "yaxis") if j == 1 else (f"xaxis{j}", f"yaxis{j}")
+        layout[axis_x] = axis(
+            domain=[(j - 1) * width + 0.04 * (j > 1), j * width - 0.04 * (j < len(targets))],
+            anchor=ya,
+            title={"text": "days after the breakout"},
+        )
+        layout[axis_y] = axis(anchor=xa, tickformat=".0%")
+        layout["annotations"].append(
+            {
+                "text": esc(t),
+                "xref": f"{xa} domain",
+                "yref": f"{ya} domain",
+                "x": 0.5,
+                "y": 1.06,
+                "showarrow": False,
+                "font": {"size": 13},
+            }
+        )
+        band = ep.band.loc[t]
+        days = np.r_[0, band.index.to_numpy(dtype=np.float64)]
+        common = {"xaxis": xa, "yaxis": ya}
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": arr(days),
+                "y": arr(np.r_[0.0, band["p95"]]),
+                "line": {"width": 0},
+                "showlegend": False,
+                "hoverinfo": "skip",
+                **common,
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": arr(days),
+                "y": arr(np.r_[0.0, band["p05"]]),
+                "line": {"width": 0},
+                "fill": "tonexty",
+                "fillcolor": COLORS["band"],
+                "name": "placebo 5-95% of the mean",
+                "showlegend": j == 1,
+                **common,
+            }
+        )
+        paths = ep.paths[t]
+        for d in paths.columns:
+            p = paths[d].dropna()
+            if p.empty:
+                continue
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": arr(p.index.to_numpy(dtype=np.float64)),
+                    "y": arr(p.to_numpy()),
+                    "line": {"width": 1, "color": COLORS.get(t, "#444444")},
+                    "opacity": 0.45,
+                    "name": esc(f"{t} after {fmt_date(d)}"),
+                    "showlegend": False,
+                    **common,
+                }
+            )
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": arr(days),
+                "y": arr(np.r_[0.0, band["mean"]]),
+                "line": {"width": 3, "color": COLORS.get(t, "#222222")},
+                "marker": {"size": 4},
+                "name": esc(f"{t}: mean of the events"),
+                **common,
+            }
+        )
+        n = int(band["n_events"].max()) if len(band) else 0
+        notes.append(f"{t}: {n} independent events")
+    note = (
+        "; ".join(notes)
+        + f"; breakouts closer than {ep.horizon_days} days count once; thin lines: each event; "
+        f"band: 5-95% of the mean over {ep.n_placebo} placebo sets of as many dates, as far apart"
+    )
+    if results.cached.get("event paths"):
+        note += " (from cache)"
+    return Chart(key, title, figure_json(data, layout), note)
+
+
+def equity_chart(results: ReportResults) -> Chart:
+    """Equity curves of the report's rules next to buy-and-hold (log scale)."""
+    key, title = "equity", "Backtests: equity curves after costs (log scale)"
+    bt = results.backtests
+    if not available(bt):
+        return unavailable(key, title, bt)
+    first = bt.results[0]
+    path = first.path
+    data = []
+    hold = (1.0 + path["asset_return"].fillna(0.0)).cumprod()
+    dotted = {"dash": "dot", "width": 1.4}
+    data.append(
+        line_trace(
+            weekly(hold),
+            f"buy & hold {first.rule.asset}",
+            COLORS["alts"],
+            line={"color": COLORS["alts"], **dotted},
+        )
+    )
+    btc = column(results.panel, "btc")
+    if btc is not None:
+        b = btc.loc[path.index[0] : path.index[-1]]
+        data.append(
+            line_trace(
+                weekly(b / b.iloc[0]),
+                "buy & hold btc",
+                COLORS["btc"],
+                line={"color": COLORS["btc"], **dotted},
+            )
+        )
+    for i, res in enumerate(bt.results):
+        data.append(line_trace(weekly(res.equity), res.rule.label, PALETTE[i % len(PALETTE)]))
+    wf = bt.walk_forward
+    if available(wf) and hasattr(wf, "equity"):
+        data.append(line_trace(weekly(wf.equity), "walk-forward (out of sample)", "#000000"))
+    layout = base_layout(height=430, yaxis=log_axis(title={"text": "growth of 1"}))
+    costs = first.rule.fee_bps + first.rule.slippage_bps
+    note = (
+        f"{fmt_date(path.index[0])} to {fmt_date(path.index[-1])}; costs {costs:g} bp per unit of "
+        "turnover; decided at the close, traded at the next close"
+    )
+    if isinstance(wf, Unavailable):
+        note += f"; {wf.summary()}"
+    return Chart(key, title, figure_json(data, layout), note)
