@@ -164,3 +164,21 @@ def test_weekly_points_equal_pandas_resample() -> None:
     assert len(s) > 1500 and len(last) < len(s) / 4
     short = s.iloc[:100]
     pd.testing.assert_series_equal(weekly(short), short)
+
+
+def test_default_report_date_is_the_last_day_small_caps_and_btc_are_both_stored() -> None:
+    from liqflow.report.build import default_report_date
+    from liqflow.store import StoredSeries
+
+    def item(sid: str, last: str) -> StoredSeries:
+        ts = pd.Timestamp(last)
+        return StoredSeries(sid, "yahoo", 10, ts, ts, ts)
+
+    inv = [
+        item("large_caps", "2026-08-21"),
+        item("small_caps", "2026-02-20"),
+        item("btc", "2026-06-05"),
+    ]
+    assert default_report_date(inv) == pd.Timestamp("2026-02-20")
+    assert default_report_date(inv[:2]) == pd.Timestamp("2026-08-21")  # no BTC: last stored day
+    assert default_report_date([]) is None

@@ -109,7 +109,7 @@ def report_command(
         str | None,
         typer.Option(
             "--as-of",
-            help="Report date (YYYY-MM-DD): use only data public by then (default: the last day in the store).",
+            help="Report date (YYYY-MM-DD): use only data public by then (default: the last day both small caps and BTC are stored).",
         ),
     ] = None,
     offline: Annotated[

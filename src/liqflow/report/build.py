@@ -34,7 +34,7 @@ from liqflow.report.results import (
     Unavailable,
     available,
 )
-from liqflow.store import Store
+from liqflow.store import Store, StoredSeries
 
 __all__ = [
     "SIGNAL_IDS",
@@ -451,6 +451,26 @@ class _Clock:
             self.runs.append(PartRun(name, time.perf_counter() - t0, flag[0]))
 
 
+#: Series whose last stored date bounds the default report date.
+REPORT_DATE_SERIES = ("small_caps", "btc")
+
+
+def default_report_date(inventory: Sequence[StoredSeries]) -> pd.Timestamp | None:
+    """The last day on which both small caps and BTC are stored (any source).
+
+    A report dated after one of them stops would judge the chain's key link on stale
+    data; a long-running file of another series (an index history that runs further)
+    must not set the date. Falls back to the last stored day when either is missing.
+    """
+    last: dict[str, pd.Timestamp] = {}
+    for item in inventory:
+        if item.series_id in REPORT_DATE_SERIES:
+            last[item.series_id] = max(last.get(item.series_id, item.last), item.last)
+    if len(last) == len(REPORT_DATE_SERIES):
+        return min(last.values())
+    return max((item.last for item in inventory), default=None)
+
+
 def compute_results(
     store: Store,
     *,
@@ -460,7 +480,7 @@ def compute_results(
     progress: ProgressFn | None = None,
     ids: Sequence[str] | None = None,
 ) -> ReportResults:
-    """Every part of the report, as of ``as_of`` (default: the last day in the store).
+    """Every part of the report, as of ``as_of`` (default: :func:`default_report_date`).
 
     Parameters
     ----------
@@ -489,6 +509,8 @@ def compute_results(
         sources: dict[str, list[str]] = {}
         for item in inventory:
             sources.setdefault(item.series_id, []).append(item.source)
+        if as_of is None:
+            as_of = default_report_date(inventory)
         wanted = [s for s in (ids if ids is not None else report_ids(cat)) if s in sources]
         if not wanted:
             raise DataError(
