@@ -16,6 +16,7 @@ Every write is one transaction: it either lands whole or leaves the previous dat
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -310,17 +311,30 @@ class Store:
         keys_df = pd.DataFrame(list(keys), columns=["series_id", "source"])
         self._con.register("_keys", keys_df)
         try:
-            long = self._con.execute(" ".join(sql), params).df()
+            sql.append("ORDER BY series_id, source, field, date")
+            long = self._con.execute(" ".join(sql), params).fetchnumpy()
         finally:
             self._con.unregister("_keys")
         out: dict[tuple[str, str], pd.DataFrame] = {}
-        if long.empty:
+        if len(long["value"]) == 0:
             return out
-        long["date"] = pd.to_datetime(long["date"]).astype("datetime64[ns]")
-        for (sid, src), grp in long.groupby(["series_id", "source"], sort=False):
-            wide = grp.pivot(index="date", columns="field", values="value").sort_index()
-            wide.columns = pd.Index([str(c) for c in wide.columns], name=None)
-            out[(str(sid), str(src))] = wide.astype(np.float64)
+        # rows arrive sorted by (series_id, source, field, date): split at key changes
+        sid, src, fld = long["series_id"], long["source"], long["field"]
+        dates = long["date"].astype("datetime64[ns]")
+        values = long["value"].astype(np.float64)
+        change = (
+            np.flatnonzero((sid[1:] != sid[:-1]) | (src[1:] != src[:-1]) | (fld[1:] != fld[:-1]))
+            + 1
+        )
+        bounds = np.concatenate([[0], change, [len(values)]])
+        columns: dict[tuple[str, str], dict[str, pd.Series]] = {}
+        for a, b in itertools.pairwise(bounds):
+            idx = pd.DatetimeIndex(dates[a:b], name="date")
+            columns.setdefault((str(sid[a]), str(src[a])), {})[str(fld[a])] = pd.Series(
+                values[a:b], index=idx
+            )
+        for key, cols in columns.items():
+            out[key] = pd.DataFrame(cols).rename_axis("date")
         return out
 
     def read_vintages(self, series_id: str, source: str) -> pd.DataFrame:
