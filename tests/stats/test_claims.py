@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from liqflow._errors import DataError
+from liqflow.signals.crypto import MIN_BASKET_COINS
 from liqflow.stats.claims import (
     CLAIMS,
     NOT_SUPPORTED_P,
@@ -83,8 +84,11 @@ def test_planted_chain_is_supported(planted_result: object) -> None:
     d = table[table["claim"] == "d"]
     assert (d["n"] == 1).all()
     assert (d["verdict"] == "not supported").all()
-    # (c): exactly the two precedents (mid-2016..mid-2017, mid-2020..mid-2021)
-    assert (table.loc[table["claim"] == "c", "n"] == 2).all()
+    # (c): exactly the two precedents (mid-2016..mid-2017, mid-2020..mid-2021); the alt
+    # basket has 3 coins only from 2020-04 (sol), so only the 2020 one has alt data
+    c = table[table["claim"] == "c"].set_index("test")["n"]
+    assert c["2016-17/2020-21 breakouts -> btc +90d (vs placebo)"] == 2
+    assert c["2016-17/2020-21 breakouts -> alts +90d (vs placebo)"] == 1
     assert list(res.per_event("c").index.strftime("%Y-%m-%d")) == ["2016-11-14", "2020-11-13"]  # type: ignore[attr-defined]
 
 
@@ -104,6 +108,46 @@ def test_table_structure_and_holm(planted_result: object) -> None:
     assert "2016-11-14: 2, " in summary and "2020-11-13: 3" in summary
     with pytest.raises(DataError, match=r"claim must be one of \('b', 'c', 'd'\)"):
         res.per_event("a")  # type: ignore[attr-defined]
+
+
+def test_alt_basket_needs_min_alts_coins(planted_result: object) -> None:
+    """Days with fewer than MIN_BASKET_COINS coins have no alt basket (it would be one or
+    two coins): breakouts on them count as having no alt data."""
+    assert MIN_BASKET_COINS == 3
+    res = planted_result
+    table = res.to_frame()  # type: ignore[attr-defined]
+    b = table[table["claim"] == "b"].set_index("test")["n"]
+    assert (b[b.index.str.contains("-> btc")] == 6).all()
+    # 2014, 2016 and 2019 breakouts: eth and xrp only (sol lists in 2020)
+    assert (b[b.index.str.contains("-> alts")] == 3).all()
+    per = res.events["b"].per_event  # type: ignore[attr-defined]
+    alt_dates = set(per.loc[per["target"] == "alts", "event_date"])
+    assert alt_dates == set(pd.DatetimeIndex(EVENTS[3:]))
+    # the weekly alt lead-lag runs on the 3-coin span only (2020-04 on), BTC's on 2012 on
+    lls = res.lead_lags  # type: ignore[attr-defined]
+    assert lls["a:small_caps -> alts"].n_obs < 0.5 * lls["a:small_caps -> btc"].n_obs
+    # the per-event coin count still covers every breakout
+    assert "2014-06-02: 2, 2016-11-14: 2, 2019-03-04: 2, 2020-11-13: 3" in res.summary()  # type: ignore[attr-defined]
+
+
+def test_min_alts_parameter() -> None:
+    panel, events = synthetic_panel(planted=True, seed=1)
+    kw = {"n_null": 399, "n_boot": 49, "n_placebo": 399, "seed": 0, "as_of": "2021-12-31"}
+    # two coins accepted: the 2014-2019 breakouts have alt data again
+    two = assess_claims(panel, events, min_alts=2, **kw).to_frame()  # type: ignore[arg-type]
+    c = two[two["claim"] == "c"].set_index("test")["n"]
+    assert c["2016-17/2020-21 breakouts -> alts +90d (vs placebo)"] == 2
+    # more coins than the panel ever has: no alt basket at all, the alt rows say why
+    none = assess_claims(panel, events, min_alts=4, **kw)  # type: ignore[arg-type]
+    table = none.to_frame()
+    alt_rows = table[table["test"].str.contains("alts")]
+    assert len(alt_rows) == 2  # (a) lead-lag and Granger; no alt target in (b)-(d)
+    assert (alt_rows["note"] == "no day with 4+ altcoins priced").all()
+    assert (alt_rows["verdict"] == "inconclusive").all()
+    assert "2016-11-14: 2" in none.summary()
+    for bad in (0, 2.5, True):
+        with pytest.raises(DataError, match=r"min_alts must be a positive integer, got"):
+            assess_claims(panel, events, min_alts=bad, **kw)  # type: ignore[arg-type]
 
 
 def test_null_panel_supports_nothing() -> None:

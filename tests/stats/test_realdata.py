@@ -67,6 +67,14 @@ def test_claims_table_on_real_data(real_inputs: tuple[pd.DataFrame, pd.Series]) 
     assert got["forward_return"].iloc[0] == pytest.approx(want)
     assert list(res.per_event("c").index.strftime("%Y-%m-%d")) == ["2016-11-14", "2020-11-13"]
     assert "n=6" in res.summary()
+    # the alt basket needs 3+ coins: LTC alone before 2017-11-10, ETH alone after
+    # 2024-12-17 (see the coin spans in PROVENANCE.md), so no alt return outside them
+    alts = b[b["target"] == "alts"]
+    assert alts["event_date"].min() >= pd.Timestamp("2017-11-10")
+    late = alts["event_date"] > pd.Timestamp("2024-12-17")
+    assert late.any() and not alts.loc[late, "complete"].any()
+    assert alts.loc[late, "forward_return"].isna().all()
+    assert "2014-12-26: 1, 2016-11-14: 1" in res.summary()
 
 
 def test_small_caps_and_btc_move_together_weekly(

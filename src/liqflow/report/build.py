@@ -363,7 +363,14 @@ def claims_part(
     cols = [c for c in ("small_caps", "large_caps", "btc", "hy_spread") if c in panel.columns]
     alts = [c for c in panel.columns if c in set(default_catalog().altcoins())]
     inputs = panel[cols + alts]
-    params = (config.alpha, config.n_null, config.n_boot, config.n_claims_placebo, config.seed)
+    params = (
+        config.alpha,
+        config.n_null,
+        config.n_boot,
+        config.n_claims_placebo,
+        config.seed,
+        config.min_alts,
+    )
     key = cache_key("claims", inputs, events, params)
 
     def run() -> Any:
@@ -371,6 +378,7 @@ def claims_part(
             inputs,
             events,
             alt_columns=alts,
+            min_alts=config.min_alts,
             alpha=config.alpha,
             n_null=config.n_null,
             n_boot=config.n_boot,

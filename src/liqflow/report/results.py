@@ -16,6 +16,8 @@ from typing import Any, TypeGuard
 
 import pandas as pd
 
+from liqflow.signals.crypto import MIN_BASKET_COINS
+
 __all__ = [
     "BacktestSet",
     "EventPaths",
@@ -64,7 +66,8 @@ class ReportConfig:
     seed : int, default 20161114
         Seed of every random draw (placebos, bootstrap): the report is reproducible.
     min_alts : int, default 3
-        Fewest altcoins priced for the alt basket to count as a target.
+        Fewest altcoins priced for the alt basket to count as a target
+        (:data:`liqflow.signals.crypto.MIN_BASKET_COINS`, shared with the claims table).
     lead_weeks : tuple of int, default (4, 13)
         The lead the seed claims ("one to three months"), in weeks.
     n_null : int, default 999
@@ -90,7 +93,7 @@ class ReportConfig:
     confidence: float = 0.90
     alpha: float = 0.05
     seed: int = 20161114
-    min_alts: int = 3
+    min_alts: int = MIN_BASKET_COINS
     lead_weeks: tuple[int, int] = (4, 13)
     n_null: int = 999
     n_claims_placebo: int = 1999

@@ -29,6 +29,7 @@ from liqflow.signals._windows import (
 )
 
 __all__ = [
+    "MIN_BASKET_COINS",
     "CryptoConfig",
     "CryptoSignals",
     "alt_basket",
@@ -38,6 +39,10 @@ __all__ = [
     "btc_dominance",
     "crypto_signals",
 ]
+
+# Fewest coins for the equal-weight alt basket to count as a basket (one or two coins are
+# those coins, not "the alts"). Shared by the signals, the claims table and the report.
+MIN_BASKET_COINS = 3
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class CryptoConfig:
 
     trend_window: int = 200
     rs_window: int = 30
-    basket_min_coins: int = 3
+    basket_min_coins: int = MIN_BASKET_COINS
     season_window: int = 90
     season_min_coins: int = 5
     alt_season: float = 75.0

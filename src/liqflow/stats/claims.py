@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError
-from liqflow.signals.crypto import alt_basket
+from liqflow.signals.crypto import MIN_BASKET_COINS, alt_basket
 from liqflow.stats._shared import RandomLike, resolve_rng
 from liqflow.stats.events import EventStudyResult, event_study
 from liqflow.stats.granger import GrangerResult, granger_test, holm_adjust
@@ -199,10 +199,11 @@ def _lead_lag_row(
     n_boot: int,
     rng: np.random.Generator,
     results: dict[str, LeadLagResult],
+    missing: str = "series missing from the panel",
 ) -> _Row:
     test = f"lead-lag {name} (weekly, lead {lead_weeks[0]}-{lead_weeks[1]}w)"
     if leader is None or follower is None:
-        return _missing_row(claim, test, "weeks", "series missing from the panel")
+        return _missing_row(claim, test, "weeks", missing)
     try:
         res = lead_lag(
             leader,
@@ -241,10 +242,11 @@ def _granger_row(
     effect: pd.Series | None,
     name: str,
     results: dict[str, GrangerResult],
+    missing: str = "series missing from the panel",
 ) -> _Row:
     test = f"Granger {name} (weekly, lags 1-13, Holm over lags)"
     if cause is None or effect is None:
-        return _missing_row(claim, test, "F", "series missing from the panel")
+        return _missing_row(claim, test, "F", missing)
     try:
         res = granger_test(cause, effect, freq="W", max_lag=13)
     except DataError as exc:
@@ -324,6 +326,7 @@ def assess_claims(
     breakout_events: pd.Series,
     *,
     alt_columns: Sequence[str] | None = None,
+    min_alts: int = MIN_BASKET_COINS,
     credit_column: str = "hy_spread",
     as_of: pd.Timestamp | str | None = None,
     alpha: float = 0.05,
@@ -347,6 +350,10 @@ def assess_claims(
     alt_columns : sequence of str, optional
         Coins of the alt basket (default: the catalogue's alt universe found in
         ``panel``).
+    min_alts : int, default 3
+        Fewest coins with a return on a day for the basket to be known that day
+        (:data:`liqflow.signals.crypto.MIN_BASKET_COINS`, as in the report); on days
+        with fewer it is NaN, so breakouts on those days have no alt data.
     credit_column : str
         Spread column for the credit link.
     as_of : date, optional
@@ -368,7 +375,9 @@ def assess_claims(
     lags 4-13 weeks (one to three months), and Granger (lags 1-13 weeks, p Holm-adjusted
     over lags), from ``small_caps`` to ``btc`` and to the alt basket
     (:func:`liqflow.signals.crypto.alt_basket`: equal weight over the coins priced each
-    day, so coins count while they traded and no survivorship enters). (b) event study of all breakouts, targets BTC and the alt
+    day, so coins count while they traded and no survivorship enters; unknown on days
+    with fewer than ``min_alts`` coins, when it would be one or two coins rather than
+    a basket). (b) event study of all breakouts, targets BTC and the alt
     basket at 30/60/90 days, placebo p-value ("greater"). (c) the same restricted to
     breakouts in :data:`PRECEDENT_WINDOWS`, (d) to :data:`RECENT_WINDOW`, 90 days
     (placebos still drawn from the whole history). (e) weekly lead-lag between the
@@ -400,6 +409,8 @@ def assess_claims(
         raise DataError(f"panel must be a DataFrame, got {type(panel).__name__}")
     if not 0 < alpha < 1:
         raise DataError(f"alpha must be in (0, 1), got {alpha!r}")
+    if isinstance(min_alts, bool) or not isinstance(min_alts, int | np.integer) or min_alts < 1:
+        raise DataError(f"min_alts must be a positive integer, got {min_alts!r}")
     # a Monte Carlo p-value is at least 1/(draws + 1); Holm needs p <= alpha / N_TESTS
     need = math.ceil(N_TESTS / alpha)
     if min(n_null, n_placebo) < need:
@@ -422,10 +433,12 @@ def assess_claims(
     coins_priced = None
     usable_alts = [c for c in alt_columns if c in panel.columns and panel[c].notna().any()]
     if usable_alts:
-        # equal weight over the coins priced each day (no survivorship), as in the signals
+        # equal weight over the coins priced each day (no survivorship), as in the signals;
+        # unknown while fewer than min_alts coins trade (one or two coins are not a basket)
         basket = alt_basket(panel[usable_alts])
-        alts = basket["index"].dropna().rename("alts")
         coins_priced = basket["count"]
+        level = basket["index"].where(coins_priced >= min_alts).dropna()
+        alts = level.rename("alts") if len(level) else None
     credit = None
     if credit_column in panel.columns and panel[credit_column].notna().any():
         spread = panel[credit_column].astype(np.float64).dropna()
@@ -437,13 +450,28 @@ def assess_claims(
     evs: dict[str, EventStudyResult] = {}
     rows: list[_Row] = []
     # (a)
+    missing = "series missing from the panel"
     for target, tseries in (("btc", btc), ("alts", alts)):
+        why = (
+            f"no day with {min_alts}+ altcoins priced"
+            if target == "alts" and usable_alts and small is not None
+            else missing
+        )
         rows.append(
             _lead_lag_row(
-                "a", small, tseries, f"small_caps -> {target}", LEAD_WEEKS, n_null, n_boot, rng, lls
+                "a",
+                small,
+                tseries,
+                f"small_caps -> {target}",
+                LEAD_WEEKS,
+                n_null,
+                n_boot,
+                rng,
+                lls,
+                why,
             )
         )
-        rows.append(_granger_row("a", small, tseries, f"small_caps => {target}", gcs))
+        rows.append(_granger_row("a", small, tseries, f"small_caps => {target}", gcs, why))
     # (b), (c), (d)
     targets = {k: v for k, v in (("btc", btc), ("alts", alts)) if v is not None}
     notes = []
