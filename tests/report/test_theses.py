@@ -268,3 +268,32 @@ def test_stage_outlook_names_the_next_stage_conditions(synthetic_report: Report)
         assert any(f"{rule.min_strength:.0%}" in c for c in out.confirm)
     if status.stage >= 1:
         assert out.deny
+
+
+def test_supercycle_rotation_reads_leader_changes_as_known_or_not() -> None:
+    """The traits leave leader changes NaN when the basket had too few coins, so the
+    threshold is their mean over the days they are known (not diluted by zeros) and the
+    reading is unknown when the report date has none."""
+    from types import SimpleNamespace
+
+    from liqflow.report.signal_theses import supercycle_thesis
+    from liqflow.signals import SignalConfig
+
+    idx = pd.date_range("2021-01-01", periods=6, freq="D", name="date")
+    changes = [np.nan, np.nan, 2.0, 4.0, 9.0, 3.0]
+    frame = pd.DataFrame(
+        {
+            "traits.leader_changes": changes,
+            "traits.btc_cascade_ratio": np.full(6, 0.5),
+            "traits.high_beta_spread": np.full(6, 0.1),
+        },
+        index=idx,
+    )
+    signals = SimpleNamespace(frame=frame, status={}, config=SignalConfig())
+    reading = supercycle_thesis(signals).readings[1]
+    assert reading.threshold == pytest.approx(np.mean([2.0, 4.0, 9.0, 3.0]))
+    assert reading.value == 3.0 and reading.met is False
+    frame.loc[idx[-1], "traits.leader_changes"] = np.nan
+    reading = supercycle_thesis(SimpleNamespace(frame=frame, status={})).readings[1]
+    assert reading.value is None and reading.met is None
+    assert reading.note == "fewer than 3 altcoins priced through the last 90 days"

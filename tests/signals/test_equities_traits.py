@@ -18,6 +18,7 @@ from liqflow.signals import (
     traits_signals,
     trend_signals,
 )
+from liqflow.signals.crypto import MIN_BASKET_COINS
 
 from .conftest import dates
 
@@ -81,6 +82,80 @@ def test_rotation_leader_and_dispersion() -> None:
     assert out["leader"].iloc[20] == "aaa" and out["leader"].iloc[-1] == "bbb"
     assert out["leader_changes"].iloc[-1] == 1.0
     assert out["dispersion"].iloc[20] == pytest.approx(np.std([0.02, 0.0, 0.0], ddof=1))
+
+
+def test_rotation_is_unknown_without_enough_coins() -> None:
+    """Before the alts exist (the panel starts in 1927) and while fewer than min_coins
+    trade, leadership changes are unknown (NaN), never a count of 0."""
+    idx = dates("2020-01-01", 200)
+    t = np.arange(200)
+    a = np.where(t >= 50, 1.01 ** (t - 50), np.nan)  # lists on day 50
+    b = np.where(t >= 60, 1.0, np.nan)  # lists on day 60
+    c = np.where((t >= 70) & (t < 180), 1.005 ** (t - 70), np.nan)  # day 70 .. 179
+    prices = pd.DataFrame({"aaa": a, "bbb": b, "ccc": c}, index=idx)
+    assert TraitsConfig().min_coins == MIN_BASKET_COINS == 3
+    cfg = TraitsConfig(leader_window=5, leadership_window=20, dispersion_window=5)
+    out = rotation(prices, cfg)
+    # the leader needs 3 coins with a 5-day return: from day 75 to day 179
+    known = out["leader"].notna().to_numpy()
+    assert (np.flatnonzero(known) == np.arange(75, 180)).all()
+    changes = out["leader_changes"]
+    # a 20-day window of known leaders (and the day before): days 95 .. 179
+    assert changes.iloc[:95].isna().all() and changes.iloc[180:].isna().all()
+    assert (changes.iloc[95:180] == 0.0).all()  # aaa leads throughout
+    assert out["dispersion"].iloc[:71].isna().all() and out["dispersion"].iloc[190:].isna().all()
+    # two coins are not enough unless asked for
+    two = rotation(prices, TraitsConfig(leader_window=5, leadership_window=20, min_coins=2))
+    assert two["leader"].first_valid_index() == idx[65]
+
+
+def test_traits_are_unknown_before_and_after_the_basket() -> None:
+    """Every basket trait is NaN on days with fewer than min_coins coins."""
+    rng = np.random.default_rng(7)
+    idx = dates("2019-01-01", 600)
+    t = np.arange(600)
+    btc = pd.Series(100 * np.exp(rng.normal(0, 0.03, 600).cumsum()), index=idx)
+    prices = pd.DataFrame(
+        {f"c{k}": 10 * np.exp(rng.normal(0, 0.05, 600).cumsum()) for k in range(4)}, index=idx
+    )
+    prices.loc[(t < 200) | (t >= 500), ["c1", "c2", "c3"]] = np.nan  # c0 alone there
+    cfg = TraitsConfig(
+        trailing_days=60, leader_window=10, leadership_window=20, beta_window=30,
+        beta_lead_window=10, dispersion_window=10,
+    )  # fmt: skip
+    frame = traits_signals(btc, prices, config=cfg).frame
+    basket_cols = [
+        "alt_drawdown",
+        "alt_days_since_high",
+        "alt_max_drawdown_trailing",
+        "alt_cascade_rate_hist",
+        "dispersion",
+        "leader_changes",
+        "mean_beta",
+        "high_beta_spread",
+        "high_beta_leads",
+    ]
+    one_coin = (t < 200) | (t >= 500)
+    for col in basket_cols:
+        assert frame.loc[one_coin, col].isna().all(), col
+        assert frame.loc[~one_coin, col].notna().any(), col
+    assert frame.loc[one_coin, "leader"].isna().all()
+    # BTC's own traits are known throughout
+    assert frame["btc_drawdown"].notna().all()
+
+
+def test_correction_absorption_is_unknown_without_a_price() -> None:
+    idx = dates("2021-01-01", 120)
+    p = pd.Series(
+        np.r_[np.full(10, np.nan), np.linspace(100, 80, 90), np.full(20, np.nan)], index=idx
+    )
+    out = correction_absorption(p, TraitsConfig(trailing_days=30))
+    gone = p.isna()
+    for col in out.columns:
+        assert out.loc[gone, col].isna().all(), col
+    assert out["days_since_high"].iloc[99] == 89
+    # one cascade episode (the steady decline) in 90 priced days, per 30 days
+    assert out["cascade_rate_hist"].iloc[99] == pytest.approx(30 / 90)
 
 
 def test_high_beta_leads_when_high_beta_coins_outperform() -> None:

@@ -22,6 +22,7 @@ from liqflow.report._verdict import (
     votes,
 )
 from liqflow.report.results import available
+from liqflow.signals.crypto import MIN_BASKET_COINS
 
 __all__ = [
     "CLAIMS",
@@ -250,8 +251,9 @@ def supercycle_thesis(signals: Any) -> Thesis:
     """Corrections absorbed, rotation, high-beta recovery: >= 2 of the known 3 -> supported.
 
     Thresholds: BTC's trailing cascade rate below its historical rate (ratio < 1);
-    leadership changes in the alt basket above their mean so far (over the days with 3+
-    coins; unknown with fewer coins on the report date); high-beta
+    leadership changes in the alt basket above their mean over the days they are known
+    (:func:`liqflow.signals.traits.rotation` leaves them NaN unless 3+ coins had a leader
+    through the whole window, so unknown with fewer coins on the report date); high-beta
     alts beating low-beta alts (spread > 0). 1 of the known -> inconclusive, 0 -> not
     supported, none known -> unknown.
     """
@@ -259,24 +261,19 @@ def supercycle_thesis(signals: Any) -> Thesis:
     if not available(signals):
         return unknown_thesis(key, claim, missing_text(signals))
     frame = signals.frame
-    basket = frame["traits.dispersion"].notna() if "traits.dispersion" in frame else None
-    changes = (
-        signal_reading(
-            signals,
-            "traits.leader_changes",
-            "alt leadership changes in 90 days",
-            "count",
-            ">",
-            float(frame.loc[basket, "traits.leader_changes"].mean()),
-        )
-        if basket is not None and bool(basket.iloc[-1])
-        else Reading(
-            "alt leadership changes in 90 days",
+    col, label = "traits.leader_changes", "alt leadership changes in 90 days"
+    if is_finite(last_value(frame, col)):
+        changes = signal_reading(signals, col, label, "count", ">", float(frame[col].mean()))
+    else:
+        traits_cfg = getattr(getattr(signals, "config", None), "traits", None)
+        n = getattr(traits_cfg, "min_coins", MIN_BASKET_COINS)
+        days = getattr(traits_cfg, "leadership_window", 90)
+        changes = Reading(
+            label,
             None,
             "count",
-            note="fewer than 3 altcoins priced on the report date",
+            note=f"fewer than {n} altcoins priced through the last {days} days",
         )
-    )
     readings = (
         signal_reading(
             signals,

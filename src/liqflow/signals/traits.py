@@ -25,7 +25,7 @@ import pandas as pd
 from liqflow._errors import ConfigError
 from liqflow.signals._result import MISSING, OK, SignalBlock
 from liqflow.signals._windows import align_to, empty_like, flag, positive_int, prepare
-from liqflow.signals.crypto import alt_basket, alt_universe
+from liqflow.signals.crypto import MIN_BASKET_COINS, alt_basket, alt_universe
 
 __all__ = [
     "TraitsConfig",
@@ -63,6 +63,11 @@ class TraitsConfig:
         High-beta versus low-beta return window (betas taken at its start).
     funding_window, oi_window : int, default 7 and 30
         Mean funding-rate window and open-interest change window.
+    min_coins : int, default 3
+        Fewest altcoins for a basket trait (the basket's drawdowns and cascades,
+        dispersion, leader, betas) to be known on a day
+        (:data:`liqflow.signals.crypto.MIN_BASKET_COINS`); with fewer it is NaN, not
+        a value describing one or two coins.
     """
 
     cascade_run: int = 4
@@ -76,6 +81,7 @@ class TraitsConfig:
     beta_lead_window: int = 30
     funding_window: int = 7
     oi_window: int = 30
+    min_coins: int = MIN_BASKET_COINS
 
     def __post_init__(self) -> None:
         for name in (
@@ -89,6 +95,7 @@ class TraitsConfig:
             "beta_lead_window",
             "funding_window",
             "oi_window",
+            "min_coins",
         ):
             positive_int(getattr(self, name), f"TraitsConfig.{name}")
         if not 0 < self.cascade_drop < 1:
@@ -117,6 +124,8 @@ def correction_absorption(price: pd.Series, config: TraitsConfig | None = None) 
         ``cascades_trailing`` (episodes in the trailing window), ``cascade_rate_hist``
         (episodes per trailing-window length over the history up to the day),
         ``cascade_ratio`` (trailing / historical rate; < 1: fewer cascades than usual).
+        Every column is NaN on a day without a price (before the first, in a gap, after
+        the last): the trait of a series that is not there is unknown.
     """
     cfg = config or TraitsConfig()
     p = prepare(price, "price")
@@ -131,7 +140,7 @@ def correction_absorption(price: pd.Series, config: TraitsConfig | None = None) 
     at_high = known & (filled >= high)
     last_high = np.maximum.accumulate(np.where(at_high, idx, -1)) if n else idx
     since = np.where(last_high >= 0, idx - last_high, -1).astype(np.float64)
-    since[since < 0] = np.nan
+    since[(since < 0) | ~known] = np.nan  # no count on a day without a price
     prev_since = np.concatenate([[np.nan], since[:-1]])
     # a new high after at least one day below the old one ends a drawdown
     recovery = np.where(at_high & (prev_since >= 1), prev_since + 1, np.nan)
@@ -156,10 +165,10 @@ def correction_absorption(price: pd.Series, config: TraitsConfig | None = None) 
             "drawdown": dd_s,
             "days_since_high": since,
             "recovery_days": recovery,
-            "max_drawdown_trailing": dd_s.rolling(t, min_periods=1).min(),
+            "max_drawdown_trailing": dd_s.rolling(t, min_periods=1).min().where(known),
             "cascade": casc,
             "cascades_trailing": trailing,
-            "cascade_rate_hist": rate_hist,
+            "cascade_rate_hist": rate_hist.where(known),
             "cascade_ratio": ratio,
         },
         index=p.index,
@@ -172,29 +181,40 @@ def rotation(prices: pd.DataFrame, config: TraitsConfig | None = None) -> pd.Dat
     Returns
     -------
     DataFrame
-        ``dispersion`` (cross-sectional standard deviation of daily returns, at least 3
-        coins, averaged over ``dispersion_window`` days), ``leader`` (coin with the best
-        ``leader_window`` return that day, a string), ``leader_changes`` (days in the last
-        ``leadership_window`` on which the leader differed from the day before).
+        ``dispersion`` (cross-sectional standard deviation of daily returns, at least
+        ``min_coins`` coins, averaged over ``dispersion_window`` days; NaN on a day
+        without ``min_coins`` coins), ``leader`` (coin
+        with the best ``leader_window`` return that day among at least ``min_coins``
+        coins with one, a string; NA otherwise), ``leader_changes`` (days in the last
+        ``leadership_window`` on which the leader differed from the day before; NaN
+        unless the leader was known on every day of the window and the day before it).
     """
     cfg = config or TraitsConfig()
     p = prices.astype(np.float64)
     p = p.where(p > 0)
     rets = p / p.shift(1) - 1.0
     count = rets.notna().sum(axis=1)
-    disp = rets.std(axis=1, ddof=1).where(count >= 3)
+    disp = rets.std(axis=1, ddof=1).where(count >= cfg.min_coins)
     disp_avg = disp.rolling(cfg.dispersion_window, min_periods=max(1, cfg.dispersion_window // 2))
     perf = p / p.shift(cfg.leader_window) - 1.0
-    has = perf.notna().any(axis=1)
+    has = perf.notna().sum(axis=1) >= cfg.min_coins
     leader = pd.Series(pd.NA, index=p.index, dtype="string")
     if has.any():
         best = perf[has].fillna(-np.inf).idxmax(axis=1)
         leader[has.to_numpy()] = best.astype("string").to_numpy()
     prev = leader.shift(1)
-    changed = (leader.notna() & prev.notna() & (leader != prev)).astype(np.float64)
+    # unknown (NaN) unless the leader is known on both days: a count of 0 would claim
+    # "no rotation" on days when there was no basket to rotate in
+    known = (leader.notna() & prev.notna()).to_numpy()
+    differs = (leader != prev).fillna(False).to_numpy(dtype=bool)
+    changed = pd.Series(np.where(known, differs.astype(np.float64), np.nan), index=p.index)
     changes = changed.rolling(cfg.leadership_window, min_periods=cfg.leadership_window).sum()
     return pd.DataFrame(
-        {"dispersion": disp_avg.mean(), "leader": leader, "leader_changes": changes},
+        {
+            "dispersion": disp_avg.mean().where(disp.notna()),
+            "leader": leader,
+            "leader_changes": changes,
+        },
         index=p.index,
     )
 
@@ -205,7 +225,8 @@ def high_beta(
     """Altcoins' beta to BTC and whether high-beta coins lead.
 
     Each coin's beta is the rolling OLS slope of its daily return on BTC's over
-    ``beta_window`` days (pairwise-complete days, at least 80 % of the window). On day
+    ``beta_window`` days (pairwise-complete days, at least 80 % of the window; NaN on a
+    day the coin has no price). On day
     *t* the coins are split at the median beta *as of* ``t - beta_lead_window``; the
     spread is the mean return of the high-beta half minus the low-beta half since then.
 
@@ -213,7 +234,9 @@ def high_beta(
     -------
     DataFrame
         ``mean_beta`` (cross-sectional mean), ``high_beta_spread``, ``high_beta_leads``
-        (1 when the spread is positive).
+        (1 when the spread is positive); NaN on days with fewer than ``min_coins`` coins
+        with a beta (``mean_beta``) or with a beta then and a return since
+        (the spread).
     """
     cfg = config or TraitsConfig()
     p = prices.astype(np.float64)
@@ -228,7 +251,7 @@ def high_beta(
         y = br + 0.0 * x  # BTC's variance on the same days as the coin
         cov = x.rolling(cfg.beta_window, min_periods=minp).cov(y)
         var = y.rolling(cfg.beta_window, min_periods=minp).var()
-        betas[col] = cov / var.where(var > 0)
+        betas[col] = (cov / var.where(var > 0)).where(p[col].notna())  # priced that day
     beta = pd.DataFrame(betas, index=p.index)
     lw = cfg.beta_lead_window
     beta_then = beta.shift(lw)
@@ -238,10 +261,12 @@ def high_beta(
     hi = ok & beta_then.ge(med, axis=0)
     lo = ok & beta_then.lt(med, axis=0)
     spread = ret.where(hi).mean(axis=1) - ret.where(lo).mean(axis=1)
-    spread = spread.where((hi.sum(axis=1) > 0) & (lo.sum(axis=1) > 0))
+    spread = spread.where(
+        (hi.sum(axis=1) > 0) & (lo.sum(axis=1) > 0) & (ok.sum(axis=1) >= cfg.min_coins)
+    )
     return pd.DataFrame(
         {
-            "mean_beta": beta.mean(axis=1),
+            "mean_beta": beta.mean(axis=1).where(beta.notna().sum(axis=1) >= cfg.min_coins),
             "high_beta_spread": spread,
             "high_beta_leads": flag(spread, ">", 0.0),
         },
@@ -313,8 +338,10 @@ def traits_signals(
     coins = alt_universe(list(alts.columns)) if alts is not None else ()
     if alts is not None and coins:
         a = alts[list(coins)].reindex(index)
-        basket = alt_basket(a)["index"]
-        parts.append(correction_absorption(basket, cfg).add_prefix("alt_"))
+        basket = alt_basket(a)
+        # the basket's level while it holds min_coins coins (else it is one or two coins)
+        level = basket["index"].where(basket["priced"] >= cfg.min_coins)
+        parts.append(correction_absorption(level, cfg).add_prefix("alt_"))
         parts.append(rotation(a, cfg))
         parts.append(high_beta(a, b, cfg))
         status["alts"] = OK
