@@ -134,3 +134,51 @@ def test_absent_columns_make_flags_unknown() -> None:
     assert not tl.frame["stage2_on"].any()
     assert np.isnan(tl.status().stages[1].signals[0].value)
     assert tl.status().stages[1].signals[0].on is None
+
+
+def test_since_is_none_when_never_known_and_the_start_of_the_known_run() -> None:
+    """A panel starts decades before most inputs (1927): a flag or stage that has never
+    been known has no "since" (not the panel's first day); a known one dates from the
+    first day of its current run, after any unknown stretch."""
+    nan = np.nan
+    a = np.full(len(IDX), nan)
+    a[50:80] = 1.0  # known from day 50, on
+    a[80:90] = nan  # unknown for 10 days
+    a[90:] = 1.0  # on again from day 90
+    b = np.full(len(IDX), nan)  # never known
+    values = pd.DataFrame({"a": a, "b": b}, index=IDX)
+    specs = tuple(FlagSpec(n, n, ">", 0.0) for n in "ab")
+    rules = (StageRule(1, "one", ("a", "b")), StageRule(2, "two", ("b",)))
+    tl = stage_timeline(values, specs, StageConfig(rules=rules, confirm_days=1))
+
+    def flags(day: int) -> dict[str, object]:
+        st = tl.status(IDX[day])
+        return {s.name: s.since for r in st.stages for s in r.signals}
+
+    assert flags(40) == {"a": None, "b": None}
+    assert flags(60)["a"] == IDX[50]
+    assert flags(85)["a"] == IDX[80]  # unknown since day 80
+    assert flags(150) == {"a": IDX[90], "b": None}  # on again from day 90, not day 50
+    st = tl.status(IDX[40])
+    # nothing known yet: no stage has a start, and the current stage (0) has none either
+    assert [s.since for s in st.stages] == [None, None] and st.since is None
+    assert tl.current(IDX[40]) == (0, None)
+    st = tl.status(IDX[150])
+    assert st.stages[0].since == IDX[90] and st.stages[1].since is None
+    assert st.stage == 1 and st.since == IDX[90]  # stage 1 began when "a" came back
+    assert "stage 2 two: off, strength unknown, since unknown" in st.summary()
+    assert tl.status(IDX[85]).since == IDX[80]  # stage 1 from day 50, then 0 from day 80
+    frame = st.to_frame()
+    assert frame.loc[frame["signal"] == "b", "since"].isna().all()
+
+
+def test_current_stage_without_transitions_dates_from_the_first_known_day() -> None:
+    c = np.full(len(IDX), np.nan)
+    c[100:] = -1.0  # known and off from day 100: stage 0 throughout
+    values = pd.DataFrame({"c": c}, index=IDX)
+    tl = stage_timeline(
+        values, (FlagSpec("c", "c", ">", 0.0),), StageConfig(rules=(StageRule(1, "one", ("c",)),))
+    )
+    assert tl.current(IDX[50]) == (0, None)
+    assert tl.current() == (0, IDX[100])
+    assert tl.status().stages[0].since == IDX[100]

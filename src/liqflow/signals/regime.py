@@ -225,7 +225,11 @@ class StageTransition:
 
 @dataclass(frozen=True)
 class SignalState:
-    """One flag on one day: its value, rule, state and since when."""
+    """One flag on one day: its value, rule, state and since when.
+
+    ``since`` is the first day of the flag's current run (on, off or unknown); None when
+    the flag has never been known up to that day.
+    """
 
     name: str
     description: str
@@ -238,7 +242,8 @@ class SignalState:
 
 @dataclass(frozen=True)
 class StageState:
-    """One stage on one day."""
+    """One stage on one day (``since``: start of its current on/off run, counting days
+    with no known flag as unknown; None when the stage has never been known)."""
 
     stage: int
     name: str
@@ -325,12 +330,21 @@ class StageTimeline:
         return self.frame.copy()
 
     def current(self, as_of: pd.Timestamp | str | None = None) -> tuple[int, pd.Timestamp | None]:
-        """The current stage on ``as_of`` (default: the last day) and the day it began."""
+        """The current stage on ``as_of`` (default: the last day) and the day it began.
+
+        Without a transition up to ``as_of`` the stage has been 0 since the first day any
+        stage's strength was known; None when none ever was (nothing to date it from:
+        the panel's first row, possibly decades before any input, is not a start).
+        """
         pos = self._pos(as_of)
         stage = int(self.frame["stage"].iloc[pos])
         starts = [t.date for t in self.transitions if t.date <= self.frame.index[pos]]
-        since = starts[-1] if starts else self.frame.index[0]
-        return stage, since
+        if starts:
+            return stage, starts[-1]
+        cols = [f"stage{r.stage}_strength" for r in self.config.rules]
+        cols = [c for c in cols if c in self.frame.columns]
+        known = self.frame[cols].iloc[: pos + 1].notna().any(axis=1).to_numpy()
+        return stage, (pd.Timestamp(self.frame.index[int(known.argmax())]) if known.any() else None)
 
     def _pos(self, as_of: pd.Timestamp | str | None) -> int:
         if self.frame.empty:
@@ -379,7 +393,11 @@ class StageTimeline:
                     on=bool(on_col.iloc[-1]),
                     strength=float(self.frame[f"stage{rule.stage}_strength"].iloc[pos]),
                     held=bool(self.frame[f"stage{rule.stage}_held"].iloc[pos]),
-                    since=_since(on_col),
+                    since=_since(
+                        on_col.astype(np.float64).where(
+                            self.frame[f"stage{rule.stage}_strength"].iloc[: pos + 1].notna()
+                        )
+                    ),
                     signals=tuple(sigs),
                 )
             )
@@ -404,7 +422,12 @@ class StageTimeline:
 
 
 def _since(col: pd.Series) -> pd.Timestamp | None:
-    if col.empty:
+    """Start of the last row's run (NaN = unknown is a state of its own).
+
+    A known value: the first day of its current run (a day unknown in between ends the
+    run). Unknown: the day it became unknown, or None when it has never been known.
+    """
+    if col.empty or not col.notna().any():
         return None
     return pd.Timestamp(run_start(col).iloc[-1])
 
