@@ -11,6 +11,7 @@ import pandas as pd
 from liqflow._errors import ConfigError, DataError
 from liqflow.backtest._shared import DAYS_PER_YEAR, check_prices, price_returns
 from liqflow.backtest.events import BreakoutParams, event_matrix, events_on_calendar
+from liqflow.signals.crypto import MIN_BASKET_COINS
 
 __all__ = ["MarketData", "basket_prices", "market_data_from_panel"]
 
@@ -148,7 +149,7 @@ def market_data_from_panel(
     stage: pd.Series | None = None,
     small_cap: str = "small_caps",
     small_cap_volume: str = "small_caps_volume",
-    min_alts: int = 3,
+    min_alts: int = MIN_BASKET_COINS,
 ) -> MarketData:
     """Build :class:`MarketData` from the daily panel of ``liqflow.align.load_panel``.
 
