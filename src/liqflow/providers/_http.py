@@ -8,7 +8,9 @@ Other client errors (HTTP 4xx but 429) fail at once. The final failure is a
 :class:`~liqflow._errors.ProviderError` whose message names the series, the host and the
 last error, and points to ``liqflow import PATH`` for offline use.
 
-:func:`get` is the HTTP GET of the httpx-based providers (FRED, CoinGecko).
+:func:`get` is the HTTP GET of the httpx-based providers (FRED, CoinGecko), and
+:func:`borrow_client` lends them the caller's ``httpx.Client`` or a new one closed after use.
+:func:`spec_batch` builds the :class:`~liqflow.store.Batch` every ``fetch_spec`` returns.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ import email.utils
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+import pandas as pd
 
 from liqflow._errors import ProviderError
+from liqflow.catalog import SeriesSpec
+from liqflow.store import Batch
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -34,12 +40,14 @@ __all__ = [
     "ProviderHTTPError",
     "ProviderUnreachable",
     "RetryPolicy",
+    "borrow_client",
     "brief",
     "call_with_retry",
     "classify_httpx",
     "get",
     "host_of",
     "parse_retry_after",
+    "spec_batch",
 ]
 
 T = TypeVar("T")
@@ -324,3 +332,37 @@ def get(
         return resp
 
     return call_with_retry(once, series=series, host=host, classify=classify_httpx, policy=policy)
+
+
+@contextmanager
+def borrow_client(client: httpx.Client | None) -> Iterator[httpx.Client]:
+    """``client`` as given (left open), or a new redirect-following client closed on exit."""
+    if client is not None:
+        yield client
+        return
+    own = httpx.Client(follow_redirects=True)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def spec_batch(
+    spec: SeriesSpec,
+    source: str,
+    frame: pd.DataFrame,
+    *,
+    origin: str,
+    vintages: pd.DataFrame | None = None,
+) -> Batch:
+    """The :class:`Batch` of ``frame`` for ``spec`` (its id, symbol, unit and frequency)."""
+    return Batch(
+        spec.id,
+        source,
+        frame,
+        symbol=spec.symbol,
+        unit=spec.unit,
+        frequency=spec.frequency,
+        origin=origin,
+        vintages=vintages,
+    )

@@ -38,7 +38,14 @@ import pandas as pd
 
 from liqflow._errors import ConfigError, DataError
 from liqflow.catalog import SeriesSpec
-from liqflow.providers._http import DEFAULT_POLICY, Failure, RetryPolicy, brief, call_with_retry
+from liqflow.providers._http import (
+    DEFAULT_POLICY,
+    Failure,
+    RetryPolicy,
+    brief,
+    call_with_retry,
+    spec_batch,
+)
 from liqflow.store import Batch
 
 __all__ = [
@@ -376,12 +383,4 @@ def fetch_spec(
     origin = f"ccxt {query.exchange} {query.symbol} 1d"
     if payload.skipped:
         origin += " (skipped " + "; ".join(payload.skipped) + ")"
-    return Batch(
-        spec.id,
-        source(spec),
-        frame[keep],
-        symbol=spec.symbol,
-        unit=spec.unit,
-        frequency=spec.frequency,
-        origin=origin,
-    )
+    return spec_batch(spec, source(spec), frame[keep], origin=origin)

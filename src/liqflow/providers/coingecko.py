@@ -30,7 +30,14 @@ import pandas as pd
 
 from liqflow._errors import DataError, ProviderError
 from liqflow.catalog import SeriesSpec
-from liqflow.providers._http import DEFAULT_POLICY, OFFLINE_HINT, RetryPolicy, get
+from liqflow.providers._http import (
+    DEFAULT_POLICY,
+    OFFLINE_HINT,
+    RetryPolicy,
+    borrow_client,
+    get,
+    spec_batch,
+)
 from liqflow.store import Batch
 
 __all__ = [
@@ -162,25 +169,17 @@ def fetch_spec(
     if reason is not None:
         raise ProviderError(f"{spec.id}: no live route ({reason}); {OFFLINE_HINT}")
     query = build_query(spec, start, end, now=now)
-    own = client is None
-    http = client if client is not None else httpx.Client(follow_redirects=True)
-    try:
+    with borrow_client(client) as http:
         payload = extract(query, http, series=spec.id, policy=policy)
-    finally:
-        if own:
-            http.close()
     frame = transform(payload)
     if start is not None:
         frame = frame[frame.index >= pd.Timestamp(start)]
     if end is not None:
         frame = frame[frame.index <= pd.Timestamp(end)]
     keep = [f for f in spec.fields if f in frame.columns]
-    return Batch(
-        spec.id,
+    return spec_batch(
+        spec,
         SOURCE,
         frame[keep],
-        symbol=spec.symbol,
-        unit=spec.unit,
-        frequency=spec.frequency,
         origin=f"{query.url}?days={query.days} (00:00 UTC snapshot of D stored as D)",
     )

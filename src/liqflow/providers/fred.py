@@ -35,7 +35,14 @@ import pandas as pd
 from liqflow._errors import DataError
 from liqflow.catalog import SeriesSpec
 from liqflow.config import fred_api_key
-from liqflow.providers._http import DEFAULT_POLICY, ProviderHTTPError, RetryPolicy, get
+from liqflow.providers._http import (
+    DEFAULT_POLICY,
+    ProviderHTTPError,
+    RetryPolicy,
+    borrow_client,
+    get,
+    spec_batch,
+)
 from liqflow.store import Batch
 
 __all__ = [
@@ -282,13 +289,8 @@ def fetch_spec(
     """
     key = api_key if api_key is not None else fred_api_key()
     query = build_query(spec, start, end, api_key=key)
-    own = client is None
-    http = client if client is not None else httpx.Client(follow_redirects=True)
-    try:
+    with borrow_client(client) as http:
         payload = extract(query, http, series=spec.id, policy=policy)
-    finally:
-        if own:
-            http.close()
     if isinstance(payload, str):
         frame, vintages = transform_csv(payload, spec.symbol), None
         origin = f"{GRAPH_URL}?id={spec.symbol}"
@@ -297,13 +299,4 @@ def fetch_spec(
         origin = f"{API_URL}?series_id={spec.symbol}" + (
             " (ALFRED vintages)" if vintages is not None else ""
         )
-    return Batch(
-        spec.id,
-        SOURCE,
-        frame,
-        symbol=spec.symbol,
-        unit=spec.unit,
-        frequency=spec.frequency,
-        origin=origin,
-        vintages=vintages,
-    )
+    return spec_batch(spec, SOURCE, frame, origin=origin, vintages=vintages)

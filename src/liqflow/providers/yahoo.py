@@ -34,7 +34,14 @@ import pandas as pd
 
 from liqflow._errors import DataError
 from liqflow.catalog import SeriesSpec
-from liqflow.providers._http import DEFAULT_POLICY, Failure, RetryPolicy, brief, call_with_retry
+from liqflow.providers._http import (
+    DEFAULT_POLICY,
+    Failure,
+    RetryPolicy,
+    brief,
+    call_with_retry,
+    spec_batch,
+)
 from liqflow.store import Batch
 
 __all__ = [
@@ -294,12 +301,6 @@ def fetch_spec(
     query = build_query(spec, start, end)
     frame = transform(extract(query, client, series=spec.id, policy=policy))
     keep = [f for f in spec.fields if f in frame.columns]
-    return Batch(
-        spec.id,
-        SOURCE,
-        frame[keep],
-        symbol=spec.symbol,
-        unit=spec.unit,
-        frequency=spec.frequency,
-        origin=f"yfinance {CHART_URL.format(symbol=spec.symbol)}",
+    return spec_batch(
+        spec, SOURCE, frame[keep], origin=f"yfinance {CHART_URL.format(symbol=spec.symbol)}"
     )
