@@ -164,22 +164,6 @@ class _Clients:
             self._http.close()
 
 
-def _one(
-    store: Store,
-    spec: SeriesSpec,
-    source: str,
-    start: pd.Timestamp | None,
-    end: pd.Timestamp | None,
-    client: Any,
-    policy: RetryPolicy,
-) -> SeriesFetch:
-    batch = fetch_spec(spec, start, end, client, policy=policy)
-    added = 0
-    if len(batch.frame) and len(batch.frame.columns):
-        added = store.write([batch]).get((spec.id, source), 0)
-    return SeriesFetch(spec.id, source, added, store.last_date(spec.id, source), start)
-
-
 def fetch(
     store: Store,
     catalog: Catalog,
@@ -249,12 +233,8 @@ def fetch(
                 else fetch_start(store.last_date(spec.id, source), spec.frequency, overlap)
             )
             if reason is not None:
-                result = SeriesFetch(
-                    spec.id,
-                    source,
-                    last_date=store.last_date(spec.id, source),
-                    error=f"{spec.id}: no live route ({reason}); use `liqflow import PATH`",
-                )
+                error = f"{spec.id}: no live route ({reason}); use `liqflow import PATH`"
+                result = _failed(store, spec, source, None, error)
             else:
                 result = _guarded(
                     store, spec, source, start, end, pool, policy, provider.host, unreachable
@@ -284,16 +264,17 @@ def _guarded(
     except Exception:  # a host name is only for messages
         host = spec.provider
     if host in unreachable:
-        return SeriesFetch(
-            spec.id,
-            source,
-            last_date=store.last_date(spec.id, source),
-            start=start,
-            error=f"{spec.id}: cannot reach {host} (no connection for an earlier series); "
-            f"no network? {OFFLINE_HINT}",
+        error = (
+            f"{spec.id}: cannot reach {host} (no connection for an earlier series); "
+            f"no network? {OFFLINE_HINT}"
         )
+        return _failed(store, spec, source, start, error)
     try:
-        return _one(store, spec, source, start, end, pool.for_spec(spec, source), policy)
+        batch = fetch_spec(spec, start, end, pool.for_spec(spec, source), policy=policy)
+        added = 0
+        if len(batch.frame) and len(batch.frame.columns):
+            added = store.write([batch]).get((spec.id, source), 0)
+        return SeriesFetch(spec.id, source, added, store.last_date(spec.id, source), start)
     except ProviderUnreachable as exc:
         unreachable.add(exc.host)
         unreachable.add(host)
@@ -302,6 +283,13 @@ def _guarded(
         error = str(exc)
     except Exception as exc:  # one broken series must not stop the others
         error = f"{spec.id}: unexpected {type(exc).__name__} from {host}: {exc}"
+    return _failed(store, spec, source, start, error)
+
+
+def _failed(
+    store: Store, spec: SeriesSpec, source: str, start: pd.Timestamp | None, error: str
+) -> SeriesFetch:
+    """The result of a series that failed: its stored rows are unchanged."""
     return SeriesFetch(
         spec.id, source, last_date=store.last_date(spec.id, source), start=start, error=error
     )
