@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import httpx
@@ -20,36 +19,15 @@ from liqflow.store import Batch, Store
 CAT = default_catalog()
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, s: float) -> None:
-        self.sleeps.append(s)
-        self.now += s
-
-    def clock(self) -> float:
-        return self.now
-
-
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any real resolve/connect fails: nothing here may reach the network."""
-
-    def refuse(*args: object, **kwargs: object) -> Any:
-        raise OSError("network disabled in tests")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+def offline(no_network: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any real resolve/connect fails (``no_network``): nothing here may reach the network."""
     monkeypatch.delenv("FRED_API_KEY", raising=False)  # keyless CSV route
 
 
 @pytest.fixture
-def policy() -> RetryPolicy:
-    clock = FakeClock()
-    return RetryPolicy(sleep=clock.sleep, clock=clock.clock, rand=lambda: 0.0)
+def policy(fake_clock) -> RetryPolicy:
+    return RetryPolicy(sleep=fake_clock.sleep, clock=fake_clock.clock, rand=lambda: 0.0)
 
 
 def _csv(symbol: str, dates: list[str], values: list[float]) -> str:

@@ -1,9 +1,11 @@
-"""Shared helpers of the provider tests: recorded payloads, a fake clock, no network."""
+"""Shared helpers of the provider tests: recorded payloads, no network.
+
+``fake_clock`` and ``no_network`` come from tests/conftest.py.
+"""
 
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -24,34 +26,6 @@ def load_text() -> Any:
     return lambda name: (FIXTURES / name).read_bytes().decode("utf-8")
 
 
-class FakeClock:
-    """``sleep``/``clock`` pair for RetryPolicy: sleeping advances the clock, instantly."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def fake_clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make any attempt to resolve or connect fail, so no test can reach the network."""
-
-    def refuse(*args: object, **kwargs: object) -> Any:
-        raise OSError("network disabled in tests")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+def offline(no_network: None) -> None:
+    """Every provider test runs with the network refused (``no_network``, tests/conftest.py)."""
