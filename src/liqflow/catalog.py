@@ -32,7 +32,6 @@ chains without code::
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -42,6 +41,7 @@ import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
 from liqflow._errors import CatalogError, ConfigError
+from liqflow.config import read_toml
 
 __all__ = [
     "FREQUENCIES",
@@ -545,12 +545,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if path is None:
         return base
     p = Path(path)
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"catalogue file {p} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"catalogue file {p} is not valid TOML: {exc}") from None
+    doc = read_toml(p, "catalogue")
     extra = set(doc) - {"series", "chains"}
     if extra:
         raise ConfigError(

@@ -19,7 +19,6 @@ which is exact for an all-in / all-out position.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -39,6 +38,7 @@ from liqflow.backtest._shared import (
 from liqflow.backtest.data import MAX_STAGE, MarketData
 from liqflow.backtest.events import BreakoutParams
 from liqflow.backtest.metrics import Metrics, performance
+from liqflow.config import read_toml
 
 __all__ = [
     "BacktestResult",
@@ -170,12 +170,7 @@ def load_rule(path: str | Path, table: str = "rule") -> Rule:
         persistence = 20
     """
     p = Path(path)
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"rule file {str(p)!r} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"rule file {str(p)!r} is not valid TOML: {exc}") from None
+    doc = read_toml(p, "rule")
     if table not in doc or not isinstance(doc[table], Mapping):
         raise ConfigError(f"rule file {str(p)!r} has no [{table}] table; found {sorted(doc)}")
     return Rule.from_mapping(doc[table], source=f"{p.name}[{table}]")

@@ -12,7 +12,6 @@ sweep the deflated Sharpe ratio of the best combo and the PBO (CSCV) are compute
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from liqflow.backtest.overfit import (
     deflated_sharpe_ratio,
 )
 from liqflow.backtest.rules import Rule, _priced_span, _window, backtest
+from liqflow.config import read_toml
 
 __all__ = ["SweepGrid", "SweepResult", "load_grid", "run_sweep"]
 
@@ -193,12 +193,7 @@ class SweepGrid:
 def load_grid(path: str | Path) -> SweepGrid:
     """Read a :class:`SweepGrid` from a TOML file (see ``examples/sweep_grid.toml``)."""
     p = Path(path)
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"grid file {str(p)!r} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"grid file {str(p)!r} is not valid TOML: {exc}") from None
+    doc = read_toml(p, "grid")
     if "grid" not in doc:
         raise ConfigError(f"grid file {str(p)!r} has no [grid] table; found {sorted(doc)}")
     return SweepGrid.from_mapping(doc, source=p.name)
