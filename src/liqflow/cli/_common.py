@@ -9,11 +9,12 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from liqflow._errors import ConfigError
+from liqflow._errors import ConfigError, DataError
 from liqflow.catalog import Catalog, load_catalog
 from liqflow.store import Store
 
 __all__ = [
+    "AsOfOption",
     "CatalogOption",
     "StoreOption",
     "console",
@@ -21,6 +22,7 @@ __all__ = [
     "open_catalog",
     "open_store",
     "parse_date",
+    "small_caps_sessions",
 ]
 
 console = Console()
@@ -31,6 +33,15 @@ StoreOption = Annotated[
     typer.Option(
         "--store",
         help="DuckDB store file (default: $LIQFLOW_HOME or the user cache dir).",
+        show_default=False,
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Decision date YYYY-MM-DD: only data public at the end of that day is used "
+        "(default: the latest data).",
         show_default=False,
     ),
 ]
@@ -65,3 +76,26 @@ def parse_date(value: str | None, option: str = "--as-of") -> pd.Timestamp | Non
     if ts is pd.NaT or ts.tzinfo is not None:
         raise ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}")
     return ts.normalize()
+
+
+def small_caps_sessions(
+    panel: pd.DataFrame, as_of: pd.Timestamp | None, fetch_hint: str
+) -> tuple[pd.Series, pd.Series | None]:
+    """Russell 2000 closes and IWM volumes (None without data), each on its own sessions.
+
+    Raises DataError when ``panel`` has no ``small_caps`` data, naming ``as_of`` and the
+    command that fills the store (``fetch_hint``, e.g. ``liqflow fetch``).
+    """
+    from liqflow.align import trading_days
+
+    if "small_caps" not in panel.columns or panel["small_caps"].notna().sum() == 0:
+        raise DataError(
+            "no small_caps (^RUT) data in the store"
+            + ("" if as_of is None else f" up to {as_of:%Y-%m-%d}")
+            + f"; run `liqflow import DIR` or `{fetch_hint}` first"
+        )
+    close = panel["small_caps"].loc[trading_days(panel, "small_caps")]
+    volume = None
+    if "small_caps_volume" in panel.columns and panel["small_caps_volume"].notna().any():
+        volume = panel["small_caps_volume"].loc[trading_days(panel, "small_caps_volume")]
+    return close, volume

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import pandas as pd
 import typer
@@ -10,12 +10,14 @@ import typer
 from liqflow._errors import DataError
 from liqflow.catalog import Catalog
 from liqflow.cli._common import (
+    AsOfOption,
     CatalogOption,
     StoreOption,
     console,
     open_catalog,
     open_store,
     parse_date,
+    small_caps_sessions,
 )
 from liqflow.signals import (
     BreakoutResult,
@@ -28,16 +30,6 @@ from liqflow.signals._result import format_value
 from liqflow.store import Store
 
 __all__ = ["breakouts_command", "load_signal_panel", "register", "status_command"]
-
-AsOfOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Decision date YYYY-MM-DD: only data public at the end of that day is used "
-        "(default: the latest data).",
-        show_default=False,
-    ),
-]
 
 
 def load_signal_panel(
@@ -162,22 +154,13 @@ def breakouts_command(
 ) -> None:
     """List the Russell 2000 all-time-high breakout events with volume confirmation
     (IWM volume vs its average) and persistence, as known on a date."""
-    from liqflow.align import load_panel, trading_days
+    from liqflow.align import load_panel
 
     when = parse_date(as_of)
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
         panel = load_panel(st, ["small_caps", "small_caps_volume"], catalog=cat, as_of=when)
-    if "small_caps" not in panel.columns or panel["small_caps"].notna().sum() == 0:
-        raise DataError(
-            "no small_caps (^RUT) data in the store"
-            + ("" if when is None else f" up to {when:%Y-%m-%d}")
-            + "; run `liqflow import DIR` or `liqflow fetch small_caps` first"
-        )
-    close = panel["small_caps"].loc[trading_days(panel, "small_caps")]
-    volume = None
-    if "small_caps_volume" in panel.columns and panel["small_caps_volume"].notna().any():
-        volume = panel["small_caps_volume"].loc[trading_days(panel, "small_caps_volume")]
+    close, volume = small_caps_sessions(panel, when, "liqflow fetch small_caps")
     result = breakouts(close, volume)
     console.print(_breakout_table(result))
     cfg = result.config

@@ -12,12 +12,14 @@ import typer
 from liqflow._errors import ConfigError, DataError
 from liqflow.catalog import Catalog
 from liqflow.cli._common import (
+    AsOfOption,
     CatalogOption,
     StoreOption,
     console,
     open_catalog,
     open_store,
     parse_date,
+    small_caps_sessions,
 )
 from liqflow.stats.claims import (
     CLAIMS,
@@ -32,15 +34,6 @@ from liqflow.store import Store
 
 __all__ = ["corr_command", "register", "study_command", "study_inputs"]
 
-AsOfOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Decision date YYYY-MM-DD: only data public at the end of that day is used "
-        "(default: the latest data).",
-        show_default=False,
-    ),
-]
 STUDY_IDS = ("small_caps", "small_caps_volume", "large_caps", "btc", "hy_spread")
 ALPHA = 0.05
 _COLORS = {"supported": "green", "not supported": "red", "inconclusive": "yellow"}
@@ -55,21 +48,12 @@ def study_inputs(
     above the prior all-time high after a base of at least 60 sessions) computed on the
     ``small_caps`` sessions with IWM volume, as known on ``as_of``.
     """
-    from liqflow.align import load_panel, trading_days
+    from liqflow.align import load_panel
     from liqflow.signals import breakouts
 
     ids = [*STUDY_IDS, *catalog.altcoins()]
     panel = load_panel(store, ids, catalog=catalog, as_of=as_of, fields="primary")
-    if "small_caps" not in panel.columns or panel["small_caps"].notna().sum() == 0:
-        raise DataError(
-            "no small_caps (^RUT) data in the store"
-            + ("" if as_of is None else f" up to {as_of:%Y-%m-%d}")
-            + "; run `liqflow import DIR` or `liqflow fetch` first"
-        )
-    close = panel["small_caps"].loc[trading_days(panel, "small_caps")]
-    volume = None
-    if "small_caps_volume" in panel.columns and panel["small_caps_volume"].notna().any():
-        volume = panel["small_caps_volume"].loc[trading_days(panel, "small_caps_volume")]
+    close, volume = small_caps_sessions(panel, as_of, "liqflow fetch")
     daily = breakouts(close, volume).daily
     events = (daily["event"] == 1).astype(bool).rename("breakout")
     return panel, events
