@@ -78,6 +78,16 @@ def _missing_module(part: str, module: str) -> Unavailable:
     return Unavailable(part, f"{module} is not available in this installation of liqflow")
 
 
+def _cached_part(
+    part: str, store: Store | None, key: str, run: Callable[[], Any], config: ReportConfig
+) -> tuple[Any, bool]:
+    """``(run() or its cached value, from cache)``; a failure becomes :class:`Unavailable`."""
+    try:
+        return cached(store, key, run, enabled=config.use_cache)
+    except Exception as exc:
+        return _failed(part, exc), False
+
+
 def report_ids(catalog: Catalog, segments: Sequence[str] = ()) -> list[str]:
     """Catalogue ids the report loads: :data:`SIGNAL_IDS`, the altcoins and ``segments``.
 
@@ -215,10 +225,7 @@ def event_study_part(
             seed=config.seed,
         )
 
-    try:
-        return cached(store, key, run, enabled=config.use_cache)
-    except Exception as exc:
-        return _failed(part, exc), False
+    return _cached_part(part, store, key, run, config)
 
 
 def _paths(prices: pd.Series, dates: pd.DatetimeIndex, horizon: int) -> pd.DataFrame:
@@ -294,10 +301,7 @@ def event_paths_part(
         band = pd.DataFrame(band_rows).set_index(["target", "horizon_days"])
         return EventPaths(frame, band, horizon, config.n_placebo)
 
-    try:
-        return cached(store, key, run, enabled=config.use_cache)
-    except Exception as exc:
-        return _failed(part, exc), False
+    return _cached_part(part, store, key, run, config)
 
 
 def lead_lag_part(
@@ -338,10 +342,7 @@ def lead_lag_part(
             )
         return out
 
-    try:
-        return cached(store, key, run, enabled=config.use_cache)
-    except Exception as exc:
-        return _failed(part, exc), False
+    return _cached_part(part, store, key, run, config)
 
 
 def claims_part(
@@ -386,10 +387,7 @@ def claims_part(
             seed=config.seed,
         )
 
-    try:
-        return cached(store, key, run, enabled=config.use_cache)
-    except Exception as exc:
-        return _failed(part, exc), False
+    return _cached_part(part, store, key, run, config)
 
 
 def backtest_part(
