@@ -248,6 +248,30 @@ class Metrics:
         )
 
 
+class _PathResult:
+    """What a result with a daily ``path`` (columns ``net``, ``equity``), its ``metrics``
+    and buy-and-hold ``benchmarks`` offers (base of the backtest and walk-forward results).
+    """
+
+    path: pd.DataFrame
+    metrics: Metrics
+    benchmarks: tuple[Metrics, ...]
+
+    @property
+    def returns(self) -> pd.Series:
+        """Net daily returns."""
+        return self.path["net"].copy()
+
+    @property
+    def equity(self) -> pd.Series:
+        """Equity curve starting from 1."""
+        return self.path["equity"].copy()
+
+    def compare(self) -> pd.DataFrame:
+        """The metrics next to the buy-and-hold benchmarks, one row each."""
+        return pd.DataFrame([m.to_series() for m in (self.metrics, *self.benchmarks)])
+
+
 def performance(
     returns: pd.Series,
     *,

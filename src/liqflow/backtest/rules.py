@@ -37,7 +37,7 @@ from liqflow.backtest._shared import (
 )
 from liqflow.backtest.data import MAX_STAGE, MarketData
 from liqflow.backtest.events import BreakoutParams
-from liqflow.backtest.metrics import Metrics, performance
+from liqflow.backtest.metrics import Metrics, _PathResult, performance
 from liqflow.config import read_toml
 
 __all__ = [
@@ -292,7 +292,7 @@ def _window(
 
 
 @dataclass(frozen=True, eq=False)
-class BacktestResult:
+class BacktestResult(_PathResult):
     """The daily path and metrics of one rule, next to buy-and-hold.
 
     Attributes
@@ -313,24 +313,9 @@ class BacktestResult:
     benchmarks: tuple[Metrics, ...]
     path: pd.DataFrame
 
-    @property
-    def returns(self) -> pd.Series:
-        """Net daily returns."""
-        return self.path["net"].copy()
-
-    @property
-    def equity(self) -> pd.Series:
-        """Equity curve starting from 1."""
-        return self.path["equity"].copy()
-
     def to_frame(self) -> pd.DataFrame:
         """The daily path (a copy)."""
         return self.path.copy()
-
-    def compare(self) -> pd.DataFrame:
-        """Metrics of the rule and the buy-and-hold benchmarks, one row each."""
-        rows = [self.metrics, *self.benchmarks]
-        return pd.DataFrame([m.to_series() for m in rows])
 
     def summary(self) -> str:
         lines = [f"backtest: {self.rule.label}", "  " + self.metrics.summary()]

@@ -25,7 +25,7 @@ from liqflow.backtest._dispatch import evaluate
 from liqflow.backtest._kernels import stats_to_metrics
 from liqflow.backtest._shared import CASH, check_positive_int
 from liqflow.backtest.data import MarketData
-from liqflow.backtest.metrics import Metrics, performance
+from liqflow.backtest.metrics import Metrics, _PathResult, performance
 from liqflow.backtest.rules import Rule, _portfolio, rule_signal, rule_weights
 from liqflow.backtest.sweep import SweepGrid, _prepare
 
@@ -59,7 +59,7 @@ class Fold:
 
 
 @dataclass(frozen=True, eq=False)
-class WalkForwardResult:
+class WalkForwardResult(_PathResult):
     """The stitched out-of-sample performance of walk-forward selection.
 
     Attributes
@@ -87,14 +87,6 @@ class WalkForwardResult:
     expanding: bool
     n_candidates: int
 
-    @property
-    def returns(self) -> pd.Series:
-        return self.path["net"].copy()
-
-    @property
-    def equity(self) -> pd.Series:
-        return self.path["equity"].copy()
-
     def to_frame(self) -> pd.DataFrame:
         """One row per fold: windows, chosen combo and rule, train and test Sharpe."""
         rows = [
@@ -111,10 +103,6 @@ class WalkForwardResult:
             for f in self.folds
         ]
         return pd.DataFrame(rows)
-
-    def compare(self) -> pd.DataFrame:
-        """Out-of-sample metrics next to buy-and-hold, one row each."""
-        return pd.DataFrame([m.to_series() for m in (self.metrics, *self.benchmarks)])
 
     def summary(self) -> str:
         kind = "expanding" if self.expanding else "rolling"
