@@ -35,6 +35,26 @@ def _basis(part: str, results: ReportResults) -> str:
     return f"{part} (from cache)" if results.cached.get(part) else part
 
 
+def _excess_evidence(
+    target: str, h: object, row: Any, p_adj: float, n_tests: int, results: ReportResults
+) -> Evidence:
+    """Excess forward return of ``target`` at horizon ``h`` after breakouts (one stats row)."""
+    es = results.event_study
+    return Evidence(
+        f"{target} +{h}d excess return after breakouts",
+        float(row["excess"]),
+        float(row["excess_ci_low"]),
+        float(row["excess_ci_high"]),
+        es.confidence,
+        int(row["n_events"]),
+        float(row["p_value"]),
+        float(p_adj),
+        n_tests,
+        results.config.alpha,
+        test=f"placebo dates ({es.n_placebo} draws)",
+    )
+
+
 def breakouts_lead_crypto_thesis(results: ReportResults) -> Thesis:
     """Event study: mean forward return after breakouts minus the unconditional mean.
 
@@ -55,21 +75,7 @@ def breakouts_lead_crypto_thesis(results: ReportResults) -> Thesis:
     adj = holm(stats["p_value"].to_numpy())
     ev = []
     for (target, h), row, p_adj in zip(stats.index, stats.to_dict("records"), adj, strict=True):
-        ev.append(
-            Evidence(
-                f"{target} +{h}d excess return after breakouts",
-                float(row["excess"]),
-                float(row["excess_ci_low"]),
-                float(row["excess_ci_high"]),
-                es.confidence,
-                int(row["n_events"]),
-                float(row["p_value"]),
-                float(p_adj),
-                len(stats),
-                results.config.alpha,
-                test=f"placebo dates ({es.n_placebo} draws)",
-            )
-        )
+        ev.append(_excess_evidence(str(target), h, row, p_adj, len(stats), results))
     sig = [e for e in ev if e.significant and e.effect > 0]
     if sig:
         status = SUPPORTED
@@ -129,21 +135,7 @@ def alts_most_thesis(results: ReportResults) -> Thesis:
                 None if not is_finite(b) else bool(row["excess"] > b),
             )
         )
-        ev.append(
-            Evidence(
-                f"alts +{h}d excess return after breakouts",
-                float(row["excess"]),
-                float(row["excess_ci_low"]),
-                float(row["excess_ci_high"]),
-                es.confidence,
-                int(row["n_events"]),
-                float(row["p_value"]),
-                float(p_adj),
-                len(alts),
-                results.config.alpha,
-                test=f"placebo dates ({es.n_placebo} draws)",
-            )
-        )
+        ev.append(_excess_evidence("alts", h, row, p_adj, len(alts), results))
     beats = [r.met for r in readings if r.met is not None]
     if beats and all(beats) and any(e.significant for e in ev):
         status = SUPPORTED
