@@ -220,30 +220,15 @@ class Thesis:
 # -- helpers -------------------------------------------------------------------------------
 
 
-def holm(pvalues: Sequence[float]) -> np.ndarray:
+def holm(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     """Holm's step-down adjusted p-values (NaN entries stay NaN and are not counted).
 
-    Equivalent to ``statsmodels.stats.multitest.multipletests(p, method="holm")[1]``
-    on the finite entries.
-
-    References
-    ----------
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure.
-    *Scandinavian Journal of Statistics*, 6(2), 65-70.
+    :func:`liqflow.stats.granger.holm_adjust`, imported on first use so that importing
+    the report does not import the statistics package.
     """
-    p = np.asarray(pvalues, dtype=np.float64)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    vals = p[ok]
-    order = np.argsort(vals, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * vals[order]))
-    res = np.empty(m)
-    res[order] = adj
-    out[ok] = res
-    return out
+    from liqflow.stats.granger import holm_adjust
+
+    return holm_adjust(pvalues)
 
 
 def votes(readings: Sequence[Reading]) -> str:
