@@ -36,6 +36,7 @@ __all__ = [
     "arr",
     "arr2d",
     "axis",
+    "band_traces",
     "base_layout",
     "column",
     "dates",
@@ -180,6 +181,36 @@ def line_trace(s: pd.Series, name: str, color: str, **kw: Any) -> dict[str, Any]
     }
     trace.update(kw)
     return trace
+
+
+def band_traces(
+    x: np.ndarray, high: Any, low: Any, name: str, *, showlegend: bool, **kw: Any
+) -> list[dict[str, Any]]:
+    """A grey band from ``low`` to ``high``: an invisible upper line, then the lower line
+    filled up to it (``fill="tonexty"``); ``kw`` (axes) goes on both traces."""
+    upper = {
+        "type": "scatter",
+        "mode": "lines",
+        "x": arr(x),
+        "y": arr(high),
+        "line": {"width": 0},
+        "showlegend": False,
+        "hoverinfo": "skip",
+        **kw,
+    }
+    lower = {
+        "type": "scatter",
+        "mode": "lines",
+        "x": arr(x),
+        "y": arr(low),
+        "line": {"width": 0},
+        "fill": "tonexty",
+        "fillcolor": COLORS["band"],
+        "name": name,
+        "showlegend": showlegend,
+        **kw,
+    }
+    return [upper, lower]
 
 
 def figure_json(data: Sequence[dict[str, Any]], layout: dict[str, Any]) -> str:

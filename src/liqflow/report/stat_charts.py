@@ -12,6 +12,7 @@ from liqflow.report._figure import (
     Chart,
     arr,
     axis,
+    band_traces,
     base_layout,
     column,
     esc,
@@ -85,31 +86,13 @@ def lead_lag_chart(results: ReportResults) -> Chart:
         lags = r.lags.astype(np.float64)
         common = {"xaxis": xa, "yaxis": ya}
         if np.isfinite(r.null_high).any():
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "x": arr(lags),
-                    "y": arr(r.null_high),
-                    "line": {"width": 0},
-                    "showlegend": False,
-                    "hoverinfo": "skip",
-                    **common,
-                }
-            )
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "x": arr(lags),
-                    "y": arr(r.null_low),
-                    "line": {"width": 0},
-                    "fill": "tonexty",
-                    "fillcolor": COLORS["band"],
-                    "name": f"{r.confidence:.0%} band under no link (each lag)",
-                    "showlegend": j == 1,
-                    **common,
-                }
+            data += band_traces(
+                lags,
+                r.null_high,
+                r.null_low,
+                f"{r.confidence:.0%} band under no link (each lag)",
+                showlegend=j == 1,
+                **common,
             )
         data.append(
             {
@@ -183,31 +166,13 @@ def event_paths_chart(results: ReportResults) -> Chart:
         band = ep.band.loc[t]
         days = np.r_[0, band.index.to_numpy(dtype=np.float64)]
         common = {"xaxis": xa, "yaxis": ya}
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "x": arr(days),
-                "y": arr(np.r_[0.0, band["p95"]]),
-                "line": {"width": 0},
-                "showlegend": False,
-                "hoverinfo": "skip",
-                **common,
-            }
-        )
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "x": arr(days),
-                "y": arr(np.r_[0.0, band["p05"]]),
-                "line": {"width": 0},
-                "fill": "tonexty",
-                "fillcolor": COLORS["band"],
-                "name": "placebo 5-95% of the mean",
-                "showlegend": j == 1,
-                **common,
-            }
+        data += band_traces(
+            days,
+            np.r_[0.0, band["p95"]],
+            np.r_[0.0, band["p05"]],
+            "placebo 5-95% of the mean",
+            showlegend=j == 1,
+            **common,
         )
         paths = ep.paths[t]
         for d in paths.columns:
