@@ -1,12 +1,11 @@
-"""The report's charts: one small function per chart, each taking the results it plots.
+"""Building blocks of the report's charts: :class:`Chart`, colours, axes, traces, encoding.
 
-Each function returns a :class:`Chart` holding a plotly.js figure as JSON (or, when its
-inputs are missing, no figure and the reason). Figures are written directly as
-plotly.js JSON (``{"data": [...], "layout": {...}}``): numeric arrays are float32
-typed arrays (``{"dtype": "f4", "bdata": <base64>}``, which plotly.js decodes), dates
-are ``YYYY-MM-DD`` strings, and long daily histories are plotted weekly (the last value
-of each week, or the mean daily volume), so the page stays small and quick to build.
-The statistics themselves are computed on daily data.
+The charts themselves are in :mod:`liqflow.report.charts` and
+:mod:`liqflow.report.stat_charts`. Figures are written directly as plotly.js JSON
+(``{"data": [...], "layout": {...}}``): numeric arrays are float32 typed arrays
+(``{"dtype": "f4", "bdata": <base64>}``, which plotly.js decodes), dates are
+``YYYY-MM-DD`` strings, and long daily histories are plotted weekly (the last value of
+each week, or the mean daily volume), so the page stays small and quick to build.
 
 Text that comes from data (series names, event labels) is HTML-escaped before it goes
 into a figure, because plotly.js renders a subset of HTML in legends and hover labels.

@@ -5,15 +5,9 @@ statistics are in :mod:`liqflow.report.stat_charts`, the building blocks in
 :mod:`liqflow.report._figure`.
 
 Each function returns a :class:`Chart` holding a plotly.js figure as JSON (or, when its
-inputs are missing, no figure and the reason). Figures are written directly as
-plotly.js JSON (``{"data": [...], "layout": {...}}``): numeric arrays are float32
-typed arrays (``{"dtype": "f4", "bdata": <base64>}``, which plotly.js decodes), dates
-are ``YYYY-MM-DD`` strings, and long daily histories are plotted weekly (the last value
-of each week, or the mean daily volume), so the page stays small and quick to build.
-The statistics themselves are computed on daily data.
-
-Text that comes from data (series names, event labels) is HTML-escaped before it goes
-into a figure, because plotly.js renders a subset of HTML in legends and hover labels.
+inputs are missing, no figure and the reason); how figures are encoded (float32 typed
+arrays, weekly points of long daily histories, escaped text) is described in
+:mod:`liqflow.report._figure`. The statistics themselves are computed on daily data.
 """
 
 from __future__ import annotations
