@@ -54,3 +54,25 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+#: Files under ../shared/data that give the chain's core series: Russell 2000 and IWM
+#: volume, S&P 500, HY/IG spreads, Fed assets, TGA, reverse repo, BTC and the top coins.
+REAL_CHAIN_FILES = (
+    "equities/RUT_daily.csv",
+    "equities/IWM_daily.csv",
+    "equities/GSPC_daily.csv",
+    "fred/BAMLH0A0HYM2.csv",
+    "fred/BAMLC0A0CM.csv",
+    "fred/WALCL.csv",
+    "fred/WTREGEN.csv",
+    "fred/RRPONTSYD.csv",
+    "crypto/BTC_daily.csv",
+    "crypto/yahoo_top_coins",
+)
+
+
+@pytest.fixture(scope="session")
+def real_chain_files(shared_data: Path) -> list[Path]:
+    """Paths of :data:`REAL_CHAIN_FILES` in the real data folder (skips without it)."""
+    return [shared_data / f for f in REAL_CHAIN_FILES]

@@ -18,25 +18,12 @@ from .test_browser import check_page
 
 pytestmark = pytest.mark.realdata
 
-FILES = (
-    "equities/RUT_daily.csv",
-    "equities/IWM_daily.csv",
-    "equities/GSPC_daily.csv",
-    "fred/BAMLH0A0HYM2.csv",
-    "fred/BAMLC0A0CM.csv",
-    "fred/WALCL.csv",
-    "fred/WTREGEN.csv",
-    "fred/RRPONTSYD.csv",
-    "crypto/BTC_daily.csv",
-    "crypto/yahoo_top_coins",
-)
-
 
 @pytest.fixture(scope="module")
-def real_report(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
+def real_report(real_chain_files: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Report:
     path = tmp_path_factory.mktemp("real") / "store.duckdb"
     with Store(path) as st:
-        import_paths(st, default_catalog(), [shared_data / f for f in FILES])
+        import_paths(st, default_catalog(), real_chain_files)
         return build_report(st, config=replace(FAST, walk_forward=True, wf_hold_days=(30, 60)))
 
 

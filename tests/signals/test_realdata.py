@@ -54,29 +54,23 @@ def test_breakout_status_is_point_in_time(shared_data: Path) -> None:
     assert early.daily["state"].iloc[-1] == "pending"
 
 
-def test_status_as_of_uses_only_data_public_then(shared_data: Path, tmp_path: Path) -> None:
+def test_status_as_of_uses_only_data_public_then(
+    shared_data: Path, real_chain_files: list[Path], tmp_path: Path
+) -> None:
     from liqflow.catalog import default_catalog
     from liqflow.cli.main import app
     from liqflow.importer import import_paths
     from liqflow.store import Store
 
+    # the chain's files plus CoinGecko's market caps (BTC dominance)
     files = [
-        "equities/RUT_daily.csv",
-        "equities/IWM_daily.csv",
-        "equities/GSPC_daily.csv",
-        "fred/BAMLH0A0HYM2.csv",
-        "fred/BAMLC0A0CM.csv",
-        "fred/WALCL.csv",
-        "fred/WTREGEN.csv",
-        "fred/RRPONTSYD.csv",
-        "crypto/BTC_daily.csv",
-        "crypto/yahoo_top_coins",
-        "crypto/coingecko/btc-usd-max.csv",
-        "crypto/coingecko/total_crypto_market_cap.csv",
+        *real_chain_files,
+        shared_data / "crypto/coingecko/btc-usd-max.csv",
+        shared_data / "crypto/coingecko/total_crypto_market_cap.csv",
     ]
     path = tmp_path / "real.duckdb"
     with Store(path) as st:
-        import_paths(st, default_catalog(), [shared_data / f for f in files])
+        import_paths(st, default_catalog(), files)
     result = CliRunner().invoke(
         app, ["status", "--as-of", "2021-01-15", "--store", str(path)], env={"COLUMNS": "200"}
     )
