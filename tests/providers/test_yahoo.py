@@ -202,3 +202,26 @@ def test_yfinance_error_switch_is_restored():
         assert yf.config.debug.hide_exceptions is False
         raise RuntimeError
     assert yf.config.debug.hide_exceptions == before
+
+
+def test_bars_of_the_current_utc_day_are_not_closes_yet(fake_clock):
+    frame = _yf_frame()
+    last = yahoo.transform(frame).index[-1]
+    during = yahoo.fetch_spec(
+        CAT["spy"],
+        None,
+        None,
+        FakeTicker([frame]),
+        policy=_policy(fake_clock),
+        now=last + pd.Timedelta(hours=15),  # 15:00 UTC on the last bar's day: session open
+    )
+    assert during.frame.index[-1] < last
+    after = yahoo.fetch_spec(
+        CAT["spy"],
+        None,
+        None,
+        FakeTicker([frame]),
+        policy=_policy(fake_clock),
+        now=last + pd.Timedelta(days=1, hours=1),
+    )
+    assert after.frame.index[-1] == last

@@ -296,10 +296,19 @@ def fetch_spec(
     client: TickerFactory | None = None,
     *,
     policy: RetryPolicy = DEFAULT_POLICY,
+    now: pd.Timestamp | None = None,
 ) -> Batch:
-    """Fetch the daily bars of ``spec`` (the fields it lists) as a :class:`Batch`."""
+    """Fetch the daily bars of ``spec`` (the fields it lists) as a :class:`Batch`.
+
+    Bars dated on or after the current UTC day are dropped: during the session they are
+    not closes yet (a crypto bar closes at 24:00 UTC, a US equity bar at 21:00 UTC).
+    An equity close fetched after 21:00 UTC is thus taken on the next fetch, whose
+    overlap asks for it again.
+    """
     query = build_query(spec, start, end)
     frame = transform(extract(query, client, series=spec.id, policy=policy))
+    today = (pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)).tz_localize(None)
+    frame = frame[frame.index < today.normalize()]
     keep = [f for f in spec.fields if f in frame.columns]
     return spec_batch(
         spec, SOURCE, frame[keep], origin=f"yfinance {CHART_URL.format(symbol=spec.symbol)}"
