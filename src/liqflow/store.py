@@ -142,13 +142,13 @@ class Store:
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path == ":memory:" else store_path(path)
         memory = str(path) == ":memory:"
+        if read_only and not memory and not self.path.exists():
+            raise StoreError(
+                f"store {self.path} does not exist yet; run `liqflow import PATH` or `liqflow fetch` first"
+            )
         try:
             if not memory:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            if read_only and not memory and not self.path.exists():
-                raise StoreError(
-                    f"store {self.path} does not exist yet; run `liqflow import PATH` or `liqflow fetch` first"
-                )
             self._con = duckdb.connect(
                 ":memory:" if memory else str(self.path), read_only=read_only and not memory
             )

@@ -70,7 +70,8 @@ def import_(
             f"{f.first:%Y-%m-%d}",
             f"{f.last:%Y-%m-%d}",
         )
-    console.print(table)
+    if report.loaded:
+        console.print(table)
     for path, reason in report.unmatched:
         console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
     for _path, message in report.errors:
