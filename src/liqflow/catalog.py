@@ -47,6 +47,7 @@ __all__ = [
     "FREQUENCIES",
     "GROUPS",
     "PROVIDERS",
+    "SEGMENTS",
     "STABLECOINS",
     "Catalog",
     "Chain",
@@ -58,7 +59,9 @@ __all__ = [
 
 PROVIDERS = ("fred", "yahoo", "ccxt", "coingecko", "csv")
 FREQUENCIES = ("D", "W", "M")
-GROUPS = ("liquidity", "credit", "large_caps", "small_caps", "crypto", "alt", "macro")
+GROUPS = ("liquidity", "credit", "large_caps", "small_caps", "segment", "crypto", "alt", "macro")
+#: Small-cap segment series whose highs measure the breadth of a Russell 2000 breakout.
+SEGMENTS = ("seg_regional_banks", "seg_industrials", "seg_biotech")
 OHLCV = ("close", "open", "high", "low", "adj_close", "volume")
 COINGECKO = ("close", "market_cap", "volume")
 
@@ -372,6 +375,10 @@ _BUILTIN: tuple[SeriesSpec, ...] = (
         "E-mini Russell 2000 continuous futures",
         aliases=("rty_futures_daily",),
     ),
+    # stage 3 breadth: small-cap segments the seed names (regional banks, industrials, biotech)
+    _yahoo("seg_regional_banks", "KRE", "segment", "SPDR S&P Regional Banking ETF"),
+    _yahoo("seg_industrials", "PSCI", "segment", "Invesco S&P SmallCap Industrials ETF"),
+    _yahoo("seg_biotech", "XBI", "segment", "SPDR S&P Biotech ETF (equal weight)"),
     # stage 4: crypto
     _coin("BTC", group="crypto", aliases=("btc_daily",)),
     *(_coin(t, aliases=(f"{t.lower()}_daily",) if t == "ETH" else ()) for t in _ALTS),

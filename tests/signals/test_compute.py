@@ -38,7 +38,10 @@ def test_every_block_is_computed_and_the_panel_is_not_mutated(panel: pd.DataFram
     assert f.loc[sat, "large_caps.ma"] == f.loc[sat - pd.Timedelta(days=1), "large_caps.ma"]
     # the stablecoin column is never in the alt universe (and "usdt" is not a catalogue alt)
     assert "usdt" not in sig.status.get("crypto.alts", "")
-    assert sig.status["breadth"] == "unknown: no small-cap segment series configured"
+    assert sig.status["breadth"] == (
+        "unknown: no small-cap segment series in the data "
+        "(seg_regional_banks, seg_industrials, seg_biotech); `liqflow fetch` them for breadth"
+    )
     assert set(sig.flags.columns) == {s.name for s in default_flags(SMALL)}
     assert sig.breakouts is not None
     assert "stage" in sig.summary()
@@ -102,3 +105,16 @@ def test_default_config_on_the_synthetic_panel(panel: pd.DataFrame) -> None:
     # two years of data are too short for a 200-session average but not for the rest
     assert sig.frame["large_caps.above_ma"].notna().sum() > 0
     assert sig.stages.frame["stage"].isin([0, 1, 2, 3, 4]).all()
+
+
+def test_default_segments_give_breakout_breadth_when_stored(panel: pd.DataFrame) -> None:
+    """With the catalogue's segment series in the panel, breadth is measured, not unknown."""
+    from liqflow.catalog import SEGMENTS
+
+    weekdays = panel.index.day_of_week < 5
+    rising = pd.Series(range(len(panel)), index=panel.index, dtype=float).where(weekdays).ffill()
+    seg_panel = panel.assign(**{sid: 10.0 + rising * (k + 1) for k, sid in enumerate(SEGMENTS)})
+    sig = compute_signals(seg_panel, SMALL)
+    assert "breadth" not in sig.status
+    assert all(sig.status[f"segment.{sid}"] == "ok" for sid in SEGMENTS)
+    assert sig.frame.filter(like="breadth").notna().any().any()

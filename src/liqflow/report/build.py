@@ -22,7 +22,7 @@ import pandas as pd
 
 from liqflow._errors import DataError
 from liqflow.align import load_panel, trading_days
-from liqflow.catalog import Catalog, default_catalog
+from liqflow.catalog import SEGMENTS, Catalog, default_catalog
 from liqflow.report._cache import cache_key, cached
 from liqflow.report.results import (
     BacktestSet,
@@ -88,7 +88,7 @@ def _cached_part(
         return _failed(part, exc), False
 
 
-def report_ids(catalog: Catalog, segments: Sequence[str] = ()) -> list[str]:
+def report_ids(catalog: Catalog, segments: Sequence[str] = SEGMENTS) -> list[str]:
     """Catalogue ids the report loads: :data:`SIGNAL_IDS`, the altcoins and ``segments``.
 
     The other large-cap and context series (SPY, QQQ, HYG, VIX, ...) are not read by

@@ -21,7 +21,7 @@ import pandas as pd
 from liqflow._errors import DataError
 from liqflow._series import check_series
 from liqflow.align import trading_days
-from liqflow.catalog import Catalog, default_catalog, is_excluded_coin
+from liqflow.catalog import SEGMENTS, Catalog, default_catalog, is_excluded_coin
 from liqflow.signals._result import MISSING, OK, input_status
 from liqflow.signals._windows import to_calendar
 from liqflow.signals.breakout import BreakoutConfig, BreakoutResult, breakouts, empty_daily
@@ -59,8 +59,9 @@ class SignalConfig:
     traits, stages :
         The block configurations (see each class for its documented defaults).
     segments : tuple of str
-        Panel columns of small-cap segment series for breakout breadth (default none:
-        breadth unknown).
+        Panel columns of small-cap segment series for breakout breadth (default: the
+        catalogue's :data:`~liqflow.catalog.SEGMENTS`, KRE, PSCI and XBI; breadth is
+        unknown while none of them has data).
     """
 
     liquidity: LiquidityConfig = field(default_factory=LiquidityConfig)
@@ -72,7 +73,7 @@ class SignalConfig:
     crypto: CryptoConfig = field(default_factory=CryptoConfig)
     traits: TraitsConfig = field(default_factory=TraitsConfig)
     stages: StageConfig = field(default_factory=StageConfig)
-    segments: tuple[str, ...] = ()
+    segments: tuple[str, ...] = SEGMENTS
 
 
 def default_flags(config: SignalConfig | None = None) -> tuple[FlagSpec, ...]:
@@ -386,6 +387,11 @@ def compute_signals(
                 segs[sid] = seg
         if not cfg.segments:
             status["breadth"] = "unknown: no small-cap segment series configured"
+        elif not segs:
+            status["breadth"] = (
+                f"unknown: no small-cap segment series in the data ({', '.join(cfg.segments)}); "
+                "`liqflow fetch` them for breadth"
+            )
         if small.notna().any():
             bo_result = breakouts(small, vol, segs, cfg.breakout)
             daily = bo_result.daily.drop(columns=["close"])
