@@ -317,8 +317,8 @@ def lead_lag(
     Friday UTC, about three to four hours after the equity close. Weekends and holidays
     fall inside the following week's return for both, so the two weekly grids are the
     same. A week without any price repeats the previous close. Daily mode keeps only
-    the dates on which both have a price (equity trading days); the crypto return
-    from Friday to Monday then spans the weekend, as the equity return does.
+    the dates on which both have a price (equity trading days); the crypto return of
+    a Monday then spans the weekend since Friday's close, as the equity return does.
 
     **Estimate.** Log returns ``x`` (leader) and ``y`` (follower); for each lag
     ``k`` the Pearson correlation of ``x_t`` and ``y_{t+k}`` over the same rows
