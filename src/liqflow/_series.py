@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError
 
-__all__ = ["as_series", "check_series", "normalize_index"]
+__all__ = ["check_series", "normalize_index"]
 
 _T = TypeVar("_T", pd.Series, pd.DataFrame)
 
@@ -25,24 +24,6 @@ def normalize_index(obj: _T) -> _T:
         idx = idx.tz_convert("UTC").tz_localize(None)
     out = obj.copy()
     out.index = pd.DatetimeIndex(idx.astype("datetime64[ns]"), name="date")
-    return out
-
-
-def as_series(obj: pd.Series, name: str | None = None) -> pd.Series:
-    """Coerce a series to the contract: float64, sorted unique tz-naive ``date`` index.
-
-    Duplicated dates keep the last value. Raises :class:`DataError` when the index
-    cannot be read as dates.
-    """
-    label = name or str(obj.name)
-    try:
-        out = normalize_index(obj)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"series {label!r}: index must be dates, got {obj.index.dtype}") from exc
-    out = out.astype(np.float64)
-    out = out[~out.index.duplicated(keep="last")].sort_index()
-    if name is not None:
-        out.name = name
     return out
 
 
