@@ -48,6 +48,62 @@ def test_folder_import_matches_by_name_and_header(tmp_path: Path) -> None:
         assert sum(f.added for f in again.loaded) == 0
 
 
+def _unknown_layouts(root: Path) -> tuple[Path, Path]:
+    wide = root / "wide_fred.csv"
+    wide.write_text("date,VIX,HY_OAS\n2021-01-04,22.1,3.9\n")
+    lines = root / "snapshots.json"
+    lines.write_text('{"Rank": "1"}\n')
+    return wide, lines
+
+
+def test_folder_scan_lists_unknown_layouts_and_still_succeeds(tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    wide, lines = _unknown_layouts(root)
+    (root / "notes.txt").write_text("not data")
+    with Store(":memory:") as store:
+        report = import_paths(store, CAT, [root])
+        assert report.ok and len(report.loaded) == 3
+        assert {p for p, _ in report.unsupported} == {wide, lines}
+        assert "unrecognised CSV header 'date,VIX,HY_OAS'" in dict(report.unsupported)[wide]
+    db = tmp_path / "s.duckdb"
+    result = runner.invoke(app, ["import", str(root), "--store", str(db)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert f"{wide}: not imported (layout not supported yet)" in result.output
+    assert "2 not imported (layout not supported yet), 0 refused" in result.output
+
+
+def test_unknown_layout_named_explicitly_is_refused(tmp_path: Path) -> None:
+    wide, lines = _unknown_layouts(tmp_path)
+    db = tmp_path / "s.duckdb"
+    for path in (wide, lines):
+        result = runner.invoke(app, ["import", str(path), "--store", str(db)])
+        assert result.exit_code == 1, result.output
+        assert "refused" in result.output and "Traceback" not in result.output
+    with Store(db) as store:
+        assert store.row_count() == 0
+
+
+def test_file_matching_a_layout_then_failing_is_refused_in_a_folder_scan(tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    _unknown_layouts(root)
+    (root / "WTREGEN.csv").write_text("date,value\n2021-01-06,1600000\n2021-01-13,x\n")
+    db = tmp_path / "s.duckdb"
+    result = runner.invoke(app, ["import", str(root), "--store", str(db)])
+    assert result.exit_code == 1
+    assert "WTREGEN.csv:3" in result.output.replace("\n", "")
+
+
+def test_user_text_in_paths_is_not_markup(tmp_path: Path) -> None:
+    root = tmp_path / "[bold]x"
+    root.mkdir()
+    (root / "odd.csv").write_text("date,A,B\n2021-01-04,1,2\n")
+    result = runner.invoke(
+        app, ["import", str(root), "--store", str(tmp_path / "s.duckdb")], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 0
+    assert "[bold]x" in result.output
+
+
 def test_corrupted_file_is_refused_whole_and_store_unchanged(tmp_path: Path) -> None:
     good = tmp_path / "WALCL.csv"
     good.write_text("date,value\n2021-01-06,7000000\n")

@@ -16,6 +16,7 @@ __all__ = [
     "LiqflowError",
     "ProviderError",
     "StoreError",
+    "UnsupportedLayoutError",
 ]
 
 
@@ -25,6 +26,14 @@ class LiqflowError(Exception):
 
 class DataError(LiqflowError, ValueError):
     """Input data is malformed: a bad file, a bad series, a value out of range."""
+
+
+class UnsupportedLayoutError(DataError):
+    """A file's layout (header or format) is not one liqflow can read yet.
+
+    Distinct from a file that matched a layout and then failed to parse: a folder scan
+    lists such files as not imported and goes on, while a file named explicitly is refused.
+    """
 
 
 class InsufficientDataError(DataError):

@@ -8,12 +8,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from liqflow._errors import DataError, LiqflowError
+from liqflow._errors import DataError, LiqflowError, UnsupportedLayoutError
 from liqflow.catalog import Catalog, SeriesSpec, is_excluded_coin
 from liqflow.providers.csv import ParsedFile, read_csv_file
 from liqflow.store import Batch, Store
 
-__all__ = ["ImportReport", "ImportedFile", "import_paths"]
+__all__ = ["NOT_SUPPORTED_YET", "ImportReport", "ImportedFile", "import_paths"]
+
+#: What a folder scan says of a file whose layout liqflow cannot read yet.
+NOT_SUPPORTED_YET = "not imported (layout not supported yet)"
+#: File kinds a folder scan looks at; other files (READMEs, notebooks) are not data.
+SCANNED_SUFFIXES = (".csv", ".json", ".jsonl")
 
 
 @dataclass(frozen=True)
@@ -32,11 +37,18 @@ class ImportedFile:
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import loaded, what it could not match and what it refused."""
+    """What an import loaded, what it could not match, could not read yet, and refused.
+
+    ``unsupported`` lists the files a folder scan found whose layout liqflow does not
+    read yet (with the detail of why); they do not make the import fail. ``errors``
+    lists the files refused: a file that matched a layout and failed to parse, or a
+    file named explicitly that liqflow cannot read.
+    """
 
     loaded: tuple[ImportedFile, ...]
     unmatched: tuple[tuple[Path, str], ...]
     errors: tuple[tuple[Path, str], ...]
+    unsupported: tuple[tuple[Path, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -56,7 +68,8 @@ class ImportReport:
         series = len({f.series_id for f in self.loaded})
         return (
             f"{len(self.loaded)} files -> {series} series, {added} new rows; "
-            f"{len(self.unmatched)} unmatched, {len(self.errors)} refused"
+            f"{len(self.unmatched)} unmatched, {len(self.unsupported)} {NOT_SUPPORTED_YET}, "
+            f"{len(self.errors)} refused"
         )
 
 
@@ -66,7 +79,11 @@ def _csv_files(paths: Sequence[str | Path]) -> list[tuple[Path, bool]]:
     for raw in paths:
         p = Path(raw).expanduser()
         if p.is_dir():
-            out.extend((f, False) for f in sorted(p.rglob("*.csv")) if f.is_file())
+            out.extend(
+                (f, False)
+                for f in sorted(p.rglob("*"))
+                if f.is_file() and f.suffix.lower() in SCANNED_SUFFIXES
+            )
         elif p.is_file():
             out.append((p, True))
         else:
@@ -107,17 +124,26 @@ def import_paths(
     """
     files = _csv_files(paths)
     if not files:
-        raise DataError(f"no .csv files found under {', '.join(str(p) for p in paths)}")
+        raise DataError(f"no .csv or .json files found under {', '.join(str(p) for p in paths)}")
     forced = catalog[series_id] if series_id is not None else None
     batches: list[Batch] = []
     matched: list[tuple[ParsedFile, SeriesSpec, str]] = []
     unmatched: list[tuple[Path, str]] = []
     errors: list[tuple[Path, str]] = []
+    unsupported: list[tuple[Path, str]] = []
     for path, explicit in files:
         if progress is not None:
             progress(path)
         try:
+            if path.suffix.lower() != ".csv":
+                raise UnsupportedLayoutError(
+                    f"{path}: {path.suffix} files are not a layout liqflow imports yet; "
+                    "expected a .csv file"
+                )
             parsed = read_csv_file(path)
+        except UnsupportedLayoutError as exc:
+            (errors if explicit else unsupported).append((path, str(exc)))
+            continue
         except LiqflowError as exc:
             errors.append((path, str(exc)))
             continue
@@ -154,4 +180,4 @@ def import_paths(
                     parsed.frame.index[-1],
                 )
             )
-    return ImportReport(tuple(loaded), tuple(unmatched), tuple(errors))
+    return ImportReport(tuple(loaded), tuple(unmatched), tuple(errors), tuple(unsupported))

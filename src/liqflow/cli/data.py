@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -19,7 +20,7 @@ from liqflow.cli._common import (
     open_store,
     parse_date,
 )
-from liqflow.importer import import_paths
+from liqflow.importer import NOT_SUPPORTED_YET, import_paths
 from liqflow.store import StoredSeries
 
 
@@ -53,7 +54,7 @@ def import_(
             task = bar.add_task("", total=None)
 
             def tick(path: Path) -> None:
-                bar.update(task, advance=1, description=path.name)
+                bar.update(task, advance=1, description=escape(path.name))
 
             report = import_paths(st, cat, paths, series_id=series, progress=tick)
         where = st.path
@@ -73,9 +74,11 @@ def import_(
     if report.loaded:
         console.print(table)
     for path, reason in report.unmatched:
-        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+        console.print(f"[yellow]skipped[/] {escape(f'{path}: {reason}')}", highlight=False)
+    for path, _detail in report.unsupported:
+        console.print(f"{escape(str(path))}: [dim]{NOT_SUPPORTED_YET}[/]", highlight=False)
     for _path, message in report.errors:
-        err_console.print(f"[bold red]refused[/] {message}", highlight=False)
+        err_console.print(f"[bold red]refused[/] {escape(message)}", highlight=False)
     console.print(report.summary())
     if report.errors:
         raise typer.Exit(1)

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from liqflow._errors import DataError
+from liqflow._errors import DataError, UnsupportedLayoutError
 
 __all__ = ["FORMATS", "ParsedFile", "read_csv_file", "sniff_header"]
 
@@ -116,7 +116,7 @@ def sniff_header(columns: list[str], path: Path) -> tuple[str, dict[str, str], s
                 break
         if "close" in mapping.values() or "adj_close" in mapping.values():
             return "yahoo", mapping, None
-    raise DataError(
+    raise UnsupportedLayoutError(
         f"{path}: unrecognised CSV header {','.join(columns)!r}; expected one of: {_EXPECTED}"
     )
 
@@ -161,7 +161,9 @@ def read_csv_file(path: str | Path) -> ParsedFile:
     except FileNotFoundError:
         raise DataError(f"{p}: file does not exist") from None
     except UnicodeDecodeError:
-        raise DataError(f"{p}: not a UTF-8 text CSV file; expected one of: {_EXPECTED}") from None
+        raise UnsupportedLayoutError(
+            f"{p}: not a UTF-8 text CSV file; expected one of: {_EXPECTED}"
+        ) from None
     except OSError as exc:
         raise DataError(f"{p}: cannot read file: {exc.strerror}") from None
     lines = text.splitlines()
