@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -17,11 +18,13 @@ __all__ = [
     "AsOfOption",
     "CatalogOption",
     "StoreOption",
+    "command_date",
     "console",
     "err_console",
     "open_catalog",
     "open_store",
     "parse_date",
+    "print_as_of",
     "small_caps_sessions",
 ]
 
@@ -99,3 +102,27 @@ def small_caps_sessions(
     if "small_caps_volume" in panel.columns and panel["small_caps_volume"].notna().any():
         volume = panel["small_caps_volume"].loc[trading_days(panel, "small_caps_volume")]
     return close, volume
+
+
+def command_date(store: Store, catalog: Catalog, as_of: str | None) -> tuple[pd.Timestamp, bool]:
+    """The date a command runs on: ``--as-of`` checked against the store, or the one
+    default date of every command (:func:`liqflow.align.default_as_of`); and whether it
+    is the default."""
+    from liqflow.align import resolve_as_of
+
+    return resolve_as_of(store, catalog, "default", parse_date(as_of))
+
+
+def print_as_of(
+    panel: pd.DataFrame, catalog: Catalog, default: bool, ids: Sequence[str] | None = None
+) -> None:
+    """Print the as-of line first: the date, why, and the stale or missing inputs (of
+    ``ids`` only, when the command reads only those)."""
+    from rich.markup import escape
+
+    from liqflow.align import input_freshness
+
+    if panel.empty:
+        return
+    fresh = input_freshness(panel, catalog, default=default, ids=ids)
+    console.print(escape(fresh.describe()), highlight=False)

@@ -24,10 +24,11 @@ from liqflow.backtest import (
 from liqflow.cli._common import (
     CatalogOption,
     StoreOption,
+    command_date,
     console,
     open_catalog,
     open_store,
-    parse_date,
+    print_as_of,
 )
 
 __all__ = ["backtest_command", "load_market_data", "neighbourhood", "register", "sweep_command"]
@@ -63,16 +64,18 @@ def load_market_data(
     from liqflow.signals import compute_signals
 
     cat = open_catalog(catalog)
-    when = parse_date(as_of)
     with open_store(store, read_only=True) as st:
+        when, default = command_date(st, cat, as_of)
         panel = load_signal_panel(st, cat, when)
+    print_as_of(panel, cat, default)
     signals = compute_signals(panel, catalog=cat)
     stage = signals.stages.frame["stage"]
     data = market_data_from_panel(panel, stage=stage, alts=cat.altcoins())
     cols = ", ".join(map(str, data.prices.columns))
     small = "none" if data.small_caps is None else f"{len(data.small_caps)} sessions"
-    note = f"assets: {cols}; small-cap sessions: {small}; stage timeline from liqflow.signals" + (
-        "" if when is None else f"; as of {when:%Y-%m-%d}"
+    note = (
+        f"assets: {cols}; small-cap sessions: {small}; stage timeline from liqflow.signals; "
+        f"as of {when:%Y-%m-%d}"
     )
     return data, note
 

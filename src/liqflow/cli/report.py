@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from liqflow._errors import DataError
 from liqflow.catalog import Catalog
@@ -36,7 +37,8 @@ _STYLE = {
     "supported": "green",
     "not supported": "red",
     "inconclusive": "yellow",
-    "unknown": "dim",
+    "unknown": "magenta",
+    "descriptive": "cyan",
 }
 
 
@@ -70,7 +72,10 @@ def _print_summary(report: Report, path: Path) -> None:
     th = report.theses
     out = th.outlook
     size = path.stat().st_size / 1e6
-    console.print(f"[bold]report written:[/] {path} ({size:.1f} MB)", highlight=False)
+    fresh = report.results.freshness
+    if fresh is not None:
+        console.print(fresh.describe(), highlight=False, markup=False)
+    console.print(f"[bold]report written:[/] {escape(str(path))} ({size:.1f} MB)", highlight=False)
     if available(out):
         console.print(
             f"as of {report.as_of:%Y-%m-%d}: stage {out.stage} ({out.name}) since "

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from liqflow._errors import DataError
 from liqflow.catalog import Catalog
@@ -13,10 +14,11 @@ from liqflow.cli._common import (
     AsOfOption,
     CatalogOption,
     StoreOption,
+    command_date,
     console,
     open_catalog,
     open_store,
-    parse_date,
+    print_as_of,
     small_caps_sessions,
 )
 from liqflow.signals import (
@@ -91,11 +93,13 @@ def status_command(
     catalog: CatalogOption = None,
 ) -> None:
     """Show each stage of the chain as of a date: every signal, its value, threshold,
-    on/off and since when, and the current stage with the date it began."""
-    when = parse_date(as_of)
+    on/off and since when, and the current stage with the date it began (unknown when
+    a stage's required inputs are stale or missing)."""
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
+        when, default = command_date(st, cat, as_of)
         panel = load_signal_panel(st, cat, when)
+    print_as_of(panel, cat, default)
     signals: SignalSet = compute_signals(panel, catalog=cat)
     status = signals.stage_status()
     for table in _status_tables(status):
@@ -104,10 +108,7 @@ def status_command(
     notes = [f"{k}: {v}" for k, v in signals.status.items() if v.startswith(("unknown", "unavail"))]
     if notes:
         console.print("[dim]unknown inputs: " + "; ".join(notes) + "[/]")
-    console.print(
-        f"[bold]as of {status.as_of:%Y-%m-%d}: stage {status.stage} ({status.stage_name}) "
-        f"since {format_value(status.since)}[/]"
-    )
+    console.print(f"[bold]as of {status.as_of:%Y-%m-%d}: {escape(status.label)}[/]")
 
 
 def _breakout_table(result: BreakoutResult) -> Any:
@@ -156,10 +157,12 @@ def breakouts_command(
     (IWM volume vs its average) and persistence, as known on a date."""
     from liqflow.align import load_panel
 
-    when = parse_date(as_of)
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
-        panel = load_panel(st, ["small_caps", "small_caps_volume"], catalog=cat, as_of=when)
+        when, default = command_date(st, cat, as_of)
+        ids = ["small_caps", "small_caps_volume"]
+        panel = load_panel(st, ids, catalog=cat, as_of=when)
+    print_as_of(panel, cat, default, ids)
     close, volume = small_caps_sessions(panel, when, "liqflow fetch small_caps")
     result = breakouts(close, volume)
     console.print(_breakout_table(result))

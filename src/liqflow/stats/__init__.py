@@ -14,7 +14,6 @@ from liqflow.stats.bootstrap import (
     stationary_bootstrap_indices,
     stationary_bootstrap_sums,
 )
-from liqflow.stats.claims import CLAIMS, ClaimsResult, assess_claims
 from liqflow.stats.corr import CorrelationResult, parse_periods, return_correlation
 from liqflow.stats.events import (
     HORIZONS,
@@ -42,17 +41,14 @@ from liqflow.stats.leadlag import (
 from liqflow.stats.placebo import count_spaced_subsets, spaced_placebo_positions
 
 __all__ = [
-    "CLAIMS",
     "HORIZONS",
     "BlockPlan",
-    "ClaimsResult",
     "CorrelationResult",
     "EventStudyResult",
     "GrangerBothResult",
     "GrangerResult",
     "LeadLagResult",
     "RollingLeadLagResult",
-    "assess_claims",
     "circular_block_bootstrap_indices",
     "circular_blocks",
     "count_spaced_subsets",
