@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 
 from liqflow._errors import DataError
-from liqflow.catalog import Catalog
 from liqflow.cli._common import (
     AsOfOption,
     CatalogOption,
@@ -19,15 +17,13 @@ from liqflow.cli._common import (
     parse_date,
     small_caps_sessions,
 )
-from liqflow.signals import (
-    BreakoutResult,
-    SignalSet,
-    StageStatus,
-    breakouts,
-    compute_signals,
-)
-from liqflow.signals._result import format_value
-from liqflow.store import Store
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    import pandas as pd
+
+    from liqflow.catalog import Catalog
+    from liqflow.signals import BreakoutResult, SignalSet, StageStatus
+    from liqflow.store import Store
 
 __all__ = ["breakouts_command", "load_signal_panel", "register", "status_command"]
 
@@ -61,6 +57,8 @@ def _onoff(on: bool | None) -> str:
 def _status_tables(status: StageStatus) -> list[Any]:
     from rich.table import Table
 
+    from liqflow.signals._result import format_value
+
     tables = []
     for st in status.stages:
         strength = format_value(st.strength)
@@ -92,6 +90,9 @@ def status_command(
 ) -> None:
     """Show each stage of the chain as of a date: every signal, its value, threshold,
     on/off and since when, and the current stage with the date it began."""
+    from liqflow.signals import compute_signals
+    from liqflow.signals._result import format_value
+
     when = parse_date(as_of)
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
@@ -112,6 +113,8 @@ def status_command(
 
 def _breakout_table(result: BreakoutResult) -> Any:
     from rich.table import Table
+
+    from liqflow.signals._result import format_value
 
     table = Table(title=f"Russell 2000 all-time-high breakouts as of {format_value(result.as_of)}")
     table.add_column("date", no_wrap=True)
@@ -155,6 +158,7 @@ def breakouts_command(
     """List the Russell 2000 all-time-high breakout events with volume confirmation
     (IWM volume vs its average) and persistence, as known on a date."""
     from liqflow.align import load_panel
+    from liqflow.signals import breakouts
 
     when = parse_date(as_of)
     cat = open_catalog(catalog)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 
 from liqflow._errors import ConfigError, DataError
-from liqflow.catalog import Catalog
 from liqflow.cli._common import (
     AsOfOption,
     CatalogOption,
@@ -21,16 +18,14 @@ from liqflow.cli._common import (
     parse_date,
     small_caps_sessions,
 )
-from liqflow.stats.claims import (
-    CLAIMS,
-    N_TESTS,
-    PRECEDENT_WINDOWS,
-    RECENT_WINDOW,
-    ClaimsResult,
-    assess_claims,
-)
-from liqflow.stats.corr import CorrelationResult, return_correlation
-from liqflow.store import Store
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    import pandas as pd
+
+    from liqflow.catalog import Catalog
+    from liqflow.stats.claims import ClaimsResult
+    from liqflow.stats.corr import CorrelationResult
+    from liqflow.store import Store
 
 __all__ = ["corr_command", "register", "study_command", "study_inputs"]
 
@@ -106,7 +101,10 @@ def _verdict_table(result: ClaimsResult) -> Any:
 
 
 def _per_event_tables(result: ClaimsResult) -> list[Any]:
+    import pandas as pd
     from rich.table import Table
+
+    from liqflow.stats.claims import PRECEDENT_WINDOWS, RECENT_WINDOW
 
     per = result.events["b"].per_event
     horizons = sorted(set(per["horizon_days"]))
@@ -167,6 +165,8 @@ def study_command(
     (d) what followed the late-2025/2026 breakouts, (e) the chain's order. Prints each
     test's effect, interval, n, p-value, Holm-corrected p-value and verdict, and what
     followed each breakout."""
+    from liqflow.stats.claims import CLAIMS, N_TESTS, assess_claims
+
     when = parse_date(as_of)
     if draws < math.ceil(N_TESTS / ALPHA):
         raise ConfigError(
@@ -255,7 +255,10 @@ def corr_command(
 ) -> None:
     """Correlation of daily returns of two series on the dates both trade: overall, per
     period (with a block-bootstrap interval) and the latest rolling value."""
+    import numpy as np
+
     from liqflow.align import load_panel, trading_days
+    from liqflow.stats.corr import return_correlation
 
     when = parse_date(as_of)
     cat = open_catalog(catalog)
