@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
 from liqflow._errors import ConfigError, DataError
-from liqflow.catalog import Catalog, load_catalog
-from liqflow.store import Store
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    import pandas as pd
+
+    from liqflow.catalog import Catalog
+    from liqflow.store import Store
 
 __all__ = [
     "AsOfOption",
@@ -60,11 +63,15 @@ CatalogOption = Annotated[
 
 def open_store(path: Path | None, *, read_only: bool = False) -> Store:
     """Open the store at ``path`` (or the default location)."""
+    from liqflow.store import Store
+
     return Store(path, read_only=read_only)
 
 
 def open_catalog(path: Path | None) -> Catalog:
     """The built-in catalogue extended by the user's TOML file, if any."""
+    from liqflow.catalog import load_catalog
+
     return load_catalog(path)
 
 
@@ -72,6 +79,8 @@ def parse_date(value: str | None, option: str = "--as-of") -> pd.Timestamp | Non
     """Parse a YYYY-MM-DD option value, with an error naming the option."""
     if value is None:
         return None
+    import pandas as pd
+
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):

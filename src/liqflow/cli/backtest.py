@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from liqflow.backtest import (
-    MarketData,
-    Metrics,
-    Rule,
-    SweepGrid,
-    backtest,
-    load_grid,
-    load_rule,
-    market_data_from_panel,
-    run_sweep,
-    walk_forward,
-)
 from liqflow.cli._common import (
     CatalogOption,
     StoreOption,
@@ -30,6 +17,11 @@ from liqflow.cli._common import (
     open_store,
     print_as_of,
 )
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    import pandas as pd
+
+    from liqflow.backtest import MarketData, Metrics, Rule, SweepGrid
 
 __all__ = ["backtest_command", "load_market_data", "neighbourhood", "register", "sweep_command"]
 
@@ -60,6 +52,7 @@ def load_market_data(
 
     Returns the data and a note on what went into it.
     """
+    from liqflow.backtest import market_data_from_panel
     from liqflow.cli.signals import load_signal_panel
     from liqflow.signals import compute_signals
 
@@ -83,6 +76,8 @@ def load_market_data(
 def neighbourhood(rule: Rule) -> SweepGrid:
     """Candidates for walk-forward around ``rule``: half and double the hold, nearby
     stage thresholds, all-time vs 1-year highs, with and without volume/persistence."""
+    from liqflow.backtest import SweepGrid
+
     b = rule.breakout
     return SweepGrid(
         signal=(rule.signal,),
@@ -196,6 +191,8 @@ def backtest_command(
     the best Sharpe ratio and trades it on the next test window (embargo = the longest
     holding period); the stitched out-of-sample path is what the rule would have earned.
     """
+    from liqflow.backtest import Rule, backtest, load_grid, load_rule, walk_forward
+
     rule = load_rule(rule_file) if rule_file is not None else Rule()
     data, note = load_market_data(store, catalog, as_of)
     res = backtest(rule, data)
@@ -265,6 +262,8 @@ def sweep_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from liqflow.backtest import load_grid, run_sweep
+
     grid = load_grid(grid_file)
     data, note = load_market_data(store, catalog, as_of)
     with Progress(
@@ -299,6 +298,8 @@ def sweep_command(
 
 
 def _param(value: object, fmt: str = "") -> str:
+    import pandas as pd
+
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "·"
     return format(value, fmt)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,13 +15,16 @@ from liqflow.cli._common import (
     open_catalog,
     open_store,
 )
-from liqflow.fetch import FetchReport, SeriesFetch, fetch
-from liqflow.providers import DEFAULT_POLICY, RetryPolicy
+
+if TYPE_CHECKING:
+    from liqflow.fetch import FetchReport, SeriesFetch
+    from liqflow.providers import RetryPolicy
 
 __all__ = ["fetch_command", "register"]
 
-# Seams for tests (and embedding): the retry policy and injected clients of the command.
-RETRY: RetryPolicy = DEFAULT_POLICY
+# Seams for tests (and embedding): the retry policy (None: the providers' default) and
+# injected clients of the command.
+RETRY: RetryPolicy | None = None
 CLIENTS: Mapping[str, Any] | None = None
 
 
@@ -74,6 +77,9 @@ def fetch_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from liqflow.fetch import fetch
+    from liqflow.providers import DEFAULT_POLICY
+
     cat = open_catalog(catalog)
     with (
         open_store(store) as st,
@@ -91,7 +97,13 @@ def fetch_command(
             bar.update(task, total=total, completed=done, description=sid)
 
         report = fetch(
-            st, cat, ids or None, progress=progress, full=full, clients=CLIENTS, policy=RETRY
+            st,
+            cat,
+            ids or None,
+            progress=progress,
+            full=full,
+            clients=CLIENTS,
+            policy=RETRY if RETRY is not None else DEFAULT_POLICY,
         )
     console.print(_table(report))
     console.print(report.summary(), highlight=False)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from liqflow._errors import DataError
-from liqflow.catalog import Catalog
 from liqflow.cli._common import (
     CatalogOption,
     StoreOption,
@@ -20,11 +19,13 @@ from liqflow.cli._common import (
     open_store,
     parse_date,
 )
-from liqflow.fetch import FetchReport, SeriesFetch, fetch
-from liqflow.report.api import Report, write_report
-from liqflow.report.build import report_ids
-from liqflow.report.results import ReportConfig, available
-from liqflow.store import Store
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    from liqflow.catalog import Catalog
+    from liqflow.fetch import FetchReport, SeriesFetch
+    from liqflow.report.api import Report
+    from liqflow.report.results import ReportConfig
+    from liqflow.store import Store
 
 __all__ = ["register", "report_command"]
 
@@ -42,13 +43,24 @@ _STYLE = {
 }
 
 
+def fetch(store: Store, catalog: Catalog, ids: list[str], **kw: Any) -> FetchReport:
+    """:func:`liqflow.fetch.fetch`, imported on first call (a seam for tests)."""
+    from liqflow.fetch import fetch as fetch_
+
+    return fetch_(store, catalog, ids, **kw)
+
+
 def _has_data(store: Store, catalog: Catalog) -> bool:
+    from liqflow.report.build import report_ids
+
     wanted = set(report_ids(catalog))
     return any(item.series_id in wanted for item in store.inventory())
 
 
 def _fetch_first(store: Store, catalog: Catalog) -> FetchReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from liqflow.report.build import report_ids
 
     with Progress(
         TextColumn("[bold]fetching {task.description:<20}"),
@@ -68,6 +80,8 @@ def _fetch_first(store: Store, catalog: Catalog) -> FetchReport:
 
 def _print_summary(report: Report, path: Path) -> None:
     from rich.table import Table
+
+    from liqflow.report.results import available
 
     th = report.theses
     out = th.outlook
@@ -129,6 +143,8 @@ def report_command(
     Uses the store; when it holds none of the report's series and --offline is not
     given, it fetches them first. The page is one HTML file that opens offline.
     """
+    from liqflow.report.api import write_report
+
     cat = open_catalog(catalog)
     day = parse_date(as_of)
     with open_store(store) as st:

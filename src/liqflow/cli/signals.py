@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 from rich.markup import escape
 
 from liqflow._errors import DataError
-from liqflow.catalog import Catalog
 from liqflow.cli._common import (
     AsOfOption,
     CatalogOption,
@@ -21,15 +19,13 @@ from liqflow.cli._common import (
     print_as_of,
     small_caps_sessions,
 )
-from liqflow.signals import (
-    BreakoutResult,
-    SignalSet,
-    StageStatus,
-    breakouts,
-    compute_signals,
-)
-from liqflow.signals._result import format_value
-from liqflow.store import Store
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    import pandas as pd
+
+    from liqflow.catalog import Catalog
+    from liqflow.signals import BreakoutResult, SignalSet, StageStatus
+    from liqflow.store import Store
 
 __all__ = ["breakouts_command", "load_signal_panel", "register", "status_command"]
 
@@ -63,6 +59,8 @@ def _onoff(on: bool | None) -> str:
 def _status_tables(status: StageStatus) -> list[Any]:
     from rich.table import Table
 
+    from liqflow.signals._result import format_value
+
     tables = []
     for st in status.stages:
         strength = format_value(st.strength)
@@ -95,6 +93,8 @@ def status_command(
     """Show each stage of the chain as of a date: every signal, its value, threshold,
     on/off and since when, and the current stage with the date it began (unknown when
     a stage's required inputs are stale or missing)."""
+    from liqflow.signals import compute_signals
+
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
         when, default = command_date(st, cat, as_of)
@@ -113,6 +113,8 @@ def status_command(
 
 def _breakout_table(result: BreakoutResult) -> Any:
     from rich.table import Table
+
+    from liqflow.signals._result import format_value
 
     table = Table(title=f"Russell 2000 all-time-high breakouts as of {format_value(result.as_of)}")
     table.add_column("date", no_wrap=True)
@@ -156,6 +158,7 @@ def breakouts_command(
     """List the Russell 2000 all-time-high breakout events with volume confirmation
     (IWM volume vs its average) and persistence, as known on a date."""
     from liqflow.align import load_panel
+    from liqflow.signals import breakouts
 
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:

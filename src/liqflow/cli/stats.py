@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 from rich.markup import escape
 
@@ -19,13 +18,14 @@ from liqflow.cli._common import (
     open_store,
     parse_date,
 )
-from liqflow.stats.corr import CorrelationResult, return_correlation
-from liqflow.study.evidence import Evidence
-from liqflow.study.run import DEFAULT_DRAWS
+from liqflow.study.defaults import ALPHA, DEFAULT_DRAWS, DEFAULT_SEED
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    from liqflow.stats.corr import CorrelationResult
+    from liqflow.study.evidence import Evidence
 
 __all__ = ["corr_command", "register", "study_command"]
 
-ALPHA = 0.05
 _COLORS = {
     "supported": "green",
     "not supported": "red",
@@ -223,7 +223,10 @@ def corr_command(
 ) -> None:
     """Correlation of daily returns of two series on the dates both trade: overall, per
     period (with a block-bootstrap interval) and the latest rolling value."""
+    import numpy as np
+
     from liqflow.align import load_panel, trading_days
+    from liqflow.stats.corr import return_correlation
 
     when = parse_date(as_of)
     cat = open_catalog(catalog)

@@ -27,6 +27,7 @@ from liqflow.stats.events import EventStudyResult
 from liqflow.stats.leadlag import LeadLagResult
 from liqflow.store import Store
 from liqflow.study.claims import ALTS, TestSpec
+from liqflow.study.defaults import DEFAULT_DRAWS
 from liqflow.study.evidence import TEST_COLUMNS, Evidence
 from liqflow.study.inputs import StudyInputs, load_study_inputs
 from liqflow.study.verdicts import (
@@ -44,7 +45,6 @@ from liqflow.study.verdicts import (
 
 __all__ = ["DEFAULT_DRAWS", "StudyRun", "min_draws", "run_study", "study"]
 
-DEFAULT_DRAWS = 1999
 NAN = float("nan")
 
 
