@@ -18,7 +18,7 @@ from liqflow.cli._common import (
     open_store,
     parse_date,
 )
-from liqflow.study.defaults import ALPHA, DEFAULT_DRAWS, DEFAULT_SEED
+from liqflow.study.defaults import ALPHA, DEFAULT_DRAWS
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
     from liqflow.stats.corr import CorrelationResult

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._cache import cache_key, cached
-from liqflow._errors import DataError
+from liqflow._errors import DataError, LiqflowError
 from liqflow.align import input_freshness, load_panel, resolve_as_of, trading_days
 from liqflow.catalog import SEGMENTS, Catalog, default_catalog
 from liqflow.report.results import (
@@ -84,7 +84,7 @@ def _cached_part(
     """``(run() or its cached value, from cache)``; a failure becomes :class:`Unavailable`."""
     try:
         return cached(store, key, run, enabled=config.use_cache)
-    except Exception as exc:
+    except LiqflowError as exc:  # data that cannot support the part; a bug propagates
         return _failed(part, exc), False
 
 
@@ -147,7 +147,7 @@ def signals_part(panel: pd.DataFrame, catalog: Catalog) -> Any:
         return Unavailable("signals and stages", "the store holds no data for the report")
     try:
         return compute_signals(panel, catalog=catalog)
-    except Exception as exc:  # the report states the failure instead of crashing
+    except LiqflowError as exc:  # the report states why the data cannot support it
         return _failed("signals and stages", exc)
 
 
@@ -362,7 +362,7 @@ def backtest_part(
         data = market_data_from_panel(panel.loc[:end], stage=stage, min_alts=config.min_alts)
         rules = (Rule(), Rule(signal="stage", min_stage=3))
         results = tuple(backtest(r, data, benchmarks=("btc",)) for r in rules)
-    except Exception as exc:
+    except LiqflowError as exc:
         return _failed(part, exc), False
     wf: Any = Unavailable("walk-forward", "switched off in the report's configuration")
     hit = False
@@ -377,7 +377,7 @@ def backtest_part(
         key = cache_key("walk_forward", prices, stage, data.small_caps, repr(grid))
         try:
             wf, hit = cached(store, key, lambda: walk_forward(grid, data), enabled=config.use_cache)
-        except Exception as exc:
+        except LiqflowError as exc:
             wf = _failed("walk-forward", exc)
     return BacktestSet(results=results, end=end, walk_forward=wf), hit
 
