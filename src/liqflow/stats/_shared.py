@@ -98,9 +98,27 @@ def weekly_closes(prices: pd.Series) -> pd.Series:
 
     Only the series' own rows are used: a week in which the source has no row stays
     missing (it is never given the previous week's close, which would be a fake zero
-    return), so the weekly grid stays regular and lags keep their meaning.
+    return), so the weekly grid stays regular and lags keep their meaning. Equivalent
+    to ``prices.resample("W-FRI").last()`` on a series without NaN (tested), without
+    pandas' per-week offset arithmetic.
     """
-    return prices.resample("W-FRI").last()
+    days = prices.index.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    if days.size == 0:
+        return pd.Series(
+            np.array([], dtype=np.float64),
+            index=pd.DatetimeIndex([], name=prices.index.name, freq="W-FRI"),
+            name=prices.name,
+        )
+    # day 1 (1970-01-02) is a Friday: each date belongs to the week ending on the Friday
+    # on or after it
+    friday = days + (1 - days) % 7
+    last = np.flatnonzero(np.r_[friday[1:] != friday[:-1], True])
+    grid = np.arange(friday[0], friday[-1] + 1, 7)
+    values = np.full(grid.size, np.nan)
+    values[(friday[last] - friday[0]) // 7] = prices.to_numpy(dtype=np.float64)[last]
+    unit = np.dtype(str(prices.index.dtype))  # keep the input's resolution (ns, us, s)
+    index = pd.DatetimeIndex(grid.astype("datetime64[D]").astype(unit), freq="W-FRI")
+    return pd.Series(values, index=index.rename(prices.index.name), name=prices.name)
 
 
 def asof_positions(when: np.ndarray, dates: np.ndarray, max_age_days: int | None) -> np.ndarray:
