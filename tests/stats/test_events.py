@@ -206,3 +206,66 @@ def test_errors() -> None:
         event_study(ev, target.where(target.index != CAL[5], -1.0))
     with pytest.raises(DataError, match=r"confidence must be a number in \(0, 1\), got 1\.5"):
         event_study(ev, target, confidence=1.5)
+
+
+def test_fewer_than_three_events_give_values_but_no_interval_and_no_p() -> None:
+    # one event with a huge planted jump: the value is shown, never "[+437 %, +488 %]"
+    target = random_walk(CAL, seed=5, vol=0.01).rename("coin")
+    jump = pd.Series(np.where(pd.Timestamp("2018-05-10") <= CAL, np.log(5.7), 0.0), index=CAL)
+    target = (target * np.exp(jump)).rename("coin")
+    for dates in (["2018-05-01"], ["2018-05-01", "2020-03-02"]):
+        res = event_study(
+            flags_on(TDAYS, dates), target, horizons=(30,), n_placebo=99, n_boot=99, seed=0
+        )
+        row = res.to_frame().loc[("coin", 30)]
+        assert row["n_events"] == len(dates)
+        assert np.isfinite(row["mean"]) and np.isfinite(row["excess"])
+        assert np.isnan(row["excess_ci_low"]) and np.isnan(row["excess_ci_high"])
+        assert np.isnan(row["p_value"]) and np.isnan(row["placebo_p95"])
+        assert row["interval_reason"] == f"n too small ({len(dates)} < 3 independent events)"
+        line = res.summary().splitlines()[1]
+        assert "n too small" in line and "CI" not in line and "p=" not in line
+    assert res.min_events == 3
+
+
+def test_placebo_interval_agrees_with_the_two_sided_placebo_test() -> None:
+    # the interval is the inversion of the placebo test: it excludes zero exactly when the
+    # two-sided placebo p-value (from the same draws) is below 1 - confidence
+    events, target, _ = planted()
+    for seed in range(3):
+        res = event_study(
+            events, target, horizons=(30, 60), n_placebo=0, n_boot=999, seed=seed
+        ).to_frame()
+        assert (res["excess_ci_low"] > 0).all()  # the planted +15 % jump
+        assert (res["excess_ci_high"] > res["excess"]).all()
+    quiet = random_walk(CAL, seed=21).rename("q")
+    res = event_study(events, quiet, horizons=(30,), n_placebo=0, n_boot=999, seed=1)
+    row = res.to_frame().iloc[0]
+    assert row["excess_ci_low"] < row["excess"] < row["excess_ci_high"]
+
+
+def test_t_interval_on_independent_events() -> None:
+    events, target, _ = planted()
+    res = event_study(events, target, horizons=(30,), n_placebo=0, n_boot=0, interval="t", seed=0)
+    row = res.to_frame().iloc[0]
+    fwd = res.per_event.query("horizon_days == 30")["forward_return"].to_numpy()
+    from scipy.stats import t as student_t
+
+    half = student_t.ppf(0.95, fwd.size - 1) * fwd.std(ddof=1) / np.sqrt(fwd.size)
+    assert row["excess_ci_low"] == pytest.approx(row["excess"] - half)
+    assert row["excess_ci_high"] == pytest.approx(row["excess"] + half)
+    assert res.interval == "t"
+    with pytest.raises(DataError, match=r"interval must be one of \('placebo', 't'\), got 'boot'"):
+        event_study(events, target, interval="boot")
+
+
+def test_forward_returns_are_not_taken_from_forward_filled_days() -> None:
+    # a target that stops: nothing after its last row, and a long gap is missing data
+    idx = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-20", "2024-02-05"], name="date")
+    px = pd.Series([100.0, 101.0, 120.0, 130.0], index=idx, name="t")
+    fwd = forward_returns(px, 3)
+    assert fwd[pd.Timestamp("2024-01-01")] == pytest.approx(0.01)  # 01-04: as of 01-02
+    assert np.isnan(fwd[pd.Timestamp("2024-01-15")])  # start as of 01-02: 13 days old
+    assert np.isnan(fwd[pd.Timestamp("2024-02-02")])  # start as of 01-20: 13 days old
+    assert fwd[pd.Timestamp("2024-01-20")] == pytest.approx(0.0)  # 01-23: as of 01-20
+    assert fwd.index[-1] == idx[-1] and np.isnan(fwd.iloc[-1])

@@ -30,28 +30,54 @@ def test_statistics_equal_statsmodels(freq: str) -> None:
     ref = grangercausalitytests(rets[["btc", "rut"]].to_numpy(), 5)
     for i, lag in enumerate(range(1, 6)):
         f, p, df_denom, df_num = ref[lag][0]["ssr_ftest"]
-        assert res.f_stat[i] == f
-        assert res.p_values[i] == p
+        # own QR solve per lag order vs statsmodels' two OLS fits: equal to rounding
+        assert res.f_stat[i] == pytest.approx(f, rel=1e-9)
+        assert res.p_values[i] == pytest.approx(p, rel=1e-8, abs=1e-300)
         assert res.df_denom[i] == df_denom
         assert res.df_num[i] == df_num
     assert res.n_obs == len(rets)
     frame = res.to_frame()
-    assert list(frame.columns) == ["f_stat", "p_value", "p_holm", "df_num", "df_denom"]
+    assert list(frame.columns) == [
+        "f_stat",
+        "p_value",
+        "p_holm",
+        "df_num",
+        "df_denom",
+        "p_robust",
+    ]
     np.testing.assert_allclose(frame["p_holm"], multipletests(res.p_values, method="holm")[1])
 
 
 def test_best_lag_and_correction() -> None:
     cause, effect = series_pair(1500, 3, 0.3, seed=2)
-    res = granger_test(cause, effect, freq="D", max_lag=6)
-    assert res.best_lag == 3 or res.best_p < 1e-6
-    assert res.adjusted_p == pytest.approx(min(1.0, res.best_p * 6))
-    assert res.adjusted_p < 1e-6
-    assert "Holm over 6 lags" in res.summary()
+    classic = granger_test(cause, effect, freq="D", max_lag=6, n_boot=0)
+    assert classic.best_lag == 3 or classic.best_p < 1e-6
+    assert classic.adjusted_p == pytest.approx(min(1.0, classic.best_p * 6))
+    assert classic.adjusted_p < 1e-6
+    assert "Holm over 6 lags" in classic.summary()
+    robust = granger_test(cause, effect, freq="D", max_lag=6, n_boot=199, seed=0)
+    # the strongest possible bootstrap evidence with 199 draws, at every order >= 3
+    assert robust.adjusted_p == pytest.approx(1 / 200)
+    assert robust.p_values_robust is not None
+    assert (robust.p_values_robust[2:] == 1 / 200).all()
+    assert robust.adjusted_p_f == pytest.approx(classic.adjusted_p)
+    assert "wild bootstrap min-p over 6 lags p=0.005" in robust.summary()
+    np.testing.assert_array_equal(robust.f_stat, classic.f_stat)
+
+
+def test_robust_p_values_are_uniform_under_the_null_with_few_draws() -> None:
+    # no lead: the family-wise p-value is about uniform (mean 1/2), never stuck at 0 or 1
+    ps = []
+    for seed in range(40):
+        cause, effect = series_pair(300, 1, 0.0, seed=100 + seed)
+        ps.append(granger_test(cause, effect, freq="D", max_lag=4, n_boot=99, seed=seed).adjusted_p)
+    assert 0.35 < float(np.mean(ps)) < 0.65
+    assert min(ps) >= 0.01 and max(ps) <= 1.0
 
 
 def test_both_directions() -> None:
     a, b = series_pair(1500, 2, 0.4, seed=3)
-    both = granger_both(a, b, freq="D", max_lag=4)
+    both = granger_both(a, b, freq="D", max_lag=4, n_boot=0)
     assert both.forward.cause == "rut" and both.forward.effect == "btc"
     assert both.backward.cause == "btc" and both.backward.effect == "rut"
     assert both.forward.adjusted_p < 1e-6

@@ -3,10 +3,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from arch.bootstrap import StationaryBootstrap
 
 from liqflow._errors import DataError, InsufficientDataError
 from liqflow.stats._shared import aligned_returns
-from liqflow.stats.leadlag import lagged_correlations, lead_lag, rolling_lead_lag
+from liqflow.stats.bootstrap import stationary_blocks, stationary_bootstrap_sums
+from liqflow.stats.leadlag import (
+    _lag_sums,
+    _pair_correlations,
+    _pair_correlations_from_sums,
+    _pair_features,
+    block_signs,
+    lagged_correlations,
+    lead_lag,
+    rolling_lead_lag,
+)
 
 
 def prices(returns: np.ndarray, index: pd.DatetimeIndex, name: str) -> pd.Series:
@@ -188,3 +199,77 @@ def test_lead_lags_window_restricts_the_lead_test() -> None:
     assert "leads at lags 30..50" in inside.summary()
     with pytest.raises(DataError, match=r"lead_lags must be \(first, last\) with 1 <= first"):
         lead_lag(leader, follower, freq="D", max_lag=60, lead_lags=(0, 5))
+
+
+def test_lagged_correlations_leave_out_missing_pairs() -> None:
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal(200), rng.standard_normal(200)
+    x[[10, 50]] = np.nan
+    y[[30, 31, 120]] = np.nan
+    lag = 4
+    got = lagged_correlations(x, y, lag)
+    n = x.size
+    for j, k in enumerate(range(-lag, lag + 1)):
+        a, b = x[lag : n - lag], y[lag + k : n - lag + k]
+        ok = np.isfinite(a) & np.isfinite(b)
+        assert got[j] == pytest.approx(np.corrcoef(a[ok], b[ok])[0, 1], rel=1e-10)
+
+
+def test_block_signs_are_rademacher_blocks_with_bartlett_correlation() -> None:
+    signs = block_signs(4000, 60, 5.0, np.random.default_rng(1))
+    assert set(np.unique(signs)) == {-1.0, 1.0}
+    # correlation of signs j periods apart: max(0, 1 - j / 5) (uniform block offset)
+    for j, expected in [(1, 0.8), (3, 0.4), (5, 0.0), (9, 0.0)]:
+        corr = float((signs[:, :-j] * signs[:, j:]).mean())
+        assert corr == pytest.approx(expected, abs=0.03)
+    assert abs(float(signs.mean())) < 0.02
+
+
+def test_null_keeps_the_follower_volatility_timing() -> None:
+    # the null follower is the centred follower times signs: |y*| = |y - mean(y)| everywhere
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal(120), rng.standard_normal(120) * np.linspace(0.5, 3.0, 120)
+    sums = _lag_sums(x, y, 5)
+    w = block_signs(7, 120, 4.0, rng) * sums.u
+    np.testing.assert_allclose(np.abs(w), np.abs(y - y.mean()) * np.ones((7, 1)))
+    # and the correlations of a resample are those of lagged_correlations on it
+    np.testing.assert_allclose(
+        sums.correlations(w @ sums.design)[2], lagged_correlations(x, w[2] + y.mean(), 5)
+    )
+
+
+def test_pair_bootstrap_sums_equal_indexing_the_resampled_rows() -> None:
+    # prefix sums over block starts == explicit resampled rows, for the same blocks
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal(150), rng.standard_normal(150)
+    lag = 3
+    feats = _pair_features(x, y, lag)
+    plan = stationary_blocks(feats.shape[0], 50, 6.0, seed=2)
+    idx = plan.indices()
+    explicit = feats[idx].sum(axis=1)
+    np.testing.assert_allclose(plan.sums(feats), explicit, rtol=1e-10, atol=1e-12)
+    fused = stationary_bootstrap_sums(feats, 50, 6.0, seed=2)
+    np.testing.assert_allclose(fused, explicit, rtol=1e-10, atol=1e-12)
+    corr = _pair_correlations_from_sums(explicit, 2 * lag + 1)
+    xs = x[lag : x.size - lag]
+    ys = np.stack([y[lag + k : y.size - lag + k] for k in range(-lag, lag + 1)], axis=1)
+    for r in (0, 17, 49):
+        for j in range(2 * lag + 1):
+            ref = np.corrcoef(xs[idx[r]], ys[idx[r], j])[0, 1]
+            assert corr[r, j] == pytest.approx(ref, rel=1e-8)
+
+
+def test_pair_bootstrap_law_agrees_with_arch() -> None:
+    # oracle: arch's StationaryBootstrap of the rows (x_t, y_{t-L..t+L})
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(300)
+    y = 0.3 * np.r_[np.zeros(2), x[:-2]] + rng.standard_normal(300)
+    lag, reps, b = 3, 2000, 8.0
+    mine = _pair_correlations(x, y, lag, reps, b, np.random.default_rng(1))[:, lag + 2]
+    xs = x[lag : x.size - lag]
+    ys = y[lag + 2 : y.size - lag + 2]
+    bs = StationaryBootstrap(b, xs, ys, seed=np.random.default_rng(2))
+    ref = np.array([np.corrcoef(a, c)[0, 1] for (a, c), _ in bs.bootstrap(reps)])
+    q = [0.05, 0.25, 0.5, 0.75, 0.95]
+    tol = 4 * np.sqrt(2) * np.sqrt(0.05 * 0.95 / reps) * ref.std() / 0.103
+    np.testing.assert_allclose(np.quantile(mine, q), np.quantile(ref, q), atol=tol)

@@ -13,12 +13,16 @@ from liqflow._series import check_series
 __all__ = [
     "ALTERNATIVES",
     "FREQS",
+    "MAX_ASOF_AGE_DAYS",
     "RandomLike",
     "aligned_returns",
+    "asof_positions",
+    "asof_prices",
     "check_alternative",
     "check_confidence",
     "check_freq",
     "check_positive_int",
+    "forward_simple_returns",
     "permutation_p_value",
     "price_series",
     "resolve_rng",
@@ -28,6 +32,9 @@ __all__ = [
 RandomLike = np.random.Generator | int | None
 
 FREQS = ("W", "D")
+#: Oldest row (calendar days) an as-of lookup uses: longer than any exchange closure
+#: (four days over a long weekend, six after 11 September 2001), shorter than a data gap.
+MAX_ASOF_AGE_DAYS = 7
 ALTERNATIVES = ("greater", "less", "two-sided")
 
 
@@ -87,13 +94,88 @@ def price_series(obj: pd.Series, name: str) -> pd.Series:
 
 
 def weekly_closes(prices: pd.Series) -> pd.Series:
-    """Last close of each week ending Friday (``W-FRI``), forward-filled over empty weeks.
+    """Last actual close of each week ending Friday (``W-FRI``); NaN for a week without one.
 
-    A week with no observation keeps the previous week's close (a zero return), so the
-    weekly grid stays regular and lags keep their meaning.
+    Only the series' own rows are used: a week in which the source has no row stays
+    missing (it is never given the previous week's close, which would be a fake zero
+    return), so the weekly grid stays regular and lags keep their meaning. Equivalent
+    to ``prices.resample("W-FRI").last()`` on a series without NaN (tested), without
+    pandas' per-week offset arithmetic.
     """
-    weekly = prices.resample("W-FRI").last()
-    return weekly.ffill()
+    days = prices.index.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    if days.size == 0:
+        return pd.Series(
+            np.array([], dtype=np.float64),
+            index=pd.DatetimeIndex([], name=prices.index.name, freq="W-FRI"),
+            name=prices.name,
+        )
+    # day 1 (1970-01-02) is a Friday: each date belongs to the week ending on the Friday
+    # on or after it
+    friday = days + (1 - days) % 7
+    last = np.flatnonzero(np.r_[friday[1:] != friday[:-1], True])
+    grid = np.arange(friday[0], friday[-1] + 1, 7)
+    values = np.full(grid.size, np.nan)
+    values[(friday[last] - friday[0]) // 7] = prices.to_numpy(dtype=np.float64)[last]
+    unit = np.dtype(str(prices.index.dtype))  # keep the input's resolution (ns, us, s)
+    index = pd.DatetimeIndex(grid.astype("datetime64[D]").astype(unit), freq="W-FRI")
+    return pd.Series(values, index=index.rename(prices.index.name), name=prices.name)
+
+
+def asof_positions(when: np.ndarray, dates: np.ndarray, max_age_days: int | None) -> np.ndarray:
+    """Position of the last row of ``when`` at or before each of ``dates``; -1 when none.
+
+    ``when`` and ``dates`` are sorted ``datetime64[ns]`` arrays. A row older than
+    ``max_age_days`` calendar days is not used (-1): a gap in the source is missing data,
+    not an unchanged price.
+    """
+    pos = np.searchsorted(when, dates, side="right") - 1
+    if max_age_days is not None:
+        ok = pos >= 0
+        age = np.zeros(dates.size, dtype="timedelta64[ns]")
+        age[ok] = dates[ok] - when[pos[ok]]
+        pos = np.where(ok & (age <= np.timedelta64(max_age_days, "D")), pos, -1)
+    return pos
+
+
+def asof_prices(
+    prices: pd.Series, dates: pd.DatetimeIndex, max_age_days: int | None = MAX_ASOF_AGE_DAYS
+) -> np.ndarray:
+    """The one as-of lookup of the statistics: the last actual price at or before each date.
+
+    NaN before the first row, after the last row (nothing is known about a day past the
+    data), and when the last row is older than ``max_age_days`` calendar days.
+    Equivalent to ``prices.reindex(dates, method="ffill", tolerance=f"{max_age_days}D")``
+    with dates after ``prices.index[-1]`` set to NaN.
+    """
+    when = prices.index.to_numpy(dtype="datetime64[ns]")
+    at = pd.DatetimeIndex(dates).to_numpy(dtype="datetime64[ns]")
+    out = np.full(at.size, np.nan)
+    if when.size == 0:
+        return out
+    pos = asof_positions(when, at, max_age_days)
+    ok = (pos >= 0) & (at <= when[-1])
+    out[ok] = prices.to_numpy(dtype=np.float64)[pos[ok]]
+    return out
+
+
+def forward_simple_returns(
+    prices: pd.Series,
+    dates: pd.DatetimeIndex,
+    horizon_days: int,
+    max_age_days: int | None = MAX_ASOF_AGE_DAYS,
+) -> np.ndarray:
+    """The one forward-return definition: as-of price at ``d + h`` over as-of price at ``d``.
+
+    Both prices come from :func:`asof_prices` (last actual row at or before the day,
+    never older than ``max_age_days``); NaN when either is unknown, in particular when
+    ``d + h`` is after the last row (the window is not complete). Nothing after
+    ``d + h`` is used.
+    """
+    d = pd.DatetimeIndex(dates)
+    start = asof_prices(prices, d, max_age_days)
+    end = asof_prices(prices, d + pd.Timedelta(days=horizon_days), max_age_days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return end / start - 1.0
 
 
 def aligned_returns(
@@ -102,8 +184,10 @@ def aligned_returns(
     """Log returns of two price series on one regular grid (see :func:`lead_lag` Notes).
 
     ``freq="W"``: both are cut to the dates they share, then each is reduced to its
-    last close of every week ending Friday. ``freq="D"``: both are restricted to the
-    dates on which *both* have a price, and returns are taken between those dates.
+    last actual close of every week ending Friday; the grid is every week from the
+    first to the last, and a return is NaN when either week has no row in either
+    series (missing, never a fake zero). ``freq="D"``: both are restricted to the
+    dates on which *both* have a row, and returns are taken between those dates.
     """
     check_freq(freq)
     a = price_series(leader, names[0])
@@ -115,18 +199,21 @@ def aligned_returns(
             start, end = max(a.index[0], b.index[0]), min(a.index[-1], b.index[-1])
             a, b = a.loc[start:end], b.loc[start:end]
         frame = pd.concat([weekly_closes(a), weekly_closes(b)], axis=1, keys=list(names), sort=True)
-        frame = frame.dropna()
     else:
         frame = pd.concat([a, b], axis=1, keys=list(names), join="inner", sort=True)
     logs = pd.DataFrame(
         np.log(frame.to_numpy(dtype=np.float64)), index=frame.index, columns=frame.columns
     )
     rets = logs.diff().iloc[1:]
-    rets = rets.dropna()
+    complete = rets.notna().all(axis=1).to_numpy()
+    if complete.any():  # trim missing rows at both ends; inner gaps stay NaN
+        first, last = np.flatnonzero(complete)[[0, -1]]
+        rets = rets.iloc[first : last + 1]
     rets.index.name = "date"
-    if len(rets) < 3:
+    if int(rets.notna().all(axis=1).sum()) < 3:
         raise InsufficientDataError(
-            f"{names[0]} and {names[1]}: need at least 3 common {freq} returns, got {len(rets)}"
+            f"{names[0]} and {names[1]}: need at least 3 common {freq} returns, "
+            f"got {int(rets.notna().all(axis=1).sum())}"
         )
     return rets
 

@@ -21,18 +21,22 @@ from liqflow._errors import DataError
 from liqflow._series import check_series
 from liqflow.stats._shared import (
     RandomLike,
+    asof_prices,
     check_alternative,
     check_confidence,
     check_positive_int,
+    forward_simple_returns,
     permutation_p_value,
     price_series,
     resolve_rng,
 )
-from liqflow.stats.bootstrap import optimal_block_length, stationary_bootstrap_sums
+from liqflow.stats.bootstrap import stationary_bootstrap_sums
 from liqflow.stats.placebo import spaced_placebo_positions
 
 __all__ = [
     "HORIZONS",
+    "INTERVALS",
+    "MIN_EVENTS",
     "PLACEBO_LEVELS",
     "EventStudyResult",
     "decluster",
@@ -61,7 +65,11 @@ STAT_COLUMNS = (
     "p_value",
     "n_history",
     "block_length",
+    "interval_reason",
 )
+#: Fewest independent events that get an interval and a p-value.
+MIN_EVENTS = 3
+INTERVALS = ("placebo", "t")
 
 
 def _event_flags(events: pd.Series, name: str = "events") -> pd.Series:
@@ -110,44 +118,44 @@ def decluster(events: pd.Series, min_gap_days: int) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(flags.index[flags.to_numpy()][kept], name="date")
 
 
-def _calendar(prices: pd.Series) -> pd.Series:
-    """Daily calendar grid of as-of values (last value at or before each day)."""
-    return prices.resample("D").last().ffill()
-
-
 def forward_returns(prices: pd.Series, horizon_days: int) -> pd.Series:
     """Simple return from day *d* to day *d + h*, as-of, on every calendar day.
 
-    ``prices`` values as of each day are the last observation at or before it; the
-    return is NaN when ``d + h`` is after the last observation (the window is not
-    complete yet). Nothing after ``d + h`` is used.
+    The price as of a day is the last actual row at or before it (never one older
+    than :data:`~liqflow.stats._shared.MAX_ASOF_AGE_DAYS` days); the return is NaN when
+    ``d + h`` is after the last row (the window is not complete yet). Nothing after
+    ``d + h`` is used. This is :func:`~liqflow.stats._shared.forward_simple_returns`,
+    the one definition every statistic uses.
     """
     h = check_positive_int("horizon_days", horizon_days)
-    daily = _calendar(price_series(prices, str(prices.name or "prices")))
-    out = daily.shift(-h) / daily - 1.0
+    px = price_series(prices, str(prices.name or "prices"))
+    days = pd.date_range(px.index[0], px.index[-1], freq="D", name="date") if len(px) else px.index
+    out = pd.Series(forward_simple_returns(px, pd.DatetimeIndex(days), h), index=days)
     out.name = f"fwd_{h}d"
     return out
 
 
 def window_max_drawdown(prices: pd.Series, start: pd.Timestamp, horizon_days: int) -> float:
-    """Largest peak-to-trough fall of the as-of price within ``[start, start + h]``.
+    """Largest peak-to-trough fall of the price within ``[start, start + h]``.
 
-    Returns a number <= 0 (``-0.25`` is a 25 % drawdown); NaN when no price is known at
-    ``start``. When the window is not complete yet, the part observed so far is used.
+    The window is the as-of price at ``start`` and the actual rows after it up to
+    ``start + h``. Returns a number <= 0 (``-0.25`` is a 25 % drawdown); NaN when no
+    price is known at ``start``. When the window is not complete yet, the part observed
+    so far is used.
     """
     h = check_positive_int("horizon_days", horizon_days)
-    return _window_drawdown(_calendar(price_series(prices, "prices")), start, h)
+    return _window_drawdown(price_series(prices, "prices"), pd.Timestamp(start), h)
 
 
-def _window_drawdown(daily: pd.Series, start: pd.Timestamp, h: int) -> float:
-    """Drawdown on the calendar grid ``daily`` (one row per day) over ``[start, start + h]``."""
-    i = int(daily.index.searchsorted(start))
-    if i >= daily.size or daily.index[i] != start:
+def _window_drawdown(prices: pd.Series, start: pd.Timestamp, h: int) -> float:
+    """Drawdown over the as-of price at ``start`` and the rows in ``(start, start + h]``."""
+    first = asof_prices(prices, pd.DatetimeIndex([start]))[0]
+    if not np.isfinite(first):
         return float("nan")
-    window = daily.to_numpy()[i : i + h + 1]
-    if not np.isfinite(window[0]):
-        return float("nan")
-    window = window[np.isfinite(window)]
+    when = prices.index
+    lo = int(when.searchsorted(start, side="right"))
+    hi = int(when.searchsorted(start + pd.Timedelta(days=h), side="right"))
+    window = np.concatenate([[first], prices.to_numpy(dtype=np.float64)[lo:hi]])
     return float((window / np.maximum.accumulate(window) - 1.0).min())
 
 
@@ -182,7 +190,7 @@ def excess_return_bootstrap(
 
 @dataclass(frozen=True)
 class EventStudyResult:
-    """Forward returns after independent events, with placebo and bootstrap inference.
+    """Forward returns after independent events, with placebo inference.
 
     Attributes
     ----------
@@ -190,9 +198,12 @@ class EventStudyResult:
         One row per ``(target, horizon_days)``: ``n_events`` (independent events with a
         complete window), ``mean``/``median``/``hit_rate`` of their forward returns, the
         same over every date of the history (``uncond_*``), ``excess`` = mean - uncond
-        mean with its stationary-bootstrap interval, the placebo band (5 %, 50 %, 95 %
-        quantiles of the placebo mean), the placebo ``p_value``, ``n_history`` (dates a
-        placebo event could fall on) and the bootstrap ``block_length``.
+        mean with its interval (``excess_ci_low``/``excess_ci_high``), the placebo band
+        (5 %, 50 %, 95 % quantiles of the placebo mean), the placebo ``p_value``,
+        ``n_history`` (dates a placebo event could fall on), ``block_length`` (unused
+        by the default interval, NaN) and ``interval_reason``: empty when the interval
+        and p-value are given, else why not (``"n too small ..."`` below
+        :data:`MIN_EVENTS` events).
     per_event : DataFrame
         One row per ``(event_date, target, horizon_days)`` of the declustered events:
         ``forward_return``, ``max_drawdown`` in the window, and ``complete`` (False when
@@ -201,6 +212,10 @@ class EventStudyResult:
         Quantiles (columns :data:`PLACEBO_LEVELS`) of the placebo mean per row of ``stats``.
     n_raw_events : int
         True values in the event series before declustering.
+    interval : str
+        How the interval was built (:data:`INTERVALS`).
+    min_events : int
+        Fewest independent events given an interval and a p-value.
     """
 
     stats: pd.DataFrame
@@ -212,6 +227,8 @@ class EventStudyResult:
     confidence: float
     n_placebo: int
     n_boot: int
+    interval: str = "placebo"
+    min_events: int = MIN_EVENTS
 
     def to_frame(self) -> pd.DataFrame:
         """The per-(target, horizon) statistics (a copy)."""
@@ -234,7 +251,7 @@ class EventStudyResult:
         pct = round(self.confidence * 100)
         lines = [
             f"event study: {self.n_raw_events} raw events; placebo p-values "
-            f"({self.alternative}, {self.n_placebo} draws), {pct}% bootstrap intervals"
+            f"({self.alternative}, {self.n_placebo} draws), {pct}% {self.interval} intervals"
         ]
         for key, row in self.stats.iterrows():
             target, h = cast(tuple[str, int], key)
@@ -242,9 +259,18 @@ class EventStudyResult:
             if n == 0:
                 lines.append(f"{target} +{h}d: no independent event with a complete window (n=0)")
                 continue
-            lines.append(
+            head = (
                 f"{target} +{h}d: mean {_pct(row['mean'])} vs unconditional "
-                f"{_pct(row['uncond_mean'])} (excess {_pct(row['excess'])}, {pct}% CI "
+                f"{_pct(row['uncond_mean'])} (excess {_pct(row['excess'])}"
+            )
+            if row["interval_reason"]:
+                lines.append(
+                    f"{head}); n={n} independent events: {row['interval_reason']}, "
+                    "no interval and no p-value"
+                )
+                continue
+            lines.append(
+                f"{head}, {pct}% CI "
                 f"[{_pct(row['excess_ci_low'])}, {_pct(row['excess_ci_high'])}]); placebo "
                 f"5-95% [{_pct(row['placebo_p05'])}, {_pct(row['placebo_p95'])}], "
                 f"p={_p(row['p_value'])}; n={n} independent events"
@@ -284,6 +310,12 @@ def _horizons(horizons: Sequence[int]) -> tuple[int, ...]:
     return out
 
 
+def _check_interval(interval: str) -> str:
+    if interval not in INTERVALS:
+        raise DataError(f"interval must be one of {INTERVALS}, got {interval!r}")
+    return interval
+
+
 def event_study(
     events: pd.Series,
     targets: pd.Series | pd.DataFrame | Mapping[str, pd.Series],
@@ -295,6 +327,7 @@ def event_study(
     alternative: str = "greater",
     confidence: float = 0.90,
     seed: RandomLike = None,
+    interval: str = "placebo",
 ) -> EventStudyResult:
     """Forward returns of ``targets`` after the independent events of ``events``.
 
@@ -304,22 +337,25 @@ def event_study(
         True on event dates. Its index is the *history*: the dates on which an event
         could have happened (e.g. Russell trading days); placebo dates are drawn from it.
     targets : Series, DataFrame or mapping of Series
-        Price series (positive values; NaNs dropped per target).
+        Price series on their own rows (positive values; NaNs dropped per target).
     horizons : sequence of int
         Forward horizons in calendar days.
     n_placebo : int
-        Placebo draws per (target, horizon); 0 skips the placebo test.
+        Placebo draws per (target, horizon) for the p-value; 0 skips it.
     n_boot : int
-        Stationary-bootstrap resamples for the excess-return interval; 0 skips it.
+        Draws for the interval (spaced placebo sets for ``interval="placebo"``); 0
+        skips it. Unused by ``interval="t"``.
     block_length : float, optional
-        Expected block length of the bootstrap; default
-        :func:`~liqflow.stats.bootstrap.optimal_block_length` of the forward returns.
+        Kept for compatibility; the intervals do not resample blocks.
     alternative : {"greater", "less", "two-sided"}
         Direction of the placebo test ("greater": events are followed by higher returns).
     confidence : float
-        Level of the bootstrap interval.
+        Level of the interval.
     seed : numpy.random.Generator, int or None
         Source of randomness.
+    interval : {"placebo", "t"}
+        ``"placebo"`` (default): inversion of the placebo test; ``"t"``: Student t
+        interval on the independent events' returns. See Notes.
 
     Returns
     -------
@@ -333,7 +369,8 @@ def event_study(
       spacing ``h`` (:func:`decluster`). Events whose window ends after the last price
       are listed in ``per_event`` (``complete=False``) but not used.
     * **Forward return** from the as-of price at the close of the event date to the
-      as-of price ``h`` calendar days later (:func:`forward_returns`).
+      as-of price ``h`` calendar days later (:func:`forward_returns`): actual rows
+      only, never a forward-filled price.
     * **Unconditional distribution**: the ``h``-day forward return from every date of
       the history with a complete window.
     * **Placebo**: ``n_placebo`` sets of as many dates as there are events, drawn
@@ -341,102 +378,116 @@ def event_study(
       (:func:`~liqflow.stats.placebo.spaced_placebo_positions`), so the placebo events
       are as many and as independent as the real ones. p-value
       ``(1 + #{placebo mean >= event mean}) / (1 + n_placebo)`` for "greater".
-    * **Interval** for the excess return: percentile interval of
-      :func:`excess_return_bootstrap` (stationary bootstrap of the history rows; the
-      default block length reflects the overlap of ``h``-day returns).
-
-    With few independent events (often fewer than ten) intervals are wide and p-values
-    coarse; ``n_events`` is printed next to every figure for that reason.
+    * **Interval** for the excess return. ``"placebo"``: the set of shifts ``d`` for
+      which the two-sided placebo test of "events add ``d`` to the forward return" does
+      not reject at ``1 - confidence``, i.e. ``[excess - q_hi, excess - q_lo]`` with
+      ``q`` the quantiles of (placebo mean - unconditional mean) over ``n_boot`` spaced
+      placebo sets. Under the null its coverage is that of the placebo test (exact up
+      to Monte Carlo error when events fall like placebo dates), it needs no
+      estimate of the spread from the few events themselves, and it excludes zero
+      exactly when the two-sided placebo test rejects, so interval and p-value never
+      tell different stories. It assumes a constant additive effect (Rosenbaum, 2002,
+      ch. 2; Imbens and Rubin, 2015, ch. 5). ``"t"``: ``excess +- t_{k-1} s / sqrt(k)``
+      over the ``k`` independent events (their windows do not overlap).
+    * **Too few events.** With fewer than :data:`MIN_EVENTS` independent events, the
+      values are shown but no interval, no placebo band and no p-value: the row's
+      ``interval_reason`` says "n too small". Coverage of the intervals and size of the
+      p-values are measured by ``bench/calibration.py``.
 
     References
     ----------
     MacKinlay, A. C. (1997). Event studies in economics and finance. *Journal of
     Economic Literature*, 35(1), 13-39.
-    Politis, D. N. and Romano, J. P. (1994). The stationary bootstrap. *JASA*, 89(428).
+    Rosenbaum, P. R. (2002). *Observational Studies*, 2nd ed. Springer (confidence sets
+    by inverting randomization tests under an additive effect).
+    Imbens, G. W. and Rubin, D. B. (2015). *Causal Inference for Statistics, Social, and
+    Biomedical Sciences*. Cambridge University Press.
     """
     flags = _event_flags(events)
     series = _targets(targets)
     hs = _horizons(horizons)
-    n_placebo = check_positive_int("n_placebo", n_placebo, minimum=0)
-    n_boot = check_positive_int("n_boot", n_boot, minimum=0)
-    check_alternative(alternative)
-    conf = check_confidence(confidence)
-    rng = resolve_rng(seed)
+    opts = _HorizonOptions(
+        n_placebo=check_positive_int("n_placebo", n_placebo, minimum=0),
+        n_boot=check_positive_int("n_boot", n_boot, minimum=0),
+        alternative=check_alternative(alternative),
+        confidence=check_confidence(confidence),
+        interval=_check_interval(interval),
+        rng=resolve_rng(seed),
+    )
     history = pd.DatetimeIndex(flags.index)
-    raw_dates = flags.index[flags.to_numpy()]
-
-    stat_rows: list[dict[str, float]] = []
+    stat_rows: list[dict[str, object]] = []
     keys: list[tuple[str, int]] = []
     placebo_rows: list[np.ndarray] = []
     event_rows: list[dict[str, object]] = []
     for name, prices in series.items():
-        daily = _calendar(prices)
         in_span = flags.loc[flags.index >= prices.index[0]]
         for h in hs:
-            fwd = (daily.shift(-h) / daily - 1.0).reindex(history)
-            ok = fwd.notna().to_numpy()
-            hist_dates = history[ok]
-            hist_fwd = fwd.to_numpy()[ok]
+            fwd = forward_simple_returns(prices, history, h)
+            ok = np.isfinite(fwd)
             kept = decluster(in_span, h)
-            kept_fwd = fwd.reindex(kept).to_numpy()
+            kept_fwd = forward_simple_returns(prices, kept, h)
             complete = np.isfinite(kept_fwd)
-            for d, r, c in zip(kept, kept_fwd, complete, strict=True):
-                event_rows.append(
-                    {
-                        "event_date": d,
-                        "target": name,
-                        "horizon_days": h,
-                        "forward_return": float(r),
-                        "max_drawdown": _window_drawdown(daily, d, h),
-                        "complete": bool(c),
-                    }
-                )
+            event_rows.extend(_event_records(name, h, prices, kept, kept_fwd))
             row, placebo = _horizon_stats(
-                hist_dates,
-                hist_fwd,
-                kept[complete],
-                kept_fwd[complete],
-                h,
-                n_placebo=n_placebo,
-                n_boot=n_boot,
-                block_length=block_length,
-                alternative=alternative,
-                confidence=conf,
-                rng=rng,
+                history[ok], fwd[ok], kept[complete], kept_fwd[complete], h, opts
             )
             stat_rows.append(row)
             placebo_rows.append(placebo)
             keys.append((name, h))
-
     index = pd.MultiIndex.from_tuples(keys, names=["target", "horizon_days"])
     stats = pd.DataFrame(stat_rows, index=index, columns=list(STAT_COLUMNS))
     stats["n_events"] = stats["n_events"].astype(np.int64)
     stats["n_history"] = stats["n_history"].astype(np.int64)
-    placebo_q = pd.DataFrame(np.vstack(placebo_rows), index=index, columns=list(PLACEBO_LEVELS))
-    per_event = pd.DataFrame(
-        event_rows,
-        columns=[
-            "event_date",
-            "target",
-            "horizon_days",
-            "forward_return",
-            "max_drawdown",
-            "complete",
-        ],
-    )
-    per_event["event_date"] = pd.to_datetime(per_event["event_date"])
-    per_event = per_event.sort_values(["target", "horizon_days", "event_date"], kind="stable")
+    stats["interval_reason"] = stats["interval_reason"].astype(str)
     return EventStudyResult(
         stats=stats,
-        per_event=per_event.reset_index(drop=True),
-        placebo_quantiles=placebo_q,
-        n_raw_events=int(raw_dates.size),
+        per_event=_per_event_frame(event_rows),
+        placebo_quantiles=pd.DataFrame(
+            np.vstack(placebo_rows), index=index, columns=list(PLACEBO_LEVELS)
+        ),
+        n_raw_events=int(flags.to_numpy().sum()),
         horizons=hs,
-        alternative=alternative,
-        confidence=conf,
-        n_placebo=n_placebo,
-        n_boot=n_boot,
+        alternative=opts.alternative,
+        confidence=opts.confidence,
+        n_placebo=opts.n_placebo,
+        n_boot=opts.n_boot,
+        interval=opts.interval,
+        min_events=MIN_EVENTS,
     )
+
+
+def _event_records(
+    name: str, h: int, prices: pd.Series, kept: pd.DatetimeIndex, kept_fwd: np.ndarray
+) -> list[dict[str, object]]:
+    return [
+        {
+            "event_date": d,
+            "target": name,
+            "horizon_days": h,
+            "forward_return": float(r),
+            "max_drawdown": _window_drawdown(prices, d, h),
+            "complete": bool(np.isfinite(r)),
+        }
+        for d, r in zip(kept, kept_fwd, strict=True)
+    ]
+
+
+def _per_event_frame(event_rows: list[dict[str, object]]) -> pd.DataFrame:
+    columns = ["event_date", "target", "horizon_days", "forward_return", "max_drawdown"]
+    per_event = pd.DataFrame(event_rows, columns=[*columns, "complete"])
+    per_event["event_date"] = pd.to_datetime(per_event["event_date"])
+    per_event = per_event.sort_values(["target", "horizon_days", "event_date"], kind="stable")
+    return per_event.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class _HorizonOptions:
+    n_placebo: int
+    n_boot: int
+    alternative: str
+    confidence: float
+    interval: str
+    rng: np.random.Generator
 
 
 def _horizon_stats(
@@ -445,48 +496,51 @@ def _horizon_stats(
     event_dates: pd.DatetimeIndex,
     event_fwd: np.ndarray,
     h: int,
-    *,
-    n_placebo: int,
-    n_boot: int,
-    block_length: float | None,
-    alternative: str,
-    confidence: float,
-    rng: np.random.Generator,
-) -> tuple[dict[str, float], np.ndarray]:
+    opts: _HorizonOptions,
+) -> tuple[dict[str, object], np.ndarray]:
     nan = float("nan")
     k = int(event_fwd.size)
-    row: dict[str, float] = dict.fromkeys(STAT_COLUMNS, nan)
+    row: dict[str, object] = dict.fromkeys(STAT_COLUMNS, nan)
     row["n_events"] = k
     row["n_history"] = int(hist_fwd.size)
+    row["interval_reason"] = ""
     placebo_q = np.full(len(PLACEBO_LEVELS), nan)
+    uncond = float(hist_fwd.mean()) if hist_fwd.size else nan
     if hist_fwd.size:
-        row["uncond_mean"] = float(hist_fwd.mean())
+        row["uncond_mean"] = uncond
         row["uncond_median"] = float(np.median(hist_fwd))
         row["uncond_hit_rate"] = float((hist_fwd > 0).mean())
     if k == 0:
+        row["interval_reason"] = "no independent event"
         return row, placebo_q
     mean = float(event_fwd.mean())
     row["mean"] = mean
     row["median"] = float(np.median(event_fwd))
     row["hit_rate"] = float((event_fwd > 0).mean())
-    row["excess"] = mean - row["uncond_mean"]
-    if n_placebo > 0:
-        pos = spaced_placebo_positions(hist_dates, k, h, n_placebo, seed=rng)
+    row["excess"] = excess = mean - uncond
+    if k < MIN_EVENTS:
+        row["interval_reason"] = f"n too small ({k} < {MIN_EVENTS} independent events)"
+        return row, placebo_q
+    if opts.n_placebo > 0:
+        pos = spaced_placebo_positions(hist_dates, k, h, opts.n_placebo, seed=opts.rng)
         placebo = hist_fwd[pos].mean(axis=1)
         placebo_q = np.quantile(placebo, PLACEBO_LEVELS)
         row["placebo_p05"], row["placebo_median"], row["placebo_p95"] = np.quantile(
             placebo, [0.05, 0.5, 0.95]
         )
-        row["p_value"] = permutation_p_value(mean, placebo, alternative)
-    if n_boot > 0 and hist_fwd.size >= 9:
-        b = optimal_block_length(hist_fwd) if block_length is None else float(block_length)
-        flags = np.isin(hist_dates, event_dates)
-        draws = excess_return_bootstrap(flags, hist_fwd, n_boot, b, seed=rng)
-        draws = draws[np.isfinite(draws)]
-        if draws.size:
-            alpha = 1.0 - confidence
-            row["excess_ci_low"], row["excess_ci_high"] = np.quantile(
-                draws, [alpha / 2, 1 - alpha / 2]
-            )
-        row["block_length"] = b
+        row["p_value"] = permutation_p_value(mean, placebo, opts.alternative)
+    alpha = 1.0 - opts.confidence
+    if opts.interval == "t":
+        from scipy.stats import t as student_t  # deferred: scipy.stats is slow to import
+
+        half = float(student_t.ppf(1 - alpha / 2, k - 1)) * float(event_fwd.std(ddof=1))
+        row["excess_ci_low"], row["excess_ci_high"] = (
+            excess - half / np.sqrt(k),
+            excess + half / np.sqrt(k),
+        )
+    elif opts.n_boot > 0:
+        pos = spaced_placebo_positions(hist_dates, k, h, opts.n_boot, seed=opts.rng)
+        shift = hist_fwd[pos].mean(axis=1) - uncond
+        q_lo, q_hi = np.quantile(shift, [alpha / 2, 1 - alpha / 2])
+        row["excess_ci_low"], row["excess_ci_high"] = excess - q_hi, excess - q_lo
     return row, placebo_q

@@ -112,7 +112,9 @@ def _lead_lag_row(
     return row
 
 
-def _granger_row(spec: TestSpec, inputs: StudyInputs) -> _Row:
+def _granger_row(
+    spec: TestSpec, inputs: StudyInputs, draws: int, rng: np.random.Generator
+) -> _Row:
     from liqflow.stats.granger import granger_test
 
     row = _Row(spec, unit="F", n_unit="weekly returns", min_n=MIN_WEEKS)
@@ -121,7 +123,7 @@ def _granger_row(spec: TestSpec, inputs: StudyInputs) -> _Row:
         row.note = inputs.missing.get(spec.leader if a is None else spec.follower, "missing")
         return row
     try:
-        res = granger_test(a, b, freq="W", max_lag=spec.lags[1])
+        res = granger_test(a, b, freq="W", max_lag=spec.lags[1], n_boot=draws, seed=rng)
     except DataError as exc:
         row.note = str(exc)
         return row
@@ -346,7 +348,7 @@ def _compute(inputs: StudyInputs, seed: int, draws: int, alpha: float, conf: flo
         if spec.kind == "lead_lag":
             rows.append(_lead_lag_row(spec, inputs, draws, conf, rng, lead_lags))
         elif spec.kind == "granger":
-            rows.append(_granger_row(spec, inputs))
+            rows.append(_granger_row(spec, inputs, draws, rng))
         elif spec.kind == "event":
             rows.append(_event_row(spec, inputs, es))
         else:
