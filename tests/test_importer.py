@@ -49,8 +49,8 @@ def test_folder_import_matches_by_name_and_header(tmp_path: Path) -> None:
 
 
 def _unknown_layouts(root: Path) -> tuple[Path, Path]:
-    wide = root / "wide_fred.csv"
-    wide.write_text("date,VIX,HY_OAS\n2021-01-04,22.1,3.9\n")
+    wide = root / "top100_snapshot.csv"
+    wide.write_text("rank,name,symbol,price\n1,Bitcoin,BTC,77232\n")
     lines = root / "snapshots.json"
     lines.write_text('{"Rank": "1"}\n')
     return wide, lines
@@ -64,7 +64,7 @@ def test_folder_scan_lists_unknown_layouts_and_still_succeeds(tmp_path: Path) ->
         report = import_paths(store, CAT, [root])
         assert report.ok and len(report.loaded) == 3
         assert {p for p, _ in report.unsupported} == {wide, lines}
-        assert "unrecognised CSV header 'date,VIX,HY_OAS'" in dict(report.unsupported)[wide]
+        assert "unrecognised CSV header 'rank,name,symbol,price'" in dict(report.unsupported)[wide]
     db = tmp_path / "s.duckdb"
     result = runner.invoke(app, ["import", str(root), "--store", str(db)], env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output
