@@ -152,7 +152,23 @@ class Part:
             pos = self.frame.index.get_indexer(pd.DatetimeIndex([date]))[0]
             if pos >= 0:
                 return f"{path}:{int(self.lines[pos])}"
+        elif path.suffix.lower() == ".csv":
+            line = _line_starting(path, f"{date:%Y-%m-%d}")
+            if line is not None:
+                return f"{path}:{line}"
         return f"{path} ({self.column}, {date:%Y-%m-%d})"
+
+
+def _line_starting(path: Path, day: str) -> int | None:
+    """1-based line of ``path`` whose first field starts with ``day`` (messages only)."""
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            for n, line in enumerate(fh, start=1):
+                if n > 1 and line.split(",", 1)[0].strip().startswith(day):
+                    return n
+    except OSError:
+        return None
+    return None
 
 
 @dataclass(frozen=True, eq=False)
