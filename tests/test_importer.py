@@ -152,9 +152,12 @@ def test_real_folder_import_then_series_and_net_liquidity(
     assert result.exit_code == 0, result.output
     with Store(db) as store:
         rows = store.row_count()
+        # the 2026 files extend FRED, ^GSPC and BTC in their own source; ^RUT's fresh bars
+        # are the Interactive Brokers source beside Yahoo's (which stops in 2026-02)
         assert store.last_date("small_caps", "yahoo").strftime("%Y-%m") == "2026-02"
-        assert store.last_date("btc", "yahoo").strftime("%Y-%m") == "2026-06"
-        assert store.last_date("fed_assets", "fred").strftime("%Y-%m") == "2025-11"
+        assert store.last_date("small_caps", "ibkr").strftime("%Y-%m") == "2026-08"
+        assert store.last_date("btc", "yahoo").strftime("%Y-%m") == "2026-08"
+        assert store.last_date("fed_assets", "fred").strftime("%Y-%m") == "2026-08"
         panel = load_panel(store, ["fed_assets", "tga", "rrp"])
         raw = {sid: store.read(sid, "fred")["value"] for sid in ("fed_assets", "tga", "rrp")}
     again = runner.invoke(app, ["import", str(shared_data), "--store", str(db)])
@@ -176,7 +179,7 @@ def test_real_folder_import_then_series_and_net_liquidity(
     pd.testing.assert_series_equal(pd.Series(got, index=weds), expected, check_names=False)
     assert (panel["rrp"].reindex(weds) == 1000 * raw["rrp"][weds]).all()
     series_out = runner.invoke(app, ["series", "--store", str(db)], env={"COLUMNS": "200"})
-    assert "2026-02-23" in series_out.output and "2025-11-19" in series_out.output
+    assert "2026-02-23" in series_out.output and "2026-08-19" in series_out.output
 
 
 # --- splicing, content-decided series and sources ------------------------------------------
