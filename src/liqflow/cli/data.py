@@ -27,7 +27,8 @@ from liqflow.store import StoredSeries
 
 def import_(
     paths: Annotated[
-        list[Path], typer.Argument(help="CSV files, or folders scanned recursively for *.csv.")
+        list[Path],
+        typer.Argument(help="CSV/JSON files, or folders scanned recursively for *.csv, *.json."),
     ],
     series: Annotated[
         str | None,
@@ -36,11 +37,15 @@ def import_(
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
-    """Import local CSV files (FRED, Yahoo/yfinance, CoinGecko exports) into the store.
+    """Import local data files (FRED, Yahoo/yfinance, CoinGecko, Fiscal Data, Farside,
+    funding, CFTC) into the store.
 
-    Files are matched to catalogue series by name (id, symbol or alias, e.g. WALCL.csv,
-    RUT_daily.csv, BTC-USD.csv) or by the FRED id in their header. Importing the same
-    files again adds nothing. A malformed file is refused whole, with file:line.
+    The layout is detected from the content; wide files are split into their series
+    (columns are FRED ids or aliases). Single-series files are matched by name (id,
+    symbol or alias, e.g. WALCL.csv, RUT_daily.csv, BTC-USD.csv) or by the FRED id in
+    their header. Importing the same files again adds nothing. A malformed file, or one
+    that disagrees with another file of the same series on their overlap, is refused
+    whole, with file:line.
     """
     cat = open_catalog(catalog)
     with open_store(store) as st:

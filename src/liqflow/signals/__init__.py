@@ -4,10 +4,12 @@ Pure functions over the series contract (see ``DESIGN.md``): they never mutate t
 inputs and the value on day *t* uses only data up to *t*. One module per idea:
 
 * :mod:`~liqflow.signals.liquidity`: net liquidity, Fed bills, TGA drawdown;
+* :mod:`~liqflow.signals.fiscal`: daily net liquidity, DTS TGA, tax refunds, MBS, mortgages;
 * :mod:`~liqflow.signals.credit`: HY/IG spreads, causal percentile, narrowing;
 * :mod:`~liqflow.signals.equities`: trend, momentum, small/large relative strength;
 * :mod:`~liqflow.signals.breakout`: Russell 2000 all-time-high breakouts;
 * :mod:`~liqflow.signals.crypto`: BTC trend, alt basket, Altcoin Season Index, dominance;
+* :mod:`~liqflow.signals.market_structure`: spot-ETF flows against mined supply, leverage;
 * :mod:`~liqflow.signals.traits`: supercycle traits and leverage;
 * :mod:`~liqflow.signals.regime`: the stages and their timeline;
 * :mod:`~liqflow.signals.compute`: everything from one panel (:func:`compute_signals`).
@@ -40,11 +42,17 @@ from liqflow.signals.equities import (
     relative_strength,
     trend_signals,
 )
+from liqflow.signals.fiscal import FiscalConfig, FiscalSignals, fiscal_signals
 from liqflow.signals.liquidity import (
     LiquidityConfig,
     LiquiditySignals,
     liquidity_signals,
     net_liquidity,
+)
+from liqflow.signals.market_structure import (
+    MarketStructureConfig,
+    MarketStructureSignals,
+    market_structure_signals,
 )
 from liqflow.signals.regime import (
     DEFAULT_RULES,
@@ -78,9 +86,13 @@ __all__ = [
     "CreditSignals",
     "CryptoConfig",
     "CryptoSignals",
+    "FiscalConfig",
+    "FiscalSignals",
     "FlagSpec",
     "LiquidityConfig",
     "LiquiditySignals",
+    "MarketStructureConfig",
+    "MarketStructureSignals",
     "RelativeStrengthConfig",
     "SignalConfig",
     "SignalSet",
@@ -106,9 +118,11 @@ __all__ = [
     "crypto_signals",
     "default_flags",
     "evaluate_flags",
+    "fiscal_signals",
     "high_beta",
     "leverage",
     "liquidity_signals",
+    "market_structure_signals",
     "net_liquidity",
     "relative_strength",
     "rotation",

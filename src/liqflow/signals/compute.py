@@ -388,8 +388,11 @@ def compute_signals(
         ``fed_bills``, ``tga``, ``rrp``, ``hy_spread``, ``ig_spread``, ``baa_spread``,
         ``large_caps``, ``small_caps``, ``small_caps_volume``, ``btc``,
         ``btc.market_cap``, ``total_crypto_mcap``, the altcoins and any
-        ``<coin>.funding_rate`` / ``<coin>.open_interest``. Missing columns make their
-        signals unknown.
+        ``<coin>.funding_rate`` / ``<coin>.open_interest``; for the fiscal block
+        ``tga_daily``, ``tax_refunds``, ``fed_mbs``, ``mortgage_rate``; for the market
+        structure ``etf_flows``, ``btc_funding``/``eth_funding`` (and their
+        ``.open_interest``), ``cftc_btc`` and ``cftc_btc.open_interest``. Missing columns
+        make their signals unknown.
     config : SignalConfig, optional
     catalog : Catalog, optional
         Decides the altcoin universe (group ``alt`` minus stablecoins and wrapped
