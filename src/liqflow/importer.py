@@ -9,7 +9,8 @@ Splicing. Several files may bring the same (series, source): the ICE BofA OAS of
 1996-2025 and FRED's three-year window of 2023-2026, or two Yahoo exports of a coin. They
 are spliced into one series only where they agree on every common date and field; a file
 that disagrees with what the earlier files of the same import say is refused, naming the
-dates and both values. Agreement means equal within :data:`SPLICE_RTOL` (exact up to
+dates and both values. The check is within the files of one import; what happens to a
+stored value that a later import changes is the store's revision rule. Agreement means equal within :data:`SPLICE_RTOL` (exact up to
 the decimal formatting of the files), except for the daily bars of markets that trade
 around the clock (group ``crypto``/``alt``, source ``yahoo``): an export written during a
 UTC day holds that day's bar so far, so prices may differ by up to

@@ -132,6 +132,9 @@ class StageRule:
 
 
 #: The default stage rules (flag names are built by :func:`liqflow.signals.default_flags`).
+#: Stage 1 reads the fiscal channel (daily TGA, refunds, MBS, mortgage rates) beside the
+#: H.4.1 liquidity flags; stage 4 reads the market structure (ETF absorption, funding,
+#: CME leveraged funds). A flag whose input is unknown does not count in the strength.
 DEFAULT_RULES: tuple[StageRule, ...] = (
     StageRule(
         1,
