@@ -232,3 +232,47 @@ def test_release_metadata_and_unknown_json(tmp_path: Path) -> None:
         read_table(_write(tmp_path, "u.json", '{"Rank": "1"}'), CAT)
     with pytest.raises(UnsupportedLayoutError, match="not a JSON document"):
         read_table(_write(tmp_path, "v.json", '{"Rank": '), CAT)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "match"),
+    [
+        (
+            "btc_funding.csv",
+            "date,funding_mean,funding_abs\n2023-01-01,0.0001,0.0001\n2023-01-02,n/a,0\n",
+            r"btc_funding\.csv:3: column 'funding_mean'",
+        ),
+        (
+            "cache.json",
+            json.dumps({"series": {"WALCL": [["2024-01-03", 1], ["2024-01-03", 2]]}}),
+            r"cache\.json: series 'WALCL' gives a date twice",
+        ),
+        (
+            "cache.json",
+            json.dumps({"series": {"WALCL": [["2024-01-03"]]}}),
+            r"series 'WALCL' must be a list of \[date, value\] pairs",
+        ),
+        (
+            "funds.json",
+            json.dumps(
+                [{"Date": "11 Jan 2024", "Total": "1"}, {"Date": "11 Jan 2024", "Total": "2"}]
+            ),
+            r"funds\.json: date 2024-01-11 is given twice",
+        ),
+        (
+            "funds.json",
+            json.dumps(
+                [{"Date": "11 Jan 2024", "Total": "1"}, {"Date": "12 Jan 2024", "Total": "x"}]
+            ),
+            r"funds\.json: record 2: Total 'x' is not a Farside number",
+        ),
+    ],
+)
+def test_more_refusals(tmp_path: Path, name: str, text: str, match: str) -> None:
+    with pytest.raises(DataError, match=match):
+        read_table(_write(tmp_path, name, text), CAT)
+
+
+def test_other_suffixes_are_not_a_layout(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedLayoutError, match=r"\.txt files are not a layout"):
+        read_table(_write(tmp_path, "notes.txt", "hello"), CAT)

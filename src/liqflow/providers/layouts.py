@@ -557,7 +557,7 @@ def _read_farside_json(doc: list[Any], path: Path) -> ParsedTable:
                 "the file was not imported"
             )
         funds |= set(rec) - {"Date", "Total"}
-        records.append((f"{path}:{n}", str(rec["Date"]), str(rec["Total"])))
+        records.append((f"{path}: record {n}", str(rec["Date"]), str(rec["Total"])))
     dates, values, _ = _farside_rows(records, path, "json")
     ok = ~np.isnan(values)
     dup = dates[ok].duplicated()
