@@ -49,8 +49,8 @@ def test_folder_import_matches_by_name_and_header(tmp_path: Path) -> None:
 
 
 def _unknown_layouts(root: Path) -> tuple[Path, Path]:
-    wide = root / "wide_fred.csv"
-    wide.write_text("date,VIX,HY_OAS\n2021-01-04,22.1,3.9\n")
+    wide = root / "top100_snapshot.csv"
+    wide.write_text("rank,name,symbol,price\n1,Bitcoin,BTC,77232\n")
     lines = root / "snapshots.json"
     lines.write_text('{"Rank": "1"}\n')
     return wide, lines
@@ -64,7 +64,7 @@ def test_folder_scan_lists_unknown_layouts_and_still_succeeds(tmp_path: Path) ->
         report = import_paths(store, CAT, [root])
         assert report.ok and len(report.loaded) == 3
         assert {p for p, _ in report.unsupported} == {wide, lines}
-        assert "unrecognised CSV header 'date,VIX,HY_OAS'" in dict(report.unsupported)[wide]
+        assert "unrecognised CSV header 'rank,name,symbol,price'" in dict(report.unsupported)[wide]
     db = tmp_path / "s.duckdb"
     result = runner.invoke(app, ["import", str(root), "--store", str(db)], env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output
@@ -152,9 +152,12 @@ def test_real_folder_import_then_series_and_net_liquidity(
     assert result.exit_code == 0, result.output
     with Store(db) as store:
         rows = store.row_count()
+        # the 2026 files extend FRED, ^GSPC and BTC in their own source; ^RUT's fresh bars
+        # are the Interactive Brokers source beside Yahoo's (which stops in 2026-02)
         assert store.last_date("small_caps", "yahoo").strftime("%Y-%m") == "2026-02"
-        assert store.last_date("btc", "yahoo").strftime("%Y-%m") == "2026-06"
-        assert store.last_date("fed_assets", "fred").strftime("%Y-%m") == "2025-11"
+        assert store.last_date("small_caps", "ibkr").strftime("%Y-%m") == "2026-08"
+        assert store.last_date("btc", "yahoo").strftime("%Y-%m") == "2026-08"
+        assert store.last_date("fed_assets", "fred").strftime("%Y-%m") == "2026-08"
         panel = load_panel(store, ["fed_assets", "tga", "rrp"])
         raw = {sid: store.read(sid, "fred")["value"] for sid in ("fed_assets", "tga", "rrp")}
     again = runner.invoke(app, ["import", str(shared_data), "--store", str(db)])
@@ -176,4 +179,126 @@ def test_real_folder_import_then_series_and_net_liquidity(
     pd.testing.assert_series_equal(pd.Series(got, index=weds), expected, check_names=False)
     assert (panel["rrp"].reindex(weds) == 1000 * raw["rrp"][weds]).all()
     series_out = runner.invoke(app, ["series", "--store", str(db)], env={"COLUMNS": "200"})
-    assert "2026-02-23" in series_out.output and "2025-11-19" in series_out.output
+    assert "2026-02-23" in series_out.output and "2026-08-19" in series_out.output
+
+
+# --- splicing, content-decided series and sources ------------------------------------------
+def _oas(tmp_path: Path, recent: str) -> tuple[Path, Path]:
+    old = tmp_path / "BAMLH0A0HYM2.csv"
+    old.write_text("observation_date,BAMLH0A0HYM2\n2023-07-31,3.9\n2023-08-01,3.85\n")
+    new = tmp_path / "volatility.csv"
+    new.write_text(f"date,VIX,HY_OAS\n2023-08-01,13.0,{recent}\n2023-08-02,14.0,3.80\n")
+    return old, new
+
+
+def test_splice_extends_a_series_where_the_files_agree(tmp_path: Path) -> None:
+    old, new = _oas(tmp_path, "3.85")
+    with Store(":memory:") as store:
+        report = import_paths(store, CAT, [old, new])
+        assert report.ok
+        hy = store.read("hy_spread", "fred")["value"]
+        assert hy.tolist() == [3.9, 3.85, 3.80]
+        assert {(f.series_id, f.column) for f in report.loaded} >= {("hy_spread", "HY_OAS")}
+
+
+def test_splice_that_disagrees_is_refused_naming_dates_values_and_lines(tmp_path: Path) -> None:
+    old, new = _oas(tmp_path, "3.86")
+    with Store(":memory:") as store:
+        report = import_paths(store, CAT, [old, new])
+        assert not report.ok
+        ((path, why),) = report.errors
+        assert path == new
+        assert "splice refused: hy_spread (fred) field 'value' disagrees on 1 of 1" in why
+        assert f"2023-08-01: {old}:3 says 3.85, {new}:2 says 3.86" in why
+        # the file is refused whole: its VIX column is not written either
+        assert store.sources("vix") == () and store.sources("hy_spread") == ("fred",)
+    result = runner.invoke(app, ["import", str(old), str(new), "--store", str(tmp_path / "s.db")])
+    assert result.exit_code == 1 and "splice refused" in result.output
+
+
+def test_revised_series_are_vintages_not_a_splice(tmp_path: Path) -> None:
+    a = tmp_path / "NFCI.csv"
+    a.write_text("DATE,NFCI\n2023-01-06,-0.31\n")
+    b = tmp_path / "liq.csv"
+    b.write_text("date,NFCI,WALCL\n2023-01-06,-0.35,\n2023-01-13,-0.36,8500000\n")
+    with Store(":memory:") as store:
+        assert import_paths(store, CAT, [a, b]).ok
+        assert store.read("nfci", "fred")["value"].tolist() == [-0.35, -0.36]
+
+
+def _bars(path: Path, rows: list[tuple[str, float, float]], lower: bool = False) -> Path:
+    head = "date,open,high,low,close,volume" if lower else "Date,Open,High,Low,Close,Volume"
+    path.write_text(
+        head + "\n" + "".join(f"{d},{c},{c},{c},{c},{v}\n" for d, c, v in rows), encoding="utf-8"
+    )
+    return path
+
+
+def test_crypto_bars_captured_during_the_day_are_tolerated(tmp_path: Path) -> None:
+    old = _bars(tmp_path / "BTC_daily.csv", [("2024-01-01", 100.0, 5), ("2024-01-02", 101.0, 5)])
+    new = _bars(
+        tmp_path / "marketlab_BTC_USD.csv",
+        [("2024-01-01", 100.0, 5), ("2024-01-02", 101.5, 9), ("2024-01-03", 103.0, 9)],
+        lower=True,
+    )
+    with Store(":memory:") as store:
+        assert import_paths(store, CAT, [old, new]).ok
+        # the file reaching further wins on the day the other one captured mid-session
+        assert store.read("btc", "yahoo")["close"].tolist() == [100.0, 101.5, 103.0]
+    far = _bars(tmp_path / "BTC-USD.csv", [("2024-01-02", 110.0, 5)])
+    with Store(":memory:") as store:
+        report = import_paths(store, CAT, [old, far])
+        assert "relative tolerance 0.02" in report.errors[0][1]
+
+
+def test_fund_exports_keep_their_adjustment_base_apart(tmp_path: Path) -> None:
+    old = _bars(tmp_path / "IWM_daily.csv", [("2024-01-02", 190.0, 10), ("2024-01-03", 191.0, 11)])
+    new = _bars(
+        tmp_path / "marketlab_IWM.csv",
+        [("2024-01-02", 189.0, 10), ("2026-08-21", 299.0, 12)],
+        lower=True,
+    )
+    index = _bars(tmp_path / "marketlab_GSPC.csv", [("2024-01-02", 4700.0, 1)], lower=True)
+    with Store(":memory:") as store:
+        report = import_paths(store, CAT, [old, new, index])
+        assert report.ok
+        got = {(f.path.name, f.series_id, f.source) for f in report.loaded}
+        assert got == {
+            ("IWM_daily.csv", "small_caps_volume", "yahoo"),
+            ("marketlab_IWM.csv", "small_caps_volume", "yahoo_adj2026"),
+            ("marketlab_GSPC.csv", "large_caps", "yahoo"),
+        }
+        panel = load_panel(store, ["small_caps_volume"])
+        assert panel["small_caps_volume.close"].dropna().iloc[0] == 189.0  # one base only
+
+
+def test_file_name_words_pick_a_series_that_stores_the_file_fields(tmp_path: Path) -> None:
+    _bars(tmp_path / "marketlab_VIX.csv", [("2024-01-02", 13.0, 0)], lower=True)
+    rut = tmp_path / "heliar_RUT_daily_ibkr.csv"
+    rut.write_text("date,open,high,low,close,volume,wap,count\n2024-01-02,1,2,1,2,0,0,1\n")
+    fund = tmp_path / "binance_ETHUSDT_funding_8h.csv"
+    fund.write_text("timestamp,rate\n2024-01-02 00:00:00,0.0001\n")
+    with Store(":memory:") as store:
+        report = import_paths(store, CAT, [tmp_path])
+        got = {(f.path.name, f.series_id, f.source) for f in report.loaded}
+        assert got == {
+            ("heliar_RUT_daily_ibkr.csv", "small_caps", "ibkr"),
+            ("binance_ETHUSDT_funding_8h.csv", "eth_funding", "ccxt:binance"),
+        }
+        # ^VIX bars are not the FRED VIXCLS value series
+        assert [p.name for p, _ in report.unmatched] == ["marketlab_VIX.csv"]
+        assert store.read("small_caps", "ibkr").columns.tolist() == ["close", "high", "low", "open"]
+
+
+def test_cli_lists_columns_not_imported_and_import_only_series(tmp_path: Path) -> None:
+    wide = tmp_path / "rates.csv"
+    wide.write_text("date,DGS10,SOFR\n2024-01-02,3.9,5.3\n")
+    db = tmp_path / "s.duckdb"
+    env = {"COLUMNS": "300"}
+    result = runner.invoke(app, ["import", str(tmp_path), "--store", str(db)], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"{wide}: columns not imported (no catalogue series): SOFR" in result.output
+    assert "rates.csv [DGS10]" in result.output
+    listing = runner.invoke(app, ["series", "--store", str(db)], env=env)
+    line = next(ln for ln in listing.output.splitlines() if "etf_flows" in ln)
+    assert "import only" in line

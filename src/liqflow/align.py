@@ -162,6 +162,7 @@ def load_panel(
     )
     # per series: the sources to read, the chosen (preferred) one first
     chosen: dict[str, tuple[SeriesSpec, list[str]]] = {}
+    extend: dict[str, list[str]] = {}
     for sid in wanted:
         spec = cat[sid]
         prefs = (sources[sid],) if sources and sid in sources else spec.sources
@@ -169,8 +170,11 @@ def load_panel(
         order = [s for s in prefs if s in held] + [s for s in held if s not in prefs]
         if order:
             chosen[sid] = (spec, order if fields == "all" else order[:1])
+            extend[sid] = [s for s in spec.extend if s in held and s != order[0]]
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else None
-    frames = store.read_many([(sid, src) for sid, (_, order) in chosen.items() for src in order])
+    reads = {(sid, src) for sid, (_, order) in chosen.items() for src in order}
+    reads |= {(sid, src) for sid, extra in extend.items() for src in extra}
+    frames = store.read_many(sorted(reads))
     pieces: dict[str, pd.Series] = {}
     for sid, (spec, order) in chosen.items():
         main = order[0]
@@ -188,10 +192,13 @@ def load_panel(
                 col = _column(sid, spec, field)
                 if field not in wide.columns or col in pieces:
                     continue
+                obs = wide[field]
+                if src == main and field == spec.primary_field:
+                    obs = _extended(obs, [frames.get((sid, e)) for e in extend[sid]], field)
                 if field == "value" and not vint.empty:
                     avail = available_from_vintages(vint)
                 else:
-                    avail = available(wide[field], spec)
+                    avail = available(obs, spec)
                 if cutoff is not None:
                     avail = avail[avail.index <= cutoff]
                 if field != "volume" and field in spec.fields:
@@ -210,6 +217,17 @@ def load_panel(
         sid = col.split(".")[0]
         data[col] = asof_join(avail, calendar, MAX_STALENESS[chosen[sid][0].frequency])
     return pd.DataFrame(data, index=calendar)
+
+
+def _extended(obs: pd.Series, others: Sequence[pd.DataFrame | None], field: str) -> pd.Series:
+    """``obs`` followed by each other source's observations after its last date."""
+    out = obs.dropna()
+    for other in others:
+        if other is None or field not in other.columns or out.empty:
+            continue
+        tail = other[field].dropna()
+        out = pd.concat([out, tail[tail.index > out.index[-1]]])
+    return out
 
 
 def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:

@@ -45,8 +45,11 @@ from liqflow.config import read_toml
 
 __all__ = [
     "FREQUENCIES",
+    "FUNDS",
     "GROUPS",
+    "IMPORT_ONLY",
     "PROVIDERS",
+    "REVISED",
     "SEGMENTS",
     "STABLECOINS",
     "Catalog",
@@ -57,13 +60,27 @@ __all__ = [
     "load_catalog",
 ]
 
-PROVIDERS = ("fred", "yahoo", "ccxt", "coingecko", "csv")
+PROVIDERS = ("fred", "yahoo", "ccxt", "coingecko", "csv", "treasury", "cftc")
+#: Providers with no live source: their series come from ``liqflow import`` only.
+IMPORT_ONLY = ("csv",)
 FREQUENCIES = ("D", "W", "M")
 GROUPS = ("liquidity", "credit", "large_caps", "small_caps", "segment", "crypto", "alt", "macro")
 #: Small-cap segment series whose highs measure the breadth of a Russell 2000 breakout.
 SEGMENTS = ("seg_regional_banks", "seg_industrials", "seg_biotech")
 OHLCV = ("close", "open", "high", "low", "adj_close", "volume")
 COINGECKO = ("close", "market_cap", "volume")
+FUNDING = ("funding_rate", "open_interest")
+#: CFTC TFF fields: leveraged funds (hedge funds, CTAs), asset managers and dealers.
+COT_TFF = (
+    "lev_net",
+    "lev_long",
+    "lev_short",
+    "am_long",
+    "am_short",
+    "dealer_long",
+    "dealer_short",
+    "open_interest",
+)
 
 # Stablecoins and wrapped/staked tokens track another asset; they are excluded from the
 # altcoin universe by rule, whatever list a user supplies.
@@ -138,6 +155,10 @@ class SeriesSpec:
         Multiplier applied in the panel to normalise units (RRPONTSYD: 1000, bn -> mn).
     prefer : tuple of str
         Sources the panel reads, in order of preference; the first with data wins.
+    extend : tuple of str
+        Sources that extend the primary field *after* the last observation of the chosen
+        source (never before it, never mixed on a date): only for sources that quote the
+        same level (an index from two vendors), never for two adjustment bases.
     aliases : tuple of str
         File stems that ``liqflow import`` matches to this series (case-insensitive).
     options : mapping
@@ -155,6 +176,7 @@ class SeriesSpec:
     description: str = ""
     scale: float = 1.0
     prefer: tuple[str, ...] = ()
+    extend: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -218,6 +240,16 @@ _H15 = "1B"  # H.15 / Moody's yields and spreads on FRED: next business day
 _NFCI = "5D"  # Chicago Fed NFCI: Friday-dated, released the following Wednesday 8:30 am ET
 _H10 = "7D"  # H.10 broad dollar index: released Mondays for the previous week
 _M2 = "56D"  # H.6 money stock: month-start dated, released ~4th Tuesday of the next month
+# Freddie Mac PMMS (MORTGAGE30US): the rate "for the week ending Thursday d" is released on
+# Thursday d itself (about noon ET), and FRED dates it d: public by the end of day d.
+_PMMS = "0D"
+# Farside publishes each day's spot-ETF flows the same US evening, sometimes late (the last
+# funds after midnight UTC): one calendar day is the safe lag.
+_FARSIDE = "1D"
+# CFTC Traders in Financial Futures: positions as of Tuesday, released Friday 3:30 pm ET.
+_COT = "3D"
+# Exchange funding: each 8-hour rate is settled at 00/08/16 UTC of its day.
+_FUNDING = "0D"
 
 
 def _fred(
@@ -259,6 +291,17 @@ def _coin(
         aliases=(f"{ticker_l}-usd", f"{ticker_l}_daily", f"{ticker_l}-usd-max", *aliases),
     )
 
+
+#: Sources of a fund's prices, preferred first. Yahoo adjusts a fund's history for
+#: dividends back from the day of the download, so two exports are two adjustment bases
+#: and are kept apart (see :mod:`liqflow.providers.csv`): ``yahoo_adj2026`` is the
+#: export of 2026-08-21 (it reaches furthest), ``yahoo`` the older exports and live fetches.
+_FUND_SOURCES = ("yahoo_adj2026", "yahoo")
+#: Series whose whole history is re-estimated at every release (the Chicago Fed's NFCI and
+#: ANFCI are re-fitted each week): two copies of different dates are two vintages.
+REVISED = ("nfci", "anfci")
+#: Funds: series whose Yahoo prices are dividend-adjusted (index levels and coins are not).
+FUNDS = ("hyg", "spy", "qqq", "small_caps_volume", *SEGMENTS)
 
 _ALTS = (
     "ETH",
@@ -324,12 +367,124 @@ _BUILTIN: tuple[SeriesSpec, ...] = (
         "Overnight reverse repo, Treasury securities sold",
         scale=1000.0,
     ),
-    # stage 1: credit (percent)
+    # stage 1: fiscal (Daily Treasury Statement, U.S. Treasury Fiscal Data API; USD millions)
+    SeriesSpec(
+        "tga_daily",
+        "treasury",
+        "operating_cash_balance",
+        ("value",),
+        "USD millions",
+        "D",
+        _DTS,
+        "liquidity",
+        "Treasury General Account closing balance (DTS Table I, daily)",
+        prefer=("treasury",),
+        aliases=("tga_close",),
+    ),
+    SeriesSpec(
+        "dts_deposits",
+        "treasury",
+        "deposits_withdrawals_operating_cash:deposits",
+        ("value",),
+        "USD millions",
+        "D",
+        _DTS,
+        "liquidity",
+        "Total deposits into the TGA (DTS Table II, daily)",
+        prefer=("treasury",),
+        aliases=("deposits",),
+    ),
+    SeriesSpec(
+        "dts_withdrawals",
+        "treasury",
+        "deposits_withdrawals_operating_cash:withdrawals",
+        ("value",),
+        "USD millions",
+        "D",
+        _DTS,
+        "liquidity",
+        "Total withdrawals from the TGA (DTS Table II, daily)",
+        prefer=("treasury",),
+        aliases=("withdrawals",),
+    ),
+    SeriesSpec(
+        "tax_refunds",
+        "treasury",
+        "deposits_withdrawals_operating_cash:individual_tax_refunds",
+        ("value",),
+        "USD millions",
+        "D",
+        _DTS,
+        "liquidity",
+        "Individual income tax refunds paid (DTS Table II withdrawals, daily)",
+        prefer=("treasury",),
+    ),
+    # stage 1: Fed holdings (H.4.1, Wednesday levels, USD millions)
     _fred(
-        "hy_spread", "BAMLH0A0HYM2", "percent", "D", _ICE, "credit", "ICE BofA US High Yield OAS"
+        "fed_mbs",
+        "WSHOMCB",
+        "USD millions",
+        "W",
+        _H41,
+        "liquidity",
+        "Fed holdings of mortgage-backed securities (Wednesday level)",
     ),
     _fred(
-        "ig_spread", "BAMLC0A0CM", "percent", "D", _ICE, "credit", "ICE BofA US Corporate (IG) OAS"
+        "fed_treasuries",
+        "TREAST",
+        "USD millions",
+        "W",
+        _H41,
+        "liquidity",
+        "Fed holdings of Treasury securities (Wednesday level)",
+    ),
+    _fred(
+        "reserves",
+        "WRESBAL",
+        "USD millions",
+        "W",
+        _H41,
+        "liquidity",
+        "Reserve balances with Federal Reserve Banks (week average)",
+    ),
+    _fred(
+        "fed_remittances",
+        "RESPPLLOPNWW",
+        "USD millions",
+        "W",
+        _H41,
+        "liquidity",
+        "Fed earnings remittances due to the Treasury (Wednesday level; negative = deferred asset)",
+    ),
+    _fred(
+        "mortgage_rate",
+        "MORTGAGE30US",
+        "percent",
+        "W",
+        _PMMS,
+        "liquidity",
+        "30-year fixed mortgage rate (Freddie Mac PMMS, Thursday)",
+    ),
+    # stage 1: credit (percent)
+    _fred(
+        "hy_spread",
+        "BAMLH0A0HYM2",
+        "percent",
+        "D",
+        _ICE,
+        "credit",
+        "ICE BofA US High Yield OAS",
+        aliases=("hy_oas",),
+    ),
+    _fred(
+        "ig_spread",
+        "BAMLC0A0CM",
+        "percent",
+        "D",
+        _ICE,
+        "credit",
+        "ICE BofA US Corporate (IG) OAS",
+        aliases=("ig_oas",),
     ),
     _fred(
         "baa_spread",
@@ -346,11 +501,28 @@ _BUILTIN: tuple[SeriesSpec, ...] = (
         "credit",
         "iShares iBoxx High Yield ETF (dividend-adjusted)",
         aliases=("hyg_daily",),
+        prefer=_FUND_SOURCES,
     ),
     # stage 2: large caps
-    _yahoo("large_caps", "^GSPC", "large_caps", "S&P 500 index", aliases=("gspc_daily", "gspc")),
-    _yahoo("spy", "SPY", "large_caps", "SPDR S&P 500 ETF", aliases=("spy_daily",)),
-    _yahoo("qqq", "QQQ", "large_caps", "Invesco QQQ (Nasdaq-100) ETF", aliases=("qqq_daily",)),
+    _yahoo(
+        "large_caps",
+        "^GSPC",
+        "large_caps",
+        "S&P 500 index",
+        aliases=("gspc_daily", "gspc", "spx"),
+        prefer=("yahoo", "ibkr"),
+    ),
+    _yahoo(
+        "spy", "SPY", "large_caps", "SPDR S&P 500 ETF", aliases=("spy_daily",), prefer=_FUND_SOURCES
+    ),
+    _yahoo(
+        "qqq",
+        "QQQ",
+        "large_caps",
+        "Invesco QQQ (Nasdaq-100) ETF",
+        aliases=("qqq_daily",),
+        prefer=_FUND_SOURCES,
+    ),
     # stage 3: small caps. ^RUT volume on Yahoo is really S&P 500 volume, so volume comes from IWM.
     _yahoo(
         "small_caps",
@@ -358,6 +530,9 @@ _BUILTIN: tuple[SeriesSpec, ...] = (
         "small_caps",
         "Russell 2000 index (its Yahoo volume is not Russell volume)",
         aliases=("rut_daily", "rut"),
+        prefer=("yahoo", "ibkr"),
+        # IBKR's RUT bars agree with Yahoo's ^RUT to 0.003 % (median) and run further
+        extend=("ibkr",),
     ),
     _yahoo(
         "small_caps_volume",
@@ -367,6 +542,7 @@ _BUILTIN: tuple[SeriesSpec, ...] = (
         fields=("volume", "open", "high", "low", "close", "adj_close"),
         unit="shares",
         aliases=("iwm_daily", "iwm"),
+        prefer=_FUND_SOURCES,
     ),
     _yahoo(
         "small_caps_futures",
@@ -422,6 +598,59 @@ _BUILTIN: tuple[SeriesSpec, ...] = (
         "alternative.me Crypto Fear & Greed index",
         prefer=("csv",),
         aliases=("fear_greed_index",),
+    ),
+    # stage 4: market structure (spot-ETF flows, leverage)
+    SeriesSpec(
+        "etf_flows",
+        "csv",
+        "farside_btc",
+        ("value",),
+        "USD millions",
+        "D",
+        _FARSIDE,
+        "crypto",
+        "Spot bitcoin ETF net flows, all US funds (Farside Investors; import only)",
+        prefer=("farside", "farside_funds"),
+    ),
+    SeriesSpec(
+        "btc_funding",
+        "ccxt",
+        "BTC/USDT",
+        FUNDING,
+        "fraction per UTC day",
+        "D",
+        _FUNDING,
+        "crypto",
+        "BTCUSDT perpetual: funding paid per UTC day (sum of 8h rates) and open interest",
+        prefer=("ccxt:binance",),
+        aliases=("btcusdt",),
+        options={"perp_symbol": "BTC/USDT:USDT"},
+    ),
+    SeriesSpec(
+        "eth_funding",
+        "ccxt",
+        "ETH/USDT",
+        FUNDING,
+        "fraction per UTC day",
+        "D",
+        _FUNDING,
+        "crypto",
+        "ETHUSDT perpetual: funding paid per UTC day (sum of 8h rates) and open interest",
+        prefer=("ccxt:binance",),
+        aliases=("ethusdt",),
+        options={"perp_symbol": "ETH/USDT:USDT"},
+    ),
+    SeriesSpec(
+        "cftc_btc",
+        "cftc",
+        "133741",
+        COT_TFF,
+        "contracts",
+        "W",
+        _COT,
+        "crypto",
+        "CME Bitcoin futures (5 BTC), CFTC Traders in Financial Futures positions (Tuesday)",
+        prefer=("cftc",),
     ),
     # context
     _fred("vix", "VIXCLS", "index", "D", _H15, "macro", "CBOE VIX close"),

@@ -1,29 +1,68 @@
-"""``liqflow import``: local CSV files into the store, matched to catalogue series."""
+"""``liqflow import``: local data files into the store, matched to catalogue series.
+
+A file's layout is recognised from its content (:func:`liqflow.providers.layouts.read_table`);
+a file may hold several series (wide FRED tables, JSON caches, CFTC tables). Each part is
+matched to a catalogue series by what the content says (a column's FRED id or alias, the
+Fiscal Data table, the Farside layout) or else by the file name.
+
+Splicing. Several files may bring the same (series, source): the ICE BofA OAS of
+1996-2025 and FRED's three-year window of 2023-2026, or two Yahoo exports of a coin. They
+are spliced into one series only where they agree on every common date and field; a file
+that disagrees with what the earlier files of the same import say is refused, naming the
+dates and both values. The check is within the files of one import; what happens to a
+stored value that a later import changes is the store's revision rule. Agreement means equal within :data:`SPLICE_RTOL` (exact up to
+the decimal formatting of the files), except for the daily bars of markets that trade
+around the clock (group ``crypto``/``alt``, source ``yahoo``): an export written during a
+UTC day holds that day's bar so far, so prices may differ by up to
+:data:`SNAPSHOT_RTOL` and volumes are not compared. Within a (series, source) the file
+that reaches further is written last, so its values win on such a day. A Yahoo file's
+last bar may have been written during its session, so its volume is not compared either.
+
+Series whose whole history is re-estimated at every release (:data:`liqflow.catalog.REVISED`:
+the Chicago Fed NFCI and ANFCI) are not spliced: two files of different dates are two
+vintages; the one reaching further is written last and its values replace the older ones.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError, LiqflowError, UnsupportedLayoutError
-from liqflow.catalog import Catalog, SeriesSpec, is_excluded_coin
-from liqflow.providers.csv import ParsedFile, read_csv_file
+from liqflow.catalog import FUNDS, REVISED, Catalog, SeriesSpec, is_excluded_coin
+from liqflow.providers.csv import fund_source
+from liqflow.providers.layouts import ParsedTable, Part, read_table
 from liqflow.store import Batch, Store
 
-__all__ = ["NOT_SUPPORTED_YET", "ImportReport", "ImportedFile", "import_paths"]
+__all__ = [
+    "NOT_SUPPORTED_YET",
+    "SNAPSHOT_RTOL",
+    "SPLICE_RTOL",
+    "ImportReport",
+    "ImportedFile",
+    "import_paths",
+]
 
 #: What a folder scan says of a file whose layout liqflow cannot read yet.
 NOT_SUPPORTED_YET = "not imported (layout not supported yet)"
 #: File kinds a folder scan looks at; other files (READMEs, notebooks) are not data.
 SCANNED_SUFFIXES = (".csv", ".json", ".jsonl")
+#: Relative tolerance of the splice check: files must agree up to their decimal formatting.
+SPLICE_RTOL = 1e-9
+#: Relative price tolerance for bars of 24-hour markets captured before the day ended.
+SNAPSHOT_RTOL = 0.02
+_SNAPSHOT_GROUPS = ("crypto", "alt")
+_TOKENS = re.compile(r"[_\s]+")
 
 
 @dataclass(frozen=True)
 class ImportedFile:
-    """One file loaded into the store."""
+    """One series (``column`` of the file; ``*`` = the whole file) loaded into the store."""
 
     path: Path
     series_id: str
@@ -33,6 +72,7 @@ class ImportedFile:
     added: int
     first: pd.Timestamp
     last: pd.Timestamp
+    column: str = "*"
 
 
 @dataclass(frozen=True)
@@ -41,14 +81,16 @@ class ImportReport:
 
     ``unsupported`` lists the files a folder scan found whose layout liqflow does not
     read yet (with the detail of why); they do not make the import fail. ``errors``
-    lists the files refused: a file that matched a layout and failed to parse, or a
-    file named explicitly that liqflow cannot read.
+    lists the files refused: a file that matched a layout and failed to parse, a splice
+    that disagrees, or a file named explicitly that liqflow cannot read. ``columns``
+    lists, per file, the columns it holds that name no catalogue series (not an error).
     """
 
     loaded: tuple[ImportedFile, ...]
     unmatched: tuple[tuple[Path, str], ...]
     errors: tuple[tuple[Path, str], ...]
     unsupported: tuple[tuple[Path, str], ...] = ()
+    columns: tuple[tuple[Path, str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -57,17 +99,38 @@ class ImportReport:
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
             [
-                (str(f.path), f.series_id, f.source, f.format, f.rows, f.added, f.first, f.last)
+                (
+                    str(f.path),
+                    f.column,
+                    f.series_id,
+                    f.source,
+                    f.format,
+                    f.rows,
+                    f.added,
+                    f.first,
+                    f.last,
+                )
                 for f in self.loaded
             ],
-            columns=["path", "series_id", "source", "format", "rows", "added", "first", "last"],
+            columns=[
+                "path",
+                "column",
+                "series_id",
+                "source",
+                "format",
+                "rows",
+                "added",
+                "first",
+                "last",
+            ],
         )
 
     def summary(self) -> str:
         added = sum(f.added for f in self.loaded)
         series = len({f.series_id for f in self.loaded})
+        files = len({f.path for f in self.loaded})
         return (
-            f"{len(self.loaded)} files -> {series} series, {added} new rows; "
+            f"{files} files -> {series} series, {added} new rows; "
             f"{len(self.unmatched)} unmatched, {len(self.unsupported)} {NOT_SUPPORTED_YET}, "
             f"{len(self.errors)} refused"
         )
@@ -93,18 +156,170 @@ def _csv_files(paths: Sequence[str | Path]) -> list[tuple[Path, bool]]:
     return out
 
 
-def _match(parsed: ParsedFile, catalog: Catalog) -> SeriesSpec | None:
-    spec = catalog.match_file(parsed.path.stem)
-    if spec is None and parsed.series_hint:
-        spec = catalog.match_file(parsed.series_hint)
-    return spec
+def _shares_a_field(frame: pd.DataFrame, spec: SeriesSpec) -> bool:
+    cols = set(frame.columns)
+    return cols == {"value"} or bool(cols & set(spec.fields))
 
 
-def _fields(parsed: ParsedFile, spec: SeriesSpec) -> pd.DataFrame:
-    frame = parsed.frame
+def _by_tokens(stem: str, frame: pd.DataFrame, catalog: Catalog) -> SeriesSpec | None:
+    """The series named by a run of ``_``-separated words of the stem, longest run first.
+
+    ``marketlab_BTC_USD`` -> ``BTC-USD``; ``heliar_RUT_daily_ibkr`` -> ``RUT_daily``;
+    ``btc_funding_daily_mean`` -> ``btc_funding``. Only series that store a field of the
+    file are candidates; two different series named by runs of the same length: no match.
+    """
+    words = [w for w in _TOKENS.split(stem) if w]
+    for n in range(len(words), 0, -1):
+        found: dict[str, SeriesSpec] = {}
+        for i in range(len(words) - n + 1):
+            run = words[i : i + n]
+            for name in {"_".join(run), "-".join(run)}:
+                spec = catalog.match_file(name)
+                if spec is not None and _shares_a_field(frame, spec):
+                    found[spec.id] = spec
+        if len(found) == 1:
+            return next(iter(found.values()))
+        if len(found) > 1:
+            return None
+    return None
+
+
+def _match(table: ParsedTable, part: Part, catalog: Catalog) -> SeriesSpec | None:
+    if part.series_id is not None:
+        return catalog.get(part.series_id)
+    stem = table.path.stem
+    for name in (stem, part.hint):
+        spec = catalog.match_file(name) if name else None
+        if spec is not None and _shares_a_field(part.frame, spec):
+            return spec
+    return _by_tokens(stem, part.frame, catalog)
+
+
+def _fields(frame: pd.DataFrame, spec: SeriesSpec) -> pd.DataFrame:
     if list(frame.columns) == ["value"] and spec.primary_field != "value":
         frame = frame.rename(columns={"value": spec.primary_field})
     return frame
+
+
+def _source(table: ParsedTable, part: Part, spec: SeriesSpec) -> str:
+    if spec.id in FUNDS and table.single is not None and table.single.format == "yahoo":
+        return fund_source(table.single)
+    return part.source or spec.sources[0]
+
+
+def _unmatched_reason(path: Path) -> str:
+    if is_excluded_coin(path.stem):
+        return "stablecoin or wrapped token: excluded by rule"
+    return (
+        f"no catalogue series named {path.stem!r} "
+        "(use --series ID, or add it with --catalog FILE.toml)"
+    )
+
+
+@dataclass(frozen=True)
+class _Pending:
+    table: ParsedTable
+    part: Part
+    spec: SeriesSpec
+    source: str
+    frame: pd.DataFrame
+
+
+def _disagreement(base: _Pending, new: _Pending) -> str | None:
+    """Why ``new`` cannot be spliced onto ``base`` (same series and source), or None."""
+    if new.spec.id in REVISED:
+        return None
+    snapshot = new.source == "yahoo" and new.spec.group in _SNAPSHOT_GROUPS
+    rtol = SNAPSHOT_RTOL if snapshot else SPLICE_RTOL
+    for field in base.frame.columns.intersection(new.frame.columns):
+        if snapshot and field == "volume":
+            continue
+        a = base.frame[field].dropna()
+        b = new.frame[field].dropna()
+        if field == "volume" and new.source == "yahoo":
+            # a file's last bar may have been written during its session: volume so far
+            a, b = a.iloc[:-1], b.iloc[:-1]
+        common = a.index.intersection(b.index)
+        if common.empty:
+            continue
+        av, bv = a[common].to_numpy(), b[common].to_numpy()
+        scale = np.maximum(np.maximum(np.abs(av), np.abs(bv)), 1e-12)
+        bad = np.flatnonzero(np.abs(av - bv) > rtol * scale)
+        if bad.size:
+            shown = ", ".join(
+                f"{common[i]:%Y-%m-%d}: {base.part.where(base.table.path, common[i])} says "
+                f"{av[i]:.10g}, {new.part.where(new.table.path, common[i])} says {bv[i]:.10g}"
+                for i in bad[:3]
+            )
+            more = f" and {bad.size - 3} more dates" if bad.size > 3 else ""
+            return (
+                f"splice refused: {new.spec.id} ({new.source}) field {field!r} disagrees on "
+                f"{bad.size} of {common.size} common dates (relative tolerance {rtol:g}): "
+                f"{shown}{more}; the file was not imported"
+            )
+    return None
+
+
+def _splice(pending: list[_Pending]) -> tuple[list[_Pending], list[tuple[Path, str]]]:
+    """Order each (series, source) by reach and refuse parts that disagree on the overlap."""
+    groups: dict[tuple[str, str], list[_Pending]] = {}
+    for p in pending:
+        groups.setdefault((p.spec.id, p.source), []).append(p)
+    kept: list[_Pending] = []
+    refused: list[tuple[Path, str]] = []
+    for members in groups.values():
+        members.sort(key=lambda p: (p.frame.index[-1], p.frame.index[0]))
+        accepted: list[_Pending] = []
+        for p in members:
+            why = next((w for b in accepted if (w := _disagreement(b, p)) is not None), None)
+            if why is None:
+                accepted.append(p)
+            else:
+                refused.append((p.table.path, why))
+        kept.extend(accepted)
+    bad_files = {path for path, _ in refused}
+    # a file is refused whole: drop every part of a file one of whose parts was refused
+    return [p for p in kept if p.table.path not in bad_files], refused
+
+
+def _read(
+    files: list[tuple[Path, bool]],
+    catalog: Catalog,
+    forced: SeriesSpec | None,
+    progress: Callable[[Path], None] | None,
+) -> tuple[list[_Pending], dict[str, list[tuple[Path, str]]], list[tuple[Path, str, str]]]:
+    pending: list[_Pending] = []
+    out: dict[str, list[tuple[Path, str]]] = {"unmatched": [], "errors": [], "unsupported": []}
+    columns: list[tuple[Path, str, str]] = []
+    for path, explicit in files:
+        if progress is not None:
+            progress(path)
+        try:
+            table = read_table(path, catalog)
+        except UnsupportedLayoutError as exc:
+            out["errors" if explicit else "unsupported"].append((path, str(exc)))
+            continue
+        except LiqflowError as exc:
+            out["errors"].append((path, str(exc)))
+            continue
+        columns.extend((path, col, why) for col, why in table.skipped if col != "*")
+        found = []
+        for part in table.parts:
+            spec = forced or _match(table, part, catalog)
+            if spec is not None and len(part.frame):
+                frame = _fields(part.frame, spec)
+                found.append(_Pending(table, part, spec, _source(table, part, spec), frame))
+        if not found:
+            whole = dict(table.skipped).get("*")
+            reason = whole or (
+                "no column names a catalogue series" if table.skipped else _unmatched_reason(path)
+            )
+            out["errors" if explicit else "unmatched"].append(
+                (path, f"{path}: {reason}" if explicit else reason)
+            )
+            continue
+        pending.extend(found)
+    return pending, out, columns
 
 
 def import_paths(
@@ -115,69 +330,56 @@ def import_paths(
     series_id: str | None = None,
     progress: Callable[[Path], None] | None = None,
 ) -> ImportReport:
-    """Import CSV files (or folders of them) into ``store``.
+    """Import data files (or folders of them) into ``store``.
 
-    Each file is matched to a catalogue series by its name (id, symbol or alias) or, for
-    FRED ``DATE,<ID>`` files, by the id in its header; ``series_id`` forces the series
-    for every file given. A malformed file is refused whole and reported; the files that
-    parse are written together in one transaction.
+    Each series a file holds is matched to a catalogue series by its content (a wide
+    column's FRED id or alias, a layout that names its series) or by the file name (id,
+    symbol or alias, or a run of its ``_``-separated words); ``series_id`` forces the
+    series for every file given. A malformed file is refused whole and reported, and so
+    is a file whose values disagree with another file of the same (series, source) on
+    their overlap (see the module notes); the files accepted are written together in one
+    transaction.
     """
     files = _csv_files(paths)
     if not files:
         raise DataError(f"no .csv or .json files found under {', '.join(str(p) for p in paths)}")
     forced = catalog[series_id] if series_id is not None else None
-    batches: list[Batch] = []
-    matched: list[tuple[ParsedFile, SeriesSpec, str]] = []
-    unmatched: list[tuple[Path, str]] = []
-    errors: list[tuple[Path, str]] = []
-    unsupported: list[tuple[Path, str]] = []
-    for path, explicit in files:
-        if progress is not None:
-            progress(path)
-        try:
-            if path.suffix.lower() != ".csv":
-                raise UnsupportedLayoutError(
-                    f"{path}: {path.suffix} files are not a layout liqflow imports yet; "
-                    "expected a .csv file"
-                )
-            parsed = read_csv_file(path)
-        except UnsupportedLayoutError as exc:
-            (errors if explicit else unsupported).append((path, str(exc)))
-            continue
-        except LiqflowError as exc:
-            errors.append((path, str(exc)))
-            continue
-        spec = forced or _match(parsed, catalog)
-        if spec is None:
-            reason = (
-                "stablecoin or wrapped token: excluded by rule"
-                if is_excluded_coin(path.stem)
-                else f"no catalogue series named {path.stem!r} (use --series ID, or add it with --catalog FILE.toml)"
-            )
-            (errors if explicit else unmatched).append(
-                (path, reason if not explicit else f"{path}: {reason}")
-            )
-            continue
-        source = parsed.source or spec.sources[0]
-        frame = _fields(parsed, spec)
-        batches.append(
-            Batch(spec.id, source, frame, spec.symbol, spec.unit, spec.frequency, str(path))
-        )
-        matched.append((parsed, spec, source))
+    pending, out, columns = _read(files, catalog, forced, progress)
+    pending, refused = _splice(pending)
+    errors = out["errors"] + refused
     loaded: list[ImportedFile] = []
-    if batches:
+    if pending:
+        batches = [
+            Batch(
+                p.spec.id,
+                p.source,
+                p.frame,
+                p.spec.symbol,
+                p.spec.unit,
+                p.spec.frequency,
+                str(p.table.path) + ("" if p.part.column == "*" else f" [{p.part.column}]"),
+            )
+            for p in pending
+        ]
         results = store.write_each(batches)
-        for (parsed, spec, source), added in zip(matched, results, strict=True):
+        for p, added in zip(pending, results, strict=True):
             loaded.append(
                 ImportedFile(
-                    parsed.path,
-                    spec.id,
-                    source,
-                    parsed.format,
-                    len(parsed.frame),
+                    p.table.path,
+                    p.spec.id,
+                    p.source,
+                    p.table.format,
+                    len(p.frame),
                     added,
-                    parsed.frame.index[0],
-                    parsed.frame.index[-1],
+                    p.frame.index[0],
+                    p.frame.index[-1],
+                    p.part.column,
                 )
             )
-    return ImportReport(tuple(loaded), tuple(unmatched), tuple(errors), tuple(unsupported))
+    return ImportReport(
+        tuple(loaded),
+        tuple(out["unmatched"]),
+        tuple(errors),
+        tuple(out["unsupported"]),
+        tuple(columns),
+    )

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from liqflow._errors import DataError
+from liqflow.catalog import IMPORT_ONLY
 from liqflow.cli._common import (
     CatalogOption,
     StoreOption,
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 
 def import_(
     paths: Annotated[
-        list[Path], typer.Argument(help="CSV files, or folders scanned recursively for *.csv.")
+        list[Path],
+        typer.Argument(help="CSV/JSON files, or folders scanned recursively for *.csv, *.json."),
     ],
     series: Annotated[
         str | None,
@@ -35,11 +37,15 @@ def import_(
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
-    """Import local CSV files (FRED, Yahoo/yfinance, CoinGecko exports) into the store.
+    """Import local data files (FRED, Yahoo/yfinance, CoinGecko, Fiscal Data, Farside,
+    funding, CFTC) into the store.
 
-    Files are matched to catalogue series by name (id, symbol or alias, e.g. WALCL.csv,
-    RUT_daily.csv, BTC-USD.csv) or by the FRED id in their header. Importing the same
-    files again adds nothing. A malformed file is refused whole, with file:line.
+    The layout is detected from the content; wide files are split into their series
+    (columns are FRED ids or aliases). Single-series files are matched by name (id,
+    symbol or alias, e.g. WALCL.csv, RUT_daily.csv, BTC-USD.csv) or by the FRED id in
+    their header. Importing the same files again adds nothing. A malformed file, or one
+    that disagrees with another file of the same series on their overlap, is refused
+    whole, with file:line.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -69,7 +75,7 @@ def import_(
         table.add_row(
             f.series_id,
             f.source,
-            f.path.name,
+            f.path.name + ("" if f.column == "*" else f" [{f.column}]"),
             str(f.rows),
             str(f.added),
             f"{f.first:%Y-%m-%d}",
@@ -79,6 +85,15 @@ def import_(
         console.print(table)
     for path, reason in report.unmatched:
         console.print(f"[yellow]skipped[/] {escape(f'{path}: {reason}')}", highlight=False)
+    skipped_cols: dict[Path, list[str]] = {}
+    for path, col, _why in report.columns:
+        skipped_cols.setdefault(path, []).append(col)
+    for path, cols in skipped_cols.items():
+        console.print(
+            f"{escape(str(path))}: [dim]columns not imported (no catalogue series): "
+            f"{escape(', '.join(cols))}[/]",
+            highlight=False,
+        )
     for path, _detail in report.unsupported:
         console.print(f"{escape(str(path))}: [dim]{NOT_SUPPORTED_YET}[/]", highlight=False)
     for _path, message in report.errors:
@@ -89,7 +104,10 @@ def import_(
 
 
 def series(store: StoreOption = None, catalog: CatalogOption = None) -> None:
-    """List the catalogue: each series, its symbol, release lag and last stored date per source."""
+    """List the catalogue: each series, its symbol, release lag and last stored date per source.
+
+    Series with no live provider (spot-ETF flows from Farside) are marked "import only".
+    """
     cat = open_catalog(catalog)
     with open_store(store) as st:
         stored: dict[str, dict[str, StoredSeries]] = {}
@@ -105,13 +123,16 @@ def series(store: StoreOption = None, catalog: CatalogOption = None) -> None:
         used = next((s for s in spec.sources if s in held), next(iter(sorted(held)), None))
         head = [sid, f"{spec.provider}:{spec.symbol}", spec.frequency, spec.release_lag]
         if used is None:
-            table.add_row(*head, "-", "-", "0")
+            none = "- (import only)" if spec.provider in IMPORT_ONLY else "-"
+            table.add_row(*head, none, "-", "0")
         for src in sorted(held, key=lambda s: s != used):
             item = held[src]
             table.add_row(
                 *(head if src == used else [""] * 4),
                 f"{item.last:%Y-%m-%d}",
-                src + ("*" if src == used else ""),
+                src
+                + ("*" if src == used else "")
+                + (" (import only)" if spec.provider in IMPORT_ONLY and src == used else ""),
                 str(item.rows),
             )
     console.print(table)

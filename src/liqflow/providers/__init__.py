@@ -85,6 +85,11 @@ _REGISTRY: dict[str, Provider] = {
         _coingecko.live_route,
     ),
     "csv": Provider("csv", None, lambda spec: "local files", _same_source("csv")),
+    # catalogue providers whose live route is not in this version: import only for now
+    "treasury": Provider(
+        "treasury", None, lambda spec: "api.fiscaldata.treasury.gov", _same_source("treasury")
+    ),
+    "cftc": Provider("cftc", None, lambda spec: "publicreporting.cftc.gov", _same_source("cftc")),
 }
 LIVE_PROVIDERS = tuple(sorted(n for n, p in _REGISTRY.items() if p.fetch is not None))
 

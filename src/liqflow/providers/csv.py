@@ -1,17 +1,22 @@
 """Local CSV files in the formats providers publish, detected from their headers.
 
-Accepted layouts (header names are case-insensitive):
+Accepted single-series layouts (header names are case-insensitive):
 
-============  =================================================================  =========
+============  =================================================================  =============
 format        header                                                             source
-============  =================================================================  =========
+============  =================================================================  =============
 fred          ``date,value`` / ``DATE,<ID>`` / ``observation_date,<ID>``           fred
-yahoo         ``Date`` + some of ``Open,High,Low,Close,Adj Close,Volume``          yahoo
-              (+ ``Dividends,Stock Splits``); dates may carry ``+00:00`` offsets
+yahoo         ``Date`` + some of ``Open,High,Low,Close,Adj Close,Volume``          yahoo (funds:
+              (+ ``Dividends,Stock Splits``); dates may carry ``+00:00`` offsets   see below)
+ibkr          ``date,open,high,low,close,volume,wap,count`` (Interactive Brokers  ibkr
+              index bars): open/high/low/close only, **volume is never stored**
 coingecko     ``snapped_at,price,market_cap,total_volume`` or                     coingecko
               ``snapped_at,market_cap,total_volume``; ``... UTC`` or ms epoch
 value         ``Date,value`` (any other single-value daily file)                 the series' preferred source
-============  =================================================================  =========
+============  =================================================================  =============
+
+Multi-series and non-CSV layouts (wide FRED tables, the Fiscal Data table, Farside, funding,
+CFTC, JSON caches) are read by :mod:`liqflow.providers.layouts`, which uses the helpers here.
 
 Anything else is refused with a message naming the file and the layouts above. A file
 with a malformed line (wrong number of fields, a date or number that does not parse) is
@@ -19,6 +24,22 @@ refused whole, with ``file:line`` in the message.
 
 A Yahoo file's last bar with zero volume after a bar with volume is an intraday snapshot
 taken during the session, not a close, and is dropped.
+
+Index bars from Interactive Brokers (``wap,count`` columns) have volume 0, or on some
+days a figure that is not the index's volume; their volume column is dropped, so the
+bars are a second source (``ibkr``) of the index's prices only.
+
+Dividend-adjustment bases. Yahoo adjusts a fund's whole price history for dividends back
+from the day of the download, so two exports of one fund taken months apart disagree on
+every old day (IWM: ratio 0.992-0.998 between the exports of 2026-02 and 2026-08). One
+series never mixes two bases: a fund (:data:`liqflow.catalog.FUNDS`) read from the
+lower-case yfinance export ``date,open,high,low,close,volume`` (the auto-adjusted
+market-lab layout) is stored as source ``yahoo_adj<YYYY>``, named by the year of its last
+row (``yahoo_adj2026``), beside the older capitalised exports and live fetches in
+``yahoo``. The catalogue prefers ``yahoo_adj2026`` for funds because it reaches furthest;
+nothing is rescaled. Index levels (``^GSPC``) and coins have no dividends: their
+lower-case exports are the same source ``yahoo`` (^GSPC's is identical to the older file
+on every common day).
 
 Dates. Timestamps with a UTC offset keep their *local* calendar date (a Yahoo equity bar
 stamped ``2020-01-02 00:00:00-05:00`` is the 2 January session). CoinGecko ``snapped_at``
@@ -38,12 +59,24 @@ import pandas as pd
 
 from liqflow._errors import DataError, UnsupportedLayoutError
 
-__all__ = ["FORMATS", "ParsedFile", "read_csv_file", "sniff_header"]
+__all__ = [
+    "FORMATS",
+    "ParsedFile",
+    "fund_source",
+    "header_of",
+    "numbers",
+    "parse_dates",
+    "read_cells",
+    "read_csv_file",
+    "read_text",
+    "sniff_header",
+]
 
-FORMATS = ("fred", "yahoo", "coingecko", "value")
+FORMATS = ("fred", "yahoo", "ibkr", "coingecko", "value")
 _EXPECTED = (
     "FRED 'date,value' / 'DATE,<ID>' / 'observation_date,<ID>'; "
     "Yahoo 'Date,Open,High,Low,Close[,Adj Close],Volume[,Dividends,Stock Splits]'; "
+    "Interactive Brokers 'date,open,high,low,close,volume,wap,count'; "
     "CoinGecko 'snapped_at,price,market_cap,total_volume' or 'snapped_at,market_cap,total_volume'; "
     "or 'Date,value'"
 )
@@ -57,6 +90,7 @@ _YAHOO_FIELDS = {
     "volume": "volume",
 }
 _YAHOO_IGNORED = {"dividends", "stock splits", "capital gains"}
+_IBKR_EXTRA = ("wap", "count")
 _COINGECKO_FIELDS = {"price": "close", "market_cap": "market_cap", "total_volume": "volume"}
 _MISSING = ("", ".", "null", "NaN", "nan")
 _FRED_ID = re.compile(r"[A-Z0-9][A-Z0-9_.]*")
@@ -75,6 +109,7 @@ class ParsedFile:
     format: str
     frame: pd.DataFrame
     series_hint: str | None = None
+    header: tuple[str, ...] = ()
 
     @property
     def source(self) -> str | None:
@@ -108,12 +143,16 @@ def sniff_header(columns: list[str], path: Path) -> tuple[str, dict[str, str], s
             return "fred", {columns[1]: "value"}, second
     elif first in ("date", "datetime") and len(columns) >= 2:
         mapping: dict[str, str] = {}
+        ibkr = set(_IBKR_EXTRA) <= set(low[1:])
         for col, name in zip(columns[1:], low[1:], strict=True):
             if name in _YAHOO_FIELDS:
                 mapping[col] = _YAHOO_FIELDS[name]
-            elif name not in _YAHOO_IGNORED:
+            elif name not in _YAHOO_IGNORED and not (ibkr and name in _IBKR_EXTRA):
                 mapping = {}
                 break
+        if ibkr and "close" in mapping.values():
+            # index bars carry no volume (0, or another index's figure): never stored
+            return "ibkr", {c: f for c, f in mapping.items() if f != "volume"}, None
         if "close" in mapping.values() or "adj_close" in mapping.values():
             return "yahoo", mapping, None
     raise UnsupportedLayoutError(
@@ -144,6 +183,68 @@ def _parse_dates(raw: pd.Series, fmt: str, path: Path) -> pd.DatetimeIndex:
         i = int(np.flatnonzero(bad)[0])
         raise _bad_line(path, i, "date does not parse (expected YYYY-MM-DD)", str(raw.iloc[i]))
     return pd.DatetimeIndex(dates)
+
+
+def read_text(p: Path) -> str:
+    """The file's text (UTF-8, BOM dropped); unreadable or binary files are refused."""
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{p}: file does not exist") from None
+    except UnicodeDecodeError:
+        raise UnsupportedLayoutError(
+            f"{p}: not a UTF-8 text file; expected one of: {_EXPECTED}"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read file: {exc.strerror}") from None
+
+
+def header_of(text: str, p: Path) -> list[str]:
+    """The header's column names (stripped); an empty file is refused."""
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if not first.strip():
+        raise DataError(f"{p}: empty file; expected a CSV with a header, one of: {_EXPECTED}")
+    return [c.strip() for c in first.split(",")]
+
+
+def read_cells(text: str, columns: list[str], p: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Data rows as strings (``cells``) and the raw lines, refusing a wrong field count.
+
+    For files without quoted fields: every line must have as many commas as the header.
+    """
+    rows = text.splitlines()[1:]
+    while rows and not rows[-1].strip():
+        rows.pop()  # trailing blank lines
+    ncomma = len(columns) - 1
+    counts = np.fromiter((ln.count(",") for ln in rows), dtype=np.int64, count=len(rows))
+    wrong = np.flatnonzero(counts != ncomma)
+    if wrong.size:
+        i = int(wrong[0])
+        raise _bad_line(p, i, f"expected {ncomma + 1} fields, got {counts[i] + 1}", rows[i])
+    if not rows:
+        raise DataError(f"{p}: header only, no data rows")
+    cells = pd.read_csv(
+        io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, nrows=len(rows)
+    )
+    cells.columns = columns
+    return cells, rows
+
+
+def numbers(raw: pd.Series, col: str, rows: list[str], p: Path) -> np.ndarray:
+    """Cells of one column as float64: missing markers are NaN, anything else is refused."""
+    values = pd.to_numeric(raw, errors="coerce")
+    nan_at = np.flatnonzero(values.isna().to_numpy())
+    if nan_at.size:  # only the unparsed cells are inspected: missing markers or garbage
+        missing = raw.iloc[nan_at].str.strip().isin(_MISSING).to_numpy()
+        if not missing.all():
+            i = int(nan_at[~missing][0])
+            raise _bad_line(p, i, f"column {col!r} is not a number", rows[i])
+    return values.to_numpy(dtype=np.float64)
+
+
+def parse_dates(raw: pd.Series, fmt: str, path: Path) -> pd.DatetimeIndex:
+    """``YYYY-MM-DD`` dates (a time or UTC offset after them is ignored), else refused."""
+    return _parse_dates(raw, fmt, path)
 
 
 def read_csv_file(path: str | Path) -> ParsedFile:
@@ -200,7 +301,19 @@ def read_csv_file(path: str | Path) -> ParsedFile:
         data[name] = values.to_numpy(dtype=np.float64)
     frame = pd.DataFrame(data, index=index.rename("date"))
     frame = frame[~frame.index.duplicated(keep="last")].sort_index()
-    return ParsedFile(p, fmt, _drop_snapshot_bar(frame) if fmt == "yahoo" else frame, hint)
+    return ParsedFile(
+        p, fmt, _drop_snapshot_bar(frame) if fmt == "yahoo" else frame, hint, tuple(columns)
+    )
+
+
+_LOWER_OHLCV = ("date", "open", "high", "low", "close", "volume")
+
+
+def fund_source(parsed: ParsedFile) -> str:
+    """Store source of a fund's Yahoo file: its adjustment base (see the module notes)."""
+    if parsed.format == "yahoo" and parsed.header == _LOWER_OHLCV and len(parsed.frame):
+        return f"yahoo_adj{parsed.frame.index[-1].year}"
+    return parsed.source or "yahoo"
 
 
 def _drop_snapshot_bar(frame: pd.DataFrame) -> pd.DataFrame:

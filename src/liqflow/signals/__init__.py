@@ -47,11 +47,17 @@ if TYPE_CHECKING:
         relative_strength,
         trend_signals,
     )
+    from liqflow.signals.fiscal import FiscalConfig, FiscalSignals, fiscal_signals
     from liqflow.signals.liquidity import (
         LiquidityConfig,
         LiquiditySignals,
         liquidity_signals,
         net_liquidity,
+    )
+    from liqflow.signals.market_structure import (
+        MarketStructureConfig,
+        MarketStructureSignals,
+        market_structure_signals,
     )
     from liqflow.signals.regime import (
         DEFAULT_RULES,
@@ -85,9 +91,13 @@ __all__ = [
     "CreditSignals",
     "CryptoConfig",
     "CryptoSignals",
+    "FiscalConfig",
+    "FiscalSignals",
     "FlagSpec",
     "LiquidityConfig",
     "LiquiditySignals",
+    "MarketStructureConfig",
+    "MarketStructureSignals",
     "RelativeStrengthConfig",
     "SignalConfig",
     "SignalSet",
@@ -113,9 +123,11 @@ __all__ = [
     "crypto_signals",
     "default_flags",
     "evaluate_flags",
+    "fiscal_signals",
     "high_beta",
     "leverage",
     "liquidity_signals",
+    "market_structure_signals",
     "net_liquidity",
     "relative_strength",
     "rotation",
@@ -128,6 +140,12 @@ __all__ = [
 
 #: Where each name is defined (imported on first use: see liqflow._lazy).
 _SOURCES = {
+    "FiscalConfig": "fiscal",
+    "FiscalSignals": "fiscal",
+    "fiscal_signals": "fiscal",
+    "MarketStructureConfig": "market_structure",
+    "MarketStructureSignals": "market_structure",
+    "market_structure_signals": "market_structure",
     "BreakoutConfig": "breakout",
     "BreakoutEvent": "breakout",
     "BreakoutResult": "breakout",

@@ -33,7 +33,9 @@ from liqflow.signals.equities import (
     relative_strength,
     trend_signals,
 )
+from liqflow.signals.fiscal import FiscalConfig, fiscal_signals
 from liqflow.signals.liquidity import LiquidityConfig, liquidity_signals
+from liqflow.signals.market_structure import MarketStructureConfig, market_structure_signals
 from liqflow.signals.regime import (
     FlagSpec,
     StageConfig,
@@ -56,7 +58,7 @@ class SignalConfig:
     Attributes
     ----------
     liquidity, credit, large_caps, small_caps, relative_strength, breakout, crypto,
-    traits, stages :
+    traits, fiscal, market, stages :
         The block configurations (see each class for its documented defaults).
     segments : tuple of str
         Panel columns of small-cap segment series for breakout breadth (default: the
@@ -72,6 +74,8 @@ class SignalConfig:
     breakout: BreakoutConfig = field(default_factory=BreakoutConfig)
     crypto: CryptoConfig = field(default_factory=CryptoConfig)
     traits: TraitsConfig = field(default_factory=TraitsConfig)
+    fiscal: FiscalConfig = field(default_factory=FiscalConfig)
+    market: MarketStructureConfig = field(default_factory=MarketStructureConfig)
     stages: StageConfig = field(default_factory=StageConfig)
     segments: tuple[str, ...] = SEGMENTS
 
@@ -104,6 +108,7 @@ def default_flags(config: SignalConfig | None = None) -> tuple[FlagSpec, ...]:
             0.0,
             f"Treasury General Account drawn down over {lq.short_weeks} weeks, USD mn",
         ),
+        *_fiscal_flags(cfg.fiscal),
         FlagSpec(
             "credit.hy_narrowing",
             f"credit.spread_chg_{w}w",
@@ -206,6 +211,77 @@ def default_flags(config: SignalConfig | None = None) -> tuple[FlagSpec, ...]:
             0.0,
             f"alts >= {cy.beaten_drawdown:.0%} below their high beat BTC over "
             f"{cy.beaten_window} days",
+        ),
+        *_market_flags(cfg.market),
+    )
+
+
+def _fiscal_flags(fc: FiscalConfig) -> tuple[FlagSpec, ...]:
+    return (
+        FlagSpec(
+            "fiscal.net_liquidity_daily_rising",
+            f"fiscal.net_liquidity_daily_chg_{fc.long_days}d",
+            ">",
+            0.0,
+            f"daily net liquidity (Fed assets - DTS TGA - RRP) up over {fc.long_days} days, USD mn",
+        ),
+        FlagSpec(
+            "fiscal.tga_daily_drawdown",
+            f"fiscal.tga_daily_chg_{fc.long_days}d",
+            "<",
+            0.0,
+            f"Treasury cash (DTS TGA) drawn down over {fc.long_days} days, USD mn "
+            f"({fc.short_days}-day change beside it)",
+        ),
+        FlagSpec(
+            "fiscal.tax_refunds_above_prior",
+            "fiscal.tax_refunds_vs_prior",
+            ">",
+            0.0,
+            f"individual tax refunds over {fc.refund_days} days above the same days of the "
+            f"previous {fc.refund_years} years (ratio - 1)",
+        ),
+        FlagSpec(
+            "fiscal.mbs_rising",
+            f"fiscal.fed_mbs_chg_{fc.weeks}w",
+            ">",
+            0.0,
+            f"Fed MBS holdings up over {fc.weeks} weeks (MBS purchases), USD mn",
+        ),
+        FlagSpec(
+            "fiscal.mortgage_rate_falling",
+            f"fiscal.mortgage_rate_chg_{fc.weeks}w",
+            "<",
+            0.0,
+            f"30-year mortgage rate down over {fc.weeks} weeks, pp",
+        ),
+    )
+
+
+def _market_flags(mc: MarketStructureConfig) -> tuple[FlagSpec, ...]:
+    return (
+        FlagSpec(
+            "market.etf_absorbing_supply",
+            f"market.etf_supply_multiple_{mc.long_days}d",
+            ">",
+            1.0,
+            f"spot-ETF net buying over {mc.long_days} days, as a multiple of the BTC mined",
+        ),
+        FlagSpec(
+            "market.funding_below_median",
+            "market.funding_pct",
+            "<",
+            0.5,
+            f"perpetual funding ({mc.funding_days}-day mean) percentile in the trailing "
+            f"{mc.percentile_days} days: leverage lower than usual",
+        ),
+        FlagSpec(
+            "market.cme_lev_net_rising",
+            "market.cme_lev_net_chg",
+            ">",
+            0.0,
+            f"CME Bitcoin leveraged funds' net position (contracts) up over {mc.cot_weeks} "
+            "weeks (a shrinking net short: less basis-trade leverage)",
         ),
     )
 
@@ -312,8 +388,11 @@ def compute_signals(
         ``fed_bills``, ``tga``, ``rrp``, ``hy_spread``, ``ig_spread``, ``baa_spread``,
         ``large_caps``, ``small_caps``, ``small_caps_volume``, ``btc``,
         ``btc.market_cap``, ``total_crypto_mcap``, the altcoins and any
-        ``<coin>.funding_rate`` / ``<coin>.open_interest``. Missing columns make their
-        signals unknown.
+        ``<coin>.funding_rate`` / ``<coin>.open_interest``; for the fiscal block
+        ``tga_daily``, ``tax_refunds``, ``fed_mbs``, ``mortgage_rate``; for the market
+        structure ``etf_flows``, ``btc_funding``/``eth_funding`` (and their
+        ``.open_interest``), ``cftc_btc`` and ``cftc_btc.open_interest``. Missing columns
+        make their signals unknown.
     config : SignalConfig, optional
     catalog : Catalog, optional
         Decides the altcoin universe (group ``alt`` minus stablecoins and wrapped
@@ -350,6 +429,18 @@ def compute_signals(
     )
     blocks.append(lq.frame.add_prefix("liquidity."))
     status.update({f"liquidity.{k}": v for k, v in lq.status.items()})
+    fs = fiscal_signals(
+        _column(panel, "tga_daily"),
+        _column(panel, "fed_assets"),
+        _column(panel, "rrp"),
+        _column(panel, "tax_refunds"),
+        _column(panel, "fed_mbs"),
+        _column(panel, "mortgage_rate"),
+        cfg.fiscal,
+        index=cal,
+    )
+    blocks.append(fs.frame.add_prefix("fiscal."))
+    status.update({f"fiscal.{k}": v for k, v in fs.status.items()})
     hy, ig, baa = (_weekdays(panel, c) for c in ("hy_spread", "ig_spread", "baa_spread"))
     if hy is None and ig is None and baa is None:
         status["credit"] = "unknown: none of hy_spread, ig_spread, baa_spread in the panel"
@@ -435,6 +526,20 @@ def compute_signals(
         status.update({f"traits.{k}": v for k, v in tr.status.items()})
     else:
         status["crypto.btc"] = MISSING
+    perps = [c for c in ("btc_funding", "eth_funding") if c in panel.columns]
+    perp_oi = [f"{c}.open_interest" for c in perps if f"{c}.open_interest" in panel.columns]
+    ms = market_structure_signals(
+        _column(panel, "etf_flows"),
+        btc,
+        panel[perps].astype(np.float64) if perps else None,
+        panel[perp_oi].astype(np.float64) if perp_oi else None,
+        _column(panel, "cftc_btc"),
+        _column(panel, "cftc_btc.open_interest"),
+        cfg.market,
+        index=cal,
+    )
+    blocks.append(ms.frame.add_prefix("market."))
+    status.update({f"market.{k}": v for k, v in ms.status.items()})
     frame = pd.concat(blocks, axis=1)
     timeline = stage_timeline(frame, default_flags(cfg), cfg.stages)
     return SignalSet(frame, bo_result, timeline, status, cfg)

@@ -132,6 +132,9 @@ class StageRule:
 
 
 #: The default stage rules (flag names are built by :func:`liqflow.signals.default_flags`).
+#: Stage 1 reads the fiscal channel (daily TGA, refunds, MBS, mortgage rates) beside the
+#: H.4.1 liquidity flags; stage 4 reads the market structure (ETF absorption, funding,
+#: CME leveraged funds). A flag whose input is unknown does not count in the strength.
 DEFAULT_RULES: tuple[StageRule, ...] = (
     StageRule(
         1,
@@ -140,6 +143,11 @@ DEFAULT_RULES: tuple[StageRule, ...] = (
             "liquidity.net_liquidity_rising",
             "liquidity.fed_bills_rising",
             "liquidity.tga_drawdown",
+            "fiscal.net_liquidity_daily_rising",
+            "fiscal.tga_daily_drawdown",
+            "fiscal.tax_refunds_above_prior",
+            "fiscal.mbs_rising",
+            "fiscal.mortgage_rate_falling",
             "credit.hy_narrowing",
             "credit.ig_narrowing",
         ),
@@ -172,6 +180,9 @@ DEFAULT_RULES: tuple[StageRule, ...] = (
             "crypto.alt_season",
             "crypto.dominance_falling",
             "crypto.beaten_outperform",
+            "market.etf_absorbing_supply",
+            "market.funding_below_median",
+            "market.cme_lev_net_rising",
         ),
         required=("crypto.alts_outperform",),
     ),

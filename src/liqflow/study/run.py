@@ -112,9 +112,7 @@ def _lead_lag_row(
     return row
 
 
-def _granger_row(
-    spec: TestSpec, inputs: StudyInputs, draws: int, rng: np.random.Generator
-) -> _Row:
+def _granger_row(spec: TestSpec, inputs: StudyInputs, draws: int, rng: np.random.Generator) -> _Row:
     from liqflow.stats.granger import granger_test
 
     row = _Row(spec, unit="F", n_unit="weekly returns", min_n=MIN_WEEKS)
