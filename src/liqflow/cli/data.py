@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from liqflow._errors import DataError
-from liqflow.catalog import IMPORT_ONLY
 from liqflow.cli._common import (
     CatalogOption,
     StoreOption,
@@ -108,6 +107,8 @@ def series(store: StoreOption = None, catalog: CatalogOption = None) -> None:
 
     Series with no live provider (spot-ETF flows from Farside) are marked "import only".
     """
+    from liqflow.catalog import IMPORT_ONLY
+
     cat = open_catalog(catalog)
     with open_store(store) as st:
         stored: dict[str, dict[str, StoredSeries]] = {}
