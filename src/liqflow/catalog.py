@@ -57,7 +57,7 @@ __all__ = [
     "load_catalog",
 ]
 
-PROVIDERS = ("fred", "yahoo", "ccxt", "coingecko", "csv")
+PROVIDERS = ("fred", "yahoo", "ccxt", "coingecko", "treasury", "cftc", "csv")
 FREQUENCIES = ("D", "W", "M")
 GROUPS = ("liquidity", "credit", "large_caps", "small_caps", "segment", "crypto", "alt", "macro")
 #: Small-cap segment series whose highs measure the breadth of a Russell 2000 breakout.
@@ -382,8 +382,9 @@ _BUILTIN: tuple[SeriesSpec, ...] = (
     # stage 4: crypto
     _coin("BTC", group="crypto", aliases=("btc_daily",)),
     *(_coin(t, aliases=(f"{t.lower()}_daily",) if t == "ETH" else ()) for t in _ALTS),
-    _coin("TON", aliases=("ton11419-usd",)),
-    _coin("SUI", aliases=("sui20947-usd",)),
+    # Yahoo lists these two under numbered symbols (TON-USD / SUI-USD are other coins)
+    replace(_coin("TON"), symbol="TON11419-USD"),
+    replace(_coin("SUI"), symbol="SUI20947-USD"),
     SeriesSpec(
         "total_crypto_mcap",
         "coingecko",
