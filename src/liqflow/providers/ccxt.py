@@ -186,7 +186,7 @@ def classify_ccxt(exc: BaseException) -> Failure | None:
 
     name = type(exc).__name__
     if isinstance(exc, ccxt.RequestTimeout):
-        return Failure(f"timed out ({name})", retryable=True)
+        return Failure(f"timed out ({name})", retryable=True, timeout=True)
     if isinstance(exc, ccxt.DDoSProtection):  # includes RateLimitExceeded
         return Failure(f"rate limited ({name}: {brief(exc, 120)})", retryable=True)
     if isinstance(exc, ccxt.NetworkError):

@@ -121,7 +121,7 @@ def classify_yahoo(exc: BaseException) -> Failure | None:
     if isinstance(exc, OSError):  # curl_cffi / requests errors derive from OSError
         name = type(exc).__name__
         if isinstance(exc, TimeoutError) or "Timeout" in name:
-            return Failure(f"timed out ({name})", retryable=True)
+            return Failure(f"timed out ({name})", retryable=True, timeout=True)
         if isinstance(exc, ConnectionError) or name in ("ConnectionError", "DNSError"):
             return Failure(f"connection failed: {name}: {brief(exc)}", retryable=True, offline=True)
         return Failure(f"network error: {name}: {brief(exc)}", retryable=True)
