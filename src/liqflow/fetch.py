@@ -36,6 +36,9 @@ __all__ = ["OVERLAP_DAYS", "FetchReport", "SeriesFetch", "fetch", "fetch_start",
 # (FRED revises recent weeks; H.6 money stock revises the last few months).
 OVERLAP_DAYS: Mapping[str, int] = {"D": 7, "W": 35, "M": 100}
 
+#: Providers whose client is an ``httpx.Client`` (one shared per run).
+HTTPX_PROVIDERS = ("fred", "coingecko", "treasury", "cftc")
+
 ProgressFn = Callable[[str, int, int, "SeriesFetch | None"], None]
 
 
@@ -148,7 +151,7 @@ class _Clients:
         for key in (source, spec.provider):
             if key in self._injected:
                 return self._injected[key]
-        if spec.provider in ("fred", "coingecko"):
+        if spec.provider in HTTPX_PROVIDERS:
             if self._http is None:
                 self._http = httpx.Client(follow_redirects=True)
             return self._http
