@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import numpy as np
@@ -379,3 +379,44 @@ def test_a_gap_between_stored_and_fetched_dates_is_reported(policy, tmp_path):
     assert report.results[0].note == (
         "gap: stored to 2023-01-03, fred served from 2024-03-01 (423 days missing; import a file to fill them)"
     )
+
+
+def test_a_dividend_rebased_yahoo_series_is_fetched_again_whole(policy, tmp_path):
+    """Stored adjusted closes and fetched ones differ by a constant factor on the overlap
+    (a dividend since the last fetch): the full history is fetched in the new basis."""
+    days = pd.DatetimeIndex(["2024-01-02", "2024-01-03", "2024-01-04"], name="Date")
+    new_basis = [99.0, 99.99, 100.98]  # old closes 100, 101, 102 times 0.99
+
+    class Ticker:
+        calls: ClassVar[list[dict[str, Any]]] = []
+
+        def __init__(self, symbol: str) -> None:
+            pass
+
+        def history(self, **kw: Any) -> pd.DataFrame:
+            Ticker.calls.append(kw)
+            return pd.DataFrame(  # the overlap asks for the stored days again
+                {"Close": new_basis, "Volume": [1.0] * 3},
+                index=days.tz_localize("America/New_York"),
+            )
+
+    path = tmp_path / "s.duckdb"
+    with Store(path) as store:
+        old = pd.DataFrame({"close": [100.0, 101.0]}, index=days[:2].rename("date"))
+        store.write([Batch("spy", "yahoo", old)])
+        report = fetch(
+            store,
+            CAT,
+            ["spy"],
+            clients={"yahoo": Ticker},
+            policy=policy,
+        )
+    assert [("start" in kw, kw.get("period")) for kw in Ticker.calls] == [
+        (True, None),
+        (False, "max"),
+    ]
+    assert (
+        report.results[0].note
+        == "adjusted closes re-based by a dividend: full history fetched again"
+    )
+    assert _read(path, "spy", "yahoo")["close"].tolist() == new_basis
