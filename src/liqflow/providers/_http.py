@@ -350,9 +350,11 @@ def get(
     *,
     series: str,
     policy: RetryPolicy = DEFAULT_POLICY,
+    headers: Mapping[str, str] | None = None,
 ) -> httpx.Response:
     """HTTP GET with retries; returns the successful (2xx) response.
 
+    ``headers`` are added to the request (API keys: never part of a message).
     Raises :class:`~liqflow._errors.ProviderError` (see :func:`call_with_retry`).
     """
     host = host_of(url)
@@ -363,7 +365,7 @@ def get(
             url,
             params=dict(params or {}),
             timeout=policy.timeout,
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT, **(headers or {})},
         )
         if resp.status_code >= 400:
             raise _StatusError(f"HTTP {resp.status_code}", request=resp.request, response=resp)
@@ -380,6 +382,7 @@ def get_json(
     series: str,
     what: str,
     policy: RetryPolicy = DEFAULT_POLICY,
+    headers: Mapping[str, str] | None = None,
 ) -> Any:
     """:func:`get` and parse the body as JSON.
 
@@ -389,7 +392,7 @@ def get_json(
         The body is not JSON (an HTML error page, a truncated answer); the message names
         ``what`` answered and starts the body.
     """
-    resp = get(client, url, params, series=series, policy=policy)
+    resp = get(client, url, params, series=series, policy=policy, headers=headers)
     try:
         return resp.json()
     except ValueError:
