@@ -28,7 +28,6 @@ from liqflow.providers import (
     fetch_spec,
     get_provider,
 )
-from liqflow.providers import ccxt as _ccxt
 from liqflow.store import Store
 
 __all__ = ["OVERLAP_DAYS", "FetchReport", "SeriesFetch", "fetch", "fetch_start", "live_ids"]
@@ -170,21 +169,26 @@ class _Clients:
         self._injected = dict(injected or {})
         self._policy = policy
         self._http: httpx.Client | None = None
-        self._exchanges: dict[str, Any] = {}
+        self._exchanges: dict[str, Any] = {
+            k.split(":", 1)[1]: v for k, v in self._injected.items() if k.startswith("ccxt:")
+        }
 
     def for_spec(self, spec: SeriesSpec, source: str) -> Any:
+        if spec.provider == "ccxt":
+            ex_id = source.split(":", 1)[1]
+            for key in (source, "ccxt"):
+                if key in self._injected and ex_id not in self._exchanges:
+                    self._exchanges[ex_id] = self._injected[key]
         for key in (source, spec.provider):
-            if key in self._injected:
+            if key in self._injected and spec.provider != "ccxt":
                 return self._injected[key]
         if spec.provider in HTTPX_PROVIDERS:
             if self._http is None:
                 self._http = httpx.Client(follow_redirects=True)
             return self._http
         if spec.provider == "ccxt":
-            ex_id = source.split(":", 1)[1]
-            if ex_id not in self._exchanges:
-                self._exchanges[ex_id] = _ccxt.make_exchange(ex_id, self._policy)
-            return self._exchanges[ex_id]
+            # a mapping id -> exchange: ccxt builds (and keeps here) the fallbacks it needs
+            return self._exchanges
         return None  # yahoo: yfinance.Ticker
 
     def close(self) -> None:
@@ -311,11 +315,13 @@ def _guarded(
         if start is not None and _rebased(store, spec, source, batch.frame):
             batch = fetch_spec(spec, None, end, client, policy=policy)
             note = "adjusted closes re-based by a dividend: full history fetched again"
+        if batch.source != source:  # a fallback exchange answered
+            note = f"{source} refused this location; stored as {batch.source}: {batch.origin}"
         added = 0
         if len(batch.frame) and len(batch.frame.columns):
-            added = store.write([batch]).get((spec.id, source), 0)
-        last = store.last_date(spec.id, source)
-        return SeriesFetch(spec.id, source, added, last, start, note=note)
+            added = store.write([batch]).get((spec.id, batch.source), 0)
+        last = store.last_date(spec.id, batch.source)
+        return SeriesFetch(spec.id, batch.source, added, last, start, note=note)
     except ProviderTimeout as exc:
         unreachable[exc.host] = unreachable[host] = (
             f"skipped: {exc.host} timed out for an earlier series"
