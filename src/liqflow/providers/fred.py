@@ -184,10 +184,15 @@ def extract(
     try:
         return _pages(query, client, name, policy)
     except ProviderHTTPError as exc:
-        if query.vintages and exc.status == 400:
+        if query.vintages and exc.status == 400 and _about_vintages(str(exc)):
             _NO_VINTAGES.setdefault(client, set()).add(query.series_id)
             return _pages(replace(query, vintages=False), client, name, policy)
         raise
+
+
+def _about_vintages(message: str) -> bool:
+    """True for ALFRED's refusals of a vintage request (cap exceeded, series not in ALFRED)."""
+    return "vintage" in message.lower() or "alfred" in message.lower()
 
 
 def _pages(
