@@ -129,6 +129,9 @@ def classify_yahoo(exc: BaseException) -> Failure | None:
         return Failure("rate limited (YFRateLimitError: Too Many Requests)", retryable=True)
     if isinstance(exc, yfe.YFException):
         return Failure(f"{type(exc).__name__}: {brief(exc)}", retryable=False)
+    if isinstance(exc, ValueError) and type(exc).__name__ == "JSONDecodeError":
+        # an HTML error page or a cut answer where yfinance expected JSON
+        return Failure(f"something that is not JSON ({brief(exc, 80)})", retryable=False)
     if isinstance(exc, OSError):  # curl_cffi / requests errors derive from OSError
         name = type(exc).__name__
         if isinstance(exc, TimeoutError) or "Timeout" in name:
