@@ -130,12 +130,14 @@ class FetchReport:
         )
 
     def summary(self) -> str:
-        """One line: series fetched, rows added, failures."""
+        """One line: series fetched, rows added, notes, failures (named when at most five)."""
         n = len(self.results)
         text = f"fetched {n - len(self.failed)}/{n} series, {self.rows_added} rows added"
         if self.noted:
             text += f"; {len(self.noted)} with a note"
-        if self.failed:
+        if len(self.failed) > 5:
+            text += f"; {len(self.failed)} failed"
+        elif self.failed:
             text += f"; failed: {', '.join(r.series_id for r in self.failed)}"
         return text
 
