@@ -95,7 +95,7 @@ def test_pagination_advances_past_the_last_candle(load_json, fake_clock):
     )
     sinces = [c[2] for c in ex.ohlcv_calls]
     assert sinces == [
-        JAN1,
+        JAN1 - 1,  # one millisecond early: see paginate
         JAN1 + DAY + 1,
         JAN1 + 3 * DAY + 1,
         JAN1 + 4 * DAY + 1,
@@ -290,7 +290,7 @@ def test_okx_full_history_pages_from_the_listing(fake_clock):
     assert frame.index[0] == pd.Timestamp(listed, unit="ms")
     assert frame.index[-1] == pd.Timestamp("2024-01-04") and len(frame) == 404
     assert {c[2] for c in ex.calls} == {100}  # OKX's documented maximum, every call
-    assert ex.calls[0] == ("ohlcv", listed, 100)  # starts at the listing, never at 2010
+    assert ex.calls[0] == ("ohlcv", listed - 1, 100)  # starts at the listing, never at 2010
     assert frame["open_interest"].notna().sum() == 404
 
 
@@ -303,7 +303,7 @@ def test_empty_windows_before_the_listing_do_not_end_the_history(fake_clock):
     assert batch.frame.index[0] == pd.Timestamp("2019-09-08")
     assert batch.frame["funding_rate"].loc["2020-01-01"] == pytest.approx(0.0003)
     funding = [c for c in ex.calls if c[0] == "funding"]
-    assert funding[0][1] == pd.Timestamp("2013-01-01", tz="UTC").value // 1_000_000
+    assert funding[0][1] == pd.Timestamp("2013-01-01", tz="UTC").value // 1_000_000 - 1
     assert {c[2] for c in funding} == {200}  # bybit funding maximum
 
 

@@ -296,7 +296,8 @@ def paginate(
 ) -> list[Any]:
     """Collect pages ``fetch_page(since)`` forward in time until ``until``.
 
-    After a page ``since`` moves to one millisecond past its last row; after an empty page
+    The first page is asked from ``since - 1``. After a page the cursor moves to one
+    millisecond past its last row; after an empty page
     it moves on by ``window`` milliseconds (the span one page covers: a window before the
     market's listing, or a gap, is empty but is not the end), or paging stops when
     ``window`` is None. Paging also stops on a page that does not move past ``since`` (no
@@ -304,7 +305,9 @@ def paginate(
     duplicates keep the last copy, and the result is sorted by time.
     """
     rows: dict[int, Any] = {}
-    cursor = since
+    # one millisecond early: a window of `limit` steps from a row's own timestamp holds
+    # limit + 1 rows when both ends are inclusive (Bybit), and the exchange drops one
+    cursor = since - 1
     while cursor < until:
         page = list(fetch_page(cursor))
         if not page:

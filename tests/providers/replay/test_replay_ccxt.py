@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from replay_harness import ReplayServer, Reply, Seen
 from requests.adapters import HTTPAdapter
 
@@ -143,3 +144,116 @@ def test_okx_history_pages_to_the_listing(
     assert {s.query["limit"] for s in candles} == {"100"}  # OKX's documented maximum
     assert again.ok and again.rows_added == 0
     assert len(replay.requests()) - n_first == 1  # up to date: one request
+
+
+BYBIT_PERP_LAUNCH = pd.Timestamp("2020-03-30", tz="UTC")
+BYBIT_SPOT_LAUNCH = pd.Timestamp("2021-07-05", tz="UTC")
+H8 = 8 * 3_600_000
+
+
+def _ms(t: pd.Timestamp) -> int:
+    return int(t.value // 1_000_000)
+
+
+def _bybit_ok(result: dict) -> Reply:
+    return Reply(
+        200, {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": NOW_MS}
+    )
+
+
+def _bybit_instruments(seen: Seen) -> Reply:
+    cat = seen.query["category"]
+    if seen.query.get("status") == "PreLaunch" or cat not in ("spot", "linear"):
+        return _bybit_ok({"category": cat, "list": [], "nextPageCursor": ""})
+    lot = {
+        "basePrecision": "0.000001",
+        "quotePrecision": "0.00000001",
+        "minOrderQty": "0.000048",
+        "maxOrderQty": "71.73",
+        "minOrderAmt": "1",
+        "maxOrderAmt": "2000000",
+        "qtyStep": "0.001",
+    }
+    common = {
+        "symbol": "BTCUSDT",
+        "status": "Trading",
+        "baseCoin": "BTC",
+        "quoteCoin": "USDT",
+        "priceFilter": {"tickSize": "0.01", "minPrice": "0.10", "maxPrice": "1999999.80"},
+        "lotSizeFilter": lot,
+    }
+    if cat == "spot":
+        market = common | {"innovation": "0", "marginTrading": "both"}
+    else:
+        market = common | {
+            "contractType": "LinearPerpetual",
+            "launchTime": str(_ms(BYBIT_PERP_LAUNCH)),
+            "deliveryTime": "0",
+            "deliveryFeeRate": "",
+            "priceScale": "2",
+            "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00", "leverageStep": "0.01"},
+            "unifiedMarginTrade": True,
+            "fundingInterval": 480,
+            "settleCoin": "USDT",
+        }
+    return _bybit_ok({"category": cat, "list": [market], "nextPageCursor": ""})
+
+
+def _bybit_kline(seen: Seen) -> Reply:
+    q = seen.query
+    start, limit = int(q["start"]), int(q["limit"])
+    end = int(q.get("end", start + limit * DAY))
+    days = [t for t in range(_ms(BYBIT_SPOT_LAUNCH), NOW_MS, DAY) if start <= t <= end][:limit]
+    rows = [[str(t), "100", "110", "90", "101", "5", "505"] for t in reversed(days)]
+    return _bybit_ok({"category": q["category"], "symbol": q["symbol"], "list": rows})
+
+
+def _bybit_funding(seen: Seen) -> Reply:
+    q = seen.query
+    start, end, limit = int(q["startTime"]), int(q["endTime"]), int(q["limit"])
+    stamps = [t for t in range(_ms(BYBIT_PERP_LAUNCH), NOW_MS, H8) if start <= t <= end][-limit:]
+    rows = [
+        {"symbol": "BTCUSDT", "fundingRate": "0.0001", "fundingRateTimestamp": str(t)}
+        for t in reversed(stamps)
+    ]
+    return _bybit_ok({"category": "linear", "list": rows})
+
+
+def test_bybit_funding_history_pages_to_the_perpetuals_launch(
+    replay: ReplayServer, ca_file: Path, fake_clock, tmp_path
+):
+    replay.route("api.bybit.com", "/v5/market/instruments-info", _bybit_instruments)
+    replay.route("api.bybit.com", "/v5/market/kline", _bybit_kline)
+    replay.route("api.bybit.com", "/v5/market/funding/history", _bybit_funding)
+    exchange = pccxt.make_exchange("bybit")
+    exchange.session.mount("https://", TrustCA(ca_file))
+    exchange.options["fetchMarkets"] = {"types": ["spot", "linear"]}
+    exchange.rateLimit = 1
+    spec = SeriesSpec(
+        "btc_bybit",
+        "ccxt",
+        "BTC/USDT",
+        ("close", "funding_rate"),
+        "USDT",
+        group="crypto",
+        options={"exchange": "bybit"},
+    )
+    cat = Catalog([*default_catalog().values(), spec])
+    policy = RetryPolicy(sleep=fake_clock.sleep, clock=fake_clock.clock, rand=lambda: 0.0)
+    with Store(tmp_path / "s.duckdb") as store:
+        report = fetch(
+            store,
+            cat,
+            ["btc_bybit"],
+            clients={"ccxt:bybit": exchange},
+            end=pd.Timestamp("2026-08-20"),
+            policy=policy,
+        )
+        assert report.ok, report.results[0].error
+        frame = store.read("btc_bybit", "ccxt:bybit")
+    funding = frame["funding_rate"].dropna()
+    assert funding.index[0] == pd.Timestamp("2020-03-30")  # the perpetual's launch, not 2010
+    assert funding.iloc[0] == pytest.approx(0.0003)  # three 8-hour rates a day
+    assert frame["close"].first_valid_index() == pd.Timestamp("2021-07-05")
+    calls = replay.requests("api.bybit.com")
+    assert {s.query["limit"] for s in calls if s.path.endswith("funding/history")} == {"200"}
