@@ -9,6 +9,7 @@ zone (``range=1d``) and the bars (``period1``/``period2``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,11 +31,16 @@ def policy(fake_clock) -> RetryPolicy:
     return RetryPolicy(sleep=fake_clock.sleep, clock=fake_clock.clock, rand=lambda: 0.0)
 
 
-@pytest.fixture(autouse=True)
-def yf_cache(tmp_path: Path) -> None:
+@pytest.fixture
+def yahoo(replay: ReplayServer, tmp_path: Path) -> dict[str, Any]:
+    """``fetch`` clients: yfinance's Ticker on a curl_cffi session opened now, so that it
+    reads this test's CURL_CA_BUNDLE (yfinance keeps one session per process)."""
     import yfinance as yf
+    from curl_cffi import requests as curl_requests
 
     yf.set_tz_cache_location(str(tmp_path / "yf-cache"))  # not the user's cache folder
+    session = curl_requests.Session(impersonate="chrome")
+    return {"yahoo": lambda symbol: yf.Ticker(symbol, session=session)}
 
 
 def _chart(symbol: str, first: pd.Timestamp):
@@ -119,10 +125,10 @@ def _yahoo(replay: ReplayServer) -> None:
     )
 
 
-def test_ton_and_sui_fetch_their_yahoo_symbols(replay: ReplayServer, policy, tmp_path):
+def test_ton_and_sui_fetch_their_yahoo_symbols(replay: ReplayServer, yahoo, policy, tmp_path):
     _yahoo(replay)
     with Store(tmp_path / "s.duckdb") as store:
-        report = fetch(store, CAT, ["ton", "sui"], policy=policy)
+        report = fetch(store, CAT, ["ton", "sui"], clients=yahoo, policy=policy)
         assert report.ok, [r.error for r in report.results]
         ton = store.read("ton", "yahoo")
     assert ton.index[0] == pd.Timestamp("2021-08-27") and ton.index[-1] == pd.Timestamp(
@@ -145,20 +151,22 @@ def test_ton_and_sui_fetch_their_yahoo_symbols(replay: ReplayServer, policy, tmp
     assert "A3=d=AQABBreplay" in charts[-1].headers.get("Cookie", "")
 
 
-def test_yahoo_down_page_and_truncated_chart_are_one_line(replay: ReplayServer, policy, tmp_path):
+def test_yahoo_down_page_and_truncated_chart_are_one_line(
+    replay: ReplayServer, yahoo, policy, tmp_path
+):
     _yahoo(replay)
     down = "<html><body>Will be right back... Thank you for your patience.</body></html>"
     chart = "/v8/finance/chart/TON11419-USD"
     replay.route("query2.finance.yahoo.com", chart, Reply(200, down, {"Content-Type": "text/html"}))
     with Store(tmp_path / "s.duckdb") as store:
-        down_report = fetch(store, CAT, ["ton"], policy=policy)
+        down_report = fetch(store, CAT, ["ton"], clients=yahoo, policy=policy)
         full = _chart("TON11419-USD", FIRST)
         replay.route(
             "query2.finance.yahoo.com",
             chart,
             lambda s: Reply(200, full(s).payload()[:200], {"Content-Type": "application/json"}),
         )
-        cut_report = fetch(store, CAT, ["ton"], policy=policy)
+        cut_report = fetch(store, CAT, ["ton"], clients=yahoo, policy=policy)
         assert store.row_count() == 0
     assert down_report.results[0].error == (
         "ton: query2.finance.yahoo.com answered YFDataException: *** YAHOO! FINANCE IS CURRENTLY DOWN! ***"
