@@ -314,3 +314,29 @@ def test_coingecko_429_detail_is_kept(replay: ReplayServer, policy, tmp_path):
     assert "HTTP 429 Too Many Requests: You've exceeded the Rate Limit." in (
         report.results[0].error or ""
     )
+
+
+@pytest.mark.realdata
+def test_readme_sequence_on_the_shared_files_keeps_the_history(
+    replay: ReplayServer, shared_data, policy, monkeypatch, tmp_path
+):
+    """Import the shared WALCL/WTREGEN files, set the key, fetch: the panel still starts in
+    2002 (it shrank to about a year when the panel read the vintages alone)."""
+    from liqflow.importer import import_paths
+
+    replay.route(
+        "api.stlouisfed.org", OBS, Fred(pd.date_range("2025-10-01", "2025-12-31", freq="7D"))
+    )
+    with Store(tmp_path / "s.duckdb") as store:
+        import_paths(
+            store, CAT, [shared_data / "fred" / "WALCL.csv", shared_data / "fred" / "WTREGEN.csv"]
+        )
+        monkeypatch.setenv("FRED_API_KEY", KEY)
+        report = fetch(store, CAT, ["fed_assets", "tga"], policy=policy)
+        assert report.ok, [r.error for r in report.results]
+        assert len(store.read_vintages("fed_assets", "fred")) > 0
+        panel = load_panel(store, ["fed_assets", "tga"])
+    assert panel["fed_assets"].first_valid_index() < pd.Timestamp("2003-01-01")
+    assert panel["tga"].first_valid_index() < pd.Timestamp("2003-01-01")  # blank cells before
+    # the 2022-04-13 peak of the shared file (8,965,487) is still in the panel, a day later
+    assert panel["fed_assets"].loc["2022-04-14"] == 8965487.0
