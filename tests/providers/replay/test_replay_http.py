@@ -340,3 +340,22 @@ def test_readme_sequence_on_the_shared_files_keeps_the_history(
     assert panel["tga"].first_valid_index() < pd.Timestamp("2003-01-01")  # blank cells before
     # the 2022-04-13 peak of the shared file (8,965,487) is still in the panel, a day later
     assert panel["fed_assets"].loc["2022-04-14"] == 8965487.0
+
+
+def test_coingecko_store_older_than_365_days_is_reported_as_a_gap(
+    replay: ReplayServer, load_json, policy, tmp_path
+):
+    replay.route(
+        "api.coingecko.com",
+        "/api/v3/coins/tether/market_chart",
+        Reply(200, load_json("coingecko_tether_market_chart.json")),
+    )
+    with Store(tmp_path / "s.duckdb") as store:
+        old = pd.DataFrame(
+            {"market_cap": [7.8e10]}, index=pd.DatetimeIndex(["2022-01-01"], name="date")
+        )
+        store.write([Batch("usdt_mcap", "coingecko", old)])
+        report = fetch(store, CAT, ["usdt_mcap"], policy=policy)
+    assert replay.requests()[0].query["days"] == "365"  # the keyless maximum
+    note = report.results[0].note or ""
+    assert note.startswith("gap: stored to 2022-01-01, coingecko served from 2024-06-10")
