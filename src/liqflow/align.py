@@ -24,22 +24,31 @@ equals the full-history panel up to *t* (tested as a property).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError
-from liqflow.catalog import Catalog, SeriesSpec, default_catalog
+from liqflow.catalog import Catalog, Chain, SeriesSpec, default_catalog
 from liqflow.store import Store
 
 __all__ = [
+    "FRESH_WITHIN",
     "MAX_STALENESS",
+    "AsOf",
+    "InputFreshness",
     "asof_join",
     "available",
     "available_from_vintages",
     "available_with_vintages",
+    "check_as_of",
+    "default_as_of",
+    "input_freshness",
     "load_panel",
+    "required_inputs",
+    "resolve_as_of",
     "trading_days",
 ]
 
@@ -267,3 +276,162 @@ def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:
     s = panel[column]
     new = s.notna() & s.ne(s.shift())
     return pd.DatetimeIndex(panel.index[new.to_numpy()], name="date")
+
+
+#: A series is *fresh* on day t while its latest public value is at most this many
+#: calendar days old (a long weekend for daily series; one missed release for weekly and
+#: monthly ones). Older, it is stale: the stages that need it are unknown.
+FRESH_WITHIN = {"D": 5, "W": 10, "M": 45}
+#: Groups of a chain that never bound the default date: coins come and go (the alt basket
+#: says how many it holds), and breadth segments are optional inputs.
+OPTIONAL_GROUPS = ("alt", "segment")
+
+
+@dataclass(frozen=True)
+class InputFreshness:
+    """How fresh one required input is on a date.
+
+    ``public_from`` is the day its latest observation became public (observation date
+    plus release lag); ``age_days`` is counted from it to the date.
+    """
+
+    series_id: str
+    last_observation: pd.Timestamp
+    public_from: pd.Timestamp
+    age_days: int
+    fresh: bool
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The date every command uses, and what is fresh on it.
+
+    ``default`` is True when the date was chosen by the rule of :func:`resolve_as_of`
+    (not given). ``missing`` lists required series with no stored data.
+    """
+
+    date: pd.Timestamp
+    default: bool
+    inputs: tuple[InputFreshness, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def stale(self) -> tuple[InputFreshness, ...]:
+        """The required inputs that are stale on :attr:`date`."""
+        return tuple(i for i in self.inputs if not i.fresh)
+
+    def describe(self) -> str:
+        """One line: the date, why it was chosen, and the stale or missing inputs."""
+        why = "the last day the chain's required inputs are fresh" if self.default else "as given"
+        out = f"as of {self.date:%Y-%m-%d} ({why})"
+        if self.stale:
+            out += "; stale: " + ", ".join(
+                f"{i.series_id} (last {i.last_observation:%Y-%m-%d}, {i.age_days} days old)"
+                for i in self.stale
+            )
+        if self.missing:
+            out += "; no data: " + ", ".join(self.missing)
+        return out
+
+
+def required_inputs(catalog: Catalog, chain: str | Chain = "default") -> tuple[str, ...]:
+    """The series of ``chain`` that bound the default date (all but the optional groups)."""
+    ch = catalog.chain(chain) if isinstance(chain, str) else chain
+    ids = dict.fromkeys(s for stage in ch.stages for s in stage)
+    return tuple(s for s in ids if catalog[s].group not in OPTIONAL_GROUPS)
+
+
+def default_as_of(
+    store: Store, catalog: Catalog | None = None, chain: str = "default"
+) -> pd.Timestamp:
+    """The default as-of date of every command.
+
+    The last day on which every stored required input of ``chain``
+    (:func:`required_inputs`) is fresh (:data:`FRESH_WITHIN` after its latest value
+    became public), never later than the latest public value of any of them nor than
+    the last stored observation; the last stored day when none of them is stored.
+
+    Raises
+    ------
+    DataError
+        The store is empty.
+    """
+    cat = catalog or default_catalog()
+    inventory = store.inventory()
+    if not inventory:
+        raise DataError("the store holds no data; run `liqflow import DIR` or `liqflow fetch`")
+    last: dict[str, pd.Timestamp] = {}
+    for item in inventory:
+        if item.series_id in cat and item.source in cat[item.series_id].sources:
+            last[item.series_id] = max(last.get(item.series_id, item.last), item.last)
+    present = [s for s in required_inputs(cat, chain) if s in last]
+    if not present:
+        return pd.Timestamp(max(item.last for item in inventory)).normalize()
+    ends = [pd.Timestamp(last[s] + cat[s].lag_offset) for s in present]
+    limits = [
+        e + pd.Timedelta(days=FRESH_WITHIN[cat[s].frequency])
+        for s, e in zip(present, ends, strict=True)
+    ]
+    last_stored = max(item.last for item in inventory)  # never after the data (see check_as_of)
+    return pd.Timestamp(min(min(limits), max(ends), last_stored)).normalize()
+
+
+def check_as_of(store: Store, as_of: pd.Timestamp) -> pd.Timestamp:
+    """``as_of`` normalised, refused when it is after the last stored observation."""
+    inventory = store.inventory()
+    if not inventory:
+        raise DataError("the store holds no data; run `liqflow import DIR` or `liqflow fetch`")
+    last_stored = pd.Timestamp(max(item.last for item in inventory))
+    date = pd.Timestamp(as_of).normalize()
+    if date > last_stored:
+        raise DataError(
+            f"--as-of {date:%Y-%m-%d} is after the last stored data ({last_stored:%Y-%m-%d}); "
+            f"give a date on or before {last_stored:%Y-%m-%d}, or fetch newer data"
+        )
+    return date
+
+
+def resolve_as_of(
+    store: Store,
+    catalog: Catalog | None = None,
+    chain: str = "default",
+    as_of: pd.Timestamp | str | None = None,
+) -> tuple[pd.Timestamp, bool]:
+    """``(date, is_default)``: the given date checked, or :func:`default_as_of`."""
+    if as_of is None:
+        return default_as_of(store, catalog, chain), True
+    return check_as_of(store, pd.Timestamp(as_of)), False
+
+
+def input_freshness(
+    panel: pd.DataFrame,
+    catalog: Catalog | None = None,
+    chain: str | Chain = "default",
+    *,
+    default: bool = False,
+    ids: Sequence[str] | None = None,
+) -> AsOf:
+    """How fresh each required input of ``chain`` (or only those in ``ids``) is on the
+    panel's last day.
+
+    The latest public value of a series is the last day its panel column changed
+    (:func:`trading_days`): the day its latest observation became public.
+    """
+    cat = catalog or default_catalog()
+    date = pd.Timestamp(panel.index[-1])
+    inputs, missing = [], []
+    wanted = required_inputs(cat, chain)
+    if ids is not None:
+        wanted = tuple(s for s in wanted if s in set(ids))
+    for sid in wanted:
+        days = trading_days(panel, sid) if sid in panel.columns else pd.DatetimeIndex([])
+        if len(days) == 0:
+            missing.append(sid)
+            continue
+        public = pd.Timestamp(days[-1])
+        age = int((date - public).days)
+        last_obs = pd.Timestamp(public - cat[sid].lag_offset)
+        inputs.append(
+            InputFreshness(sid, last_obs, public, age, age <= FRESH_WITHIN[cat[sid].frequency])
+        )
+    return AsOf(date, default, tuple(inputs), tuple(missing))

@@ -144,3 +144,71 @@ def test_cscv_kernel_equals_twins() -> None:
     for fn in (cscv_ranks, cscv_ranks_py):
         for got, want in zip(fn(*args), ref, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def _block_sums(rng: np.random.Generator, n: int, s: int) -> tuple[np.ndarray, ...]:
+    """Per-block sums of n trials with ties, always-in-cash and near-flat trials."""
+    counts = rng.integers(20, 30, s).astype(float)
+    bsum = rng.normal(0.0005, 0.01, (n, s)) * counts
+    bsq = rng.uniform(1e-4, 4e-4, (n, s)) * counts + bsum**2 / counts
+    bsum[5], bsq[5] = bsum[2], bsq[2]  # identical trials
+    bsum[n - 1], bsq[n - 1] = bsum[2], bsq[2]
+    bsum[0], bsq[0] = 0.0, 0.0  # always in cash
+    bsum[7], bsq[7] = 0.0, 0.0
+    bsum[9] = 0.001 * counts  # constant positive returns: no variance
+    bsq[9] = 0.001**2 * counts
+    return counts, bsum, bsq
+
+
+@pytest.mark.parametrize(("n", "s"), [(40, 2), (300, 4), (2500, 8), (1100, 10), (64, 16)])
+def test_tiled_cscv_equals_matrix_cscv_bit_for_bit(n: int, s: int) -> None:
+    # The tiled, division-free kernel against the matrix form it replaced (same sums,
+    # same keys): every logit and Sharpe ratio identical, not merely close.
+    from liqflow.backtest.overfit import _pbo_from_blocks, _pbo_from_blocks_reference
+
+    counts, bsum, bsq = _block_sums(np.random.default_rng(n + s), n, s)
+    got = _pbo_from_blocks(counts, bsum, bsq)
+    want = _pbo_from_blocks_reference(counts, bsum, bsq)
+    for field in ("logits", "is_sharpe", "oos_sharpe"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+    assert (got.pbo, got.prob_oos_loss, got.n_splits, got.n_trials) == (
+        want.pbo,
+        want.prob_oos_loss,
+        want.n_splits,
+        want.n_trials,
+    )
+
+
+def test_tiled_cscv_python_twin_and_split_ranges() -> None:
+    # the numba kernel equals its Python twin; any cut of the splits into ranges and any
+    # tile size give the same result
+    from liqflow.backtest._kernels import cscv_splits, cscv_splits_py
+    from liqflow.backtest.overfit import cscv_plan, split_ranges
+
+    counts, bsum, bsq = _block_sums(np.random.default_rng(3), 37, 6)
+    plan = cscv_plan(counts, bsum, bsq)
+    assert plan.weights.sum() == 37 and plan.bs.shape[1] == 37 - 3  # 3 duplicates merged
+
+    def run(fn, lo: int, hi: int, tile: int):  # type: ignore[no-untyped-def]
+        return fn(
+            plan.bs, plan.bq, plan.tot1, plan.tot2, plan.weights, plan.n_is, plan.n_all,
+            plan.blocks, plan.lcp, lo, hi, tile,
+        )  # fmt: skip
+
+    whole = run(cscv_splits, 0, plan.n_splits, 8)
+    for got, want in zip(run(cscv_splits_py, 0, plan.n_splits, 5), whole, strict=True):
+        np.testing.assert_array_equal(got, want)
+    ranges = split_ranges(plan.n_splits, 3)
+    assert ranges[0][0] == 0 and ranges[-1][1] == plan.n_splits == 20
+    parts = [run(cscv_splits, lo, hi, 16) for lo, hi in ranges]
+    for i in range(3):
+        np.testing.assert_array_equal(np.concatenate([p[i] for p in parts]), whole[i])
+
+
+def test_distinct_rows_keeps_first_of_each() -> None:
+    from liqflow.backtest.overfit import _distinct_rows
+
+    x = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [np.nan, 0.0], [np.nan, 0.0], [3.0, 4.0]])
+    keep, counts = _distinct_rows(x)
+    # NaN rows never compare equal: each is kept on its own
+    assert keep.tolist() == [0, 1, 3, 4] and counts.tolist() == [2, 2, 1, 1]

@@ -131,3 +131,24 @@ def test_local_processes_equal_in_process(market: MarketData) -> None:
     ref = run_sweep(grid, market)
     res = run_sweep(grid, market, scheduler="processes", chunk_size=3)
     pd.testing.assert_frame_equal(res.table, ref.table, check_exact=True)
+
+
+def test_sweep_pbo_equals_the_matrix_cscv(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+    # the PBO of the sweep is the matrix CSCV of the combos' block sums: the same logits
+    # and PBO; the Sharpe ratios to the last bit or so (the matrix form sums the blocks
+    # with BLAS, whose summation order can differ in the last bit for some shapes)
+    from liqflow.backtest._dispatch import evaluate
+    from liqflow.backtest._shared import block_edges
+    from liqflow.backtest.overfit import _pbo_from_blocks_reference
+    from liqflow.backtest.sweep import _prepare
+
+    prep = _prepare(GRID.rules(), market)
+    stop = prep.start + reference.n_obs
+    edges = block_edges(prep.start, stop, GRID.n_blocks)
+    ev = evaluate(prep.arrays, prep.start, stop, edges)
+    want = _pbo_from_blocks_reference(np.diff(edges).astype(np.float64), ev.bsum, ev.bsq)
+    np.testing.assert_array_equal(reference.pbo.logits, want.logits)
+    np.testing.assert_allclose(reference.pbo.oos_sharpe, want.oos_sharpe, rtol=1e-14)
+    np.testing.assert_allclose(reference.pbo.is_sharpe, want.is_sharpe, rtol=1e-14)
+    assert reference.pbo.pbo == want.pbo
+    assert reference.pbo.prob_oos_loss == want.prob_oos_loss

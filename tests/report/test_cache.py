@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liqflow.report._cache import cache_key, cached, decode, encode
+from liqflow._cache import cache_key, cached, decode, encode
 from liqflow.stats import event_study, lead_lag
 from liqflow.store import Store
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -84,29 +83,25 @@ def test_data_derived_text_is_escaped() -> None:
     assert PAYLOAD not in page
     assert "console.error(&#34;pwned&#34;)" in page or "console.error(&quot;pwned&quot;)" in page
     assert "&lt;/script&gt;&lt;script&gt;" in page
-    # script elements: the error capture, one JSON spec per chart, plotly.js, the boot script
+    # script elements: the error capture, one JSON spec per chart, plotly.js, the boot
+    # script and the evidence JSON
     n_charts = sum(c.available for c in rep.charts)
-    assert page.count("<script") == 3 + n_charts
-    assert page.count("</script>") == 3 + n_charts
+    assert page.count("<script") == 4 + n_charts
+    assert page.count("</script>") == 4 + n_charts
     assert "<img" not in page
 
 
-def test_missing_package_is_stated_not_invented(
-    synthetic_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "liqflow.stats.leadlag", None)  # import fails
+def test_switched_off_evidence_is_stated_not_invented(synthetic_path: Path) -> None:
     with Store(synthetic_path, read_only=True) as st:
-        rep = build_report(st, config=LIGHT)
+        rep = build_report(st, config=replace(LIGHT, claims=False))
     missing = {m.part: m.reason for m in rep.results.missing()}
-    assert (
-        missing["lead-lag"]
-        == "liqflow.stats.leadlag is not available in this installation of liqflow"
-    )
+    assert missing["evidence"] == "switched off in the report's configuration"
     lead = next(t for t in rep.theses.theses if t.key == "lead")
-    assert lead.status == "unknown" and lead.why.startswith("not available: lead-lag")
+    assert lead.status == "unknown" and lead.why.startswith("not available: evidence")
     chart = next(c for c in rep.charts if c.key == "lead_lag")
-    assert chart.spec is None and chart.missing.startswith("not available: lead-lag")
-    assert "not available: lead-lag (liqflow.stats.leadlag is not available" in rep.html
+    assert chart.spec is None and chart.missing.startswith("not available: evidence")
+    assert "not available: evidence (switched off" in rep.html
+    assert '<script type="application/json" id="liqflow-evidence">null</script>' in rep.html
     wf = rep.results.backtests.walk_forward
     assert (
         wf.summary() == "not available: walk-forward (switched off in the report's configuration)"
@@ -128,7 +123,7 @@ def test_heavy_statistics_come_from_the_cache_the_second_time(
         first.to_frame().drop(columns="basis"), second.to_frame().drop(columns="basis")
     )
     basis = second.to_frame()["basis"]
-    assert basis["breakouts_lead_crypto"] == "event study (from cache)"
+    assert basis["breakouts_lead_crypto"] == "evidence (from cache)"
     assert "(from cache)" in second.html and "(from cache)" not in first.html
     # outside the cache notes, the two pages are the same
     strip = lambda s: s.replace(" (from cache)", "")  # noqa: E731
@@ -139,7 +134,7 @@ def test_heavy_statistics_come_from_the_cache_the_second_time(
 def test_an_empty_store_is_a_clear_error() -> None:
     with (
         Store(":memory:") as st,
-        pytest.raises(DataError, match="the store holds none of the series the report needs"),
+        pytest.raises(DataError, match="the store holds no data; run `liqflow import DIR`"),
     ):
         build_report(st)
 
@@ -164,21 +159,3 @@ def test_weekly_points_equal_pandas_resample() -> None:
     assert len(s) > 1500 and len(last) < len(s) / 4
     short = s.iloc[:100]
     pd.testing.assert_series_equal(weekly(short), short)
-
-
-def test_default_report_date_is_the_last_day_small_caps_and_btc_are_both_stored() -> None:
-    from liqflow.report.build import default_report_date
-    from liqflow.store import StoredSeries
-
-    def item(sid: str, last: str) -> StoredSeries:
-        ts = pd.Timestamp(last)
-        return StoredSeries(sid, "yahoo", 10, ts, ts, ts)
-
-    inv = [
-        item("large_caps", "2026-08-21"),
-        item("small_caps", "2026-02-20"),
-        item("btc", "2026-06-05"),
-    ]
-    assert default_report_date(inv) == pd.Timestamp("2026-02-20")
-    assert default_report_date(inv[:2]) == pd.Timestamp("2026-08-21")  # no BTC: last stored day
-    assert default_report_date([]) is None

@@ -17,9 +17,13 @@ from liqflow.report import (
     build_theses,
     holm,
 )
-from liqflow.report.stat_theses import alts_most_thesis, breakouts_lead_crypto_thesis, lead_thesis
+from liqflow.report.stat_theses import (
+    alts_most_thesis,
+    breakouts_lead_crypto_thesis,
+    lead_thesis,
+    precedents_thesis,
+)
 from liqflow.report.theses import stage_outlook
-from liqflow.stats import EventStudyResult, LeadLagResult
 
 MISSING = Unavailable("signals and stages", "not in this test")
 
@@ -33,84 +37,12 @@ def _results(**parts: object) -> ReportResults:
         "event_study": MISSING,
         "event_paths": MISSING,
         "lead_lag": MISSING,
-        "claims": MISSING,
+        "evidence": MISSING,
         "backtests": MISSING,
         "config": ReportConfig(),
     }
     base.update(parts)
     return ReportResults(**base)  # type: ignore[arg-type]
-
-
-def _event_study(
-    rows: dict[tuple[str, int], tuple[int, float, float, float, float]],
-) -> EventStudyResult:
-    """rows: (target, h) -> (n_events, excess, ci_low, ci_high, p_value)."""
-    index = pd.MultiIndex.from_tuples(list(rows), names=["target", "horizon_days"])
-    vals = np.array(list(rows.values()), dtype=np.float64)
-    stats = pd.DataFrame(
-        {
-            "n_events": vals[:, 0].astype(np.int64),
-            "mean": vals[:, 1] + 0.1,
-            "uncond_mean": np.full(len(vals), 0.1),
-            "excess": vals[:, 1],
-            "excess_ci_low": vals[:, 2],
-            "excess_ci_high": vals[:, 3],
-            "placebo_p05": np.full(len(vals), -0.1),
-            "placebo_p95": np.full(len(vals), 0.3),
-            "p_value": vals[:, 4],
-        },
-        index=index,
-    )
-    return EventStudyResult(
-        stats=stats,
-        per_event=pd.DataFrame(
-            columns=[
-                "event_date",
-                "target",
-                "horizon_days",
-                "forward_return",
-                "max_drawdown",
-                "complete",
-            ]
-        ),
-        placebo_quantiles=pd.DataFrame(index=index),
-        n_raw_events=9,
-        horizons=(30, 60, 90),
-        alternative="greater",
-        confidence=0.9,
-        n_placebo=2000,
-        n_boot=2000,
-    )
-
-
-def _lead_lag(peak: int, ci: tuple[int, int], p: float) -> LeadLagResult:
-    lags = np.arange(-13, 14)
-    corr = np.where(lags == peak, 0.4, 0.02)
-    return LeadLagResult(
-        leader="small_caps",
-        follower="btc",
-        freq="W",
-        lags=lags,
-        correlations=corr,
-        null_low=np.full(lags.size, -0.1),
-        null_high=np.full(lags.size, 0.1),
-        familywise_threshold=0.15,
-        peak_lag=peak,
-        peak_corr=0.4,
-        peak_lag_ci=ci,
-        p_value_positive=p,
-        p_value_any=p,
-        n_obs=400,
-        start=pd.Timestamp("2015-01-02"),
-        end=pd.Timestamp("2021-01-15"),
-        null_block_length=5.0,
-        boot_block_length=5.0,
-        n_null=999,
-        n_boot=999,
-        alternative="positive",
-        confidence=0.95,
-        lead_lags=(4, 13),
-    )
 
 
 def test_holm_matches_statsmodels() -> None:
@@ -144,80 +76,46 @@ def test_reading_text_shows_value_threshold_and_state() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rows", "status"),
+    ("key", "claim"),
     [
-        (
-            {("btc", 30): (6, 0.20, 0.05, 0.35, 0.001), ("btc", 90): (6, 0.1, -0.1, 0.3, 0.2)},
-            "supported",
-        ),
-        (
-            {("btc", 30): (6, -0.10, -0.2, 0.0, 0.9), ("alts", 30): (4, -0.05, -0.3, 0.2, 0.7)},
-            "not supported",
-        ),
-        (
-            {("btc", 30): (6, 0.10, -0.1, 0.3, 0.04), ("btc", 60): (6, 0.05, -0.2, 0.3, 0.3)},
-            "inconclusive",
-        ),
-        ({("btc", 30): (0, np.nan, np.nan, np.nan, np.nan)}, "unknown"),
+        ("breakouts_lead_crypto", "breakouts"),
+        ("alts_most", "alts_most"),
+        ("lead", "lead"),
+        ("precedents", "precedents"),
     ],
 )
-def test_breakout_thesis_status(rows: dict, status: str) -> None:
-    th = breakouts_lead_crypto_thesis(_results(event_study=_event_study(rows)))
-    assert th.status == status
-    if status == "unknown":
-        return
-    assert len(th.evidence) == sum(1 for v in rows.values() if v[0] > 0)
-    for ev in th.evidence:  # effect, interval, n and p on every statistical number
-        assert ev.n > 0 and np.isfinite(ev.p) and np.isfinite(ev.ci_low)
-        assert ev.n_tests == len(th.evidence)
-    if status == "inconclusive":  # p=0.04 raw, Holm over 2 tests: 0.08
-        assert "not significant" in th.why
-        assert th.evidence[0].p_adjusted == pytest.approx(0.08)
+def test_statistical_theses_render_the_one_evidence(
+    synthetic_report: Report, key: str, claim: str
+) -> None:
+    res = synthetic_report.results
+    ev = res.evidence
+    th = {
+        "breakouts_lead_crypto": breakouts_lead_crypto_thesis,
+        "alts_most": alts_most_thesis,
+        "lead": lead_thesis,
+        "precedents": precedents_thesis,
+    }[key](res)
+    assert th.status == ev.verdict(claim)
+    rows = ev.claim(claim)
+    tested = rows[rows["family"] == "thesis"]
+    assert [e.label for e in th.evidence] == list(tested["test"])
+    np.testing.assert_allclose([e.p for e in th.evidence], tested["p_value"])
+    np.testing.assert_allclose([e.p_adjusted for e in th.evidence], tested["p_holm"])
+    assert all(e.n_tests == ev.n_family for e in th.evidence)
+    assert len(th.readings) == int((rows["family"] != "thesis").sum())
 
 
-def test_alts_most_compares_alts_with_btc() -> None:
-    es = _event_study(
-        {
-            ("btc", 30): (6, 0.02, -0.1, 0.1, 0.4),
-            ("btc", 90): (6, 0.05, -0.1, 0.2, 0.3),
-            ("alts", 30): (4, 0.10, 0.01, 0.2, 0.01),
-            ("alts", 90): (4, 0.30, 0.05, 0.6, 0.02),
-        }
-    )
-    th = alts_most_thesis(_results(event_study=es))
-    assert th.status == "supported"  # beats BTC at both horizons, Holm p = 0.02 and 0.04
-    assert [r.value for r in th.readings] == pytest.approx([0.08, 0.25])
-    weaker = _event_study(
-        {("btc", 30): (6, 0.2, 0, 0.4, 0.01), ("alts", 30): (4, 0.1, -0.1, 0.3, 0.2)}
-    )
-    assert alts_most_thesis(_results(event_study=weaker)).status == "not supported"
-    no_alts = _event_study({("btc", 30): (6, 0.2, 0, 0.4, 0.01)})
-    assert alts_most_thesis(_results(event_study=no_alts)).status == "unknown"
-
-
-def test_lead_thesis_needs_the_interval_inside_the_window() -> None:
-    inside = {"small_caps -> btc": _lead_lag(8, (5, 11), 0.001)}
-    th = lead_thesis(_results(lead_lag=inside))
-    assert th.status == "supported"
-    ev = th.evidence[0]
-    assert (ev.effect, ev.ci_low, ev.ci_high, ev.n) == (8.0, 5.0, 11.0, 400)
-    assert "+8 weeks (95% CI +5 weeks to +11 weeks), n=400, p=0.001" in ev.text()
-    outside = {
-        "small_caps -> btc": _lead_lag(0, (-1, 0), 0.4),
-        "small_caps -> alts": _lead_lag(0, (0, 1), 0.3),
-    }
-    assert lead_thesis(_results(lead_lag=outside)).status == "not supported"
-    wide = {"small_caps -> btc": _lead_lag(6, (-3, 10), 0.2)}
-    th = lead_thesis(_results(lead_lag=wide))
-    assert th.status == "inconclusive" and "not significant" in th.why
+def test_evidence_without_an_interval_says_so() -> None:
+    ev = Evidence("alts +90d excess", 1.04, np.nan, np.nan, 0.9, 2, np.nan, np.nan, 13, 0.05)
+    assert "(no interval), n=2, p=n/a" in ev.text() and ev.text().endswith("not significant")
 
 
 def test_missing_parts_make_unknown_theses_that_say_why() -> None:
-    res = _results(lead_lag=Unavailable("lead-lag", "liqflow.stats.leadlag is not available"))
+    res = _results(evidence=Unavailable("evidence", "switched off in the report's configuration"))
     theses = build_theses(res)
     assert {t.status for t in theses.theses} == {"unknown"}
     lead = next(t for t in theses.theses if t.key == "lead")
-    assert lead.why == "not available: lead-lag (liqflow.stats.leadlag is not available)"
+    assert lead.why == "not available: evidence (switched off in the report's configuration)"
     assert isinstance(theses.outlook, Unavailable)
     assert len(theses.to_frame()) == len(theses.theses)
 

@@ -1,56 +1,44 @@
-"""The claims on the real data in ../shared/data (skipped when absent)."""
+"""The evidence on the real data in ../shared/data (skipped when absent)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from liqflow.signals import breakouts
-from liqflow.stats.claims import assess_claims
+from liqflow.catalog import default_catalog
+from liqflow.importer import import_paths
 from liqflow.stats.leadlag import lead_lag
+from liqflow.store import Store
+from liqflow.study import StudyRun, load_study_inputs, run_study, study
 
 pytestmark = pytest.mark.realdata
 
 
-def read_close(path: Path, column: str = "Close") -> pd.Series:
-    frame = pd.read_csv(path)
-    idx = pd.DatetimeIndex(
-        pd.to_datetime(frame.iloc[:, 0].astype(str).str.slice(0, 10)), name="date"
-    )
-    out = pd.Series(frame[column].to_numpy(dtype=np.float64), index=idx)
-    return out[~out.index.duplicated(keep="last")].sort_index().dropna()
+@pytest.fixture(scope="module")
+def real_store(real_chain_files: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("real_study") / "store.duckdb"
+    with Store(path) as st:
+        import_paths(st, default_catalog(), real_chain_files)
+    return path
 
 
 @pytest.fixture(scope="module")
-def real_inputs(shared_data: Path) -> tuple[pd.DataFrame, pd.Series]:
-    eq, cr, fred = shared_data / "equities", shared_data / "crypto", shared_data / "fred"
-    cols = {
-        "small_caps": read_close(eq / "RUT_daily.csv"),
-        "large_caps": read_close(eq / "GSPC_daily.csv"),
-        "btc": read_close(cr / "BTC_daily.csv"),
-        "hy_spread": read_close(fred / "BAMLH0A0HYM2.csv", "value"),
-    }
-    for coin in ("ETH", "XRP", "ADA", "SOL", "DOGE", "LTC"):
-        cols[coin.lower()] = read_close(cr / "yahoo_top_coins" / f"{coin}-USD.csv")
-    panel = pd.concat(cols, axis=1, sort=True)
-    rut = cols["small_caps"]
-    volume = read_close(eq / "IWM_daily.csv", "Volume")
-    events = (breakouts(rut, volume).daily["event"] == 1).astype(bool)
-    return panel, events
+def real_run(real_store: Path) -> StudyRun:
+    with Store(real_store, read_only=True) as st:
+        return study(st, default_catalog(), as_of="2026-02-20", draws=499)
 
 
-def test_claims_table_on_real_data(real_inputs: tuple[pd.DataFrame, pd.Series]) -> None:
-    panel, events = real_inputs
-    res = assess_claims(panel, events, n_null=499, n_boot=499, n_placebo=499, seed=0)
-    table = res.to_frame()
-    assert len(table) == 17
-    assert set(res.claim_verdicts.index) == set("abcde")
+def test_claims_table_on_real_data(real_run: StudyRun) -> None:
+    ev = real_run.evidence
+    assert set(ev.claims["claim"]) == {
+        "chain", "lead", "breakouts", "alts_most", "precedents", "recent",
+    }  # fmt: skip
+    assert ev.n_family == 13
     # breakouts since BTC's data start, declustered at 30 days (hand-checked event list)
-    b = res.events["b"].per_event
-    btc30 = b[(b["target"] == "btc") & (b["horizon_days"] == 30)]
+    per = ev.per_event
+    btc30 = per[(per["target"] == "btc") & (per["horizon_days"] == 30)]
     assert list(btc30["event_date"].dt.strftime("%Y-%m-%d")) == [
         "2014-12-26",
         "2016-11-14",
@@ -59,31 +47,50 @@ def test_claims_table_on_real_data(real_inputs: tuple[pd.DataFrame, pd.Series]) 
         "2021-11-02",
         "2025-09-18",
     ]
-    # the 2020 precedent by hand: BTC close 90 calendar days later over the event close
-    btc = panel["btc"].dropna()
-    d = pd.Timestamp("2020-11-13")
-    want = btc[d + pd.Timedelta(days=90)] / btc[d] - 1
-    got = b[(b["target"] == "btc") & (b["horizon_days"] == 90) & (b["event_date"] == d)]
-    assert got["forward_return"].iloc[0] == pytest.approx(want)
-    assert list(res.per_event("c").index.strftime("%Y-%m-%d")) == ["2016-11-14", "2020-11-13"]
-    assert "n=6" in res.summary()
+    prec = ev.tests.set_index("test_id").loc["precedents/values:btc+90d"]
+    assert prec["verdict"] == "descriptive" and prec["n"] == 2
+    assert "2016-11-14: +41.7%" in prec["note"] and "2020-11-13: +193.6%" in prec["note"]
+    recent = ev.tests.set_index("test_id").loc["recent/values:btc+90d"]
+    assert "2025-09-18: -26.5%" in recent["note"]
     # the alt basket needs 3+ coins: LTC alone before 2017-11-10, ETH alone after
     # 2024-12-17 (see the coin spans in PROVENANCE.md), so no alt return outside them
-    alts = b[b["target"] == "alts"]
+    alts = per[per["target"] == "alts"]
     assert alts["event_date"].min() >= pd.Timestamp("2017-11-10")
-    late = alts["event_date"] > pd.Timestamp("2024-12-17")
-    assert late.any() and not alts.loc[late, "complete"].any()
-    assert alts.loc[late, "forward_return"].isna().all()
-    assert "2014-12-26: 1, 2016-11-14: 1" in res.summary()
+    assert "2014-12-26: 1, 2016-11-14: 1" in ev.summary()
+    # fewer than 3 independent events: values, never an interval or a p-value
+    few = ev.tests[ev.tests["n"].between(1, 2) & (ev.tests["family"] == "thesis")]
+    assert few["ci_low"].isna().all() and few["p_value"].isna().all()
 
 
-def test_small_caps_and_btc_move_together_weekly(
-    real_inputs: tuple[pd.DataFrame, pd.Series],
-) -> None:
+def test_real_study_inputs_are_point_in_time(real_store: Path) -> None:
+    """The inputs as of t equal the later inputs cut at t (nothing later leaks back)."""
+    cat = default_catalog()
+    t = pd.Timestamp("2021-12-31")
+    with Store(real_store, read_only=True) as st:
+        early = load_study_inputs(st, cat, as_of=t)
+        late = load_study_inputs(st, cat, as_of=pd.Timestamp("2026-02-20"))
+    assert set(early.series) == set(late.series)
+    for key, s in early.series.items():
+        pd.testing.assert_series_equal(s, late.series[key].loc[:t], check_names=False)
+    assert early.events is not None and late.events is not None
+    pd.testing.assert_series_equal(early.events, late.events.loc[:t])
+    ev = run_study(early, draws=299)[0]
+    assert ev.per_event["event_date"].max() <= t
+    assert ev.as_of == t
+
+
+def test_small_caps_and_btc_move_together_weekly(real_run: StudyRun) -> None:
     # a sanity anchor: weekly returns of ^RUT and BTC are positively correlated at lag 0
-    panel, _ = real_inputs
-    res = lead_lag(
-        panel["small_caps"].dropna(), panel["btc"].dropna(), n_null=199, n_boot=0, seed=1
-    )
+    res = real_run.evidence.lead_lags["lead/lead_lag:small_caps->btc"]
     assert res.to_frame().loc[0, "correlation"] > 0.1
+    assert abs(res.peak_lag) <= 1
+
+
+def test_lead_lag_runs_on_real_sessions(real_store: Path) -> None:
+    with Store(real_store, read_only=True) as st:
+        inputs = load_study_inputs(st, default_catalog(), as_of=pd.Timestamp("2026-02-20"))
+    rut = inputs.series["small_caps"]
+    # only the index's own sessions: no weekend rows carried forward into a statistic
+    assert (rut.index.day_of_week < 5).all()
+    res = lead_lag(rut, inputs.series["btc"], n_null=199, n_boot=0, seed=1)
     assert res.to_frame().loc[0, "significant"]

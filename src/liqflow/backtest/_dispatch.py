@@ -1,7 +1,9 @@
 """Where a sweep's chunks run: in-process, local processes, or a Dask cluster.
 
 Every mode calls the same kernel on the same chunks of combos and reassembles the
-chunks by combo index, so the results are identical whichever mode ran them.
+chunks by combo index, so the results are identical whichever mode ran them. The
+overfitting step (CSCV) runs on the same workers, in ranges of splits, after the
+kernel: each range needs every combo's per-block sums, sent once to each worker.
 """
 
 from __future__ import annotations
@@ -16,8 +18,16 @@ import numpy as np
 
 from liqflow._errors import ConfigError
 from liqflow.backtest._kernels import sweep_stats
+from liqflow.backtest.overfit import (
+    CSCVPlan,
+    PBOResult,
+    cscv_part,
+    cscv_plan,
+    pbo_from_parts,
+    split_ranges,
+)
 
-__all__ = ["SweepArrays", "evaluate", "evaluate_chunk"]
+__all__ = ["Evaluation", "SweepArrays", "evaluate", "evaluate_chunk"]
 
 Progress = Callable[[int, int], None]
 
@@ -68,6 +78,19 @@ def _worker_chunk(
     return evaluate_chunk(_WORKER_ARRAYS, lo, hi, eval_start, eval_end, edges)
 
 
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """The kernel's statistics and per-block sums of every combo, and the PBO if asked."""
+
+    stats: np.ndarray
+    bsum: np.ndarray
+    bsq: np.ndarray
+    pbo: PBOResult | None
+
+
+CSCVPart = tuple[int, np.ndarray, np.ndarray, np.ndarray]
+
+
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
 
@@ -81,8 +104,9 @@ def evaluate(
     scheduler: str | None = None,
     chunk_size: int | None = None,
     progress: Progress | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Statistics of every combo, computed where ``scheduler`` says.
+    cscv: bool = False,
+) -> Evaluation:
+    """Statistics of every combo, and their PBO, computed where ``scheduler`` says.
 
     Parameters
     ----------
@@ -93,6 +117,8 @@ def evaluate(
         Combos per task (default: about 8 tasks per worker, at least 64 combos).
     progress : callable(done, total), optional
         Called after each chunk with the number of combos done.
+    cscv : bool
+        Also compute the PBO (CSCV over the blocks of ``edges``), on the same workers.
     """
     n = arrays.combos.shape[0]
     workers = 1 if scheduler is None else max(os.cpu_count() or 1, 1)
@@ -105,32 +131,85 @@ def evaluate(
         if progress is not None:
             progress(sum(p[0].shape[0] for p in parts.values()), n)
 
+    def assemble() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        order = sorted(parts)
+        out = tuple(np.concatenate([parts[k][i] for k in order]) for i in range(3))
+        parts.clear()
+        return out[0], out[1], out[2]
+
+    counts = np.diff(edges).astype(np.float64)
     if scheduler is None:
         for lo, hi in chunks:
             collect(*evaluate_chunk(arrays, lo, hi, eval_start, eval_end, edges))
-    elif scheduler == "processes":
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(arrays,)
-        ) as pool:
-            futures = [
-                pool.submit(_worker_chunk, lo, hi, eval_start, eval_end, edges) for lo, hi in chunks
-            ]
-            for fut in as_completed(futures):
-                collect(*fut.result())
-    elif isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
-        _run_dask(scheduler, arrays, chunks, eval_start, eval_end, edges, collect)
-    else:
-        raise ConfigError(
-            f"scheduler must be None (in-process), 'processes' or a Dask scheduler address "
-            f"like 'tcp://127.0.0.1:8786', got {scheduler!r}"
+        st, bsum, bsq = assemble()
+        pbo = None
+        if cscv:
+            plan = cscv_plan(counts, bsum, bsq)
+            pbo = pbo_from_parts(plan, [cscv_part(plan, 0, plan.n_splits)])
+        return Evaluation(st, bsum, bsq, pbo)
+    if scheduler == "processes":
+        return _run_processes(
+            workers,
+            arrays,
+            chunks,
+            eval_start,
+            eval_end,
+            edges,
+            collect,
+            assemble,
+            counts if cscv else None,
         )
-    order = sorted(parts)
-    return (
-        np.concatenate([parts[k][0] for k in order]),
-        np.concatenate([parts[k][1] for k in order]),
-        np.concatenate([parts[k][2] for k in order]),
+    if isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        return _run_dask(
+            scheduler,
+            arrays,
+            chunks,
+            eval_start,
+            eval_end,
+            edges,
+            collect,
+            assemble,
+            counts if cscv else None,
+        )
+    raise ConfigError(
+        f"scheduler must be None (in-process), 'processes' or a Dask scheduler address "
+        f"like 'tcp://127.0.0.1:8786', got {scheduler!r}"
     )
+
+
+Collect = Callable[[int, np.ndarray, np.ndarray, np.ndarray], None]
+Assemble = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _run_processes(
+    workers: int,
+    arrays: SweepArrays,
+    chunks: list[tuple[int, int]],
+    eval_start: int,
+    eval_end: int,
+    edges: np.ndarray,
+    collect: Collect,
+    assemble: Assemble,
+    counts: np.ndarray | None,
+) -> Evaluation:
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(arrays,)
+    ) as pool:
+        futures = [
+            pool.submit(_worker_chunk, lo, hi, eval_start, eval_end, edges) for lo, hi in chunks
+        ]
+        for fut in as_completed(futures):
+            collect(*fut.result())
+        st, bsum, bsq = assemble()
+        if counts is None:
+            return Evaluation(st, bsum, bsq, None)
+        plan = cscv_plan(counts, bsum, bsq)
+        # one range of splits per worker: the plan is pickled once per range
+        cs = [
+            pool.submit(cscv_part, plan, lo, hi) for lo, hi in split_ranges(plan.n_splits, workers)
+        ]
+        return Evaluation(st, bsum, bsq, pbo_from_parts(plan, [f.result() for f in cs]))
 
 
 def _run_dask(
@@ -140,8 +219,10 @@ def _run_dask(
     eval_start: int,
     eval_end: int,
     edges: np.ndarray,
-    collect: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None],
-) -> None:
+    collect: Collect,
+    assemble: Assemble,
+    counts: np.ndarray | None,
+) -> Evaluation:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
@@ -159,5 +240,16 @@ def _run_dask(
         ]
         for fut in dask_completed(futures, loop=client.loop):
             collect(*fut.result())
+        del shared, futures
+        st, bsum, bsq = assemble()
+        if counts is None:
+            return Evaluation(st, bsum, bsq, None)
+        plan: CSCVPlan = cscv_plan(counts, bsum, bsq)
+        threads = max(1, sum(client.nthreads().values()))
+        shared_plan = client.scatter(plan, broadcast=True)
+        ranges = split_ranges(plan.n_splits, 2 * threads)
+        cs = [client.submit(cscv_part, shared_plan, lo, hi, pure=False) for lo, hi in ranges]
+        results: list[CSCVPart] = client.gather(cs)
+        return Evaluation(st, bsum, bsq, pbo_from_parts(plan, results))
     finally:
         client.close()

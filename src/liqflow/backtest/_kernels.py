@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
 __all__ = [
     "COMBO_COLUMNS",
     "SIGNAL_CODES",
     "STATS",
+    "cscv_ranks",
+    "cscv_ranks_py",
+    "cscv_splits",
+    "cscv_splits_py",
     "stats_to_metrics",
     "sweep_stats",
     "sweep_stats_py",
@@ -327,3 +332,265 @@ def cscv_ranks_py(
 
 
 cscv_ranks = numba.njit(cache=True, nogil=True)(cscv_ranks_py)
+
+
+# --- CSCV over chunks of splits, without the (splits x trials) matrices -------------------
+#
+# ``cscv_splits`` gives, split for split, bit for bit what ``cscv_ranks`` gives on the
+# matrices of ``overfit._split_sums``: the in-sample sums are the same left-to-right sums
+# of the in-sample blocks (shared between splits in lexicographic order, as prefix sums),
+# the keys the same expressions. Divisions are what cost: each (split, trial) is first
+# classified with a division-free proxy (``1/n`` multiplied instead of ``n`` divided,
+# ``A < B*D`` compared instead of ``A/D < B``) whose error bound ``_SLACK`` is ~20 times
+# the few-ulp error of the proxy; only pairs the proxy cannot decide (ties, near-ties,
+# near-zero variance) are computed exactly.
+
+_TINY = 1e-12  # zero variance: d <= _TINY * sq (the threshold of cscv_ranks)
+_SLACK = 1e-14  # relative error bound of the proxies
+
+
+@register_jitable
+def _exact_key(a: float, sq: float, n: float) -> float:
+    """``a|a|/d`` with ``d = sq - a²/n`` (orders like the Sharpe ratio), -inf without variance."""
+    d = sq - a * a / n
+    return a * abs(a) / d if d > _TINY * sq else -np.inf
+
+
+@register_jitable
+def _exact_sharpe(a: float, sq: float, n: float) -> float:
+    d = sq - a * a / n
+    return a / n / np.sqrt(d / (n - 1.0)) if d > _TINY * sq else -np.inf
+
+
+@register_jitable
+def _prefix_sums(
+    p: np.ndarray,
+    q: np.ndarray,
+    bs: np.ndarray,
+    bq: np.ndarray,
+    blocks: np.ndarray,
+    first: int,
+    t0: int,
+    m: int,
+) -> None:
+    """Rows ``first+1..h`` of the running in-sample sums of trials ``t0:t0+m``."""
+    for j in range(first, blocks.size):
+        c = blocks[j]
+        src_p = p[j]
+        src_q = q[j]
+        dst_p = p[j + 1]
+        dst_q = q[j + 1]
+        col_p = bs[c, t0 : t0 + m]
+        col_q = bq[c, t0 : t0 + m]
+        for i in range(m):
+            dst_p[i] = src_p[i] + col_p[i]
+            dst_q[i] = src_q[i] + col_q[i]
+
+
+@register_jitable
+def _bounds(c: float, r: float) -> tuple[float, float, float, float]:
+    """Coefficients of the proxy tests against a finite key ``c`` at ``r = 1/n``.
+
+    With ``D ≈ sq - r a²``: ``a(|a| + lo_a a) - lo_b sq < 0`` means the key is surely
+    below ``c`` and ``a(|a| + hi_a a) - hi_b sq > 0`` (with variance) surely above; the
+    ``_SLACK`` terms cover the rounding of the exact key and of the proxy.
+    """
+    return _SLACK + c * r, c - _SLACK * abs(c), c * r - _SLACK, c + _SLACK * abs(c)
+
+
+@register_jitable
+def _tile_best(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    n: float,
+    t0: int,
+    key: float,
+    best: int,
+) -> tuple[float, int]:
+    """The running (key, trial) of the in-sample best after the trials ``t0:t0+len(p_)``.
+
+    In-sample sums are ``p_ + lp`` and ``q_ + lq``: the sums of all but the last
+    in-sample block, plus the last (added here, in the order of ``_split_sums``).
+    """
+    r = 1.0 / n
+    m = p_.size
+    undecided = m
+    if key > -np.inf:
+        lo_a, lo_b, _, _ = _bounds(key, r)
+        undecided = 0
+        for i in range(m):
+            a = p_[i] + lp[i]
+            undecided += a * abs(a) + lo_a * (a * a) >= lo_b * (q_[i] + lq[i])
+    if undecided:
+        for i in range(m):
+            a = p_[i] + lp[i]
+            sq = q_[i] + lq[i]
+            if key > -np.inf:
+                lo_a, lo_b, _, _ = _bounds(key, r)
+                if a * abs(a) + lo_a * (a * a) < lo_b * sq:
+                    continue
+            k = _exact_key(a, sq, n)
+            if k > key:  # strictly: the first trial wins ties
+                key = k
+                best = t0 + i
+    return key, best
+
+
+@register_jitable
+def _tile_rank(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    w: np.ndarray,
+    n: float,
+    c: float,
+) -> tuple[int, int]:
+    """Weighted counts of out-of-sample keys below and equal to ``c`` in one tile.
+
+    In-sample sums are ``p_ + lp`` and ``q_ + lq`` (as in :func:`_tile_best`);
+    ``tot1``/``tot2`` are the totals and ``w`` the weights of the tile's trials.
+    """
+    r = 1.0 / n
+    lo_a, lo_b, hi_a, hi_b = _bounds(c, r)
+    ok_a = r * (1.0 + _SLACK)  # sq (1 - _TINY - _SLACK) > ok_a a²: surely variance
+    ok_b = 1.0 - _TINY - _SLACK
+    m = p_.size
+    below = 0
+    undecided = m
+    if c > -np.inf:
+        undecided = 0
+        for i in range(m):
+            a = tot1[i] - (p_[i] + lp[i])
+            sq = tot2[i] - (q_[i] + lq[i])
+            aa = a * a
+            ab = a * abs(a)
+            lo = ab + lo_a * aa < lo_b * sq
+            hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
+            below += w[i] * lo
+            undecided += not (lo | hi)
+    ties = 0
+    if undecided:
+        for i in range(m):
+            a = tot1[i] - (p_[i] + lp[i])
+            sq = tot2[i] - (q_[i] + lq[i])
+            if c > -np.inf:
+                aa = a * a
+                ab = a * abs(a)
+                lo = ab + lo_a * aa < lo_b * sq
+                hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
+                if lo or hi:
+                    continue
+            k = _exact_key(a, sq, n)
+            below += w[i] * (k < c)
+            ties += w[i] * (k == c)
+    return below, ties
+
+
+def cscv_splits_py(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    weights: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    lo: int,
+    hi: int,
+    tile: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cscv_ranks` for splits ``lo:hi``, from per-block sums, in tiles of trials.
+
+    Must equal ``cscv_ranks(*overfit._split_sums(...))`` on the same splits bit for bit
+    (``test_overfit.py`` checks it), with memory ``O(blocks x tile)`` besides the inputs.
+
+    Parameters
+    ----------
+    bs, bq : float64[S, N]
+        Per block (rows) and distinct trial (columns), sums and sums of squares.
+    tot1, tot2 : float64[N]
+        Their totals over all blocks, as ``_split_sums`` computes them.
+    weights : int64[N]
+        How many trials each column stands for (identical trials are ranked once).
+    n_is : float64[n_splits]
+        In-sample observation counts; ``n_all`` the total.
+    blocks : int64[n_splits, S/2]
+        In-sample blocks of each split, increasing, splits in lexicographic order.
+    lcp : int64[n_splits]
+        Blocks each split shares at the front with the one before (0 for the first).
+    lo, hi : int
+        Splits to compute.
+    tile : int
+        Trials per tile.
+
+    Returns
+    -------
+    logits, is_sharpe, oos_sharpe : float64[hi - lo]
+    """
+    n_tr = bs.shape[1]
+    h = blocks.shape[1]
+    ns = hi - lo
+    key = np.full(ns, -np.inf)
+    best = np.zeros(ns, dtype=np.int64)
+    p = np.zeros((h, tile))
+    q = np.zeros((h, tile))
+    for t0 in range(0, n_tr, tile):
+        m = min(tile, n_tr - t0)
+        for k in range(lo, hi):
+            _prefix_sums(p, q, bs, bq, blocks[k, : h - 1], 0 if k == lo else lcp[k], t0, m)
+            c = blocks[k, h - 1]
+            key[k - lo], best[k - lo] = _tile_best(
+                p[h - 1, :m],
+                q[h - 1, :m],
+                bs[c, t0 : t0 + m],
+                bq[c, t0 : t0 + m],
+                n_is[k],
+                t0,
+                key[k - lo],
+                best[k - lo],
+            )
+    chosen = np.empty(ns)
+    is_sr = np.empty(ns)
+    oos_sr = np.empty(ns)
+    for k in range(lo, hi):
+        b = best[k - lo]
+        a = 0.0
+        sq = 0.0
+        for j in range(h):
+            a += bs[blocks[k, j], b]
+            sq += bq[blocks[k, j], b]
+        n1 = n_is[k]
+        is_sr[k - lo] = _exact_sharpe(a, sq, n1) if key[k - lo] > -np.inf else -np.inf
+        chosen[k - lo] = _exact_key(tot1[b] - a, tot2[b] - sq, n_all - n1)
+        oos_sr[k - lo] = _exact_sharpe(tot1[b] - a, tot2[b] - sq, n_all - n1)
+    below = np.zeros(ns, dtype=np.int64)
+    ties = np.zeros(ns, dtype=np.int64)
+    for t0 in range(0, n_tr, tile):
+        m = min(tile, n_tr - t0)
+        for k in range(lo, hi):
+            _prefix_sums(p, q, bs, bq, blocks[k, : h - 1], 0 if k == lo else lcp[k], t0, m)
+            c = blocks[k, h - 1]
+            bl, ti = _tile_rank(
+                p[h - 1, :m],
+                q[h - 1, :m],
+                bs[c, t0 : t0 + m],
+                bq[c, t0 : t0 + m],
+                tot1[t0 : t0 + m],
+                tot2[t0 : t0 + m],
+                weights[t0 : t0 + m],
+                n_all - n_is[k],
+                chosen[k - lo],
+            )
+            below[k - lo] += bl
+            ties[k - lo] += ti
+    omega = (below + (ties + 1) / 2.0) / (weights.sum() + 1.0)
+    return np.log(omega / (1.0 - omega)), is_sr, oos_sr
+
+
+cscv_splits = numba.njit(cache=True, nogil=True)(cscv_splits_py)

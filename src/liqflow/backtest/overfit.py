@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import ConfigError, DataError, InsufficientDataError
-from liqflow.backtest._kernels import cscv_ranks
+from liqflow.backtest._kernels import cscv_ranks, cscv_splits
 from liqflow.backtest._shared import block_edges
 
 __all__ = [
@@ -290,10 +290,144 @@ def _cscv_ranks_numpy(
     return np.log(omega / (1.0 - omega)), sr_is[rows, best], sr_oos[rows, best]
 
 
-def _pbo_from_blocks(
+#: Trials per tile of the CSCV kernel (two tiles of sums and the blocks stay in L2).
+CSCV_TILE = 512
+
+
+@dataclass(frozen=True, eq=False)
+class CSCVPlan:
+    """Inputs of the CSCV kernel, built once and shared by every chunk of splits.
+
+    Identical trials (same per-block sums) are kept once with a weight: they have the
+    same keys, so the ranks and the in-sample pick (the first of them) are unchanged.
+    """
+
+    bs: np.ndarray
+    bq: np.ndarray
+    tot1: np.ndarray
+    tot2: np.ndarray
+    weights: np.ndarray
+    n_is: np.ndarray
+    n_all: float
+    blocks: np.ndarray
+    lcp: np.ndarray
+    n_trials: int
+
+    @property
+    def n_splits(self) -> int:
+        return int(self.blocks.shape[0])
+
+    @property
+    def n_blocks(self) -> int:
+        return int(self.bs.shape[0])
+
+
+def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the first of each set of identical rows (increasing) and their counts."""
+    n = x.shape[0]
+    words = np.ascontiguousarray(x).view(np.uint64)
+    mult = (np.arange(words.shape[1], dtype=np.uint64) * np.uint64(2) + np.uint64(1)) * np.uint64(
+        0x9E3779B97F4A7C15
+    )
+    h = (words * mult).sum(axis=1, dtype=np.uint64)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
+    rep = np.empty(n, dtype=np.int64)
+    rep[order] = order[np.repeat(starts, np.diff(np.r_[starts, n]))]
+    same = (x == x[rep]).all(axis=1)  # a hash collision (or NaN) keeps its own row
+    rep = np.where(same, rep, np.arange(n))
+    keep = np.flatnonzero(rep == np.arange(n))
+    counts = np.bincount(rep, minlength=n)[keep]
+    return keep, counts.astype(np.int64)
+
+
+def _lex_splits(n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """In-sample blocks of every split in lexicographic order (the order of
+    :func:`_split_masks`), and how many leading blocks each shares with the previous."""
+    blocks = np.array(
+        list(itertools.combinations(range(n_blocks), n_blocks // 2)), dtype=np.int64
+    ).reshape(-1, n_blocks // 2)
+    same = np.cumprod(blocks[1:] == blocks[:-1], axis=1).sum(axis=1)
+    return blocks, np.r_[0, same].astype(np.int64)
+
+
+def cscv_plan(counts: np.ndarray, bsum: np.ndarray, bsq: np.ndarray) -> CSCVPlan:
+    """The :class:`CSCVPlan` of per-block sums ``bsum``/``bsq`` (N, S) and ``counts`` (S,)."""
+    n_trials, n_blocks = bsum.shape
+    full = np.ones((1, n_blocks), dtype=np.bool_)
+    tot1, tot2, n_all = _split_sums(counts, bsum, bsq, full)
+    keep, weights = _distinct_rows(np.concatenate([bsum, bsq], axis=1))
+    blocks, lcp = _lex_splits(n_blocks)
+    return CSCVPlan(
+        bs=np.ascontiguousarray(bsum[keep].T),
+        bq=np.ascontiguousarray(bsq[keep].T),
+        tot1=np.ascontiguousarray(tot1[0][keep]),
+        tot2=np.ascontiguousarray(tot2[0][keep]),
+        weights=weights,
+        n_is=_split_masks(n_blocks).astype(np.float64) @ counts,
+        n_all=float(n_all[0]),
+        blocks=blocks,
+        lcp=lcp,
+        n_trials=int(n_trials),
+    )
+
+
+def cscv_part(plan: CSCVPlan, lo: int, hi: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Logits and Sharpe ratios of splits ``lo:hi``; returns ``lo`` to reorder the parts."""
+    lg, is_sr, oos = cscv_splits(
+        plan.bs,
+        plan.bq,
+        plan.tot1,
+        plan.tot2,
+        plan.weights,
+        plan.n_is,
+        plan.n_all,
+        plan.blocks,
+        plan.lcp,
+        lo,
+        hi,
+        CSCV_TILE,
+    )
+    return lo, lg, is_sr, oos
+
+
+def pbo_from_parts(
+    plan: CSCVPlan, parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]
+) -> PBOResult:
+    """The :class:`PBOResult` from the parts of :func:`cscv_part` covering every split."""
+    parts = sorted(parts, key=lambda p: p[0])
+    lg, is_best, oos = (np.concatenate([p[i] for p in parts]) for i in (1, 2, 3))
+    if lg.size != plan.n_splits:
+        raise ValueError(f"CSCV parts cover {lg.size} of {plan.n_splits} splits")
+    return PBOResult(
+        pbo=float(np.mean(lg <= 0)),
+        n_blocks=plan.n_blocks,
+        n_splits=plan.n_splits,
+        n_trials=plan.n_trials,
+        logits=lg,
+        is_sharpe=is_best,
+        oos_sharpe=oos,
+        prob_oos_loss=float(np.mean(oos < 0)),
+    )
+
+
+def split_ranges(n_splits: int, n_parts: int) -> list[tuple[int, int]]:
+    """``n_parts`` contiguous ranges of splits of near-equal size (fewer if tiny)."""
+    edges = np.linspace(0, n_splits, max(1, min(n_parts, n_splits)) + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
+
+
+def _pbo_from_blocks(counts: np.ndarray, bsum: np.ndarray, bsq: np.ndarray) -> PBOResult:
+    """CSCV from per-block sums: ``counts`` (S,), ``bsum``/``bsq`` (N, S), in this process."""
+    plan = cscv_plan(counts, bsum, bsq)
+    return pbo_from_parts(plan, [cscv_part(plan, 0, plan.n_splits)])
+
+
+def _pbo_from_blocks_reference(
     counts: np.ndarray, bsum: np.ndarray, bsq: np.ndarray, chunk: int = 512
 ) -> PBOResult:
-    """CSCV from per-block sums: ``counts`` (S,), ``bsum``/``bsq`` (N, S)."""
+    """The matrix form of CSCV (splits x trials per chunk): the oracle of the kernel."""
     n_trials, n_blocks = bsum.shape
     masks = _split_masks(n_blocks)
     full = np.ones((1, n_blocks), dtype=np.bool_)

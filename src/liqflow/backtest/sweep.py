@@ -37,7 +37,6 @@ from liqflow.backtest.overfit import (
     DeflatedSharpeResult,
     PBOResult,
     _check_blocks,
-    _pbo_from_blocks,
     deflated_sharpe_ratio,
 )
 from liqflow.backtest.rules import Rule, _priced_span, _window, backtest
@@ -381,7 +380,7 @@ def run_sweep(
     else:
         n_blocks = 2
     edges = block_edges(eval_start, eval_end, n_blocks)
-    stats, bsum, bsq = evaluate(
+    ev = evaluate(
         prep.arrays,
         eval_start,
         eval_end,
@@ -389,17 +388,16 @@ def run_sweep(
         scheduler=scheduler,
         chunk_size=chunk_size,
         progress=progress,
+        cscv=overfitting and len(rules) >= 2,
     )
     ppy = data.periods_per_year
-    metrics = pd.DataFrame(stats_to_metrics(stats, ppy))
+    metrics = pd.DataFrame(stats_to_metrics(ev.stats, ppy))
     table = pd.concat(
         [grid.combos(), metrics.set_axis(pd.RangeIndex(len(rules), name="combo"))], axis=1
     )
-    dsr = pbo = None
+    dsr = None
     if overfitting:
         dsr = _deflated(table, rules, data, prep.calendar[win], ppy)
-        if len(rules) >= 2:
-            pbo = _pbo_from_blocks(np.diff(edges).astype(np.float64), bsum, bsq)
     return SweepResult(
         grid=grid,
         table=table,
@@ -408,7 +406,7 @@ def run_sweep(
         n_obs=n_obs,
         periods_per_year=ppy,
         deflated=dsr,
-        pbo=pbo,
+        pbo=ev.pbo,
     )
 
 

@@ -183,9 +183,9 @@ def walk_forward(
         te = min(ts + test_days, n)
         tr_end = ts - embargo_days
         tr_start = prep.start if expanding else tr_end - train_days
-        stats, _, _ = evaluate(
+        stats = evaluate(
             prep.arrays, tr_start, tr_end, np.array([tr_start, tr_end]), scheduler=scheduler
-        )
+        ).stats
         sharpe = stats_to_metrics(stats, ppy)["sharpe"]
         best = int(np.argmax(np.where(np.isfinite(sharpe), sharpe, -np.inf)))
         rule = rules[best]
@@ -194,7 +194,7 @@ def walk_forward(
             stitched[ts:te, assets.index(col)] = w[col].to_numpy()[ts:te]
         exposure[ts:te] = w[rule.asset].to_numpy()[ts:te]
         one = replace(prep.arrays, combos=prep.arrays.combos[best : best + 1])
-        test_stats, _, _ = evaluate(one, ts, te, np.array([ts, te]))
+        test_stats = evaluate(one, ts, te, np.array([ts, te])).stats
         folds.append(
             Fold(
                 train_start=cal[tr_start],

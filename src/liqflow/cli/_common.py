@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
 from liqflow._errors import ConfigError, DataError
-from liqflow.catalog import Catalog, load_catalog
-from liqflow.store import Store
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    import pandas as pd
+
+    from liqflow.catalog import Catalog
+    from liqflow.store import Store
 
 __all__ = [
     "AsOfOption",
     "CatalogOption",
     "StoreOption",
+    "command_date",
     "console",
     "err_console",
     "open_catalog",
     "open_store",
     "parse_date",
+    "print_as_of",
     "small_caps_sessions",
 ]
 
@@ -57,11 +63,15 @@ CatalogOption = Annotated[
 
 def open_store(path: Path | None, *, read_only: bool = False) -> Store:
     """Open the store at ``path`` (or the default location)."""
+    from liqflow.store import Store
+
     return Store(path, read_only=read_only)
 
 
 def open_catalog(path: Path | None) -> Catalog:
     """The built-in catalogue extended by the user's TOML file, if any."""
+    from liqflow.catalog import load_catalog
+
     return load_catalog(path)
 
 
@@ -69,6 +79,8 @@ def parse_date(value: str | None, option: str = "--as-of") -> pd.Timestamp | Non
     """Parse a YYYY-MM-DD option value, with an error naming the option."""
     if value is None:
         return None
+    import pandas as pd
+
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):
@@ -99,3 +111,27 @@ def small_caps_sessions(
     if "small_caps_volume" in panel.columns and panel["small_caps_volume"].notna().any():
         volume = panel["small_caps_volume"].loc[trading_days(panel, "small_caps_volume")]
     return close, volume
+
+
+def command_date(store: Store, catalog: Catalog, as_of: str | None) -> tuple[pd.Timestamp, bool]:
+    """The date a command runs on: ``--as-of`` checked against the store, or the one
+    default date of every command (:func:`liqflow.align.default_as_of`); and whether it
+    is the default."""
+    from liqflow.align import resolve_as_of
+
+    return resolve_as_of(store, catalog, "default", parse_date(as_of))
+
+
+def print_as_of(
+    panel: pd.DataFrame, catalog: Catalog, default: bool, ids: Sequence[str] | None = None
+) -> None:
+    """Print the as-of line first: the date, why, and the stale or missing inputs (of
+    ``ids`` only, when the command reads only those)."""
+    from rich.markup import escape
+
+    from liqflow.align import input_freshness
+
+    if panel.empty:
+        return
+    fresh = input_freshness(panel, catalog, default=default, ids=ids)
+    console.print(escape(fresh.describe()), highlight=False)

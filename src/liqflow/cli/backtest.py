@@ -4,31 +4,24 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from liqflow.backtest import (
-    MarketData,
-    Metrics,
-    Rule,
-    SweepGrid,
-    backtest,
-    load_grid,
-    load_rule,
-    market_data_from_panel,
-    run_sweep,
-    walk_forward,
-)
 from liqflow.cli._common import (
     CatalogOption,
     StoreOption,
+    command_date,
     console,
     open_catalog,
     open_store,
-    parse_date,
+    print_as_of,
 )
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    import pandas as pd
+
+    from liqflow.backtest import MarketData, Metrics, Rule, SweepGrid
 
 __all__ = ["backtest_command", "load_market_data", "neighbourhood", "register", "sweep_command"]
 
@@ -59,20 +52,23 @@ def load_market_data(
 
     Returns the data and a note on what went into it.
     """
+    from liqflow.backtest import market_data_from_panel
     from liqflow.cli.signals import load_signal_panel
     from liqflow.signals import compute_signals
 
     cat = open_catalog(catalog)
-    when = parse_date(as_of)
     with open_store(store, read_only=True) as st:
+        when, default = command_date(st, cat, as_of)
         panel = load_signal_panel(st, cat, when)
+    print_as_of(panel, cat, default)
     signals = compute_signals(panel, catalog=cat)
     stage = signals.stages.frame["stage"]
     data = market_data_from_panel(panel, stage=stage, alts=cat.altcoins())
     cols = ", ".join(map(str, data.prices.columns))
     small = "none" if data.small_caps is None else f"{len(data.small_caps)} sessions"
-    note = f"assets: {cols}; small-cap sessions: {small}; stage timeline from liqflow.signals" + (
-        "" if when is None else f"; as of {when:%Y-%m-%d}"
+    note = (
+        f"assets: {cols}; small-cap sessions: {small}; stage timeline from liqflow.signals; "
+        f"as of {when:%Y-%m-%d}"
     )
     return data, note
 
@@ -80,6 +76,8 @@ def load_market_data(
 def neighbourhood(rule: Rule) -> SweepGrid:
     """Candidates for walk-forward around ``rule``: half and double the hold, nearby
     stage thresholds, all-time vs 1-year highs, with and without volume/persistence."""
+    from liqflow.backtest import SweepGrid
+
     b = rule.breakout
     return SweepGrid(
         signal=(rule.signal,),
@@ -193,6 +191,8 @@ def backtest_command(
     the best Sharpe ratio and trades it on the next test window (embargo = the longest
     holding period); the stitched out-of-sample path is what the rule would have earned.
     """
+    from liqflow.backtest import Rule, backtest, load_grid, load_rule, walk_forward
+
     rule = load_rule(rule_file) if rule_file is not None else Rule()
     data, note = load_market_data(store, catalog, as_of)
     res = backtest(rule, data)
@@ -262,6 +262,8 @@ def sweep_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from liqflow.backtest import load_grid, run_sweep
+
     grid = load_grid(grid_file)
     data, note = load_market_data(store, catalog, as_of)
     with Progress(
@@ -296,6 +298,8 @@ def sweep_command(
 
 
 def _param(value: object, fmt: str = "") -> str:
+    import pandas as pd
+
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "·"
     return format(value, fmt)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from liqflow._errors import DataError
@@ -20,8 +19,9 @@ from liqflow.cli._common import (
     open_store,
     parse_date,
 )
-from liqflow.importer import NOT_SUPPORTED_YET, import_paths
-from liqflow.store import StoredSeries
+
+if TYPE_CHECKING:
+    from liqflow.store import StoredSeries
 
 
 def import_(
@@ -41,6 +41,10 @@ def import_(
     RUT_daily.csv, BTC-USD.csv) or by the FRED id in their header. Importing the same
     files again adds nothing. A malformed file is refused whole, with file:line.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from liqflow.importer import NOT_SUPPORTED_YET, import_paths
+
     cat = open_catalog(catalog)
     with open_store(store) as st:
         with Progress(

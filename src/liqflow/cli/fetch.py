@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from liqflow.cli._common import (
     CatalogOption,
@@ -16,13 +15,16 @@ from liqflow.cli._common import (
     open_catalog,
     open_store,
 )
-from liqflow.fetch import FetchReport, SeriesFetch, fetch
-from liqflow.providers import DEFAULT_POLICY, OFFLINE_HINT, RetryPolicy
+
+if TYPE_CHECKING:
+    from liqflow.fetch import FetchReport, SeriesFetch
+    from liqflow.providers import RetryPolicy
 
 __all__ = ["fetch_command", "register"]
 
-# Seams for tests (and embedding): the retry policy and injected clients of the command.
-RETRY: RetryPolicy = DEFAULT_POLICY
+# Seams for tests (and embedding): the retry policy (None: the providers' default) and
+# injected clients of the command.
+RETRY: RetryPolicy | None = None
 CLIENTS: Mapping[str, Any] | None = None
 
 
@@ -36,6 +38,7 @@ def _short(r: SeriesFetch) -> str:
 
 
 def _table(results: Sequence[SeriesFetch]) -> Any:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="liqflow fetch")
@@ -63,6 +66,8 @@ def _by_host(report: FetchReport) -> dict[str, list[SeriesFetch]]:
 
 def _host_line(host: str, results: Sequence[SeriesFetch]) -> str:
     """One line for a host: the first failure's reason and every series it cost."""
+    from liqflow.providers import OFFLINE_HINT
+
     first = (results[0].error or "").removeprefix(f"{results[0].series_id}: ")
     first = first.split("; ", 1)[0]
     names = ", ".join(r.series_id for r in results)
@@ -112,6 +117,9 @@ def fetch_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from liqflow.fetch import fetch
+    from liqflow.providers import DEFAULT_POLICY
+
     cat = open_catalog(catalog)
     with (
         open_store(store) as st,
@@ -129,7 +137,13 @@ def fetch_command(
             bar.update(task, total=total, completed=done, description=sid)
 
         report = fetch(
-            st, cat, ids or None, progress=progress, full=full, clients=CLIENTS, policy=RETRY
+            st,
+            cat,
+            ids or None,
+            progress=progress,
+            full=full,
+            clients=CLIENTS,
+            policy=RETRY if RETRY is not None else DEFAULT_POLICY,
         )
     _print_report(report)
     if report.failed:

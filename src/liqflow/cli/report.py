@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from liqflow._errors import DataError
-from liqflow.catalog import Catalog
 from liqflow.cli._common import (
     CatalogOption,
     StoreOption,
@@ -19,11 +19,13 @@ from liqflow.cli._common import (
     open_store,
     parse_date,
 )
-from liqflow.fetch import FetchReport, SeriesFetch, fetch
-from liqflow.report.api import Report, write_report
-from liqflow.report.build import report_ids
-from liqflow.report.results import ReportConfig, available
-from liqflow.store import Store
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    from liqflow.catalog import Catalog
+    from liqflow.fetch import FetchReport, SeriesFetch
+    from liqflow.report.api import Report
+    from liqflow.report.results import ReportConfig
+    from liqflow.store import Store
 
 __all__ = ["register", "report_command"]
 
@@ -36,17 +38,29 @@ _STYLE = {
     "supported": "green",
     "not supported": "red",
     "inconclusive": "yellow",
-    "unknown": "dim",
+    "unknown": "magenta",
+    "descriptive": "cyan",
 }
 
 
+def fetch(store: Store, catalog: Catalog, ids: list[str], **kw: Any) -> FetchReport:
+    """:func:`liqflow.fetch.fetch`, imported on first call (a seam for tests)."""
+    from liqflow.fetch import fetch as fetch_
+
+    return fetch_(store, catalog, ids, **kw)
+
+
 def _has_data(store: Store, catalog: Catalog) -> bool:
+    from liqflow.report.build import report_ids
+
     wanted = set(report_ids(catalog))
     return any(item.series_id in wanted for item in store.inventory())
 
 
 def _fetch_first(store: Store, catalog: Catalog) -> FetchReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from liqflow.report.build import report_ids
 
     with Progress(
         TextColumn("[bold]fetching {task.description:<20}"),
@@ -67,10 +81,15 @@ def _fetch_first(store: Store, catalog: Catalog) -> FetchReport:
 def _print_summary(report: Report, path: Path) -> None:
     from rich.table import Table
 
+    from liqflow.report.results import available
+
     th = report.theses
     out = th.outlook
     size = path.stat().st_size / 1e6
-    console.print(f"[bold]report written:[/] {path} ({size:.1f} MB)", highlight=False)
+    fresh = report.results.freshness
+    if fresh is not None:
+        console.print(fresh.describe(), highlight=False, markup=False)
+    console.print(f"[bold]report written:[/] {escape(str(path))} ({size:.1f} MB)", highlight=False)
     if available(out):
         console.print(
             f"as of {report.as_of:%Y-%m-%d}: stage {out.stage} ({out.name}) since "
@@ -124,6 +143,8 @@ def report_command(
     Uses the store; when it holds none of the report's series and --offline is not
     given, it fetches them first. The page is one HTML file that opens offline.
     """
+    from liqflow.report.api import write_report
+
     cat = open_catalog(catalog)
     day = parse_date(as_of)
     with open_store(store) as st:

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
+from rich.markup import escape
 
 from liqflow._errors import DataError
-from liqflow.catalog import Catalog
 from liqflow.cli._common import (
     AsOfOption,
     CatalogOption,
     StoreOption,
+    command_date,
     console,
     open_catalog,
     open_store,
-    parse_date,
+    print_as_of,
     small_caps_sessions,
 )
-from liqflow.signals import (
-    BreakoutResult,
-    SignalSet,
-    StageStatus,
-    breakouts,
-    compute_signals,
-)
-from liqflow.signals._result import format_value
-from liqflow.store import Store
+
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    import pandas as pd
+
+    from liqflow.catalog import Catalog
+    from liqflow.signals import BreakoutResult, SignalSet, StageStatus
+    from liqflow.store import Store
 
 __all__ = ["breakouts_command", "load_signal_panel", "register", "status_command"]
 
@@ -61,6 +59,8 @@ def _onoff(on: bool | None) -> str:
 def _status_tables(status: StageStatus) -> list[Any]:
     from rich.table import Table
 
+    from liqflow.signals._result import format_value
+
     tables = []
     for st in status.stages:
         strength = format_value(st.strength)
@@ -91,11 +91,15 @@ def status_command(
     catalog: CatalogOption = None,
 ) -> None:
     """Show each stage of the chain as of a date: every signal, its value, threshold,
-    on/off and since when, and the current stage with the date it began."""
-    when = parse_date(as_of)
+    on/off and since when, and the current stage with the date it began (unknown when
+    a stage's required inputs are stale or missing)."""
+    from liqflow.signals import compute_signals
+
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
+        when, default = command_date(st, cat, as_of)
         panel = load_signal_panel(st, cat, when)
+    print_as_of(panel, cat, default)
     signals: SignalSet = compute_signals(panel, catalog=cat)
     status = signals.stage_status()
     for table in _status_tables(status):
@@ -104,14 +108,13 @@ def status_command(
     notes = [f"{k}: {v}" for k, v in signals.status.items() if v.startswith(("unknown", "unavail"))]
     if notes:
         console.print("[dim]unknown inputs: " + "; ".join(notes) + "[/]")
-    console.print(
-        f"[bold]as of {status.as_of:%Y-%m-%d}: stage {status.stage} ({status.stage_name}) "
-        f"since {format_value(status.since)}[/]"
-    )
+    console.print(f"[bold]as of {status.as_of:%Y-%m-%d}: {escape(status.label)}[/]")
 
 
 def _breakout_table(result: BreakoutResult) -> Any:
     from rich.table import Table
+
+    from liqflow.signals._result import format_value
 
     table = Table(title=f"Russell 2000 all-time-high breakouts as of {format_value(result.as_of)}")
     table.add_column("date", no_wrap=True)
@@ -155,11 +158,14 @@ def breakouts_command(
     """List the Russell 2000 all-time-high breakout events with volume confirmation
     (IWM volume vs its average) and persistence, as known on a date."""
     from liqflow.align import load_panel
+    from liqflow.signals import breakouts
 
-    when = parse_date(as_of)
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
-        panel = load_panel(st, ["small_caps", "small_caps_volume"], catalog=cat, as_of=when)
+        when, default = command_date(st, cat, as_of)
+        ids = ["small_caps", "small_caps_volume"]
+        panel = load_panel(st, ids, catalog=cat, as_of=when)
+    print_as_of(panel, cat, default, ids)
     close, volume = small_caps_sessions(panel, when, "liqflow fetch small_caps")
     result = breakouts(close, volume)
     console.print(_breakout_table(result))

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
+from rich.markup import escape
 
-from liqflow._errors import ConfigError, DataError
-from liqflow.catalog import Catalog
+from liqflow._errors import DataError
 from liqflow.cli._common import (
     AsOfOption,
     CatalogOption,
@@ -19,44 +17,22 @@ from liqflow.cli._common import (
     open_catalog,
     open_store,
     parse_date,
-    small_caps_sessions,
 )
-from liqflow.stats.claims import (
-    CLAIMS,
-    N_TESTS,
-    PRECEDENT_WINDOWS,
-    RECENT_WINDOW,
-    ClaimsResult,
-    assess_claims,
-)
-from liqflow.stats.corr import CorrelationResult, return_correlation
-from liqflow.store import Store
+from liqflow.study.defaults import ALPHA, DEFAULT_DRAWS
 
-__all__ = ["corr_command", "register", "study_command", "study_inputs"]
+if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    from liqflow.stats.corr import CorrelationResult
+    from liqflow.study.evidence import Evidence
 
-STUDY_IDS = ("small_caps", "small_caps_volume", "large_caps", "btc", "hy_spread")
-ALPHA = 0.05
-_COLORS = {"supported": "green", "not supported": "red", "inconclusive": "yellow"}
+__all__ = ["corr_command", "register", "study_command"]
 
-
-def study_inputs(
-    store: Store, catalog: Catalog, as_of: pd.Timestamp | None = None
-) -> tuple[pd.DataFrame, pd.Series]:
-    """The point-in-time panel for the claims and the Russell breakout events.
-
-    Events are the all-time-high breakouts of :func:`liqflow.signals.breakouts` (close
-    above the prior all-time high after a base of at least 60 sessions) computed on the
-    ``small_caps`` sessions with IWM volume, as known on ``as_of``.
-    """
-    from liqflow.align import load_panel
-    from liqflow.signals import breakouts
-
-    ids = [*STUDY_IDS, *catalog.altcoins()]
-    panel = load_panel(store, ids, catalog=catalog, as_of=as_of, fields="primary")
-    close, volume = small_caps_sessions(panel, as_of, "liqflow fetch")
-    daily = breakouts(close, volume).daily
-    events = (daily["event"] == 1).astype(bool).rename("breakout")
-    return panel, events
+_COLORS = {
+    "supported": "green",
+    "not supported": "red",
+    "inconclusive": "yellow",
+    "unknown": "magenta",
+    "descriptive": "cyan",
+}
 
 
 def _pct(x: float) -> str:
@@ -77,61 +53,57 @@ def _p(x: float) -> str:
     return "-" if not math.isfinite(x) else f"{x:.3f}"
 
 
-def _verdict_table(result: ClaimsResult) -> Any:
+def _verdict(v: str) -> str:
+    return f"[{_COLORS.get(v, 'white')}]{escape(v)}[/]"
+
+
+def _tests_table(ev: Evidence) -> Any:
     from rich.table import Table
 
-    when = "latest data" if result.as_of is None else f"data public by {result.as_of:%Y-%m-%d}"
     table = Table(
-        title=f"Claims on {when} (Holm across all tests, alpha={result.alpha})",
+        title=f"Tests (Holm across the {ev.n_family} tests of one family, alpha={ev.alpha})",
         title_justify="left",
     )
     table.add_column("claim: test", overflow="fold", ratio=1, min_width=14)
     for col in ("effect", "interval", "n", "p", "Holm p"):
-        # the interval may wrap at its space so the test name keeps room on 80 columns
         table.add_column(col, justify="right", no_wrap=col != "interval")
     table.add_column("verdict", min_width=9)
-    for _, r in result.table.iterrows():
-        color = _COLORS[r["verdict"]]
-        test = f"({r['claim']}) {r['test']}" + (f"\n[dim]{r['note']}[/]" if r["note"] else "")
+    for r in ev.rows():
+        test = escape(f"[{r.claim}] {r.test}") + (f"\n[dim]{escape(r.note)}[/]" if r.note else "")
+        ci = f"[{_num(r.ci_low, r.unit)}, {_num(r.ci_high, r.unit)}]" if r.has_interval else "-"
         table.add_row(
             test,
-            _num(r["effect"], r["unit"]),
-            f"[{_num(r['ci_low'], r['unit'])}, {_num(r['ci_high'], r['unit'])}]",
-            str(int(r["n"])),
-            _p(r["p_value"]),
-            _p(r["p_holm"]),
-            f"[{color}]{r['verdict']}[/]",
+            _num(r.effect, r.unit),
+            escape(ci),
+            str(r.n),
+            _p(r.p_value),
+            _p(r.p_holm),
+            _verdict(str(r.verdict)),
         )
     return table
 
 
-def _per_event_tables(result: ClaimsResult) -> list[Any]:
+def _per_event_tables(ev: Evidence) -> list[Any]:
     from rich.table import Table
 
-    per = result.events["b"].per_event
+    per = ev.per_event
+    if per.empty:
+        return []
     horizons = sorted(set(per["horizon_days"]))
     dates = sorted(set(per["event_date"]))
     tables = []
     for target in dict.fromkeys(per["target"]):
-        table = Table(
-            title=f"What followed each Russell 2000 breakout: {target}", title_justify="left"
-        )
+        table = Table(title=f"What followed each breakout: {target}", title_justify="left")
         table.add_column("breakout", no_wrap=True)
-        table.add_column("claims", no_wrap=True)
         for h in horizons:
             table.add_column(f"+{h}d", justify="right", no_wrap=True)
         table.add_column(f"max drawdown {horizons[-1]}d", justify="right", no_wrap=True)
         rows = per[per["target"] == target]
         for d in dates:
-            tags = ["b"]
-            if any(pd.Timestamp(a) <= d <= pd.Timestamp(b) for a, b in PRECEDENT_WINDOWS):
-                tags.append("c")
-            if pd.Timestamp(RECENT_WINDOW[0]) <= d <= pd.Timestamp(RECENT_WINDOW[1]):
-                tags.append("d")
             mine = rows[rows["event_date"] == d]
             if mine.empty:
                 continue  # before this target's data starts
-            cells = [f"{d:%Y-%m-%d}", ",".join(tags)]
+            cells = [f"{d:%Y-%m-%d}"]
             for h in horizons:
                 hit = mine[mine["horizon_days"] == h]
                 if hit.empty:
@@ -149,63 +121,59 @@ def _per_event_tables(result: ClaimsResult) -> list[Any]:
 
 def study_command(
     as_of: AsOfOption = None,
-    seed: Annotated[
-        int, typer.Option("--seed", help="Seed of the bootstrap and placebo draws.")
-    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the run's one random stream.")] = 0,
     draws: Annotated[
         int,
         typer.Option(
             "--draws",
-            help="Bootstrap and placebo draws per test (at least 17/alpha for Holm).",
+            help="Bootstrap and placebo draws per test (at least the family size / alpha).",
         ),
-    ] = 1999,
+    ] = DEFAULT_DRAWS,
+    chain: Annotated[
+        str, typer.Option("--chain", help="Catalogue chain whose claims are tested.")
+    ] = "default",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the evidence as one JSON document.")
+    ] = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
-    """Put the thesis's claims to the test: (a) small caps lead crypto 1-3 months,
-    (b) Russell breakouts are followed by crypto rallies, (c) the 2017/2021 precedents,
-    (d) what followed the late-2025/2026 breakouts, (e) the chain's order. Prints each
-    test's effect, interval, n, p-value, Holm-corrected p-value and verdict, and what
-    followed each breakout."""
+    """Put the chain's claims to the test, each test once: the chain's order, small caps
+    lead crypto by 1-3 months, breakouts are followed by rallies, alts gain most, and (as
+    values only) the 2016-17 / 2020-21 precedents and the recent breakouts. Prints the
+    as-of date, each claim's verdict, each test's effect, interval, n, p-value and
+    Holm-corrected p-value, and what followed each breakout."""
+    from liqflow.study import LEGEND, study
+
     when = parse_date(as_of)
-    if draws < math.ceil(N_TESTS / ALPHA):
-        raise ConfigError(
-            f"--draws must be at least {math.ceil(N_TESTS / ALPHA)} (a bootstrap p-value of "
-            f"1/(draws+1) must be able to pass Holm over {N_TESTS} tests at {ALPHA}), got {draws}"
-        )
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
-        panel, events = study_inputs(st, cat, when)
-    result = assess_claims(
-        panel,
-        events,
-        alt_columns=[c for c in cat.altcoins() if c in panel.columns],
-        as_of=when,
-        alpha=ALPHA,
-        n_null=draws,
-        n_boot=draws,
-        n_placebo=draws,
-        seed=seed,
-    )
-    console.print(_verdict_table(result))
-    for claim, row in result.claim_verdicts.iterrows():
-        color = _COLORS[row["verdict"]]
+        run = study(st, cat, chain, as_of=when, seed=seed, draws=draws, alpha=ALPHA)
+    ev = run.evidence
+    if as_json:
+        typer.echo(ev.to_json())
+        return
+    console.print(escape(run.as_of.describe()), highlight=False)
+    for c in ev.claims.to_dict("records"):
         console.print(
-            f"({claim}) {CLAIMS[str(claim)]}: [bold {color}]{row['verdict']}[/] "
-            f"[dim]({row['detail']})[/]"
+            f"[bold]{escape(str(c['claim']))}[/] {escape(str(c['claim_text']))}: "
+            f"[bold]{_verdict(str(c['verdict']))}[/] [dim]({escape(str(c['detail']))})[/]",
+            highlight=False,
         )
-    if "b" in result.events:
-        for table in _per_event_tables(result):
-            console.print(table)
-    for note in result.notes:
-        console.print(f"[dim]{note}[/]")
+    console.print(_tests_table(ev))
+    for table in _per_event_tables(ev):
+        console.print(table)
+    for note in ev.notes:
+        console.print(f"[dim]{escape(note)}[/]", highlight=False)
+    legend = "; ".join(f"{k}: {v}" for k, v in LEGEND.items())
+    console.print(f"[dim]verdicts - {escape(legend)}[/]", highlight=False)
     console.print(
-        "[dim]lead-lag: weekly log returns (W-FRI closes), positive lag = first series leads; "
-        "p from a max-statistic block bootstrap over the lead lags. Events: breakouts "
-        "declustered per horizon (one per window), forward returns as-of, p against "
-        "placebo dates with the same count and spacing; n = independent events. "
-        "'clustered': within the horizon of an earlier breakout; 'open': window not "
-        "complete. alts = equal-weight basket of the coins priced each day.[/]"
+        f"[dim]seed {ev.seed}, {ev.draws} draws, data {ev.data_hash[:12]}. lead-lag: weekly "
+        "log returns, positive lag = first series leads, max-statistic bootstrap over the "
+        "lead lags. Events: breakouts declustered per horizon, p against placebo dates with "
+        "the same count and spacing; n = independent events; 'clustered': within the "
+        "horizon of an earlier breakout; 'open': window not complete.[/]",
+        highlight=False,
     )
 
 
@@ -255,7 +223,10 @@ def corr_command(
 ) -> None:
     """Correlation of daily returns of two series on the dates both trade: overall, per
     period (with a block-bootstrap interval) and the latest rolling value."""
+    import numpy as np
+
     from liqflow.align import load_panel, trading_days
+    from liqflow.stats.corr import return_correlation
 
     when = parse_date(as_of)
     cat = open_catalog(catalog)

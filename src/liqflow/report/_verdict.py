@@ -14,8 +14,16 @@ import pandas as pd
 
 from liqflow.report._format import fmt_date, fmt_num, fmt_p, fmt_pct, fmt_pp, is_finite
 from liqflow.report.results import Unavailable
+from liqflow.study.verdicts import (  # one vocabulary for every verdict liqflow prints
+    DESCRIPTIVE,
+    INCONCLUSIVE,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    UNKNOWN,
+)
 
 __all__ = [
+    "DESCRIPTIVE",
     "INCONCLUSIVE",
     "NOT_SUPPORTED",
     "STATUSES",
@@ -34,12 +42,8 @@ __all__ = [
     "votes",
 ]
 
-SUPPORTED = "supported"
-NOT_SUPPORTED = "not supported"
-INCONCLUSIVE = "inconclusive"
-UNKNOWN = "unknown"
-#: The statuses a thesis can have.
-STATUSES = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE, UNKNOWN)
+#: The statuses a thesis can have (:data:`liqflow.study.VERDICTS`).
+STATUSES = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE, UNKNOWN, DESCRIPTIVE)
 
 _OPS = {
     ">": np.greater,
@@ -173,12 +177,14 @@ class Evidence:
         return is_finite(self.p_adjusted) and self.p_adjusted < self.alpha
 
     def text(self) -> str:
-        conf = f"{self.confidence:.0%}"
-        out = (
-            f"{self.label}: {_fmt(self.effect, self.unit)} ({conf} CI "
-            f"{_fmt(self.ci_low, self.unit)} to {_fmt(self.ci_high, self.unit)}), "
-            f"n={self.n}, p={fmt_p(self.p)}"
-        )
+        if is_finite(self.ci_low) and is_finite(self.ci_high):
+            ci = (
+                f"{self.confidence:.0%} CI {_fmt(self.ci_low, self.unit)} to "
+                f"{_fmt(self.ci_high, self.unit)}"
+            )
+        else:
+            ci = "no interval"
+        out = f"{self.label}: {_fmt(self.effect, self.unit)} ({ci}), n={self.n}, p={fmt_p(self.p)}"
         if self.n_tests > 1:
             out += f", Holm-adjusted over {self.n_tests} tests p={fmt_p(self.p_adjusted)}"
         return out + ("" if self.significant else ": not significant")

@@ -7,7 +7,7 @@ the store or which fails on this data becomes an :class:`~liqflow.report.results
 with the reason, and the report says so instead of inventing it.
 
 Heavy statistics (the event study and its placebo paths) are cached in the store,
-keyed by a hash of their inputs and parameters (:mod:`liqflow.report._cache`).
+keyed by a hash of their inputs and parameters (:mod:`liqflow._cache`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from liqflow._errors import DataError
-from liqflow.align import load_panel, trading_days
+from liqflow._cache import cache_key, cached
+from liqflow._errors import DataError, LiqflowError
+from liqflow.align import input_freshness, load_panel, resolve_as_of, trading_days
 from liqflow.catalog import SEGMENTS, Catalog, default_catalog
-from liqflow.report._cache import cache_key, cached
 from liqflow.report.results import (
     BacktestSet,
     EventPaths,
@@ -34,18 +34,18 @@ from liqflow.report.results import (
     Unavailable,
     available,
 )
-from liqflow.store import Store, StoredSeries
+from liqflow.store import Store
 
 __all__ = [
     "SIGNAL_IDS",
     "alt_basket_target",
     "backtest_part",
     "breakout_events",
-    "claims_part",
     "compute_results",
     "event_paths_part",
-    "event_study_part",
-    "lead_lag_part",
+    "event_study_of",
+    "evidence_part",
+    "lead_lags_of",
     "report_ids",
     "series_table",
     "signals_part",
@@ -84,7 +84,7 @@ def _cached_part(
     """``(run() or its cached value, from cache)``; a failure becomes :class:`Unavailable`."""
     try:
         return cached(store, key, run, enabled=config.use_cache)
-    except Exception as exc:
+    except LiqflowError as exc:  # data that cannot support the part; a bug propagates
         return _failed(part, exc), False
 
 
@@ -147,7 +147,7 @@ def signals_part(panel: pd.DataFrame, catalog: Catalog) -> Any:
         return Unavailable("signals and stages", "the store holds no data for the report")
     try:
         return compute_signals(panel, catalog=catalog)
-    except Exception as exc:  # the report states the failure instead of crashing
+    except LiqflowError as exc:  # the report states why the data cannot support it
         return _failed("signals and stages", exc)
 
 
@@ -192,40 +192,6 @@ def _targets(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> dict[st
     if alts is not None and len(alts) > 1:
         out["alts"] = alts
     return out
-
-
-def event_study_part(
-    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None
-) -> tuple[Any, bool]:
-    """Breakouts -> BTC and alts at ``config.horizons`` (:func:`liqflow.stats.event_study`)."""
-    part = "event study"
-    try:
-        from liqflow.stats.events import event_study
-    except ImportError:
-        return _missing_module(part, "liqflow.stats.events"), False
-    events = breakout_events(signals)
-    if events is None:
-        return Unavailable(
-            part, "no Russell 2000 breakout series (small_caps not in the store)"
-        ), False
-    targets = _targets(panel, signals, config)
-    if not targets:
-        return Unavailable(part, "neither BTC nor an alt basket is in the store"), False
-    params = (config.horizons, config.n_placebo, config.n_boot, config.confidence, config.seed)
-    key = cache_key("event_study", events, targets, params)
-
-    def run() -> Any:
-        return event_study(
-            events,
-            targets,
-            config.horizons,
-            n_placebo=config.n_placebo,
-            n_boot=config.n_boot,
-            confidence=config.confidence,
-            seed=config.seed,
-        )
-
-    return _cached_part(part, store, key, run, config)
 
 
 def _paths(prices: pd.Series, dates: pd.DatetimeIndex, horizon: int) -> pd.DataFrame:
@@ -304,90 +270,66 @@ def event_paths_part(
     return _cached_part(part, store, key, run, config)
 
 
-def lead_lag_part(
-    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None
+def evidence_part(
+    panel: pd.DataFrame,
+    catalog: Catalog,
+    config: ReportConfig,
+    store: Store | None,
+    *,
+    default: bool = False,
 ) -> tuple[Any, bool]:
-    """Weekly lead-lag of the Russell 2000 over BTC and the alt basket.
+    """The one evidence of the default chain (:func:`liqflow.study.run_study`), or Unavailable.
 
-    :func:`liqflow.stats.lead_lag` with ``alternative="positive"`` (co-movement in the
-    same direction) and the lead test on ``config.lead_weeks`` (one to three months).
+    The same inputs, seed and draws as ``liqflow study`` on the same store and date give
+    the same :class:`~liqflow.study.Evidence` (from the cache when it is there): every
+    p-value, interval and verdict of the page is read from it.
     """
-    part = "lead-lag"
-    try:
-        from liqflow.stats.leadlag import lead_lag
-    except ImportError:
-        return _missing_module(part, "liqflow.stats.leadlag"), False
-    if "small_caps" not in panel.columns or not panel["small_caps"].notna().any():
-        return Unavailable(part, "no Russell 2000 (small_caps) data in the store"), False
-    small = panel["small_caps"].dropna().rename("small_caps")
-    targets = _targets(panel, signals, config)
-    if not targets:
-        return Unavailable(part, "neither BTC nor an alt basket is in the store"), False
-    params = (config.lead_weeks, config.n_null, config.n_boot, config.seed)
-    key = cache_key("lead_lag", small, targets, params)
+    from liqflow.study import run_study, study_inputs
 
-    def run() -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, prices in targets.items():
-            out[f"small_caps -> {name}"] = lead_lag(
-                small,
-                prices.rename(name),
-                freq="W",
-                max_lag=max(config.lead_weeks),
-                n_null=config.n_null,
-                n_boot=config.n_boot,
-                alternative="positive",
-                lead_lags=config.lead_weeks,
-                seed=config.seed,
-            )
-        return out
-
-    return _cached_part(part, store, key, run, config)
-
-
-def claims_part(
-    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None
-) -> tuple[Any, bool]:
-    """The statistics package's verdict table (:func:`liqflow.stats.claims.assess_claims`)."""
-    part = "claims verdict table"
-    try:
-        from liqflow.stats.claims import assess_claims
-    except ImportError:
-        return _missing_module(part, "liqflow.stats.claims"), False
+    part = "evidence"
     if not config.claims:
         return Unavailable(part, "switched off in the report's configuration"), False
-    events = breakout_events(signals)
-    if events is None:
-        return Unavailable(
-            part, "no Russell 2000 breakout series (small_caps not in the store)"
-        ), False
-    cols = [c for c in ("small_caps", "large_caps", "btc", "hy_spread") if c in panel.columns]
-    alts = [c for c in panel.columns if c in set(default_catalog().altcoins())]
-    inputs = panel[cols + alts]
-    params = (
-        config.alpha,
-        config.n_null,
-        config.n_boot,
-        config.n_claims_placebo,
-        config.seed,
-        config.min_alts,
+    try:
+        inputs = study_inputs(panel, catalog, "default", min_alts=config.min_alts, default=default)
+    except DataError as exc:
+        return Unavailable(part, str(exc)), False
+    return run_study(
+        inputs,
+        seed=config.seed,
+        draws=config.draws,
+        alpha=config.alpha,
+        confidence=config.confidence,
+        store=store,
+        use_cache=config.use_cache,
     )
-    key = cache_key("claims", inputs, events, params)
 
-    def run() -> Any:
-        return assess_claims(
-            inputs,
-            events,
-            alt_columns=alts,
-            min_alts=config.min_alts,
-            alpha=config.alpha,
-            n_null=config.n_null,
-            n_boot=config.n_boot,
-            n_placebo=config.n_claims_placebo,
-            seed=config.seed,
-        )
 
-    return _cached_part(part, store, key, run, config)
+def lead_lags_of(evidence: Any) -> Any:
+    """The lead-lag analyses of the ``lead`` claim by pair (``small_caps -> btc``)."""
+    if not available(evidence):
+        return evidence
+    out: dict[str, Any] = {}
+    rows = evidence.tests[
+        (evidence.tests["claim"] == "lead") & (evidence.tests["kind"] == "lead_lag")
+    ]
+    for test_id in rows["test_id"]:
+        if test_id in evidence.lead_lags:
+            res = evidence.lead_lags[test_id]
+            out[f"{res.leader} -> {res.follower}"] = res
+    if not out:
+        return Unavailable("lead-lag", "no lead-lag pair could be computed on this data")
+    return out
+
+
+def event_study_of(evidence: Any) -> Any:
+    """The evidence's one event study, or Unavailable with the reason."""
+    if not available(evidence):
+        return evidence
+    if evidence.event_study is None:
+        rows = evidence.claim("breakouts")
+        why = str(rows["note"].iloc[0]) if len(rows) else "no breakout claim in the chain"
+        return Unavailable("event study", why)
+    return evidence.event_study
 
 
 def backtest_part(
@@ -420,7 +362,7 @@ def backtest_part(
         data = market_data_from_panel(panel.loc[:end], stage=stage, min_alts=config.min_alts)
         rules = (Rule(), Rule(signal="stage", min_stage=3))
         results = tuple(backtest(r, data, benchmarks=("btc",)) for r in rules)
-    except Exception as exc:
+    except LiqflowError as exc:
         return _failed(part, exc), False
     wf: Any = Unavailable("walk-forward", "switched off in the report's configuration")
     hit = False
@@ -435,7 +377,7 @@ def backtest_part(
         key = cache_key("walk_forward", prices, stage, data.small_caps, repr(grid))
         try:
             wf, hit = cached(store, key, lambda: walk_forward(grid, data), enabled=config.use_cache)
-        except Exception as exc:
+        except LiqflowError as exc:
             wf = _failed("walk-forward", exc)
     return BacktestSet(results=results, end=end, walk_forward=wf), hit
 
@@ -457,26 +399,6 @@ class _Clock:
             self.runs.append(PartRun(name, time.perf_counter() - t0, flag[0]))
 
 
-#: Series whose last stored date bounds the default report date.
-REPORT_DATE_SERIES = ("small_caps", "btc")
-
-
-def default_report_date(inventory: Sequence[StoredSeries]) -> pd.Timestamp | None:
-    """The last day on which both small caps and BTC are stored (any source).
-
-    A report dated after one of them stops would judge the chain's key link on stale
-    data; a long-running file of another series (an index history that runs further)
-    must not set the date. Falls back to the last stored day when either is missing.
-    """
-    last: dict[str, pd.Timestamp] = {}
-    for item in inventory:
-        if item.series_id in REPORT_DATE_SERIES:
-            last[item.series_id] = max(last.get(item.series_id, item.last), item.last)
-    if len(last) == len(REPORT_DATE_SERIES):
-        return min(last.values())
-    return max((item.last for item in inventory), default=None)
-
-
 def compute_results(
     store: Store,
     *,
@@ -486,7 +408,8 @@ def compute_results(
     progress: ProgressFn | None = None,
     ids: Sequence[str] | None = None,
 ) -> ReportResults:
-    """Every part of the report, as of ``as_of`` (default: :func:`default_report_date`).
+    """Every part of the report, as of ``as_of`` (default: the one default date of
+    :func:`liqflow.align.default_as_of`, the same for every command).
 
     Parameters
     ----------
@@ -515,8 +438,7 @@ def compute_results(
         sources: dict[str, list[str]] = {}
         for item in inventory:
             sources.setdefault(item.series_id, []).append(item.source)
-        if as_of is None:
-            as_of = default_report_date(inventory)
+        as_of, is_default = resolve_as_of(store, cat, "default", as_of)
         wanted = [s for s in (ids if ids is not None else report_ids(cat)) if s in sources]
         if not wanted:
             raise DataError(
@@ -532,10 +454,8 @@ def compute_results(
         signals = signals_part(panel, cat)
     hits: dict[str, bool] = {}
     with clock.part("statistics") as flag:
-        es, hits["event study"] = event_study_part(panel, signals, cfg, store)
+        evidence, hits["evidence"] = evidence_part(panel, cat, cfg, store, default=is_default)
         paths, hits["event paths"] = event_paths_part(panel, signals, cfg, store)
-        lead, hits["lead-lag"] = lead_lag_part(panel, signals, cfg, store)
-        claims, hits["claims verdict table"] = claims_part(panel, signals, cfg, store)
         flag[0] = any(hits.values())
     with clock.part("backtest") as flag:
         bt, hits["walk-forward"] = backtest_part(panel, signals, cfg, store)
@@ -545,12 +465,13 @@ def compute_results(
         panel=panel,
         series=series,
         signals=signals,
-        event_study=es,
+        event_study=event_study_of(evidence),
         event_paths=paths,
-        lead_lag=lead,
-        claims=claims,
+        lead_lag=lead_lags_of(evidence),
+        evidence=evidence,
         backtests=bt,
         cached=hits,
         timings=tuple(clock.runs),
         config=cfg,
+        freshness=input_freshness(panel, cat, "default", default=is_default),
     )

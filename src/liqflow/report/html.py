@@ -23,7 +23,7 @@ from markupsafe import Markup
 from liqflow.report._format import fmt_date, fmt_num, fmt_p, fmt_pct, is_finite
 from liqflow.report.charts import Chart
 from liqflow.report.results import ReportResults, Unavailable, available
-from liqflow.report.theses import STATUSES, StageOutlook, Theses, holm
+from liqflow.report.theses import STATUSES, StageOutlook, Theses
 
 __all__ = ["caveats", "render_html", "script_json"]
 
@@ -109,31 +109,48 @@ def _outlook(outlook: StageOutlook | Unavailable) -> dict[str, Any]:
 
 
 def _event_rows(results: ReportResults) -> list[dict[str, str]]:
-    es = results.event_study
-    if not available(es):
+    """The event-study table: effect details from the event study, p and verdict from
+    the evidence's rows (one Holm family for the whole run)."""
+    es, ev = results.event_study, results.evidence
+    if not available(es) or not available(ev):
         return []
-    stats = es.stats
-    adj = holm(stats["p_value"].where(stats["n_events"] > 0).to_numpy())
     rows = []
-    for ((target, h), row), p_adj in zip(stats.iterrows(), adj, strict=True):
+    for r in ev.tests[ev.tests["kind"] == "event"].to_dict("records"):
+        h = int(str(r["test_id"]).rsplit("+", 1)[1].rstrip("d"))
+        key = (str(r["target"]), h)
+        if key not in es.stats.index:
+            continue
+        st = es.stats.loc[key]
         rows.append(
             {
-                "target": str(target),
+                "target": key[0],
                 "horizon": f"+{h}d",
-                "n": str(int(row["n_events"])),
-                "mean": fmt_pct(row["mean"]),
-                "uncond": fmt_pct(row["uncond_mean"]),
-                "excess": fmt_pct(row["excess"]),
-                "ci": f"{fmt_pct(row['excess_ci_low'])} to {fmt_pct(row['excess_ci_high'])}",
-                "band": f"{fmt_pct(row['placebo_p05'])} to {fmt_pct(row['placebo_p95'])}",
-                "p": fmt_p(row["p_value"]),
-                "p_holm": fmt_p(p_adj),
-                "verdict": "significant"
-                if is_finite(p_adj) and p_adj < results.config.alpha
-                else "not significant",
+                "n": str(int(r["n"])),
+                "mean": fmt_pct(st["mean"]),
+                "uncond": fmt_pct(st["uncond_mean"]),
+                "excess": fmt_pct(r["effect"]),
+                "ci": _interval(r["ci_low"], r["ci_high"], str(r["unit"])),
+                "band": f"{fmt_pct(st['placebo_p05'])} to {fmt_pct(st['placebo_p95'])}",
+                "p": fmt_p(r["p_value"]),
+                "p_holm": fmt_p(r["p_holm"]),
+                "verdict": str(r["verdict"]),
             }
         )
     return rows
+
+
+def _effect(x: float, unit: str) -> str:
+    if unit == "return":
+        return fmt_pct(x)
+    if unit == "weeks":
+        return "n/a" if not is_finite(x) else f"{x:+.0f} w"
+    return fmt_num(x)
+
+
+def _interval(lo: float, hi: float, unit: str) -> str:
+    if not is_finite(lo):
+        return "none (n too small or not estimated)"
+    return f"{_effect(lo, unit)} to {_effect(hi, unit)}"
 
 
 def _per_event(results: ReportResults) -> tuple[list[str], list[dict[str, Any]]]:
@@ -207,38 +224,29 @@ def _walk_forward_note(results: ReportResults) -> str:
 
 
 def _claims(results: ReportResults) -> dict[str, Any]:
-    cl = results.claims
-    if not available(cl):
-        return {"available": False, "missing": cl.summary() if isinstance(cl, Unavailable) else ""}
-    from liqflow.stats.claims import CLAIMS as STATS_CLAIMS
-
-    def effect(x: float, unit: str) -> str:
-        if unit == "return":
-            return fmt_pct(x)
-        if unit == "weeks":
-            return "n/a" if not is_finite(x) else f"{x:+.0f} w"
-        return fmt_num(x)
-
+    ev = results.evidence
+    if not available(ev):
+        return {"available": False, "missing": ev.summary() if isinstance(ev, Unavailable) else ""}
     verdicts = [
         {
-            "claim": str(c),
-            "text": STATS_CLAIMS.get(str(c), ""),
-            "verdict": str(row["verdict"]),
-            "status_class": _STATUS_CLASS.get(str(row["verdict"]), "unknown"),
-            "detail": str(row["detail"]),
+            "claim": str(r["claim"]),
+            "text": str(r["claim_text"]),
+            "verdict": str(r["verdict"]),
+            "status_class": _STATUS_CLASS.get(str(r["verdict"]), "unknown"),
+            "detail": str(r["detail"]),
         }
-        for c, row in cl.claim_verdicts.iterrows()
+        for r in ev.claims.to_dict("records")
     ]
     tests = []
-    for rec in cl.table.to_dict("records"):
+    for rec in ev.tests.to_dict("records"):
         unit = str(rec["unit"])
         tests.append(
             {
                 "claim": str(rec["claim"]),
                 "test": str(rec["test"]),
-                "effect": effect(rec["effect"], unit),
-                "ci": f"{effect(rec['ci_low'], unit)} to {effect(rec['ci_high'], unit)}",
-                "n": str(int(rec["n"])),
+                "effect": _effect(rec["effect"], unit),
+                "ci": _interval(rec["ci_low"], rec["ci_high"], unit),
+                "n": f"{int(rec['n'])} {rec['n_unit']}",
                 "p": fmt_p(rec["p_value"]),
                 "p_holm": fmt_p(rec["p_holm"]),
                 "verdict": str(rec["verdict"]),
@@ -246,10 +254,24 @@ def _claims(results: ReportResults) -> dict[str, Any]:
                 "note": str(rec["note"]),
             }
         )
-    note = f"Holm over the {len(tests)} tests of the table, alpha = {cl.alpha}"
-    if results.cached.get("claims verdict table"):
+    note = (
+        f"One family: Holm over the {ev.n_family} tests with a p-value, alpha = {ev.alpha}; "
+        f"seed {ev.seed}, {ev.draws} draws, data {ev.data_hash[:12]}"
+    )
+    if results.cached.get("evidence"):
         note += " (from cache)"
-    return {"available": True, "verdicts": verdicts, "tests": tests, "note": note}
+    from liqflow.study import LEGEND
+
+    legend = [
+        {"verdict": k, "status_class": _STATUS_CLASS.get(k, "unknown"), "text": v}
+        for k, v in LEGEND.items()
+    ]
+    return {"available": True, "verdicts": verdicts, "tests": tests, "note": note, "legend": legend}
+
+
+def _evidence_json(results: ReportResults) -> Markup:
+    ev = results.evidence
+    return script_json(ev.to_json(indent=None) if available(ev) else "null")
 
 
 def _series_rows(results: ReportResults) -> list[dict[str, str]]:
@@ -363,8 +385,9 @@ def render_html(results: ReportResults, theses: Theses, charts: tuple[Chart, ...
         "event_rows": _event_rows(results),
         "event_note": (
             f"{round(es.confidence * 100)}% stationary-bootstrap intervals; placebo p-values "
-            f"({es.alternative}, {es.n_placebo} draws); Holm over the rows with events"
-            + (" (from cache)" if results.cached.get("event study") else "")
+            f"({es.alternative}, {es.n_placebo} draws); Holm-adjusted p and verdicts from the "
+            "run's one family of tests (see the verdicts below)"
+            + (" (from cache)" if results.cached.get("evidence") else "")
         )
         if available(es)
         else (es.summary() if isinstance(es, Unavailable) else ""),
@@ -373,6 +396,7 @@ def render_html(results: ReportResults, theses: Theses, charts: tuple[Chart, ...
         "backtest_rows": _backtest_rows(results),
         "walk_forward_note": _walk_forward_note(results),
         "claims": _claims(results),
+        "evidence_json": _evidence_json(results),
         "backtest_missing": results.backtests.summary()
         if isinstance(results.backtests, Unavailable)
         else "",

@@ -63,20 +63,20 @@ class ReportConfig:
     alpha : float, default 0.05
         Significance level of every thesis that rests on a test (after Holm's correction
         where several tests are tried).
-    seed : int, default 20161114
-        Seed of every random draw (placebos, bootstrap): the report is reproducible.
+    seed : int, default 0
+        Seed of every random draw (placebos, bootstrap): the report is reproducible, and
+        its evidence equals ``liqflow study``'s (same default seed and draws).
     min_alts : int, default 3
         Fewest altcoins priced for the alt basket to count as a target
         (:data:`liqflow.signals.crypto.MIN_BASKET_COINS`, shared with the claims table).
     lead_weeks : tuple of int, default (4, 13)
         The lead the seed claims ("one to three months"), in weeks.
-    n_null : int, default 999
-        Null draws of the lead-lag test (and of the claims table).
-    n_claims_placebo : int, default 1999
-        Placebo draws of the claims table's event studies.
+    draws : int, default 1999
+        Bootstrap and placebo draws per test of the evidence
+        (:data:`liqflow.study.DEFAULT_DRAWS`, as ``liqflow study``); at least the size of
+        the test family divided by ``alpha``.
     claims : bool, default True
-        Run the statistics package's verdict table on claims (a)-(e) (the heaviest part;
-        its draws must be at least ``17 / alpha`` for Holm over its 17 tests).
+        Run the evidence on the chain's claims (the heaviest part).
     walk_forward : bool, default True
         Run the walk-forward selection over :attr:`wf_hold_days`, :attr:`wf_min_stage`
         and :attr:`wf_volume` (breakout and stage rules into the alt basket).
@@ -92,11 +92,10 @@ class ReportConfig:
     n_boot: int = 2000
     confidence: float = 0.90
     alpha: float = 0.05
-    seed: int = 20161114
+    seed: int = 0
     min_alts: int = MIN_BASKET_COINS
     lead_weeks: tuple[int, int] = (4, 13)
-    n_null: int = 999
-    n_claims_placebo: int = 1999
+    draws: int = 1999
     claims: bool = True
     walk_forward: bool = True
     wf_hold_days: tuple[int, ...] = (30, 60, 90)
@@ -211,17 +210,22 @@ class ReportResults:
     series : tuple of SeriesInfo
     signals : SignalSet or Unavailable
     event_study : EventStudyResult or Unavailable
-        Russell 2000 breakouts -> BTC and the alt basket at ``config.horizons``.
+        The evidence's one event study (Russell 2000 breakouts -> BTC and the alt basket).
     event_paths : EventPaths or Unavailable
     lead_lag : mapping or Unavailable
-        :class:`liqflow.stats.LeadLagResult` by pair (``"small_caps -> btc"``...).
-    claims : object or Unavailable
-        The statistics package's verdict table, when it provides one.
+        The evidence's :class:`liqflow.stats.LeadLagResult` of the ``lead`` claim by pair
+        (``"small_caps -> btc"``...).
+    evidence : Evidence or Unavailable
+        The one evidence (:class:`liqflow.study.Evidence`): every p-value, interval and
+        verdict of the page.
     backtests : BacktestSet or Unavailable
     cached : mapping
         Part name -> True when it was read from the store's cache.
     timings : tuple of PartRun
     config : ReportConfig
+    freshness : AsOf or None
+        How fresh the chain's required inputs are on the report date
+        (:func:`liqflow.align.input_freshness`), the line every command prints first.
     """
 
     as_of: pd.Timestamp
@@ -231,11 +235,12 @@ class ReportResults:
     event_study: Any
     event_paths: Any
     lead_lag: Any
-    claims: Any
+    evidence: Any
     backtests: Any
     cached: Mapping[str, bool] = field(default_factory=dict)
     timings: tuple[PartRun, ...] = ()
     config: ReportConfig = field(default_factory=ReportConfig)
+    freshness: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cached", MappingProxyType(dict(self.cached)))
@@ -247,7 +252,7 @@ class ReportResults:
             "event study": self.event_study,
             "event paths": self.event_paths,
             "lead-lag": self.lead_lag,
-            "claims": self.claims,
+            "evidence": self.evidence,
             "backtests": self.backtests,
         }
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from liqflow._errors import LiqflowError
 from liqflow.report._format import fmt_date, fmt_pct, is_finite
 from liqflow.report._verdict import STATUSES, Evidence, Reading, Thesis, holm
 from liqflow.report.results import ReportResults, Unavailable, available
@@ -134,7 +135,7 @@ def stage_outlook(signals: Any) -> StageOutlook | Unavailable:
         return signals if isinstance(signals, Unavailable) else Unavailable("stage", "no signals")
     try:
         st = signals.stage_status()
-    except Exception as exc:
+    except LiqflowError as exc:
         return Unavailable("stage", f"{type(exc).__name__}: {exc}")
     stages = {s.stage: s for s in st.stages}
     rules = {r.stage: r for r in signals.stages.config.rules}

@@ -13,60 +13,67 @@ inputs and the value on day *t* uses only data up to *t*. One module per idea:
 * :mod:`~liqflow.signals.compute`: everything from one panel (:func:`compute_signals`).
 """
 
-from liqflow.signals.breakout import (
-    BreakoutConfig,
-    BreakoutEvent,
-    BreakoutResult,
-    breadth,
-    breakouts,
-    volume_ratio,
-)
-from liqflow.signals.compute import SignalConfig, SignalSet, compute_signals, default_flags
-from liqflow.signals.credit import CreditConfig, CreditSignals, credit_signals, spread_signals
-from liqflow.signals.crypto import (
-    CryptoConfig,
-    CryptoSignals,
-    alt_basket,
-    alt_universe,
-    altcoin_season_index,
-    beaten_down,
-    btc_dominance,
-    crypto_signals,
-)
-from liqflow.signals.equities import (
-    RelativeStrengthConfig,
-    TrendConfig,
-    TrendSignals,
-    relative_strength,
-    trend_signals,
-)
-from liqflow.signals.liquidity import (
-    LiquidityConfig,
-    LiquiditySignals,
-    liquidity_signals,
-    net_liquidity,
-)
-from liqflow.signals.regime import (
-    DEFAULT_RULES,
-    STAGE_NAMES,
-    FlagSpec,
-    StageConfig,
-    StageRule,
-    StageStatus,
-    StageTimeline,
-    StageTransition,
-    evaluate_flags,
-    stage_timeline,
-)
-from liqflow.signals.traits import (
-    TraitsConfig,
-    TraitsSignals,
-    correction_absorption,
-    high_beta,
-    leverage,
-    rotation,
-    traits_signals,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from liqflow._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from liqflow.signals.breakout import (
+        BreakoutConfig,
+        BreakoutEvent,
+        BreakoutResult,
+        breadth,
+        breakouts,
+        volume_ratio,
+    )
+    from liqflow.signals.compute import SignalConfig, SignalSet, compute_signals, default_flags
+    from liqflow.signals.credit import CreditConfig, CreditSignals, credit_signals, spread_signals
+    from liqflow.signals.crypto import (
+        CryptoConfig,
+        CryptoSignals,
+        alt_basket,
+        alt_universe,
+        altcoin_season_index,
+        beaten_down,
+        btc_dominance,
+        crypto_signals,
+    )
+    from liqflow.signals.equities import (
+        RelativeStrengthConfig,
+        TrendConfig,
+        TrendSignals,
+        relative_strength,
+        trend_signals,
+    )
+    from liqflow.signals.liquidity import (
+        LiquidityConfig,
+        LiquiditySignals,
+        liquidity_signals,
+        net_liquidity,
+    )
+    from liqflow.signals.regime import (
+        DEFAULT_RULES,
+        STAGE_NAMES,
+        FlagSpec,
+        StageConfig,
+        StageRule,
+        StageStatus,
+        StageTimeline,
+        StageTransition,
+        evaluate_flags,
+        stage_timeline,
+    )
+    from liqflow.signals.traits import (
+        TraitsConfig,
+        TraitsSignals,
+        correction_absorption,
+        high_beta,
+        leverage,
+        rotation,
+        traits_signals,
+    )
 
 __all__ = [
     "DEFAULT_RULES",
@@ -118,3 +125,56 @@ __all__ = [
     "trend_signals",
     "volume_ratio",
 ]
+
+#: Where each name is defined (imported on first use: see liqflow._lazy).
+_SOURCES = {
+    "BreakoutConfig": "breakout",
+    "BreakoutEvent": "breakout",
+    "BreakoutResult": "breakout",
+    "CreditConfig": "credit",
+    "CreditSignals": "credit",
+    "CryptoConfig": "crypto",
+    "CryptoSignals": "crypto",
+    "DEFAULT_RULES": "regime",
+    "FlagSpec": "regime",
+    "LiquidityConfig": "liquidity",
+    "LiquiditySignals": "liquidity",
+    "RelativeStrengthConfig": "equities",
+    "STAGE_NAMES": "regime",
+    "SignalConfig": "compute",
+    "SignalSet": "compute",
+    "StageConfig": "regime",
+    "StageRule": "regime",
+    "StageStatus": "regime",
+    "StageTimeline": "regime",
+    "StageTransition": "regime",
+    "TraitsConfig": "traits",
+    "TraitsSignals": "traits",
+    "TrendConfig": "equities",
+    "TrendSignals": "equities",
+    "alt_basket": "crypto",
+    "alt_universe": "crypto",
+    "altcoin_season_index": "crypto",
+    "beaten_down": "crypto",
+    "breadth": "breakout",
+    "breakouts": "breakout",
+    "btc_dominance": "crypto",
+    "compute_signals": "compute",
+    "correction_absorption": "traits",
+    "credit_signals": "credit",
+    "crypto_signals": "crypto",
+    "default_flags": "compute",
+    "evaluate_flags": "regime",
+    "high_beta": "traits",
+    "leverage": "traits",
+    "liquidity_signals": "liquidity",
+    "net_liquidity": "liquidity",
+    "relative_strength": "equities",
+    "rotation": "traits",
+    "spread_signals": "credit",
+    "stage_timeline": "regime",
+    "traits_signals": "traits",
+    "trend_signals": "equities",
+    "volume_ratio": "breakout",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES, globals())

@@ -252,6 +252,7 @@ class StageState:
     held: bool
     since: pd.Timestamp | None
     signals: tuple[SignalState, ...]
+    known: bool = True
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,19 @@ class StageStatus:
     stage_name: str
     since: pd.Timestamp | None
     stages: tuple[StageState, ...]
+    known: bool = True
+
+    @property
+    def label(self) -> str:
+        """``stage 3 (small caps) since 2025-09-22``, or why the stage is unknown."""
+        if not self.known:
+            which = [str(st.stage) for st in self.stages if not st.known]
+            return (
+                "stage unknown (required inputs of stage "
+                + ", ".join(which or ["?"])
+                + " are stale or missing)"
+            )
+        return f"stage {self.stage} ({self.stage_name}) since {format_value(self.since)}"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (stage, signal)."""
@@ -286,10 +300,7 @@ class StageStatus:
 
     def summary(self) -> str:
         """The current stage and each stage's state."""
-        lines = [
-            f"as of {self.as_of:%Y-%m-%d}: stage {self.stage} ({self.stage_name}) since "
-            f"{format_value(self.since)}"
-        ]
+        lines = [f"as of {self.as_of:%Y-%m-%d}: {self.label}"]
         for st in self.stages:
             state = "on" if st.on else "off"
             lines.append(
@@ -399,10 +410,15 @@ class StageTimeline:
                         )
                     ),
                     signals=tuple(sigs),
+                    known=bool(self.frame[f"stage{rule.stage}_known"].iloc[pos])
+                    if f"stage{rule.stage}_known" in self.frame
+                    else True,
                 )
             )
         stage, since = self.current(day)
-        return StageStatus(day, stage, STAGE_NAMES.get(stage, str(stage)), since, tuple(stages))
+        known = bool(self.frame["stage_known"].iloc[pos]) if "stage_known" in self.frame else True
+        name = STAGE_NAMES.get(stage, str(stage)) if known else "unknown"
+        return StageStatus(day, stage, name, since, tuple(stages), known)
 
     def summary(self) -> str:
         """Current stage, time spent in each stage and the last transitions."""
@@ -430,6 +446,19 @@ def _since(col: pd.Series) -> pd.Timestamp | None:
     if col.empty or not col.notna().any():
         return None
     return pd.Timestamp(run_start(col).iloc[-1])
+
+
+def _decided(raw: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """True where every stage that decides the raw stage is known.
+
+    The raw stage k depends on stages 1..k+1 (a later stage needs stage k+1 on first), so
+    it is decided when the required flags of each of them are known that day.
+    """
+    if known.shape[0] == 0:
+        return np.zeros(0, dtype=bool)
+    upto = np.minimum(raw, known.shape[1] - 1)
+    cum = np.logical_and.accumulate(known, axis=1)
+    return cum[np.arange(known.shape[0]), upto]
 
 
 def _confirmed(raw: np.ndarray, days: int) -> np.ndarray:
@@ -501,6 +530,7 @@ def stage_timeline(
     frame = pd.DataFrame(index=index)
     ons = []
     helds = []
+    knowns: list[np.ndarray] = []
     window = f"{cfg.lookback_days}D"
     for rule in cfg.rules:
         f = flags[list(rule.signals)]
@@ -513,6 +543,10 @@ def stage_timeline(
         )
         on = req & (strength >= rule.min_strength).fillna(False)
         held = on.astype(np.float64).rolling(window, min_periods=1).max().astype(bool)
+        # a stage whose required flags are not all known (stale or missing inputs) is unknown
+        known_k = flags[list(rule.required)].notna().all(axis=1) if rule.required else known > 0
+        frame[f"stage{rule.stage}_known"] = known_k
+        knowns.append(known_k.to_numpy())
         frame[f"stage{rule.stage}_on"] = on
         frame[f"stage{rule.stage}_strength"] = strength
         frame[f"stage{rule.stage}_held"] = held
@@ -524,6 +558,7 @@ def stage_timeline(
         stage = np.where(on_k & chain_ok, k, stage)
         chain_ok &= held_k
     frame["raw_stage"] = stage
+    frame["stage_known"] = _decided(stage, np.column_stack(knowns)) if knowns else True
     stage = _confirmed(stage, cfg.confirm_days)
     frame["stage"] = stage
     change = np.flatnonzero(stage[1:] != stage[:-1]) + 1

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 import pandas as pd
-from arch.bootstrap import optimal_block_length as _arch_optimal_block_length
 
 from liqflow._errors import DataError, InsufficientDataError
 from liqflow.stats._shared import RandomLike, check_positive_int, resolve_rng
@@ -418,6 +417,8 @@ def optimal_block_length(
         arr = arr[:, None]
     if arr.ndim != 2:
         raise DataError(f"data must be 1- or 2-dimensional, got {arr.ndim} dimensions")
+    from arch.bootstrap import optimal_block_length as _arch_optimal_block_length
+
     best = 1.0
     for col in arr.T:
         col = col[np.isfinite(col)]

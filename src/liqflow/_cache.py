@@ -1,4 +1,5 @@
-"""Caching expensive report parts in the store, keyed by a hash of their inputs.
+"""Caching expensive results (the evidence, report parts) in the store, keyed by a hash
+of their inputs.
 
 A cached result is stored as JSON (:meth:`liqflow.store.Store.cache_put`) by a small
 codec that round-trips liqflow's frozen result dataclasses exactly: floats are written
@@ -27,7 +28,7 @@ import pandas as pd
 
 from liqflow.store import Store
 
-__all__ = ["CACHE_VERSION", "cache_key", "cached", "decode", "encode"]
+__all__ = ["CACHE_VERSION", "cache_key", "cached", "content_hash", "decode", "encode"]
 
 #: Bump when a cached part's definition changes without a liqflow version change.
 CACHE_VERSION = 1
@@ -60,7 +61,16 @@ def cache_key(part: str, *inputs: object) -> str:
     h = hashlib.sha256(f"{part}|{CACHE_VERSION}|{__version__}".encode())
     for x in inputs:
         h.update(_digest(x))
-    return f"report:{part}:{h.hexdigest()[:40]}"
+    return f"{part}:{h.hexdigest()[:40]}"
+
+
+def content_hash(*inputs: object) -> str:
+    """SHA-256 (hex) of the content of ``inputs``: Series/DataFrames with their index,
+    mappings, sequences and the ``repr`` of anything else (independent of the version)."""
+    h = hashlib.sha256()
+    for x in inputs:
+        h.update(_digest(x))
+    return h.hexdigest()
 
 
 # -- codec --------------------------------------------------------------------------------

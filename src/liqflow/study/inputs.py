@@ -1,0 +1,175 @@
+"""The series a study reads, from the point-in-time panel, defined once.
+
+Both ``liqflow study`` and the report call :func:`study_inputs` on their panel, so the
+same store, date and chain give the same inputs, the same data hash and therefore the
+same :class:`~liqflow.study.evidence.Evidence` (from the cache when it is there).
+
+Each price enters on its own sessions only (the days it received a new observation,
+:func:`liqflow.align.trading_days`): no forward-filled value of the panel reaches a
+statistic. A credit spread enters as ``exp(-spread)`` so that narrowing is a rise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from liqflow._cache import content_hash
+from liqflow._errors import DataError
+from liqflow.align import AsOf, input_freshness, load_panel, trading_days
+from liqflow.catalog import Catalog, Chain
+from liqflow.signals.crypto import MIN_BASKET_COINS, alt_basket
+from liqflow.store import Store
+from liqflow.study.claims import ALTS, ClaimTable, claim_table
+
+__all__ = ["StudyInputs", "breakout_events", "load_study_inputs", "study_inputs"]
+
+#: The volume series of an event series, when the catalogue has one (IWM for ^RUT).
+VOLUME_OF = {"small_caps": "small_caps_volume"}
+
+
+@dataclass(frozen=True)
+class StudyInputs:
+    """Everything the tests of a :class:`ClaimTable` read, as of one date.
+
+    Attributes
+    ----------
+    as_of : Timestamp
+        Last day of the panel the inputs come from.
+    table : ClaimTable
+    series : mapping of str to Series
+        Price levels on their own sessions, keyed as in the claim table.
+    events : Series of bool or None
+        All-time-high breakout days of the event series, on its sessions.
+    basket_coins : Series or None
+        Coins in the alt basket's return each day (the basket's breadth).
+    missing : mapping of str to str
+        Why a key of the table has no series.
+    freshness : AsOf or None
+        How fresh the chain's required inputs are on ``as_of``.
+    """
+
+    as_of: pd.Timestamp
+    table: ClaimTable
+    series: Mapping[str, pd.Series]
+    events: pd.Series | None
+    basket_coins: pd.Series | None = None
+    missing: Mapping[str, str] = field(default_factory=dict)
+    freshness: AsOf | None = None
+
+    def data_hash(self) -> str:
+        """A hash of every input value and date (the key of the evidence cache)."""
+        return content_hash(
+            dict(self.series),
+            self.events if self.events is not None else "no events",
+            repr(self.table),
+        )
+
+
+def _price(panel: pd.DataFrame, column: str, catalog: Catalog) -> pd.Series | None:
+    if column not in panel.columns or not panel[column].notna().any():
+        return None
+    s = panel[column].loc[trading_days(panel, column)].astype(np.float64).dropna()
+    if (
+        column in catalog
+        and catalog[column].group == "credit"
+        and catalog[column].unit == "percent"
+    ):
+        s = pd.Series(np.exp(-s.to_numpy()), index=s.index)
+    s = s[s > 0]
+    return s.rename(column) if len(s) > 1 else None
+
+
+def _basket(
+    panel: pd.DataFrame, catalog: Catalog, min_alts: int
+) -> tuple[pd.Series | None, pd.Series | None]:
+    coins = [c for c in catalog.altcoins() if c in panel.columns and panel[c].notna().any()]
+    if not coins:
+        return None, None
+    basket = alt_basket(panel[coins])
+    level = basket["index"].where(basket["count"] >= min_alts).dropna()
+    if len(level) < 2:
+        return None, basket["count"]
+    return level.rename(ALTS), basket["count"]
+
+
+def breakout_events(panel: pd.DataFrame, column: str) -> pd.Series | None:
+    """All-time-high breakout days of ``column`` (bool on its sessions), or None.
+
+    The event is the first close above the prior all-time high after a base
+    (:func:`liqflow.signals.breakouts`): the day it is known. Volume, when the catalogue
+    pairs one with the series (:data:`VOLUME_OF`), is read on its own sessions.
+    """
+    from liqflow.signals import breakouts
+
+    if column not in panel.columns or not panel[column].notna().any():
+        return None
+    close = panel[column].loc[trading_days(panel, column)]
+    vol_col = VOLUME_OF.get(column)
+    volume = None
+    if vol_col is not None and vol_col in panel.columns and panel[vol_col].notna().any():
+        volume = panel[vol_col].loc[trading_days(panel, vol_col)]
+    daily = breakouts(close, volume).daily
+    return (daily["event"] == 1).astype(bool).rename("breakout")
+
+
+def study_inputs(
+    panel: pd.DataFrame,
+    catalog: Catalog,
+    chain: str | Chain = "default",
+    *,
+    min_alts: int = MIN_BASKET_COINS,
+    default: bool = False,
+) -> StudyInputs:
+    """The inputs of ``chain``'s claims from a point-in-time panel.
+
+    ``default`` says the panel's last day was chosen by the default-date rule (it is
+    reported with the inputs' freshness).
+    """
+    table = claim_table(catalog, chain)
+    series: dict[str, pd.Series] = {}
+    missing: dict[str, str] = {}
+    coins = None
+    for key in table.series_keys():
+        if key == ALTS:
+            level, coins = _basket(panel, catalog, min_alts)
+            why = f"no day with {min_alts}+ altcoins priced"
+        else:
+            level, why = _price(panel, key, catalog), f"no {key} data in the store"
+        if level is None:
+            missing[key] = why
+        else:
+            series[key] = level
+    events = breakout_events(panel, table.event_series)
+    if events is None:
+        missing["breakouts"] = f"no {table.event_series} data for breakout events"
+    if not len(panel.index):
+        raise DataError("the panel is empty: no data public on or before the as-of date")
+    fresh = input_freshness(
+        panel, catalog, catalog.chain(chain) if isinstance(chain, str) else chain, default=default
+    )
+    as_of = pd.Timestamp(panel.index[-1])
+    return StudyInputs(as_of, table, series, events, coins, missing, fresh)
+
+
+def load_study_inputs(
+    store: Store,
+    catalog: Catalog,
+    chain: str | Chain = "default",
+    *,
+    as_of: pd.Timestamp | None = None,
+    min_alts: int = MIN_BASKET_COINS,
+    default: bool = False,
+) -> StudyInputs:
+    """:func:`study_inputs` on the panel of the chain's series loaded from ``store``."""
+    ch = catalog.chain(chain) if isinstance(chain, str) else chain
+    ids = {s for stage in ch.stages for s in stage}
+    ids |= {v for k, v in VOLUME_OF.items() if k in ids and v in catalog}
+    ids |= set(catalog.altcoins()) if any(catalog[s].group == "alt" for s in ids) else set()
+    stored = {item.series_id for item in store.inventory()}
+    wanted = sorted(i for i in ids if i in stored)
+    panel = load_panel(store, wanted, catalog=catalog, as_of=as_of, fields="primary")
+    return study_inputs(panel, catalog, ch, min_alts=min_alts, default=default)

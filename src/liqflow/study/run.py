@@ -1,0 +1,459 @@
+"""Run every test of a claim table once and judge it: :func:`run_study` -> Evidence.
+
+Each test runs exactly once per (data, as-of, seed, draws). Randomness comes from one
+stream: ``numpy.random.SeedSequence(seed)`` spawns one child per test in the table's
+order, so a run is reproducible and one test's draws do not depend on another's. The
+event study runs once for every target and horizon; the precedents and the recent
+breakouts are read from its per-event table (they are descriptive). One family of
+tests (``thesis``) is Holm-corrected together; Benjamini-Hochberg is shown beside it.
+The result is cached in the store, keyed by the hash of the inputs and the parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from liqflow._cache import cache_key, cached
+from liqflow._errors import ConfigError, DataError
+from liqflow.align import AsOf, resolve_as_of
+from liqflow.catalog import Catalog
+from liqflow.stats.events import EventStudyResult
+from liqflow.stats.leadlag import LeadLagResult
+from liqflow.store import Store
+from liqflow.study.claims import ALTS, TestSpec
+from liqflow.study.defaults import DEFAULT_DRAWS
+from liqflow.study.evidence import TEST_COLUMNS, Evidence
+from liqflow.study.inputs import StudyInputs, load_study_inputs
+from liqflow.study.verdicts import (
+    INCONCLUSIVE,
+    MIN_EVENTS,
+    MIN_WEEKS,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    UNKNOWN,
+    bh_adjust,
+    claim_verdict,
+    holm_adjust,
+    test_verdict,
+)
+
+__all__ = ["DEFAULT_DRAWS", "StudyRun", "min_draws", "run_study", "study"]
+
+NAN = float("nan")
+
+
+@dataclass
+class _Row:
+    spec: TestSpec
+    effect: float = NAN
+    unit: str = ""
+    ci_low: float = NAN
+    ci_high: float = NAN
+    confidence: float = NAN
+    n: int = 0
+    n_unit: str = ""
+    p_value: float = NAN
+    supports: bool = False
+    contradicts: bool = False
+    min_n: int = 1
+    available: bool = False
+    note: str = ""
+
+
+def min_draws(n_tests: int, alpha: float) -> int:
+    """Fewest draws with which a Monte Carlo p-value (>= 1/(draws+1)) can pass Holm."""
+    return math.ceil(n_tests / alpha)
+
+
+def _lead_lag_row(
+    spec: TestSpec,
+    inputs: StudyInputs,
+    draws: int,
+    conf: float,
+    rng: np.random.Generator,
+    out: dict[str, LeadLagResult],
+) -> _Row:
+    from liqflow.stats.leadlag import lead_lag
+
+    row = _Row(spec, unit="weeks", n_unit="weekly returns", min_n=MIN_WEEKS)
+    a, b = inputs.series.get(spec.leader), inputs.series.get(spec.follower)
+    if a is None or b is None:
+        row.note = inputs.missing.get(spec.leader if a is None else spec.follower, "missing")
+        return row
+    try:
+        res = lead_lag(
+            a,
+            b,
+            freq="W",
+            max_lag=spec.lags[1],
+            n_null=draws,
+            n_boot=draws,
+            alternative="positive",
+            lead_lags=spec.lags,
+            confidence=conf,
+            seed=rng,
+        )
+    except DataError as exc:
+        row.note = str(exc)
+        return row
+    out[spec.test_id] = res
+    lo, hi = res.peak_lag_ci
+    row.effect, row.ci_low, row.ci_high, row.confidence = float(res.peak_lag), lo, hi, conf
+    row.n, row.p_value, row.available = res.n_obs, res.p_value_positive, True
+    row.supports = spec.lags[0] <= lo and hi <= spec.lags[1]
+    row.contradicts = hi < spec.lags[0] or lo > spec.lags[1]
+    row.note = f"peak corr {res.peak_corr:+.3f} at {res.peak_lag:+d}w"
+    return row
+
+
+def _granger_row(spec: TestSpec, inputs: StudyInputs) -> _Row:
+    from liqflow.stats.granger import granger_test
+
+    row = _Row(spec, unit="F", n_unit="weekly returns", min_n=MIN_WEEKS)
+    a, b = inputs.series.get(spec.leader), inputs.series.get(spec.follower)
+    if a is None or b is None:
+        row.note = inputs.missing.get(spec.leader if a is None else spec.follower, "missing")
+        return row
+    try:
+        res = granger_test(a, b, freq="W", max_lag=spec.lags[1])
+    except DataError as exc:
+        row.note = str(exc)
+        return row
+    row.effect = float(res.f_stat[res.lags == res.best_lag][0])
+    row.n, row.p_value, row.available, row.supports = res.n_obs, res.adjusted_p, True, True
+    row.note = f"best lag {res.best_lag}w (raw p={res.best_p:.3f}, Holm over lags)"
+    return row
+
+
+def _event_study(
+    inputs: StudyInputs,
+    specs: Sequence[TestSpec],
+    draws: int,
+    conf: float,
+    rng: np.random.Generator,
+) -> EventStudyResult | None:
+    from liqflow.stats.events import event_study
+
+    targets = {t.follower: inputs.series[t.follower] for t in specs if t.follower in inputs.series}
+    if inputs.events is None or not targets:
+        return None
+    horizons = sorted({h for t in specs for h in t.horizons})
+    return event_study(
+        inputs.events,
+        targets,
+        horizons,
+        n_placebo=draws,
+        n_boot=draws,
+        alternative="greater",
+        confidence=conf,
+        seed=rng,
+    )
+
+
+def _event_row(spec: TestSpec, inputs: StudyInputs, es: EventStudyResult | None) -> _Row:
+    row = _Row(spec, unit="return", n_unit="independent events", min_n=MIN_EVENTS)
+    h = spec.horizons[0]
+    stats = None if es is None else es.stats
+    if es is None or stats is None or (spec.follower, h) not in stats.index:
+        row.note = inputs.missing.get(
+            spec.follower, inputs.missing.get("breakouts", "no breakout events")
+        )
+        return row
+    r = cast(pd.Series, stats.loc[(spec.follower, h)])
+    n = int(r["n_events"])
+    row.available, row.n, row.confidence = n > 0, n, float(es.confidence)
+    row.effect = float(r["excess"])
+    if n == 0:
+        row.note = "no independent event with a complete window"
+    elif n < MIN_EVENTS:
+        row.note = f"n too small ({n} independent events): values only, no interval or p-value"
+    else:
+        row.ci_low, row.ci_high = float(r["excess_ci_low"]), float(r["excess_ci_high"])
+        row.p_value = float(r["p_value"])
+        row.supports, row.contradicts = row.effect > 0, row.ci_high < 0
+        row.note = f"mean {r['mean'] * 100:+.1f}% vs unconditional {r['uncond_mean'] * 100:+.1f}%"
+    return row
+
+
+def _in_windows(dates: pd.Series, windows: Sequence[tuple[str, str]]) -> np.ndarray:
+    keep = np.zeros(len(dates), dtype=bool)
+    for start, end in windows:
+        keep |= ((dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))).to_numpy()
+    return keep
+
+
+def _values_row(spec: TestSpec, inputs: StudyInputs, per_event: pd.DataFrame) -> _Row:
+    row = _Row(spec, unit="return", n_unit="events", min_n=1)
+    if per_event.empty or spec.follower not in inputs.series:
+        row.note = inputs.missing.get(spec.follower, "no breakout events")
+        return row
+    ev = per_event[
+        (per_event["target"] == spec.follower) & (per_event["horizon_days"] == spec.horizons[0])
+    ]
+    ev = ev[_in_windows(ev["event_date"], spec.windows)]
+    done = ev[ev["complete"].astype(bool)]
+    row.n, row.available = len(done), len(ev) > 0
+    if len(done):
+        row.effect = float(done["forward_return"].mean())
+    parts = [
+        f"{d:%Y-%m-%d}: " + (f"{r * 100:+.1f}%" if ok else "window open")
+        for d, r, ok in zip(ev["event_date"], ev["forward_return"], ev["complete"], strict=True)
+    ]
+    row.note = "; ".join(parts) if parts else "no breakout in the window(s)"
+    return row
+
+
+def _alts_most_rows(rows: Sequence[_Row]) -> list[_Row]:
+    """Alts' excess minus BTC's after the breakouts, per horizon (derived, no p-value)."""
+    by = {(r.spec.follower, r.spec.horizons[0]): r for r in rows if r.spec.kind == "event"}
+    out = []
+    for (tgt, h), alts in sorted(by.items()):
+        btc = next((r for (t, hh), r in by.items() if hh == h and t != ALTS), None)
+        if tgt != ALTS or btc is None:
+            continue
+        spec = TestSpec(
+            "alts_most",
+            f"alts_most/derived:{btc.spec.follower}+{h}d",
+            "derived",
+            ALTS,
+            btc.spec.follower,
+            horizons=(h,),
+            alternative="greater",
+            family="derived",
+        )
+        row = _Row(spec, unit="return", n_unit="independent events", min_n=MIN_EVENTS)
+        ok = alts.available and btc.available and math.isfinite(alts.effect + btc.effect)
+        row.available, row.n = ok, min(alts.n, btc.n)
+        if ok:
+            row.effect = alts.effect - btc.effect
+            row.supports, row.contradicts = row.effect > 0, row.effect <= 0
+            row.note = f"alts excess {alts.effect * 100:+.1f}% vs BTC {btc.effect * 100:+.1f}%"
+        out.append(row)
+    return out
+
+
+def _derived_verdict(row: _Row, alts_verdict: str) -> str:
+    if not row.available:
+        return UNKNOWN
+    if row.n < row.min_n:
+        return INCONCLUSIVE
+    if row.contradicts:
+        return NOT_SUPPORTED
+    return SUPPORTED if alts_verdict == SUPPORTED else INCONCLUSIVE
+
+
+def _label(row: _Row) -> str:
+    if row.spec.kind == "derived":
+        return f"alts minus {row.spec.follower} excess after breakouts +{row.spec.horizons[0]}d"
+    return row.spec.label
+
+
+def _tests_frame(rows: Sequence[_Row], alpha: float) -> pd.DataFrame:
+    fam = np.array([r.spec.family == "thesis" for r in rows])
+    p = np.array([r.p_value if f else NAN for r, f in zip(rows, fam, strict=True)])
+    p_holm, p_bh = holm_adjust(p), bh_adjust(p)
+    verdicts: list[str] = []
+    for r, ph in zip(rows, p_holm, strict=True):
+        if r.spec.family == "derived":
+            twin = f"breakouts/event:{ALTS}+{r.spec.horizons[0]}d"
+            alts_v = next(
+                (v for rr, v in zip(rows, verdicts, strict=False) if rr.spec.test_id == twin),
+                UNKNOWN,
+            )
+            verdicts.append(_derived_verdict(r, alts_v))
+            continue
+        verdicts.append(
+            test_verdict(
+                family=r.spec.family,
+                available=r.available,
+                n=r.n,
+                min_n=r.min_n,
+                p_value=r.p_value,
+                p_holm=float(ph),
+                supports=r.supports,
+                contradicts=r.contradicts,
+                alpha=alpha,
+            )
+        )
+    records = [
+        (
+            r.spec.claim,
+            r.spec.test_id,
+            _label(r),
+            r.spec.kind,
+            r.spec.family,
+            r.spec.follower,
+            r.effect,
+            r.unit,
+            r.ci_low,
+            r.ci_high,
+            r.confidence,
+            r.n,
+            r.n_unit,
+            r.p_value,
+            float(ph),
+            float(pb),
+            v,
+            r.note,
+        )
+        for r, ph, pb, v in zip(rows, p_holm, p_bh, verdicts, strict=True)
+    ]
+    return pd.DataFrame.from_records(records, columns=list(TEST_COLUMNS))
+
+
+def _claims_frame(claims: Sequence[tuple[str, str]], tests: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for cid, text in claims:
+        vs = [str(v) for v in tests.loc[tests["claim"] == cid, "verdict"]]
+        counts = {v: vs.count(v) for v in dict.fromkeys(vs)}
+        detail = ", ".join(f"{k} {v}" for v, k in counts.items()) + f" of {len(vs)} tests"
+        out.append(
+            {"claim": cid, "claim_text": text, "verdict": claim_verdict(vs), "detail": detail}
+        )
+    return pd.DataFrame(out, columns=["claim", "claim_text", "verdict", "detail"])
+
+
+def _notes(inputs: StudyInputs, per_event: pd.DataFrame) -> tuple[str, ...]:
+    notes = []
+    if inputs.basket_coins is not None and not per_event.empty:
+        dates = pd.DatetimeIndex(sorted(set(per_event["event_date"])))
+        held = inputs.basket_coins.reindex(dates).fillna(0).astype(int)
+        notes.append(
+            "alt basket coins with returns on each breakout day: "
+            + ", ".join(f"{d:%Y-%m-%d}: {k}" for d, k in held.items())
+        )
+    return tuple(notes)
+
+
+def _compute(inputs: StudyInputs, seed: int, draws: int, alpha: float, conf: float) -> Evidence:
+    specs = inputs.table.tests
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(specs))]
+    event_specs = [t for t in specs if t.kind == "event"]
+    first_event = next((i for i, t in enumerate(specs) if t.kind == "event"), 0)
+    es: EventStudyResult | None = None
+    if event_specs:
+        es = _event_study(inputs, event_specs, draws, conf, rngs[first_event])
+    per_event = es.per_event if es is not None else pd.DataFrame()
+    lead_lags: dict[str, LeadLagResult] = {}
+    rows: list[_Row] = []
+    for spec, rng in zip(specs, rngs, strict=True):
+        if spec.kind == "lead_lag":
+            rows.append(_lead_lag_row(spec, inputs, draws, conf, rng, lead_lags))
+        elif spec.kind == "granger":
+            rows.append(_granger_row(spec, inputs))
+        elif spec.kind == "event":
+            rows.append(_event_row(spec, inputs, es))
+        else:
+            rows.append(_values_row(spec, inputs, per_event))
+    rows.extend(_alts_most_rows(rows))
+    tests = _tests_frame(rows, alpha)
+    claims = _claims_frame(inputs.table.claims, tests)
+    return Evidence(
+        as_of=inputs.as_of,
+        seed=seed,
+        draws=draws,
+        alpha=alpha,
+        data_hash=inputs.data_hash(),
+        chain=inputs.table.chain,
+        claims=claims,
+        tests=tests,
+        per_event=per_event,
+        lead_lags=lead_lags,
+        event_study=es,
+        notes=_notes(inputs, per_event),
+    )
+
+
+def run_study(
+    inputs: StudyInputs,
+    *,
+    seed: int = 0,
+    draws: int = DEFAULT_DRAWS,
+    alpha: float = 0.05,
+    confidence: float = 0.90,
+    store: Store | None = None,
+    use_cache: bool = True,
+) -> tuple[Evidence, bool]:
+    """Every test of ``inputs.table`` once, judged with one family; ``(evidence, cached)``.
+
+    Parameters
+    ----------
+    inputs : StudyInputs
+        From :func:`liqflow.study.study_inputs` or :func:`~liqflow.study.load_study_inputs`.
+    seed : int
+        The run's one random stream.
+    draws : int
+        Bootstrap and placebo draws per test; at least :func:`min_draws` of the family.
+    alpha : float
+        Family-wise error rate of Holm's correction.
+    confidence : float
+        Level of every interval.
+    store : Store, optional
+        Where the evidence is cached (keyed by the data hash and the parameters).
+
+    Raises
+    ------
+    ConfigError
+        ``alpha`` or ``confidence`` outside (0, 1), or too few draws for Holm.
+    """
+    if not 0 < alpha < 1 or not 0 < confidence < 1:
+        raise ConfigError(f"alpha and confidence must be in (0, 1), got {alpha!r}, {confidence!r}")
+    n_family = sum(t.family == "thesis" and t.kind != "event_values" for t in inputs.table.tests)
+    need = min_draws(n_family, alpha)
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < need:
+        raise ConfigError(
+            f"draws must be an integer of at least {need} (a Monte Carlo p-value of "
+            f"1/(draws+1) must be able to pass Holm over {n_family} tests at alpha={alpha}), "
+            f"got {draws!r}"
+        )
+    params = (int(seed), draws, alpha, confidence)
+    key = cache_key("evidence", inputs.data_hash(), params)
+    return cached(
+        store, key, lambda: _compute(inputs, int(seed), draws, alpha, confidence), enabled=use_cache
+    )
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """A study as of one date: the evidence, the freshness of its inputs, cache use."""
+
+    evidence: Evidence
+    as_of: AsOf
+    cached: bool
+
+
+def study(
+    store: Store,
+    catalog: Catalog,
+    chain: str = "default",
+    *,
+    as_of: pd.Timestamp | str | None = None,
+    seed: int = 0,
+    draws: int = DEFAULT_DRAWS,
+    alpha: float = 0.05,
+    use_cache: bool = True,
+) -> StudyRun:
+    """Load the chain's inputs as of ``as_of`` (default: the one default date) and judge them.
+
+    Raises
+    ------
+    DataError
+        The store is empty, or ``as_of`` is after its last data.
+    CatalogError
+        ``chain`` is not in ``catalog``.
+    """
+    catalog.chain(chain)  # an unknown chain is refused before anything is loaded
+    date, is_default = resolve_as_of(store, catalog, chain, as_of)
+    inputs = load_study_inputs(store, catalog, chain, as_of=date, default=is_default)
+    evidence, hit = run_study(
+        inputs, seed=seed, draws=draws, alpha=alpha, store=store, use_cache=use_cache
+    )
+    if inputs.freshness is None:  # study_inputs always sets it; a hand-built input may not
+        raise DataError("study inputs carry no freshness of the chain's inputs")
+    return StudyRun(evidence, inputs.freshness, hit)

@@ -1,0 +1,189 @@
+"""The evidence engine on planted and null synthetic markets: verdicts, one family, JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.multitest import multipletests
+
+from liqflow._errors import ConfigError
+from liqflow.store import Store
+from liqflow.study import Evidence, run_study
+from liqflow.study.verdicts import (
+    DESCRIPTIVE,
+    INCONCLUSIVE,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    UNKNOWN,
+    bh_adjust,
+    claim_verdict,
+    holm_adjust,
+    test_verdict,
+)
+
+from .synthetic import EVENTS, planted_inputs
+
+
+@pytest.fixture(scope="module")
+def planted() -> Evidence:
+    ev, hit = run_study(planted_inputs(True, seed=1), seed=3, draws=499)
+    assert not hit
+    return ev
+
+
+def test_planted_chain_is_supported(planted: Evidence) -> None:
+    assert planted.verdict("lead") == SUPPORTED
+    assert planted.verdict("breakouts") == SUPPORTED
+    assert planted.verdict("chain") == SUPPORTED
+    rows = planted.tests.set_index("test_id")
+    lead = rows.loc["lead/lead_lag:small_caps->btc"]
+    assert lead["effect"] == 8  # weeks: the planted 56-day lead
+    assert 4 <= lead["ci_low"] <= lead["ci_high"] <= 13
+    assert lead["verdict"] == SUPPORTED
+    # the recent breakout was followed by a crash: a value, never a test
+    recent = rows.loc["recent/values:btc+90d"]
+    assert recent["verdict"] == DESCRIPTIVE and recent["n"] == 1
+    assert np.isnan(recent["p_value"]) and np.isnan(recent["ci_low"])
+    assert recent["effect"] < 0
+    # the precedents: exactly the 2016 and 2020 breakouts, values only
+    prec = rows.loc["precedents/values:btc+90d"]
+    assert prec["n"] == 2 and "2016-11-14" in prec["note"] and "2020-11-13" in prec["note"]
+    assert planted.verdict("precedents") == DESCRIPTIVE
+
+
+def test_one_family_holm_and_bh(planted: Evidence) -> None:
+    t = planted.tests
+    fam = t["family"] == "thesis"
+    p = t["p_value"].where(fam).to_numpy()
+    np.testing.assert_allclose(t["p_holm"], holm_adjust(p), equal_nan=True)
+    finite = np.isfinite(p)
+    want = multipletests(p[finite], method="fdr_bh")[1]
+    np.testing.assert_allclose(t["p_bh"].to_numpy()[finite], want)
+    assert planted.n_family == int(finite.sum()) == 13
+    assert t["p_holm"][~fam].isna().all()  # descriptive and derived rows are not tested
+
+
+def test_few_events_have_values_but_no_interval_or_p(planted: Evidence) -> None:
+    # the alt basket has 3 coins only from 2020-04 (sol lists then): 3 events with alt data
+    alts = planted.tests[planted.tests["test_id"].str.startswith("breakouts/event:alts")]
+    assert (alts["n"] == 3).all()
+    few = planted_inputs(True, seed=1, as_of="2021-06-30")
+    ev, _ = run_study(few, seed=3, draws=299)
+    rows = ev.tests[ev.tests["test_id"].str.startswith("breakouts/event:alts")]
+    assert (rows["n"] == 1).all()
+    assert rows["ci_low"].isna().all() and rows["p_value"].isna().all()
+    assert rows["note"].str.contains("n too small").all()
+    assert (rows["verdict"] == INCONCLUSIVE).all()
+
+
+def test_null_market_supports_nothing() -> None:
+    ev, _ = run_study(planted_inputs(False, seed=2), seed=4, draws=299)
+    assert not (ev.tests["verdict"] == SUPPORTED).any(), ev.tests[["test", "p_value", "verdict"]]
+
+
+def test_same_seed_same_evidence_and_cache(tmp_path: object) -> None:
+    inputs = planted_inputs(True, seed=1, as_of="2019-12-31")
+    a, _ = run_study(inputs, seed=7, draws=299)
+    b, _ = run_study(inputs, seed=7, draws=299)
+    assert a.to_json() == b.to_json()
+    c, _ = run_study(inputs, seed=8, draws=299)
+    assert c.to_json() != a.to_json()
+    with Store(":memory:") as store:
+        first, hit1 = run_study(inputs, seed=7, draws=299, store=store)
+        again, hit2 = run_study(inputs, seed=7, draws=299, store=store)
+    assert (hit1, hit2) == (False, True)
+    assert again.to_json() == first.to_json() == a.to_json()
+
+
+def test_json_document(planted: Evidence) -> None:
+    doc = json.loads(planted.to_json())
+    assert doc["seed"] == 3 and doc["draws"] == 499
+    assert doc["as_of"] == "2026-03-31"
+    assert doc["data_hash"] == planted.data_hash and len(doc["data_hash"]) == 64
+    assert doc["family"] == {"correction": "holm", "beside": "benjamini-hochberg", "n_tests": 13}
+    assert set(doc["legend"]) == {SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE, UNKNOWN, DESCRIPTIVE}
+    assert {c["claim"] for c in doc["claims"]} == {
+        "chain", "lead", "breakouts", "alts_most", "precedents", "recent",
+    }  # fmt: skip
+    assert len(doc["tests"]) == len(planted.tests)
+    assert all(e["event_date"][:4].isdigit() for e in doc["events"])
+
+
+def test_missing_series_are_unknown() -> None:
+    inputs = planted_inputs(True, seed=1, as_of="2021-12-31")
+    series = {k: v for k, v in inputs.series.items() if k != "hy_spread"}
+    gone = dataclasses.replace(inputs, series=series, missing={"hy_spread": "no hy data"})
+    ev, _ = run_study(gone, seed=0, draws=299)
+    row = ev.tests.set_index("test_id").loc["chain/lead_lag:hy_spread->large_caps"]
+    assert row["verdict"] == UNKNOWN and row["note"] == "no hy data"
+    no_events = dataclasses.replace(inputs, events=None)
+    ev2, _ = run_study(no_events, seed=0, draws=299)
+    assert ev2.verdict("breakouts") == UNKNOWN
+    assert ev2.event_study is None
+
+
+def test_per_event_dates_are_the_planted_ones(planted: Evidence) -> None:
+    per = planted.per_event
+    btc30 = per[(per["target"] == "btc") & (per["horizon_days"] == 30)]
+    assert list(btc30["event_date"]) == list(pd.DatetimeIndex(EVENTS))
+
+
+def test_parameters_are_checked() -> None:
+    inputs = planted_inputs(False, seed=2, as_of="2016-12-31")
+    with pytest.raises(ConfigError, match=r"draws must be an integer of at least 260 .* got 100"):
+        run_study(inputs, draws=100)
+    with pytest.raises(ConfigError, match=r"alpha and confidence must be in \(0, 1\), got 1.5"):
+        run_study(inputs, alpha=1.5)
+
+
+def test_verdict_rules() -> None:
+    kw = {"family": "thesis", "available": True, "n": 200, "min_n": 104, "alpha": 0.05}
+    assert (
+        test_verdict(p_value=0.001, p_holm=0.01, supports=True, contradicts=False, **kw)
+        == SUPPORTED
+    )  # type: ignore[arg-type]
+    assert (
+        test_verdict(p_value=0.001, p_holm=0.01, supports=False, contradicts=False, **kw)
+        == INCONCLUSIVE
+    )  # type: ignore[arg-type]
+    assert (
+        test_verdict(p_value=0.001, p_holm=0.01, supports=False, contradicts=True, **kw)
+        == NOT_SUPPORTED
+    )  # type: ignore[arg-type]
+    assert (
+        test_verdict(p_value=0.6, p_holm=1.0, supports=True, contradicts=False, **kw)
+        == NOT_SUPPORTED
+    )  # type: ignore[arg-type]
+    assert (
+        test_verdict(p_value=0.03, p_holm=0.2, supports=True, contradicts=False, **kw)
+        == INCONCLUSIVE
+    )  # type: ignore[arg-type]
+    small = {**kw, "n": 50}
+    assert (
+        test_verdict(p_value=0.001, p_holm=0.01, supports=True, contradicts=False, **small)
+        == INCONCLUSIVE
+    )  # type: ignore[arg-type]
+    gone = {**kw, "available": False}
+    assert (
+        test_verdict(p_value=np.nan, p_holm=np.nan, supports=False, contradicts=False, **gone)
+        == UNKNOWN
+    )  # type: ignore[arg-type]
+    assert claim_verdict([SUPPORTED, INCONCLUSIVE]) == SUPPORTED
+    assert claim_verdict([SUPPORTED, NOT_SUPPORTED]) == INCONCLUSIVE
+    assert claim_verdict([NOT_SUPPORTED, UNKNOWN]) == NOT_SUPPORTED
+    assert claim_verdict([UNKNOWN, UNKNOWN]) == UNKNOWN
+    assert claim_verdict([DESCRIPTIVE, UNKNOWN]) == DESCRIPTIVE
+
+
+def test_bh_matches_statsmodels() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=25) ** 2
+    p[[3, 9]] = np.nan
+    got = bh_adjust(p)
+    ok = np.isfinite(p)
+    np.testing.assert_allclose(got[ok], multipletests(p[ok], method="fdr_bh")[1])
+    assert np.isnan(got[~ok]).all()

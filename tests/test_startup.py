@@ -1,0 +1,110 @@
+"""Start-up: ``liqflow --help`` imports no heavy dependency; lazy packages export their names.
+
+Structural checks, not timings (``bench/bench_startup.py`` measures the time).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+#: Imported by some commands, never by the help of any.
+HEAVY = ("numba", "dask", "distributed", "plotly", "arch", "statsmodels", "scipy")
+#: Not needed for help either (pandas alone costs about as much as all of the help).
+DATA = ("pandas", "numpy", "duckdb", "httpx", "jinja2")
+COMMANDS = (
+    "import", "series", "show", "fetch", "status", "breakouts", "report", "study", "corr",
+    "backtest", "sweep",
+)  # fmt: skip
+
+_SCRIPT = """
+import sys
+from liqflow.cli.main import app
+try:
+    app(args=sys.argv[1:], prog_name="liqflow")
+except SystemExit as exc:
+    code = exc.code
+print("\\n".join(sorted({m.split(".")[0] for m in sys.modules})))
+sys.exit(code or 0)
+"""
+
+
+def _modules_after(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    run_env = {**os.environ, **(env or {}), "PYTHONPATH": src, "COLUMNS": "100"}
+    out = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, *args],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        check=True,
+        timeout=120,
+    )
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize("args", [("--help",), *((c, "--help") for c in COMMANDS)])
+def test_help_imports_no_heavy_module(args: tuple[str, ...]) -> None:
+    mods = _modules_after(*args)
+    assert "liqflow" in mods and "typer" in mods
+    assert sorted(mods & {*HEAVY, *DATA}) == []
+
+
+@pytest.mark.parametrize(
+    ("package", "definitions"),
+    [
+        ("liqflow", "_SOURCES"),
+        ("liqflow.backtest", "_SOURCES"),
+        ("liqflow.signals", "_SOURCES"),
+        ("liqflow.stats", "_SOURCES"),
+    ],
+)
+def test_lazy_packages_export_every_name(package: str, definitions: str) -> None:
+    mod = importlib.import_module(package)
+    lazy = getattr(mod, definitions)
+    assert set(lazy) <= set(mod.__all__)
+    assert mod.__all__ == sorted(mod.__all__, key=lambda n: (not n.isupper(), n))
+    for name in mod.__all__:
+        value = getattr(mod, name)
+        if name in lazy:
+            source = importlib.import_module(f"{package}.{lazy[name]}")
+            assert value is getattr(source, name)
+    assert set(mod.__all__) <= set(dir(mod))
+    with pytest.raises(AttributeError, match=f"module '{package}' has no attribute 'nope'"):
+        _ = mod.nope
+
+
+def test_top_level_names_still_import() -> None:
+    from liqflow import Store, load_panel
+    from liqflow.align import load_panel as align_load_panel
+    from liqflow.store import Store as StoreClass
+
+    assert Store is StoreClass and load_panel is align_load_panel
+
+
+_CACHE_SCRIPT = "import liqflow.backtest._kernels, numba; print(numba.config.CACHE_DIR)"
+
+
+def test_numba_cache_under_liqflow_home(tmp_path: Path) -> None:
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(PYTHONPATH=src, LIQFLOW_HOME=str(tmp_path))
+
+    def cache_dir(extra: dict[str, str]) -> str:
+        out = subprocess.run(
+            [sys.executable, "-c", _CACHE_SCRIPT],
+            capture_output=True,
+            text=True,
+            env={**env, **extra},
+            check=True,
+            timeout=120,
+        )
+        return out.stdout.strip()
+
+    assert cache_dir({}) == str(tmp_path / "numba")
+    assert cache_dir({"NUMBA_CACHE_DIR": str(tmp_path / "mine")}) == str(tmp_path / "mine")
