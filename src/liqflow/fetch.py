@@ -226,9 +226,11 @@ def fetch(
         Called as ``progress(series_id, index, total, None)`` before each series and
         ``progress(series_id, index + 1, total, result)`` after it.
     clients : mapping, optional
-        Clients keyed by provider (``"fred"``, ``"yahoo"``, ``"ccxt"``, ``"coingecko"``)
-        or by source (``"ccxt:kraken"``): an ``httpx.Client``, a yfinance ticker factory,
-        a ccxt exchange. Missing ones are built (and closed) here.
+        Clients keyed by provider (``"fred"``, ``"yahoo"``, ``"ccxt"``, ``"coingecko"``,
+        ``"treasury"``, ``"cftc"``) or by source (``"ccxt:kraken"``): an ``httpx.Client``,
+        a yfinance ticker factory, a ccxt exchange (``"ccxt"``: the series' own exchange;
+        ``"ccxt:<id>"`` also serves as a fallback). Missing ones are built (and closed)
+        here; ccxt exchanges get the proxy of :func:`liqflow.providers.ccxt.proxy`.
     overlap : mapping
         Days re-requested before the last stored date, per frequency.
     full : bool
