@@ -178,3 +178,29 @@ def test_fields_missing_from_the_preferred_source_come_from_the_next() -> None:
         assert panel["btc.volume"].iloc[0] == 7.0
         assert panel["btc.market_cap"].iloc[0] == 5.0  # only CoinGecko has market caps
         assert list(load_panel(store, ["btc"], fields="primary").columns) == ["btc"]
+
+
+def test_vintages_of_an_incremental_fetch_never_shorten_the_series() -> None:
+    """Observations 2002-2025 plus ALFRED vintages for the last five weeks only (what an
+    incremental fetch with FRED_API_KEY stores): the panel keeps 2002 onwards, and uses the
+    first releases inside the vintage window."""
+    weeks = pd.date_range("2002-12-18", "2025-11-19", freq="7D", name="date")
+    obs = pd.DataFrame({"value": np.arange(len(weeks), dtype=np.float64) + 1e6}, index=weeks)
+    window = weeks[-5:]
+    vint = pd.DataFrame(
+        {
+            "date": window,
+            "realtime_start": window + pd.Timedelta(days=1),
+            "value": obs["value"].iloc[-5:].to_numpy() - 0.5,  # first release, revised later
+        }
+    )
+    with Store(":memory:") as store:
+        store.write([Batch("fed_assets", "fred", obs, vintages=vint)])
+        panel = load_panel(store, ["fed_assets"])
+    col = panel["fed_assets"]
+    assert col.first_valid_index() == pd.Timestamp("2002-12-19")  # Wednesday + 1 day lag
+    assert col.loc["2010-06-17"] == obs["value"].loc["2010-06-16"]
+    # inside the vintage window: the first release, public the day after
+    assert col.loc[window[-1] + pd.Timedelta(days=1)] == obs["value"].iloc[-1] - 0.5
+    assert col.loc[window[-1]] == obs["value"].iloc[-2] - 0.5
+    assert col.loc[window[0]] == obs["value"].iloc[-6]  # last value before the window: stored

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import numpy as np
@@ -192,7 +192,7 @@ def test_unreachable_host_fails_the_rest_at_once(policy):
             policy=policy,
         )
     assert len(report.failed) == 3
-    assert len(server.requests) == 4  # only the first series went through its retries
+    assert len(server.requests) == 1  # one attempt: an unreachable host is not retried
     for r in report.failed:
         assert r.error is not None and "\n" not in r.error
         assert r.error.startswith(f"{r.series_id}: cannot reach fred.stlouisfed.org")
@@ -263,7 +263,15 @@ def test_report_frame_and_summary():
         )
     )
     df = report.to_frame()
-    assert list(df.columns) == ["series", "source", "rows_added", "start", "last_date", "error"]
+    assert list(df.columns) == [
+        "series",
+        "source",
+        "rows_added",
+        "start",
+        "last_date",
+        "error",
+        "note",
+    ]
     assert df["rows_added"].dtype == np.int64
     assert df["last_date"].iloc[0] == pd.Timestamp("2024-01-31") and pd.isna(
         df["last_date"].iloc[1]
@@ -284,7 +292,7 @@ def _cli(monkeypatch, policy, clients):
     return app
 
 
-def test_cli_without_network_prints_one_line_per_series_and_exits_1(monkeypatch, policy, tmp_path):
+def test_cli_without_network_prints_one_line_per_host_and_exits_1(monkeypatch, policy, tmp_path):
     server = FredServer(
         {
             k: httpx.ConnectError("[Errno -3] Temporary failure in name resolution")
@@ -297,11 +305,12 @@ def test_cli_without_network_prints_one_line_per_series_and_exits_1(monkeypatch,
     )
     assert result.exit_code == 1, result.output
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 2
-    for sid, line in zip(["fed_assets", "tga"], lines, strict=True):
-        assert line.startswith(f"{sid}: cannot reach fred.stlouisfed.org")
-        assert "`liqflow import PATH`" in line
+    assert len(lines) == 1  # one line for the host, naming the series it cost
+    assert lines[0].startswith("cannot reach fred.stlouisfed.org (connection failed: ")
+    assert "2 series not fetched (fed_assets, tga)" in lines[0]
+    assert lines[0].endswith("`liqflow import PATH`")
     assert "fetched 0/2 series" in result.stdout
+    assert "liqflow fetch" not in result.stdout  # no table of failures
 
 
 def test_cli_success_shows_the_table(monkeypatch, policy, tmp_path):
@@ -321,3 +330,93 @@ def test_cli_fetch_has_help():
     result = CliRunner().invoke(app, ["fetch", "--help"])
     assert result.exit_code == 0
     assert "--full" in result.stdout and "liqflow import" in result.stdout
+
+
+def test_a_host_that_times_out_is_skipped_for_the_rest_of_the_run(policy):
+    server = FredServer({k: httpx.ReadTimeout("timed out") for k in ("WALCL", "WTREGEN", "DGS10")})
+    with Store(":memory:") as store:
+        report = fetch(
+            store,
+            CAT,
+            ["fed_assets", "tga", "ust10y"],
+            clients={"fred": server.client()},
+            policy=policy,
+        )
+    assert len(server.requests) == policy.attempts  # only the first series spent its retries
+    assert [r.unreachable for r in report.failed] == ["fred.stlouisfed.org"] * 3
+    assert report.failed[1].error is not None
+    assert report.failed[1].error.startswith(
+        "tga: skipped: fred.stlouisfed.org timed out for an earlier series"
+    )
+
+
+def test_a_shorter_provider_history_keeps_the_stored_rows_and_says_so(policy, tmp_path):
+    """ICE BofA series on FRED hold three years: a full fetch must not shorten the store."""
+    path = tmp_path / "s.duckdb"
+    with Store(path) as store:
+        _seed(store, "hy_spread", ["1996-12-31", "2020-03-23", "2023-07-03"], [3.0, 10.87, 4.0])
+        server = FredServer(
+            {"BAMLH0A0HYM2": _csv("BAMLH0A0HYM2", ["2023-07-03", "2023-07-05"], [4.0, 4.1])}
+        )
+        report = fetch(
+            store, CAT, ["hy_spread"], clients={"fred": server.client()}, full=True, policy=policy
+        )
+    assert report.ok
+    assert (
+        report.results[0].note
+        == "fred serves from 2023-07-03 only; the stored rows from 1996-12-31 are kept"
+    )
+    assert "1 with a note" in report.summary()
+    stored = _read(path, "hy_spread", "fred")
+    assert stored.index[0] == pd.Timestamp("1996-12-31") and len(stored) == 4
+
+
+def test_a_gap_between_stored_and_fetched_dates_is_reported(policy, tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        _seed(store, "ust10y", ["2023-01-03"], [3.79])
+        server = FredServer({"DGS10": _csv("DGS10", ["2024-03-01"], [4.18])})
+        report = fetch(store, CAT, ["ust10y"], clients={"fred": server.client()}, policy=policy)
+    assert report.results[0].note == (
+        "gap: stored to 2023-01-03, fred served from 2024-03-01 (423 days missing; import a file to fill them)"
+    )
+
+
+def test_a_dividend_rebased_yahoo_series_is_fetched_again_whole(policy, tmp_path):
+    """Stored adjusted closes and fetched ones differ by a constant factor on the overlap
+    (a dividend since the last fetch): the full history is fetched in the new basis."""
+    days = pd.DatetimeIndex(["2024-01-02", "2024-01-03", "2024-01-04"], name="Date")
+    new_basis = [99.0, 99.99, 100.98]  # old closes 100, 101, 102 times 0.99
+
+    class Ticker:
+        calls: ClassVar[list[dict[str, Any]]] = []
+
+        def __init__(self, symbol: str) -> None:
+            pass
+
+        def history(self, **kw: Any) -> pd.DataFrame:
+            Ticker.calls.append(kw)
+            return pd.DataFrame(  # the overlap asks for the stored days again
+                {"Close": new_basis, "Volume": [1.0] * 3},
+                index=days.tz_localize("America/New_York"),
+            )
+
+    path = tmp_path / "s.duckdb"
+    with Store(path) as store:
+        old = pd.DataFrame({"close": [100.0, 101.0]}, index=days[:2].rename("date"))
+        store.write([Batch("spy", "yahoo", old)])
+        report = fetch(
+            store,
+            CAT,
+            ["spy"],
+            clients={"yahoo": Ticker},
+            policy=policy,
+        )
+    assert [("start" in kw, kw.get("period")) for kw in Ticker.calls] == [
+        (True, None),
+        (False, "max"),
+    ]
+    assert (
+        report.results[0].note
+        == "adjusted closes re-based by a dividend: full history fetched again"
+    )
+    assert _read(path, "spy", "yahoo")["close"].tolist() == new_basis

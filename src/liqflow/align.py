@@ -7,7 +7,11 @@ was public at the end of day *t*:
 1. each observation dated *d* becomes available on ``d + release_lag`` (the catalogue's
    lag; see :mod:`liqflow.catalog` for the sources of each lag), or, for FRED series
    fetched with ALFRED vintages, on each vintage's ``realtime_start`` (true
-   point-in-time, revisions included);
+   point-in-time, revisions included). Vintages rarely cover the whole history (an
+   incremental fetch stores them for its overlap window only, an import stores none):
+   observation dates before the first vintage come from the stored observations, lagged
+   (see :func:`available_with_vintages`), so a fetch with an API key never shortens a
+   series;
 2. it is as-of joined onto the calendar: the latest available observation, never a later
    one;
 3. a value older than ``MAX_STALENESS`` for its frequency is dropped (NaN: unknown), so
@@ -38,6 +42,7 @@ __all__ = [
     "asof_join",
     "available",
     "available_from_vintages",
+    "available_with_vintages",
     "check_as_of",
     "default_as_of",
     "input_freshness",
@@ -85,6 +90,53 @@ def available_from_vintages(vintages: pd.DataFrame) -> pd.Series:
         index=pd.DatetimeIndex(v["realtime_start"]).rename("date"),
     )
     return out[~out.index.duplicated(keep="last")]
+
+
+def available_with_vintages(obs: pd.Series, vintages: pd.DataFrame, spec: SeriesSpec) -> pd.Series:
+    """Vintages where they exist, the stored observations (lagged) before them.
+
+    Parameters
+    ----------
+    obs : Series
+        Stored observations (latest values) indexed by observation date.
+    vintages : DataFrame
+        ALFRED rows ``date, realtime_start, value``.
+    spec : SeriesSpec
+        Gives the release lag of the observations that have no vintage.
+
+    Returns
+    -------
+    Series
+        Headline value indexed by publication day.
+
+    Notes
+    -----
+    First-release semantics: an observation dated on or after the first vintage's
+    observation date enters the panel on its first ``realtime_start`` with its first
+    published value, and each revision on the day it was published
+    (:func:`available_from_vintages`). An observation dated before it has no recorded
+    release history; it enters on ``date + release_lag`` with its stored (latest,
+    possibly revised) value, as for a series fetched without a key. As in
+    :func:`available_from_vintages`, a publication never moves the headline back to an
+    older observation date.
+    """
+    v = vintages.dropna(subset=["value"])
+    if v.empty:
+        return available(obs, spec)
+    first = pd.Timestamp(v["date"].min())
+    older = obs.dropna()
+    older = older[older.index < first]
+    parts = [
+        pd.DataFrame(
+            {
+                "date": pd.DatetimeIndex(older.index),
+                "realtime_start": pd.DatetimeIndex(older.index) + spec.lag_offset,
+                "value": older.to_numpy(dtype=np.float64),
+            }
+        ),
+        v[["date", "realtime_start", "value"]],
+    ]
+    return available_from_vintages(pd.concat([p for p in parts if len(p)], ignore_index=True))
 
 
 def asof_join(
@@ -196,7 +248,7 @@ def load_panel(
                 if src == main and field == spec.primary_field:
                     obs = _extended(obs, [frames.get((sid, e)) for e in extend[sid]], field)
                 if field == "value" and not vint.empty:
-                    avail = available_from_vintages(vint)
+                    avail = available_with_vintages(wide[field], vint, spec)
                 else:
                     avail = available(obs, spec)
                 if cutoff is not None:

@@ -558,8 +558,9 @@ _BUILTIN: tuple[SeriesSpec, ...] = (
     # stage 4: crypto
     _coin("BTC", group="crypto", aliases=("btc_daily",)),
     *(_coin(t, aliases=(f"{t.lower()}_daily",) if t == "ETH" else ()) for t in _ALTS),
-    _coin("TON", aliases=("ton11419-usd",)),
-    _coin("SUI", aliases=("sui20947-usd",)),
+    # Yahoo lists these two under numbered symbols (TON-USD / SUI-USD are other coins)
+    replace(_coin("TON"), symbol="TON11419-USD"),
+    replace(_coin("SUI"), symbol="SUI20947-USD"),
     SeriesSpec(
         "total_crypto_mcap",
         "coingecko",

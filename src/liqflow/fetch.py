@@ -22,12 +22,12 @@ from liqflow.catalog import FREQUENCIES, Catalog, SeriesSpec
 from liqflow.providers import (
     DEFAULT_POLICY,
     OFFLINE_HINT,
+    ProviderTimeout,
     ProviderUnreachable,
     RetryPolicy,
     fetch_spec,
     get_provider,
 )
-from liqflow.providers import ccxt as _ccxt
 from liqflow.store import Store
 
 __all__ = ["OVERLAP_DAYS", "FetchReport", "SeriesFetch", "fetch", "fetch_start", "live_ids"]
@@ -35,6 +35,15 @@ __all__ = ["OVERLAP_DAYS", "FetchReport", "SeriesFetch", "fetch", "fetch_start",
 # Days re-requested before the last stored date, per frequency, to pick up revisions
 # (FRED revises recent weeks; H.6 money stock revises the last few months).
 OVERLAP_DAYS: Mapping[str, int] = {"D": 7, "W": 35, "M": 100}
+# Largest expected step between two observations, per frequency: a longer step between
+# the stored and the fetched dates is reported as a gap.
+_MAX_STEP_DAYS: Mapping[str, int] = {"D": 10, "W": 21, "M": 100}
+# Median relative difference of overlapping closes above which a Yahoo series is taken
+# to have been re-based (a dividend since the last fetch) and is re-fetched whole.
+BASIS_TOLERANCE = 1e-4
+
+#: Providers whose client is an ``httpx.Client`` (one shared per run).
+HTTPX_PROVIDERS = ("fred", "coingecko", "treasury", "cftc")
 
 ProgressFn = Callable[[str, int, int, "SeriesFetch | None"], None]
 
@@ -56,6 +65,14 @@ class SeriesFetch:
         First date requested (None: full history).
     error : str or None
         One-line error when the series failed (its stored rows are unchanged).
+    note : str or None
+        What the user must know about a success: a gap between the stored and the
+        fetched dates (CoinGecko serves only the past 365 days), a provider that serves
+        less history than is stored (ICE BofA on FRED: three years; the older stored rows
+        are kept), an adjusted-close series re-fetched whole after a dividend re-based it.
+    unreachable : str or None
+        The host, when the series failed because that host could not be reached or timed
+        out (the run's later series on it were not tried).
     """
 
     series_id: str
@@ -64,6 +81,8 @@ class SeriesFetch:
     last_date: pd.Timestamp | None = None
     start: pd.Timestamp | None = None
     error: str | None = None
+    note: str | None = None
+    unreachable: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -89,8 +108,13 @@ class FetchReport:
     def rows_added(self) -> int:
         return sum(r.rows_added for r in self.results)
 
+    @property
+    def noted(self) -> tuple[SeriesFetch, ...]:
+        """Series that succeeded with a note (a gap, a shorter provider history...)."""
+        return tuple(r for r in self.results if r.note is not None)
+
     def to_frame(self) -> pd.DataFrame:
-        """Columns ``series, source, rows_added, start, last_date, error``."""
+        """Columns ``series, source, rows_added, start, last_date, error, note``."""
         return pd.DataFrame(
             {
                 "series": [r.series_id for r in self.results],
@@ -101,14 +125,19 @@ class FetchReport:
                     pd.Series([r.last_date for r in self.results], dtype=object)
                 ),
                 "error": [r.error for r in self.results],
+                "note": [r.note for r in self.results],
             }
         )
 
     def summary(self) -> str:
-        """One line: series fetched, rows added, failures."""
+        """One line: series fetched, rows added, notes, failures (named when at most five)."""
         n = len(self.results)
         text = f"fetched {n - len(self.failed)}/{n} series, {self.rows_added} rows added"
-        if self.failed:
+        if self.noted:
+            text += f"; {len(self.noted)} with a note"
+        if len(self.failed) > 5:
+            text += f"; {len(self.failed)} failed"
+        elif self.failed:
             text += f"; failed: {', '.join(r.series_id for r in self.failed)}"
         return text
 
@@ -142,21 +171,26 @@ class _Clients:
         self._injected = dict(injected or {})
         self._policy = policy
         self._http: httpx.Client | None = None
-        self._exchanges: dict[str, Any] = {}
+        self._exchanges: dict[str, Any] = {
+            k.split(":", 1)[1]: v for k, v in self._injected.items() if k.startswith("ccxt:")
+        }
 
     def for_spec(self, spec: SeriesSpec, source: str) -> Any:
+        if spec.provider == "ccxt":
+            ex_id = source.split(":", 1)[1]
+            for key in (source, "ccxt"):
+                if key in self._injected and ex_id not in self._exchanges:
+                    self._exchanges[ex_id] = self._injected[key]
         for key in (source, spec.provider):
-            if key in self._injected:
+            if key in self._injected and spec.provider != "ccxt":
                 return self._injected[key]
-        if spec.provider in ("fred", "coingecko"):
+        if spec.provider in HTTPX_PROVIDERS:
             if self._http is None:
                 self._http = httpx.Client(follow_redirects=True)
             return self._http
         if spec.provider == "ccxt":
-            ex_id = source.split(":", 1)[1]
-            if ex_id not in self._exchanges:
-                self._exchanges[ex_id] = _ccxt.make_exchange(ex_id, self._policy)
-            return self._exchanges[ex_id]
+            # a mapping id -> exchange: ccxt builds (and keeps here) the fallbacks it needs
+            return self._exchanges
         return None  # yahoo: yfinance.Ticker
 
     def close(self) -> None:
@@ -192,9 +226,11 @@ def fetch(
         Called as ``progress(series_id, index, total, None)`` before each series and
         ``progress(series_id, index + 1, total, result)`` after it.
     clients : mapping, optional
-        Clients keyed by provider (``"fred"``, ``"yahoo"``, ``"ccxt"``, ``"coingecko"``)
-        or by source (``"ccxt:kraken"``): an ``httpx.Client``, a yfinance ticker factory,
-        a ccxt exchange. Missing ones are built (and closed) here.
+        Clients keyed by provider (``"fred"``, ``"yahoo"``, ``"ccxt"``, ``"coingecko"``,
+        ``"treasury"``, ``"cftc"``) or by source (``"ccxt:kraken"``): an ``httpx.Client``,
+        a yfinance ticker factory, a ccxt exchange (``"ccxt"``: the series' own exchange;
+        ``"ccxt:<id>"`` also serves as a fallback). Missing ones are built (and closed)
+        here; ccxt exchanges get the proxy of :func:`liqflow.providers.ccxt.proxy`.
     overlap : mapping
         Days re-requested before the last stored date, per frequency.
     full : bool
@@ -211,14 +247,24 @@ def fetch(
 
     Notes
     -----
-    After a host could not be reached at all (no network, DNS failure), the remaining
-    series on that host fail at once with the same one-line message instead of waiting
-    through their own retries.
+    After a host could not be reached at all (no network, DNS failure) or timed out on
+    every attempt, the remaining series on that host fail at once with a one-line message
+    instead of waiting through their own retries.
+
+    A fetch only adds and updates rows: a provider that now serves a shorter history than
+    is stored (ICE BofA series on FRED hold three years) leaves the older stored rows in
+    place, and the result's ``note`` says so; so does a gap between the last stored date
+    and the first date the provider served.
+
+    Yahoo closes are dividend-adjusted (``auto_adjust``), as the imported files are. A
+    dividend re-bases the whole adjusted history: when the overlapping closes differ from
+    the stored ones by more than :data:`BASIS_TOLERANCE` (median relative difference),
+    the full history is fetched again so that the series stays in one adjustment basis.
     """
     wanted = tuple(dict.fromkeys(ids)) if ids is not None else live_ids(catalog)
     specs: Sequence[SeriesSpec] = [catalog[sid] for sid in wanted]  # unknown id: CatalogError
     pool = _Clients(clients, policy)
-    unreachable: set[str] = set()
+    unreachable: dict[str, str] = {}
     results: list[SeriesFetch] = []
     try:
         for i, spec in enumerate(specs):
@@ -256,7 +302,7 @@ def _guarded(
     pool: _Clients,
     policy: RetryPolicy,
     host_of: Callable[[SeriesSpec], str],
-    unreachable: set[str],
+    unreachable: dict[str, str],
 ) -> SeriesFetch:
     """Fetch one series; any failure becomes the result's one-line error."""
     try:
@@ -264,21 +310,32 @@ def _guarded(
     except Exception:  # a host name is only for messages
         host = spec.provider
     if host in unreachable:
-        error = (
-            f"{spec.id}: cannot reach {host} (no connection for an earlier series); "
-            f"no network? {OFFLINE_HINT}"
-        )
-        return _failed(store, spec, source, start, error)
+        error = f"{spec.id}: {unreachable[host]}; {OFFLINE_HINT}"
+        return _failed(store, spec, source, start, error, host)
     try:
-        batch = fetch_spec(spec, start, end, pool.for_spec(spec, source), policy=policy)
+        client = pool.for_spec(spec, source)
+        batch = fetch_spec(spec, start, end, client, policy=policy)
+        note = _note(store, spec, source, start, batch.frame)
+        if start is not None and _rebased(store, spec, source, batch.frame):
+            batch = fetch_spec(spec, None, end, client, policy=policy)
+            note = "adjusted closes re-based by a dividend: full history fetched again"
+        if batch.source != source:  # a fallback exchange answered
+            note = f"{source} refused this location; stored as {batch.source}: {batch.origin}"
         added = 0
         if len(batch.frame) and len(batch.frame.columns):
-            added = store.write([batch]).get((spec.id, source), 0)
-        return SeriesFetch(spec.id, source, added, store.last_date(spec.id, source), start)
+            added = store.write([batch]).get((spec.id, batch.source), 0)
+        last = store.last_date(spec.id, batch.source)
+        return SeriesFetch(spec.id, batch.source, added, last, start, note=note)
+    except ProviderTimeout as exc:
+        unreachable[exc.host] = unreachable[host] = (
+            f"skipped: {exc.host} timed out for an earlier series"
+        )
+        return _failed(store, spec, source, start, str(exc), host)
     except ProviderUnreachable as exc:
-        unreachable.add(exc.host)
-        unreachable.add(host)
-        error = str(exc)
+        unreachable[exc.host] = unreachable[host] = (
+            f"cannot reach {exc.host} (no connection for an earlier series); no network?"
+        )
+        return _failed(store, spec, source, start, str(exc), host)
     except LiqflowError as exc:
         error = str(exc)
     except Exception as exc:  # one broken series must not stop the others
@@ -286,10 +343,63 @@ def _guarded(
     return _failed(store, spec, source, start, error)
 
 
+def _note(
+    store: Store,
+    spec: SeriesSpec,
+    source: str,
+    start: pd.Timestamp | None,
+    frame: pd.DataFrame,
+) -> str | None:
+    """A gap between stored and fetched dates, or a provider history shorter than stored."""
+    if frame.empty:
+        return None
+    first = pd.Timestamp(frame.index[0])
+    step = pd.Timedelta(days=_MAX_STEP_DAYS[spec.frequency])
+    if start is not None:
+        last = store.last_date(spec.id, source)
+        if last is not None and first - last > step:
+            return (
+                f"gap: stored to {last:%Y-%m-%d}, {spec.provider} served from {first:%Y-%m-%d} "
+                f"({(first - last).days} days missing; import a file to fill them)"
+            )
+        return None
+    stored = store.read(spec.id, source)
+    if len(stored) and pd.Timestamp(stored.index[0]) < first - step:
+        return (
+            f"{spec.provider} serves from {first:%Y-%m-%d} only; the stored rows from "
+            f"{pd.Timestamp(stored.index[0]):%Y-%m-%d} are kept"
+        )
+    return None
+
+
+def _rebased(store: Store, spec: SeriesSpec, source: str, frame: pd.DataFrame) -> bool:
+    """True when fetched Yahoo closes are in another adjustment basis than the stored ones."""
+    if spec.provider != "yahoo" or "close" not in frame.columns or frame.empty:
+        return False
+    stored = store.read(spec.id, source)
+    if "close" not in stored.columns:
+        return False
+    both = pd.concat([stored["close"], frame["close"]], axis=1, keys=["old", "new"]).dropna()
+    if both.empty:
+        return False
+    rel = (both["new"] / both["old"] - 1.0).abs()
+    return bool(rel.median() > BASIS_TOLERANCE)
+
+
 def _failed(
-    store: Store, spec: SeriesSpec, source: str, start: pd.Timestamp | None, error: str
+    store: Store,
+    spec: SeriesSpec,
+    source: str,
+    start: pd.Timestamp | None,
+    error: str,
+    unreachable: str | None = None,
 ) -> SeriesFetch:
     """The result of a series that failed: its stored rows are unchanged."""
     return SeriesFetch(
-        spec.id, source, last_date=store.last_date(spec.id, source), start=start, error=error
+        spec.id,
+        source,
+        last_date=store.last_date(spec.id, source),
+        start=start,
+        error=error,
+        unreachable=unreachable,
     )

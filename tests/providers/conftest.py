@@ -29,3 +29,13 @@ def load_text() -> Any:
 @pytest.fixture(autouse=True)
 def offline(no_network: None) -> None:
     """Every provider test runs with the network refused (``no_network``, tests/conftest.py)."""
+
+
+@pytest.fixture(scope="session")
+def new_specs() -> dict[str, Any]:
+    """Catalogue entries of the fiscal and leverage series (from the built-in catalogue)."""
+    from liqflow.catalog import default_catalog
+
+    cat = default_catalog()
+    ids = ("tga_daily", "dts_deposits", "dts_withdrawals", "tax_refunds", "cftc_btc")
+    return {sid: cat[sid] for sid in (*ids, "btc_funding", "eth_funding")}

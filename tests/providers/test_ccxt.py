@@ -95,7 +95,7 @@ def test_pagination_advances_past_the_last_candle(load_json, fake_clock):
     )
     sinces = [c[2] for c in ex.ohlcv_calls]
     assert sinces == [
-        JAN1,
+        JAN1 - 1,  # one millisecond early: see paginate
         JAN1 + DAY + 1,
         JAN1 + 3 * DAY + 1,
         JAN1 + 4 * DAY + 1,
@@ -227,3 +227,154 @@ def test_registry_dispatch(load_json, fake_clock):
     )
     assert batch.frame.index.tolist() == list(pd.date_range("2024-01-01", "2024-01-02"))
     assert get_provider("ccxt").source(_spec()) == "ccxt:binance"
+
+
+class WindowExchange:
+    """An exchange as ccxt drives OKX candles and Bybit funding: ``since`` opens a fixed
+    window of ``limit`` rows; nothing exists before ``listed``."""
+
+    def __init__(self, ex_id: str, listed: int, *, created: bool = True, oi_amount: bool = False):
+        self.id = ex_id
+        self.listed = listed
+        self.created = created
+        self.oi_amount = oi_amount
+        self.has = {
+            "fetchOHLCV": True,
+            "fetchFundingRateHistory": True,
+            "fetchOpenInterestHistory": True,
+        }
+        self.urls = {"api": {"rest": f"https://api.{ex_id}.com"}}
+        self.calls: list[tuple[str, int, int]] = []
+
+    def load_markets(self):
+        return {}
+
+    def market(self, symbol):
+        return {"symbol": symbol, "created": self.listed if self.created else None}
+
+    def _window(self, kind, since, limit, step):
+        self.calls.append((kind, since, limit))
+        first = max(since, self.listed)
+        first = -(-first // step) * step
+        return [t for t in range(first, since + limit * step, step) if t < NOW.value // 1_000_000]
+
+    def fetch_ohlcv(self, symbol, timeframe="1m", since=None, limit=None, params=None):
+        return [[t, 1.0, 2.0, 0.5, 100.0, 5.0] for t in self._window("ohlcv", since, limit, DAY)]
+
+    def fetch_funding_rate_history(self, symbol=None, since=None, limit=None, params=None):
+        return [
+            {"timestamp": t, "fundingRate": 0.0001}
+            for t in self._window("funding", since, limit, DAY // 3)
+        ]
+
+    def fetch_open_interest_history(
+        self, symbol, timeframe="5m", since=None, limit=None, params=None
+    ):
+        rows = self._window("oi", since, limit, DAY)
+        if self.oi_amount:  # bybit linear: ccxt fills openInterestAmount (base) only
+            return [
+                {"timestamp": t, "openInterestAmount": 2.0, "openInterestValue": None} for t in rows
+            ]
+        return [{"timestamp": t, "openInterestValue": 300.0} for t in rows]
+
+
+PERP = ("close", "funding_rate", "open_interest")
+
+
+def test_okx_full_history_pages_from_the_listing(fake_clock):
+    listed = JAN1 - 400 * DAY  # listed 2022-11-27: more than one 100-row window back
+    ex = WindowExchange("okx", listed)
+    spec = _spec(fields=PERP, options={"exchange": "okx"})
+    batch = pccxt.fetch_spec(spec, None, None, ex, policy=_policy(fake_clock), now=NOW)
+    frame = batch.frame
+    assert frame.index[0] == pd.Timestamp(listed, unit="ms")
+    assert frame.index[-1] == pd.Timestamp("2024-01-04") and len(frame) == 404
+    assert {c[2] for c in ex.calls} == {100}  # OKX's documented maximum, every call
+    assert ex.calls[0] == ("ohlcv", listed - 1, 100)  # starts at the listing, never at 2010
+    assert frame["open_interest"].notna().sum() == 404
+
+
+def test_empty_windows_before_the_listing_do_not_end_the_history(fake_clock):
+    """Without a listing date the history starts early; empty windows are stepped over."""
+    listed = pd.Timestamp("2019-09-08", tz="UTC").value // 1_000_000
+    ex = WindowExchange("bybit", listed, created=False)
+    spec = _spec(fields=("close", "funding_rate"), options={"exchange": "bybit"})
+    batch = pccxt.fetch_spec(spec, None, None, ex, policy=_policy(fake_clock), now=NOW)
+    assert batch.frame.index[0] == pd.Timestamp("2019-09-08")
+    assert batch.frame["funding_rate"].loc["2020-01-01"] == pytest.approx(0.0003)
+    funding = [c for c in ex.calls if c[0] == "funding"]
+    assert funding[0][1] == pd.Timestamp("2013-01-01", tz="UTC").value // 1_000_000 - 1
+    assert {c[2] for c in funding} == {200}  # bybit funding maximum
+
+
+def test_bybit_linear_open_interest_from_the_amount_ccxt_fills(fake_clock):
+    ex = WindowExchange("bybit", JAN1 - 10 * DAY, oi_amount=True)
+    spec = _spec(fields=PERP, options={"exchange": "bybit"})
+    batch = pccxt.fetch_spec(
+        spec, pd.Timestamp("2024-01-01"), None, ex, policy=_policy(fake_clock), now=NOW
+    )
+    # 2 BTC of open interest times the day's close of 100
+    assert batch.frame["open_interest"].tolist() == [200.0] * 4
+    assert {c[2] for c in ex.calls if c[0] == "oi"} == {200}
+
+
+def test_limits_within_documented_maxima():
+    q = pccxt.build_query(_spec(fields=PERP), None, now=NOW)
+    assert q.limits == (1000, 1000, 500) and q.open_interest_days == 30  # binance
+    assert pccxt.build_query(_spec(options={"exchange": "okx"}), None, now=NOW).limits == (
+        100,
+        100,
+        100,
+    )
+    assert pccxt.build_query(
+        _spec(options={"exchange": "okx", "limit": 50}), None, now=NOW
+    ).limits == (50, 50, 50)
+    assert pccxt.build_query(
+        _spec(options={"exchange": "bybit", "limit": 5000}), None, now=NOW
+    ).limits == (1000, 200, 200)
+    with pytest.raises(ConfigError, match=r"ccxt limit must be >= 1, got 0"):
+        pccxt.build_query(_spec(options={"limit": 0}), None, now=NOW)
+
+
+class Refusing(FakeExchange):
+    def fetch_ohlcv(self, *args, **kw):
+        raise ccxt.ExchangeNotAvailable(
+            'binance GET https://api.binance.com/api/v3/klines 451 {"code":0,"msg":"Service unavailable from a restricted location"}'
+        )
+
+
+def test_http_451_falls_back_to_the_next_exchange(load_json, fake_clock):
+    bybit = WindowExchange("bybit", JAN1 - 10 * DAY)
+    clients = {"binance": Refusing([]), "bybit": bybit}
+    batch = pccxt.fetch_spec(
+        _spec(), pd.Timestamp("2024-01-01"), None, clients, policy=_policy(fake_clock), now=NOW
+    )
+    assert batch.source == "ccxt:bybit" and len(batch.frame) == 4
+    assert (
+        "binance refused this location with HTTP 451; set the series option exchange = 'bybit'"
+        in batch.origin
+    )
+    assert fake_clock.sleeps == []  # a refusal is not retried
+    with pytest.raises(
+        ProviderError,
+        match=r"btc_binance: binance refused requests from this location \(HTTP 451, e\.g\. the US\); set the series option exchange",
+    ):
+        pccxt.fetch_spec(
+            _spec(options={"exchange": "binance"}),
+            None,
+            None,
+            {"binance": Refusing([])},
+            policy=_policy(fake_clock),
+            now=NOW,
+        )
+
+
+def test_proxy_from_the_environment(monkeypatch):
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    monkeypatch.delenv("https_proxy", raising=False)
+    monkeypatch.delenv(pccxt.ENV_PROXY, raising=False)
+    assert pccxt.make_exchange("bybit").httpsProxy is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    assert pccxt.make_exchange("bybit").httpsProxy == "http://127.0.0.1:3128"
+    monkeypatch.setenv(pccxt.ENV_PROXY, "http://127.0.0.1:8888")
+    assert pccxt.make_exchange("okx").httpsProxy == "http://127.0.0.1:8888"

@@ -15,6 +15,45 @@ CAT = default_catalog()
 NOW = pd.Timestamp("2024-06-12 14:45", tz="UTC")
 
 
+@pytest.fixture(autouse=True)
+def keyless(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(coingecko.ENV_DEMO_KEY, raising=False)
+    monkeypatch.delenv(coingecko.ENV_PRO_KEY, raising=False)
+
+
+def _recording(payload: dict, seen: list[httpx.Request]) -> httpx.Client:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=payload)
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+def test_demo_key_goes_in_its_header(load_json, monkeypatch, fake_clock):
+    monkeypatch.setenv(coingecko.ENV_DEMO_KEY, "CG-demo123")
+    seen: list[httpx.Request] = []
+    client = _recording(load_json("coingecko_tether_market_chart.json"), seen)
+    policy = RetryPolicy(sleep=fake_clock.sleep, clock=fake_clock.clock)
+    batch = coingecko.fetch_spec(CAT["usdt_mcap"], None, client=client, policy=policy, now=NOW)
+    assert seen[0].url.host == "api.coingecko.com"
+    assert seen[0].headers["x-cg-demo-api-key"] == "CG-demo123"
+    assert seen[0].url.params["days"] == "365"
+    assert "CG-demo123" not in batch.origin and coingecko.host() == "api.coingecko.com"
+
+
+def test_pro_key_uses_the_pro_host_and_the_full_history(load_json, monkeypatch, fake_clock):
+    monkeypatch.setenv(coingecko.ENV_PRO_KEY, "CG-pro456")
+    seen: list[httpx.Request] = []
+    client = _recording(load_json("coingecko_tether_market_chart.json"), seen)
+    policy = RetryPolicy(sleep=fake_clock.sleep, clock=fake_clock.clock)
+    coingecko.fetch_spec(CAT["usdt_mcap"], None, client=client, policy=policy, now=NOW)
+    assert seen[0].url.host == "pro-api.coingecko.com"
+    assert seen[0].headers["x-cg-pro-api-key"] == "CG-pro456"
+    assert "x-cg-demo-api-key" not in seen[0].headers
+    assert seen[0].url.params["days"] == "max"
+    assert coingecko.host() == "pro-api.coingecko.com"
+
+
 def test_build_query_days_cover_the_start():
     spec = CAT["usdt_mcap"]
     q = coingecko.build_query(spec, pd.Timestamp("2024-06-09"), now=NOW)

@@ -33,7 +33,7 @@ def test_build_query_api_params_with_vintages():
         "file_type": "json",
         "observation_start": "2024-01-01",
         "observation_end": "2024-02-01",
-        "realtime_start": "1776-07-04",
+        "realtime_start": "2024-01-01",  # the vintages of the requested observations only
         "realtime_end": "9999-12-31",
         "output_type": "1",
         "limit": "100000",
@@ -126,6 +126,7 @@ def test_fetch_spec_api_route_pages_and_vintages(load_json, fake_clock):
         body = {k: v for k, v in doc.items() if k != "observations"} | {
             "offset": offset,
             "observations": pages[offset],
+            "realtime_start": request.url.params["realtime_start"],  # FRED echoes it
         }
         return httpx.Response(200, json=body)
 
@@ -134,7 +135,7 @@ def test_fetch_spec_api_route_pages_and_vintages(load_json, fake_clock):
         SPEC, pd.Timestamp("2024-01-01"), None, client, policy=_policy(fake_clock), api_key="x" * 32
     )
     assert [p["offset"] for p in seen] == ["0", "4"]
-    assert seen[0]["realtime_start"] == "1776-07-04"
+    assert seen[0]["realtime_start"] == "2024-01-01"
     assert seen[0]["observation_start"] == "2024-01-01"
     assert batch.source == "fred" and batch.series_id == "fed_assets"
     assert batch.frame["value"].tolist() == [7681024.0, 7686710.0, 7677230.0]
@@ -213,3 +214,33 @@ def test_fixture_is_wire_format(load_json):
     )
     assert set(doc["observations"][0]) == {"realtime_start", "realtime_end", "date", "value"}
     json.dumps(doc)
+
+
+CAP = (
+    "Bad Request.  There are 2004 vintage dates in the specified real-time period: "
+    "1776-07-04 to 9999-12-31.  This exceeds the maximum number of vintage dates allowed (2000)."
+)
+
+
+def test_daily_full_history_skips_vintages_and_cap_is_hit_once_per_client(load_json, fake_clock):
+    """ALFRED's 2000-vintage cap: a full daily history asks for current values only; a
+    series refused once is not asked for vintages again by the same client (run)."""
+    current = load_json("fred_walcl_observations.json")
+    seen: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(dict(request.url.params))
+        if "realtime_start" in request.url.params:
+            return httpx.Response(400, json={"error_code": 400, "error_message": CAP})
+        return httpx.Response(200, json=current)
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    policy = _policy(fake_clock)
+    batch = fred.fetch_spec(DGS10, None, None, client, policy=policy, api_key="x" * 32)
+    assert len(seen) == 1 and "realtime_start" not in seen[0]
+    assert batch.vintages is None and len(batch.frame) == 4
+    weekly_start = pd.Timestamp("2024-01-01")
+    fred.fetch_spec(SPEC, weekly_start, None, client, policy=policy, api_key="x" * 32)
+    assert ["realtime_start" in p for p in seen[1:]] == [True, False]  # refused, then current
+    fred.fetch_spec(SPEC, weekly_start, None, client, policy=policy, api_key="x" * 32)
+    assert len(seen) == 4 and "realtime_start" not in seen[3]  # no second failed request

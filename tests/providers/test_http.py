@@ -11,6 +11,7 @@ from liqflow._errors import ProviderError
 from liqflow.providers._http import (
     Failure,
     ProviderHTTPError,
+    ProviderTimeout,
     ProviderUnreachable,
     RetryPolicy,
     call_with_retry,
@@ -138,7 +139,42 @@ def test_no_network_gives_one_line_naming_the_host(fake_clock):
         get(client, URL, series="s", policy=_policy(fake_clock))
     assert "\n" not in str(err.value)
     assert err.value.host == "api.example.org"
+    assert len(seen) == 1  # not retried: a failed name resolution does not mend in seconds
+    assert fake_clock.sleeps == []
+
+
+def test_timeouts_exhausted_mark_the_host(fake_clock):
+    client, seen = _client([httpx.ReadTimeout("read timed out")])
+    with pytest.raises(
+        ProviderTimeout,
+        match=r"^s: could not fetch from api\.example\.org after 4 attempts: timed out \(ReadTimeout\)",
+    ) as err:
+        get(client, URL, series="s", policy=_policy(fake_clock))
+    assert err.value.host == "api.example.org"
     assert len(seen) == 4
+
+
+def test_pacing_spaces_requests_to_a_paced_host(fake_clock):
+    client, seen = _client([httpx.Response(200, json={})] * 3)
+    policy = RetryPolicy(
+        sleep=fake_clock.sleep,
+        clock=fake_clock.clock,
+        rand=lambda: 0.0,
+        pace={"api.example.org": 0.5},
+    )
+    for _ in range(3):
+        get(client, URL, series="s", policy=policy)
+    assert fake_clock.sleeps == [0.5, 0.5]
+    assert len(seen) == 3
+
+
+def test_coingecko_style_nested_error_detail_is_kept(fake_clock):
+    body = {"status": {"error_code": 429, "error_message": "You've exceeded the Rate Limit."}}
+    client, _ = _client([httpx.Response(429, json=body, headers={"Retry-After": "999"})])
+    with pytest.raises(
+        ProviderError, match=r"HTTP 429 Too Many Requests: You've exceeded the Rate Limit\."
+    ):
+        get(client, URL, series="s", policy=_policy(fake_clock))
 
 
 def test_retry_after_beyond_budget_fails_without_waiting(fake_clock):

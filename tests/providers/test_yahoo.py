@@ -55,13 +55,13 @@ def test_build_query_kwargs():
     assert q.symbol == "^RUT"
     assert q.history_kwargs() == {
         "interval": "1d",
-        "auto_adjust": False,
+        "auto_adjust": True,
         "actions": False,
         "start": "2024-01-02",
         "end": "2024-01-06",  # yfinance's end is exclusive
     }
     full = yahoo.build_query(spec, None).history_kwargs()
-    assert full == {"interval": "1d", "auto_adjust": False, "actions": False, "period": "max"}
+    assert full == {"interval": "1d", "auto_adjust": True, "actions": False, "period": "max"}
     assert "end" not in yahoo.build_query(spec, pd.Timestamp("2024-01-02")).history_kwargs()
 
 
@@ -143,7 +143,7 @@ def test_fetch_spec_selects_catalogue_fields(fake_clock):
     assert batch.source == "yahoo"
     assert list(batch.frame.columns) == list(spec.fields)
     assert fake.calls[0][0] == "IWM"
-    assert fake.calls[0][1]["auto_adjust"] is False and fake.calls[0][1]["start"] == "2024-01-02"
+    assert fake.calls[0][1]["auto_adjust"] is True and fake.calls[0][1]["start"] == "2024-01-02"
 
 
 def test_rate_limit_is_retried_then_succeeds(fake_clock):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -37,21 +37,59 @@ def _short(r: SeriesFetch) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _table(report: FetchReport) -> Any:
+def _table(results: Sequence[SeriesFetch]) -> Any:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="liqflow fetch")
     for col in ("series", "source", "rows added", "last date", "error"):
         table.add_column(col, overflow="fold")
-    for r in report.results:
+    for r in results:
         table.add_row(
-            r.series_id,
-            r.source,
+            escape(r.series_id),
+            escape(r.source),
             str(r.rows_added),
             "-" if r.last_date is None else f"{r.last_date:%Y-%m-%d}",
-            "" if r.error is None else _short(r),
+            "" if r.error is None else escape(_short(r)),
         )
     return table
+
+
+def _by_host(report: FetchReport) -> dict[str, list[SeriesFetch]]:
+    """Failures because a host was unreachable (or timed out), grouped by host."""
+    groups: dict[str, list[SeriesFetch]] = {}
+    for r in report.failed:
+        if r.unreachable is not None:
+            groups.setdefault(r.unreachable, []).append(r)
+    return groups
+
+
+def _host_line(host: str, results: Sequence[SeriesFetch]) -> str:
+    """One line for a host: the first failure's reason and every series it cost."""
+    from liqflow.providers import OFFLINE_HINT
+
+    first = (results[0].error or "").removeprefix(f"{results[0].series_id}: ")
+    first = first.split("; ", 1)[0]
+    names = ", ".join(r.series_id for r in results)
+    n = len(results)
+    return f"{first}: {n} series not fetched ({names}); {OFFLINE_HINT}"
+
+
+def _print_report(report: FetchReport) -> None:
+    """The table of what was fetched, then one line per unreachable host and per problem."""
+    groups = _by_host(report)
+    grouped = {id(r) for rs in groups.values() for r in rs}
+    rest = [r for r in report.results if id(r) not in grouped]
+    if rest:
+        console.print(_table(rest))
+    console.print(report.summary(), highlight=False, markup=False)
+    for r in report.noted:
+        console.print(f"{r.series_id}: {r.note}", soft_wrap=True, highlight=False, markup=False)
+    for host, results in groups.items():
+        err_console.print(_host_line(host, results), soft_wrap=True, highlight=False, markup=False)
+    for r in report.failed:
+        if id(r) not in grouped:
+            err_console.print(r.error, soft_wrap=True, highlight=False, markup=False)
 
 
 def fetch_command(
@@ -69,9 +107,11 @@ def fetch_command(
         typer.Option("--full", help="Ignore what is stored and download the full history."),
     ] = False,
 ) -> None:
-    """Fetch new data from FRED, Yahoo, ccxt and CoinGecko into the store, incrementally.
+    """Fetch new data from FRED, Yahoo, ccxt, CoinGecko, Treasury Fiscal Data and the CFTC into the store, incrementally.
 
-    Only dates after what is stored (minus a few days or weeks, to catch revisions) are requested. A failing series does not stop the others; the exit code is 1 if any failed.
+    Only dates after what is stored (minus a few days or weeks, to catch revisions) are requested. A failing series does not stop the others; a host that cannot be reached is reported once, with the series it cost; the exit code is 1 if any failed.
+
+    Keys and settings from the environment: FRED_API_KEY (FRED web service with ALFRED vintages), COINGECKO_API_KEY (Demo) or COINGECKO_PRO_API_KEY, LIQFLOW_CCXT_PROXY (or HTTPS_PROXY) for the crypto exchanges.
 
     Without network access, download the files and use `liqflow import PATH` instead.
     """
@@ -105,10 +145,7 @@ def fetch_command(
             clients=CLIENTS,
             policy=RETRY if RETRY is not None else DEFAULT_POLICY,
         )
-    console.print(_table(report))
-    console.print(report.summary(), highlight=False)
-    for r in report.failed:
-        err_console.print(r.error, soft_wrap=True, highlight=False, markup=False)
+    _print_report(report)
     if report.failed:
         raise typer.Exit(1)
 

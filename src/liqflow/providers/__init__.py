@@ -21,13 +21,16 @@ import pandas as pd
 from liqflow._errors import ConfigError, ProviderError
 from liqflow.catalog import PROVIDERS, SeriesSpec
 from liqflow.providers import ccxt as _ccxt
+from liqflow.providers import cftc as _cftc
 from liqflow.providers import coingecko as _coingecko
 from liqflow.providers import fred as _fred
+from liqflow.providers import treasury as _treasury
 from liqflow.providers import yahoo as _yahoo
 from liqflow.providers._http import (
     DEFAULT_POLICY,
     OFFLINE_HINT,
     ProviderHTTPError,
+    ProviderTimeout,
     ProviderUnreachable,
     RetryPolicy,
 )
@@ -39,6 +42,7 @@ __all__ = [
     "OFFLINE_HINT",
     "Provider",
     "ProviderHTTPError",
+    "ProviderTimeout",
     "ProviderUnreachable",
     "RetryPolicy",
     "fetch_spec",
@@ -84,12 +88,11 @@ _REGISTRY: dict[str, Provider] = {
         _same_source(_coingecko.SOURCE),
         _coingecko.live_route,
     ),
-    "csv": Provider("csv", None, lambda spec: "local files", _same_source("csv")),
-    # catalogue providers whose live route is not in this version: import only for now
     "treasury": Provider(
-        "treasury", None, lambda spec: "api.fiscaldata.treasury.gov", _same_source("treasury")
+        "treasury", _treasury.fetch_spec, _treasury.host, _same_source(_treasury.SOURCE)
     ),
-    "cftc": Provider("cftc", None, lambda spec: "publicreporting.cftc.gov", _same_source("cftc")),
+    "cftc": Provider("cftc", _cftc.fetch_spec, _cftc.host, _same_source(_cftc.SOURCE)),
+    "csv": Provider("csv", None, lambda spec: "local files", _same_source("csv")),
 }
 LIVE_PROVIDERS = tuple(sorted(n for n, p in _REGISTRY.items() if p.fetch is not None))
 
@@ -112,7 +115,8 @@ def fetch_spec(
 ) -> Batch:
     """Fetch ``spec`` from its provider between ``start`` and ``end`` (None: open).
 
-    ``client`` is the provider's client: an ``httpx.Client`` for FRED and CoinGecko, a
+    ``client`` is the provider's client: an ``httpx.Client`` for FRED, CoinGecko, Fiscal
+    Data (``treasury``) and CFTC, a
     ticker factory (``yfinance.Ticker``) for Yahoo, a ccxt exchange for ccxt; None builds
     the default one.
 

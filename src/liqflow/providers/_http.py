@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 import pandas as pd
 
-from liqflow._errors import ProviderError
+from liqflow._errors import DataError, ProviderError
 from liqflow.catalog import SeriesSpec
 from liqflow.store import Batch
 
@@ -38,6 +38,7 @@ __all__ = [
     "OFFLINE_HINT",
     "Failure",
     "ProviderHTTPError",
+    "ProviderTimeout",
     "ProviderUnreachable",
     "RetryPolicy",
     "borrow_client",
@@ -45,6 +46,7 @@ __all__ = [
     "call_with_retry",
     "classify_httpx",
     "get",
+    "get_json",
     "host_of",
     "parse_retry_after",
     "spec_batch",
@@ -75,6 +77,10 @@ class RetryPolicy:
         that parallel clients do not retry in lockstep.
     timeout : float
         Per-request timeout in seconds for HTTP providers.
+    pace : mapping
+        Least seconds between two requests to one host (FRED allows 2 requests a second:
+        ``0.5`` for its hosts). The time of the last request per host is kept by the
+        policy, so every series fetched with one policy shares the pacing.
     sleep, clock, rand : callables
         Injected ``time.sleep``, ``time.monotonic`` and ``random.random`` (tests pass a
         fake clock so nothing sleeps for real).
@@ -82,7 +88,9 @@ class RetryPolicy:
     Notes
     -----
     A ``Retry-After`` header (seconds or an HTTP date) replaces the computed wait when it
-    is longer; if it exceeds the remaining budget the call fails at once, saying so.
+    is longer; if it exceeds the remaining budget the call fails at once, saying so. A host
+    that cannot be reached at all (DNS failure, connection refused) is not retried: that
+    does not mend within seconds, and offline runs must answer at once.
     """
 
     attempts: int = 4
@@ -91,6 +99,7 @@ class RetryPolicy:
     max_delay: float = 20.0
     jitter: float = 0.5
     timeout: float = 30.0
+    pace: Mapping[str, float] = field(default_factory=lambda: dict(PACE), repr=False, compare=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
     rand: Callable[[], float] = field(default=random.random, repr=False, compare=False)
@@ -112,6 +121,23 @@ class RetryPolicy:
         raw = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         return raw * (1.0 - self.jitter * self.rand())
 
+    def wait_turn(self, host: str) -> None:
+        """Sleep until ``host`` may be asked again (``pace``), then mark the request."""
+        gap = self.pace.get(host)
+        if not gap:
+            return
+        now = self.clock()
+        last = _LAST_REQUEST.get((id(self), host))
+        if last is not None and last <= now < last + gap:
+            self.sleep(last + gap - now)
+            now = last + gap
+        _LAST_REQUEST[(id(self), host)] = now
+
+
+#: Least seconds between requests per host: FRED answers 429 above 2 requests a second.
+PACE: Mapping[str, float] = {"api.stlouisfed.org": 0.5, "fred.stlouisfed.org": 0.5}
+_LAST_REQUEST: dict[tuple[int, str], float] = {}
+
 
 DEFAULT_POLICY = RetryPolicy()
 
@@ -122,13 +148,15 @@ class Failure:
 
     ``reason`` is a short human description (``"HTTP 503 Service Unavailable"``);
     ``retryable`` says whether another attempt may help; ``retry_after`` is the server's
-    requested wait in seconds; ``offline`` marks a failure to connect at all (DNS, refused).
+    requested wait in seconds; ``offline`` marks a failure to connect at all (DNS, refused);
+    ``timeout`` a request that got no answer in time.
     """
 
     reason: str
     retryable: bool
     retry_after: float | None = None
     offline: bool = False
+    timeout: bool = False
 
 
 class ProviderUnreachable(ProviderError):
@@ -137,6 +165,10 @@ class ProviderUnreachable(ProviderError):
     def __init__(self, message: str, host: str) -> None:
         super().__init__(message)
         self.host = host
+
+
+class ProviderTimeout(ProviderUnreachable):
+    """The host timed out on every attempt: the run's other series on it are skipped."""
 
 
 class ProviderHTTPError(ProviderError):
@@ -233,6 +265,8 @@ def call_with_retry(
                 raise
             last = failure
             status = getattr(exc, "status", None)
+        if last.offline:  # DNS failure or refused connection: no retry mends it soon
+            raise ProviderUnreachable(_offline_message(series, host, last.reason), host)
         if not last.retryable:
             msg = f"{series}: {host} answered {last.reason}"
             if isinstance(status, int):
@@ -245,24 +279,23 @@ def call_with_retry(
         out_of_attempts = attempt >= policy.attempts
         out_of_time = elapsed + wait > policy.max_seconds
         if out_of_attempts or out_of_time:
-            if last.offline:
-                raise ProviderUnreachable(_offline_message(series, host, last.reason), host)
             why = (
                 f"after {attempt} attempt{'s' if attempt > 1 else ''}"
                 if out_of_attempts
                 else f"after {attempt} attempt{'s' if attempt > 1 else ''}; the next wait "
                 f"({wait:.0f} s) would exceed the {policy.max_seconds:.0f} s budget"
             )
-            raise ProviderError(
-                f"{series}: could not fetch from {host} {why}: {last.reason}; {OFFLINE_HINT}"
-            )
+            msg = f"{series}: could not fetch from {host} {why}: {last.reason}; {OFFLINE_HINT}"
+            if last.timeout:
+                raise ProviderTimeout(msg, host)
+            raise ProviderError(msg)
         policy.sleep(wait)
 
 
 def classify_httpx(exc: BaseException) -> Failure | None:
     """Treat httpx errors: timeouts, connection errors, 429 and 5xx retryable; other 4xx not."""
     if isinstance(exc, httpx.TimeoutException):
-        return Failure(f"timed out ({type(exc).__name__})", retryable=True)
+        return Failure(f"timed out ({type(exc).__name__})", retryable=True, timeout=True)
     if isinstance(exc, httpx.ConnectError):
         return Failure(f"connection failed: {brief(exc)}", retryable=True, offline=True)
     if isinstance(exc, httpx.TransportError):
@@ -291,10 +324,14 @@ def _error_detail(resp: httpx.Response) -> str:
         text = resp.text.strip().replace("\n", " ")
         return text[:200]
     if isinstance(body, Mapping):
-        for key in ("error_message", "error", "message", "status"):
-            val = body.get(key)
-            if isinstance(val, str) and val:
-                return val[:200]
+        # CoinGecko nests it: {"status": {"error_code": 429, "error_message": "..."}}
+        for doc in (body, body.get("status"), body.get("error")):
+            if not isinstance(doc, Mapping):
+                continue
+            for key in ("error_message", "error", "message", "status"):
+                val = doc.get(key)
+                if isinstance(val, str) and val:
+                    return brief(val, 200)
     return ""
 
 
@@ -313,25 +350,56 @@ def get(
     *,
     series: str,
     policy: RetryPolicy = DEFAULT_POLICY,
+    headers: Mapping[str, str] | None = None,
 ) -> httpx.Response:
     """HTTP GET with retries; returns the successful (2xx) response.
 
+    ``headers`` are added to the request (API keys: never part of a message).
     Raises :class:`~liqflow._errors.ProviderError` (see :func:`call_with_retry`).
     """
     host = host_of(url)
 
     def once() -> httpx.Response:
+        policy.wait_turn(host)
         resp = client.get(
             url,
             params=dict(params or {}),
             timeout=policy.timeout,
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT, **(headers or {})},
         )
         if resp.status_code >= 400:
             raise _StatusError(f"HTTP {resp.status_code}", request=resp.request, response=resp)
         return resp
 
     return call_with_retry(once, series=series, host=host, classify=classify_httpx, policy=policy)
+
+
+def get_json(
+    client: httpx.Client,
+    url: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    series: str,
+    what: str,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    headers: Mapping[str, str] | None = None,
+) -> Any:
+    """:func:`get` and parse the body as JSON.
+
+    Raises
+    ------
+    DataError
+        The body is not JSON (an HTML error page, a truncated answer); the message names
+        ``what`` answered and starts the body.
+    """
+    resp = get(client, url, params, series=series, policy=policy, headers=headers)
+    try:
+        return resp.json()
+    except ValueError:
+        raise DataError(
+            f"{series}: {what} answered with something that is not JSON "
+            f"(truncated or an HTML page?): {brief(resp.text, 120)!r}"
+        ) from None
 
 
 @contextmanager

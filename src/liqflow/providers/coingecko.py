@@ -1,11 +1,22 @@
-"""CoinGecko coin market charts (price, market cap, volume), keyless public API.
+"""CoinGecko coin market charts (price, market cap, volume).
 
 ``GET https://api.coingecko.com/api/v3/coins/{id}/market_chart?vs_currency=usd&days=N
 &interval=daily`` returns ``{"prices": [[ms, v], ...], "market_caps": [...],
 "total_volumes": [...]}`` with one point per day at 00:00 UTC plus a last point at the
 time of the request (docs: https://docs.coingecko.com/reference/coins-id-market-chart).
-The keyless/demo API serves at most the past 365 days, so a full history has to come
+
+Keys (https://docs.coingecko.com/reference/authentication), read from the environment:
+
+* none: the public API, rate limited hardest;
+* ``$COINGECKO_API_KEY``, a Demo key: same host, header ``x-cg-demo-api-key``;
+* ``$COINGECKO_PRO_API_KEY``, a paid key: host ``pro-api.coingecko.com``, header
+  ``x-cg-pro-api-key``, the full history (``days=max``).
+
+Keyless and Demo requests serve at most the past 365 days, so a full history has to come
 from ``liqflow import`` of a CoinGecko "max" CSV; ``liqflow fetch`` then keeps it current.
+A store whose last date is older than that is left with a gap, which the fetch reports
+(:func:`liqflow.fetch.fetch`, the result's ``note``). A 429 keeps CoinGecko's own
+``error_message`` in the error.
 
 Dates. A 00:00 UTC snapshot taken on day D is stored under D, as ``liqflow import`` does
 for CoinGecko CSV exports: since about 2018 it equals Yahoo's close of D-1, so keeping D
@@ -20,8 +31,9 @@ The catalogue's ``global`` symbol (total crypto market cap) needs CoinGecko's pa
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -42,11 +54,15 @@ from liqflow.store import Batch
 
 __all__ = [
     "API_URL",
+    "ENV_DEMO_KEY",
+    "ENV_PRO_KEY",
     "HOST",
     "MAX_DAYS",
     "NO_LIVE_SYMBOLS",
+    "PRO_HOST",
     "SOURCE",
     "CoinGeckoQuery",
+    "api_key",
     "build_query",
     "extract",
     "fetch_spec",
@@ -57,8 +73,11 @@ __all__ = [
 
 SOURCE = "coingecko"
 HOST = "api.coingecko.com"
+PRO_HOST = "pro-api.coingecko.com"
 API_URL = f"https://{HOST}/api/v3/coins/{{id}}/market_chart"
-MAX_DAYS = 365  # history the keyless API serves
+MAX_DAYS = 365  # history the keyless and Demo APIs serve
+ENV_DEMO_KEY = "COINGECKO_API_KEY"
+ENV_PRO_KEY = "COINGECKO_PRO_API_KEY"
 NO_LIVE_SYMBOLS = frozenset({"global"})
 _KEYS = {"prices": "close", "market_caps": "market_cap", "total_volumes": "volume"}
 _DAY_MS = 86_400_000
@@ -66,23 +85,46 @@ _DAY_MS = 86_400_000
 
 @dataclass(frozen=True)
 class CoinGeckoQuery:
-    """One market-chart request: coin id, quote currency and days back from now."""
+    """One market-chart request: coin id, quote currency, days back from now (None: max).
+
+    ``key`` is ``(header, value)`` of a Demo or Pro key, or None (keyless).
+    """
 
     coin_id: str
-    days: int
+    days: int | None
     vs_currency: str = "usd"
+    key: tuple[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def pro(self) -> bool:
+        return self.key is not None and self.key[0] == "x-cg-pro-api-key"
 
     @property
     def url(self) -> str:
-        return API_URL.format(id=self.coin_id)
+        url = API_URL.format(id=self.coin_id)
+        return url.replace(HOST, PRO_HOST, 1) if self.pro else url
 
     def params(self) -> dict[str, str]:
-        return {"vs_currency": self.vs_currency, "days": str(self.days), "interval": "daily"}
+        days = "max" if self.days is None else str(self.days)
+        return {"vs_currency": self.vs_currency, "days": days, "interval": "daily"}
+
+    def headers(self) -> dict[str, str]:
+        return {} if self.key is None else {self.key[0]: self.key[1]}
+
+
+def api_key() -> tuple[str, str] | None:
+    """``(header, key)`` from ``$COINGECKO_PRO_API_KEY`` or ``$COINGECKO_API_KEY``, else None."""
+    pro = os.environ.get(ENV_PRO_KEY, "").strip()
+    if pro:
+        return ("x-cg-pro-api-key", pro)
+    demo = os.environ.get(ENV_DEMO_KEY, "").strip()
+    return ("x-cg-demo-api-key", demo) if demo else None
 
 
 def host(spec: SeriesSpec | None = None) -> str:
-    """CoinGecko's API host."""
-    return HOST
+    """CoinGecko's API host (the Pro host with a Pro key)."""
+    key = api_key()
+    return PRO_HOST if key is not None and key[0] == "x-cg-pro-api-key" else HOST
 
 
 def live_route(spec: SeriesSpec) -> str | None:
@@ -98,15 +140,25 @@ def build_query(
     end: pd.Timestamp | None = None,
     *,
     now: pd.Timestamp | None = None,
+    key: tuple[str, str] | None = None,
 ) -> CoinGeckoQuery:
-    """Days back from ``now`` that cover ``start`` (one extra day of margin), at most 365."""
+    """Days back from ``now`` that cover ``start`` (one extra day of margin).
+
+    At most 365 without a Pro key; with one, the full history (``max``) when ``start`` is
+    None and no cap otherwise.
+    """
     today = (pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)).tz_localize(None)
+    pro = key is not None and key[0] == "x-cg-pro-api-key"
+    days: int | None
     if start is None:
-        days = MAX_DAYS
+        days = None if pro else MAX_DAYS
     else:
         span = (today - pd.Timestamp(start)) / pd.Timedelta(days=1)
-        days = min(MAX_DAYS, max(1, math.ceil(span) + 1))
-    return CoinGeckoQuery(spec.symbol, days, str(spec.options.get("vs_currency", "usd")))
+        days = max(1, math.ceil(span) + 1)
+        if not pro:
+            days = min(MAX_DAYS, days)
+    vs = str(spec.options.get("vs_currency", "usd"))
+    return CoinGeckoQuery(spec.symbol, days, vs, key)
 
 
 def extract(
@@ -117,7 +169,14 @@ def extract(
     policy: RetryPolicy = DEFAULT_POLICY,
 ) -> dict[str, Any]:
     """The market-chart JSON document."""
-    resp = get(client, query.url, query.params(), series=series or query.coin_id, policy=policy)
+    resp = get(
+        client,
+        query.url,
+        query.params(),
+        series=series or query.coin_id,
+        policy=policy,
+        headers=query.headers(),
+    )
     try:
         doc = resp.json()
     except ValueError:
@@ -168,7 +227,7 @@ def fetch_spec(
     reason = live_route(spec)
     if reason is not None:
         raise ProviderError(f"{spec.id}: no live route ({reason}); {OFFLINE_HINT}")
-    query = build_query(spec, start, end, now=now)
+    query = build_query(spec, start, end, now=now, key=api_key())
     with borrow_client(client) as http:
         payload = extract(query, http, series=spec.id, policy=policy)
     frame = transform(payload)
@@ -181,5 +240,5 @@ def fetch_spec(
         spec,
         SOURCE,
         frame[keep],
-        origin=f"{query.url}?days={query.days} (00:00 UTC snapshot of D stored as D)",
+        origin=f"{query.url}?days={query.params()['days']} (00:00 UTC snapshot of D stored as D)",
     )

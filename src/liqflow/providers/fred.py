@@ -5,11 +5,23 @@ Two routes:
 * with an API key (``$FRED_API_KEY``): the official web service
   ``GET https://api.stlouisfed.org/fred/series/observations`` with ``series_id``,
   ``api_key``, ``file_type=json``, ``observation_start``/``observation_end`` and, for
-  ALFRED vintages, ``realtime_start=1776-07-04``/``realtime_end=9999-12-31`` with
-  ``output_type=1`` (one row per observation and real-time period). Results are paged
-  with ``limit`` (at most 100000) and ``offset``; ``count`` gives the total. A missing
-  value is ``"."``. Docs: https://fred.stlouisfed.org/docs/api/fred/series_observations.html
+  ALFRED vintages, ``realtime_start``/``realtime_end=9999-12-31`` with ``output_type=1``
+  (one row per observation and real-time period). ``realtime_start`` is the first
+  observation date asked for (an observation cannot be published before its date, so no
+  vintage of the requested observations is lost), or ``1776-07-04`` ("all vintages") for
+  a full history. Results are paged with ``limit`` (at most 100000) and ``offset``;
+  ``count`` gives the total. A missing value is ``"."``.
+  Docs: https://fred.stlouisfed.org/docs/api/fred/series_observations.html
   and https://fred.stlouisfed.org/docs/api/fred/realtime_period.html
+
+  ALFRED refuses a request spanning more than 2000 vintage dates (HTTP 400 "... exceeds
+  the maximum number of vintage dates allowed (2000)"), which every daily series of more
+  than about eight years does over its full history. So a full-history request of a daily
+  series asks for the current values only; any other request refused that way (or for a
+  series ALFRED does not carry) is repeated once without vintages, and the series is not
+  asked for vintages again in this process. Since an incremental request starts its
+  real-time period at its first observation date, it stays far below the cap.
+  FRED allows 2 requests a second: requests are paced by :class:`RetryPolicy` ``pace``.
 * without a key: the keyless graph download
   ``GET https://fred.stlouisfed.org/graph/fredgraph.csv?id=ID&cosd=START&coed=END``,
   a two-column CSV whose header has been ``DATE,ID`` and is now ``observation_date,ID``;
@@ -24,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -69,6 +82,8 @@ ALFRED_START = "1776-07-04"  # earliest real-time date the API accepts: "all vin
 ALFRED_END = "9999-12-31"
 PAGE_LIMIT = 100_000  # the API's maximum ``limit``
 _DATE_HEADERS = ("DATE", "observation_date", "date")
+#: Per client (one per fetch run): series ALFRED refused vintages for (cap, not carried).
+_NO_VINTAGES: weakref.WeakKeyDictionary[httpx.Client, set[str]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,11 @@ class FredQuery:
     end: dt.date | None = None
     api_key: str | None = field(default=None, repr=False)
     vintages: bool = True
+
+    @property
+    def realtime_start(self) -> str:
+        """First real-time date of a vintage request: the first observation date, or all."""
+        return ALFRED_START if self.start is None else self.start.isoformat()
 
     @property
     def url(self) -> str:
@@ -104,7 +124,11 @@ class FredQuery:
         if self.end is not None:
             out["observation_end"] = self.end.isoformat()
         if self.vintages:
-            out |= {"realtime_start": ALFRED_START, "realtime_end": ALFRED_END, "output_type": "1"}
+            out |= {
+                "realtime_start": self.realtime_start,
+                "realtime_end": ALFRED_END,
+                "output_type": "1",
+            }
         out |= {"limit": str(PAGE_LIMIT), "offset": str(offset)}
         return out
 
@@ -122,7 +146,13 @@ def build_query(
     api_key: str | None = None,
     vintages: bool = True,
 ) -> FredQuery:
-    """The request for ``spec`` between ``start`` and ``end`` (inclusive; None = open)."""
+    """The request for ``spec`` between ``start`` and ``end`` (inclusive; None = open).
+
+    Vintages are not asked for a full history of a daily series (beyond ALFRED's
+    2000-vintage cap).
+    """
+    if start is None and spec.frequency == "D":
+        vintages = False
     return FredQuery(
         spec.symbol,
         None if start is None else pd.Timestamp(start).date(),
@@ -141,18 +171,28 @@ def extract(
 ) -> dict[str, Any] | str:
     """Download the observations: the JSON document (all pages merged) or the CSV text.
 
-    A series that ALFRED does not carry answers the vintage request with HTTP 400; the
-    request is then repeated for the current vintage only.
+    A series that ALFRED does not carry, or whose real-time period spans more than 2000
+    vintage dates, answers the vintage request with HTTP 400; the request is then repeated
+    once for the current vintage only, and the series is remembered by ``client`` (one
+    per fetch run): it is not asked for vintages again with that client.
     """
     name = series or query.series_id
     if not query.api_key:
         return get(client, query.url, query.params(), series=name, policy=policy).text
+    if query.series_id in _NO_VINTAGES.get(client, ()):
+        query = replace(query, vintages=False)
     try:
         return _pages(query, client, name, policy)
     except ProviderHTTPError as exc:
-        if query.vintages and exc.status == 400:
+        if query.vintages and exc.status == 400 and _about_vintages(str(exc)):
+            _NO_VINTAGES.setdefault(client, set()).add(query.series_id)
             return _pages(replace(query, vintages=False), client, name, policy)
         raise
+
+
+def _about_vintages(message: str) -> bool:
+    """True for ALFRED's refusals of a vintage request (cap exceeded, series not in ALFRED)."""
+    return "vintage" in message.lower() or "alfred" in message.lower()
 
 
 def _pages(
@@ -228,12 +268,15 @@ def transform_observations(payload: Mapping[str, Any]) -> pd.DataFrame:
     return out
 
 
-def transform_vintages(payload: Mapping[str, Any]) -> pd.DataFrame | None:
+def transform_vintages(
+    payload: Mapping[str, Any], realtime_start: str = ALFRED_START
+) -> pd.DataFrame | None:
     """ALFRED vintages ``date, realtime_start, value``, or None if the payload has none.
 
-    A payload has vintages when it was requested from :data:`ALFRED_START`.
+    A payload has vintages when its real-time period starts at ``realtime_start``, the
+    start of the vintage request (a current-values payload starts today).
     """
-    if payload.get("realtime_start") != ALFRED_START:
+    if payload.get("realtime_start") != realtime_start:
         return None
     rows = _rows(payload).dropna(subset=["value"])
     return rows.sort_values(["date", "realtime_start"], kind="stable").reset_index(drop=True)
@@ -290,12 +333,15 @@ def fetch_spec(
     key = api_key if api_key is not None else fred_api_key()
     query = build_query(spec, start, end, api_key=key)
     with borrow_client(client) as http:
+        if query.series_id in _NO_VINTAGES.get(http, ()):
+            query = replace(query, vintages=False)
         payload = extract(query, http, series=spec.id, policy=policy)
     if isinstance(payload, str):
         frame, vintages = transform_csv(payload, spec.symbol), None
         origin = f"{GRAPH_URL}?id={spec.symbol}"
     else:
-        frame, vintages = transform_observations(payload), transform_vintages(payload)
+        frame = transform_observations(payload)
+        vintages = transform_vintages(payload, query.realtime_start) if query.vintages else None
         origin = f"{API_URL}?series_id={spec.symbol}" + (
             " (ALFRED vintages)" if vintages is not None else ""
         )

@@ -1,11 +1,21 @@
 """Yahoo Finance daily bars through yfinance.
 
 The request is ``yfinance.Ticker(symbol).history(start=..., end=..., interval="1d",
-auto_adjust=False, actions=False)`` (``period="max"`` for the full history), which calls
+auto_adjust=True, actions=False)`` (``period="max"`` for the full history), which calls
 Yahoo's chart endpoint ``GET https://query2.finance.yahoo.com/v8/finance/chart/{symbol}``
-(``period1``/``period2`` in epoch seconds, ``interval=1d``). ``auto_adjust=False`` keeps
-the raw ``Close`` next to ``Adj Close`` (dividend- and split-adjusted), stored as ``close``
-and ``adj_close``.
+(``period1``/``period2`` in epoch seconds, ``interval=1d``) after yfinance's own
+cookie/crumb sequence. yfinance 1.0 or later is required (``yf.config``).
+
+Adjustment basis. ``auto_adjust=True`` returns open, high, low and close adjusted for
+dividends and splits, the basis of the imported Yahoo files (``yfinance.download``'s and
+``Ticker.history``'s default), so a fetched ETF close continues the imported one; there is
+then no separate ``Adj Close`` (``adj_close`` is not fetched). Indices and coins pay no
+dividends: their closes are the same either way. A dividend re-bases the whole adjusted
+history; :func:`liqflow.fetch.fetch` detects it on the overlap and fetches the series
+again in full.
+
+yfinance on pandas 3 emits deprecation warnings from its own code on every call; they are
+silenced around the call only (``warnings.catch_warnings``), never globally.
 
 Dates. Equity bars carry the exchange's date (America/New_York for US listings); crypto
 bars are UTC calendar days. Both become plain tz-naive dates: the bar's timestamp is
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,7 +95,7 @@ class YahooQuery:
 
     def history_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of ``Ticker.history`` (yfinance's ``end`` is exclusive)."""
-        kw: dict[str, Any] = {"interval": self.interval, "auto_adjust": False, "actions": False}
+        kw: dict[str, Any] = {"interval": self.interval, "auto_adjust": True, "actions": False}
         if self.start is None and self.end is None:
             kw["period"] = "max"
             return kw
@@ -118,10 +129,13 @@ def classify_yahoo(exc: BaseException) -> Failure | None:
         return Failure("rate limited (YFRateLimitError: Too Many Requests)", retryable=True)
     if isinstance(exc, yfe.YFException):
         return Failure(f"{type(exc).__name__}: {brief(exc)}", retryable=False)
+    if isinstance(exc, ValueError) and type(exc).__name__ == "JSONDecodeError":
+        # an HTML error page or a cut answer where yfinance expected JSON
+        return Failure(f"something that is not JSON ({brief(exc, 80)})", retryable=False)
     if isinstance(exc, OSError):  # curl_cffi / requests errors derive from OSError
         name = type(exc).__name__
         if isinstance(exc, TimeoutError) or "Timeout" in name:
-            return Failure(f"timed out ({name})", retryable=True)
+            return Failure(f"timed out ({name})", retryable=True, timeout=True)
         if isinstance(exc, ConnectionError) or name in ("ConnectionError", "DNSError"):
             return Failure(f"connection failed: {name}: {brief(exc)}", retryable=True, offline=True)
         return Failure(f"network error: {name}: {brief(exc)}", retryable=True)
@@ -132,8 +146,8 @@ def classify_yahoo(exc: BaseException) -> Failure | None:
 def _yfinance_raises() -> Iterator[None]:
     """Make yfinance raise its errors instead of logging them and returning an empty frame.
 
-    Its warnings (e.g. "continuing without crumb") are muted meanwhile: the error that
-    matters reaches the caller as an exception.
+    Its log warnings (e.g. "continuing without crumb") and its deprecation warnings are
+    muted meanwhile: the error that matters reaches the caller as an exception.
     """
     import yfinance as yf
 
@@ -144,7 +158,11 @@ def _yfinance_raises() -> Iterator[None]:
     cfg.hide_exceptions = False
     log.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            # yfinance's own pandas deprecations (pandas 3), not the caller's
+            for category in (DeprecationWarning, FutureWarning, PendingDeprecationWarning):
+                warnings.filterwarnings("ignore", category=category, module=r"yfinance(\.|$)")
+            yield
     finally:
         cfg.hide_exceptions = before
         log.setLevel(level)
