@@ -275,7 +275,7 @@ def granger_test(
     freq: str = "W",
     max_lag: int | None = None,
     n_boot: int = 999,
-    seed: RandomLike = None,
+    seed: RandomLike = 0,
 ) -> GrangerResult:
     """Granger test of ``cause`` => ``effect`` on log returns, for lag orders 1..max_lag.
 
@@ -291,7 +291,9 @@ def granger_test(
     n_boot : int
         Wild-bootstrap draws for the robust p-values (0: classical F only).
     seed : numpy.random.Generator, int or None
-        Source of randomness of the bootstrap.
+        Source of randomness of the bootstrap. The default (0) makes the robust
+        p-value a function of the data alone, as the classical F p-value is, so a
+        caller that passes no seed gets the same verdict on the same data.
 
     Returns
     -------
@@ -403,7 +405,7 @@ def granger_both(
     freq: str = "W",
     max_lag: int | None = None,
     n_boot: int = 999,
-    seed: RandomLike = None,
+    seed: RandomLike = 0,
 ) -> GrangerBothResult:
     """Granger tests ``a => b`` (``forward``) and ``b => a`` (``backward``).
 
