@@ -2,7 +2,10 @@
 
 Every function is pure (inputs are never mutated) and returns a typed frozen dataclass
 with ``to_frame()`` and ``summary()``. Inference accounts for autocorrelation (block
-bootstrap), overlapping windows (declustered events) and for the number of lags tried.
+bootstrap), volatility shared by the two series (wild bootstraps that keep it),
+overlapping windows (declustered events) and for the number of lags tried; statistics
+use the sources' own rows only (one as-of lookup and one forward return, in
+``_shared``). Sizes and coverages are measured by ``bench/calibration.py``.
 """
 
 from liqflow.stats.bootstrap import (
@@ -35,6 +38,7 @@ from liqflow.stats.granger import (
 from liqflow.stats.leadlag import (
     LeadLagResult,
     RollingLeadLagResult,
+    block_signs,
     lagged_correlations,
     lead_lag,
     rolling_lead_lag,
@@ -53,6 +57,7 @@ __all__ = [
     "LeadLagResult",
     "RollingLeadLagResult",
     "assess_claims",
+    "block_signs",
     "circular_block_bootstrap_indices",
     "circular_blocks",
     "count_spaced_subsets",
