@@ -18,9 +18,11 @@ Tests, as called by the claims:
   statistic over lags 1..13 weeks), 780 weeks, 199 null draws;
 * Granger: ``granger_test(..., max_lag=13)`` ``adjusted_p`` (wild-bootstrap min-P over
   the 13 lag orders), 199 draws;
-* event study: ``event_study(..., horizons=(30,))`` placebo ``p_value`` ("greater") and
-  the 90 % interval of the excess return, 15 years of daily data, events = the leader's
-  new 250-session highs, 199 placebo and 199 interval draws.
+* event study: ``event_study(..., horizons=(30,))`` studentized placebo ``p_value``
+  ("greater") and the 90 % placebo-t interval of the excess return (coverage of the
+  true excess, 0 under the nulls), 15 years of daily data, events = the leader's new
+  250-session highs (a 7-day target sharing the leader's volatility and correlation),
+  199 placebo and 199 interval draws.
 
 The reference the sizes answer: the former lead-lag null (the follower resampled on its
 own) rejected 13-20 % under shared stochastic volatility and 46 % with the Russell's
@@ -183,6 +185,8 @@ def rows(results: list[tuple[Task, np.ndarray]]) -> list[tuple[str, ...]]:
             table.append(
                 ("event placebo p size", label, f"{n} ({events})", rate, mc, "3-7%", _pf(ok))
             )
+        if task.drift:
+            continue  # coverage is checked under the nulls, where the true excess is 0
         c_hits, c_n = int(np.nansum(cov)), int(np.isfinite(cov).sum())
         c_rate, c_mc = _fmt_rate(c_hits, c_n)
         c_ok = COVERAGE_RANGE[0] <= c_hits / c_n <= COVERAGE_RANGE[1]

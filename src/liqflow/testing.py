@@ -288,7 +288,7 @@ def event_market(
     z = _innovations(kind, (n_days, 2), rng)
     vol = _volatility(model, z[:, 0], "D", rng, profile) * 1.5  # crypto-like, about 30 %
     target_r = vol * (rho * z[:, 0] + math.sqrt(1.0 - rho * rho) * z[:, 1])
-    business = cal.dayofweek < 5
+    business = cal.day_of_week < 5
     leader = pd.Series(np.cumsum(vol[business] * z[business, 0]), index=cal[business])
     high = leader.rolling(250, min_periods=250).max().shift(1)
     events = (leader > high).rename("events")

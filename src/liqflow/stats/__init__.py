@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from liqflow.stats.leadlag import (
         LeadLagResult,
         RollingLeadLagResult,
+        block_signs,
         lagged_correlations,
         lead_lag,
         rolling_lead_lag,
@@ -56,6 +57,7 @@ __all__ = [
     "GrangerResult",
     "LeadLagResult",
     "RollingLeadLagResult",
+    "block_signs",
     "circular_block_bootstrap_indices",
     "circular_blocks",
     "count_spaced_subsets",
@@ -81,6 +83,7 @@ __all__ = [
 
 #: Where each name is defined (imported on first use: see liqflow._lazy).
 _SOURCES = {
+    "block_signs": "leadlag",
     "BlockPlan": "bootstrap",
     "CorrelationResult": "corr",
     "EventStudyResult": "events",

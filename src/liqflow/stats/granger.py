@@ -185,8 +185,16 @@ class _LagFit:
             return np.asarray((num / self.p) / (ssr_u / self.df_resid))
 
     def restricted_residuals(self) -> np.ndarray:
+        """Residuals of the restricted model, divided by ``1 - h_ii`` of the full design.
+
+        Rows of high leverage (volatile weeks in the lags) have residuals smaller than
+        their errors; the HC3 rescaling (MacKinnon and White, 1985) undoes that, as
+        Davidson and Flachaire (2008) recommend for the wild bootstrap.
+        """
         q1 = self.q[:, : 1 + self.p]
-        return np.asarray(self.y - q1 @ (q1.T @ self.y))
+        resid = self.y - q1 @ (q1.T @ self.y)
+        lev = np.minimum((self.q * self.q).sum(axis=1), 0.99)
+        return np.asarray(resid / (1.0 - lev))
 
 
 def _lag_fit(effect: np.ndarray, cause: np.ndarray, p: int, names: tuple[str, str]) -> _LagFit:
@@ -267,7 +275,7 @@ def granger_test(
     freq: str = "W",
     max_lag: int | None = None,
     n_boot: int = 999,
-    seed: RandomLike = None,
+    seed: RandomLike = 0,
 ) -> GrangerResult:
     """Granger test of ``cause`` => ``effect`` on log returns, for lag orders 1..max_lag.
 
@@ -283,7 +291,9 @@ def granger_test(
     n_boot : int
         Wild-bootstrap draws for the robust p-values (0: classical F only).
     seed : numpy.random.Generator, int or None
-        Source of randomness of the bootstrap.
+        Source of randomness of the bootstrap. The default (0) makes the robust
+        p-value a function of the data alone, as the classical F p-value is, so a
+        caller that passes no seed gets the same verdict on the same data.
 
     Returns
     -------
@@ -304,7 +314,10 @@ def granger_test(
     The decision therefore uses a **fixed-design wild bootstrap** of the F statistic
     (Wu, 1986; Liu, 1988; Mammen, 1993): the restricted model is the null, its residuals
     are multiplied by Rademacher signs and the F statistic is recomputed on the same
-    regressors. The signs keep each residual's size where it was, so the distribution of
+    regressors; residuals are first divided by ``1 - h_ii`` (HC3: high-leverage rows,
+    the volatile weeks in the lags, have residuals smaller than their errors; MacKinnon
+    and White, 1985; Davidson and Flachaire, 2008). The signs keep each residual's size
+    where it was, so the distribution of
     the numerator ``Q2' e`` under heteroskedasticity of unknown form, including
     volatility that moves with the cause's lags, is reproduced; Goncalves and Kilian
     (2004) show this bootstrap is valid for autoregressions with conditional
@@ -325,6 +338,11 @@ def granger_test(
     *Annals of Statistics*, 21(1), 255-285.
     Goncalves, S. and Kilian, L. (2004). Bootstrapping autoregressions with conditional
     heteroskedasticity of unknown form. *Journal of Econometrics*, 123(1), 89-120.
+    MacKinnon, J. G. and White, H. (1985). Some heteroskedasticity-consistent covariance
+    matrix estimators with improved finite sample properties. *Journal of
+    Econometrics*, 29(3), 305-325.
+    Davidson, R. and Flachaire, E. (2008). The wild bootstrap, tamed at last. *Journal
+    of Econometrics*, 146(1), 162-169.
     Westfall, P. H. and Young, S. S. (1993). *Resampling-Based Multiple Testing*. Wiley.
     """
     check_freq(freq)
@@ -387,7 +405,7 @@ def granger_both(
     freq: str = "W",
     max_lag: int | None = None,
     n_boot: int = 999,
-    seed: RandomLike = None,
+    seed: RandomLike = 0,
 ) -> GrangerBothResult:
     """Granger tests ``a => b`` (``forward``) and ``b => a`` (``backward``).
 
