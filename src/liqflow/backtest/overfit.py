@@ -235,11 +235,10 @@ class PBOResult:
 
 
 def _split_masks(n_blocks: int) -> np.ndarray:
-    """All C(S, S/2) in-sample block selections, as a boolean matrix."""
-    combos = itertools.combinations(range(n_blocks), n_blocks // 2)
-    masks = np.zeros((math.comb(n_blocks, n_blocks // 2), n_blocks), dtype=np.bool_)
-    for i, c in enumerate(combos):
-        masks[i, list(c)] = True
+    """All C(S, S/2) in-sample block selections, as a boolean matrix (lexicographic order)."""
+    blocks, _ = _lex_splits(n_blocks)
+    masks = np.zeros((blocks.shape[0], n_blocks), dtype=np.bool_)
+    masks[np.arange(blocks.shape[0])[:, None], blocks] = True
     return masks
 
 
