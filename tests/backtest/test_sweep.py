@@ -131,6 +131,8 @@ def test_local_processes_equal_in_process(market: MarketData) -> None:
     ref = run_sweep(grid, market)
     res = run_sweep(grid, market, scheduler="processes", chunk_size=3)
     pd.testing.assert_frame_equal(res.table, ref.table, check_exact=True)
+    assert res.pbo is not None and ref.pbo is not None
+    np.testing.assert_array_equal(res.pbo.logits, ref.pbo.logits)  # CSCV ran on the pool
 
 
 def test_sweep_pbo_equals_the_matrix_cscv(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
