@@ -486,6 +486,10 @@ def pbo_cscv(returns: np.ndarray | pd.DataFrame, n_blocks: int = 16) -> PBOResul
     logit is ``log(ω / (1 - ω))``. PBO is the share of logits <= 0. Trials with zero
     variance (always in cash) rank last.
 
+    The splits are evaluated in tiles of trials from per-block sums
+    (:func:`liqflow.backtest._kernels.cscv_splits`): memory grows with N x S, not with
+    the number of splits x N, and identical trials are ranked once with their count.
+
     References
     ----------
     Bailey, D. H., Borwein, J., López de Prado, M. and Zhu, Q. J. (2017), "The
