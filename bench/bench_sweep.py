@@ -1,51 +1,55 @@
-"""Sweep speed: liqflow's kernel vs vectorbt's ``Portfolio.from_signals``, same rule.
+"""Sweep speed against same-work baselines, end-to-end throughput and Dask scaling.
 
-The rule: hold BTC for ``hold_days`` days after a small-cap breakout event (decided at
-the close, traded at the next close), otherwise cash, with a cost per unit of turnover.
-The grid: 5 look-backs x 5 volume thresholds x 4 persistences (100 event sets) x 100
-hold periods = 10,000 combinations. Both sides get the same event arrays (computed by
-``liqflow.backtest.event_matrix``, timed in both) and report total return, Sharpe ratio
-and maximum drawdown per combination.
+The rule family: hold BTC for ``hold_days`` days after a small-cap breakout event
+(decided at the close, traded at the next close), otherwise cash, with a cost per unit
+of turnover; grids of look-backs x volume thresholds x persistences (the event sets)
+x 100 hold periods, on synthetic daily data.
 
-vectorbt is a bench-only optional dependency (its licence is not OSI open source);
-liqflow never imports it. Run it from an environment that has both::
+1. **Same work, same outputs** (10^4 combinations, no overfitting step): the total
+   return, Sharpe ratio and maximum drawdown of every combination from
+   (a) liqflow's ``run_sweep``, (b) a plain vectorised numpy twin (one event set at a
+   time, vectorised over the hold periods; its outputs are checked equal to liqflow's)
+   and (c) vectorbt's ``Portfolio.from_signals`` followed by only those three metrics
+   (``total_return``, ``max_drawdown`` and the Sharpe ratio of ``pf.returns()``, not
+   ``pf.stats()``). All three compute the event sets with ``MarketData.event_rows``,
+   timed on every side. vectorbt charges its fee on the order value, liqflow on the
+   turnover: the check with costs is a median relative difference, and a zero-cost run
+   must agree to rounding. vectorbt is in the optional ``[bench]`` extra; without it
+   that side is skipped with the reason printed.
+2. **End to end** (kernel, deflated Sharpe ratio and PBO by CSCV over 16 blocks) at
+   10^3, 10^4 and 10^5 combinations in this process, in combinations per second of
+   wall time and of CPU time.
+3. **Dask scaling**: the 10^5 sweep on a local cluster of two single-threaded worker
+   processes against one such worker (identical tables and PBO are checked).
 
-    python -m venv /work/venv-vbt
-    /work/venv-vbt/bin/pip install -e . vectorbt
-    /work/venv-vbt/bin/python bench/bench_sweep.py
-
-First-call times include numba compilation: the bench points ``NUMBA_CACHE_DIR`` at a
-fresh temporary folder so liqflow's on-disk kernel cache does not hide it. A check with
-zero costs confirms that both compute the same returns.
+Peak memory is the largest resident set size above the one at the start of each call,
+sampled every 2 ms by a thread of this process. Wall times on a loaded machine are
+noisy: CPU times and the load average are printed next to them.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
-
-os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="liqflow-bench-numba-"))
 
 import numpy as np
 import pandas as pd
 
-from liqflow.backtest import (
-    BreakoutParams,
-    MarketData,
-    SweepGrid,
-    event_matrix,
-    events_on_calendar,
-    run_sweep,
-)
+from liqflow.backtest import BreakoutParams, MarketData, SweepGrid, run_sweep
 
-LOOKBACKS = (0, 63, 126, 252, 504)
-VOLUME = (0.0, 1.1, 1.2, 1.3, 1.5)
-PERSISTENCE = (0, 5, 10, 20)
+LOOKBACKS = (0, 63, 126, 252, 504, 30, 90, 180, 360, 720)
+VOLUME = (0.0, 1.1, 1.2, 1.3, 1.5, 1.05, 1.15, 1.25, 1.4, 1.6)
+PERSISTENCE = (0, 5, 10, 20, 3, 8, 15, 30, 40, 60)
 HOLDS = tuple(range(1, 101))
+#: combinations -> (look-backs, volume thresholds, persistences), times 100 holds
+SIZES = {10**3: (2, 5, 1), 10**4: (5, 5, 4), 10**5: (10, 10, 10), 10**6: (10, 10, 10)}
+METRICS = ["total_return", "sharpe", "max_drawdown"]
 
 
 def synthetic(days: int, seed: int = 0) -> MarketData:
@@ -64,13 +68,16 @@ def synthetic(days: int, seed: int = 0) -> MarketData:
     )
 
 
-def grid(fee_bps: float) -> SweepGrid:
+def grid(n: int, fee_bps: float) -> SweepGrid:
+    """The grid of ``n`` combinations (10^6: the 10^5 grid with ten hold ranges)."""
+    nl, nv, npers = SIZES[n]
+    holds = HOLDS if n < 10**6 else tuple(range(1, 1001))
     return SweepGrid(
         signal=("breakout",),
-        lookback=LOOKBACKS,
-        volume_threshold=VOLUME,
-        persistence=PERSISTENCE,
-        hold_days=HOLDS,
+        lookback=LOOKBACKS[:nl],
+        volume_threshold=VOLUME[:nv],
+        persistence=PERSISTENCE[:npers],
+        hold_days=holds,
         asset=("btc",),
         fallback=("cash",),
         fee_bps=fee_bps,
@@ -78,113 +85,265 @@ def grid(fee_bps: float) -> SweepGrid:
     )
 
 
-def liqflow_sweep(data: MarketData, fee_bps: float) -> pd.DataFrame:
-    res = run_sweep(grid(fee_bps), data, overfitting=False)
-    return res.table[["total_return", "sharpe", "max_drawdown"]]
+def event_params(g: SweepGrid) -> list[BreakoutParams]:
+    """The event sets in liqflow's combo order (look-back, volume, persistence)."""
+    return [
+        BreakoutParams(lb, vt, ps, g.volume_window, g.volume_average)
+        for lb in g.lookback
+        for vt in g.volume_threshold
+        for ps in g.persistence
+    ]
 
 
-def vectorbt_sweep(data: MarketData, fee_bps: float) -> pd.DataFrame:
-    """The same grid with ``vbt.Portfolio.from_signals`` (one column per combo)."""
+@dataclass
+class Measured:
+    wall: float
+    cpu: float
+    peak_mib: float
+    out: Any
+
+
+@contextmanager
+def _peak_rss() -> Iterator[list[float]]:
+    """Yields a one-element list set to the peak RSS (MiB) above the start, on exit."""
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def rss() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * page
+
+    start = rss()
+    peak = [start]
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss())
+            stop.wait(0.002)
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    box = [0.0]
+    try:
+        yield box
+    finally:
+        stop.set()
+        t.join()
+        peak[0] = max(peak[0], rss())
+        box[0] = (peak[0] - start) / 2**20
+
+
+def measure(fn: Callable[[], Any]) -> Measured:
+    with _peak_rss() as peak:
+        w0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    return Measured(wall, cpu, peak[0], out)
+
+
+def liqflow_metrics(data: MarketData, g: SweepGrid) -> pd.DataFrame:
+    res = run_sweep(g, data, overfitting=False)
+    return res.table[METRICS].reset_index(drop=True)
+
+
+def _window(data: MarketData) -> tuple[int, int]:
+    """liqflow's default evaluation window: the days the asset is priced."""
+    r = data.returns(["btc"])["btc"].to_numpy()
+    ok = np.flatnonzero(np.isfinite(r))
+    return int(ok[0]), int(ok[-1]) + 1
+
+
+def numpy_metrics(data: MarketData, g: SweepGrid) -> pd.DataFrame:
+    """The same three metrics with plain numpy, vectorised over the hold periods.
+
+    Position over day t: 1 if an event is at most ``hold - 1`` days old at the close of
+    ``t - 2`` (decided at the close, traded at the next close), from the first priced
+    day; net return ``(1 - cost |Δw|)(1 + w r) - 1``; Sharpe ``mean / std(ddof=1)``
+    annualised, NaN without variance; drawdown from an equity that starts at 1.
+    """
+    cost = g.fee_bps / 1e4
+    ppy = data.periods_per_year
+    events = data.event_rows(event_params(g))
+    rets = data.returns(["btc"])["btc"].to_numpy()
+    start, stop = _window(data)
+    n = events.shape[1]
+    t = np.arange(n)
+    holds = np.asarray(g.hold_days)
+    out = []
+    for row in events:
+        last = np.maximum.accumulate(np.where(row, t, -1))
+        age = np.where(last >= 0, t - last, n + 1)
+        on = age[:, None] < holds[None, :]  # (T, holds): decided at the close of t
+        w = np.zeros(on.shape)
+        w[2:] = on[:-2]
+        w[:start] = 0.0
+        w = w[start - 1 : stop]
+        tau = np.abs(np.diff(w, axis=0))
+        x = (1.0 - cost * tau) * (1.0 + w[1:] * np.nan_to_num(rets[start:stop, None])) - 1.0
+        eq = np.cumprod(1.0 + x, axis=0)
+        peak = np.maximum(np.maximum.accumulate(eq, axis=0), 1.0)
+        m = x.shape[0]
+        s1, s2 = x.sum(axis=0), (x * x).sum(axis=0)
+        dev = s2 - s1 * s1 / m
+        sd = np.where(dev > 1e-12 * s2, np.sqrt(np.maximum(dev, 0.0) / (m - 1)), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sharpe = np.where(sd > 0, s1 / m / sd * np.sqrt(ppy), np.nan)
+        out.append(
+            np.column_stack([eq[-1] - 1.0, sharpe, np.minimum((eq / peak - 1.0).min(axis=0), 0.0)])
+        )
+    return pd.DataFrame(np.concatenate(out), columns=METRICS)
+
+
+def vectorbt_metrics(data: MarketData, g: SweepGrid) -> pd.DataFrame:
+    """``vbt.Portfolio.from_signals`` (one column per combination), then the 3 metrics."""
     import vectorbt as vbt
 
-    # combos in liqflow's order: event set (lookback, volume, persistence), then hold
-    params = [BreakoutParams(lb, vt, ps) for lb in LOOKBACKS for vt in VOLUME for ps in PERSISTENCE]
-    sc = data.small_caps
-    assert sc is not None
-    sessions = event_matrix(sc["close"], sc["volume"], params)
-    cal = data.calendar
-    events = np.stack([events_on_calendar(pd.Series(r, index=sc.index), cal) for r in sessions])
-    n = len(cal)
+    events = data.event_rows(event_params(g))
+    n = events.shape[1]
     t = np.arange(n)
     last = np.maximum.accumulate(np.where(events, t, -1), axis=1)  # (sets, T)
-    age = np.where(last >= 0, t - last, n + 1)  # days since the latest event
-    holds = np.asarray(HOLDS)
-    # want[t, set, hold]: the decision at the close of t; the order fills at t + 1
-    want = age.T[:, :, None] < holds[None, None, :]
-    want = want.reshape(n, -1)
+    age = np.where(last >= 0, t - last, n + 1)
+    holds = np.asarray(g.hold_days)
+    want = (age.T[:, :, None] < holds[None, None, :]).reshape(n, -1)
     prev = np.vstack([np.zeros((1, want.shape[1]), bool), want[:-1]])
     entries = np.vstack([np.zeros((1, want.shape[1]), bool), (want & ~prev)[:-1]])
     exits = np.vstack([np.zeros((1, want.shape[1]), bool), (~want & prev)[:-1]])
+    start, stop = _window(data)
     close = data.prices["btc"].to_numpy()[:, None]
     pf = vbt.Portfolio.from_signals(
-        close, entries, exits, fees=fee_bps / 1e4, freq="1D", init_cash=1.0
+        close, entries, exits, fees=g.fee_bps / 1e4, freq="1D", init_cash=1.0
     )
-    out = pd.DataFrame(
+    # only the portfolio value from vectorbt (pf.max_drawdown() builds drawdown records
+    # and costs ~15x the simulation); the three metrics from it as liqflow defines them
+    v = np.asarray(pf.value())[start - 1 : stop]
+    r = v[1:] / v[:-1] - 1.0
+    sd = r.std(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sharpe = np.where(sd > 1e-12, r.mean(axis=0) / sd * np.sqrt(data.periods_per_year), np.nan)
+    eq = v[1:] / v[0]
+    peak = np.maximum(np.maximum.accumulate(eq, axis=0), 1.0)
+    return pd.DataFrame(
         {
-            "total_return": np.asarray(pf.total_return()),
-            "sharpe": np.asarray(pf.sharpe_ratio(year_freq="365D")),
-            "max_drawdown": np.asarray(pf.max_drawdown()),
+            "total_return": eq[-1] - 1.0,
+            "sharpe": sharpe,
+            "max_drawdown": np.minimum((eq / peak - 1.0).min(axis=0), 0.0),
         }
     )
-    return out
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """(first call, best of ``repeat`` later calls, result)."""
-    t0 = time.perf_counter()
-    out = fn()
-    first = time.perf_counter() - t0
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return first, best, out
+def _best(fn: Callable[[], Any], repeat: int) -> Measured:
+    runs = [measure(fn) for _ in range(repeat)]
+    best = min(runs, key=lambda m: m.cpu)
+    best.peak_mib = max(m.peak_mib for m in runs)
+    return best
+
+
+def _line(name: str, m: Measured, n: int) -> str:
+    return (
+        f"  {name:28s} wall {m.wall:7.3f} s  CPU {m.cpu:7.3f} s  -> {n / m.cpu:10,.0f} combos/s "
+        f"(CPU)  peak +{m.peak_mib:7.1f} MiB"
+    )
+
+
+def same_work(data: MarketData, fee_bps: float, repeat: int) -> None:
+    n = 10**4
+    g = grid(n, fee_bps)
+    print(f"1. same work, same outputs: {n:,} combinations, total return + Sharpe + max DD")
+    liqflow_metrics(data, g)  # numba compilation (or cache load) outside the timings
+    lf = _best(lambda: liqflow_metrics(data, g), repeat)
+    tw = _best(lambda: numpy_metrics(data, g), repeat)
+    diff = (lf.out - tw.out).abs().max()
+    same_nan = bool((lf.out.isna() == tw.out.isna()).all().all())
+    print(_line("liqflow run_sweep", lf, n))
+    print(_line("numpy twin", tw, n))
+    print(
+        f"  numpy twin equals liqflow: max |diff| total return {diff['total_return']:.1e}, "
+        f"Sharpe {diff['sharpe']:.1e}, max DD {diff['max_drawdown']:.1e}, same NaN: {same_nan}"
+    )
+    print(
+        f"  ratio numpy twin / liqflow: CPU {tw.cpu / lf.cpu:.2f}x, wall {tw.wall / lf.wall:.2f}x; "
+        f"peak memory liqflow {lf.peak_mib:.0f} MiB vs numpy twin {tw.peak_mib:.0f} MiB"
+    )
+    try:
+        import vectorbt  # noqa: F401
+    except ImportError as exc:
+        print(f"  vectorbt side skipped: {exc} (install the [bench] extra: pip install vectorbt)")
+        return
+    vectorbt_metrics(data, g)
+    vb = _best(lambda: vectorbt_metrics(data, g), repeat)
+    print(_line("vectorbt (3 metrics only)", vb, n))
+    print(
+        f"  ratio vectorbt / liqflow: CPU {vb.cpu / lf.cpu:.2f}x, wall {vb.wall / lf.wall:.2f}x; "
+        f"peak memory liqflow {lf.peak_mib:.0f} MiB vs vectorbt {vb.peak_mib:.0f} MiB"
+    )
+    g0 = grid(n, 0.0)
+    a, b = liqflow_metrics(data, g0), vectorbt_metrics(data, g0)
+    print(
+        "  vectorbt agreement with zero costs: max |diff| total return "
+        f"{(a - b)['total_return'].abs().max():.1e}, max DD {(a - b)['max_drawdown'].abs().max():.1e}"
+    )
+    rel = (
+        (lf.out - vb.out)["total_return"].abs() / vb.out["total_return"].abs().clip(1e-9)
+    ).median()
+    print(f"  with costs (fee on order value vs on turnover): median relative diff {rel:.1e}")
+
+
+def end_to_end(data: MarketData, fee_bps: float, sizes: list[int]) -> None:
+    print("2. end to end in this process (kernel + deflated Sharpe + PBO, 16 blocks)")
+    run_sweep(grid(10**3, fee_bps), data)  # compile / load the kernels
+    for n in sizes:
+        g = grid(n, fee_bps)
+        m = measure(lambda g=g: run_sweep(g, data))
+        res = m.out
+        print(
+            f"  {n:>9,} combos: wall {m.wall:7.2f} s ({n / m.wall:8,.0f}/s), CPU {m.cpu:7.2f} s "
+            f"({n / m.cpu:8,.0f}/s), peak +{m.peak_mib:6.0f} MiB; PBO {res.pbo.pbo:.3f}, "
+            f"DSR {res.deflated.dsr:.3f}"
+        )
+
+
+def dask_scaling(data: MarketData, fee_bps: float, n: int) -> None:
+    from distributed import LocalCluster
+
+    print(f"3. Dask: {n:,} combinations, local cluster of single-threaded worker processes")
+    g = grid(n, fee_bps)
+    ref = run_sweep(g, data)
+    times = {}
+    for workers in (1, 2):
+        with LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster:
+            addr = cluster.scheduler_address
+            run_sweep(grid(10**3, fee_bps), data, scheduler=addr)  # workers compile/load
+            m = measure(lambda addr=addr: run_sweep(g, data, scheduler=addr))
+        res = m.out
+        same = res.table.equals(ref.table) and np.array_equal(res.pbo.logits, ref.pbo.logits)
+        times[workers] = m.wall
+        print(
+            f"  {workers} worker(s): wall {m.wall:6.2f} s ({n / m.wall:8,.0f} combos/s), "
+            f"identical table and PBO to in-process: {same}"
+        )
+    print(f"  ratio 2 workers / 1 worker (throughput): {times[1] / times[2]:.2f}x")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, default=3000, help="calendar days (default 3000)")
-    ap.add_argument("--repeat", type=int, default=3, help="warm runs; the best is reported")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of part 1; the best is shown")
     ap.add_argument("--fee-bps", type=float, default=20.0)
+    ap.add_argument("--million", action="store_true", help="also 10^6 combinations in part 2")
+    ap.add_argument("--skip-dask", action="store_true")
     args = ap.parse_args()
     data = synthetic(args.days)
-    n = len(grid(args.fee_bps))
+    load = os.getloadavg()[0]
     print(
-        f"{n:,} combinations (5 look-backs x 5 volume thresholds x 4 persistences x "
-        f"100 hold periods), {args.days:,} days, {args.fee_bps:g} bp per unit turnover; "
-        f"numba cache: {os.environ['NUMBA_CACHE_DIR']}"
+        f"{args.days:,} days, {args.fee_bps:g} bp per unit turnover; load average {load:.2f} "
+        f"on {os.cpu_count()} cores; NUMBA_CACHE_DIR={os.environ.get('NUMBA_CACHE_DIR')}"
     )
-    lf_first, lf_warm, lf = timed(lambda: liqflow_sweep(data, args.fee_bps), args.repeat)
-    t0 = time.perf_counter()
-    full = run_sweep(grid(args.fee_bps), data)
-    lf_full = time.perf_counter() - t0
-    try:
-        vf_first, vf_warm, vf = timed(lambda: vectorbt_sweep(data, args.fee_bps), args.repeat)
-    except ImportError:
-        print("vectorbt is not installed here: liqflow only")
-        print(
-            f"liqflow : first call {lf_first:.2f} s, warm {lf_warm:.3f} s -> {n / lf_warm:,.0f} combos/s"
-        )
-        return
-    print(
-        f"liqflow : first call (incl. numba compile) {lf_first:6.2f} s; warm {lf_warm:7.3f} s -> {n / lf_warm:10,.0f} combos/s"
-    )
-    print(
-        f"vectorbt: first call (incl. numba compile) {vf_first:6.2f} s; warm {vf_warm:7.3f} s -> {n / vf_warm:10,.0f} combos/s"
-    )
-    print(f"ratio liqflow / vectorbt (warm combos/s): {vf_warm / lf_warm:.1f}x")
-    dsr = full.deflated.dsr if full.deflated is not None else float("nan")
-    pbo = full.pbo.pbo if full.pbo is not None else float("nan")
-    print(
-        f"liqflow with the deflated Sharpe ratio and PBO (CSCV, 16 blocks) over the same "
-        f"grid: {lf_full:.2f} s (DSR {dsr:.3f}, PBO {pbo:.3f} on this synthetic data)"
-    )
-    # same rule, same numbers: compare with zero costs (the fee models differ slightly)
-    a = liqflow_sweep(data, 0.0)
-    b = vectorbt_sweep(data, 0.0)
-    diff = np.abs(a["total_return"].to_numpy() - b["total_return"].to_numpy())
-    dd = np.abs(a["max_drawdown"].to_numpy() - b["max_drawdown"].to_numpy())
-    print(
-        f"agreement with zero costs: max |total return diff| {np.nanmax(diff):.2e}, "
-        f"max |max drawdown diff| {np.nanmax(dd):.2e}"
-    )
-    with_cost = np.abs(lf["total_return"].to_numpy() - vf["total_return"].to_numpy())
-    rel = with_cost / np.maximum(np.abs(vf["total_return"].to_numpy()), 1e-9)
-    print(
-        f"with costs (vectorbt charges the fee on the order value): median relative "
-        f"total-return difference {np.nanmedian(rel):.2e}"
-    )
+    same_work(data, args.fee_bps, args.repeat)
+    end_to_end(data, args.fee_bps, [10**3, 10**4, 10**5] + ([10**6] if args.million else []))
+    if not args.skip_dask:
+        dask_scaling(data, args.fee_bps, 10**5)
 
 
 if __name__ == "__main__":

@@ -131,6 +131,8 @@ def test_local_processes_equal_in_process(market: MarketData) -> None:
     ref = run_sweep(grid, market)
     res = run_sweep(grid, market, scheduler="processes", chunk_size=3)
     pd.testing.assert_frame_equal(res.table, ref.table, check_exact=True)
+    assert res.pbo is not None and ref.pbo is not None
+    np.testing.assert_array_equal(res.pbo.logits, ref.pbo.logits)  # CSCV ran on the pool
 
 
 def test_sweep_pbo_equals_the_matrix_cscv(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
@@ -152,3 +154,17 @@ def test_sweep_pbo_equals_the_matrix_cscv(market: MarketData, reference) -> None
     np.testing.assert_allclose(reference.pbo.is_sharpe, want.is_sharpe, rtol=1e-14)
     assert reference.pbo.pbo == want.pbo
     assert reference.pbo.prob_oos_loss == want.prob_oos_loss
+
+
+def test_event_rows_equal_events_on_calendar_row_by_row(market: MarketData) -> None:
+    from liqflow.backtest import BreakoutParams, event_matrix, events_on_calendar
+
+    params = [BreakoutParams(lb, vt, ps) for lb in (0, 30) for vt in (0.0, 1.2) for ps in (0, 3)]
+    sc = market.small_caps
+    assert sc is not None
+    sessions = event_matrix(sc["close"], sc["volume"], params)
+    want = np.stack(
+        [events_on_calendar(pd.Series(r, index=sc.index), market.calendar) for r in sessions]
+    )
+    got = market.event_rows(params)
+    assert got.any() and np.array_equal(got, want)

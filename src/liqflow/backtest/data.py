@@ -100,10 +100,14 @@ class MarketData:
         if self.small_caps is not None:
             volume = self.small_caps["volume"] if "volume" in self.small_caps.columns else None
             sessions = event_matrix(self.small_caps["close"], volume, params)
-            idx = self.small_caps.index
-            return np.stack(
-                [events_on_calendar(pd.Series(row, index=idx), cal) for row in sessions]
-            ).reshape(len(params), len(cal))
+            # events_on_calendar for every row at once: sessions placed on the same
+            # calendar positions (the next calendar day when a session is not one)
+            pos = cal.searchsorted(pd.DatetimeIndex(self.small_caps.index), side="left")
+            inside = pos < len(cal)
+            out = np.zeros((len(params), len(cal)), dtype=np.bool_)
+            rows, cols = np.nonzero(np.asarray(sessions, dtype=np.bool_)[:, inside])
+            out[rows, pos[inside][cols]] = True
+            return out
         if self.breakouts is not None:
             if len(set(params)) > 1:
                 raise ConfigError(

@@ -235,11 +235,10 @@ class PBOResult:
 
 
 def _split_masks(n_blocks: int) -> np.ndarray:
-    """All C(S, S/2) in-sample block selections, as a boolean matrix."""
-    combos = itertools.combinations(range(n_blocks), n_blocks // 2)
-    masks = np.zeros((math.comb(n_blocks, n_blocks // 2), n_blocks), dtype=np.bool_)
-    for i, c in enumerate(combos):
-        masks[i, list(c)] = True
+    """All C(S, S/2) in-sample block selections, as a boolean matrix (lexicographic order)."""
+    blocks, _ = _lex_splits(n_blocks)
+    masks = np.zeros((blocks.shape[0], n_blocks), dtype=np.bool_)
+    masks[np.arange(blocks.shape[0])[:, None], blocks] = True
     return masks
 
 
@@ -486,6 +485,10 @@ def pbo_cscv(returns: np.ndarray | pd.DataFrame, n_blocks: int = 16) -> PBOResul
     out-of-sample rank among the N trials (mid-rank on ties) divided by N + 1, and the
     logit is ``log(ω / (1 - ω))``. PBO is the share of logits <= 0. Trials with zero
     variance (always in cash) rank last.
+
+    The splits are evaluated in tiles of trials from per-block sums
+    (:func:`liqflow.backtest._kernels.cscv_splits`): memory grows with N x S, not with
+    the number of splits x N, and identical trials are ranked once with their count.
 
     References
     ----------
