@@ -11,6 +11,12 @@ import pandas as pd
 from liqflow._errors import DataError, LiqflowError, UnsupportedLayoutError
 from liqflow.catalog import Catalog, SeriesSpec, is_excluded_coin
 from liqflow.providers.csv import ParsedFile, read_csv_file
+from liqflow.providers.universe_files import (
+    UniverseFile,
+    coin_from_ticker_file,
+    read_universe_file,
+    sniff_universe_layout,
+)
 from liqflow.store import Batch, Store
 
 __all__ = ["NOT_SUPPORTED_YET", "ImportReport", "ImportedFile", "import_paths"]
@@ -49,6 +55,7 @@ class ImportReport:
     unmatched: tuple[tuple[Path, str], ...]
     errors: tuple[tuple[Path, str], ...]
     unsupported: tuple[tuple[Path, str], ...] = ()
+    notes: tuple[tuple[Path, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -131,10 +138,13 @@ def import_paths(
     unmatched: list[tuple[Path, str]] = []
     errors: list[tuple[Path, str]] = []
     unsupported: list[tuple[Path, str]] = []
+    universe: list[UniverseFile] = []
     for path, explicit in files:
         if progress is not None:
             progress(path)
         try:
+            if forced is None and _universe_file(path, universe, unmatched):
+                continue
             if path.suffix.lower() != ".csv":
                 raise UnsupportedLayoutError(
                     f"{path}: {path.suffix} files are not a layout liqflow imports yet; "
@@ -148,6 +158,10 @@ def import_paths(
             errors.append((path, str(exc)))
             continue
         spec = forced or _match(parsed, catalog)
+        coin = None if spec else coin_from_ticker_file(path, parsed.frame, parsed.format)
+        if coin is not None and not is_excluded_coin(path.stem):
+            universe.append(UniverseFile(path, f"{parsed.format}_coin", prices=coin))
+            continue
         if spec is None:
             reason = (
                 "stablecoin or wrapped token: excluded by rule"
@@ -180,4 +194,35 @@ def import_paths(
                     parsed.frame.index[-1],
                 )
             )
-    return ImportReport(tuple(loaded), tuple(unmatched), tuple(errors), tuple(unsupported))
+    notes = [(f.path, n) for f in universe for n in f.notes]
+    if universe:
+        from liqflow.universe_store import write_universe_files
+
+        for w in write_universe_files(store, universe):
+            loaded.append(
+                ImportedFile(
+                    w.path, w.series_id, w.source, w.layout, w.rows, w.added, w.first, w.last
+                )
+            )
+    return ImportReport(
+        tuple(loaded), tuple(unmatched), tuple(errors), tuple(unsupported), tuple(notes)
+    )
+
+
+def _universe_file(
+    path: Path, universe: list[UniverseFile], unmatched: list[tuple[Path, str]]
+) -> bool:
+    """Read ``path`` into ``universe`` when it is a crypto-universe layout (True), else False.
+
+    Auxiliary files (ranked ticker lists without market caps) are listed in ``unmatched``
+    with the reason; a universe file that fails to parse raises (it is refused).
+    """
+    layout = sniff_universe_layout(path)
+    if layout is None:
+        return False
+    f = read_universe_file(path, layout)
+    if f.auxiliary is not None:
+        unmatched.append((path, f.auxiliary))
+    else:
+        universe.append(f)
+    return True

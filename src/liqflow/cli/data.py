@@ -75,6 +75,8 @@ def import_(
         console.print(table)
     for path, reason in report.unmatched:
         console.print(f"[yellow]skipped[/] {escape(f'{path}: {reason}')}", highlight=False)
+    for path, note in report.notes:
+        console.print(f"[dim]note[/] {escape(f'{path}: {note}')}", highlight=False)
     for path, _detail in report.unsupported:
         console.print(f"{escape(str(path))}: [dim]{NOT_SUPPORTED_YET}[/]", highlight=False)
     for _path, message in report.errors:
