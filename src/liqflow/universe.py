@@ -435,26 +435,42 @@ def _snapshot_index(snapshots: pd.DataFrame) -> pd.DataFrame:
     return idx.sort_values(["date", "source"], kind="stable").reset_index(drop=True)
 
 
-def _choose(index: pd.DataFrame, as_of: pd.Timestamp, top_n: int | None) -> pd.Series | None:
-    """The snapshot in force at ``as_of``: among each source's latest snapshot on or
-    before it that is still fresh, one deep enough for ``top_n`` (the deepest when
-    ``top_n`` is None), the latest first."""
-    past = index[index["date"] <= as_of]
-    if past.empty:
-        return None
-    latest = past.groupby("source", sort=False).tail(1)
-    age = (as_of - latest["date"]).dt.days
-    fresh = latest[age <= latest["max_age"]]
-    if fresh.empty:
-        fresh = latest.tail(1)  # nothing fresh: the latest there is (its date is shown)
-    if top_n is None:
-        pick = fresh.sort_values(["depth", "date"], ascending=[False, False], kind="stable")
-    else:
-        deep = fresh[fresh["depth"] >= top_n]
-        pick = (deep if len(deep) else fresh).sort_values(
-            ["date", "depth"], ascending=[False, False], kind="stable"
-        )
-    return pick.iloc[0]
+class _Chooser:
+    """Picks the snapshot in force on a date (see :func:`membership`), by source arrays."""
+
+    def __init__(self, index: pd.DataFrame) -> None:
+        self.sources: list[tuple[str, np.ndarray, np.ndarray, int]] = []
+        for src, g in index.groupby("source", sort=True):
+            self.sources.append(
+                (
+                    str(src),
+                    g["date"].to_numpy(dtype="datetime64[D]"),
+                    g["depth"].to_numpy(dtype=np.int64),
+                    int(g["max_age"].iloc[0]),
+                )
+            )
+
+    def __call__(
+        self, day: np.datetime64, top_n: int | None
+    ) -> tuple[str, np.datetime64, int] | None:
+        """(source, snapshot date, depth): among each source's latest snapshot on or before
+        ``day`` that is still fresh, one deep enough for ``top_n`` (the deepest when None),
+        the latest first; when none is fresh, the latest there is."""
+        latest = []
+        for src, dates, depth, max_age in self.sources:
+            k = int(np.searchsorted(dates, day, side="right")) - 1
+            if k >= 0:
+                age = int((day - dates[k]).astype(np.int64))
+                latest.append((src, dates[k], int(depth[k]), age <= max_age))
+        if not latest:
+            return None
+        fresh = [c for c in latest if c[3]] or [max(latest, key=lambda c: c[1])]
+        if top_n is None:
+            best = max(fresh, key=lambda c: (c[2], c[1]))
+        else:
+            deep = [c for c in fresh if c[2] >= top_n] or fresh
+            best = max(deep, key=lambda c: (c[1], c[2]))
+        return best[0], best[1], best[2]
 
 
 def membership(
@@ -490,17 +506,17 @@ def membership(
     known = snapshots[pd.to_datetime(snapshots["date"]) <= day]
     if reasons is None:
         reasons = excluded_mask(known)
-    pick = _choose(_snapshot_index(known), day, top_n)
+    pick = _Chooser(_snapshot_index(known))(np.datetime64(day, "D"), top_n)
     cols = ["rank", "coin_id", "symbol", "name", "market_cap", "price", "excluded"]
     if pick is None:
         return Members(day, None, "", top_n or 0, 0, pd.DataFrame(columns=cols))
-    rows = known[(known["source"] == pick["source"]) & (known["date"] == pick["date"])]
+    source, sdate, depth = pick
+    when = pd.to_datetime(known["date"]).to_numpy(dtype="datetime64[D]")
+    rows = known[((known["source"] == source).to_numpy()) & (when == sdate)]
     rows = rows.assign(excluded=reasons.reindex(rows.index).fillna("")).sort_values("rank")
-    n = int(pick["depth"]) if top_n is None else int(top_n)
+    n = depth if top_n is None else int(top_n)
     frame = rows.head(n)[cols].reset_index(drop=True)
-    return Members(
-        day, pd.Timestamp(pick["date"]), str(pick["source"]), n, int(pick["depth"]), frame
-    )
+    return Members(day, pd.Timestamp(sdate), source, n, depth, frame)
 
 
 def membership_schedule(
@@ -519,32 +535,36 @@ def membership_schedule(
     snaps = snapshots.assign(date=pd.to_datetime(snapshots["date"]).astype("datetime64[ns]"))
     if end is not None:
         snaps = snaps[snaps["date"] <= pd.Timestamp(end)]
-    reasons = excluded_mask(snaps)
-    index = _snapshot_index(snaps)
-    chosen: list[tuple[pd.Timestamp, str, pd.Timestamp, int]] = []
-    for day in index["date"].drop_duplicates():
-        pick = _choose(index, day, top_n)
+    reasons = excluded_mask(snaps).to_numpy()
+    snaps = snaps.sort_values(["source", "date", "rank"], kind="stable")
+    order = snaps.index.to_numpy()
+    snaps = snaps.reset_index(drop=True)
+    reasons = pd.Series(reasons, index=range(len(reasons))).reindex(order).to_numpy()
+    keep = (reasons == "") & (snaps["coin_id"].to_numpy() != "bitcoin")
+    choose = _Chooser(_snapshot_index(snaps))
+    groups = snaps.groupby(["source", "date"], sort=False).indices
+    coin = snaps["coin_id"].to_numpy(dtype=object)
+    cap = np.nan_to_num(snaps["market_cap"].to_numpy(dtype=np.float64), nan=0.0)
+    rows: dict[pd.Timestamp, dict[str, float]] = {}
+    meta: list[tuple[pd.Timestamp, str, pd.Timestamp, int]] = []
+    last: tuple[frozenset[str], str] | None = None
+    for day in np.unique(snaps["date"].to_numpy(dtype="datetime64[D]")):
+        pick = choose(day, top_n)
         if pick is None:
             continue
-        n = int(pick["depth"]) if top_n is None else int(top_n)
-        chosen.append((day, str(pick["source"]), pd.Timestamp(pick["date"]), n))
-    snaps = snaps.assign(_excluded=reasons)
-    keep = (snaps["_excluded"] == "") & (snaps["coin_id"] != "bitcoin")
-    by_snap = dict(list(snaps.groupby(["source", "date"], sort=False)))
-    rows: dict[pd.Timestamp, pd.Series] = {}
-    meta: list[tuple[pd.Timestamp, str, pd.Timestamp, int]] = []
-    last: frozenset[str] | None = None
-    for day, source, sdate, n in chosen:
-        g = by_snap[(source, sdate)]
-        g = g.sort_values("rank").head(n)
-        g = g[keep.reindex(g.index).to_numpy()]
-        caps = g.groupby("coin_id", sort=False)["market_cap"].max().fillna(0.0)
-        members = frozenset(caps.index)
-        if members == last and meta and meta[-1][1] == source:
+        source, sdate, depth = pick
+        n = depth if top_n is None else int(top_n)
+        at = groups[(source, pd.Timestamp(sdate))][:n]  # sorted by rank
+        at = at[keep[at]]
+        caps: dict[str, float] = {}
+        for c, m in zip(coin[at], cap[at], strict=True):
+            caps[c] = max(caps.get(c, 0.0), float(m))
+        key = (frozenset(caps), source)
+        if key == last:
             continue
-        last = members
-        rows[day] = caps
-        meta.append((day, source, sdate, n))
+        last = key
+        rows[pd.Timestamp(day)] = caps
+        meta.append((pd.Timestamp(day), source, pd.Timestamp(sdate), n))
     frame = pd.DataFrame(rows).T.sort_index().astype(np.float64)
     frame.index = pd.DatetimeIndex(frame.index, name="date")
     frame.attrs["meta"] = pd.DataFrame(

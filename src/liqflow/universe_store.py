@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow.providers.universe_files import CoinPrices, UniverseFile
+from liqflow.signals.crypto import AltUniverse
 from liqflow.store import Batch, Store
 from liqflow.universe import (
     assign_coin_ids,
@@ -27,9 +28,15 @@ from liqflow.universe import (
 __all__ = [
     "PRICE_SOURCES",
     "CoinPriceTable",
+    "UniverseData",
     "UniverseWrite",
+    "alt_universe_from_store",
+    "catalog_coin_ids",
+    "default_top_n",
     "load_coin_prices",
     "load_snapshots",
+    "load_universe",
+    "schedule_from_store",
     "write_universe_files",
 ]
 
@@ -280,3 +287,28 @@ def load_universe(
         dict.fromkeys(mapping[s] for s in cat.altcoins() if s in mapping)  # type: ignore[attr-defined]
     )
     return UniverseData(prices, schedule, top_n, today)
+
+
+def default_top_n(snapshots: pd.DataFrame) -> int | None:
+    """How many ranks the snapshots support over their whole span: the usual depth of the
+    source with the most snapshots (the CoinMarketCap weekly top 18 on the shared data)."""
+    if snapshots.empty:
+        return None
+    per = snapshots.groupby(["source", "date"]).size().rename("depth").reset_index()
+    busiest = per["source"].value_counts().idxmax()
+    return int(per.loc[per["source"] == busiest, "depth"].median())
+
+
+def alt_universe_from_store(
+    store: Store,
+    catalog: object | None = None,
+    as_of: pd.Timestamp | None = None,
+    top_n: int | None = None,
+) -> AltUniverse | None:
+    """The point-in-time universe for the signals, the claims and the backtest, or None
+    when the store holds no snapshot. ``top_n`` defaults to :func:`default_top_n`."""
+    n = top_n if top_n is not None else default_top_n(store.read_universe(end=as_of))
+    data = load_universe(store, catalog, as_of=as_of, top_n=n)
+    if data is None:
+        return None
+    return AltUniverse(data.close, data.schedule, f"point-in-time top {n}")

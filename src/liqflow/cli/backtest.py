@@ -61,18 +61,22 @@ def load_market_data(
     """
     from liqflow.cli.signals import load_signal_panel
     from liqflow.signals import compute_signals
+    from liqflow.universe_store import alt_universe_from_store
 
     cat = open_catalog(catalog)
     when = parse_date(as_of)
     with open_store(store, read_only=True) as st:
         panel = load_signal_panel(st, cat, when)
-    signals = compute_signals(panel, catalog=cat)
+        universe = alt_universe_from_store(st, cat, when)
+    signals = compute_signals(panel, catalog=cat, universe=universe)
     stage = signals.stages.frame["stage"]
-    data = market_data_from_panel(panel, stage=stage, alts=cat.altcoins())
+    data = market_data_from_panel(panel, stage=stage, alts=cat.altcoins(), universe=universe)
     cols = ", ".join(map(str, data.prices.columns))
     small = "none" if data.small_caps is None else f"{len(data.small_caps)} sessions"
-    note = f"assets: {cols}; small-cap sessions: {small}; stage timeline from liqflow.signals" + (
-        "" if when is None else f"; as of {when:%Y-%m-%d}"
+    alts = "today's catalogue coins (survivorship-biased)" if universe is None else universe.label
+    note = (
+        f"assets: {cols} (alts: {alts}); small-cap sessions: {small}; stage timeline from liqflow.signals"
+        + ("" if when is None else f"; as of {when:%Y-%m-%d}")
     )
     return data, note
 

@@ -28,6 +28,7 @@ from liqflow.signals import (
 )
 from liqflow.signals._result import format_value
 from liqflow.store import Store
+from liqflow.universe_store import alt_universe_from_store
 
 __all__ = ["breakouts_command", "load_signal_panel", "register", "status_command"]
 
@@ -96,7 +97,8 @@ def status_command(
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
         panel = load_signal_panel(st, cat, when)
-    signals: SignalSet = compute_signals(panel, catalog=cat)
+        universe = alt_universe_from_store(st, cat, when)
+    signals: SignalSet = compute_signals(panel, catalog=cat, universe=universe)
     status = signals.stage_status()
     for table in _status_tables(status):
         console.print(table)

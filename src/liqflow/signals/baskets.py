@@ -501,12 +501,15 @@ class SurvivorshipBias:
         f = self.to_frame()
         if self.start is None or self.end is None:
             return "survivorship bias: no day on which both baskets are known"
-        ann = f.loc["annual_return"].astype(float)
+        ann = {
+            c: float(f[c].to_numpy(dtype=np.float64)[f.index.get_loc("annual_return")])
+            for c in f.columns
+        }
         return (
             f"alt basket {self.start:%Y-%m-%d}..{self.end:%Y-%m-%d}: annual return "
-            f"{float(ann['point_in_time']):+.1%} on the point-in-time universe, "
-            f"{float(ann['todays_list']):+.1%} on today's list "
-            f"(difference {float(ann['difference']):+.1%} a year)"
+            f"{ann['point_in_time']:+.1%} on the point-in-time universe, "
+            f"{ann['todays_list']:+.1%} on today's list "
+            f"(difference {ann['difference']:+.1%} a year)"
         )
 
 
