@@ -15,12 +15,15 @@ import numpy as np
 import pandas as pd
 
 from liqflow.providers.universe_files import CoinPrices, UniverseFile
+from liqflow.signals.baskets import MIN_COVERAGE
 from liqflow.signals.crypto import AltUniverse
 from liqflow.store import Batch, Store
 from liqflow.universe import (
+    Members,
     assign_coin_ids,
     coin_series_id,
     coin_symbols,
+    membership,
     membership_schedule,
     resolve_symbol,
 )
@@ -29,6 +32,7 @@ __all__ = [
     "PRICE_SOURCES",
     "CoinPriceTable",
     "UniverseData",
+    "UniverseView",
     "UniverseWrite",
     "alt_universe_from_store",
     "catalog_coin_ids",
@@ -37,6 +41,7 @@ __all__ = [
     "load_snapshots",
     "load_universe",
     "schedule_from_store",
+    "universe_view",
     "write_universe_files",
 ]
 
@@ -312,3 +317,116 @@ def alt_universe_from_store(
     if data is None:
         return None
     return AltUniverse(data.close, data.schedule, f"point-in-time top {n}")
+
+
+@dataclass(frozen=True)
+class UniverseView:
+    """The universe as of one date with, for each member, whether it has a price that day.
+
+    Attributes
+    ----------
+    members : Members
+        The snapshot in force and its top-N coins.
+    frame : DataFrame
+        ``rank, coin_id, symbol, name, market_cap, excluded, priced, price_source, close``.
+    coverage : float
+        Share of the altcoin members (not BTC, not excluded) with a price on ``as_of``.
+    coverage_mcap : float
+        The same share weighted by snapshot market cap (NaN when the snapshot has none).
+    top_n_default : bool
+        True when ``top_n`` was not asked for (as many ranks as the snapshot has).
+    """
+
+    members: Members
+    frame: pd.DataFrame
+    coverage: float
+    coverage_mcap: float
+    top_n_default: bool
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def to_json(self) -> dict[str, object]:
+        m = self.members
+        return {
+            "as_of": f"{m.as_of:%Y-%m-%d}",
+            "snapshot_date": None if m.snapshot_date is None else f"{m.snapshot_date:%Y-%m-%d}",
+            "source": m.source,
+            "top_n": m.top_n,
+            "top_n_default": self.top_n_default,
+            "depth": m.depth,
+            "publication": "a snapshot is public at the end of its date",
+            "coverage": _num(self.coverage),
+            "coverage_mcap": _num(self.coverage_mcap),
+            "min_coverage": MIN_COVERAGE,
+            "members": [
+                {k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
+                for row in self.frame.to_dict(orient="records")
+            ],
+        }
+
+    def summary(self) -> str:
+        known = "known" if self.coverage >= MIN_COVERAGE else "unknown (below threshold)"
+        cap = "n/a" if not np.isfinite(self.coverage_mcap) else f"{self.coverage_mcap:.0%}"
+        how = " (default: every rank of the snapshot)" if self.top_n_default else ""
+        return (
+            f"{self.members.summary()}{how}; altcoins priced on {self.members.as_of:%Y-%m-%d}: "
+            f"{self.coverage:.0%} by count, {cap} by market cap; alt figures need "
+            f"{MIN_COVERAGE:.0%} coverage: {known}"
+        )
+
+
+def _num(v: object) -> object:
+    if isinstance(v, float | np.floating):
+        return float(v) if np.isfinite(v) else None
+    return v
+
+
+def universe_view(
+    store: Store,
+    catalog: object | None = None,
+    *,
+    as_of: pd.Timestamp | None = None,
+    top_n: int | None = None,
+) -> UniverseView:
+    """Members of the universe as of ``as_of`` (default: the last stored snapshot date),
+    with their price on that day and the source of it."""
+    from liqflow._errors import DataError
+    from liqflow.catalog import default_catalog
+
+    snaps = store.read_universe(end=as_of)
+    if snaps.empty:
+        when = "" if as_of is None else f" on or before {as_of:%Y-%m-%d}"
+        raise DataError(
+            f"no crypto-universe snapshot in the store{when}; run `liqflow import` on the "
+            "crypto/universe folder first"
+        )
+    day = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(snaps["date"].max())
+    members = membership(snaps, day, top_n)
+    mapping = catalog_coin_ids(store, catalog or default_catalog())
+    prices = load_coin_prices(store, end=day, catalog_coins=mapping)
+    f = members.frame.copy()
+    aliases = store.coin_table()
+    named = aliases[(aliases["name"] != "") & (aliases["first"] <= day)].sort_values("last")
+    latest_name = named.groupby("coin_id")["name"].last()
+    blank = f["name"].fillna("") == ""
+    f.loc[blank, "name"] = f.loc[blank, "coin_id"].map(latest_name).fillna("").to_numpy()
+    row_close = prices.close.loc[day] if day in prices.close.index else pd.Series(dtype=float)
+    row_src = prices.source.loc[day] if day in prices.source.index else pd.Series(dtype=object)
+    close = row_close.reindex(f["coin_id"]).to_numpy(dtype=np.float64)
+    f["priced"] = np.isfinite(close)
+    f["price_source"] = [
+        str(s) if ok and isinstance(s, str) else ""
+        for s, ok in zip(row_src.reindex(f["coin_id"]).to_numpy(), f["priced"], strict=True)
+    ]
+    f["close"] = close
+    alt = (f["excluded"] == "") & (f["coin_id"] != "bitcoin")
+    n = int(alt.sum())
+    cov = float(f.loc[alt, "priced"].mean()) if n else float("nan")
+    caps = f.loc[alt, "market_cap"].fillna(0.0)
+    cap_cov = (
+        float(caps[f.loc[alt, "priced"]].sum() / caps.sum()) if caps.sum() > 0 else float("nan")
+    )
+    f = f[["rank", "coin_id", "symbol", "name", "market_cap", "excluded", "priced",
+           "price_source", "close"]]  # fmt: skip
+    return UniverseView(members, f.reset_index(drop=True), cov, cap_cov, top_n is None)
