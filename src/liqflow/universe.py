@@ -535,11 +535,10 @@ def membership_schedule(
     snaps = snapshots.assign(date=pd.to_datetime(snapshots["date"]).astype("datetime64[ns]"))
     if end is not None:
         snaps = snaps[snaps["date"] <= pd.Timestamp(end)]
-    reasons = excluded_mask(snaps).to_numpy()
+    why = excluded_mask(snaps)
     snaps = snaps.sort_values(["source", "date", "rank"], kind="stable")
-    order = snaps.index.to_numpy()
+    reasons = why.loc[snaps.index].to_numpy()
     snaps = snaps.reset_index(drop=True)
-    reasons = pd.Series(reasons, index=range(len(reasons))).reindex(order).to_numpy()
     keep = (reasons == "") & (snaps["coin_id"].to_numpy() != "bitcoin")
     choose = _Chooser(_snapshot_index(snaps))
     groups = snaps.groupby(["source", "date"], sort=False).indices
@@ -565,8 +564,8 @@ def membership_schedule(
         last = key
         rows[pd.Timestamp(day)] = caps
         meta.append((pd.Timestamp(day), source, pd.Timestamp(sdate), n))
-    frame = pd.DataFrame(rows).T.sort_index().astype(np.float64)
-    frame.index = pd.DatetimeIndex(frame.index, name="date")
+    frame = pd.DataFrame.from_dict(rows, orient="index").sort_index().astype(np.float64)
+    frame.index = pd.DatetimeIndex(frame.index, name="date").as_unit("ns")
     frame.attrs["meta"] = pd.DataFrame(
         meta, columns=["date", "source", "snapshot", "top_n"]
     ).set_index("date")

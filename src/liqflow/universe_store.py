@@ -203,7 +203,11 @@ def load_coin_prices(
         for src in store.sources(sid):
             keys.append((sid, src))
             coin_of[(sid, src)] = cid
-    frames = store.read_many(keys, ["close"], end=end)
+    # a source stamped a day late (CoinGecko 00:00 UTC) is read one day further, then shifted
+    ahead = max(-d for d in PRICE_SOURCES.values())
+    frames = store.read_many(
+        keys, ["close"], end=None if end is None else pd.Timestamp(end) + pd.Timedelta(days=ahead)
+    )
     per_coin: dict[str, list[tuple[int, str, pd.Series]]] = {}
     order = list(PRICE_SOURCES)
     for (sid, src), frame in frames.items():
@@ -219,8 +223,10 @@ def load_coin_prices(
     closes, sources = {}, {}
     for cid, parts in per_coin.items():
         parts.sort(key=lambda t: t[0])
-        close = pd.concat([p[2] for p in parts], axis=1).bfill(axis=1).iloc[:, 0]
-        stacked = pd.concat([p[2].notna() for p in parts], axis=1).fillna(False).to_numpy()
+        close = pd.concat([p[2] for p in parts], axis=1, sort=True).bfill(axis=1).iloc[:, 0]
+        stacked = (
+            pd.concat([p[2].notna() for p in parts], axis=1, sort=True).fillna(False).to_numpy()
+        )
         first = np.argmax(stacked, axis=1)
         names = np.array([p[1] for p in parts], dtype=object)
         closes[cid] = close
