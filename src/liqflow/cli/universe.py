@@ -81,13 +81,14 @@ def universe_command(
     table = Table(title=escape(m.summary()), title_justify="left")
     for col in ("rank", "coin", "symbol", "name", "market cap", "excluded", "priced", "source"):
         table.add_column(col, justify="right" if col in ("rank", "market cap") else "left")
-    for row in view.frame.itertuples(index=False):
+    caps = view.frame["market_cap"].to_numpy(dtype=float)
+    for cap, row in zip(caps, view.frame.itertuples(index=False), strict=True):
         table.add_row(
             str(row.rank),
             escape(str(row.coin_id)),
             escape(str(row.symbol)),
             escape(str(row.name or "")),
-            _money(float(row.market_cap)),
+            _money(float(cap)),
             escape(str(row.excluded)),
             "yes" if row.priced else "no",
             escape(str(row.price_source)),
