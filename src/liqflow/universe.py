@@ -317,7 +317,11 @@ def excluded_mask(snapshots: pd.DataFrame) -> pd.Series:
     reasons = pd.Series(
         [
             exclusion_reason(s, n) or ""
-            for s, n in zip(snapshots["symbol"], snapshots["name"].fillna(""), strict=True)
+            for s, n in zip(
+                snapshots["symbol"].astype(str).tolist(),
+                snapshots["name"].fillna("").astype(str).tolist(),
+                strict=True,
+            )
         ],
         index=snapshots.index,
         dtype=object,
