@@ -25,7 +25,11 @@ from liqflow.universe import (
     membership,
     membership_schedule,
 )
-from liqflow.universe_store import load_coin_prices, universe_view
+from liqflow.universe_store import (
+    load_coin_prices,
+    survivorship_bias_from_store,
+    universe_view,
+)
 
 
 def _weekly_line(rank: int, sym: str, name: str, cap: str, price: str, day: str) -> str:
@@ -347,6 +351,12 @@ def test_real_universe_as_of_2018_01_07(shared_data: Path, tmp_path: Path) -> No
             for path in (shared_data / "crypto" / sub).rglob("*.*"):
                 assert path in listed, path
         view = universe_view(store, as_of=pd.Timestamp("2018-01-07"), top_n=30)
+        bias = survivorship_bias_from_store(store)
+    assert bias is not None and bias.start is not None
+    measured = bias.to_frame()
+    # today's list (coins that survived) beats the point-in-time top 18 on the same days
+    assert measured.loc["annual_return", "difference"] > 0.1
+    assert measured.loc["days", "point_in_time"] > 2000
     f = view.to_frame().set_index("symbol")
     assert f.loc["XEM", "rank"] == 6 and f.loc["XEM", "market_cap"] == pytest.approx(
         16.58e9, rel=1e-3

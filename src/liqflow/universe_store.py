@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow.providers.universe_files import CoinPrices, UniverseFile
-from liqflow.signals.baskets import MIN_COVERAGE
+from liqflow.signals.baskets import MIN_COVERAGE, SurvivorshipBias, survivorship_bias
 from liqflow.signals.crypto import AltUniverse
 from liqflow.store import Batch, Store
 from liqflow.universe import (
@@ -41,6 +41,7 @@ __all__ = [
     "load_snapshots",
     "load_universe",
     "schedule_from_store",
+    "survivorship_bias_from_store",
     "universe_view",
     "write_universe_files",
 ]
@@ -436,3 +437,27 @@ def universe_view(
     f = f[["rank", "coin_id", "symbol", "name", "market_cap", "excluded", "priced",
            "price_source", "close"]]  # fmt: skip
     return UniverseView(members, f.reset_index(drop=True), cov, cap_cov, top_n is None)
+
+
+def survivorship_bias_from_store(
+    store: Store,
+    catalog: object | None = None,
+    *,
+    as_of: pd.Timestamp | None = None,
+    top_n: int | None = None,
+    weighting: str = "equal",
+) -> SurvivorshipBias | None:
+    """:func:`liqflow.signals.baskets.survivorship_bias` on the stored universe: the alt
+    basket and season index on the point-in-time top ``top_n`` (default
+    :func:`default_top_n`) next to the catalogue's current coins; None without snapshots."""
+    n = top_n if top_n is not None else default_top_n(store.read_universe(end=as_of))
+    data = load_universe(store, catalog, as_of=as_of, top_n=n)
+    if data is None or "bitcoin" not in data.close.columns:
+        return None
+    return survivorship_bias(
+        data.close.drop(columns=["bitcoin"]),
+        data.close["bitcoin"],
+        data.schedule,
+        data.todays_coins,
+        weighting=weighting,
+    )

@@ -1,10 +1,14 @@
 """Stage 4 crypto signals: BTC trend, altcoin basket, Altcoin Season Index, dominance.
 
 Crypto trades every day, so windows here are **calendar days** on a daily index (the
-panel's calendar). The altcoin universe on each day is the set of coins that have data
-that day: a coin listed later, or delisted, enters or leaves the basket when its prices
-do, so today's coin list does not leak survivorship into the past. Stablecoins and
-wrapped or liquid-staked tokens are excluded by :func:`liqflow.catalog.is_excluded_coin`.
+panel's calendar). The alt figures come from :mod:`liqflow.signals.baskets`, the one
+definition shared with the claims and the backtest. Given an :class:`AltUniverse` (the
+point-in-time top N of :mod:`liqflow.universe`, dead coins included) they are free of
+survivorship bias; given only the catalogue's coins (today's list) they are not: coins
+that were large and then died are missing, which biases past alt returns upwards
+(:func:`liqflow.signals.baskets.survivorship_bias` measures by how much). Stablecoins and
+wrapped or liquid-staked tokens are excluded by :func:`liqflow.catalog.is_excluded_coin`
+and, in a universe, by :func:`liqflow.universe.excluded_mask`.
 """
 
 from __future__ import annotations
