@@ -283,12 +283,14 @@ def _fill_symbol_only(out: pd.DataFrame, reference: pd.DataFrame | None) -> pd.D
     ref = pd.concat(ref_parts, ignore_index=True)
     ref = ref[ref["coin_id"].astype(str) != ""]
     ref = ref.assign(
-        symbol=ref["symbol"].str.upper(), date=pd.to_datetime(ref["date"]).astype("datetime64[ns]")
+        symbol=ref["symbol"].astype(str).str.upper().astype(object),
+        coin_id=ref["coin_id"].astype(str).astype(object),
+        date=pd.to_datetime(ref["date"]).astype("datetime64[ns]"),
     )
     ref = ref.drop_duplicates(["symbol", "date", "coin_id"]).sort_values("date")
     need = out.loc[todo, ["date", "symbol"]].copy()
     need["_row"] = np.flatnonzero(todo.to_numpy())
-    need["symbol"] = need["symbol"].str.upper()
+    need["symbol"] = need["symbol"].astype(str).str.upper().astype(object)
     need["date"] = pd.to_datetime(need["date"]).astype("datetime64[ns]")
     need = need.sort_values("date")
     near = pd.merge_asof(need, ref, on="date", by="symbol", direction="nearest")
