@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from liqflow._errors import DataError
 from liqflow.catalog import Catalog
@@ -103,6 +104,9 @@ def status_command(
     for table in _status_tables(status):
         console.print(table)
     console.print("[dim]* required for the stage to be on[/]")
+    alts = signals.status.get("crypto.alts")
+    if alts:
+        console.print(f"[dim]alts: {escape(alts)}[/]", highlight=False)
     notes = [f"{k}: {v}" for k, v in signals.status.items() if v.startswith(("unknown", "unavail"))]
     if notes:
         console.print("[dim]unknown inputs: " + "; ".join(notes) + "[/]")

@@ -386,7 +386,24 @@ def _alt_block(
     bd = beaten_down(a, b, cfg.beaten_drawdown, cfg.beaten_window, schedule)
     for col in ("count", "group", "rs", "outperform_share", "stale"):
         frame[f"beaten_{col}"] = bd[col].to_numpy()
-    status["alts"] = label
+    status["alts"] = label + _coverage_note(eq)
+
+
+def _coverage_note(eq: pd.DataFrame) -> str:
+    """The coverage of the last day with members, as a sentence for the status."""
+    has = eq["members"] > 0
+    if not has.any():
+        return "; no members on any day"
+    last = eq.index[has.to_numpy()][-1]
+    row = eq.loc[last]
+    cap = row["coverage_mcap"]
+    cap_txt = f", {cap:.0%} of their market cap" if np.isfinite(cap) else ""
+    state = "known" if bool(row["known"]) else "unknown"
+    return (
+        f"; coverage on {last:%Y-%m-%d}: {int(row['priced'])} of {int(row['members'])} members "
+        f"priced ({row['coverage']:.0%}{cap_txt}); alt figures need "
+        f"{baskets.MIN_COVERAGE:.0%}: {state}"
+    )
 
 
 def _lagged(index: pd.Index, days: int) -> np.ndarray:
