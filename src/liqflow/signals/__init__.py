@@ -7,12 +7,15 @@ inputs and the value on day *t* uses only data up to *t*. One module per idea:
 * :mod:`~liqflow.signals.credit`: HY/IG spreads, causal percentile, narrowing;
 * :mod:`~liqflow.signals.equities`: trend, momentum, small/large relative strength;
 * :mod:`~liqflow.signals.breakout`: Russell 2000 all-time-high breakouts;
+* :mod:`~liqflow.signals.baskets`: THE alt basket, season index and beaten-down alts on a
+  point-in-time universe, with coverage, and the survivorship bias measured;
 * :mod:`~liqflow.signals.crypto`: BTC trend, alt basket, Altcoin Season Index, dominance;
 * :mod:`~liqflow.signals.traits`: supercycle traits and leverage;
 * :mod:`~liqflow.signals.regime`: the stages and their timeline;
 * :mod:`~liqflow.signals.compute`: everything from one panel (:func:`compute_signals`).
 """
 
+from liqflow.signals.baskets import AltBasket, SurvivorshipBias, survivorship_bias
 from liqflow.signals.breakout import (
     BreakoutConfig,
     BreakoutEvent,
@@ -24,6 +27,7 @@ from liqflow.signals.breakout import (
 from liqflow.signals.compute import SignalConfig, SignalSet, compute_signals, default_flags
 from liqflow.signals.credit import CreditConfig, CreditSignals, credit_signals, spread_signals
 from liqflow.signals.crypto import (
+    AltUniverse,
     CryptoConfig,
     CryptoSignals,
     alt_basket,
@@ -71,6 +75,8 @@ from liqflow.signals.traits import (
 __all__ = [
     "DEFAULT_RULES",
     "STAGE_NAMES",
+    "AltBasket",
+    "AltUniverse",
     "BreakoutConfig",
     "BreakoutEvent",
     "BreakoutResult",
@@ -89,6 +95,7 @@ __all__ = [
     "StageStatus",
     "StageTimeline",
     "StageTransition",
+    "SurvivorshipBias",
     "TraitsConfig",
     "TraitsSignals",
     "TrendConfig",
@@ -114,6 +121,7 @@ __all__ = [
     "rotation",
     "spread_signals",
     "stage_timeline",
+    "survivorship_bias",
     "traits_signals",
     "trend_signals",
     "volume_ratio",
