@@ -39,18 +39,19 @@ def test_folder_import_matches_by_name_and_header(tmp_path: Path) -> None:
             ("fed_assets", "fred"),
             ("nfci", "fred"),
             ("btc", "yahoo"),
+            ("coin_leo_token", "yahoo"),  # a coin outside the catalogue: the universe's prices
         }
         reasons = {p.name: r for p, r in report.unmatched}
         assert reasons["USDT-USD.csv"] == "stablecoin or wrapped token: excluded by rule"
-        assert "no catalogue series named 'LEO-USD'" in reasons["LEO-USD.csv"]
+        assert "LEO-USD.csv" not in reasons
         assert report.ok
         again = import_paths(store, CAT, [_folder(tmp_path)])
         assert sum(f.added for f in again.loaded) == 0
 
 
 def _unknown_layouts(root: Path) -> tuple[Path, Path]:
-    wide = root / "top100_snapshot.csv"
-    wide.write_text("rank,name,symbol,price\n1,Bitcoin,BTC,77232\n")
+    wide = root / "quotes.csv"
+    wide.write_text("ticker,bid,ask\nAAPL,189.1,189.2\n")
     lines = root / "snapshots.json"
     lines.write_text('{"Rank": "1"}\n')
     return wide, lines
@@ -62,9 +63,9 @@ def test_folder_scan_lists_unknown_layouts_and_still_succeeds(tmp_path: Path) ->
     (root / "notes.txt").write_text("not data")
     with Store(":memory:") as store:
         report = import_paths(store, CAT, [root])
-        assert report.ok and len(report.loaded) == 3
+        assert report.ok and len(report.loaded) == 4  # LEO-USD: a coin's prices
         assert {p for p, _ in report.unsupported} == {wide, lines}
-        assert "unrecognised CSV header 'rank,name,symbol,price'" in dict(report.unsupported)[wide]
+        assert "unrecognised CSV header 'ticker,bid,ask'" in dict(report.unsupported)[wide]
     db = tmp_path / "s.duckdb"
     result = runner.invoke(app, ["import", str(root), "--store", str(db)], env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output

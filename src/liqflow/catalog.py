@@ -42,6 +42,8 @@ from pandas.tseries.offsets import BaseOffset
 
 from liqflow._errors import CatalogError, ConfigError
 from liqflow.config import read_toml
+from liqflow.universe import STABLECOINS as _STABLECOINS
+from liqflow.universe import is_excluded_symbol
 
 __all__ = [
     "FREQUENCIES",
@@ -83,41 +85,15 @@ COT_TFF = (
 )
 
 # Stablecoins and wrapped/staked tokens track another asset; they are excluded from the
-# altcoin universe by rule, whatever list a user supplies.
-STABLECOINS = frozenset(
-    {
-        "USDT",
-        "USDC",
-        "DAI",
-        "BUSD",
-        "TUSD",
-        "USDP",
-        "PAX",
-        "GUSD",
-        "FDUSD",
-        "PYUSD",
-        "USDD",
-        "USDE",
-        "FRAX",
-        "LUSD",
-        "EURC",
-        "EURS",
-        "USTC",
-        "UST",
-        "USDS",
-        "RLUSD",
-    }
-)
-_WRAPPED = re.compile(
-    r"^(W(BTC|ETH|BNB|TRX|STETH|EETH|BETH)|STETH|RETH|CBETH|WEETH|BTCB|HBTC|RENBTC|TBTC|FBTC|LBTC|CBBTC|SOLVBTC)$"
-)
+# altcoin universe by rule, whatever list a user supplies. The maintained lists live in
+# liqflow.universe (with the price tests that catch a coin missing from them).
+STABLECOINS = _STABLECOINS
 
 
 def is_excluded_coin(symbol: str) -> bool:
-    """True for stablecoins and wrapped or liquid-staked tokens (``USDT-USD``, ``WBTC``...)."""
-    base = re.split(r"[-/]", symbol.upper())[0]
-    base = re.sub(r"\d+$", "", base)  # Yahoo's numeric suffixes (TON11419-USD)
-    return base in STABLECOINS or bool(_WRAPPED.match(base))
+    """True for stablecoins and wrapped or liquid-staked tokens (``USDT-USD``, ``WBTC``...);
+    :func:`liqflow.universe.is_excluded_symbol`."""
+    return is_excluded_symbol(symbol)
 
 
 def _check_lag(lag: str, sid: str) -> BaseOffset:

@@ -37,6 +37,12 @@ from liqflow._errors import DataError, LiqflowError, UnsupportedLayoutError
 from liqflow.catalog import FUNDS, REVISED, Catalog, SeriesSpec, is_excluded_coin
 from liqflow.providers.csv import fund_source
 from liqflow.providers.layouts import ParsedTable, Part, read_table
+from liqflow.providers.universe_files import (
+    UniverseFile,
+    coin_from_ticker_file,
+    read_universe_file,
+    sniff_universe_layout,
+)
 from liqflow.store import Batch, Store
 
 __all__ = [
@@ -91,6 +97,7 @@ class ImportReport:
     errors: tuple[tuple[Path, str], ...]
     unsupported: tuple[tuple[Path, str], ...] = ()
     columns: tuple[tuple[Path, str, str], ...] = ()
+    notes: tuple[tuple[Path, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -282,11 +289,42 @@ def _splice(pending: list[_Pending]) -> tuple[list[_Pending], list[tuple[Path, s
     return [p for p in kept if p.table.path not in bad_files], refused
 
 
+def _universe_file(
+    path: Path, universe: list[UniverseFile], unmatched: list[tuple[Path, str]]
+) -> bool:
+    """Read ``path`` into ``universe`` when it is a crypto-universe layout (True), else False.
+
+    Auxiliary files (ranked ticker lists without market caps) are listed in ``unmatched``
+    with the reason; a universe file that fails to parse raises (it is refused).
+    """
+    layout = sniff_universe_layout(path)
+    if layout is None:
+        return False
+    f = read_universe_file(path, layout)
+    if f.auxiliary is not None:
+        unmatched.append((path, f.auxiliary))
+    else:
+        universe.append(f)
+    return True
+
+
+def _coin_file(table: ParsedTable, universe: list[UniverseFile]) -> bool:
+    """A one-series price file of a coin outside the catalogue: kept as a coin's prices."""
+    if len(table.parts) != 1 or is_excluded_coin(table.path.stem):
+        return False
+    coin = coin_from_ticker_file(table.path, table.parts[0].frame, table.format)
+    if coin is None:
+        return False
+    universe.append(UniverseFile(table.path, f"{table.format}_coin", prices=coin))
+    return True
+
+
 def _read(
     files: list[tuple[Path, bool]],
     catalog: Catalog,
     forced: SeriesSpec | None,
     progress: Callable[[Path], None] | None,
+    universe: list[UniverseFile],
 ) -> tuple[list[_Pending], dict[str, list[tuple[Path, str]]], list[tuple[Path, str, str]]]:
     pending: list[_Pending] = []
     out: dict[str, list[tuple[Path, str]]] = {"unmatched": [], "errors": [], "unsupported": []}
@@ -295,6 +333,8 @@ def _read(
         if progress is not None:
             progress(path)
         try:
+            if forced is None and _universe_file(path, universe, out["unmatched"]):
+                continue
             table = read_table(path, catalog)
         except UnsupportedLayoutError as exc:
             out["errors" if explicit else "unsupported"].append((path, str(exc)))
@@ -309,6 +349,8 @@ def _read(
             if spec is not None and len(part.frame):
                 frame = _fields(part.frame, spec)
                 found.append(_Pending(table, part, spec, _source(table, part, spec), frame))
+        if not found and forced is None and _coin_file(table, universe):
+            continue
         if not found:
             whole = dict(table.skipped).get("*")
             reason = whole or (
@@ -344,7 +386,8 @@ def import_paths(
     if not files:
         raise DataError(f"no .csv or .json files found under {', '.join(str(p) for p in paths)}")
     forced = catalog[series_id] if series_id is not None else None
-    pending, out, columns = _read(files, catalog, forced, progress)
+    universe: list[UniverseFile] = []
+    pending, out, columns = _read(files, catalog, forced, progress, universe)
     pending, refused = _splice(pending)
     errors = out["errors"] + refused
     loaded: list[ImportedFile] = []
@@ -376,10 +419,21 @@ def import_paths(
                     p.part.column,
                 )
             )
+    notes = [(f.path, n) for f in universe for n in f.notes]
+    if universe:
+        from liqflow.universe_store import write_universe_files
+
+        for w in write_universe_files(store, universe):
+            loaded.append(
+                ImportedFile(
+                    w.path, w.series_id, w.source, w.layout, w.rows, w.added, w.first, w.last
+                )
+            )
     return ImportReport(
         tuple(loaded),
         tuple(out["unmatched"]),
         tuple(errors),
         tuple(out["unsupported"]),
         tuple(columns),
+        tuple(notes),
     )

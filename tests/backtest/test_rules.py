@@ -178,8 +178,9 @@ def test_basket_prices_equal_weight() -> None:
     cal = pd.date_range("2021-01-01", periods=4, freq="D")
     px = pd.DataFrame({"a": [1.0, 2.0, 2.0, 4.0], "b": [np.nan, 10.0, 5.0, 5.0]}, index=cal)
     basket = basket_prices(px)
-    # day 1: only a has a return (+100%); day 2: a 0%, b -50%; day 3: a +100%, b 0%
-    np.testing.assert_allclose(basket.to_numpy(), [1.0, 2.0, 1.5, 2.25])
+    # day 1: only a is held (+100%); b lists: equal weights at day 1's close; day 2: a 0%,
+    # b -50% -> -25%; day 3: held since day 1 (weights drifted to 2/3, 1/3): a +100%, b 0%
+    np.testing.assert_allclose(basket.to_numpy(), [1.0, 2.0, 1.5, 2.5])
 
 
 def test_rule_validation() -> None:
@@ -273,5 +274,6 @@ def test_basket_needs_min_count() -> None:
         {"a": [1.0, 2.0, 2.0, 4.0, 4.0], "b": [np.nan, 1.0, 2.0, 2.0, np.nan]}, index=cal
     )
     basket = basket_prices(px, min_count=2)
-    # returns exist for both coins only on days 2 and 3: (0% + 100%) / 2, (100% + 0%) / 2
-    np.testing.assert_allclose(basket.to_numpy(), [np.nan, 1.0, 1.5, 2.25, np.nan])
+    # two coins are held only on days 2 and 3 (b bought at day 1's close): (0% + 100%) / 2,
+    # then from weights 1/3, 2/3: (100% + 0%) / 3; day 4: b has no price (held, stale)
+    np.testing.assert_allclose(basket.to_numpy(), [np.nan, 1.0, 1.5, 2.0, np.nan])

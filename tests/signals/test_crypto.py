@@ -83,8 +83,18 @@ def test_alt_basket_beats_btc_from_a_known_day() -> None:
     # day 81's basket return: (4 coins at +2%, ddd flat) / 5
     basket = alt_basket(alts)
     assert basket["return"].iloc[81] == pytest.approx(4 * 0.02 / 5)
-    oracle = alts.pct_change(fill_method=None).mean(axis=1)
-    pd.testing.assert_series_equal(basket["return"], oracle, check_names=False)
+    # buy and hold between rebalances (a listing is one): equal weights at day 80's close,
+    # then drifting; eee is held at its last price once its prices stop (flagged stale)
+    held = alts.iloc[80:].ffill()
+    value = (held / held.iloc[0]).mean(axis=1)
+    oracle = (value / value.shift(1) - 1.0).iloc[1:]
+    pd.testing.assert_series_equal(basket["return"].iloc[81:], oracle, check_names=False)
+    assert basket["stale"].iloc[100] == 1.0 and basket["stale"].iloc[99] == 0.0
+    first = alts[["aaa", "bbb", "ccc", "eee"]].iloc[:81]
+    v0 = (first / first.iloc[0]).mean(axis=1)
+    pd.testing.assert_series_equal(
+        basket["return"].iloc[1:81], (v0 / v0.shift(1) - 1.0).iloc[1:], check_names=False
+    )
     assert f["alt_vs_btc"].iloc[1] == pytest.approx(1.0)
 
 

@@ -11,7 +11,8 @@ import pandas as pd
 from liqflow._errors import ConfigError, DataError
 from liqflow.backtest._shared import DAYS_PER_YEAR, check_prices, price_returns
 from liqflow.backtest.events import BreakoutParams, event_matrix, events_on_calendar
-from liqflow.signals.crypto import MIN_BASKET_COINS
+from liqflow.signals.baskets import alt_basket
+from liqflow.signals.crypto import MIN_BASKET_COINS, AltUniverse
 
 __all__ = ["MarketData", "basket_prices", "market_data_from_panel"]
 
@@ -122,26 +123,33 @@ class MarketData:
         )
 
 
-def basket_prices(prices: pd.DataFrame, name: str = "alts", min_count: int = 1) -> pd.Series:
-    """Equal-weight basket of the columns of ``prices``, rebalanced daily.
+def basket_prices(
+    prices: pd.DataFrame,
+    name: str = "alts",
+    min_count: int = 1,
+    schedule: pd.DataFrame | None = None,
+    weighting: str = "equal",
+) -> pd.Series:
+    """The alt basket of :func:`liqflow.signals.baskets.alt_basket` as a tradable price.
 
-    The basket's return each day is the mean return of the columns priced on that day
-    and the day before (a coin joins the day after its first price), when at least
-    ``min_count`` of them are (otherwise the day has no basket return). The index starts
-    at 1 the day before the first return and ends on the last day with a return (a day
-    without any inside that span counts as flat). The basket holds today's list of
-    coins over the whole history, so it carries survivorship bias: coins that died are
-    missing.
+    The same basket as the signals and the claims (one definition): members bought at
+    each rebalance and held until the next, a coin whose prices stop held at its last
+    price; the day is unknown (NaN) when fewer than ``min_count`` coins are held with a
+    price or the coverage is below :data:`liqflow.signals.baskets.MIN_COVERAGE`. The
+    price is 1 the day before the first known return. Without ``schedule`` the basket
+    holds the columns of ``prices`` (today's list, which carries survivorship bias: coins
+    that died are missing); with the point-in-time schedule it does not.
     """
-    rets = price_returns(prices)
-    mean = rets.mean(axis=1, skipna=True).to_numpy(copy=True)
-    mean[rets.notna().sum(axis=1).to_numpy() < min_count] = np.nan
-    out = np.full(len(prices), np.nan)
-    valid = np.flatnonzero(np.isfinite(mean))
-    if valid.size:
-        first, last = int(valid[0]), int(valid[-1])
-        out[first - 1] = 1.0
-        out[first : last + 1] = np.cumprod(1.0 + np.nan_to_num(mean[first : last + 1]))
+    frame = alt_basket(prices, schedule, weighting=weighting, min_coins=min_count).frame
+    ret = frame["return"].to_numpy()
+    raw = frame["index_raw"].to_numpy()
+    out = np.full(len(frame), np.nan)
+    valid = np.flatnonzero(np.isfinite(ret))
+    if valid.size and valid[0] >= 1:
+        base = raw[valid[0] - 1]
+        out[valid[0] - 1] = 1.0
+        known = np.isfinite(ret)
+        out[known] = raw[known] / base
     return pd.Series(out, index=prices.index, name=name)
 
 
@@ -154,6 +162,7 @@ def market_data_from_panel(
     small_cap: str = "small_caps",
     small_cap_volume: str = "small_caps_volume",
     min_alts: int = MIN_BASKET_COINS,
+    universe: AltUniverse | None = None,
 ) -> MarketData:
     """Build :class:`MarketData` from the daily panel of ``liqflow.align.load_panel``.
 
@@ -172,6 +181,9 @@ def market_data_from_panel(
     small_cap, small_cap_volume : str
         Panel columns of the small-cap close and volume; breakouts are computed on
         the close's sessions (``liqflow.align.trading_days``).
+    universe : AltUniverse, optional
+        Point-in-time universe: the ``alts`` basket is then the survivorship-free one
+        (the same as the signals'), not the basket of ``alts``.
     """
     from liqflow.align import trading_days
     from liqflow.catalog import default_catalog
@@ -179,7 +191,12 @@ def market_data_from_panel(
     cols = {a: panel[a] for a in assets if a in panel.columns}
     alt_ids = list(alts) if alts is not None else list(default_catalog().altcoins())
     alt_cols = [a for a in alt_ids if a in panel.columns]
-    if len(alt_cols) >= min_alts:
+    if universe is not None:
+        coins = universe.close.drop(columns=["bitcoin"], errors="ignore").reindex(panel.index)
+        basket = basket_prices(coins, min_count=min_alts, schedule=universe.schedule)
+        if basket.notna().any():
+            cols["alts"] = basket
+    elif len(alt_cols) >= min_alts:
         basket = basket_prices(panel[alt_cols], min_count=min_alts)
         if basket.notna().any():
             cols["alts"] = basket

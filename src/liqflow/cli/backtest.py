@@ -55,20 +55,23 @@ def load_market_data(
     from liqflow.backtest import market_data_from_panel
     from liqflow.cli.signals import load_signal_panel
     from liqflow.signals import compute_signals
+    from liqflow.universe_store import alt_universe_from_store
 
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
         when, default = command_date(st, cat, as_of)
         panel = load_signal_panel(st, cat, when)
+        universe = alt_universe_from_store(st, cat, when)
     print_as_of(panel, cat, default)
-    signals = compute_signals(panel, catalog=cat)
+    signals = compute_signals(panel, catalog=cat, universe=universe)
     stage = signals.stages.frame["stage"]
-    data = market_data_from_panel(panel, stage=stage, alts=cat.altcoins())
+    data = market_data_from_panel(panel, stage=stage, alts=cat.altcoins(), universe=universe)
     cols = ", ".join(map(str, data.prices.columns))
     small = "none" if data.small_caps is None else f"{len(data.small_caps)} sessions"
+    alts = "today's catalogue coins (survivorship-biased)" if universe is None else universe.label
     note = (
-        f"assets: {cols}; small-cap sessions: {small}; stage timeline from liqflow.signals; "
-        f"as of {when:%Y-%m-%d}"
+        f"assets: {cols} (alts: {alts}); small-cap sessions: {small}; stage timeline from "
+        f"liqflow.signals; as of {when:%Y-%m-%d}"
     )
     return data, note
 

@@ -93,6 +93,8 @@ def import_(
             f"{escape(', '.join(cols))}[/]",
             highlight=False,
         )
+    for path, note in report.notes:
+        console.print(f"[dim]note[/] {escape(f'{path}: {note}')}", highlight=False)
     for path, _detail in report.unsupported:
         console.print(f"{escape(str(path))}: [dim]{NOT_SUPPORTED_YET}[/]", highlight=False)
     for _path, message in report.errors:

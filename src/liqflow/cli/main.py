@@ -45,6 +45,9 @@ _stats.register(app)
 from liqflow.cli import backtest as _backtest  # noqa: E402
 
 _backtest.register(app)
+from liqflow.cli import universe as _universe  # noqa: E402
+
+_universe.register(app)
 # --- end of command registration ---
 
 

@@ -94,17 +94,22 @@ def status_command(
     on/off and since when, and the current stage with the date it began (unknown when
     a stage's required inputs are stale or missing)."""
     from liqflow.signals import compute_signals
+    from liqflow.universe_store import alt_universe_from_store
 
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
         when, default = command_date(st, cat, as_of)
         panel = load_signal_panel(st, cat, when)
+        universe = alt_universe_from_store(st, cat, when)
     print_as_of(panel, cat, default)
-    signals: SignalSet = compute_signals(panel, catalog=cat)
+    signals: SignalSet = compute_signals(panel, catalog=cat, universe=universe)
     status = signals.stage_status()
     for table in _status_tables(status):
         console.print(table)
     console.print("[dim]* required for the stage to be on[/]")
+    alts = signals.status.get("crypto.alts")
+    if alts:
+        console.print(f"[dim]alts: {escape(alts)}[/]", highlight=False)
     notes = [f"{k}: {v}" for k, v in signals.status.items() if v.startswith(("unknown", "unavail"))]
     if notes:
         console.print("[dim]unknown inputs: " + "; ".join(notes) + "[/]")

@@ -137,8 +137,9 @@ def series_table(
     return tuple(rows)
 
 
-def signals_part(panel: pd.DataFrame, catalog: Catalog) -> Any:
-    """:func:`liqflow.signals.compute_signals` on the panel, or Unavailable."""
+def signals_part(panel: pd.DataFrame, catalog: Catalog, universe: Any = None) -> Any:
+    """:func:`liqflow.signals.compute_signals` on the panel (and the point-in-time crypto
+    universe when there is one), or Unavailable."""
     try:
         from liqflow.signals import compute_signals
     except ImportError:
@@ -146,7 +147,7 @@ def signals_part(panel: pd.DataFrame, catalog: Catalog) -> Any:
     if panel.empty:
         return Unavailable("signals and stages", "the store holds no data for the report")
     try:
-        return compute_signals(panel, catalog=catalog)
+        return compute_signals(panel, catalog=catalog, universe=universe)
     except LiqflowError as exc:  # the report states why the data cannot support it
         return _failed("signals and stages", exc)
 
@@ -277,6 +278,7 @@ def evidence_part(
     store: Store | None,
     *,
     default: bool = False,
+    universe: Any = None,
 ) -> tuple[Any, bool]:
     """The one evidence of the default chain (:func:`liqflow.study.run_study`), or Unavailable.
 
@@ -290,7 +292,9 @@ def evidence_part(
     if not config.claims:
         return Unavailable(part, "switched off in the report's configuration"), False
     try:
-        inputs = study_inputs(panel, catalog, "default", min_alts=config.min_alts, default=default)
+        inputs = study_inputs(
+            panel, catalog, "default", min_alts=config.min_alts, default=default, universe=universe
+        )
     except DataError as exc:
         return Unavailable(part, str(exc)), False
     return run_study(
@@ -333,7 +337,11 @@ def event_study_of(evidence: Any) -> Any:
 
 
 def backtest_part(
-    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None = None
+    panel: pd.DataFrame,
+    signals: Any,
+    config: ReportConfig,
+    store: Store | None = None,
+    universe: Any = None,
 ) -> tuple[Any, bool]:
     """Two rotation rules into the alt basket, next to buy-and-hold, and a walk-forward.
 
@@ -359,7 +367,9 @@ def backtest_part(
     end = pd.Timestamp(ok[ok].index[-1])
     try:
         stage = signals.stages.frame["stage"].loc[:end].astype(np.float64)
-        data = market_data_from_panel(panel.loc[:end], stage=stage, min_alts=config.min_alts)
+        data = market_data_from_panel(
+            panel.loc[:end], stage=stage, min_alts=config.min_alts, universe=universe
+        )
         rules = (Rule(), Rule(signal="stage", min_stage=3))
         results = tuple(backtest(r, data, benchmarks=("btc",)) for r in rules)
     except LiqflowError as exc:
@@ -451,14 +461,19 @@ def compute_results(
             raise DataError(f"no data public{when} for the report's series {wanted}")
         series = series_table(panel, cat, sources)
     with clock.part("signals"):
-        signals = signals_part(panel, cat)
+        from liqflow.universe_store import alt_universe_from_store
+
+        universe = alt_universe_from_store(store, cat, pd.Timestamp(as_of))
+        signals = signals_part(panel, cat, universe)
     hits: dict[str, bool] = {}
     with clock.part("statistics") as flag:
-        evidence, hits["evidence"] = evidence_part(panel, cat, cfg, store, default=is_default)
+        evidence, hits["evidence"] = evidence_part(
+            panel, cat, cfg, store, default=is_default, universe=universe
+        )
         paths, hits["event paths"] = event_paths_part(panel, signals, cfg, store)
         flag[0] = any(hits.values())
     with clock.part("backtest") as flag:
-        bt, hits["walk-forward"] = backtest_part(panel, signals, cfg, store)
+        bt, hits["walk-forward"] = backtest_part(panel, signals, cfg, store, universe)
         flag[0] = hits["walk-forward"]
     return ReportResults(
         as_of=pd.Timestamp(panel.index[-1]),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from liqflow._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from liqflow.signals.baskets import AltBasket, SurvivorshipBias, survivorship_bias
     from liqflow.signals.breakout import (
         BreakoutConfig,
         BreakoutEvent,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from liqflow.signals.compute import SignalConfig, SignalSet, compute_signals, default_flags
     from liqflow.signals.credit import CreditConfig, CreditSignals, credit_signals, spread_signals
     from liqflow.signals.crypto import (
+        AltUniverse,
         CryptoConfig,
         CryptoSignals,
         alt_basket,
@@ -84,6 +86,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_RULES",
     "STAGE_NAMES",
+    "AltBasket",
+    "AltUniverse",
     "BreakoutConfig",
     "BreakoutEvent",
     "BreakoutResult",
@@ -106,6 +110,7 @@ __all__ = [
     "StageStatus",
     "StageTimeline",
     "StageTransition",
+    "SurvivorshipBias",
     "TraitsConfig",
     "TraitsSignals",
     "TrendConfig",
@@ -133,6 +138,7 @@ __all__ = [
     "rotation",
     "spread_signals",
     "stage_timeline",
+    "survivorship_bias",
     "traits_signals",
     "trend_signals",
     "volume_ratio",
@@ -140,6 +146,10 @@ __all__ = [
 
 #: Where each name is defined (imported on first use: see liqflow._lazy).
 _SOURCES = {
+    "AltBasket": "baskets",
+    "SurvivorshipBias": "baskets",
+    "survivorship_bias": "baskets",
+    "AltUniverse": "crypto",
     "FiscalConfig": "fiscal",
     "FiscalSignals": "fiscal",
     "fiscal_signals": "fiscal",

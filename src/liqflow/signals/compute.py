@@ -26,7 +26,7 @@ from liqflow.signals._result import MISSING, OK, input_status
 from liqflow.signals._windows import to_calendar
 from liqflow.signals.breakout import BreakoutConfig, BreakoutResult, breakouts, empty_daily
 from liqflow.signals.credit import CreditConfig, credit_signals
-from liqflow.signals.crypto import CryptoConfig, crypto_signals
+from liqflow.signals.crypto import AltUniverse, CryptoConfig, crypto_signals
 from liqflow.signals.equities import (
     RelativeStrengthConfig,
     TrendConfig,
@@ -378,6 +378,7 @@ def compute_signals(
     config: SignalConfig | None = None,
     *,
     catalog: Catalog | None = None,
+    universe: AltUniverse | None = None,
 ) -> SignalSet:
     """Compute every signal and the stage timeline from a point-in-time panel.
 
@@ -397,6 +398,10 @@ def compute_signals(
     catalog : Catalog, optional
         Decides the altcoin universe (group ``alt`` minus stablecoins and wrapped
         tokens); default the built-in catalogue.
+    universe : AltUniverse, optional
+        The point-in-time crypto universe (``liqflow.universe_store.alt_universe_from_store``):
+        the alt basket, the season index and the beaten-down alts then run on it
+        (survivorship-free); without it they run on the catalogue's coins (today's list).
 
     Returns
     -------
@@ -510,6 +515,7 @@ def compute_signals(
             _column(panel, "btc.market_cap"),
             _column(panel, "total_crypto_mcap"),
             cfg.crypto,
+            universe=universe,
         )
         funding = [c for c in panel.columns if c.endswith(".funding_rate")]
         oi = [c for c in panel.columns if c.endswith(".open_interest")]

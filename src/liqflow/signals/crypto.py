@@ -1,10 +1,14 @@
 """Stage 4 crypto signals: BTC trend, altcoin basket, Altcoin Season Index, dominance.
 
 Crypto trades every day, so windows here are **calendar days** on a daily index (the
-panel's calendar). The altcoin universe on each day is the set of coins that have data
-that day: a coin listed later, or delisted, enters or leaves the basket when its prices
-do, so today's coin list does not leak survivorship into the past. Stablecoins and
-wrapped or liquid-staked tokens are excluded by :func:`liqflow.catalog.is_excluded_coin`.
+panel's calendar). The alt figures come from :mod:`liqflow.signals.baskets`, the one
+definition shared with the claims and the backtest. Given an :class:`AltUniverse` (the
+point-in-time top N of :mod:`liqflow.universe`, dead coins included) they are free of
+survivorship bias; given only the catalogue's coins (today's list) they are not: coins
+that were large and then died are missing, which biases past alt returns upwards
+(:func:`liqflow.signals.baskets.survivorship_bias` measures by how much). Stablecoins and
+wrapped or liquid-staked tokens are excluded by :func:`liqflow.catalog.is_excluded_coin`
+and, in a universe, by :func:`liqflow.universe.excluded_mask`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pandas as pd
 
 from liqflow._errors import ConfigError, DataError
 from liqflow.catalog import is_excluded_coin
+from liqflow.signals import baskets
 from liqflow.signals._result import MISSING, OK, SignalBlock, input_status
 from liqflow.signals._windows import (
     align_to,
@@ -30,6 +35,7 @@ from liqflow.signals._windows import (
 
 __all__ = [
     "MIN_BASKET_COINS",
+    "AltUniverse",
     "CryptoConfig",
     "CryptoSignals",
     "alt_basket",
@@ -42,7 +48,7 @@ __all__ = [
 
 # Fewest coins for the equal-weight alt basket to count as a basket (one or two coins are
 # those coins, not "the alts"). Shared by the signals, the claims table and the report.
-MIN_BASKET_COINS = 3
+MIN_BASKET_COINS = baskets.MIN_BASKET_COINS
 
 
 @dataclass(frozen=True)
@@ -138,38 +144,26 @@ def _prices(prices: pd.DataFrame, name: str = "prices") -> pd.DataFrame:
     return p.where(p > 0)  # a zero or negative price is not a price
 
 
-def alt_basket(prices: pd.DataFrame) -> pd.DataFrame:
-    """Equal-weight basket of the coins that have data each day.
+def alt_basket(prices: pd.DataFrame, schedule: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The equal-weight alt basket's frame (:func:`liqflow.signals.baskets.alt_basket`).
 
     Parameters
     ----------
     prices : DataFrame
         One column per coin on a daily index; NaN before listing or after delisting.
+    schedule : DataFrame, optional
+        Point-in-time membership (default: the columns, each from its first price).
 
     Returns
     -------
     DataFrame
-        ``return`` (mean of the day's returns of coins priced that day and the day
-        before), ``count`` (coins in that mean), ``priced`` (coins with a price that
-        day) and ``index`` (100 on the first day a coin
-        is priced, then compounded; NaN before).
-
-    Notes
-    -----
-    Daily rebalancing to equal weights; equivalent to
-    ``prices.pct_change(fill_method=None).mean(axis=1)`` compounded.
+        ``return``, ``index`` (100 at the first rebalance; NaN when unknown), ``count``
+        (held coins priced that day), ``priced`` (members priced that day), ``members``,
+        ``stale``, ``coverage``, ``coverage_mcap``, ``known`` (see
+        :class:`~liqflow.signals.baskets.AltBasket`); a day with one coin held is known
+        here (callers apply their own fewest coins, as ``count`` allows).
     """
-    p = _prices(prices)
-    rets = p / p.shift(1) - 1.0
-    count = rets.notna().sum(axis=1).astype(np.float64)
-    ret = rets.mean(axis=1, skipna=True).where(count > 0)
-    priced = p.notna().sum(axis=1).astype(np.float64)
-    started = (priced > 0).cummax()  # 100 on the first day any coin is priced
-    level = 100.0 * (1.0 + ret.fillna(0.0)).cumprod()
-    return pd.DataFrame(
-        {"return": ret, "count": count, "priced": priced, "index": level.where(started)},
-        index=p.index,
-    )
+    return baskets.alt_basket(prices, schedule, min_coins=1).frame  # callers set their minimum
 
 
 def altcoin_season_index(
@@ -177,33 +171,18 @@ def altcoin_season_index(
     btc: pd.Series,
     window: int = 90,
     min_coins: int = 5,
+    schedule: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Share (0-100) of the altcoin universe that beat BTC over the last ``window`` days.
+    """Share (0-100) of the altcoins that beat BTC over the last ``window`` days.
 
-    Parameters
-    ----------
-    prices : DataFrame
-        Altcoin prices (stablecoins and wrapped tokens already removed, see
-        :func:`alt_universe`) on a daily index.
-    btc : Series
-        BTC price.
-    window : int
-        Days of the comparison ("season"; blockchaincenter uses 90).
-    min_coins : int
-        Fewest eligible coins for a value; fewer gives NaN.
+    :func:`liqflow.signals.baskets.altcoin_season_index` on ``prices``: the top
+    :data:`~liqflow.signals.baskets.SEASON_TOP` members of ``schedule`` as of each day, or
+    every column of ``prices`` from its first price when no schedule is given.
 
     Returns
     -------
     DataFrame
-        ``index`` (0-100), ``eligible`` (coins with a price today and ``window`` days
-        ago, i.e. at least ``window`` days of history), ``beating``.
-
-    Notes
-    -----
-    In the sense of blockchaincenter.net's Altcoin Season Index: it is altcoin season when
-    75 % of the (top 50) altcoins did better than Bitcoin over the last 90 days, bitcoin
-    season when 25 % or fewer did. Here the universe is the supplied coins with data,
-    evaluated day by day with the coins that existed then.
+        ``index`` (0-100), ``eligible``, ``beating``, ``members``, ``coverage``.
 
     References
     ----------
@@ -212,26 +191,10 @@ def altcoin_season_index(
     """
     positive_int(window, "window")
     positive_int(min_coins, "min_coins")
-    p = _prices(prices)
-    b = align_to(prepare(btc, "btc"), p.index)
-    when = p.index.to_numpy(dtype="datetime64[ns]") - np.timedelta64(window, "D")
-    pos = np.searchsorted(p.index.to_numpy(dtype="datetime64[ns]"), when, side="right") - 1
-    ok = pos >= 0
-    safe = np.maximum(pos, 0)
-    now = p.to_numpy()
-    then = np.where(ok[:, None], now[safe], np.nan)
-    b_now = b.to_numpy(dtype=np.float64)
-    b_then = np.where(ok, b_now[safe], np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        coin_ret = now / then - 1.0
-        btc_ret = b_now / b_then - 1.0
-    eligible = ~np.isnan(coin_ret) & ~np.isnan(btc_ret)[:, None]
-    beating = eligible & (coin_ret > btc_ret[:, None])
-    n_elig = eligible.sum(axis=1).astype(np.float64)
-    n_beat = beating.sum(axis=1).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        idx = np.where(n_elig >= min_coins, 100.0 * n_beat / n_elig, np.nan)
-    return pd.DataFrame({"index": idx, "eligible": n_elig, "beating": n_beat}, index=p.index)
+    top = baskets.SEASON_TOP if schedule is not None else None
+    return baskets.altcoin_season_index(
+        _prices(prices), btc, schedule, window=window, top=top, min_coins=min_coins
+    )
 
 
 def btc_dominance(
@@ -259,51 +222,18 @@ def beaten_down(
     btc: pd.Series,
     drawdown: float = 0.7,
     window: int = 30,
+    schedule: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Coins far below their all-time high, and how they did against BTC since.
-
-    A coin is *beaten down* on day *d* when its price is at least ``drawdown`` below its
-    highest price up to *d*. On day *t* the group is the coins beaten down on
-    ``t - window``; their return from then to *t* is compared with BTC's (choosing the
-    group at the start of the window avoids selecting coins for having just fallen).
+    """Coins far below their all-time high, and how they did against BTC since
+    (:func:`liqflow.signals.baskets.beaten_down`; the group is chosen at the start of the
+    window, among the members then).
 
     Returns
     -------
     DataFrame
-        ``count`` (coins beaten down today), ``rs`` (mean excess return over BTC of the
-        group), ``outperform_share`` (share of the group that beat BTC), ``group``
-        (size of the group).
+        ``count``, ``rs``, ``outperform_share``, ``group``, ``stale``.
     """
-    positive_int(window, "window")
-    p = _prices(prices)
-    b = align_to(prepare(btc, "btc"), p.index)
-    dd = p / p.cummax() - 1.0
-    beaten = (dd <= -drawdown) & p.notna()
-    days = np.timedelta64(window, "D")
-    idx = p.index.to_numpy(dtype="datetime64[ns]")
-    pos = np.searchsorted(idx, idx - days, side="right") - 1
-    ok = pos >= 0
-    safe = np.maximum(pos, 0)
-    was_beaten = np.where(ok[:, None], beaten.to_numpy()[safe], False)
-    now = p.to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ret = now / np.where(ok[:, None], now[safe], np.nan) - 1.0
-        b_ret = b.to_numpy() / np.where(ok, b.to_numpy()[safe], np.nan) - 1.0
-    excess = ret - b_ret[:, None]
-    in_group = was_beaten & ~np.isnan(excess)
-    group = in_group.sum(axis=1).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rs = np.where(group > 0, np.where(in_group, excess, 0.0).sum(axis=1) / group, np.nan)
-        share = np.where(group > 0, (in_group & (excess > 0)).sum(axis=1) / group, np.nan)
-    return pd.DataFrame(
-        {
-            "count": beaten.sum(axis=1).astype(np.float64).where(p.notna().any(axis=1)),
-            "rs": rs,
-            "outperform_share": share,
-            "group": group,
-        },
-        index=p.index,
-    )
+    return baskets.beaten_down(_prices(prices), btc, schedule, drawdown=drawdown, window=window)
 
 
 def crypto_signals(
@@ -312,6 +242,7 @@ def crypto_signals(
     btc_market_cap: pd.Series | None = None,
     total_market_cap: pd.Series | None = None,
     config: CryptoConfig | None = None,
+    universe: AltUniverse | None = None,
 ) -> CryptoSignals:
     """Every stage-4 signal on BTC's daily index.
 
@@ -324,10 +255,17 @@ def crypto_signals(
     btc_market_cap, total_market_cap : Series, optional
         For BTC dominance; unknown (NaN, status ``unavailable``) when either is missing.
     config : CryptoConfig, optional
+    universe : AltUniverse, optional
+        Point-in-time universe (coin closes by coin id and the membership schedule of
+        :func:`liqflow.universe.membership_schedule`): the basket, the season index and
+        the beaten-down alts then run on it instead of ``alts`` (today's list).
 
     Returns
     -------
     CryptoSignals
+        Every alt figure comes with its coverage (``alt_coverage``, ``alt_coverage_mcap``,
+        ``alt_members``, ``alt_stale``, ``season_coverage``) and is NaN when the coverage
+        is below :data:`liqflow.signals.baskets.MIN_COVERAGE`.
     """
     cfg = config or CryptoConfig()
     if btc is None:
@@ -344,38 +282,7 @@ def crypto_signals(
     frame["btc_above_ma"] = flag(frame["btc_pct_above_ma"], ">", 0.0)
     btc_rs = change_over(b, cfg.rs_window, relative=True)
 
-    coins = alt_universe(list(alts.columns)) if alts is not None else ()
-    if alts is not None and coins:
-        a = alts[list(coins)].reindex(index)
-        basket = alt_basket(a)
-        enough = basket["priced"] >= cfg.basket_min_coins
-        # a window is known only when the basket was broad enough at both of its ends
-        enough_then = pd.Series(
-            as_of_values(enough.astype(np.float64), _lagged(index, cfg.rs_window)), index=index
-        ).eq(1.0)
-        level = basket["index"]
-        frame["alt_basket"] = level.where(enough)
-        frame["alt_count"] = basket["count"]
-        ratio = level / b
-        first = ratio.where(enough).first_valid_index()
-        frame["alt_vs_btc"] = (
-            (ratio / ratio.loc[first]).where(enough) if first is not None else empty_like(index)
-        )
-        alt_ret = change_over(level, cfg.rs_window, relative=True)
-        frame["alt_rs"] = (alt_ret - btc_rs).where(enough & enough_then)
-        asi = altcoin_season_index(a, b, cfg.season_window, cfg.season_min_coins)
-        frame["season_index"] = asi["index"]
-        frame["season_coins"] = asi["eligible"]
-        bd = beaten_down(a, b, cfg.beaten_drawdown, cfg.beaten_window)
-        status["alts"] = f"{len(coins)} coins: {', '.join(coins)}"
-    else:
-        for col in ("alt_basket", "alt_count", "alt_vs_btc", "alt_rs", "season_index"):
-            frame[col] = empty_like(index)
-        frame["season_coins"] = empty_like(index)
-        bd = pd.DataFrame(
-            {c: empty_like(index) for c in ("count", "rs", "outperform_share", "group")}
-        )
-        status["alts"] = MISSING
+    _alt_block(frame, status, b, btc_rs, alts, universe, cfg)
     frame["alts_outperform"] = flag(frame["alt_rs"], ">", 0.0)
     si = frame["season_index"]
     season = pd.Series(pd.NA, index=index, dtype="string")
@@ -399,12 +306,104 @@ def crypto_signals(
     frame["btc_dominance"] = dom
     frame["btc_dominance_chg"] = change_over(dom, cfg.dominance_window)
     frame["dominance_falling"] = flag(frame["btc_dominance_chg"], "<", 0.0)
-    frame["beaten_count"] = bd["count"].to_numpy()
-    frame["beaten_group"] = bd["group"].to_numpy()
-    frame["beaten_rs"] = bd["rs"].to_numpy()
-    frame["beaten_outperform_share"] = bd["outperform_share"].to_numpy()
     frame["beaten_outperform"] = flag(frame["beaten_rs"], ">", 0.0)
     return CryptoSignals(frame, status, cfg)
+
+
+@dataclass(frozen=True)
+class AltUniverse:
+    """Coin closes (columns = coin ids, daily) and the point-in-time membership schedule."""
+
+    close: pd.DataFrame
+    schedule: pd.DataFrame
+    label: str = "point-in-time universe"
+
+
+_ALT_COLUMNS = (
+    "alt_basket", "alt_basket_mcap", "alt_count", "alt_members", "alt_stale", "alt_coverage",
+    "alt_coverage_mcap", "alt_vs_btc", "alt_rs", "season_index", "season_coins",
+    "season_coverage",
+)  # fmt: skip
+
+
+def _alt_block(
+    frame: pd.DataFrame,
+    status: dict[str, str],
+    b: pd.Series,
+    btc_rs: pd.Series,
+    alts: pd.DataFrame | None,
+    universe: AltUniverse | None,
+    cfg: CryptoConfig,
+) -> None:
+    """Fill the alt columns of ``frame`` (in place: it is this function's own frame)."""
+    index = frame.index
+    schedule: pd.DataFrame | None = None
+    a: pd.DataFrame | None
+    if universe is not None:
+        a = universe.close.drop(columns=["bitcoin"], errors="ignore").reindex(index)
+        schedule = universe.schedule
+        label = f"{universe.label}: {a.shape[1]} coins priced, {schedule.shape[1]} ever members"
+    else:
+        coins = alt_universe(list(alts.columns)) if alts is not None else ()
+        a = alts[list(coins)].reindex(index) if alts is not None and coins else None
+        label = f"today's list, {len(coins)} coins: {', '.join(coins)}" if a is not None else ""
+    if a is None or a.shape[1] == 0:
+        for col in _ALT_COLUMNS:
+            frame[col] = empty_like(index)
+        for col in ("count", "group", "rs", "outperform_share", "stale"):
+            frame[f"beaten_{col}"] = empty_like(index)
+        status["alts"] = MISSING
+        return
+    eq = baskets.alt_basket(a, schedule, min_coins=cfg.basket_min_coins).frame
+    mc = (
+        baskets.alt_basket(a, schedule, weighting="market_cap", min_coins=cfg.basket_min_coins)
+        if schedule is not None
+        else None
+    )
+    enough = eq["known"].astype(bool)
+    enough_then = pd.Series(
+        as_of_values(enough.astype(np.float64), _lagged(index, cfg.rs_window)), index=index
+    ).eq(1.0)
+    level = eq["index"]
+    frame["alt_basket"] = level
+    frame["alt_basket_mcap"] = mc.frame["index"] if mc is not None else empty_like(index)
+    frame["alt_count"] = eq["count"]
+    frame["alt_members"] = eq["members"]
+    frame["alt_stale"] = eq["stale"]
+    frame["alt_coverage"] = eq["coverage"]
+    frame["alt_coverage_mcap"] = eq["coverage_mcap"]
+    ratio = eq["index_raw"] / b
+    first = ratio.where(enough).first_valid_index()
+    frame["alt_vs_btc"] = (
+        (ratio / ratio.loc[first]).where(enough) if first is not None else empty_like(index)
+    )
+    alt_ret = change_over(eq["index_raw"], cfg.rs_window, relative=True)
+    frame["alt_rs"] = (alt_ret - btc_rs).where(enough & enough_then)
+    asi = altcoin_season_index(a, b, cfg.season_window, cfg.season_min_coins, schedule)
+    frame["season_index"] = asi["index"]
+    frame["season_coins"] = asi["eligible"]
+    frame["season_coverage"] = asi["coverage"]
+    bd = beaten_down(a, b, cfg.beaten_drawdown, cfg.beaten_window, schedule)
+    for col in ("count", "group", "rs", "outperform_share", "stale"):
+        frame[f"beaten_{col}"] = bd[col].to_numpy()
+    status["alts"] = label + _coverage_note(eq)
+
+
+def _coverage_note(eq: pd.DataFrame) -> str:
+    """The coverage of the last day with members, as a sentence for the status."""
+    has = eq["members"] > 0
+    if not has.any():
+        return "; no members on any day"
+    last = eq.index[has.to_numpy()][-1]
+    row = eq.loc[last]
+    cap = row["coverage_mcap"]
+    cap_txt = f", {cap:.0%} of their market cap" if np.isfinite(cap) else ""
+    state = "known" if bool(row["known"]) else "unknown"
+    return (
+        f"; coverage on {last:%Y-%m-%d}: {int(row['priced'])} of {int(row['members'])} members "
+        f"priced ({row['coverage']:.0%}{cap_txt}); alt figures need "
+        f"{baskets.MIN_COVERAGE:.0%}: {state}"
+    )
 
 
 def _lagged(index: pd.Index, days: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from liqflow._cache import content_hash
 from liqflow._errors import DataError
 from liqflow.align import AsOf, input_freshness, load_panel, trading_days
 from liqflow.catalog import Catalog, Chain
-from liqflow.signals.crypto import MIN_BASKET_COINS, alt_basket
+from liqflow.signals.crypto import MIN_BASKET_COINS, AltUniverse
 from liqflow.store import Store
 from liqflow.study.claims import ALTS, ClaimTable, claim_table
 
@@ -84,16 +84,26 @@ def _price(panel: pd.DataFrame, column: str, catalog: Catalog) -> pd.Series | No
 
 
 def _basket(
-    panel: pd.DataFrame, catalog: Catalog, min_alts: int
+    panel: pd.DataFrame, catalog: Catalog, min_alts: int, universe: AltUniverse | None
 ) -> tuple[pd.Series | None, pd.Series | None]:
-    coins = [c for c in catalog.altcoins() if c in panel.columns and panel[c].notna().any()]
-    if not coins:
+    """THE alt basket (:func:`liqflow.signals.baskets.alt_basket`, as the signals and the
+    backtest): on the point-in-time universe when there is one, else today's catalogue
+    coins (survivorship-biased, and said so by the universe's absence)."""
+    from liqflow.signals.baskets import alt_basket
+
+    if universe is not None:
+        prices = universe.close.drop(columns=["bitcoin"], errors="ignore").reindex(panel.index)
+        schedule = universe.schedule
+    else:
+        coins = [c for c in catalog.altcoins() if c in panel.columns and panel[c].notna().any()]
+        prices, schedule = panel[coins], None
+    if prices.shape[1] == 0:
         return None, None
-    basket = alt_basket(panel[coins])
-    level = basket["index"].where(basket["count"] >= min_alts).dropna()
+    eq = alt_basket(prices, schedule, min_coins=min_alts).frame
+    level = eq["index"].where(eq["known"].astype(bool)).dropna()
     if len(level) < 2:
-        return None, basket["count"]
-    return level.rename(ALTS), basket["count"]
+        return None, eq["count"]
+    return level.rename(ALTS), eq["count"]
 
 
 def breakout_events(panel: pd.DataFrame, column: str) -> pd.Series | None:
@@ -123,8 +133,10 @@ def study_inputs(
     *,
     min_alts: int = MIN_BASKET_COINS,
     default: bool = False,
+    universe: AltUniverse | None = None,
 ) -> StudyInputs:
-    """The inputs of ``chain``'s claims from a point-in-time panel.
+    """The inputs of ``chain``'s claims from a point-in-time panel (and the point-in-time
+    crypto universe, when the store holds one: :func:`liqflow.universe_store.alt_universe_from_store`).
 
     ``default`` says the panel's last day was chosen by the default-date rule (it is
     reported with the inputs' freshness).
@@ -135,7 +147,7 @@ def study_inputs(
     coins = None
     for key in table.series_keys():
         if key == ALTS:
-            level, coins = _basket(panel, catalog, min_alts)
+            level, coins = _basket(panel, catalog, min_alts, universe)
             why = f"no day with {min_alts}+ altcoins priced"
         else:
             level, why = _price(panel, key, catalog), f"no {key} data in the store"
@@ -169,7 +181,10 @@ def load_study_inputs(
     ids = {s for stage in ch.stages for s in stage}
     ids |= {v for k, v in VOLUME_OF.items() if k in ids and v in catalog}
     ids |= set(catalog.altcoins()) if any(catalog[s].group == "alt" for s in ids) else set()
+    from liqflow.universe_store import alt_universe_from_store
+
     stored = {item.series_id for item in store.inventory()}
     wanted = sorted(i for i in ids if i in stored)
     panel = load_panel(store, wanted, catalog=catalog, as_of=as_of, fields="primary")
-    return study_inputs(panel, catalog, ch, min_alts=min_alts, default=default)
+    universe = alt_universe_from_store(store, catalog, as_of)
+    return study_inputs(panel, catalog, ch, min_alts=min_alts, default=default, universe=universe)

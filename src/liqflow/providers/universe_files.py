@@ -1,0 +1,407 @@
+"""Readers of the crypto-universe files: ranked snapshots and coin price histories.
+
+Layouts are detected from content (the header, or the keys of the first JSON record);
+the file name is used only for the date of one-file-per-date layouts:
+
+================  ==========================================================  ============
+layout            content                                                     gives
+================  ==========================================================  ============
+cmc_weekly        JSON lines ``{"Rank", "Name", "Symbol", "Market Cap",       snapshots
+                  "Price", ..., "date": <ms epoch>}``, values like
+                  ``"$1,234.56"``; ``Name`` = symbol + name
+cmc_monthly       CSV ``Rank,Name,Symbol,Market Cap,Price,...,snapshot_date``  snapshots
+                  (``snapshot_date`` YYYYMMDD)
+cmc_monthly_mcap  CSV ``coin,mkt_cap``, one file per date named YYYYMMDD.csv   snapshots
+coingecko_top100  CSV ``rank,name,symbol,price``, one file per day, the date   snapshots
+                  (YYYY-MM-DD) in its name
+coingecko_coin    CSV ``date,price,total_volume,market_cap,coin_name``         coin prices
+                  (``coin_name`` = CoinGecko id)
+auxiliary         JSON ``{"YYYY-MM-DD": ["BTC-USD", ...]}``: ranked ticker     nothing (no
+                  lists without market caps or a documented upstream          market caps)
+================  ==========================================================  ============
+
+Coin price files in the layouts of :mod:`liqflow.providers.csv` (Yahoo ``XEM-USD-1d.csv``,
+CoinGecko ``lunc-usd-max.csv``) that match no catalogue series are taken as coin prices by
+:func:`coin_from_ticker_file`.
+
+A file that matches a layout and then fails to parse is refused with ``file:line``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import DataError
+
+__all__ = [
+    "KNOWN_WRONG_WEEKS",
+    "LAYOUTS",
+    "CoinPrices",
+    "UniverseFile",
+    "coin_from_ticker_file",
+    "read_universe_file",
+    "sniff_universe_layout",
+]
+
+LAYOUTS = (
+    "cmc_weekly",
+    "cmc_monthly",
+    "cmc_monthly_mcap",
+    "coingecko_top100",
+    "coingecko_coin",
+    "auxiliary",
+)
+_ACCEPTED = (
+    "CoinMarketCap weekly JSON lines (Rank, Name, Symbol, Market Cap, Price, date); "
+    "CSV 'Rank,Name,Symbol,Market Cap,Price,...,snapshot_date'; CSV 'coin,mkt_cap' named "
+    "YYYYMMDD.csv; CSV 'rank,name,symbol,price' with YYYY-MM-DD in its name; CSV "
+    "'date,price,total_volume,market_cap,coin_name'; JSON {'YYYY-MM-DD': [tickers]}"
+)
+#: Weeks of the CoinMarketCap weekly scrape known to be wrong (USDT $137B, order differs;
+#: independent scrapes disagree), dropped on import.
+KNOWN_WRONG_WEEKS = (pd.Timestamp("2024-01-21"), pd.Timestamp("2024-01-28"))
+_WEEKLY_KEYS = {"Rank", "Name", "Symbol", "Market Cap", "Price", "date"}
+_MONTHLY_COLS = ("rank", "name", "symbol", "market cap", "price")
+_AUX_REASON = (
+    "auxiliary: monthly ranked ticker lists with no market caps, prices or documented "
+    "upstream; not a series, not imported (the universe comes from the ranked snapshots)"
+)
+
+
+@dataclass(frozen=True)
+class CoinPrices:
+    """Daily prices of one coin from one source (``close`` and, when given,
+    ``market_cap`` and ``volume``), with what identifies the coin."""
+
+    symbol: str
+    name: str
+    coin_id: str
+    source: str
+    frame: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class UniverseFile:
+    """What one universe file holds: snapshot rows, coin prices, or nothing (auxiliary)."""
+
+    path: Path
+    layout: str
+    snapshots: pd.DataFrame | None = None
+    prices: CoinPrices | None = None
+    notes: tuple[str, ...] = ()
+    auxiliary: str | None = None
+
+    @property
+    def rows(self) -> int:
+        if self.snapshots is not None:
+            return len(self.snapshots)
+        return len(self.prices.frame) if self.prices is not None else 0
+
+    @property
+    def first(self) -> pd.Timestamp | None:
+        return self._dates().min() if self.rows else None
+
+    @property
+    def last(self) -> pd.Timestamp | None:
+        return self._dates().max() if self.rows else None
+
+    def _dates(self) -> pd.DatetimeIndex:
+        if self.snapshots is not None:
+            return pd.DatetimeIndex(self.snapshots["date"])
+        assert self.prices is not None
+        return pd.DatetimeIndex(self.prices.frame.index)
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
+            for line in fh:
+                if line.strip():
+                    return line.strip()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc}") from None
+    return ""
+
+
+def sniff_universe_layout(path: str | Path) -> str | None:
+    """The layout of ``path`` (one of :data:`LAYOUTS`), or None when it is none of them."""
+    p = Path(path)
+    head = _first_line(p)
+    if not head:
+        return None
+    if head.startswith("{"):
+        try:
+            rec = json.loads(head)
+        except json.JSONDecodeError:
+            rec = None
+        if isinstance(rec, dict) and set(rec) >= _WEEKLY_KEYS:
+            return "cmc_weekly"
+        if head == "{" or re.match(r'^\{\s*"\d{4}-\d{2}-\d{2}"\s*:', head):
+            return "auxiliary" if _aux_like(p) else None
+        return None
+    cols = [c.strip().strip('"').lower() for c in head.split(",")]
+    if tuple(cols[:5]) == _MONTHLY_COLS and "snapshot_date" in cols:
+        return "cmc_monthly"
+    if cols == ["coin", "mkt_cap"]:
+        return "cmc_monthly_mcap"
+    if cols == ["rank", "name", "symbol", "price"]:
+        return "coingecko_top100"
+    if cols == ["date", "price", "total_volume", "market_cap", "coin_name"]:
+        return "coingecko_coin"
+    return None
+
+
+def _aux_like(path: Path) -> bool:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return (
+        isinstance(doc, dict)
+        and bool(doc)
+        and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(k)) for k in doc)
+        and all(isinstance(v, list) for v in doc.values())
+    )
+
+
+def _money(raw: object, path: Path, line: int, what: str) -> float:
+    if raw is None or raw == "" or raw == "--":
+        return np.nan
+    if isinstance(raw, int | float):
+        return float(raw)
+    text = str(raw).strip().replace("$", "").replace(",", "")
+    try:
+        return float(text)
+    except ValueError:
+        raise DataError(
+            f"{path}:{line}: {what} {raw!r} is not an amount like '$1,234.56'"
+        ) from None
+
+
+def _read_weekly(path: Path) -> UniverseFile:
+    rows = []
+    with path.open("r", encoding="utf-8-sig") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{line_no}: not a JSON record ({exc.msg})") from None
+            if not isinstance(rec, dict) or not set(rec) >= _WEEKLY_KEYS:
+                raise DataError(
+                    f"{path}:{line_no}: record lacks {sorted(_WEEKLY_KEYS)}; got "
+                    f"{sorted(rec) if isinstance(rec, dict) else type(rec).__name__}"
+                )
+            sym = str(rec["Symbol"]).strip()
+            full = str(rec["Name"]).strip()
+            name = full[len(sym) :] if full.startswith(sym) and len(full) > len(sym) else full
+            try:
+                rank = int(rec["Rank"])
+                day = pd.Timestamp(int(rec["date"]), unit="ms").normalize()
+            except (TypeError, ValueError):
+                raise DataError(
+                    f"{path}:{line_no}: Rank {rec['Rank']!r} or date {rec['date']!r} is not "
+                    "an integer (date: milliseconds since 1970)"
+                ) from None
+            cap = _money(rec["Market Cap"], path, line_no, "Market Cap")
+            price = _money(rec["Price"], path, line_no, "Price")
+            rows.append((day, rank, sym, name, cap, price))
+    frame = pd.DataFrame(rows, columns=["date", "rank", "symbol", "name", "market_cap", "price"])
+    wrong = frame["date"].isin(KNOWN_WRONG_WEEKS)
+    notes: tuple[str, ...] = ()
+    if wrong.any():
+        weeks = ", ".join(f"{d:%Y-%m-%d}" for d in sorted(frame.loc[wrong, "date"].unique()))
+        notes = (f"dropped {int(wrong.sum())} rows of the weeks {weeks} (known wrong)",)
+    return UniverseFile(path, "cmc_weekly", _snap(frame[~wrong], "cmc_weekly", path), None, notes)
+
+
+def _snap(frame: pd.DataFrame, source: str, path: Path) -> pd.DataFrame:
+    out = frame.assign(source=source, coin_id="")
+    out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
+    out["rank"] = out["rank"].astype(np.int64)
+    for col in ("market_cap", "price"):
+        out[col] = out[col].astype(np.float64)
+    dup = out.duplicated(["date", "rank"], keep=False)
+    if dup.any():
+        first = out[dup].iloc[0]
+        raise DataError(
+            f"{path}: rank {int(first['rank'])} appears twice in the snapshot of "
+            f"{first['date']:%Y-%m-%d}; a snapshot ranks each coin once"
+        )
+    return out[["date", "rank", "coin_id", "symbol", "name", "market_cap", "price", "source"]]
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: malformed CSV ({exc})") from None
+
+
+def _numbers(col: pd.Series, path: Path, what: str, *, integer: bool = False) -> np.ndarray:
+    cleaned = col.str.replace(r"[$,]", "", regex=True).str.strip()
+    num = pd.Series(pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce"), index=col.index)
+    bad = num.isna() & cleaned.ne("")
+    if integer:
+        bad |= num.isna() | (num != np.round(num))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{path}:{i + 2}: {what} {col.iloc[i]!r} is not a{'n integer' if integer else ' number'}"
+        )
+    return num.to_numpy(dtype=np.float64)
+
+
+def _read_monthly(path: Path) -> UniverseFile:
+    raw = _read_csv(path)
+    cols = {c.lower(): c for c in raw.columns}
+    days = raw[cols["snapshot_date"]].str.strip()
+    when = pd.to_datetime(days, format="%Y%m%d", errors="coerce")
+    if when.isna().any():
+        i = int(np.flatnonzero(when.isna().to_numpy())[0])
+        raise DataError(f"{path}:{i + 2}: snapshot_date {days.iloc[i]!r} is not YYYYMMDD")
+    frame = pd.DataFrame(
+        {
+            "date": when,
+            "rank": _numbers(raw[cols["rank"]], path, "Rank", integer=True),
+            "symbol": raw[cols["symbol"]].str.strip(),
+            "name": raw[cols["name"]].str.strip(),
+            "market_cap": _numbers(raw[cols["market cap"]], path, "Market Cap"),
+            "price": _numbers(raw[cols["price"]], path, "Price"),
+        }
+    )
+    return UniverseFile(path, "cmc_monthly", _snap(frame, "cmc_monthly", path))
+
+
+def _date_in_name(path: Path, pattern: str, fmt: str, example: str) -> pd.Timestamp:
+    m = re.search(pattern, path.stem)
+    day = pd.to_datetime(m.group(0), format=fmt, errors="coerce") if m else pd.NaT
+    if m is None or pd.isna(day):
+        raise DataError(
+            f"{path}: this layout holds one snapshot per file and takes its date from the "
+            f"file name, which must contain a date like {example}; got {path.name!r}"
+        )
+    return pd.Timestamp(day)
+
+
+def _read_mcap(path: Path) -> UniverseFile:
+    day = _date_in_name(path, r"(?<!\d)\d{8}(?!\d)", "%Y%m%d", "20180107.csv")
+    raw = _read_csv(path)
+    caps = _numbers(raw["mkt_cap"], path, "mkt_cap")
+    frame = pd.DataFrame(
+        {"date": day, "symbol": raw["coin"].str.strip(), "name": "", "market_cap": caps}
+    )
+    # a repeated symbol in one file is the same row twice: keep the larger
+    frame = frame.sort_values("market_cap", ascending=False, kind="stable")
+    dups = int(frame.duplicated("symbol").sum())
+    frame = frame.drop_duplicates("symbol").reset_index(drop=True)
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    frame["price"] = np.nan
+    notes = (f"{dups} repeated symbol(s) kept once",) if dups else ()
+    return UniverseFile(
+        path, "cmc_monthly_mcap", _snap(frame, "cmc_monthly_mcap", path), None, notes
+    )
+
+
+def _read_top100(path: Path) -> UniverseFile:
+    day = _date_in_name(path, r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d", "prices_2025-08-05.csv")
+    raw = _read_csv(path)
+    frame = pd.DataFrame(
+        {
+            "date": day,
+            "rank": _numbers(raw["rank"], path, "rank", integer=True),
+            "symbol": raw["symbol"].str.strip().str.upper(),
+            "name": raw["name"].str.strip(),
+            "market_cap": np.nan,
+            "price": _numbers(raw["price"], path, "price"),
+        }
+    )
+    return UniverseFile(path, "coingecko_top100", _snap(frame, "coingecko_top100", path))
+
+
+def _read_coingecko_coin(path: Path) -> UniverseFile:
+    raw = _read_csv(path)
+    when = pd.to_datetime(raw["date"].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    if when.isna().any():
+        i = int(np.flatnonzero(when.isna().to_numpy())[0])
+        raise DataError(f"{path}:{i + 2}: date {raw['date'].iloc[i]!r} is not YYYY-MM-DD")
+    ids = raw["coin_name"].str.strip().unique()
+    if len(ids) != 1:
+        raise DataError(f"{path}: coin_name must name one coin, got {list(ids)[:5]}")
+    frame = pd.DataFrame(
+        {
+            "close": _numbers(raw["price"], path, "price"),
+            "market_cap": _numbers(raw["market_cap"], path, "market_cap"),
+            "volume": _numbers(raw["total_volume"], path, "total_volume"),
+        },
+        index=pd.DatetimeIndex(when, name="date"),
+    )
+    return UniverseFile(
+        path, "coingecko_coin", None, _coin_prices(frame, "", "", str(ids[0]), "coingecko", path)
+    )
+
+
+def _coin_prices(
+    frame: pd.DataFrame, symbol: str, name: str, coin_id: str, source: str, path: Path
+) -> CoinPrices:
+    if frame.index.has_duplicates:
+        d = frame.index[frame.index.duplicated()][0]
+        raise DataError(f"{path}: date {d:%Y-%m-%d} appears twice; one price per day")
+    frame = frame.sort_index()
+    frame = frame.where(frame > 0)  # 0 market caps (no supply known) are not values
+    frame = frame.dropna(how="all")
+    return CoinPrices(symbol, name, coin_id, source, frame.astype(np.float64))
+
+
+_READERS = {
+    "cmc_weekly": _read_weekly,
+    "cmc_monthly": _read_monthly,
+    "cmc_monthly_mcap": _read_mcap,
+    "coingecko_top100": _read_top100,
+    "coingecko_coin": _read_coingecko_coin,
+}
+
+
+def read_universe_file(path: str | Path, layout: str | None = None) -> UniverseFile:
+    """Read one universe file (layout detected unless given).
+
+    Raises
+    ------
+    DataError
+        The file is in none of :data:`LAYOUTS` (naming them), or it is and a line does
+        not parse (``file:line``).
+    """
+    p = Path(path)
+    kind = layout or sniff_universe_layout(p)
+    if kind is None:
+        raise DataError(f"{p}: not a crypto-universe layout; accepted: {_ACCEPTED}")
+    if kind == "auxiliary":
+        return UniverseFile(p, "auxiliary", auxiliary=_AUX_REASON)
+    if kind not in _READERS:
+        raise DataError(f"layout must be one of {LAYOUTS}, got {kind!r}")
+    return _READERS[kind](p)
+
+
+_TICKER = re.compile(r"^([A-Za-z0-9]+)-usd(?:-max|-1d)?$", re.IGNORECASE)
+
+
+def coin_from_ticker_file(path: Path, frame: pd.DataFrame, fmt: str) -> CoinPrices | None:
+    """Coin prices from a Yahoo or CoinGecko file named by its ticker (``EOS-USD-1d.csv``,
+    ``lunc-usd-max.csv``), or None when the name is not a ticker or the file has no close.
+
+    The coin is identified later, from its symbol and dates (Yahoo's numeric suffixes such
+    as ``LUNA1`` or ``TON11419`` are kept as aliases of the symbol).
+    """
+    m = _TICKER.match(path.stem)
+    if m is None or fmt not in ("yahoo", "coingecko") or "close" not in frame.columns:
+        return None
+    keep = [c for c in ("close", "market_cap", "volume") if c in frame.columns]
+    sym = m.group(1).upper()
+    return _coin_prices(frame[keep].dropna(subset=["close"]), sym, "", "", fmt, path)

@@ -1,0 +1,544 @@
+"""THE altcoin basket, the Altcoin Season Index and beaten-down alts, on one universe.
+
+Every alt figure of liqflow (signals, claims, backtest, report) comes from here, on the
+point-in-time universe of :mod:`liqflow.universe` when a membership schedule is given, or
+on a fixed list of coins (today's catalogue) otherwise.
+
+The basket. At each rebalance (a date on which the membership in force changes, at the
+close of that day: a snapshot is public at the end of its date) the members that have a
+price that day are bought, in equal weights or in proportion to their market cap in the
+snapshot, and held until the next rebalance (weights drift with prices). A coin that leaves
+the universe leaves at the next rebalance, with its return until then. A held coin whose
+prices stop is **held at its last price and flagged** (``stale``), never silently dropped;
+that is the only carrying forward of a price, and it shows in the coverage.
+
+Coverage. On each day, the share of the members (by count, and by snapshot market cap)
+that have a real price that day. The figure of a weighting is **unknown** (NaN, with
+``known`` False) when the coverage that matters to it (count for equal weight, market cap
+for market-cap weight) is below ``min_coverage`` (:data:`MIN_COVERAGE`), or fewer than
+``min_coins`` coins are held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import DataError
+
+__all__ = [
+    "MIN_BASKET_COINS",
+    "MIN_COVERAGE",
+    "SEASON_TOP",
+    "WEIGHTINGS",
+    "AltBasket",
+    "SurvivorshipBias",
+    "alt_basket",
+    "altcoin_season_index",
+    "beaten_down",
+    "list_schedule",
+    "members_by_day",
+    "survivorship_bias",
+]
+
+#: Fewest coins held for a basket figure (one or two coins are those coins, not "the alts").
+MIN_BASKET_COINS = 3
+#: Coverage below which an alt figure is unknown (share of members with a price that day).
+MIN_COVERAGE = 0.6
+#: Top altcoins of the Altcoin Season Index (blockchaincenter: the top 50).
+SEASON_TOP = 50
+WEIGHTINGS = ("equal", "market_cap")
+
+
+def _prices(prices: pd.DataFrame, name: str = "prices") -> pd.DataFrame:
+    if not isinstance(prices, pd.DataFrame):
+        raise DataError(f"{name} must be a DataFrame of coin prices, got {type(prices).__name__}")
+    if not isinstance(prices.index, pd.DatetimeIndex) or not prices.index.is_monotonic_increasing:
+        raise DataError(f"{name}: index must be a sorted DatetimeIndex")
+    p = prices.astype(np.float64)
+    return p.where(p > 0)  # a zero or negative price is not a price
+
+
+def list_schedule(prices: pd.DataFrame) -> pd.DataFrame:
+    """The membership schedule of a fixed list: every coin of ``prices`` is a member from
+    its first price on (a rebalance on each day a coin gets its first price).
+
+    Market caps are unknown (0): only the equal weighting applies.
+    """
+    p = _prices(prices)
+    first = p.apply(lambda c: c.first_valid_index())
+    first = first.dropna()
+    if first.empty:
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="date"), columns=p.columns, dtype=float)
+    days = pd.DatetimeIndex(sorted(set(first)), name="date")
+    started = np.array([[first.get(c, pd.NaT) <= d for c in p.columns] for d in days])
+    frame = pd.DataFrame(np.where(started, 0.0, np.nan), index=days, columns=p.columns)
+    return frame
+
+
+def members_by_day(schedule: pd.DataFrame, calendar: pd.DatetimeIndex) -> np.ndarray:
+    """Row of ``schedule`` in force on each day of ``calendar`` (-1 before the first).
+
+    A schedule row dated *d* is in force from day *d* on (decided at its close); for the
+    returns of day *t* the row in force on *t - 1* applies.
+    """
+    sched = pd.DatetimeIndex(schedule.index).to_numpy(dtype="datetime64[ns]")
+    cal = pd.DatetimeIndex(calendar).to_numpy(dtype="datetime64[ns]")
+    return np.searchsorted(sched, cal, side="right") - 1
+
+
+@dataclass(frozen=True)
+class AltBasket:
+    """The alt basket, one row per day.
+
+    Columns: ``return`` (NaN when unknown), ``index`` (100 at the first rebalance,
+    compounded; NaN when unknown), ``index_raw`` (the same without the mask),
+    ``members`` (coins in the universe in force), ``held``, ``count`` (held coins with a
+    price that day), ``priced`` (members with a price that day), ``stale`` (held coins
+    without a price, held at their last price), ``coverage`` (priced / members),
+    ``coverage_mcap`` (market-cap share priced), ``known``.
+    """
+
+    frame: pd.DataFrame
+    weighting: str
+    min_coverage: float
+    min_coins: int
+    stale: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def summary(self) -> str:
+        f = self.frame
+        known = f["known"].astype(bool)
+        if not known.any():
+            return f"{self.weighting}-weight alt basket: unknown on every day (coverage)"
+        last = f.index[known][-1]
+        return (
+            f"{self.weighting}-weight alt basket {f.loc[last, 'index']:.1f} on {last:%Y-%m-%d} "
+            f"({int(f.loc[last, 'count'])} of {int(f.loc[last, 'members'])} members priced, "
+            f"coverage {f.loc[last, 'coverage']:.0%} by count, "
+            f"{f.loc[last, 'coverage_mcap']:.0%} by market cap); known on {int(known.sum())} "
+            f"of {len(f)} days; {len(self.stale)} coin-days held at a last price"
+        )
+
+
+def _check(weighting: str, min_coverage: float, min_coins: int) -> None:
+    if weighting not in WEIGHTINGS:
+        raise DataError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    if not 0 <= min_coverage <= 1:
+        raise DataError(f"min_coverage must be in [0, 1], got {min_coverage!r}")
+    if isinstance(min_coins, bool) or not isinstance(min_coins, int | np.integer) or min_coins < 1:
+        raise DataError(f"min_coins must be a positive integer, got {min_coins!r}")
+
+
+def _aligned(
+    prices: pd.DataFrame, schedule: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    p = _prices(prices)
+    sched = list_schedule(p) if schedule is None else schedule
+    if not isinstance(sched.index, pd.DatetimeIndex):
+        raise DataError("schedule: index must be a DatetimeIndex of rebalance dates")
+    coins = list(dict.fromkeys([*sched.columns, *p.columns]))
+    return p.reindex(columns=coins), sched.reindex(columns=coins).astype(np.float64)
+
+
+def _period(
+    px: np.ndarray, lo: int, hi: int, member: np.ndarray, caps: np.ndarray, weighting: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Buy-and-hold from the close of ``lo`` to ``hi``: (returns lo+1..hi, held mask,
+    stale counts, stale matrix)."""
+    held = member & np.isfinite(px[lo])
+    n = hi - lo
+    if not held.any():
+        return np.full(n, np.nan), held, np.zeros(n), np.zeros((n, 0), dtype=bool)
+    w = caps[held] if weighting == "market_cap" else np.ones(int(held.sum()))
+    w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
+    block = px[lo : hi + 1][:, held]
+    stale = ~np.isfinite(block[1:])
+    filled = pd.DataFrame(block).ffill().to_numpy()
+    value = (filled / block[0]) @ w
+    return value[1:] / value[:-1] - 1.0, held, stale.sum(axis=1).astype(float), stale
+
+
+def alt_basket(
+    prices: pd.DataFrame,
+    schedule: pd.DataFrame | None = None,
+    *,
+    weighting: str = "equal",
+    min_coverage: float = MIN_COVERAGE,
+    min_coins: int = MIN_BASKET_COINS,
+) -> AltBasket:
+    """The alt basket on ``prices`` for the membership ``schedule``.
+
+    Parameters
+    ----------
+    prices : DataFrame
+        Daily closes, one column per coin id (NaN: no price that day).
+    schedule : DataFrame, optional
+        :func:`liqflow.universe.membership_schedule`: rebalance dates x coin ids, market
+        cap of each member (NaN: not a member). Default: the columns of ``prices``, each
+        from its first price (:func:`list_schedule`; today's list of coins).
+    weighting : {"equal", "market_cap"}
+    min_coverage : float
+        Coverage below which the day is unknown (count share for equal weight, market-cap
+        share for market-cap weight).
+    min_coins : int
+        Fewest coins held with a price for a known day.
+
+    Returns
+    -------
+    AltBasket
+
+    Notes
+    -----
+    With a rebalance every day and every coin priced every day, the equal-weight return
+    equals ``prices.pct_change().mean(axis=1)`` (tested).
+    """
+    _check(weighting, min_coverage, min_coins)
+    p, sched = _aligned(prices, schedule)
+    cal = pd.DatetimeIndex(p.index)
+    px = p.to_numpy()
+    T = px.shape[0]
+    ret = np.full(T, np.nan)
+    held_n, stale_n = np.zeros(T), np.zeros(T)
+    count = np.zeros(T)
+    stale_rows: list[tuple[pd.Timestamp, str]] = []
+    members = sched.notna().to_numpy()
+    caps = np.nan_to_num(sched.to_numpy(), nan=0.0)
+    starts = np.searchsorted(cal.to_numpy(), sched.index.to_numpy(dtype="datetime64[ns]"))
+    keep = starts < T
+    rows = np.flatnonzero(keep)
+    starts = starts[keep]
+    # several schedule rows on one calendar day: the last one decides
+    last_of_day = np.r_[starts[1:] != starts[:-1], True]
+    rows, starts = rows[last_of_day], starts[last_of_day]
+    coins = np.asarray(p.columns, dtype=object)
+    for k, (row, lo) in enumerate(zip(rows, starts, strict=True)):
+        hi = int(starts[k + 1]) if k + 1 < len(starts) else T - 1
+        if hi <= lo:
+            continue
+        r, held, st, stale = _period(px, int(lo), hi, members[row], caps[row], weighting)
+        ret[lo + 1 : hi + 1] = r
+        held_n[lo + 1 : hi + 1] = held.sum()
+        stale_n[lo + 1 : hi + 1] = st
+        count[lo + 1 : hi + 1] = held.sum() - st
+        if stale.size and stale.any():
+            d, c = np.nonzero(stale)
+            names = coins[held]
+            stale_rows.extend(zip(cal[lo + 1 + d], names[c], strict=True))
+    cov = _coverage(
+        px, members, caps, members_by_day(sched.iloc[rows], cal - pd.Timedelta(days=1)), rows
+    )
+    share = cov["coverage"] if weighting == "equal" else cov["coverage_mcap"]
+    if len(starts):  # the first rebalance day: the level (100) is known, there is no return
+        lo0, row0 = int(starts[0]), int(rows[0])
+        bought = members[row0] & np.isfinite(px[lo0])
+        n_mem = max(int(members[row0].sum()), 1)
+        cap0 = caps[row0][members[row0]].sum()
+        first_share = (
+            bought.sum() / n_mem
+            if weighting == "equal"
+            else (caps[row0][bought].sum() / cap0 if cap0 > 0 else np.nan)
+        )
+        count[lo0], share = float(bought.sum()), share.copy()
+        share[lo0] = first_share
+    known = (share >= min_coverage) & (count >= min_coins)
+    first_day = np.arange(T) == (starts[0] if len(starts) else -1)
+    known &= np.isfinite(ret) | first_day
+    started = np.arange(T) >= (starts[0] if len(starts) else T)
+    raw = 100.0 * np.cumprod(1.0 + np.where(np.isfinite(ret), ret, 0.0))
+    raw = np.where(started, raw, np.nan)
+    frame = pd.DataFrame(
+        {
+            "return": np.where(known, ret, np.nan),
+            "index": np.where(known, raw, np.nan),
+            "index_raw": raw,
+            "members": cov["members"],
+            "held": held_n,
+            "count": count,
+            "priced": cov["priced"],
+            "stale": stale_n,
+            "coverage": share if weighting == "equal" else cov["coverage"],
+            "coverage_mcap": cov["coverage_mcap"],
+            "known": known,
+        },
+        index=cal,
+    )
+    stale_df = pd.DataFrame(stale_rows, columns=["date", "coin_id"])
+    return AltBasket(frame, weighting, float(min_coverage), int(min_coins), stale_df)
+
+
+def _coverage(
+    px: np.ndarray, members: np.ndarray, caps: np.ndarray, in_force: np.ndarray, rows: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Members, priced members and the count/market-cap coverage on each day, for the
+    membership held during the day (decided at the previous close)."""
+    T = px.shape[0]
+    ok = in_force >= 0
+    row = rows[np.maximum(in_force, 0)]
+    mem = members[row] & ok[:, None]
+    cap = np.where(mem, caps[row], 0.0)
+    priced = mem & np.isfinite(px)
+    n_mem = mem.sum(axis=1).astype(float)
+    n_pr = priced.sum(axis=1).astype(float)
+    cap_tot = cap.sum(axis=1)
+    cap_pr = np.where(priced, cap, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = np.where(n_mem > 0, n_pr / n_mem, np.nan)
+        cov_m = np.where(cap_tot > 0, cap_pr / cap_tot, np.nan)
+    del T
+    return {"members": n_mem, "priced": n_pr, "coverage": cov, "coverage_mcap": cov_m}
+
+
+def _top_members(schedule: pd.DataFrame, top: int | None) -> np.ndarray:
+    """Member mask of each schedule row, restricted to its ``top`` largest market caps."""
+    mem = schedule.notna().to_numpy()
+    if top is None:
+        return mem
+    caps = np.where(mem, np.nan_to_num(schedule.to_numpy(), nan=0.0), -np.inf)
+    order = np.argsort(-caps, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(caps.shape[1])[None, :].repeat(len(caps), 0), axis=1)
+    return mem & (ranks < top)
+
+
+def altcoin_season_index(
+    prices: pd.DataFrame,
+    btc: pd.Series,
+    schedule: pd.DataFrame | None = None,
+    *,
+    window: int = 90,
+    top: int | None = SEASON_TOP,
+    min_coins: int = 5,
+    min_coverage: float = MIN_COVERAGE,
+) -> pd.DataFrame:
+    """Share (0-100) of the top altcoins as of each day that beat BTC over ``window`` days.
+
+    Parameters
+    ----------
+    prices : DataFrame
+        Daily closes per coin id.
+    btc : Series
+        BTC close.
+    schedule : DataFrame, optional
+        Membership schedule (default: the columns of ``prices`` from their first price).
+    window : int
+        Days of the comparison (blockchaincenter: 90).
+    top : int or None
+        Largest members by market cap taken (blockchaincenter: 50); None for all.
+    min_coins, min_coverage : int, float
+        Fewest eligible coins, and least share of the top members eligible, for a value.
+
+    Returns
+    -------
+    DataFrame
+        ``index`` (0-100, NaN when unknown), ``eligible`` (members priced today and
+        ``window`` days ago), ``beating``, ``members``, ``coverage`` (eligible / members).
+
+    Notes
+    -----
+    blockchaincenter.net: altcoin season when 75 % of the top 50 altcoins (no stablecoins
+    or wrapped tokens) beat Bitcoin over the last 90 days, bitcoin season at 25 % or less.
+    Here the top list is the point-in-time one on each day (blockchaincenter uses today's
+    list for its history); coins without a price today or ``window`` days ago are not
+    eligible and lower the coverage.
+
+    References
+    ----------
+    .. [1] Blockchaincenter, "Altcoin Season Index",
+       https://www.blockchaincenter.net/en/altcoin-season-index/
+    """
+    from liqflow.signals._windows import align_to, positive_int, prepare
+
+    positive_int(window, "window")
+    positive_int(min_coins, "min_coins")
+    p, sched = _aligned(prices, schedule)
+    cal = pd.DatetimeIndex(p.index)
+    b = align_to(prepare(btc, "btc"), cal).to_numpy(dtype=np.float64)
+    now = p.to_numpy()
+    days = cal.to_numpy(dtype="datetime64[ns]")
+    pos = np.searchsorted(days, days - np.timedelta64(window, "D"), side="left")
+    exact = (pos < len(days)) & (
+        days[np.minimum(pos, len(days) - 1)] == days - np.timedelta64(window, "D")
+    )
+    safe = np.minimum(pos, len(days) - 1)
+    then = np.where(exact[:, None], now[safe], np.nan)
+    b_then = np.where(exact, b[safe], np.nan)
+    in_force = members_by_day(sched, cal)
+    mem_rows = _top_members(sched, top)
+    mem = mem_rows[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        coin_ret = now / then - 1.0
+        btc_ret = b / b_then - 1.0
+    eligible = mem & np.isfinite(coin_ret) & np.isfinite(btc_ret)[:, None]
+    beating = eligible & (coin_ret > btc_ret[:, None])
+    n_mem = mem.sum(axis=1).astype(float)
+    n_el = eligible.sum(axis=1).astype(float)
+    n_beat = beating.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = np.where(n_mem > 0, n_el / n_mem, np.nan)
+        idx = np.where((n_el >= min_coins) & (cov >= min_coverage), 100.0 * n_beat / n_el, np.nan)
+    return pd.DataFrame(
+        {"index": idx, "eligible": n_el, "beating": n_beat, "members": n_mem, "coverage": cov},
+        index=cal,
+    )
+
+
+def beaten_down(
+    prices: pd.DataFrame,
+    btc: pd.Series,
+    schedule: pd.DataFrame | None = None,
+    *,
+    drawdown: float = 0.7,
+    window: int = 30,
+) -> pd.DataFrame:
+    """Members far below their all-time high, and how they did against BTC since.
+
+    On day *t* the group is the coins that were members and at least ``drawdown`` below
+    their highest price up to ``t - window``; their return from then to *t* is compared
+    with BTC's. A group coin without a price on *t* is held at its last price and counted
+    in ``stale``.
+
+    Returns
+    -------
+    DataFrame
+        ``count`` (members beaten down today), ``rs`` (mean excess return over BTC of the
+        group), ``outperform_share``, ``group``, ``stale``.
+    """
+    from liqflow.signals._windows import align_to, positive_int, prepare
+
+    positive_int(window, "window")
+    p, sched = _aligned(prices, schedule)
+    cal = pd.DatetimeIndex(p.index)
+    b = align_to(prepare(btc, "btc"), cal).to_numpy(dtype=np.float64)
+    in_force = members_by_day(sched, cal)
+    mem = sched.notna().to_numpy()[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
+    now = p.to_numpy()
+    dd = p / p.cummax() - 1.0
+    beaten = (dd.to_numpy() <= -drawdown) & np.isfinite(now) & mem
+    held = p.ffill().to_numpy()
+    days = cal.to_numpy(dtype="datetime64[ns]")
+    pos = np.searchsorted(days, days - np.timedelta64(window, "D"), side="right") - 1
+    ok = pos >= 0
+    safe = np.maximum(pos, 0)
+    was = np.where(ok[:, None], beaten[safe], False)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ret = held / np.where(ok[:, None], now[safe], np.nan) - 1.0
+        b_ret = b / np.where(ok, b[safe], np.nan) - 1.0
+    excess = ret - b_ret[:, None]
+    group = was & np.isfinite(excess)
+    n = group.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rs = np.where(n > 0, np.where(group, excess, 0.0).sum(axis=1) / n, np.nan)
+        share = np.where(n > 0, (group & (excess > 0)).sum(axis=1) / n, np.nan)
+    stale = (group & ~np.isfinite(now)).sum(axis=1).astype(float)
+    any_price = np.isfinite(now).any(axis=1)
+    return pd.DataFrame(
+        {
+            "count": np.where(any_price, beaten.sum(axis=1), np.nan).astype(float),
+            "rs": rs,
+            "outperform_share": share,
+            "group": n,
+            "stale": stale,
+        },
+        index=cal,
+    )
+
+
+@dataclass(frozen=True)
+class SurvivorshipBias:
+    """Alt results on the point-in-time universe and on today's list, side by side.
+
+    Attributes
+    ----------
+    point_in_time, todays_list : AltBasket
+        The basket on each universe (same weighting, prices and dates).
+    season_point_in_time, season_todays_list : DataFrame
+        The Altcoin Season Index on each.
+    start, end : Timestamp
+        The span compared: days on which both baskets are known.
+    """
+
+    point_in_time: AltBasket
+    todays_list: AltBasket
+    season_point_in_time: pd.DataFrame
+    season_todays_list: pd.DataFrame
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per measure: ``point_in_time``, ``todays_list``, ``difference``."""
+        both = self.point_in_time.frame["known"] & self.todays_list.frame["known"]
+        rows = {}
+        for label, basket, season in (
+            ("point_in_time", self.point_in_time, self.season_point_in_time),
+            ("todays_list", self.todays_list, self.season_todays_list),
+        ):
+            r = basket.frame["return"].where(both).dropna()
+            years = len(r) / 365.0
+            total = float(np.prod(1.0 + r.to_numpy()) - 1.0) if len(r) else np.nan
+            si = season["index"].where(both).dropna()
+            rows[label] = {
+                "total_return": total,
+                "annual_return": (1.0 + total) ** (1.0 / years) - 1.0 if years > 0 else np.nan,
+                "mean_daily_return": float(r.mean()) if len(r) else np.nan,
+                "days": float(len(r)),
+                "season_index_mean": float(si.mean()) if len(si) else np.nan,
+                "alt_season_share": float((si >= 75).mean()) if len(si) else np.nan,
+                "mean_coverage": float(basket.frame["coverage"].where(both).mean()),
+                "mean_members": float(basket.frame["members"].where(both).mean()),
+            }
+        out = pd.DataFrame(rows)
+        out["difference"] = out["todays_list"] - out["point_in_time"]
+        out.index.name = "measure"
+        return out
+
+    def summary(self) -> str:
+        f = self.to_frame()
+        if self.start is None or self.end is None:
+            return "survivorship bias: no day on which both baskets are known"
+        ann = {
+            c: float(f[c].to_numpy(dtype=np.float64)[f.index.get_loc("annual_return")])
+            for c in f.columns
+        }
+        return (
+            f"alt basket {self.start:%Y-%m-%d}..{self.end:%Y-%m-%d}: annual return "
+            f"{ann['point_in_time']:+.1%} on the point-in-time universe, "
+            f"{ann['todays_list']:+.1%} on today's list "
+            f"(difference {ann['difference']:+.1%} a year)"
+        )
+
+
+def survivorship_bias(
+    prices: pd.DataFrame,
+    btc: pd.Series,
+    schedule: pd.DataFrame,
+    todays_coins: Sequence[str],
+    *,
+    weighting: str = "equal",
+    min_coverage: float = MIN_COVERAGE,
+) -> SurvivorshipBias:
+    """Measure the survivorship bias of alt results built on today's list of coins.
+
+    The point-in-time basket uses ``schedule``; the other holds ``todays_coins`` (the
+    catalogue's current altcoins, each from its first price), on the same prices. Both
+    are compared on the days both are known.
+    """
+    pit = alt_basket(prices, schedule, weighting=weighting, min_coverage=min_coverage)
+    cols = [c for c in todays_coins if c in prices.columns]
+    if not cols:
+        raise DataError(
+            f"none of today's coins {list(todays_coins)[:10]} has prices; columns: "
+            f"{list(prices.columns)[:10]}..."
+        )
+    today = alt_basket(prices[cols], None, weighting="equal", min_coverage=min_coverage)
+    s_pit = altcoin_season_index(prices, btc, schedule, min_coverage=min_coverage)
+    s_today = altcoin_season_index(prices[cols], btc, None, min_coverage=min_coverage)
+    both = pit.frame["known"] & today.frame["known"]
+    start = both.index[both][0] if both.any() else None
+    end = both.index[both][-1] if both.any() else None
+    return SurvivorshipBias(pit, today, s_pit, s_today, start, end)

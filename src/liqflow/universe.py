@@ -1,0 +1,604 @@
+"""The point-in-time crypto universe: coin identity, exclusions and top-N membership.
+
+Pure functions over a table of ranked snapshots, one row per (source, date, rank) with the
+columns of :data:`SNAPSHOT_COLUMNS`. Nothing here reads files or the store
+(:mod:`liqflow.providers.universe_files` reads the snapshot files, :class:`liqflow.store.Store`
+keeps the table).
+
+Publication lag. A snapshot of date *d* (a CoinMarketCap historical page of *d*, a CoinGecko
+ranking captured on *d*) is treated as public at the **end** of day *d*: membership as of *t*
+comes from the latest snapshot dated on or before *t*, and a basket rebalanced on that
+membership trades at the close of *d* at the earliest.
+
+Coin identity. Symbols are reused over time (LUNA is Terra until 2022-05-27, Terra 2.0 from
+2022-05-28; the old Terra became LUNC), and one coin changes symbol (VEN -> VET, MATIC ->
+POL). A row is matched on name, symbol and date against :data:`KNOWN_COINS` (CoinGecko ids);
+a named row that matches no known coin gets the slug of its name as id (the way CoinGecko
+forms most ids); a row with a symbol only (the monthly market-cap files, Yahoo tickers)
+takes the id of the nearest-in-time named row with that symbol.
+
+Exclusions. Stablecoins, wrapped, bridged and liquid-staked tokens and asset-backed tokens
+track another asset and are not altcoins. They are excluded by a maintained list
+(:data:`STABLECOINS`, :data:`WRAPPED`), by name patterns, and by two price tests applied with
+the prices known on each date, so that a stablecoin or a wrapped coin missing from the list
+cannot slip in: a coin whose known prices lie within :data:`STABLE_BAND` of 1 USD on at least
+:data:`STABLE_SHARE` of observations (three at least, or two within 0.5 %) is a stablecoin;
+one whose price lies within the same band of the same snapshot's BTC or ETH price on as
+many observations is a wrapped token.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import DataError
+
+__all__ = [
+    "KNOWN_COINS",
+    "SNAPSHOT_COLUMNS",
+    "SOURCE_MAX_AGE",
+    "STABLECOINS",
+    "STABLE_BAND",
+    "STABLE_SHARE",
+    "WRAPPED",
+    "KnownCoin",
+    "Members",
+    "assign_coin_ids",
+    "coin_series_id",
+    "coin_symbols",
+    "excluded_mask",
+    "exclusion_reason",
+    "is_excluded_symbol",
+    "membership",
+    "membership_schedule",
+    "resolve_symbol",
+    "slug",
+]
+
+#: Columns of a snapshot table (one row per coin per snapshot).
+SNAPSHOT_COLUMNS = ("date", "rank", "coin_id", "symbol", "name", "market_cap", "price", "source")
+
+#: How old a source's latest snapshot may be and still count as the current membership.
+SOURCE_MAX_AGE: dict[str, int] = {
+    "cmc_weekly": 10,
+    "cmc_monthly": 40,
+    "cmc_monthly_mcap": 40,
+    "coingecko_top100": 7,
+}
+#: Max age (days) for a source not in :data:`SOURCE_MAX_AGE`.
+DEFAULT_MAX_AGE = 40
+
+#: Relative distance from 1 USD (or from BTC/ETH) within which a price counts as pegged.
+STABLE_BAND = 0.03
+#: With only two known prices, both must lie this close to 1 USD.
+_TIGHT_BAND = 0.005
+#: Share of a coin's known prices that must be pegged for the price tests to exclude it.
+STABLE_SHARE = 0.9
+
+# Stablecoins (USD, EUR, gold and fund tokens): maintained list, upper-case symbols.
+STABLECOINS = frozenset(
+    {
+        "USDT", "USDC", "DAI", "BUSD", "TUSD", "USDP", "PAX", "GUSD", "HUSD", "FDUSD",
+        "PYUSD", "USDD", "USDE", "FRAX", "LUSD", "EURC", "EURS", "EURT", "USTC", "UST",
+        "USDS", "RLUSD", "USD1", "USDG", "USDX", "USDB", "USDY", "SUSDE", "SUSDS", "USDO",
+        "USDT0", "USD0", "GHO", "CRVUSD", "MIM", "USDK", "USDN", "SUSD", "XSGD", "BUIDL",
+        "USYC", "OUSG", "USTB", "FIGR_HELOC", "PAXG", "XAUT", "DGX", "BSC-USD", "USDF",
+        "USR", "DEUSD", "BFUSD", "USDTB", "USDL", "USDAI",
+    }
+)  # fmt: skip
+# Wrapped, bridged and liquid-staked tokens.
+WRAPPED = frozenset(
+    {
+        "WBTC", "WETH", "WBNB", "WTRX", "WSTETH", "STETH", "RETH", "CBETH", "WEETH", "EETH",
+        "BETH", "WBETH", "METH", "RSETH", "EZETH", "BTCB", "HBTC", "RENBTC", "TBTC", "FBTC",
+        "LBTC", "CBBTC", "SOLVBTC", "JITOSOL", "MSOL", "BNSOL", "JUPSOL", "STSOL", "BSOL",
+        "SAVAX", "STKAAVE", "CLBTC", "WHYPE", "KHYPE", "STHYPE", "OSETH", "SWETH", "RSWETH",
+        "PUFETH", "SFRXETH", "FRXETH", "LSETH", "ETHX", "UNIBTC", "PUMPBTC", "ENZOBTC",
+    }
+)  # fmt: skip
+_NAME_RULE = re.compile(
+    r"usd|dollar|\beuro\b|\bwrapped\b|\bstaked\b|\bstaking\b|\brestaked\b|\bbridged\b|binance-peg"
+    r"|\btokenized\b|\bgold\b token|tether gold|pax gold",
+    re.IGNORECASE,
+)
+
+
+def is_excluded_symbol(symbol: str) -> bool:
+    """True for the listed stablecoins and wrapped or liquid-staked tokens.
+
+    Accepts tickers (``USDT-USD``, ``WBTC``, ``usdc/usdt``); Yahoo's numeric suffixes
+    (``TON11419-USD``) are ignored.
+    """
+    base = re.split(r"[-/]", symbol.upper())[0] if symbol.upper() != "BSC-USD" else "BSC-USD"
+    base = re.sub(r"(?<=[A-Z])\d{3,}$", "", base)
+    return base in STABLECOINS or base in WRAPPED
+
+
+def exclusion_reason(symbol: str, name: str = "") -> str | None:
+    """Why a coin is excluded by list or by name (``None`` when it is not).
+
+    The price tests are applied on top of this by :func:`excluded_mask`.
+    """
+    sym = symbol.upper()
+    if sym in STABLECOINS:
+        return "stablecoin (list)"
+    if sym in WRAPPED:
+        return "wrapped or staked token (list)"
+    if name and _NAME_RULE.search(name) and not sym.startswith("BTC"):
+        return f"stablecoin, wrapped or staked token (name {name!r})"
+    return None
+
+
+@dataclass(frozen=True)
+class KnownCoin:
+    """One identity of a coin over a span of dates (a coin may have several rows)."""
+
+    coin_id: str
+    symbols: tuple[str, ...]
+    names: tuple[str, ...]
+    valid_from: str | None = None
+    valid_to: str | None = None
+
+    def valid(self, day: np.datetime64) -> bool:
+        lo = self.valid_from is None or day >= np.datetime64(self.valid_from)
+        hi = self.valid_to is None or day <= np.datetime64(self.valid_to)
+        return bool(lo and hi)
+
+
+def _k(cid: str, syms: str, names: str, lo: str | None = None, hi: str | None = None) -> KnownCoin:
+    return KnownCoin(cid, tuple(syms.split()), tuple(n.lower() for n in names.split("|")), lo, hi)
+
+
+#: Coins whose CoinGecko id differs from the slug of their name, or whose symbol was reused.
+KNOWN_COINS: tuple[KnownCoin, ...] = (
+    _k("bitcoin", "BTC", "bitcoin"),
+    _k("ethereum", "ETH", "ethereum"),
+    _k("ripple", "XRP", "xrp|ripple"),
+    _k("tether", "USDT", "tether|tether usdt"),
+    _k("usd-coin", "USDC", "usd coin|usdc"),
+    _k("binancecoin", "BNB", "bnb|binance coin"),
+    _k("the-open-network", "TON TON11419", "toncoin|the open network"),
+    _k("sui", "SUI SUI20947", "sui"),
+    _k("avalanche-2", "AVAX", "avalanche"),
+    _k("shiba-inu", "SHIB", "shiba inu"),
+    _k("polkadot", "DOT", "polkadot|polkadot [iou]"),
+    _k("leo-token", "LEO", "unus sed leo|leo token"),
+    _k("near", "NEAR", "near protocol|near"),
+    _k("matic-network", "MATIC", "polygon|matic network"),
+    _k("polygon-ecosystem-token", "POL", "pol (ex-matic)|polygon ecosystem token"),
+    _k("cosmos", "ATOM ATOM1", "cosmos|cosmos hub"),
+    _k("hedera-hashgraph", "HBAR", "hedera|hedera hashgraph"),
+    _k("crypto-com-chain", "CRO", "cronos|crypto.com coin"),
+    _k("theta-token", "THETA", "theta|theta network"),
+    _k("quant-network", "QNT", "quant"),
+    _k("lido-dao", "LDO", "lido dao"),
+    _k("ftx-token", "FTT", "ftx token|ftx"),
+    _k("terra-luna", "LUNA LUNA1", "terra|terra luna", None, "2022-05-27"),
+    _k("terra-luna", "LUNC", "terra classic|terra luna classic|luna classic", "2022-05-28"),
+    _k("terra-luna-2", "LUNA LUNA2", "terra|terra 2.0|terra luna 2.0", "2022-05-28"),
+    _k("terrausd", "UST", "terrausd", None, "2022-05-27"),
+    _k("terrausd", "USTC", "terraclassicusd|terrausd classic|terrausd", "2022-05-28"),
+    _k("nem", "XEM", "nem"),
+    _k("iota", "MIOTA IOTA", "iota"),
+    _k("bitcoin-cash-sv", "BSV", "bitcoin sv"),
+    _k("omisego", "OMG", "omisego|omg network"),
+    _k("bytecoin", "BCN", "bytecoin"),
+    _k("bitshares", "BTS", "bitshares"),
+    _k("havven", "SNX", "synthetix|synthetix network token"),
+    _k("celsius-degree-token", "CEL", "celsius"),
+    _k("monaco", "MCO", "crypto.com|monaco"),
+    _k("vechain", "VET VEN", "vechain|vechain [token]"),
+    _k("eos", "EOS", "eos"),
+    _k("tron", "TRX", "tron"),
+    _k("stellar", "XLM", "stellar"),
+    _k("okb", "OKB", "okb"),
+    _k("chain-2", "XCN", "chain|onyxcoin"),
+    _k("binance-usd", "BUSD", "binance usd"),
+    _k("wrapped-bitcoin", "WBTC", "wrapped bitcoin"),
+    _k("staked-ether", "STETH", "lido staked ether|steth"),
+    _k("nano", "NANO XRB", "nano|raiblocks"),
+    _k("bitconnect", "BCC", "bitconnect"),
+    _k("ethereum-classic", "ETC", "ethereum classic"),
+)
+
+
+def slug(text: str) -> str:
+    """CoinGecko-style id from a name: lower case, runs of other characters -> ``-``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def coin_series_id(coin_id: str) -> str:
+    """The store's series id of a coin's prices: ``coin_`` + the id in ``[a-z0-9_]``."""
+    body = re.sub(r"[^a-z0-9]+", "_", coin_id.lower()).strip("_")
+    if not body:
+        raise DataError(f"coin id {coin_id!r} has no letters or digits to form a series id")
+    return f"coin_{body}"
+
+
+def _known_match(symbol: str, name: str, day: np.datetime64) -> str | None:
+    sym = symbol.upper()
+    nm = name.lower().strip()
+    cands = [k for k in KNOWN_COINS if sym in k.symbols and k.valid(day)]
+    if nm:
+        named = [k for k in cands if nm in k.names]
+        if named:
+            return named[0].coin_id
+        by_name = [k for k in KNOWN_COINS if nm in k.names and k.valid(day)]
+        if by_name and not cands:
+            return by_name[0].coin_id
+        return None  # a named row is matched on its name, never on a reused symbol alone
+    ids = {k.coin_id for k in cands}
+    return cands[0].coin_id if len(ids) == 1 else None
+
+
+def assign_coin_ids(rows: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A copy of ``rows`` with ``coin_id`` filled in from name, symbol and date.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Columns ``date``, ``symbol``, ``name`` (``""`` when the source has none); a
+        ``coin_id`` column, if present, is kept where it is not empty.
+    reference : DataFrame, optional
+        Rows already identified (``date, symbol, coin_id``, e.g. the stored universe) used
+        for rows that carry a symbol only.
+
+    Returns
+    -------
+    DataFrame
+        ``rows`` with a ``coin_id`` column.
+    """
+    out = rows.copy()
+    if "coin_id" not in out.columns:
+        out["coin_id"] = ""
+    out["coin_id"] = out["coin_id"].fillna("").astype(str)
+    names = out["name"].fillna("").astype(str)
+    dates = pd.to_datetime(out["date"]).to_numpy(dtype="datetime64[D]")
+    keys = pd.DataFrame({"s": out["symbol"].str.upper(), "n": names.str.lower(), "d": dates})
+    cache: dict[tuple[str, str, np.datetime64], str | None] = {}
+    ids = out["coin_id"].to_numpy(dtype=object)
+    for i, (s, n, d) in enumerate(keys.itertuples(index=False, name=None)):
+        if ids[i]:
+            continue
+        key = (s, n, d)
+        if key not in cache:
+            cache[key] = _known_match(s, n, d) or (slug(n) if n else None)
+        ids[i] = cache[key] or ""
+    out["coin_id"] = ids
+    return _fill_symbol_only(out, reference)
+
+
+def _fill_symbol_only(out: pd.DataFrame, reference: pd.DataFrame | None) -> pd.DataFrame:
+    """Symbol-only rows take the id of the nearest-in-time identified row with that symbol."""
+    todo = out["coin_id"] == ""
+    if not todo.any():
+        return out
+    ref_parts = [out.loc[~todo, ["date", "symbol", "coin_id"]]]
+    if reference is not None and len(reference):
+        ref_parts.append(reference[["date", "symbol", "coin_id"]])
+    ref = pd.concat(ref_parts, ignore_index=True)
+    ref = ref[ref["coin_id"].astype(str) != ""]
+    ref = ref.assign(
+        symbol=ref["symbol"].astype(str).str.upper().astype(object),
+        coin_id=ref["coin_id"].astype(str).astype(object),
+        date=pd.to_datetime(ref["date"]).astype("datetime64[ns]"),
+    )
+    ref = ref.drop_duplicates(["symbol", "date", "coin_id"]).sort_values("date")
+    need = out.loc[todo, ["date", "symbol"]].copy()
+    need["_row"] = np.flatnonzero(todo.to_numpy())
+    need["symbol"] = need["symbol"].astype(str).str.upper().astype(object)
+    need["date"] = pd.to_datetime(need["date"]).astype("datetime64[ns]")
+    need = need.sort_values("date")
+    near = pd.merge_asof(need, ref, on="date", by="symbol", direction="nearest")
+    ids = out["coin_id"].to_numpy(dtype=object)
+    for row, sym, cid in near[["_row", "symbol", "coin_id"]].itertuples(index=False, name=None):
+        if isinstance(cid, str) and cid:
+            ids[row] = cid
+        else:
+            day = out["date"].iloc[row]
+            ids[row] = _known_match(sym, "", np.datetime64(pd.Timestamp(day), "D")) or slug(sym)
+    return out.assign(coin_id=ids)
+
+
+def _pegged_share(price: np.ndarray, peg: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.abs(price / peg - 1.0) <= STABLE_BAND
+
+
+def excluded_mask(snapshots: pd.DataFrame) -> pd.Series:
+    """Why each snapshot row is excluded from the altcoin universe, as known on its date.
+
+    Returns a string Series aligned with ``snapshots`` (``""`` = an altcoin or BTC): the
+    list and name rule of :func:`exclusion_reason`, then the price tests on the coin's
+    prices known up to the row's date (all sources of the table, in date order).
+    """
+    reasons = pd.Series(
+        [
+            exclusion_reason(s, n) or ""
+            for s, n in zip(
+                snapshots["symbol"].astype(str).tolist(),
+                snapshots["name"].fillna("").astype(str).tolist(),
+                strict=True,
+            )
+        ],
+        index=snapshots.index,
+        dtype=object,
+    )
+    priced = snapshots[["date", "source", "coin_id", "price"]].copy()
+    priced["date"] = pd.to_datetime(priced["date"])
+    ref = priced.assign(price=priced["price"].where(priced["price"] > 0))
+    ref = ref.dropna(subset=["price"])
+    ref_coins = {}
+    for cid in ("bitcoin", "ethereum"):
+        s = ref[ref["coin_id"] == cid].groupby(["source", "date"])["price"].first()
+        ref_coins[cid] = s
+    ref = ref.sort_values(["coin_id", "date"], kind="stable")
+    usd = _pegged_share(ref["price"].to_numpy(), np.ones(len(ref)))
+    key = pd.MultiIndex.from_arrays([ref["source"], ref["date"]])
+    tracks = np.zeros(len(ref), dtype=bool)
+    for series in ref_coins.values():
+        peg = series.reindex(key).to_numpy(dtype=np.float64)
+        tracks |= _pegged_share(ref["price"].to_numpy(), peg)
+    tight = np.abs(ref["price"].to_numpy() - 1.0) <= _TIGHT_BAND
+    g = ref.assign(
+        _usd=usd.astype(float), _trk=tracks.astype(float), _tight=tight.astype(float), _n=1.0
+    ).groupby("coin_id")
+    n = g["_n"].cumsum().to_numpy()
+    share_usd = g["_usd"].cumsum().to_numpy() / n
+    share_trk = g["_trk"].cumsum().to_numpy() / n
+    all_tight = g["_tight"].cumsum().to_numpy() == n
+    test = pd.DataFrame(
+        {
+            "coin_id": ref["coin_id"].to_numpy(),
+            "date": ref["date"].to_numpy(),
+            "stable": ((n >= 3) & (share_usd >= STABLE_SHARE)) | ((n >= 2) & all_tight),
+            "wrapped": (n >= 3) & (share_trk >= STABLE_SHARE),
+        }
+    ).drop_duplicates(["coin_id", "date"], keep="last")
+    rows = priced[["date", "coin_id"]].reset_index().sort_values("date")
+    rows["coin_id"] = rows["coin_id"].astype(str).astype(object)
+    test["coin_id"] = test["coin_id"].astype(str).astype(object)
+    hit = pd.merge_asof(
+        rows,
+        test.sort_values("date").astype({"date": rows["date"].dtype}),
+        on="date",
+        by="coin_id",
+    ).set_index("index")
+    stable = hit["stable"].eq(True).reindex(snapshots.index, fill_value=False)
+    wrapped = hit["wrapped"].eq(True).reindex(snapshots.index, fill_value=False)
+    btc_eth = snapshots["coin_id"].isin(["bitcoin", "ethereum"])
+    empty = reasons == ""
+    reasons[empty & stable] = f"stablecoin (price within {STABLE_BAND:.0%} of 1 USD)"
+    reasons[empty & wrapped & ~stable & ~btc_eth] = (
+        f"wrapped or staked token (price within {STABLE_BAND:.0%} of BTC or ETH)"
+    )
+    return reasons
+
+
+@dataclass(frozen=True)
+class Members:
+    """The universe as of one date: the snapshot in force and its top-N coins.
+
+    Attributes
+    ----------
+    as_of : Timestamp
+        The decision date (end of day).
+    snapshot_date : Timestamp or None
+        Date of the snapshot used (the latest on or before ``as_of`` among the sources
+        fresh then, see :data:`SOURCE_MAX_AGE`); None when there is none.
+    source : str
+        Its source.
+    top_n : int
+        How many ranks were kept; when not asked for, as many as the snapshot has.
+    depth : int
+        How many coins the snapshot ranks.
+    frame : DataFrame
+        ``rank, coin_id, symbol, name, market_cap, price, excluded`` (reason, ``""`` for
+        an altcoin or BTC), by rank.
+    """
+
+    as_of: pd.Timestamp
+    snapshot_date: pd.Timestamp | None
+    source: str
+    top_n: int
+    depth: int
+    frame: pd.DataFrame
+
+    def alts(self) -> pd.DataFrame:
+        """The altcoins among the members: not BTC, not excluded."""
+        f = self.frame
+        return f[(f["excluded"] == "") & (f["coin_id"] != "bitcoin")]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def summary(self) -> str:
+        if self.snapshot_date is None:
+            return f"no universe snapshot on or before {self.as_of:%Y-%m-%d}"
+        return (
+            f"top {self.top_n} of {self.depth} ({self.source} snapshot of "
+            f"{self.snapshot_date:%Y-%m-%d}, public at the end of that day), "
+            f"{len(self.alts())} altcoins after exclusions"
+        )
+
+
+def _check_snapshots(snapshots: pd.DataFrame) -> None:
+    missing = [c for c in SNAPSHOT_COLUMNS if c not in snapshots.columns]
+    if missing:
+        raise DataError(
+            f"universe snapshots lack column(s) {missing}; expected {list(SNAPSHOT_COLUMNS)}"
+        )
+
+
+def _snapshot_index(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """One row per (source, date): depth and max age, sorted by date."""
+    idx = snapshots.groupby(["source", "date"], sort=False).size().rename("depth").reset_index()
+    idx["max_age"] = idx["source"].map(SOURCE_MAX_AGE).fillna(DEFAULT_MAX_AGE).astype(int)
+    return idx.sort_values(["date", "source"], kind="stable").reset_index(drop=True)
+
+
+class _Chooser:
+    """Picks the snapshot in force on a date (see :func:`membership`), by source arrays."""
+
+    def __init__(self, index: pd.DataFrame) -> None:
+        self.sources: list[tuple[str, np.ndarray, np.ndarray, int]] = []
+        for src, g in index.groupby("source", sort=True):
+            self.sources.append(
+                (
+                    str(src),
+                    g["date"].to_numpy(dtype="datetime64[D]"),
+                    g["depth"].to_numpy(dtype=np.int64),
+                    int(g["max_age"].iloc[0]),
+                )
+            )
+
+    def __call__(
+        self, day: np.datetime64, top_n: int | None
+    ) -> tuple[str, np.datetime64, int] | None:
+        """(source, snapshot date, depth): among each source's latest snapshot on or before
+        ``day`` that is still fresh, one deep enough for ``top_n`` (the deepest when None),
+        the latest first; when none is fresh, the latest there is."""
+        latest = []
+        for src, dates, depth, max_age in self.sources:
+            k = int(np.searchsorted(dates, day, side="right")) - 1
+            if k >= 0:
+                age = int((day - dates[k]).astype(np.int64))
+                latest.append((src, dates[k], int(depth[k]), age <= max_age))
+        if not latest:
+            return None
+        fresh = [c for c in latest if c[3]] or [max(latest, key=lambda c: c[1])]
+        if top_n is None:
+            best = max(fresh, key=lambda c: (c[2], c[1]))
+        else:
+            deep = [c for c in fresh if c[2] >= top_n] or fresh
+            best = max(deep, key=lambda c: (c[1], c[2]))
+        return best[0], best[1], best[2]
+
+
+def membership(
+    snapshots: pd.DataFrame,
+    as_of: pd.Timestamp | str,
+    top_n: int | None = None,
+    *,
+    reasons: pd.Series | None = None,
+) -> Members:
+    """The top-``top_n`` coins as of the end of ``as_of``, dead coins included.
+
+    Parameters
+    ----------
+    snapshots : DataFrame
+        Snapshot table (:data:`SNAPSHOT_COLUMNS`), coin ids assigned.
+    as_of : date
+        Decision date; only snapshots dated on or before it are used.
+    top_n : int, optional
+        Ranks to keep (BTC and excluded coins count in the ranks); default: every rank
+        of the snapshot in force.
+    reasons : Series, optional
+        Precomputed :func:`excluded_mask` of ``snapshots`` (else computed on the
+        snapshots up to ``as_of``).
+
+    Returns
+    -------
+    Members
+    """
+    _check_snapshots(snapshots)
+    if top_n is not None and (isinstance(top_n, bool) or int(top_n) != top_n or top_n < 1):
+        raise DataError(f"top_n must be a positive integer or None, got {top_n!r}")
+    day = pd.Timestamp(as_of).normalize()
+    known = snapshots[pd.to_datetime(snapshots["date"]) <= day]
+    if reasons is None:
+        reasons = excluded_mask(known)
+    pick = _Chooser(_snapshot_index(known))(np.datetime64(day, "D"), top_n)
+    cols = ["rank", "coin_id", "symbol", "name", "market_cap", "price", "excluded"]
+    if pick is None:
+        return Members(day, None, "", top_n or 0, 0, pd.DataFrame(columns=cols))
+    source, sdate, depth = pick
+    when = pd.to_datetime(known["date"]).to_numpy(dtype="datetime64[D]")
+    rows = known[((known["source"] == source).to_numpy()) & (when == sdate)]
+    rows = rows.assign(excluded=reasons.reindex(rows.index).fillna("")).sort_values("rank")
+    n = depth if top_n is None else int(top_n)
+    frame = rows.head(n)[cols].reset_index(drop=True)
+    return Members(day, pd.Timestamp(sdate), source, n, depth, frame)
+
+
+def membership_schedule(
+    snapshots: pd.DataFrame, top_n: int | None = None, *, end: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Every rebalance of the top-N altcoin universe: market caps of the members.
+
+    One row per date on which the membership in force changes (a snapshot date), one
+    column per coin id; the value is the coin's market cap in that snapshot (NaN: not a
+    member; a member without a market cap gets 0 and counts in the coin count only).
+    BTC and excluded coins are left out. The exclusion of each row uses only prices known
+    on its date. Columns ``_source``, ``_snapshot`` and ``_top_n`` are kept in
+    ``schedule.attrs['meta']`` (a DataFrame with those columns by rebalance date).
+    """
+    _check_snapshots(snapshots)
+    snaps = snapshots.assign(date=pd.to_datetime(snapshots["date"]).astype("datetime64[ns]"))
+    if end is not None:
+        snaps = snaps[snaps["date"] <= pd.Timestamp(end)]
+    why = excluded_mask(snaps)
+    snaps = snaps.sort_values(["source", "date", "rank"], kind="stable")
+    reasons = why.loc[snaps.index].to_numpy()
+    snaps = snaps.reset_index(drop=True)
+    keep = (reasons == "") & (snaps["coin_id"].to_numpy() != "bitcoin")
+    choose = _Chooser(_snapshot_index(snaps))
+    groups = snaps.groupby(["source", "date"], sort=False).indices
+    coin = snaps["coin_id"].to_numpy(dtype=object)
+    cap = np.nan_to_num(snaps["market_cap"].to_numpy(dtype=np.float64), nan=0.0)
+    rows: dict[pd.Timestamp, dict[str, float]] = {}
+    meta: list[tuple[pd.Timestamp, str, pd.Timestamp, int]] = []
+    last: tuple[frozenset[str], str] | None = None
+    for day in np.unique(snaps["date"].to_numpy(dtype="datetime64[D]")):
+        pick = choose(day, top_n)
+        if pick is None:
+            continue
+        source, sdate, depth = pick
+        n = depth if top_n is None else int(top_n)
+        at = groups[(source, pd.Timestamp(sdate))][:n]  # sorted by rank
+        at = at[keep[at]]
+        caps: dict[str, float] = {}
+        for c, m in zip(coin[at], cap[at], strict=True):
+            caps[c] = max(caps.get(c, 0.0), float(m))
+        key = (frozenset(caps), source)
+        if key == last:
+            continue
+        last = key
+        rows[pd.Timestamp(day)] = caps
+        meta.append((pd.Timestamp(day), source, pd.Timestamp(sdate), n))
+    frame = pd.DataFrame.from_dict(rows, orient="index").sort_index().astype(np.float64)
+    frame.index = pd.DatetimeIndex(frame.index, name="date").as_unit("ns")
+    frame.attrs["meta"] = pd.DataFrame(
+        meta, columns=["date", "source", "snapshot", "top_n"]
+    ).set_index("date")
+    return frame
+
+
+def coin_symbols(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """The coin table: one row per (coin id, symbol, name) with the dates it was seen."""
+    g = snapshots.assign(name=snapshots["name"].fillna("")).groupby(
+        ["coin_id", "symbol", "name"], sort=True
+    )
+    return (
+        g["date"].agg(["min", "max"]).rename(columns={"min": "first", "max": "last"}).reset_index()
+    )
+
+
+def resolve_symbol(
+    aliases: pd.DataFrame, symbol: str, on: pd.Timestamp | None = None
+) -> str | None:
+    """The coin id a ticker symbol meant on ``on`` (default: its latest use)."""
+    sym = re.sub(r"(?<=[A-Z])\d{3,}$", "", re.split(r"[-/]", symbol.upper())[0])
+    hits = aliases[aliases["symbol"].str.upper() == sym]
+    if hits.empty:
+        known = _known_match(sym, "", np.datetime64(on or pd.Timestamp.today(), "D"))
+        return known
+    if on is not None:
+        during = hits[(hits["first"] <= on) & (hits["last"] >= on - pd.Timedelta(days=400))]
+        if len(during):
+            hits = during
+    return str(hits.sort_values("last").iloc[-1]["coin_id"])

@@ -1,0 +1,463 @@
+"""The crypto universe in the store: writing imported files, reading it back point in time.
+
+Snapshots go to the store's ``universe`` table, the coin aliases to its ``coins`` table,
+and daily coin prices to observations under ``coin_<id>`` (one row per source: which
+source priced each coin on each day stays recorded). Coins of the catalogue (``xrp``,
+``ada``...) keep their own series and are read from there too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from liqflow.providers.universe_files import CoinPrices, UniverseFile
+from liqflow.signals.baskets import MIN_COVERAGE, SurvivorshipBias, survivorship_bias
+from liqflow.signals.crypto import AltUniverse
+from liqflow.store import Batch, Store
+from liqflow.universe import (
+    Members,
+    assign_coin_ids,
+    coin_series_id,
+    coin_symbols,
+    membership,
+    membership_schedule,
+    resolve_symbol,
+)
+
+__all__ = [
+    "PRICE_SOURCES",
+    "CoinPriceTable",
+    "UniverseData",
+    "UniverseView",
+    "UniverseWrite",
+    "alt_universe_from_store",
+    "catalog_coin_ids",
+    "default_top_n",
+    "load_coin_prices",
+    "load_snapshots",
+    "load_universe",
+    "schedule_from_store",
+    "survivorship_bias_from_store",
+    "universe_view",
+    "write_universe_files",
+]
+
+#: Daily price sources in order of preference, and the shift (days) that puts each on the
+#: close-of-day convention of the panel (a CoinGecko 00:00 UTC snapshot of day D is the
+#: close of D-1; its 12:00 UTC top-100 capture is a price of D).
+PRICE_SOURCES: dict[str, int] = {"yahoo": 0, "coingecko": -1, "coingecko_top100": 0}
+
+
+@dataclass(frozen=True)
+class UniverseWrite:
+    """One universe file written: what it held and how many rows were new."""
+
+    path: Path
+    series_id: str
+    source: str
+    layout: str
+    rows: int
+    added: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+
+
+def _price_aliases(prices: list[CoinPrices], aliases: pd.DataFrame) -> list[CoinPrices]:
+    out = []
+    for cp in prices:
+        cid = cp.coin_id
+        if not cid:
+            last = pd.Timestamp(cp.frame.index.max()) if len(cp.frame) else None
+            cid = resolve_symbol(aliases, cp.symbol, last) or cp.symbol.lower()
+        out.append(CoinPrices(cp.symbol, cp.name, cid, cp.source, cp.frame))
+    return out
+
+
+def _top100_prices(snaps: pd.DataFrame) -> list[CoinPrices]:
+    """The CoinGecko top-100 captures as daily prices of each coin (source ``coingecko_top100``)."""
+    cg = snaps[(snaps["source"] == "coingecko_top100") & (snaps["price"] > 0)]
+    out = []
+    for cid, g in cg.groupby("coin_id", sort=True):
+        frame = (
+            g.drop_duplicates("date")
+            .set_index("date")[["price"]]
+            .rename(columns={"price": "close"})
+        )
+        frame.index = pd.DatetimeIndex(frame.index, name="date")
+        out.append(CoinPrices(str(g["symbol"].iloc[-1]), "", str(cid), "coingecko_top100", frame))
+    return out
+
+
+def write_universe_files(store: Store, files: list[UniverseFile]) -> list[UniverseWrite]:
+    """Identify the coins of ``files`` and write them: snapshots, aliases, daily prices.
+
+    Coin ids are assigned over all files at once, with the stored snapshots as reference,
+    so a file with symbols only (monthly market caps, Yahoo tickers) is matched whatever
+    the order of the files.
+    """
+    snap_files = [f for f in files if f.snapshots is not None and len(f.snapshots)]
+    parts = [f.snapshots.assign(_file=k) for k, f in enumerate(snap_files)]  # type: ignore[union-attr]
+    stored = store.read_universe()
+    written: list[UniverseWrite] = []
+    if parts:
+        snaps = assign_coin_ids(pd.concat(parts, ignore_index=True), reference=stored)
+    else:
+        snaps = pd.DataFrame(columns=[*stored.columns, "_file"])
+    aliases = coin_symbols(pd.concat([stored, snaps.drop(columns="_file")], ignore_index=True))
+    prices = _price_aliases([f.prices for f in files if f.prices is not None], aliases)
+    price_aliases = pd.DataFrame(
+        [
+            (cp.coin_id, cp.symbol, cp.name, cp.frame.index.min(), cp.frame.index.max())
+            for cp in prices
+            if cp.symbol and len(cp.frame)
+        ],
+        columns=["coin_id", "symbol", "name", "first", "last"],
+    )
+    if len(snaps):
+        new = store.write_universe(snaps, pd.concat([coin_symbols(snaps), price_aliases]))
+        for k, f in enumerate(snap_files):
+            mine = (snaps["_file"] == k).to_numpy()
+            written.append(
+                UniverseWrite(
+                    f.path, "universe", str(snaps.loc[mine, "source"].iloc[0]), f.layout,
+                    int(mine.sum()), int(new[mine].sum()), f.first, f.last,  # type: ignore[arg-type]
+                )
+            )  # fmt: skip
+    elif len(price_aliases):
+        store.write_universe(snaps.drop(columns="_file"), price_aliases)
+    written.extend(_write_prices(store, files, prices, _top100_prices(snaps)))
+    return written
+
+
+def _write_prices(
+    store: Store, files: list[UniverseFile], prices: list[CoinPrices], top100: list[CoinPrices]
+) -> list[UniverseWrite]:
+    price_files = [f for f in files if f.prices is not None]
+    everything = prices + top100
+    batches = [
+        Batch(coin_series_id(cp.coin_id), cp.source, cp.frame, cp.coin_id, "USD", "D", "")
+        for cp in everything
+    ]
+    if not batches:
+        return []
+    added = store.write_each(batches)
+    out = []
+    for f, cp, n in zip(price_files, prices, added, strict=False):
+        out.append(
+            UniverseWrite(
+                f.path, coin_series_id(cp.coin_id), cp.source, f.layout, len(cp.frame), n,
+                cp.frame.index.min(), cp.frame.index.max(),
+            )
+        )  # fmt: skip
+    return out
+
+
+def load_snapshots(store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The stored snapshot table up to ``as_of`` (all of it by default)."""
+    return store.read_universe(end=as_of)
+
+
+@dataclass(frozen=True)
+class CoinPriceTable:
+    """Daily closes of every coin (columns = coin ids) and the source of each value."""
+
+    close: pd.DataFrame
+    source: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.close.copy()
+
+
+def load_coin_prices(
+    store: Store,
+    *,
+    end: pd.Timestamp | None = None,
+    catalog_coins: dict[str, str] | None = None,
+) -> CoinPriceTable:
+    """Daily closes per coin id from every price source, spliced by preference.
+
+    Parameters
+    ----------
+    store : Store
+    end : Timestamp, optional
+        Last date read (point in time: nothing after it).
+    catalog_coins : dict, optional
+        Catalogue series id -> coin id (e.g. ``{"xrp": "ripple"}``) whose stored series
+        are read as well (their sources join the same preference order).
+
+    Returns
+    -------
+    CoinPriceTable
+        On each day the first source of :data:`PRICE_SOURCES` with a price gives the
+        value (shifted onto the close-of-day convention); ``source`` says which.
+    """
+    keys = store.coin_price_keys()
+    coin_of = {}
+    for sid, src in keys:
+        meta = store.meta(sid, src)
+        coin_of[(sid, src)] = str(meta.get("symbol") or sid[len("coin_") :])
+    for sid, cid in (catalog_coins or {}).items():
+        for src in store.sources(sid):
+            keys.append((sid, src))
+            coin_of[(sid, src)] = cid
+    # a source stamped a day late (CoinGecko 00:00 UTC) is read one day further, then shifted
+    ahead = max(-d for d in PRICE_SOURCES.values())
+    frames = store.read_many(
+        keys, ["close"], end=None if end is None else pd.Timestamp(end) + pd.Timedelta(days=ahead)
+    )
+    per_coin: dict[str, list[tuple[int, str, pd.Series]]] = {}
+    order = list(PRICE_SOURCES)
+    for (sid, src), frame in frames.items():
+        if "close" not in frame.columns:
+            continue
+        s = frame["close"].dropna()
+        s = s[s > 0]
+        shift = PRICE_SOURCES.get(src, 0)
+        if shift:
+            s.index = s.index + pd.Timedelta(days=shift)
+        rank = order.index(src) if src in order else len(order)
+        per_coin.setdefault(coin_of[(sid, src)], []).append((rank, src, s))
+    closes, sources = {}, {}
+    for cid, parts in per_coin.items():
+        parts.sort(key=lambda t: t[0])
+        close = pd.concat([p[2] for p in parts], axis=1, sort=True).bfill(axis=1).iloc[:, 0]
+        stacked = (
+            pd.concat([p[2].notna() for p in parts], axis=1, sort=True).fillna(False).to_numpy()
+        )
+        first = np.argmax(stacked, axis=1)
+        names = np.array([p[1] for p in parts], dtype=object)
+        closes[cid] = close
+        sources[cid] = pd.Series(names[first], index=close.index, dtype=object)
+    table = pd.DataFrame(closes).sort_index()
+    table.index = pd.DatetimeIndex(table.index, name="date")
+    if end is not None:
+        table = table.loc[table.index <= pd.Timestamp(end)]
+    which = pd.DataFrame(sources).reindex(index=table.index, columns=table.columns)
+    return CoinPriceTable(table.astype(np.float64), which)
+
+
+def schedule_from_store(
+    store: Store, top_n: int | None = None, *, end: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """:func:`liqflow.universe.membership_schedule` of the stored snapshots up to ``end``."""
+    return membership_schedule(store.read_universe(end=end), top_n, end=end)
+
+
+def catalog_coin_ids(store: Store, catalog: object) -> dict[str, str]:
+    """Catalogue crypto series id -> coin id (``xrp`` -> ``ripple``), from the coin table."""
+    from liqflow.catalog import Catalog
+
+    assert isinstance(catalog, Catalog)
+    aliases = store.coin_table()
+    out = {}
+    for sid, spec in catalog.items():
+        if spec.group not in ("alt", "crypto") or not spec.symbol.upper().endswith("-USD"):
+            continue
+        cid = resolve_symbol(aliases, spec.symbol) if len(aliases) else None
+        if cid:
+            out[sid] = cid
+    return out
+
+
+@dataclass(frozen=True)
+class UniverseData:
+    """What the alt figures need: coin closes, their sources and the membership schedule."""
+
+    prices: CoinPriceTable
+    schedule: pd.DataFrame
+    top_n: int | None
+    todays_coins: tuple[str, ...]
+
+    @property
+    def close(self) -> pd.DataFrame:
+        return self.prices.close
+
+
+def load_universe(
+    store: Store,
+    catalog: object | None = None,
+    *,
+    as_of: pd.Timestamp | None = None,
+    top_n: int | None = None,
+) -> UniverseData | None:
+    """The point-in-time universe and coin prices up to ``as_of``; None when no snapshot
+    is stored (import ``crypto/universe`` first)."""
+    from liqflow.catalog import default_catalog
+
+    cat = catalog or default_catalog()
+    snaps = store.read_universe(end=as_of)
+    if snaps.empty:
+        return None
+    mapping = catalog_coin_ids(store, cat)
+    prices = load_coin_prices(store, end=as_of, catalog_coins=mapping)
+    schedule = membership_schedule(snaps, top_n, end=as_of)
+    today = tuple(
+        dict.fromkeys(mapping[s] for s in cat.altcoins() if s in mapping)  # type: ignore[attr-defined]
+    )
+    return UniverseData(prices, schedule, top_n, today)
+
+
+def default_top_n(snapshots: pd.DataFrame) -> int | None:
+    """How many ranks the snapshots support over their whole span: the usual depth of the
+    source with the most snapshots (the CoinMarketCap weekly top 18 on the shared data)."""
+    if snapshots.empty:
+        return None
+    per = snapshots.groupby(["source", "date"]).size().rename("depth").reset_index()
+    busiest = per["source"].value_counts().idxmax()
+    return int(per.loc[per["source"] == busiest, "depth"].median())
+
+
+def alt_universe_from_store(
+    store: Store,
+    catalog: object | None = None,
+    as_of: pd.Timestamp | None = None,
+    top_n: int | None = None,
+) -> AltUniverse | None:
+    """The point-in-time universe for the signals, the claims and the backtest, or None
+    when the store holds no snapshot. ``top_n`` defaults to :func:`default_top_n`."""
+    n = top_n if top_n is not None else default_top_n(store.read_universe(end=as_of))
+    data = load_universe(store, catalog, as_of=as_of, top_n=n)
+    if data is None:
+        return None
+    return AltUniverse(data.close, data.schedule, f"point-in-time top {n}")
+
+
+@dataclass(frozen=True)
+class UniverseView:
+    """The universe as of one date with, for each member, whether it has a price that day.
+
+    Attributes
+    ----------
+    members : Members
+        The snapshot in force and its top-N coins.
+    frame : DataFrame
+        ``rank, coin_id, symbol, name, market_cap, excluded, priced, price_source, close``.
+    coverage : float
+        Share of the altcoin members (not BTC, not excluded) with a price on ``as_of``.
+    coverage_mcap : float
+        The same share weighted by snapshot market cap (NaN when the snapshot has none).
+    top_n_default : bool
+        True when ``top_n`` was not asked for (as many ranks as the snapshot has).
+    """
+
+    members: Members
+    frame: pd.DataFrame
+    coverage: float
+    coverage_mcap: float
+    top_n_default: bool
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def to_json(self) -> dict[str, object]:
+        m = self.members
+        return {
+            "as_of": f"{m.as_of:%Y-%m-%d}",
+            "snapshot_date": None if m.snapshot_date is None else f"{m.snapshot_date:%Y-%m-%d}",
+            "source": m.source,
+            "top_n": m.top_n,
+            "top_n_default": self.top_n_default,
+            "depth": m.depth,
+            "publication": "a snapshot is public at the end of its date",
+            "coverage": _num(self.coverage),
+            "coverage_mcap": _num(self.coverage_mcap),
+            "min_coverage": MIN_COVERAGE,
+            "members": [
+                {k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
+                for row in self.frame.to_dict(orient="records")
+            ],
+        }
+
+    def summary(self) -> str:
+        known = "known" if self.coverage >= MIN_COVERAGE else "unknown (below threshold)"
+        cap = "n/a" if not np.isfinite(self.coverage_mcap) else f"{self.coverage_mcap:.0%}"
+        how = " (default: every rank of the snapshot)" if self.top_n_default else ""
+        return (
+            f"{self.members.summary()}{how}; altcoins priced on {self.members.as_of:%Y-%m-%d}: "
+            f"{self.coverage:.0%} by count, {cap} by market cap; alt figures need "
+            f"{MIN_COVERAGE:.0%} coverage: {known}"
+        )
+
+
+def _num(v: object) -> object:
+    if isinstance(v, float | np.floating):
+        return float(v) if np.isfinite(v) else None
+    return v
+
+
+def universe_view(
+    store: Store,
+    catalog: object | None = None,
+    *,
+    as_of: pd.Timestamp | None = None,
+    top_n: int | None = None,
+) -> UniverseView:
+    """Members of the universe as of ``as_of`` (default: the last stored snapshot date),
+    with their price on that day and the source of it."""
+    from liqflow._errors import DataError
+    from liqflow.catalog import default_catalog
+
+    snaps = store.read_universe(end=as_of)
+    if snaps.empty:
+        when = "" if as_of is None else f" on or before {as_of:%Y-%m-%d}"
+        raise DataError(
+            f"no crypto-universe snapshot in the store{when}; run `liqflow import` on the "
+            "crypto/universe folder first"
+        )
+    day = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(snaps["date"].max())
+    members = membership(snaps, day, top_n)
+    mapping = catalog_coin_ids(store, catalog or default_catalog())
+    prices = load_coin_prices(store, end=day, catalog_coins=mapping)
+    f = members.frame.copy()
+    aliases = store.coin_table()
+    named = aliases[(aliases["name"] != "") & (aliases["first"] <= day)].sort_values("last")
+    latest_name = named.groupby("coin_id")["name"].last()
+    blank = f["name"].fillna("") == ""
+    f.loc[blank, "name"] = f.loc[blank, "coin_id"].map(latest_name).fillna("").to_numpy()
+    row_close = prices.close.loc[day] if day in prices.close.index else pd.Series(dtype=float)
+    row_src = prices.source.loc[day] if day in prices.source.index else pd.Series(dtype=object)
+    close = row_close.reindex(f["coin_id"]).to_numpy(dtype=np.float64)
+    f["priced"] = np.isfinite(close)
+    f["price_source"] = [
+        str(s) if ok and isinstance(s, str) else ""
+        for s, ok in zip(row_src.reindex(f["coin_id"]).to_numpy(), f["priced"], strict=True)
+    ]
+    f["close"] = close
+    alt = (f["excluded"] == "") & (f["coin_id"] != "bitcoin")
+    n = int(alt.sum())
+    cov = float(f.loc[alt, "priced"].mean()) if n else float("nan")
+    caps = f.loc[alt, "market_cap"].fillna(0.0)
+    cap_cov = (
+        float(caps[f.loc[alt, "priced"]].sum() / caps.sum()) if caps.sum() > 0 else float("nan")
+    )
+    f = f[["rank", "coin_id", "symbol", "name", "market_cap", "excluded", "priced",
+           "price_source", "close"]]  # fmt: skip
+    return UniverseView(members, f.reset_index(drop=True), cov, cap_cov, top_n is None)
+
+
+def survivorship_bias_from_store(
+    store: Store,
+    catalog: object | None = None,
+    *,
+    as_of: pd.Timestamp | None = None,
+    top_n: int | None = None,
+    weighting: str = "equal",
+) -> SurvivorshipBias | None:
+    """:func:`liqflow.signals.baskets.survivorship_bias` on the stored universe: the alt
+    basket and season index on the point-in-time top ``top_n`` (default
+    :func:`default_top_n`) next to the catalogue's current coins; None without snapshots."""
+    n = top_n if top_n is not None else default_top_n(store.read_universe(end=as_of))
+    data = load_universe(store, catalog, as_of=as_of, top_n=n)
+    if data is None or "bitcoin" not in data.close.columns:
+        return None
+    return survivorship_bias(
+        data.close.drop(columns=["bitcoin"]),
+        data.close["bitcoin"],
+        data.schedule,
+        data.todays_coins,
+        weighting=weighting,
+    )
