@@ -149,7 +149,7 @@ def check_values(path: Path, frame: pd.DataFrame, unit: str = "", *, force: bool
             mask, accepted = problem
             i = int(np.flatnonzero(mask)[0])
             raise DataError(
-                f"{where(path, index[i])}: {col} {values[i]!r} on {index[i]:%Y-%m-%d} "
+                f"{where(path, index[i])}: {col} {float(values[i])!r} on {index[i]:%Y-%m-%d} "
                 f"{accepted}; " + _NOT_IMPORTED
             )
 

@@ -139,8 +139,10 @@ def _print_import(report: ImportReport, where: Path) -> None:
         console.print(f"{escape(str(path))}: [dim]{NOT_SUPPORTED_YET}[/]", highlight=False)
     _print_revisions(report)
     for _path, message in report.errors:
-        err_console.print(f"[bold red]refused[/] {escape(message)}", highlight=False)
-    console.print(report.summary(), markup=False, highlight=False)
+        err_console.print(
+            f"[bold red]refused[/] {escape(message)}", highlight=False, soft_wrap=True
+        )
+    console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_revisions(report: ImportReport) -> None:
