@@ -45,6 +45,9 @@ _stats.register(app)
 from liqflow.cli import backtest as _backtest  # noqa: E402
 
 _backtest.register(app)
+from liqflow.cli import doctor as _doctor  # noqa: E402
+
+_doctor.register(app)
 # --- end of command registration ---
 
 
