@@ -233,6 +233,7 @@ class _Staged:
     day: np.ndarray  # int32 days since 1970-01-01
     value: np.ndarray  # float64
     batch: np.ndarray  # int32 batch number (write order)
+    multi: np.ndarray  # bool per group: rows of that group may share keys
 
 
 def _days(index: pd.Index) -> np.ndarray:
@@ -246,8 +247,12 @@ def _stage(batches: Sequence[Batch]) -> _Staged:
     group_codes: dict[tuple[str, str], int] = {}
     field_codes: dict[str, int] = {}
     parts: list[tuple[np.ndarray, ...]] = []
+    shared: set[int] = set()
     for k, b in enumerate(batches):
-        gk = group_codes.setdefault((b.series_id, b.source), len(group_codes))
+        key = (b.series_id, b.source)
+        if key in group_codes or not b.frame.index.is_unique:
+            shared.add(group_codes.get(key, len(group_codes)))
+        gk = group_codes.setdefault(key, len(group_codes))
         days = _days(b.frame.index)
         for col in b.frame.columns:
             values = b.frame[col].to_numpy(dtype=np.float64)
@@ -280,7 +285,10 @@ def _stage(batches: Sequence[Batch]) -> _Staged:
     fields = pd.DataFrame(
         {"f": np.arange(len(field_codes), dtype=np.int16), "field": list(field_codes)}
     )
-    return _Staged(groups, fields, *cols)
+    multi = np.zeros(len(group_codes), dtype=bool)
+    multi[list(shared)] = True
+    g, f, day, value, batch = cols
+    return _Staged(groups, fields, g, f, day, value, batch, multi)
 
 
 def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -302,32 +310,69 @@ class _Plan:
 def _plan(s: _Staged, stored: np.ndarray, policy: RevisionPolicy) -> _Plan:
     """Decide inserts, updates and revisions; ``stored`` is NaN where the key is new.
 
-    Rows of one key are taken in batch order, as if each batch were written alone.
+    Rows of one key are taken in batch order, as if each batch were written alone. Only
+    the rows of (series, source) pairs that several batches bring (or a batch brings
+    twice) need sorting; every other row is its own key.
     """
-    n = len(s.value)
-    order = np.lexsort((s.batch, s.day, s.f, s.g))
-    g, f, d = s.g[order], s.f[order], s.day[order]
+    multi = s.multi[s.g]
+    one = np.flatnonzero(~multi)
+    base = stored[one]
+    new_key = np.isnan(base)
+    differs = np.zeros(len(one), dtype=bool)
+    differs[~new_key] = _differs(s.value[one][~new_key], base[~new_key])
+    plan = _Plan(
+        insert=one[new_key],
+        insert_batch=s.batch[one[new_key]],
+        update=one[differs] if policy == "apply" else one[:0],
+        rev_rows=one[differs],
+        rev_old=base[differs],
+    )
+    if not multi.any():
+        return plan
+    sub = np.flatnonzero(multi)
+    folded = _plan_sorted(
+        s.g[sub], s.f[sub], s.day[sub], s.value[sub], s.batch[sub], stored[sub], policy
+    )
+    return _Plan(
+        insert=np.concatenate([plan.insert, sub[folded.insert]]),
+        insert_batch=np.concatenate([plan.insert_batch, folded.insert_batch]),
+        update=np.concatenate([plan.update, sub[folded.update]]),
+        rev_rows=np.concatenate([plan.rev_rows, sub[folded.rev_rows]]),
+        rev_old=np.concatenate([plan.rev_old, folded.rev_old]),
+    )
+
+
+def _plan_sorted(
+    g: np.ndarray,
+    f: np.ndarray,
+    day: np.ndarray,
+    value: np.ndarray,
+    batch: np.ndarray,
+    stored: np.ndarray,
+    policy: RevisionPolicy,
+) -> _Plan:
+    """:func:`_plan` for rows that may share keys: sort by key then batch, fold runs."""
+    n = len(value)
+    order = np.lexsort((batch, day, f, g))
+    gs, fs, ds = g[order], f[order], day[order]
     same = np.zeros(n, dtype=bool)
     if n > 1:
-        same[1:] = (g[1:] == g[:-1]) & (f[1:] == f[:-1]) & (d[1:] == d[:-1])
+        same[1:] = (gs[1:] == gs[:-1]) & (fs[1:] == fs[:-1]) & (ds[1:] == ds[:-1])
     start = np.flatnonzero(~same)  # first row (sorted position) of each key
     run = np.cumsum(~same) - 1  # key number of each sorted position
-    value = s.value[order]
+    value = value[order]
     base = stored[order][start]  # stored value of each key (NaN: new)
-    first_value = value[start]
     if policy == "apply":
         before = np.empty(n)
         before[~same] = base
         before[1:][same[1:]] = value[:-1][same[1:]]
-        last = np.append(start[1:], n) - 1
-        final = value[last]
-        final_pos = last
+        final_pos = np.append(start[1:], n) - 1  # the last row of each key wins
+        final = value[final_pos]
     else:
-        current = np.where(np.isnan(base), first_value, base)
-        before = current[run]
+        final = np.where(np.isnan(base), value[start], base)  # the first value stays
+        before = final[run]
         before[start] = base
         final_pos = start
-        final = current
     has_before = ~np.isnan(before)
     rev = np.zeros(n, dtype=bool)
     rev[has_before] = _differs(value[has_before], before[has_before])
@@ -336,7 +381,7 @@ def _plan(s: _Staged, stored: np.ndarray, policy: RevisionPolicy) -> _Plan:
     changed[changed] = _differs(final[changed], base[changed])
     return _Plan(
         insert=order[final_pos[new_key]],
-        insert_batch=s.batch[order[start[new_key]]],
+        insert_batch=batch[order[start[new_key]]],
         update=order[final_pos[changed]],
         rev_rows=order[rev],
         rev_old=before[rev],
