@@ -72,6 +72,8 @@ __all__ = ["ENV_STORE_WAIT", "Batch", "FileRecord", "Store", "StoredSeries", "Wr
 #: Seconds a write waits for another process's write to finish before giving up.
 ENV_STORE_WAIT = "LIQFLOW_STORE_WAIT"
 DEFAULT_WAIT = 60.0
+#: Seconds a cache write waits for the writers' lock before skipping the cache.
+CACHE_WAIT = 2.0
 #: Relative difference under which a new value equals the stored one (float round trips).
 SAME_VALUE_RTOL = 1e-12
 REVISION_POLICIES = ("apply", "keep")
@@ -1128,10 +1130,22 @@ class Store:
         payload = self._scalar("SELECT payload FROM cache WHERE key = ?", [key])
         return json.loads(payload) if payload is not None else None
 
-    def cache_put(self, key: str, payload: Any) -> None:
-        """Store a JSON-serialisable payload under ``key``."""
+    def cache_put(self, key: str, payload: Any) -> bool:
+        """Store a JSON-serialisable payload under ``key``; False if it was not stored.
+
+        The cache is best effort: a read-only handle, or a store another process is
+        writing for longer than :data:`CACHE_WAIT` seconds, only skips caching.
+        """
+        if self.read_only:
+            return False
         stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        with self._transaction() as con:
-            con.execute(
-                "INSERT OR REPLACE INTO cache VALUES (?, ?, ?)", [key, stamp, json.dumps(payload)]
-            )
+        text = json.dumps(payload)
+        wait, self.wait = self.wait, min(self.wait, CACHE_WAIT)
+        try:
+            with self._transaction() as con:
+                con.execute("INSERT OR REPLACE INTO cache VALUES (?, ?, ?)", [key, stamp, text])
+        except StoreError:
+            return False
+        finally:
+            self.wait = wait
+        return True
