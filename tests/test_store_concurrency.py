@@ -207,3 +207,22 @@ def test_sigint_while_waiting_to_write_exits_130_and_changes_nothing(
     assert "interrupted, nothing was changed" in err and "Traceback" not in err
     with Store(seeded, read_only=True) as store:
         assert store.row_count() == 2
+
+
+@pytest.mark.realdata
+def test_status_and_series_succeed_while_an_import_runs(shared_data: Path, tmp_path: Path) -> None:
+    db = tmp_path / "real.duckdb"
+    with Store(db) as store:
+        from liqflow.catalog import default_catalog
+        from liqflow.importer import import_paths
+
+        assert import_paths(store, default_catalog(), [shared_data]).ok
+    _coin_files(tmp_path / "extra", ("TON", "SUI"), 8000)
+    importer = _liqflow("import", str(tmp_path / "extra"), "--store", str(db), "--revise")
+    readers = [_liqflow(cmd, "--store", str(db)) for cmd in ("status", "series")]
+    for proc in readers:
+        out, err = proc.communicate()
+        assert proc.returncode == 0, err
+        assert out.strip()
+    _, err = importer.communicate()
+    assert importer.returncode == 0, err

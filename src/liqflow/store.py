@@ -775,24 +775,14 @@ class Store:
         policy: RevisionPolicy,
     ) -> WriteResult:
         """Insert new keys, update revised values, record revisions: all set-based."""
-        rows = pd.DataFrame(
-            {"r": np.arange(len(s.value), dtype=np.int32), "g": s.g, "f": s.f, "day": s.day}
-        )
         con.register("_in_groups", s.groups)
         con.register("_in_fields", s.fields)
-        con.register("_in_rows", rows)
         try:
-            hit = con.execute(
-                """SELECT i.r, o.value FROM _in_rows i
-                   JOIN _in_groups g ON g.g = i.g JOIN _in_fields f ON f.f = i.f
-                   JOIN observations o ON o.series_id = g.series_id AND o.source = g.source
-                    AND o.field = f.field AND o.date = DATE '1970-01-01' + i.day"""
-            ).fetchnumpy()
-        finally:
-            con.unregister("_in_rows")
-        stored = np.full(len(s.value), np.nan)
-        stored[np.asarray(hit["r"], dtype=np.int64)] = np.asarray(hit["value"], dtype=np.float64)
-        del rows, hit
+            stored = self._stored_values(con, s)
+        except BaseException:
+            con.unregister("_in_groups")
+            con.unregister("_in_fields")
+            raise
         plan = _plan(s, stored, policy)
         del stored
         try:
@@ -822,6 +812,33 @@ class Store:
             revisions,
             applied=policy == "apply",
         )
+
+    @staticmethod
+    def _stored_values(con: duckdb.DuckDBPyConnection, s: _Staged) -> np.ndarray:
+        """The stored value of each staged row's key (NaN where the key is new)."""
+        stored = np.full(len(s.value), np.nan)
+        held = con.execute(
+            """SELECT g.g FROM _in_groups g WHERE EXISTS (SELECT 1 FROM observations o
+               WHERE o.series_id = g.series_id AND o.source = g.source)"""
+        ).fetchnumpy()["g"]
+        if len(held) == 0:  # nothing stored for these series yet: every key is new
+            return stored
+        mine = np.flatnonzero(np.isin(s.g, np.asarray(held, dtype=np.int32)))
+        rows = pd.DataFrame(
+            {"r": mine.astype(np.int32), "g": s.g[mine], "f": s.f[mine], "day": s.day[mine]}
+        )
+        con.register("_in_rows", rows)
+        try:
+            hit = con.execute(
+                """SELECT i.r, o.value FROM _in_rows i
+                   JOIN _in_groups g ON g.g = i.g JOIN _in_fields f ON f.f = i.f
+                   JOIN observations o ON o.series_id = g.series_id AND o.source = g.source
+                    AND o.field = f.field AND o.date = DATE '1970-01-01' + i.day"""
+            ).fetchnumpy()
+        finally:
+            con.unregister("_in_rows")
+        stored[np.asarray(hit["r"], dtype=np.int64)] = np.asarray(hit["value"], dtype=np.float64)
+        return stored
 
     @staticmethod
     def _apply_plan(
