@@ -35,7 +35,9 @@ disk and renames it over the store. Readers attach the store read-only and keep 
 snapshot they opened: they are never blocked by a write, and a write never waits for a
 reader. A process killed at any moment leaves either the old or the new file, whole;
 the staged copy it left behind is discarded by the next write. The price is a copy of
-the file per write (fast next to parsing or fetching the data being written).
+the file per write (fast next to parsing or fetching the data being written), so callers
+with many batches should hand them to one :meth:`Store.write_each`. Replacing a file that
+readers hold open relies on POSIX rename semantics.
 """
 
 from __future__ import annotations

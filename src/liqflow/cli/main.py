@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from liqflow._errors import LiqflowError
 from liqflow.cli._common import err_console
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv)
     except LiqflowError as exc:
         err_console.print(
-            f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=True
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True, markup=True
         )
         sys.exit(1)
     except KeyboardInterrupt:
