@@ -245,3 +245,32 @@ def test_status_and_series_succeed_while_an_import_runs(shared_data: Path, tmp_p
         assert out.strip()
     _, err = importer.communicate()
     assert importer.returncode == 0, err
+
+
+def test_a_read_only_handle_refuses_writes(seeded: Path) -> None:
+    frame = pd.DataFrame({"close": [3.0]}, index=pd.date_range("2021-01-01", periods=1))
+    with (
+        Store(seeded, read_only=True) as store,
+        pytest.raises(StoreError, match=r"was opened read-only; nothing was changed"),
+    ):
+        store.write([Batch("ton", "yahoo", frame)])
+
+
+@pytest.mark.parametrize("raw", ["soon", "-1", "nan"])
+def test_store_wait_must_be_seconds(
+    seeded: Path, raw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIQFLOW_STORE_WAIT", raw)
+    with pytest.raises(StoreError, match=r"LIQFLOW_STORE_WAIT must be a number of seconds"):
+        Store(seeded)
+
+
+def test_error_text_is_not_markup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from liqflow.cli.main import main
+
+    missing = tmp_path / "[bold]none[/]"
+    with pytest.raises(SystemExit) as exc:
+        main(["import", str(missing), "--store", str(tmp_path / "s.duckdb")])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert "[bold]none[/]" in err and "does not exist" in err
