@@ -21,18 +21,29 @@ last bar may have been written during its session, so its volume is not compared
 Series whose whole history is re-estimated at every release (:data:`liqflow.catalog.REVISED`:
 the Chicago Fed NFCI and ANFCI) are not spliced: two files of different dates are two
 vintages; the one reaching further is written last and its values replace the older ones.
+
+Checks and revisions. Every part is checked (:mod:`liqflow._sanity`) before anything is
+written; all parts that pass are written in one transaction. A value that differs from the
+stored one for the same (series, source, field, date) is a conflict: by default the stored
+value is kept and the conflict recorded and counted; ``revise=True`` (``--revise``) makes
+the file's values current, the old ones kept as revisions. A single-series file whose
+size, mtime and content hash are those recorded by an earlier import under the same
+catalogue and options is not read again (``rescan=True`` reads every file).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from liqflow import _sanity
 from liqflow._errors import DataError, LiqflowError, UnsupportedLayoutError
 from liqflow.catalog import FUNDS, REVISED, Catalog, SeriesSpec, is_excluded_coin
 from liqflow.providers.csv import fund_source
@@ -43,7 +54,7 @@ from liqflow.providers.universe_files import (
     read_universe_file,
     sniff_universe_layout,
 )
-from liqflow.store import Batch, Store
+from liqflow.store import Batch, FileRecord, Store
 
 __all__ = [
     "NOT_SUPPORTED_YET",
@@ -79,6 +90,11 @@ class ImportedFile:
     first: pd.Timestamp
     last: pd.Timestamp
     column: str = "*"
+    revised: int = 0
+    unchanged: bool = False
+
+
+_REVISION_COLUMNS = ["series_id", "source", "field", "date", "old_value", "new_value", "origin"]
 
 
 @dataclass(frozen=True)
@@ -87,9 +103,12 @@ class ImportReport:
 
     ``unsupported`` lists the files a folder scan found whose layout liqflow does not
     read yet (with the detail of why); they do not make the import fail. ``errors``
-    lists the files refused: a file that matched a layout and failed to parse, a splice
-    that disagrees, or a file named explicitly that liqflow cannot read. ``columns``
-    lists, per file, the columns it holds that name no catalogue series (not an error).
+    lists the files refused: a file that matched a layout and failed to parse or a check,
+    a splice that disagrees, or a file named explicitly that liqflow cannot read.
+    ``columns`` lists, per file, the columns it holds that name no catalogue series (not
+    an error). ``revisions`` lists the values that differed from the stored ones;
+    ``revisions_applied`` says whether they became current (``--revise``) or the stored
+    values were kept.
     """
 
     loaded: tuple[ImportedFile, ...]
@@ -98,6 +117,8 @@ class ImportReport:
     unsupported: tuple[tuple[Path, str], ...] = ()
     columns: tuple[tuple[Path, str, str], ...] = ()
     notes: tuple[tuple[Path, str], ...] = ()
+    revisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_REVISION_COLUMNS))
+    revisions_applied: bool = False
 
     @property
     def ok(self) -> bool:
@@ -114,6 +135,8 @@ class ImportReport:
                     f.format,
                     f.rows,
                     f.added,
+                    f.revised,
+                    f.unchanged,
                     f.first,
                     f.last,
                 )
@@ -127,6 +150,8 @@ class ImportReport:
                 "format",
                 "rows",
                 "added",
+                "revised",
+                "unchanged",
                 "first",
                 "last",
             ],
@@ -136,8 +161,14 @@ class ImportReport:
         added = sum(f.added for f in self.loaded)
         series = len({f.series_id for f in self.loaded})
         files = len({f.path for f in self.loaded})
+        n_rev = len(self.revisions)
+        revised = f"{n_rev if self.revisions_applied else 0} revised"
+        if n_rev and not self.revisions_applied:
+            revised += f", {n_rev} differing values kept as stored (--revise applies them)"
+        unchanged = len({f.path for f in self.loaded if f.unchanged})
+        skipped = f" ({unchanged} unchanged since the last import)" if unchanged else ""
         return (
-            f"{files} files -> {series} series, {added} new rows; "
+            f"{files} files{skipped} -> {series} series, {added} new rows, {revised}; "
             f"{len(self.unmatched)} unmatched, {len(self.unsupported)} {NOT_SUPPORTED_YET}, "
             f"{len(self.errors)} refused"
         )
@@ -230,6 +261,7 @@ class _Pending:
     spec: SeriesSpec
     source: str
     frame: pd.DataFrame
+    trimmed: bool = False  # dates left to a file of the same import that reaches further
 
 
 def _disagreement(base: _Pending, new: _Pending) -> str | None:
@@ -238,12 +270,12 @@ def _disagreement(base: _Pending, new: _Pending) -> str | None:
         return None
     snapshot = new.source == "yahoo" and new.spec.group in _SNAPSHOT_GROUPS
     rtol = SNAPSHOT_RTOL if snapshot else SPLICE_RTOL
-    for field in base.frame.columns.intersection(new.frame.columns):
-        if snapshot and field == "volume":
+    for fld in base.frame.columns.intersection(new.frame.columns):
+        if snapshot and fld == "volume":
             continue
-        a = base.frame[field].dropna()
-        b = new.frame[field].dropna()
-        if field == "volume" and new.source == "yahoo":
+        a = base.frame[fld].dropna()
+        b = new.frame[fld].dropna()
+        if fld == "volume" and new.source == "yahoo":
             # a file's last bar may have been written during its session: volume so far
             a, b = a.iloc[:-1], b.iloc[:-1]
         common = a.index.intersection(b.index)
@@ -260,7 +292,7 @@ def _disagreement(base: _Pending, new: _Pending) -> str | None:
             )
             more = f" and {bad.size - 3} more dates" if bad.size > 3 else ""
             return (
-                f"splice refused: {new.spec.id} ({new.source}) field {field!r} disagrees on "
+                f"splice refused: {new.spec.id} ({new.source}) field {fld!r} disagrees on "
                 f"{bad.size} of {common.size} common dates (relative tolerance {rtol:g}): "
                 f"{shown}{more}; the file was not imported"
             )
@@ -283,10 +315,32 @@ def _splice(pending: list[_Pending]) -> tuple[list[_Pending], list[tuple[Path, s
                 accepted.append(p)
             else:
                 refused.append((p.table.path, why))
-        kept.extend(accepted)
+        kept.extend(_later_wins(accepted))
     bad_files = {path for path, _ in refused}
     # a file is refused whole: drop every part of a file one of whose parts was refused
     return [p for p in kept if p.table.path not in bad_files], refused
+
+
+def _later_wins(members: list[_Pending]) -> list[_Pending]:
+    """Members ordered by reach, each without the (date, field) values a later member holds.
+
+    They agree on those values (within the snapshot tolerance, or they are vintages of a
+    re-estimated series); the file reaching further is the one written for them, so the
+    store's revision rule never sees the files of one import disagree.
+    """
+    out = []
+    for k, p in enumerate(members):
+        frame = p.frame
+        for q in members[k + 1 :]:
+            common = [c for c in frame.columns if c in q.frame.columns]
+            if not common:
+                continue
+            held = q.frame[common].reindex(frame.index).notna()
+            frame = frame.mask(held.reindex(columns=frame.columns, fill_value=False))
+        frame = frame.dropna(how="all")
+        trimmed = int(frame.notna().to_numpy().sum()) != int(p.frame.notna().to_numpy().sum())
+        out.append(dataclasses.replace(p, frame=frame, trimmed=True) if trimmed else p)
+    return out
 
 
 def _universe_file(
@@ -319,49 +373,224 @@ def _coin_file(table: ParsedTable, universe: list[UniverseFile]) -> bool:
     return True
 
 
+def _context(catalog: Catalog, series_id: str | None, force: bool) -> str:
+    """Fingerprint of what a file's outcome depends on besides its bytes."""
+    from liqflow.providers import csv as _csv
+    from liqflow.providers import layouts as _layouts
+
+    h = hashlib.sha256()
+    for module in (_csv, _layouts, _sanity):
+        if module.__file__:
+            h.update(Path(module.__file__).read_bytes())
+    h.update(Path(__file__).read_bytes())
+    h.update(repr(sorted(catalog.items())).encode())
+    h.update(repr((series_id, force)).encode())
+    return h.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A file's identity now, and its record if an earlier import left an unchanged one."""
+
+    key: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    context: str
+    record: FileRecord | None
+
+    def remember(self, outcome: str, detail: str = "", p: _Pending | None = None) -> FileRecord:
+        if p is None:
+            return FileRecord(
+                self.key,
+                self.size,
+                self.mtime_ns,
+                self.sha256,
+                self.context,
+                outcome,
+                detail=detail,
+            )
+        return FileRecord(
+            self.key,
+            self.size,
+            self.mtime_ns,
+            self.sha256,
+            self.context,
+            outcome,
+            p.spec.id,
+            p.source,
+            p.table.format,
+            len(p.frame),
+            p.frame.index[0],
+            p.frame.index[-1],
+        )
+
+
+def _identify(path: Path, records: dict[str, FileRecord], context: str) -> _Seen:
+    key = str(path.resolve())
+    st = path.stat()
+    old = records.get(key)
+    digest = _sha256(path)
+    same = old is not None and (old.size, old.mtime_ns, old.sha256, old.context) == (
+        st.st_size,
+        st.st_mtime_ns,
+        digest,
+        context,
+    )
+    return _Seen(key, st.st_size, st.st_mtime_ns, digest, context, old if same else None)
+
+
+def _from_record(path: Path, rec: FileRecord) -> ImportedFile | None:
+    """The report line of a file skipped as unchanged (None: the record lacks its dates)."""
+    if rec.first is None or rec.last is None:
+        return None
+    return ImportedFile(
+        path,
+        rec.series_id,
+        rec.source,
+        rec.format,
+        rec.rows,
+        0,
+        rec.first,
+        rec.last,
+        unchanged=True,
+    )
+
+
+def _checked(store: Store, catalog: Catalog, p: _Pending, forced: bool, force: bool) -> None:
+    """Every sanity check of one part (raises the first failure, naming file:line)."""
+    path = p.table.path
+    hint = p.table.single.series_hint if p.table.single is not None else None
+    if hint is None and p.table.format == "wide" and len(p.table.parts) == 1:
+        hint = p.part.column  # a ``DATE,<ID>`` file read as a one-column wide table
+    # a one-series file whose header names another series than the one it is loaded as
+    # (forced with --series) or named after is refused: which one was meant is unclear
+    target = p.spec if forced else (catalog.match_file(path.stem) or p.spec)
+    named = catalog.match_file(hint) if hint else None
+    _sanity.check_header(path, hint, target.id, target.symbol, named.id if named else "")
+    _sanity.check_values(path, p.frame, p.spec.unit, force=force)
+    field_ = p.spec.primary_field
+    if forced and not force and field_ in p.frame.columns:
+        held = store.sources(p.spec.id)
+        ref = next((s for s in (*p.spec.sources, *held) if s in held), None)
+        if ref is not None:
+            stored = store.read(p.spec.id, ref, [field_])
+            if field_ in stored.columns:
+                _sanity.check_level_against(path, p.frame[field_], stored[field_], p.spec.id, ref)
+
+
+@dataclass
+class _Scan:
+    """What the reading of the files found (filled by :func:`_read`)."""
+
+    pending: list[_Pending] = field(default_factory=list)
+    unmatched: list[tuple[Path, str]] = field(default_factory=list)
+    errors: list[tuple[Path, str]] = field(default_factory=list)
+    unsupported: list[tuple[Path, str]] = field(default_factory=list)
+    columns: list[tuple[Path, str, str]] = field(default_factory=list)
+    universe: list[UniverseFile] = field(default_factory=list)
+    skipped: list[ImportedFile] = field(default_factory=list)
+    records: dict[Path, FileRecord] = field(default_factory=dict)
+
+
+def _reuse(scan: _Scan, path: Path, explicit: bool, rec: FileRecord, revise: bool) -> bool:
+    """Report an unchanged file from its record instead of reading it (True when done)."""
+    if revise and rec.outcome == "loaded":
+        return False
+    if rec.outcome == "loaded":
+        done = _from_record(path, rec)
+        if done is not None:
+            scan.skipped.append(done)
+            return True
+        return False
+    if explicit:
+        return False
+    (scan.unmatched if rec.outcome == "unmatched" else scan.unsupported).append((path, rec.detail))
+    return True
+
+
+def _read_one(
+    scan: _Scan,
+    path: Path,
+    explicit: bool,
+    seen: _Seen,
+    ctx: tuple[Store, Catalog, SeriesSpec | None, bool],
+) -> None:
+    store, catalog, forced, force = ctx
+    try:
+        if forced is None and _universe_file(path, scan.universe, scan.unmatched):
+            return
+        table = read_table(path, catalog)
+    except UnsupportedLayoutError as exc:
+        if explicit:
+            scan.errors.append((path, str(exc)))
+        else:
+            scan.unsupported.append((path, str(exc)))
+            scan.records[path] = seen.remember("unsupported", str(exc))
+        return
+    except LiqflowError as exc:
+        scan.errors.append((path, str(exc)))
+        return
+    scan.columns.extend((path, col, why) for col, why in table.skipped if col != "*")
+    found = []
+    for part in table.parts:
+        spec = forced or _match(table, part, catalog)
+        if spec is not None and len(part.frame):
+            frame = _fields(part.frame, spec)
+            found.append(_Pending(table, part, spec, _source(table, part, spec), frame))
+    if not found and forced is None and _coin_file(table, scan.universe):
+        return
+    if not found:
+        whole = dict(table.skipped).get("*")
+        reason = whole or (
+            "no column names a catalogue series" if table.skipped else _unmatched_reason(path)
+        )
+        if explicit:
+            scan.errors.append((path, f"{path}: {reason}"))
+        else:
+            scan.unmatched.append((path, reason))
+            scan.records[path] = seen.remember("unmatched", reason)
+        return
+    try:
+        for p in found:
+            _checked(store, catalog, p, forced is not None, force)
+    except LiqflowError as exc:
+        scan.errors.append((path, str(exc)))
+        return
+    scan.pending.extend(found)
+    if len(found) == 1 and found[0].part.column == "*":
+        scan.records[path] = seen.remember("loaded", p=found[0])
+
+
 def _read(
     files: list[tuple[Path, bool]],
-    catalog: Catalog,
-    forced: SeriesSpec | None,
+    ctx: tuple[Store, Catalog, SeriesSpec | None, bool],
     progress: Callable[[Path], None] | None,
-    universe: list[UniverseFile],
-) -> tuple[list[_Pending], dict[str, list[tuple[Path, str]]], list[tuple[Path, str, str]]]:
-    pending: list[_Pending] = []
-    out: dict[str, list[tuple[Path, str]]] = {"unmatched": [], "errors": [], "unsupported": []}
-    columns: list[tuple[Path, str, str]] = []
+    records: dict[str, FileRecord],
+    context: str,
+    revise: bool,
+) -> _Scan:
+    scan = _Scan()
     for path, explicit in files:
         if progress is not None:
             progress(path)
         try:
-            if forced is None and _universe_file(path, universe, out["unmatched"]):
-                continue
-            table = read_table(path, catalog)
-        except UnsupportedLayoutError as exc:
-            out["errors" if explicit else "unsupported"].append((path, str(exc)))
+            seen = _identify(path, records, context)
+        except OSError as exc:
+            scan.errors.append((path, f"{path}: cannot read file: {exc.strerror}"))
             continue
-        except LiqflowError as exc:
-            out["errors"].append((path, str(exc)))
+        if seen.record is not None and _reuse(scan, path, explicit, seen.record, revise):
             continue
-        columns.extend((path, col, why) for col, why in table.skipped if col != "*")
-        found = []
-        for part in table.parts:
-            spec = forced or _match(table, part, catalog)
-            if spec is not None and len(part.frame):
-                frame = _fields(part.frame, spec)
-                found.append(_Pending(table, part, spec, _source(table, part, spec), frame))
-        if not found and forced is None and _coin_file(table, universe):
-            continue
-        if not found:
-            whole = dict(table.skipped).get("*")
-            reason = whole or (
-                "no column names a catalogue series" if table.skipped else _unmatched_reason(path)
-            )
-            out["errors" if explicit else "unmatched"].append(
-                (path, f"{path}: {reason}" if explicit else reason)
-            )
-            continue
-        pending.extend(found)
-    return pending, out, columns
+        _read_one(scan, path, explicit, seen, ctx)
+    return scan
 
 
 def import_paths(
@@ -371,69 +600,95 @@ def import_paths(
     *,
     series_id: str | None = None,
     progress: Callable[[Path], None] | None = None,
+    force: bool = False,
+    revise: bool = False,
+    rescan: bool = False,
 ) -> ImportReport:
     """Import data files (or folders of them) into ``store``.
 
     Each series a file holds is matched to a catalogue series by its content (a wide
     column's FRED id or alias, a layout that names its series) or by the file name (id,
     symbol or alias, or a run of its ``_``-separated words); ``series_id`` forces the
-    series for every file given. A malformed file is refused whole and reported, and so
-    is a file whose values disagree with another file of the same (series, source) on
-    their overlap (see the module notes); the files accepted are written together in one
-    transaction.
+    series for every file given. A malformed or implausible file is refused whole and
+    reported (``force`` skips the level checks), and so is a file whose values disagree
+    with another file of the same (series, source) on their overlap (see the module
+    notes); the files accepted are written together in one transaction. ``revise`` makes
+    values that differ from the stored ones current (default: keep the stored ones);
+    both are recorded as revisions. ``rescan`` reads files unchanged since the last import.
     """
     files = _csv_files(paths)
     if not files:
         raise DataError(f"no .csv or .json files found under {', '.join(str(p) for p in paths)}")
     forced = catalog[series_id] if series_id is not None else None
-    universe: list[UniverseFile] = []
-    pending, out, columns = _read(files, catalog, forced, progress, universe)
-    pending, refused = _splice(pending)
-    errors = out["errors"] + refused
-    loaded: list[ImportedFile] = []
-    if pending:
-        batches = [
-            Batch(
-                p.spec.id,
-                p.source,
-                p.frame,
-                p.spec.symbol,
-                p.spec.unit,
-                p.spec.frequency,
-                str(p.table.path) + ("" if p.part.column == "*" else f" [{p.part.column}]"),
-            )
-            for p in pending
-        ]
-        results = store.write_each(batches)
-        for p, added in zip(pending, results, strict=True):
-            loaded.append(
-                ImportedFile(
-                    p.table.path,
-                    p.spec.id,
-                    p.source,
-                    p.table.format,
-                    len(p.frame),
-                    added,
-                    p.frame.index[0],
-                    p.frame.index[-1],
-                    p.part.column,
-                )
-            )
-    notes = [(f.path, n) for f in universe for n in f.notes]
-    if universe:
+    context = _context(catalog, series_id, force)
+    records = {} if rescan else store.file_records()
+    scan = _read(files, (store, catalog, forced, force), progress, records, context, revise)
+    pending, refused = _splice(scan.pending)
+    # a refused file is not remembered; an accepted one is, even when a file of the same
+    # import that reaches further won some of its dates (re-reading it alone would only
+    # replay that decision as conflicts): ``rescan`` reads it again
+    refused_paths = {p for p, _ in refused}
+    file_records = [r for path, r in scan.records.items() if path not in refused_paths]
+    pending = [p for p in pending if len(p.frame)]
+    return _write(store, scan, pending, scan.errors + refused, file_records, revise)
+
+
+def _write(
+    store: Store,
+    scan: _Scan,
+    pending: list[_Pending],
+    errors: list[tuple[Path, str]],
+    file_records: list[FileRecord],
+    revise: bool,
+) -> ImportReport:
+    """Write the parts that passed (and the files' records) in one transaction."""
+    batches = [
+        Batch(
+            p.spec.id,
+            p.source,
+            p.frame,
+            p.spec.symbol,
+            p.spec.unit,
+            p.spec.frequency,
+            str(p.table.path) + ("" if p.part.column == "*" else f" [{p.part.column}]"),
+        )
+        for p in pending
+    ]
+    result = store.write_detailed(
+        batches, on_revision="apply" if revise else "keep", files=file_records
+    )
+    loaded = [
+        ImportedFile(
+            p.table.path,
+            p.spec.id,
+            p.source,
+            p.table.format,
+            len(p.frame),
+            added,
+            p.frame.index[0],
+            p.frame.index[-1],
+            p.part.column,
+            revised,
+        )
+        for p, added, revised in zip(pending, result.added, result.revised, strict=True)
+    ]
+    notes = [(f.path, n) for f in scan.universe for n in f.notes]
+    if scan.universe:
         from liqflow.universe_store import write_universe_files
 
-        for w in write_universe_files(store, universe):
+        for w in write_universe_files(store, scan.universe):
             loaded.append(
                 ImportedFile(
                     w.path, w.series_id, w.source, w.layout, w.rows, w.added, w.first, w.last
                 )
             )
     return ImportReport(
-        tuple(loaded),
-        tuple(out["unmatched"]),
+        tuple(loaded + scan.skipped),
+        tuple(scan.unmatched),
         tuple(errors),
-        tuple(out["unsupported"]),
-        tuple(columns),
+        tuple(scan.unsupported),
+        tuple(scan.columns),
         tuple(notes),
+        revisions=result.revisions,
+        revisions_applied=revise,
     )

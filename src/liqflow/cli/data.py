@@ -21,7 +21,9 @@ from liqflow.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from liqflow.store import StoredSeries
+    from liqflow.catalog import Catalog
+    from liqflow.importer import ImportReport
+    from liqflow.store import Store, StoredSeries
 
 
 def import_(
@@ -33,6 +35,25 @@ def import_(
         str | None,
         typer.Option("--series", help="Load every given file as this catalogue series id."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Import levels that look implausible for the series (unit or store mismatch).",
+        ),
+    ] = False,
+    revise: Annotated[
+        bool,
+        typer.Option(
+            "--revise",
+            help="Make values that differ from the stored ones current (default: keep the "
+            "stored ones); both are recorded as revisions.",
+        ),
+    ] = False,
+    rescan: Annotated[
+        bool,
+        typer.Option("--rescan", help="Read files that are unchanged since the last import."),
+    ] = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
@@ -42,41 +63,83 @@ def import_(
     The layout is detected from the content; wide files are split into their series
     (columns are FRED ids or aliases). Single-series files are matched by name (id,
     symbol or alias, e.g. WALCL.csv, RUT_daily.csv, BTC-USD.csv) or by the FRED id in
-    their header. Importing the same files again adds nothing. A malformed file, or one
-    that disagrees with another file of the same series on their overlap, is refused
-    whole, with file:line.
+    their header. Importing the same files again adds nothing and skips files unchanged
+    since. A malformed or implausible file, or one that disagrees with another file of the
+    same series on their overlap, is refused whole, with file:line. A value that differs
+    from the stored one is reported and kept as stored unless --revise. Ctrl-C leaves the
+    store unchanged.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from liqflow.importer import NOT_SUPPORTED_YET, import_paths
-
     cat = open_catalog(catalog)
     with open_store(store) as st:
-        with Progress(
-            TextColumn("[bold]import[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("", total=None)
-
-            def tick(path: Path) -> None:
-                bar.update(task, advance=1, description=escape(path.name))
-
-            report = import_paths(st, cat, paths, series_id=series, progress=tick)
+        try:
+            report = _run_import(st, cat, paths, series, force, revise, rescan)
+        except KeyboardInterrupt:
+            done = "the import was already written" if st.committed else "nothing was changed"
+            err_console.print(f"interrupted, {done}", markup=False, highlight=False)
+            raise typer.Exit(130) from None
         where = st.path
-    table = Table(title=f"imported into {where}")
-    for col in ("series", "source", "file", "rows", "new rows", "first", "last"):
-        table.add_column(col, justify="right" if col in ("rows", "new rows") else "left")
+    _print_import(report, where)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _run_import(
+    st: Store,
+    cat: Catalog,
+    paths: list[Path],
+    series: str | None,
+    force: bool,
+    revise: bool,
+    rescan: bool,
+) -> ImportReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from liqflow.importer import import_paths
+
+    with Progress(
+        TextColumn("[bold]import[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def tick(path: Path) -> None:
+            bar.update(task, advance=1, description=escape(path.name))
+
+        return import_paths(
+            st,
+            cat,
+            paths,
+            series_id=series,
+            progress=tick,
+            force=force,
+            revise=revise,
+            rescan=rescan,
+        )
+
+
+#: Revisions listed one per line after an import; the rest are counted.
+SHOWN_REVISIONS = 10
+
+
+def _print_import(report: ImportReport, where: Path) -> None:
+    from liqflow.importer import NOT_SUPPORTED_YET
+
+    table = Table(title=escape(f"imported into {where}"))
+    counts = ("rows", "new rows", "differing")
+    for col in ("series", "source", "file", *counts, "first", "last"):
+        table.add_column(col, justify="right" if col in counts else "left")
     for f in sorted(report.loaded, key=lambda f: (f.series_id, f.source, str(f.path))):
         table.add_row(
             f.series_id,
             f.source,
-            f.path.name + ("" if f.column == "*" else f" [{f.column}]"),
+            escape(f.path.name + ("" if f.column == "*" else f" [{f.column}]")),
             str(f.rows),
-            str(f.added),
+            "unchanged" if f.unchanged else str(f.added),
+            "" if f.unchanged else str(f.revised),
             f"{f.first:%Y-%m-%d}",
             f"{f.last:%Y-%m-%d}",
         )
@@ -97,11 +160,28 @@ def import_(
         console.print(f"[dim]note[/] {escape(f'{path}: {note}')}", highlight=False)
     for path, _detail in report.unsupported:
         console.print(f"{escape(str(path))}: [dim]{NOT_SUPPORTED_YET}[/]", highlight=False)
+    _print_revisions(report)
     for _path, message in report.errors:
-        err_console.print(f"[bold red]refused[/] {escape(message)}", highlight=False)
-    console.print(report.summary())
-    if report.errors:
-        raise typer.Exit(1)
+        err_console.print(
+            f"[bold red]refused[/] {escape(message)}", highlight=False, soft_wrap=True
+        )
+    console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_revisions(report: ImportReport) -> None:
+    """One line per value that differed from the stored one (the first few)."""
+    verb = "revised" if report.revisions_applied else "kept stored"
+    for r in report.revisions.head(SHOWN_REVISIONS).itertuples(index=False):
+        console.print(
+            f"{verb}: {r.series_id} {r.source} {r.field} {r.date:%Y-%m-%d}: "
+            f"stored {r.old_value:,.10g}, file {r.new_value:,.10g} ({r.origin})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(report.revisions) > SHOWN_REVISIONS:
+        more = len(report.revisions) - SHOWN_REVISIONS
+        console.print(f"... and {more} more (liqflow doctor lists them)", markup=False)
 
 
 def series(store: StoreOption = None, catalog: CatalogOption = None) -> None:

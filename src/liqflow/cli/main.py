@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from liqflow._errors import LiqflowError
 from liqflow.cli._common import err_console
@@ -48,6 +49,10 @@ _backtest.register(app)
 from liqflow.cli import universe as _universe  # noqa: E402
 
 _universe.register(app)
+
+from liqflow.cli import doctor as _doctor  # noqa: E402
+
+_doctor.register(app)
 # --- end of command registration ---
 
 
@@ -57,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv)
     except LiqflowError as exc:
         err_console.print(
-            f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=True
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True, markup=True
         )
         sys.exit(1)
     except KeyboardInterrupt:

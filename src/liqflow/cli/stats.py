@@ -165,6 +165,14 @@ def study_command(
         console.print(table)
     for note in ev.notes:
         console.print(f"[dim]{escape(note)}[/]", highlight=False)
+    if run.bias is not None:
+        console.print(f"survivorship: {escape(run.bias.summary())}", highlight=False)
+    else:
+        console.print(
+            "survivorship: no crypto-universe snapshots in the store, so the alt basket holds "
+            "today's catalogue coins (biased upwards by the coins that died)",
+            highlight=False,
+        )
     legend = "; ".join(f"{k}: {v}" for k, v in LEGEND.items())
     console.print(f"[dim]verdicts - {escape(legend)}[/]", highlight=False)
     console.print(

@@ -18,7 +18,6 @@ from liqflow.cli._common import (
     open_store,
     parse_date,
 )
-from liqflow.universe_store import universe_view
 
 __all__ = ["register", "universe_command"]
 
@@ -70,6 +69,8 @@ def universe_command(
     when = parse_date(as_of)
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
+        from liqflow.universe_store import universe_view
+
         view = universe_view(st, cat, as_of=when, top_n=top)
     if as_json:
         typer.echo(json.dumps(view.to_json(), indent=2))

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError, UnsupportedLayoutError
+from liqflow._sanity import check_unique_dates
 
 __all__ = [
     "FORMATS",
@@ -300,7 +301,8 @@ def read_csv_file(path: str | Path) -> ParsedFile:
                 raise _bad_line(p, i, f"column {col!r} is not a number", rows[i])
         data[name] = values.to_numpy(dtype=np.float64)
     frame = pd.DataFrame(data, index=index.rename("date"))
-    frame = frame[~frame.index.duplicated(keep="last")].sort_index()
+    check_unique_dates(p, frame.index)
+    frame = frame.sort_index()
     return ParsedFile(
         p, fmt, _drop_snapshot_bar(frame) if fmt == "yahoo" else frame, hint, tuple(columns)
     )

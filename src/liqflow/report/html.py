@@ -337,8 +337,19 @@ def caveats(results: ReportResults) -> list[str]:
     if available(bt):
         out.append(
             f"Backtests end on {fmt_date(bt.end)}, the last day BTC and at least "
-            f"{results.config.min_alts} altcoins are priced. The alt basket holds the coins "
-            "in the catalogue today (survivorship bias)."
+            f"{results.config.min_alts} altcoins are priced."
+        )
+    bias = results.survivorship
+    if bias is not None:
+        out.append(
+            "Survivorship bias, measured: " + bias.summary() + ". Every alt figure of this "
+            "report uses the point-in-time universe (dead coins included)."
+        )
+    else:
+        out.append(
+            "No crypto-universe snapshots in the store: the alt basket holds the coins in the "
+            "catalogue today, biased upwards by the coins that died (`liqflow import` the "
+            "universe snapshots to measure it)."
         )
     for part in results.missing():
         out.append(part.summary())

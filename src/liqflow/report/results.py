@@ -226,6 +226,9 @@ class ReportResults:
     freshness : AsOf or None
         How fresh the chain's required inputs are on the report date
         (:func:`liqflow.align.input_freshness`), the line every command prints first.
+    survivorship : SurvivorshipBias or None
+        The alt basket on the point-in-time universe against today's list (None without
+        universe snapshots in the store).
     """
 
     as_of: pd.Timestamp
@@ -241,6 +244,7 @@ class ReportResults:
     timings: tuple[PartRun, ...] = ()
     config: ReportConfig = field(default_factory=ReportConfig)
     freshness: Any = None
+    survivorship: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cached", MappingProxyType(dict(self.cached)))

@@ -23,6 +23,7 @@ from liqflow._cache import cache_key, cached
 from liqflow._errors import ConfigError, DataError
 from liqflow.align import AsOf, resolve_as_of
 from liqflow.catalog import Catalog
+from liqflow.signals.baskets import SurvivorshipBias
 from liqflow.stats.events import EventStudyResult
 from liqflow.stats.leadlag import LeadLagResult
 from liqflow.store import Store
@@ -421,11 +422,14 @@ def run_study(
 
 @dataclass(frozen=True)
 class StudyRun:
-    """A study as of one date: the evidence, the freshness of its inputs, cache use."""
+    """A study as of one date: the evidence, the freshness of its inputs, cache use, and
+    the survivorship bias of the alt figures measured (point-in-time universe against
+    today's list; None without universe snapshots in the store)."""
 
     evidence: Evidence
     as_of: AsOf
     cached: bool
+    bias: SurvivorshipBias | None = None
 
 
 def study(
@@ -456,4 +460,7 @@ def study(
     )
     if inputs.freshness is None:  # study_inputs always sets it; a hand-built input may not
         raise DataError("study inputs carry no freshness of the chain's inputs")
-    return StudyRun(evidence, inputs.freshness, hit)
+    from liqflow.universe_store import survivorship_bias_from_store
+
+    bias = survivorship_bias_from_store(store, catalog, as_of=date)
+    return StudyRun(evidence, inputs.freshness, hit, bias)
