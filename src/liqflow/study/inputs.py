@@ -46,6 +46,9 @@ class StudyInputs:
         All-time-high breakout days of the event series, on its sessions.
     basket_coins : Series or None
         Coins in the alt basket's return each day (the basket's breadth).
+    basket_coverage : Series or None
+        Share of the point-in-time top-N market cap priced that day (NaN without a
+        universe: today's list has no market caps to cover).
     missing : mapping of str to str
         Why a key of the table has no series.
     freshness : AsOf or None
@@ -59,6 +62,7 @@ class StudyInputs:
     basket_coins: pd.Series | None = None
     missing: Mapping[str, str] = field(default_factory=dict)
     freshness: AsOf | None = None
+    basket_coverage: pd.Series | None = None
 
     def data_hash(self) -> str:
         """A hash of every input value and date (the key of the evidence cache)."""
@@ -85,7 +89,7 @@ def _price(panel: pd.DataFrame, column: str, catalog: Catalog) -> pd.Series | No
 
 def _basket(
     panel: pd.DataFrame, catalog: Catalog, min_alts: int, universe: AltUniverse | None
-) -> tuple[pd.Series | None, pd.Series | None]:
+) -> tuple[pd.Series | None, pd.DataFrame | None]:
     """THE alt basket (:func:`liqflow.signals.baskets.alt_basket`, as the signals and the
     backtest): on the point-in-time universe when there is one, else today's catalogue
     coins (survivorship-biased, and said so by the universe's absence)."""
@@ -101,9 +105,10 @@ def _basket(
         return None, None
     eq = alt_basket(prices, schedule, min_coins=min_alts).frame
     level = eq["index"].where(eq["known"].astype(bool)).dropna()
+    counts = eq[["count", "coverage_mcap"]]
     if len(level) < 2:
-        return None, eq["count"]
-    return level.rename(ALTS), eq["count"]
+        return None, counts
+    return level.rename(ALTS), counts
 
 
 def breakout_events(panel: pd.DataFrame, column: str) -> pd.Series | None:
@@ -160,11 +165,13 @@ def study_inputs(
         missing["breakouts"] = f"no {table.event_series} data for breakout events"
     if not len(panel.index):
         raise DataError("the panel is empty: no data public on or before the as-of date")
+    held = None if coins is None else coins["count"]
+    cover = None if coins is None else coins["coverage_mcap"]
     fresh = input_freshness(
         panel, catalog, catalog.chain(chain) if isinstance(chain, str) else chain, default=default
     )
     as_of = pd.Timestamp(panel.index[-1])
-    return StudyInputs(as_of, table, series, events, coins, missing, fresh)
+    return StudyInputs(as_of, table, series, events, held, missing, fresh, cover)
 
 
 def load_study_inputs(

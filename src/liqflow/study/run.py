@@ -72,6 +72,15 @@ def min_draws(n_tests: int, alpha: float) -> int:
     return math.ceil(n_tests / alpha)
 
 
+def _pair(spec: TestSpec, inputs: StudyInputs, row: _Row) -> tuple[pd.Series, pd.Series] | None:
+    """The leader and follower of ``spec``, or None with why in ``row.note``."""
+    a, b = inputs.series.get(spec.leader), inputs.series.get(spec.follower)
+    if a is None or b is None:
+        row.note = inputs.missing.get(spec.leader if a is None else spec.follower, "missing")
+        return None
+    return a, b
+
+
 def _lead_lag_row(
     spec: TestSpec,
     inputs: StudyInputs,
@@ -83,10 +92,10 @@ def _lead_lag_row(
     from liqflow.stats.leadlag import lead_lag
 
     row = _Row(spec, unit="weeks", n_unit="weekly returns", min_n=MIN_WEEKS)
-    a, b = inputs.series.get(spec.leader), inputs.series.get(spec.follower)
-    if a is None or b is None:
-        row.note = inputs.missing.get(spec.leader if a is None else spec.follower, "missing")
+    pair = _pair(spec, inputs, row)
+    if pair is None:
         return row
+    a, b = pair
     try:
         res = lead_lag(
             a,
@@ -117,10 +126,10 @@ def _granger_row(spec: TestSpec, inputs: StudyInputs, draws: int, rng: np.random
     from liqflow.stats.granger import granger_test
 
     row = _Row(spec, unit="F", n_unit="weekly returns", min_n=MIN_WEEKS)
-    a, b = inputs.series.get(spec.leader), inputs.series.get(spec.follower)
-    if a is None or b is None:
-        row.note = inputs.missing.get(spec.leader if a is None else spec.follower, "missing")
+    pair = _pair(spec, inputs, row)
+    if pair is None:
         return row
+    a, b = pair
     try:
         res = granger_test(a, b, freq="W", max_lag=spec.lags[1], n_boot=draws, seed=rng)
     except DataError as exc:
@@ -325,10 +334,16 @@ def _notes(inputs: StudyInputs, per_event: pd.DataFrame) -> tuple[str, ...]:
     if inputs.basket_coins is not None and not per_event.empty:
         dates = pd.DatetimeIndex(sorted(set(per_event["event_date"])))
         held = inputs.basket_coins.reindex(dates).fillna(0).astype(int)
-        notes.append(
-            "alt basket coins with returns on each breakout day: "
-            + ", ".join(f"{d:%Y-%m-%d}: {k}" for d, k in held.items())
+        cover = (
+            inputs.basket_coverage.reindex(dates)
+            if inputs.basket_coverage is not None
+            else pd.Series(np.nan, index=dates)
         )
+        parts = [
+            f"{d:%Y-%m-%d}: {k}" + (f" ({c:.0%} of the top-N market cap)" if np.isfinite(c) else "")
+            for (d, k), c in zip(held.items(), cover.to_numpy(dtype=np.float64), strict=True)
+        ]
+        notes.append("alt basket coins with returns on each breakout day: " + ", ".join(parts))
     return tuple(notes)
 
 
