@@ -15,7 +15,6 @@ from liqflow.report import (
     ReportResults,
     Unavailable,
     build_theses,
-    holm,
 )
 from liqflow.report.stat_theses import (
     alts_most_thesis,
@@ -47,6 +46,8 @@ def _results(**parts: object) -> ReportResults:
 
 def test_holm_matches_statsmodels() -> None:
     from statsmodels.stats.multitest import multipletests
+
+    from liqflow.study.verdicts import holm_adjust as holm
 
     p = [0.01, 0.04, 0.03, 0.5, np.nan]
     # by hand: sorted 0.01*4=0.04, 0.03*3=0.09, max(0.04*2, 0.09)=0.09, 0.5*1=0.5

@@ -29,7 +29,6 @@ from liqflow.report.theses import (
     Theses,
     Thesis,
     build_theses,
-    holm,
 )
 
 __all__ = [
@@ -52,7 +51,6 @@ __all__ = [
     "build_report",
     "build_theses",
     "compute_results",
-    "holm",
     "render_html",
     "write_report",
 ]

@@ -33,7 +33,6 @@ __all__ = [
     "Reading",
     "Thesis",
     "flag_reading",
-    "holm",
     "last_value",
     "missing_text",
     "signal_reading",
@@ -224,17 +223,6 @@ class Thesis:
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def holm(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values (NaN entries stay NaN and are not counted).
-
-    :func:`liqflow.stats.granger.holm_adjust`, imported on first use so that importing
-    the report does not import the statistics package.
-    """
-    from liqflow.stats.granger import holm_adjust
-
-    return holm_adjust(pvalues)
 
 
 def votes(readings: Sequence[Reading]) -> str:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from liqflow._errors import LiqflowError
 from liqflow.report._format import fmt_date, fmt_pct, is_finite
-from liqflow.report._verdict import STATUSES, Evidence, Reading, Thesis, holm
+from liqflow.report._verdict import STATUSES, Evidence, Reading, Thesis
 from liqflow.report.results import ReportResults, Unavailable, available
 from liqflow.report.signal_theses import (
     credit_thesis,
@@ -54,7 +54,6 @@ __all__ = [
     "Theses",
     "Thesis",
     "build_theses",
-    "holm",
     "stage_outlook",
 ]
 
