@@ -60,8 +60,8 @@ def universe_command(
     catalog: CatalogOption = None,
 ) -> None:
     """List the crypto universe as of a date: each member's rank and market cap, whether
-    it is excluded (stablecoin, wrapped token) and whether it has a price that day and
-    from which source, with the coverage of the altcoins."""
+    it is excluded (stablecoin, wrapped token), whether it has a price that day and the
+    source of that price, with the coverage of the altcoins."""
     if as_json and as_csv:
         raise ConfigError("--json and --csv exclude each other; give one of them")
     if top is not None and top < 1:
