@@ -42,6 +42,7 @@ __all__ = [
     "load_universe",
     "schedule_from_store",
     "survivorship_bias_from_store",
+    "universe_and_bias",
     "universe_view",
     "write_universe_files",
 ]
@@ -311,6 +312,29 @@ def default_top_n(snapshots: pd.DataFrame) -> int | None:
     return int(per.loc[per["source"] == busiest, "depth"].median())
 
 
+def _load(
+    store: Store, catalog: object | None, as_of: pd.Timestamp | None, top_n: int | None
+) -> tuple[UniverseData | None, int | None]:
+    n = top_n if top_n is not None else default_top_n(store.read_universe(end=as_of))
+    return load_universe(store, catalog, as_of=as_of, top_n=n), n
+
+
+def _alt_universe(data: UniverseData, n: int | None) -> AltUniverse:
+    return AltUniverse(data.close, data.schedule, f"point-in-time top {n}")
+
+
+def _bias(data: UniverseData, weighting: str) -> SurvivorshipBias | None:
+    if "bitcoin" not in data.close.columns:
+        return None
+    return survivorship_bias(
+        data.close.drop(columns=["bitcoin"]),
+        data.close["bitcoin"],
+        data.schedule,
+        data.todays_coins,
+        weighting=weighting,
+    )
+
+
 def alt_universe_from_store(
     store: Store,
     catalog: object | None = None,
@@ -319,11 +343,22 @@ def alt_universe_from_store(
 ) -> AltUniverse | None:
     """The point-in-time universe for the signals, the claims and the backtest, or None
     when the store holds no snapshot. ``top_n`` defaults to :func:`default_top_n`."""
-    n = top_n if top_n is not None else default_top_n(store.read_universe(end=as_of))
-    data = load_universe(store, catalog, as_of=as_of, top_n=n)
+    data, n = _load(store, catalog, as_of, top_n)
+    return None if data is None else _alt_universe(data, n)
+
+
+def universe_and_bias(
+    store: Store,
+    catalog: object | None = None,
+    as_of: pd.Timestamp | None = None,
+    top_n: int | None = None,
+) -> tuple[AltUniverse | None, SurvivorshipBias | None]:
+    """:func:`alt_universe_from_store` and :func:`survivorship_bias_from_store` (equal
+    weight) from one read of the stored universe, for callers that need both."""
+    data, n = _load(store, catalog, as_of, top_n)
     if data is None:
-        return None
-    return AltUniverse(data.close, data.schedule, f"point-in-time top {n}")
+        return None, None
+    return _alt_universe(data, n), _bias(data, "equal")
 
 
 @dataclass(frozen=True)
@@ -450,14 +485,5 @@ def survivorship_bias_from_store(
     """:func:`liqflow.signals.baskets.survivorship_bias` on the stored universe: the alt
     basket and season index on the point-in-time top ``top_n`` (default
     :func:`default_top_n`) next to the catalogue's current coins; None without snapshots."""
-    n = top_n if top_n is not None else default_top_n(store.read_universe(end=as_of))
-    data = load_universe(store, catalog, as_of=as_of, top_n=n)
-    if data is None or "bitcoin" not in data.close.columns:
-        return None
-    return survivorship_bias(
-        data.close.drop(columns=["bitcoin"]),
-        data.close["bitcoin"],
-        data.schedule,
-        data.todays_coins,
-        weighting=weighting,
-    )
+    data, _ = _load(store, catalog, as_of, top_n)
+    return None if data is None else _bias(data, weighting)

@@ -461,10 +461,9 @@ def compute_results(
             raise DataError(f"no data public{when} for the report's series {wanted}")
         series = series_table(panel, cat, sources)
     with clock.part("signals"):
-        from liqflow.universe_store import alt_universe_from_store, survivorship_bias_from_store
+        from liqflow.universe_store import universe_and_bias
 
-        universe = alt_universe_from_store(store, cat, pd.Timestamp(as_of))
-        survivorship = survivorship_bias_from_store(store, cat, as_of=pd.Timestamp(as_of))
+        universe, survivorship = universe_and_bias(store, cat, pd.Timestamp(as_of))
         signals = signals_part(panel, cat, universe)
     hits: dict[str, bool] = {}
     with clock.part("statistics") as flag:

@@ -182,8 +182,10 @@ def load_study_inputs(
     as_of: pd.Timestamp | None = None,
     min_alts: int = MIN_BASKET_COINS,
     default: bool = False,
+    universe: AltUniverse | None = None,
 ) -> StudyInputs:
-    """:func:`study_inputs` on the panel of the chain's series loaded from ``store``."""
+    """:func:`study_inputs` on the panel of the chain's series loaded from ``store``
+    (``universe``: the crypto universe already loaded, else read from the store)."""
     ch = catalog.chain(chain) if isinstance(chain, str) else chain
     ids = {s for stage in ch.stages for s in stage}
     ids |= {v for k, v in VOLUME_OF.items() if k in ids and v in catalog}
@@ -193,5 +195,6 @@ def load_study_inputs(
     stored = {item.series_id for item in store.inventory()}
     wanted = sorted(i for i in ids if i in stored)
     panel = load_panel(store, wanted, catalog=catalog, as_of=as_of, fields="primary")
-    universe = alt_universe_from_store(store, catalog, as_of)
+    if universe is None:
+        universe = alt_universe_from_store(store, catalog, as_of)
     return study_inputs(panel, catalog, ch, min_alts=min_alts, default=default, universe=universe)

@@ -469,13 +469,15 @@ def study(
     """
     catalog.chain(chain)  # an unknown chain is refused before anything is loaded
     date, is_default = resolve_as_of(store, catalog, chain, as_of)
-    inputs = load_study_inputs(store, catalog, chain, as_of=date, default=is_default)
+    from liqflow.universe_store import universe_and_bias
+
+    universe, bias = universe_and_bias(store, catalog, date)
+    inputs = load_study_inputs(
+        store, catalog, chain, as_of=date, default=is_default, universe=universe
+    )
     evidence, hit = run_study(
         inputs, seed=seed, draws=draws, alpha=alpha, store=store, use_cache=use_cache
     )
     if inputs.freshness is None:  # study_inputs always sets it; a hand-built input may not
         raise DataError("study inputs carry no freshness of the chain's inputs")
-    from liqflow.universe_store import survivorship_bias_from_store
-
-    bias = survivorship_bias_from_store(store, catalog, as_of=date)
     return StudyRun(evidence, inputs.freshness, hit, bias)
