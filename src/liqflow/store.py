@@ -475,7 +475,8 @@ class _WriterLock:
     def _holder(fd: int) -> str:
         with contextlib.suppress(OSError, ValueError):
             pid, since = os.pread(fd, 64, 0).decode().split()
-            return f" (pid {int(pid)}, for {time.time() - float(since):.0f} s)"
+            held = max(0.0, time.time() - float(since))  # a fresh lock can read as -0.0 s
+            return f" (pid {int(pid)}, for {held:.0f} s)"
         return ""
 
     def __exit__(self, *exc: object) -> None:
