@@ -198,6 +198,12 @@ def test_rule_validation() -> None:
         Rule(hold_days=0)
     with pytest.raises(ConfigError, match=re.escape("Rule.fee_bps must be a finite number >= 0")):
         Rule(fee_bps=-1)
+    with pytest.raises(
+        ConfigError, match=re.escape("Rule.fee_bps must be below 10,000 basis points")
+    ):
+        Rule(fee_bps=1e6)
+    with pytest.raises(ConfigError, match=re.escape("Rule.slippage_bps must be below 10,000")):
+        Rule(slippage_bps=10_000)
     with pytest.raises(ConfigError, match=re.escape("Rule.asset must be a price column name")):
         Rule(asset="cash")
 
