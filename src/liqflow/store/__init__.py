@@ -10,7 +10,9 @@ value became current or the stored one was kept. ``series_meta(series_id, source
 unit, frequency, origin, updated_at)`` records where each (series, source) came from.
 ``vintages(series_id, date, realtime_start, value, source, fetched_at)`` keeps ALFRED
 vintages for true point-in-time panels. ``imported_files`` records each file an import
-read (size, mtime, content hash, outcome), so an unchanged file is not read again.
+read (size, mtime, content hash, outcome) and ``imported_parts`` what it reported of it
+(each series loaded, each column not imported, each note), so an unchanged file is not
+read again.
 ``cache(key, created_at, payload)`` holds results that are expensive to recompute.
 
 Revisions
@@ -49,6 +51,7 @@ from liqflow.store._schema import (
     SAME_VALUE_RTOL,
     Batch,
     FileRecord,
+    RecordedPart,
     RevisionPolicy,
     StoredSeries,
     WriteResult,
@@ -63,6 +66,7 @@ __all__ = [
     "SAME_VALUE_RTOL",
     "Batch",
     "FileRecord",
+    "RecordedPart",
     "RevisionPolicy",
     "Store",
     "StoredSeries",

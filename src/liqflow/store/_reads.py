@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow.store._base import _StoreBase
-from liqflow.store._schema import FileRecord, StoredSeries
+from liqflow.store._schema import FileRecord, RecordedPart, StoredSeries
 
 
 class _Reads(_StoreBase):
@@ -140,14 +140,13 @@ class _Reads(_StoreBase):
         """What earlier imports recorded of each file, by path (empty on an older store)."""
         if not self._has_table("imported_files"):
             return {}
-        cur = self._con.execute(
+        parts = self._recorded_parts()  # first: a query ends the connection's pending result
+        rows = self._con.execute(
             """SELECT path, size, mtime_ns, sha256, context, outcome, series_id, source,
                       format, rows, first, last, detail FROM imported_files"""
-        )
+        ).fetchall()
         out: dict[str, FileRecord] = {}
-        for r in cur.fetchall():
-            first = pd.Timestamp(r[10]) if r[10] is not None else None
-            last = pd.Timestamp(r[11]) if r[11] is not None else None
+        for r in rows:
             out[r[0]] = FileRecord(
                 r[0],
                 int(r[1]),
@@ -159,11 +158,28 @@ class _Reads(_StoreBase):
                 r[7] or "",
                 r[8] or "",
                 int(r[9] or 0),
-                first,
-                last,
+                _stamp(r[10]),
+                _stamp(r[11]),
                 r[12] or "",
+                tuple(parts.get(r[0], ())),
             )
         return out
+
+    def _recorded_parts(self) -> dict[str, list[RecordedPart]]:
+        if not self._has_table("imported_parts"):
+            return {}
+        rows = self._con.execute(
+            """SELECT path, kind, "column", series_id, source, format, rows, first, last,
+                      detail FROM imported_parts ORDER BY path, seq"""
+        ).fetchall()
+        parts: dict[str, list[RecordedPart]] = {}
+        for r in rows:
+            parts.setdefault(r[0], []).append(
+                RecordedPart(
+                    r[1], r[2], r[3], r[4], r[5], int(r[6]), _stamp(r[7]), _stamp(r[8]), r[9]
+                )
+            )
+        return parts
 
     def revisions(self, series_id: str | None = None) -> pd.DataFrame:
         """Recorded revisions (all, or of one series), oldest first.
@@ -194,3 +210,7 @@ class _Reads(_StoreBase):
         ).df()
         df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
         return df
+
+
+def _stamp(day: object) -> pd.Timestamp | None:
+    return pd.Timestamp(day).as_unit("ns") if day is not None else None  # type: ignore[arg-type]

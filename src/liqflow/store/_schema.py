@@ -73,6 +73,20 @@ CREATE TABLE IF NOT EXISTS imported_files (
     detail VARCHAR,
     imported_at TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS imported_parts (
+    path VARCHAR NOT NULL,
+    seq INTEGER NOT NULL,
+    kind VARCHAR NOT NULL,
+    "column" VARCHAR NOT NULL,
+    series_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    format VARCHAR NOT NULL,
+    rows BIGINT NOT NULL,
+    first DATE,
+    last DATE,
+    detail VARCHAR NOT NULL,
+    PRIMARY KEY (path, seq)
+);
 CREATE TABLE IF NOT EXISTS cache (
     key VARCHAR PRIMARY KEY,
     created_at TIMESTAMP NOT NULL,
@@ -133,12 +147,37 @@ class StoredSeries:
     fetched_at: pd.Timestamp
 
 
+#: Kinds of :class:`RecordedPart`: a series loaded, one whose every value another file of
+#: the same import gave (``held``), a column not imported, a note.
+PART_KINDS = ("loaded", "held", "column", "note")
+
+
+@dataclass(frozen=True)
+class RecordedPart:
+    """What an import reported of a file: a series it loaded from it (``loaded``; ``held``
+    when another file of the same import gave every value of it), a column it holds
+    that names no series (``column``, why in ``detail``) or a ``note``."""
+
+    kind: str
+    column: str = "*"
+    series_id: str = ""
+    source: str = ""
+    format: str = ""
+    rows: int = 0
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
+    detail: str = ""
+
+
 @dataclass(frozen=True)
 class FileRecord:
     """What an import learnt of one file: its identity and the outcome of reading it.
 
     ``context`` fingerprints everything else the outcome depends on (catalogue, forced
     series, parser version): a record only lets a file be skipped under the same context.
+    ``parts`` holds every line the import reported of the file (a file may hold several
+    series, or be a crypto-universe file), so an unchanged file is reported without
+    being read; the scalar fields describe the first series loaded.
     """
 
     path: str
@@ -154,6 +193,7 @@ class FileRecord:
     first: pd.Timestamp | None = None
     last: pd.Timestamp | None = None
     detail: str = ""
+    parts: tuple[RecordedPart, ...] = ()
 
 
 _REVISION_COLUMNS = ["series_id", "source", "field", "date", "old_value", "new_value", "origin"]

@@ -16,6 +16,7 @@ from liqflow.store._schema import (
     REVISION_POLICIES,
     Batch,
     FileRecord,
+    RecordedPart,
     RevisionPolicy,
     WriteResult,
 )
@@ -265,10 +266,23 @@ class _Writes(_StoreBase):
     def _write_files(
         con: duckdb.DuckDBPyConnection, files: Sequence[FileRecord], stamp: dt.datetime
     ) -> None:
-        frame = pd.DataFrame([vars(f) for f in files]).drop_duplicates("path", keep="last")
-        for col in ("first", "last"):
-            frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+        last = {f.path: f for f in files}  # a file recorded twice: the later record holds
+        cols = [c for c in FileRecord.__dataclass_fields__ if c != "parts"]
+        frame = pd.DataFrame([[getattr(f, c) for c in cols] for f in last.values()], columns=cols)
+        part_cols = list(RecordedPart.__dataclass_fields__)
+        parts = pd.DataFrame(
+            [
+                [f.path, k, *(getattr(p, c) for c in part_cols)]
+                for f in last.values()
+                for k, p in enumerate(f.parts)
+            ],
+            columns=["path", "seq", *part_cols],
+        )
+        for df in (frame, parts):
+            for col in ("first", "last"):
+                df[col] = pd.to_datetime(df[col]).astype("datetime64[ns]")
         con.register("_files", frame)
+        con.register("_parts", parts)
         try:
             con.execute(
                 """INSERT OR REPLACE INTO imported_files SELECT path, size, mtime_ns, sha256,
@@ -276,8 +290,15 @@ class _Writes(_StoreBase):
                    CAST(last AS DATE), detail, ? FROM _files""",
                 [stamp],
             )
+            con.execute("DELETE FROM imported_parts WHERE path IN (SELECT path FROM _files)")
+            con.execute(
+                """INSERT INTO imported_parts SELECT path, seq, kind, "column", series_id,
+                   source, format, rows, CAST(first AS DATE), CAST(last AS DATE), detail
+                   FROM _parts"""
+            )
         finally:
             con.unregister("_files")
+            con.unregister("_parts")
 
     @staticmethod
     def _write_vintages(con: duckdb.DuckDBPyConnection, b: Batch, stamp: dt.datetime) -> None:
