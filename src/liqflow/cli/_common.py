@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fas
     import pandas as pd
 
     from liqflow.catalog import Catalog
+    from liqflow.signals import StageStatus
     from liqflow.store import Store
 
 __all__ = [
@@ -28,7 +29,9 @@ __all__ = [
     "open_store",
     "parse_date",
     "print_as_of",
+    "print_stage",
     "small_caps_sessions",
+    "stage_on",
 ]
 
 console = Console()
@@ -141,3 +144,21 @@ def print_as_of(
         return
     fresh = input_freshness(panel, catalog, default=default, ids=ids)
     console.print(escape(fresh.describe()), highlight=False)
+
+
+def stage_on(store: Store, catalog: Catalog, when: pd.Timestamp) -> StageStatus:
+    """The stage of the chain on ``when``, as ``liqflow status`` computes it: the signals
+    on the point-in-time panel of every stored series and the crypto universe."""
+    from liqflow.cli.signals import load_signal_panel
+    from liqflow.signals import compute_signals
+    from liqflow.universe_store import alt_universe_from_store
+
+    panel = load_signal_panel(store, catalog, when)
+    universe = alt_universe_from_store(store, catalog, when)
+    return compute_signals(panel, catalog=catalog, universe=universe).stage_status()
+
+
+def print_stage(status: StageStatus) -> None:
+    """The stage line every command prints next to its as-of date:
+    ``as of 2026-08-21: stage 3 (small caps) since 2025-09-22`` (or why it is unknown)."""
+    console.print(f"as of {status.as_of:%Y-%m-%d}: {status.label}", highlight=False, markup=False)

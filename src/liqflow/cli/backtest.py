@@ -16,6 +16,7 @@ from liqflow.cli._common import (
     open_catalog,
     open_store,
     print_as_of,
+    print_stage,
 )
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
@@ -64,6 +65,7 @@ def load_market_data(
         universe = alt_universe_from_store(st, cat, when)
     print_as_of(panel, cat, default)
     signals = compute_signals(panel, catalog=cat, universe=universe)
+    print_stage(signals.stage_status())
     stage = signals.stages.frame["stage"]
     data = market_data_from_panel(panel, stage=stage, alts=cat.altcoins(), universe=universe)
     cols = ", ".join(map(str, data.prices.columns))

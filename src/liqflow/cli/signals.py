@@ -17,7 +17,9 @@ from liqflow.cli._common import (
     open_catalog,
     open_store,
     print_as_of,
+    print_stage,
     small_caps_sessions,
+    stage_on,
 )
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
@@ -170,8 +172,10 @@ def breakouts_command(
         when, default = command_date(st, cat, as_of)
         ids = ["small_caps", "small_caps_volume"]
         panel = load_panel(st, ids, catalog=cat, as_of=when)
+        close, volume = small_caps_sessions(panel, when, "liqflow fetch small_caps")
+        stage = stage_on(st, cat, when)
     print_as_of(panel, cat, default, ids)
-    close, volume = small_caps_sessions(panel, when, "liqflow fetch small_caps")
+    print_stage(stage)
     result = breakouts(close, volume)
     console.print(_breakout_table(result))
     cfg = result.config

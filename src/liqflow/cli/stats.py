@@ -17,6 +17,8 @@ from liqflow.cli._common import (
     open_catalog,
     open_store,
     parse_date,
+    print_stage,
+    stage_on,
 )
 from liqflow.study.defaults import ALPHA, DEFAULT_DRAWS
 
@@ -149,11 +151,13 @@ def study_command(
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
         run = study(st, cat, chain, as_of=when, seed=seed, draws=draws, alpha=ALPHA)
+        stage = None if as_json else stage_on(st, cat, run.as_of.date)
     ev = run.evidence
-    if as_json:
+    if as_json or stage is None:
         typer.echo(ev.to_json())
         return
     console.print(escape(run.as_of.describe()), highlight=False)
+    print_stage(stage)
     for c in ev.claims.to_dict("records"):
         console.print(
             f"[bold]{escape(str(c['claim']))}[/] {escape(str(c['claim_text']))}: "
