@@ -6,7 +6,14 @@ same :class:`~liqflow.study.evidence.Evidence` (from the cache when it is there)
 
 Each price enters on its own sessions only (the days it received a new observation,
 :func:`liqflow.align.trading_days`): no forward-filled value of the panel reaches a
-statistic. A credit spread enters as ``exp(-spread)`` so that narrowing is a rise.
+statistic. A credit spread enters as ``exp(-spread)`` so that narrowing is a rise. A
+channel input (:data:`liqflow.study.claims.CHANNELS`) enters as
+:func:`~liqflow.study.claims.channel_level`: a flow on the days it received a new value
+(a flow repeated on two consecutive days counts once, as in the signals'
+:func:`~liqflow.signals.fiscal.new_observations`), a level as known on each day from
+its first to its latest release (MBS holdings unchanged for a week are a zero change,
+not a missing week). The channel inputs never bound the default date: they are not in
+the chain's required inputs.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from liqflow.align import AsOf, input_freshness, load_panel, trading_days
 from liqflow.catalog import Catalog, Chain
 from liqflow.signals.crypto import MIN_BASKET_COINS, AltUniverse
 from liqflow.store import Store
-from liqflow.study.claims import ALTS, ClaimTable, claim_table
+from liqflow.study.claims import ALTS, Channel, ClaimTable, channel_level, claim_table
 
 __all__ = ["StudyInputs", "breakout_events", "load_study_inputs", "study_inputs"]
 
@@ -85,6 +92,20 @@ def _price(panel: pd.DataFrame, column: str, catalog: Catalog) -> pd.Series | No
         s = pd.Series(np.exp(-s.to_numpy()), index=s.index)
     s = s[s > 0]
     return s.rename(column) if len(s) > 1 else None
+
+
+def _channel(panel: pd.DataFrame, channel: Channel) -> pd.Series | None:
+    col = channel.series
+    if col not in panel.columns or not panel[col].notna().any():
+        return None
+    days = trading_days(panel, col)
+    # a flow once, on the day it became public; a level as known on each day to its last
+    # release (an unchanged week is a zero change, not a missing week)
+    obs = (
+        panel[col].loc[days] if channel.transform == "flow" else panel[col].loc[days[0] : days[-1]]
+    )
+    level = channel_level(obs, channel)
+    return level if len(level) > 1 else None
 
 
 def _basket(
@@ -150,8 +171,12 @@ def study_inputs(
     series: dict[str, pd.Series] = {}
     missing: dict[str, str] = {}
     coins = None
+    channels = {c.key: c for c in table.channels}
     for key in table.series_keys():
-        if key == ALTS:
+        if key in channels:
+            level = _channel(panel, channels[key])
+            why = f"no {channels[key].series} data in the store"
+        elif key == ALTS:
             level, coins = _basket(panel, catalog, min_alts, universe)
             why = f"no day with {min_alts}+ altcoins priced"
         else:
@@ -190,6 +215,7 @@ def load_study_inputs(
     ids = {s for stage in ch.stages for s in stage}
     ids |= {v for k, v in VOLUME_OF.items() if k in ids and v in catalog}
     ids |= set(catalog.altcoins()) if any(catalog[s].group == "alt" for s in ids) else set()
+    ids |= {c.series for c in claim_table(catalog, ch).channels}
     from liqflow.universe_store import alt_universe_from_store
 
     stored = {item.series_id for item in store.inventory()}
