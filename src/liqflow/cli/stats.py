@@ -22,6 +22,7 @@ from liqflow.study.defaults import ALPHA, DEFAULT_DRAWS
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
     from liqflow.stats.corr import CorrelationResult
+    from liqflow.study.channels import ChannelsNow
     from liqflow.study.evidence import Evidence
 
 __all__ = ["corr_command", "register", "study_command"]
@@ -119,6 +120,24 @@ def _per_event_tables(ev: Evidence) -> list[Any]:
     return tables
 
 
+def _channels_table(now: ChannelsNow) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"Channels now ({now.as_of:%Y-%m-%d}): judged from the signals")
+    for col in ("thesis: reading", "value", "needs", "verdict"):
+        table.add_column(col, overflow="fold")
+    for t in now.theses:
+        table.add_row(f"[bold]{escape(t.claim)}[/]", "", "", f"[bold]{_verdict(t.verdict)}[/]")
+        for r in t.readings:
+            value = r.value_text() if r.known else f"unknown ({r.note})"
+            needs = r.condition_text()
+            state = {True: "met", False: "not met", None: "unknown" if needs else "descriptive"}[
+                r.met
+            ]
+            table.add_row(f"  {escape(r.label)}", escape(value), escape(needs), state)
+    return table
+
+
 def study_command(
     as_of: AsOfOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the run's one random stream.")] = 0,
@@ -165,6 +184,8 @@ def study_command(
         console.print(table)
     for note in ev.notes:
         console.print(f"[dim]{escape(note)}[/]", highlight=False)
+    if ev.channels is not None:
+        console.print(_channels_table(ev.channels))
     if run.bias is not None:
         console.print(f"survivorship: {escape(run.bias.summary())}", highlight=False)
     else:

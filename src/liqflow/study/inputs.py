@@ -30,6 +30,7 @@ from liqflow.align import AsOf, input_freshness, load_panel, trading_days
 from liqflow.catalog import Catalog, Chain
 from liqflow.signals.crypto import MIN_BASKET_COINS, AltUniverse
 from liqflow.store import Store
+from liqflow.study.channels import CHANNEL_COLUMNS, CHANNEL_INPUTS, channel_panel
 from liqflow.study.claims import ALTS, Channel, ClaimTable, channel_level, claim_table
 
 __all__ = ["StudyInputs", "breakout_events", "load_study_inputs", "study_inputs"]
@@ -56,6 +57,9 @@ class StudyInputs:
     basket_coverage : Series or None
         Share of the point-in-time top-N market cap priced that day (NaN without a
         universe: today's list has no market caps to cover).
+    channel_panel : DataFrame or None
+        The panel's channel-signal columns (:func:`liqflow.study.channels.channel_panel`),
+        for the channels now; None for a chain without channel claims.
     missing : mapping of str to str
         Why a key of the table has no series.
     freshness : AsOf or None
@@ -70,6 +74,7 @@ class StudyInputs:
     missing: Mapping[str, str] = field(default_factory=dict)
     freshness: AsOf | None = None
     basket_coverage: pd.Series | None = None
+    channel_panel: pd.DataFrame | None = None
 
     def data_hash(self) -> str:
         """A hash of every input value and date (the key of the evidence cache)."""
@@ -77,6 +82,7 @@ class StudyInputs:
             dict(self.series),
             self.events if self.events is not None else "no events",
             repr(self.table),
+            self.channel_panel if self.channel_panel is not None else "no channels",
         )
 
 
@@ -196,7 +202,8 @@ def study_inputs(
         panel, catalog, catalog.chain(chain) if isinstance(chain, str) else chain, default=default
     )
     as_of = pd.Timestamp(panel.index[-1])
-    return StudyInputs(as_of, table, series, events, held, missing, fresh, cover)
+    chans = channel_panel(panel) if table.channels else None
+    return StudyInputs(as_of, table, series, events, held, missing, fresh, cover, chans)
 
 
 def load_study_inputs(
@@ -215,12 +222,18 @@ def load_study_inputs(
     ids = {s for stage in ch.stages for s in stage}
     ids |= {v for k, v in VOLUME_OF.items() if k in ids and v in catalog}
     ids |= set(catalog.altcoins()) if any(catalog[s].group == "alt" for s in ids) else set()
-    ids |= {c.series for c in claim_table(catalog, ch).channels}
+    table = claim_table(catalog, ch)
+    ids |= {c.series for c in table.channels}
     from liqflow.universe_store import alt_universe_from_store
 
     stored = {item.series_id for item in store.inventory()}
     wanted = sorted(i for i in ids if i in stored)
     panel = load_panel(store, wanted, catalog=catalog, as_of=as_of, fields="primary")
+    extra = sorted(i for i in CHANNEL_INPUTS if i in stored and i in catalog and table.channels)
+    if extra and len(panel.index):  # the channel signals' inputs, with the fields they use
+        more = load_panel(store, extra, catalog=catalog, as_of=panel.index[-1])
+        cols = [c for c in CHANNEL_COLUMNS if c in more.columns and c not in panel.columns]
+        panel = panel.join(more[cols], how="outer") if cols else panel
     if universe is None:
         universe = alt_universe_from_store(store, catalog, as_of)
     return study_inputs(panel, catalog, ch, min_alts=min_alts, default=default, universe=universe)

@@ -405,6 +405,11 @@ def _compute(inputs: StudyInputs, seed: int, draws: int, alpha: float, conf: flo
     rows.extend(_alts_most_rows(rows))
     tests = _tests_frame(rows, alpha)
     claims = _claims_frame(inputs.table.claims, tests)
+    channels = None
+    if inputs.channel_panel is not None:
+        from liqflow.study.channels import channel_signals, channels_now
+
+        channels = channels_now(channel_signals(inputs.channel_panel))
     return Evidence(
         as_of=inputs.as_of,
         seed=seed,
@@ -418,6 +423,7 @@ def _compute(inputs: StudyInputs, seed: int, draws: int, alpha: float, conf: flo
         lead_lags=lead_lags,
         event_study=es,
         notes=_notes(inputs, per_event),
+        channels=channels,
     )
 
 
