@@ -18,7 +18,8 @@ from liqflow.cli.main import app
 from liqflow.report import build_report
 from liqflow.store import Batch, Store
 
-from .conftest import END, FAST, synthetic_batches
+from .conftest import END, FAST, LIGHT, synthetic_batches
+from .test_browser import check_page
 
 _EMBEDDED = re.compile(
     r'<script type="application/json" id="liqflow-evidence">(.*?)</script>', re.DOTALL
@@ -103,3 +104,36 @@ def test_report_theses_and_study_json_tell_the_same_channels(channel_store: Path
     assert tga["p_holm"] is not None and tga["verdict"] != "unknown"
     etf = tests["etf_lead/granger:etf_net_flows=>btc"]
     assert etf["verdict"] == "unknown" and "n too small" in etf["note"] and etf["p_value"] is None
+
+
+def test_channel_charts_plot_the_signals(channel_store: Path) -> None:
+    cfg = replace(FAST, claims=False, walk_forward=False)
+    with Store(channel_store, read_only=True) as st:
+        rep = build_report(st, config=cfg)
+    charts = {c.key: c for c in rep.charts}
+    frame = rep.results.signals.frame
+    for key in ("tga_daily", "etf_flows", "funding"):
+        assert charts[key].available and charts[key].spec is not None, charts[key].missing
+    tga = json.loads(charts["tga_daily"].spec)
+    marks = next(t for t in tga["data"] if t["name"] == "April 15 (tax day)")
+    assert marks["x"] and all(d[5:] == "04-15" for d in marks["x"])
+    funding = json.loads(charts["funding"].spec)
+    assert [t.get("fill") for t in funding["data"]][:2] == [None, "tonexty"]
+    # the band is the signals' trailing quantiles: the median lies inside it
+    band = frame[["market.funding_q10", "market.funding_median", "market.funding_q90"]].dropna()
+    assert len(band) and (band.diff(axis=1).iloc[:, 1:] >= 0).all().all()
+    assert "tga_daily" in rep.html and "funding" in rep.html
+
+
+def test_charts_say_why_without_the_channel_data(synthetic_report: object) -> None:
+    charts = {c.key: c for c in synthetic_report.charts}  # type: ignore[attr-defined]
+    assert not charts["tga_daily"].available and "tga_daily" in charts["tga_daily"].missing
+    assert not charts["funding"].available and "btc_funding" in charts["funding"].missing
+
+
+def test_channel_charts_render_in_a_browser(channel_store: Path, tmp_path: Path) -> None:
+    with Store(channel_store, read_only=True) as st:
+        report = build_report(st, config=replace(LIGHT, claims=False))
+    assert all(c.available for c in report.charts if c.key in ("tga_daily", "etf_flows", "funding"))
+    status = check_page(report, report.write(tmp_path / "report.html"), tmp_path / "profile")
+    assert {"tga_daily", "etf_flows", "funding"} <= set(status["charts"])
