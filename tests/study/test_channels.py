@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from liqflow._errors import ConfigError
+from liqflow.align import required_inputs
 from liqflow.catalog import Chain, default_catalog
 from liqflow.study import run_study, study_inputs
 from liqflow.study.claims import CHANNELS, Channel, channel_level, claim_table
@@ -106,3 +107,9 @@ def test_a_planted_channel_is_supported_and_a_short_one_is_unknown() -> None:
     # MBS and funding are not in this panel: unknown, said why
     mbs = rows.loc["mbs_lead/lead_lag:fed_mbs_change->btc"]
     assert mbs["verdict"] == UNKNOWN and "no fed_mbs data" in mbs["note"]
+
+
+def test_channel_inputs_never_bound_the_default_date() -> None:
+    cat = default_catalog()
+    table = claim_table(cat)
+    assert table.channels and not {c.series for c in table.channels} & set(required_inputs(cat))

@@ -159,9 +159,11 @@ def study_command(
 ) -> None:
     """Put the chain's claims to the test, each test once: the chain's order, small caps
     lead crypto by 1-3 months, breakouts are followed by rallies, alts gain most, and (as
-    values only) the 2016-17 / 2020-21 precedents and the recent breakouts. Prints the
-    as-of date, each claim's verdict, each test's effect, interval, n, p-value and
-    Holm-corrected p-value, and what followed each breakout."""
+    values only) the 2016-17 / 2020-21 precedents and the recent breakouts, and the lead
+    of the fiscal and market-structure channels (daily TGA, Fed MBS, spot-ETF flows,
+    funding) on crypto. Prints the as-of date, each claim's verdict, each test's effect,
+    interval, n, p-value and Holm-corrected p-value, what followed each breakout, and the
+    channels now (fiscal easing, ETF absorption, leverage) judged from the signals."""
     from liqflow.study import LEGEND, study
 
     when = parse_date(as_of)
