@@ -33,6 +33,8 @@ from liqflow.report.results import ReportResults, Unavailable, available
 from liqflow.report.signal_theses import (
     credit_thesis,
     crypto_now_thesis,
+    etf_thesis,
+    fiscal_thesis,
     large_caps_thesis,
     leverage_thesis,
     liquidity_thesis,
@@ -184,6 +186,7 @@ def build_theses(results: ReportResults) -> Theses:
     s = results.signals
     theses = (
         liquidity_thesis(s),
+        fiscal_thesis(results),
         credit_thesis(s),
         large_caps_thesis(s),
         small_caps_thesis(s),
@@ -193,6 +196,7 @@ def build_theses(results: ReportResults) -> Theses:
         lead_thesis(results),
         precedents_thesis(results),
         supercycle_thesis(s),
-        leverage_thesis(s),
+        etf_thesis(results),
+        leverage_thesis(results),
     )
     return Theses(results.as_of, theses, stage_outlook(s))
