@@ -13,9 +13,9 @@ keyed by a hash of their inputs and parameters (:mod:`liqflow._cache`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,14 @@ from liqflow.report.results import (
 )
 from liqflow.store import Store
 
+if TYPE_CHECKING:
+    from liqflow.backtest import WalkForwardResult
+    from liqflow.signals import SignalSet
+    from liqflow.signals.crypto import AltUniverse
+    from liqflow.stats.events import EventStudyResult
+    from liqflow.stats.leadlag import LeadLagResult
+    from liqflow.study import Evidence, StudyInputs
+
 __all__ = [
     "SIGNAL_IDS",
     "alt_basket_target",
@@ -49,6 +57,7 @@ __all__ = [
     "report_ids",
     "series_table",
     "signals_part",
+    "study_inputs_part",
 ]
 
 #: Series the signals read (besides the altcoin group and any configured segments).
@@ -68,6 +77,12 @@ SIGNAL_IDS = (
 )
 
 ProgressFn = Callable[[str], None]
+_T = TypeVar("_T")
+
+
+def _unavailable(obj: object, part: str) -> Unavailable:
+    """``obj`` when it is an :class:`Unavailable`, else one naming ``part`` as missing."""
+    return obj if isinstance(obj, Unavailable) else Unavailable(part, "not computed")
 
 
 def _failed(part: str, exc: BaseException) -> Unavailable:
@@ -79,8 +94,8 @@ def _missing_module(part: str, module: str) -> Unavailable:
 
 
 def _cached_part(
-    part: str, store: Store | None, key: str, run: Callable[[], Any], config: ReportConfig
-) -> tuple[Any, bool]:
+    part: str, store: Store | None, key: str, run: Callable[[], _T], config: ReportConfig
+) -> tuple[_T | Unavailable, bool]:
     """``(run() or its cached value, from cache)``; a failure becomes :class:`Unavailable`."""
     try:
         return cached(store, key, run, enabled=config.use_cache)
@@ -137,7 +152,9 @@ def series_table(
     return tuple(rows)
 
 
-def signals_part(panel: pd.DataFrame, catalog: Catalog, universe: Any = None) -> Any:
+def signals_part(
+    panel: pd.DataFrame, catalog: Catalog, universe: AltUniverse | None = None
+) -> SignalSet | Unavailable:
     """:func:`liqflow.signals.compute_signals` on the panel (and the point-in-time crypto
     universe when there is one), or Unavailable."""
     try:
@@ -152,7 +169,7 @@ def signals_part(panel: pd.DataFrame, catalog: Catalog, universe: Any = None) ->
         return _failed("signals and stages", exc)
 
 
-def breakout_events(signals: Any) -> pd.Series | None:
+def breakout_events(signals: SignalSet | Unavailable) -> pd.Series | None:
     """Russell 2000 all-time-high breakout days (bool) on its sessions, or None.
 
     The event is the first close above the old high: the day it is known. Whether it
@@ -166,7 +183,7 @@ def breakout_events(signals: Any) -> pd.Series | None:
     return daily["event"].fillna(0.0).astype(bool).rename("breakout")
 
 
-def alt_basket_target(signals: Any, min_alts: int) -> pd.Series | None:
+def alt_basket_target(signals: SignalSet | Unavailable, min_alts: int) -> pd.Series | None:
     """The equal-weight alt basket level while at least ``min_alts`` coins are priced.
 
     The basket of :mod:`liqflow.signals.crypto` is built from the coins that had data on
@@ -185,7 +202,9 @@ def alt_basket_target(signals: Any, min_alts: int) -> pd.Series | None:
     return frame.loc[lo:hi, "crypto.alt_basket"].dropna().rename("alts")
 
 
-def _targets(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> dict[str, pd.Series]:
+def _targets(
+    panel: pd.DataFrame, signals: SignalSet | Unavailable, config: ReportConfig
+) -> dict[str, pd.Series]:
     out: dict[str, pd.Series] = {}
     if "btc" in panel.columns and panel["btc"].notna().any():
         out["btc"] = panel["btc"].dropna()
@@ -212,8 +231,11 @@ def _paths(prices: pd.Series, dates: pd.DatetimeIndex, horizon: int) -> pd.DataF
 
 
 def event_paths_part(
-    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None
-) -> tuple[Any, bool]:
+    panel: pd.DataFrame,
+    signals: SignalSet | Unavailable,
+    config: ReportConfig,
+    store: Store | None,
+) -> tuple[EventPaths | Unavailable, bool]:
     """Per-event paths of BTC and alts after each breakout, with the placebo band.
 
     Events are declustered at the longest horizon so the paths never overlap; the band
@@ -271,32 +293,42 @@ def event_paths_part(
     return _cached_part(part, store, key, run, config)
 
 
-def evidence_part(
+def study_inputs_part(
     panel: pd.DataFrame,
     catalog: Catalog,
     config: ReportConfig,
-    store: Store | None,
     *,
     default: bool = False,
-    universe: Any = None,
-) -> tuple[Any, bool]:
+    universe: AltUniverse | None = None,
+) -> StudyInputs | Unavailable:
+    """The inputs of the default chain's claims (:func:`liqflow.study.study_inputs`), or
+    Unavailable when the report's configuration switches the evidence off or the data
+    cannot support it."""
+    from liqflow.study import study_inputs
+
+    if not config.claims:
+        return Unavailable("evidence", "switched off in the report's configuration")
+    try:
+        return study_inputs(
+            panel, catalog, "default", min_alts=config.min_alts, default=default, universe=universe
+        )
+    except DataError as exc:
+        return Unavailable("evidence", str(exc))
+
+
+def evidence_part(
+    inputs: StudyInputs | Unavailable, config: ReportConfig, store: Store | None
+) -> tuple[Evidence | Unavailable, bool]:
     """The one evidence of the default chain (:func:`liqflow.study.run_study`), or Unavailable.
 
     The same inputs, seed and draws as ``liqflow study`` on the same store and date give
     the same :class:`~liqflow.study.Evidence` (from the cache when it is there): every
     p-value, interval and verdict of the page is read from it.
     """
-    from liqflow.study import run_study, study_inputs
+    from liqflow.study import run_study
 
-    part = "evidence"
-    if not config.claims:
-        return Unavailable(part, "switched off in the report's configuration"), False
-    try:
-        inputs = study_inputs(
-            panel, catalog, "default", min_alts=config.min_alts, default=default, universe=universe
-        )
-    except DataError as exc:
-        return Unavailable(part, str(exc)), False
+    if not available(inputs):
+        return _unavailable(inputs, "evidence"), False
     return run_study(
         inputs,
         seed=config.seed,
@@ -308,11 +340,11 @@ def evidence_part(
     )
 
 
-def lead_lags_of(evidence: Any) -> Any:
+def lead_lags_of(evidence: Evidence | Unavailable) -> Mapping[str, LeadLagResult] | Unavailable:
     """The lead-lag analyses of the ``lead`` claim by pair (``small_caps -> btc``)."""
     if not available(evidence):
-        return evidence
-    out: dict[str, Any] = {}
+        return _unavailable(evidence, "lead-lag")
+    out: dict[str, LeadLagResult] = {}
     rows = evidence.tests[
         (evidence.tests["claim"] == "lead") & (evidence.tests["kind"] == "lead_lag")
     ]
@@ -325,10 +357,10 @@ def lead_lags_of(evidence: Any) -> Any:
     return out
 
 
-def event_study_of(evidence: Any) -> Any:
+def event_study_of(evidence: Evidence | Unavailable) -> EventStudyResult | Unavailable:
     """The evidence's one event study, or Unavailable with the reason."""
     if not available(evidence):
-        return evidence
+        return _unavailable(evidence, "event study")
     if evidence.event_study is None:
         rows = evidence.claim("breakouts")
         why = str(rows["note"].iloc[0]) if len(rows) else "no breakout claim in the chain"
@@ -338,11 +370,11 @@ def event_study_of(evidence: Any) -> Any:
 
 def backtest_part(
     panel: pd.DataFrame,
-    signals: Any,
+    signals: SignalSet | Unavailable,
     config: ReportConfig,
     store: Store | None = None,
-    universe: Any = None,
-) -> tuple[Any, bool]:
+    universe: AltUniverse | None = None,
+) -> tuple[BacktestSet | Unavailable, bool]:
     """Two rotation rules into the alt basket, next to buy-and-hold, and a walk-forward.
 
     Rules: hold the alt basket for 60 days after each volume-confirmed Russell breakout
@@ -374,7 +406,9 @@ def backtest_part(
         results = tuple(backtest(r, data, benchmarks=("btc",)) for r in rules)
     except LiqflowError as exc:
         return _failed(part, exc), False
-    wf: Any = Unavailable("walk-forward", "switched off in the report's configuration")
+    wf: WalkForwardResult | Unavailable = Unavailable(
+        "walk-forward", "switched off in the report's configuration"
+    )
     hit = False
     if config.walk_forward:
         grid = SweepGrid(
@@ -467,9 +501,8 @@ def compute_results(
         signals = signals_part(panel, cat, universe)
     hits: dict[str, bool] = {}
     with clock.part("statistics") as flag:
-        evidence, hits["evidence"] = evidence_part(
-            panel, cat, cfg, store, default=is_default, universe=universe
-        )
+        inputs = study_inputs_part(panel, cat, cfg, default=is_default, universe=universe)
+        evidence, hits["evidence"] = evidence_part(inputs, cfg, store)
         paths, hits["event paths"] = event_paths_part(panel, signals, cfg, store)
         flag[0] = any(hits.values())
     with clock.part("backtest") as flag:
@@ -488,6 +521,8 @@ def compute_results(
         cached=hits,
         timings=tuple(clock.runs),
         config=cfg,
-        freshness=input_freshness(panel, cat, "default", default=is_default),
+        freshness=inputs.freshness
+        if available(inputs) and inputs.freshness is not None
+        else input_freshness(panel, cat, "default", default=is_default),
         survivorship=survivorship,
     )

@@ -41,6 +41,7 @@ from liqflow.report._figure import (
 from liqflow.report._format import fmt_date
 from liqflow.report.results import ReportResults, available
 from liqflow.report.stat_charts import equity_chart, event_paths_chart, lead_lag_chart
+from liqflow.signals.breakout import BreakoutEvent
 
 __all__ = [
     "WEEKLY_ABOVE",
@@ -107,7 +108,7 @@ def credit_chart(results: ReportResults) -> Chart:
     return Chart(key, title, figure_json(data, layout), "; ".join(notes))
 
 
-def _breakout_traces(events: Sequence[Any]) -> list[dict[str, Any]]:
+def _breakout_traces(events: Sequence[BreakoutEvent]) -> list[dict[str, Any]]:
     out = []
     for status in ("confirmed", "pending", "failed"):
         chosen = [e for e in events if e.status == status]

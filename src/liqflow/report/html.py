@@ -14,7 +14,7 @@ The page holds no generation time: the same results give byte-identical HTML.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import numpy as np
@@ -24,6 +24,9 @@ from liqflow.report._format import fmt_date, fmt_num, fmt_p, fmt_pct, is_finite
 from liqflow.report.charts import Chart
 from liqflow.report.results import ReportResults, Unavailable, available
 from liqflow.report.theses import STATUSES, StageOutlook, Theses
+
+if TYPE_CHECKING:
+    from liqflow.backtest import Metrics
 
 __all__ = ["caveats", "render_html", "script_json"]
 
@@ -115,25 +118,26 @@ def _event_rows(results: ReportResults) -> list[dict[str, str]]:
     if not available(es) or not available(ev):
         return []
     rows = []
-    for r in ev.tests[ev.tests["kind"] == "event"].to_dict("records"):
-        h = int(str(r["test_id"]).rsplit("+", 1)[1].rstrip("d"))
-        key = (str(r["target"]), h)
+    for r in ev.rows():
+        if r.kind != "event" or r.horizon is None:
+            continue
+        key = (r.target, r.horizon)
         if key not in es.stats.index:
             continue
-        st = es.stats.loc[key]
+        st = es.stats.loc[[key]].iloc[0]
         rows.append(
             {
-                "target": key[0],
-                "horizon": f"+{h}d",
-                "n": str(int(r["n"])),
+                "target": r.target,
+                "horizon": f"+{r.horizon}d",
+                "n": str(r.n),
                 "mean": fmt_pct(st["mean"]),
                 "uncond": fmt_pct(st["uncond_mean"]),
-                "excess": fmt_pct(r["effect"]),
-                "ci": _interval(r["ci_low"], r["ci_high"], str(r["unit"])),
+                "excess": fmt_pct(r.effect),
+                "ci": _interval(r.ci_low, r.ci_high, r.unit),
                 "band": f"{fmt_pct(st['placebo_p05'])} to {fmt_pct(st['placebo_p95'])}",
-                "p": fmt_p(r["p_value"]),
-                "p_holm": fmt_p(r["p_holm"]),
-                "verdict": str(r["verdict"]),
+                "p": fmt_p(r.p_value),
+                "p_holm": fmt_p(r.p_holm),
+                "verdict": r.verdict,
             }
         )
     return rows
@@ -170,7 +174,7 @@ def _per_event(results: ReportResults) -> tuple[list[str], list[dict[str, Any]]]
     return cols, rows
 
 
-def _metric_row(m: Any, kind: str) -> dict[str, str]:
+def _metric_row(m: Metrics, kind: str) -> dict[str, str]:
     return {
         "name": m.name,
         "kind": kind,

@@ -12,11 +12,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard, TypeVar
 
 import pandas as pd
 
 from liqflow.signals.crypto import MIN_BASKET_COINS
+
+if TYPE_CHECKING:
+    from liqflow.align import AsOf
+    from liqflow.backtest import BacktestResult, WalkForwardResult
+    from liqflow.signals import SignalSet
+    from liqflow.signals.baskets import SurvivorshipBias
+    from liqflow.stats.events import EventStudyResult
+    from liqflow.stats.leadlag import LeadLagResult
+    from liqflow.study import Evidence
 
 __all__ = [
     "BacktestSet",
@@ -41,8 +50,12 @@ class Unavailable:
         return f"not available: {self.part} ({self.reason})"
 
 
-def available(obj: object) -> TypeGuard[Any]:
-    """True when ``obj`` is a result, False for :class:`Unavailable` or None."""
+_T = TypeVar("_T")
+
+
+def available(obj: _T | Unavailable | None) -> TypeGuard[_T]:
+    """True when ``obj`` is a result, False for :class:`Unavailable` or None (and
+    narrows ``Result | Unavailable`` to ``Result`` for the type checker)."""
     return obj is not None and not isinstance(obj, Unavailable)
 
 
@@ -175,17 +188,17 @@ class BacktestSet:
 
     Attributes
     ----------
-    results : tuple
+    results : tuple of BacktestResult
         :class:`liqflow.backtest.BacktestResult` of each rule.
     end : Timestamp
         Last day of the backtests (the last day BTC and the alt basket are priced).
-    walk_forward : object or Unavailable
+    walk_forward : WalkForwardResult, Unavailable or None
         Out-of-sample walk-forward result when :mod:`liqflow.backtest` provides it.
     """
 
-    results: tuple[Any, ...]
+    results: tuple[BacktestResult, ...]
     end: pd.Timestamp
-    walk_forward: Any = None
+    walk_forward: WalkForwardResult | Unavailable | None = None
 
 
 @dataclass(frozen=True)
@@ -234,22 +247,22 @@ class ReportResults:
     as_of: pd.Timestamp
     panel: pd.DataFrame
     series: tuple[SeriesInfo, ...]
-    signals: Any
-    event_study: Any
-    event_paths: Any
-    lead_lag: Any
-    evidence: Any
-    backtests: Any
+    signals: SignalSet | Unavailable
+    event_study: EventStudyResult | Unavailable
+    event_paths: EventPaths | Unavailable
+    lead_lag: Mapping[str, LeadLagResult] | Unavailable
+    evidence: Evidence | Unavailable
+    backtests: BacktestSet | Unavailable
     cached: Mapping[str, bool] = field(default_factory=dict)
     timings: tuple[PartRun, ...] = ()
     config: ReportConfig = field(default_factory=ReportConfig)
-    freshness: Any = None
-    survivorship: Any = None
+    freshness: AsOf | None = None
+    survivorship: SurvivorshipBias | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cached", MappingProxyType(dict(self.cached)))
 
-    def parts(self) -> dict[str, Any]:
+    def parts(self) -> dict[str, object]:
         """Each part by name (for listing what is and is not available)."""
         return {
             "signals": self.signals,
