@@ -114,13 +114,18 @@ def report_ids(catalog: Catalog, segments: Sequence[str] = SEGMENTS) -> list[str
 
 
 def series_table(
-    panel: pd.DataFrame, catalog: Catalog, stored_sources: dict[str, list[str]]
+    panel: pd.DataFrame,
+    catalog: Catalog,
+    stored_sources: dict[str, list[str]],
+    stored_range: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]] | None = None,
 ) -> tuple[SeriesInfo, ...]:
     """One :class:`SeriesInfo` per catalogue series present in the panel.
 
     Counts and dates are taken from the panel, so they are what was public on its last
-    day (release lags applied), not what the store holds today.
+    day (release lags applied), not what the store holds today; ``stored_range`` (first
+    and last stored observation per series) is the store's snapshot beside them.
     """
+    ranges = stored_range or {}
     if panel.empty:
         return ()
     as_of = panel.index[-1]
@@ -147,6 +152,8 @@ def series_table(
                 last_update=last,
                 updates=len(days),
                 stale_days=None if last is None else int((as_of - last).days),
+                stored_first=ranges[sid][0] if sid in ranges else None,
+                stored_last=ranges[sid][1] if sid in ranges else None,
             )
         )
     return tuple(rows)
@@ -214,20 +221,23 @@ def _targets(
     return out
 
 
-def _paths(prices: pd.Series, dates: pd.DatetimeIndex, horizon: int) -> pd.DataFrame:
-    """Cumulative return from each date's close, as of each of the next ``horizon`` days."""
+def _paths(prices: pd.Series, dates: pd.DatetimeIndex, horizon: int, pre: int = 0) -> pd.DataFrame:
+    """Each day's close relative to each date's close (``close / event close - 1``), from
+    ``pre`` days before the date to ``horizon`` days after it (NaN outside the data)."""
     daily = prices.dropna()
     cal = pd.date_range(daily.index[0], daily.index[-1], freq="D")
     daily = daily.reindex(cal, method="ffill")
     values = daily.to_numpy()
     pos = cal.searchsorted(dates)
-    out = np.full((horizon + 1, len(dates)), np.nan)
+    out = np.full((pre + horizon + 1, len(dates)), np.nan)
     for j, p in enumerate(pos):
         if p >= len(cal) or cal[int(p)] != dates[j]:
             continue
-        seg = values[p : p + horizon + 1] / values[p] - 1.0
-        out[: seg.size, j] = seg
-    return pd.DataFrame(out, index=pd.RangeIndex(horizon + 1, name="day"), columns=dates)
+        lo = max(0, int(p) - pre)
+        seg = values[lo : p + horizon + 1] / values[p] - 1.0
+        out[pre - (int(p) - lo) : pre - (int(p) - lo) + seg.size, j] = seg
+    index = pd.RangeIndex(-pre, horizon + 1, name="day")
+    return pd.DataFrame(out, index=index, columns=dates)
 
 
 def event_paths_part(
@@ -236,7 +246,10 @@ def event_paths_part(
     config: ReportConfig,
     store: Store | None,
 ) -> tuple[EventPaths | Unavailable, bool]:
-    """Per-event paths of BTC and alts after each breakout, with the placebo band.
+    """Per-event paths of BTC and alts around each breakout, with the placebo band.
+
+    Each path runs from ``config.pre_days`` before the event to the longest horizon
+    after it, relative to the event day's close.
 
     Events are declustered at the longest horizon so the paths never overlap; the band
     is the 5-95 % range of the mean forward return over placebo event sets of the same
@@ -253,7 +266,8 @@ def event_paths_part(
         return Unavailable(part, "needs the breakout series and BTC or the alt basket"), False
     horizon = max(config.horizons)
     steps = tuple(range(config.path_step, horizon + 1, config.path_step))
-    key = cache_key("event_paths", events, targets, (steps, config.n_placebo, config.seed))
+    pre = config.pre_days
+    key = cache_key("event_paths", events, targets, (steps, pre, config.n_placebo, config.seed))
 
     def run() -> EventPaths:
         cols: dict[tuple[str, pd.Timestamp], pd.Series] = {}
@@ -281,14 +295,14 @@ def event_paths_part(
                         "p95": float(q[i, 2]),
                     }
                 )
-            paths = _paths(prices, pd.DatetimeIndex(kept), horizon)
+            paths = _paths(prices, pd.DatetimeIndex(kept), horizon, pre)
             for d in paths.columns:
                 cols[(name, pd.Timestamp(d))] = paths[d]
         frame = pd.DataFrame(cols)
         if cols:
             frame.columns = pd.MultiIndex.from_tuples(list(cols), names=["target", "event_date"])
         band = pd.DataFrame(band_rows).set_index(["target", "horizon_days"])
-        return EventPaths(frame, band, horizon, config.n_placebo)
+        return EventPaths(frame, band, horizon, config.n_placebo, pre)
 
     return _cached_part(part, store, key, run, config)
 
@@ -480,8 +494,11 @@ def compute_results(
     with clock.part("panel"):
         inventory = store.inventory()
         sources: dict[str, list[str]] = {}
+        ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
         for item in inventory:
             sources.setdefault(item.series_id, []).append(item.source)
+            lo, hi = ranges.get(item.series_id, (item.first, item.last))
+            ranges[item.series_id] = (min(lo, item.first), max(hi, item.last))
         as_of, is_default = resolve_as_of(store, cat, "default", as_of)
         wanted = [s for s in (ids if ids is not None else report_ids(cat)) if s in sources]
         if not wanted:
@@ -493,7 +510,7 @@ def compute_results(
         if panel.empty:
             when = f" on or before {pd.Timestamp(as_of):%Y-%m-%d}" if as_of is not None else ""
             raise DataError(f"no data public{when} for the report's series {wanted}")
-        series = series_table(panel, cat, sources)
+        series = series_table(panel, cat, sources, ranges)
     with clock.part("signals"):
         from liqflow.universe_store import universe_and_bias
 

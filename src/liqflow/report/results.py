@@ -69,6 +69,8 @@ class ReportConfig:
         Event-study horizons in calendar days (the seed's "one to three months").
     path_step : int, default 5
         Days between the horizons of the event-path placebo band (up to ``max(horizons)``).
+    pre_days : int, default 30
+        Days before each breakout its path starts (the pre-event window of the chart).
     n_placebo, n_boot : int, default 2000
         Placebo draws and bootstrap resamples of the event study.
     confidence : float, default 0.90
@@ -101,6 +103,7 @@ class ReportConfig:
 
     horizons: tuple[int, ...] = (30, 60, 90)
     path_step: int = 5
+    pre_days: int = 30
     n_placebo: int = 2000
     n_boot: int = 2000
     confidence: float = 0.90
@@ -132,6 +135,9 @@ class SeriesInfo:
         New values public up to the report date.
     stale_days : int or None
         Days between ``last_update`` and the report date.
+    stored_first, stored_last : Timestamp or None
+        First and last observation the store holds (every source), whatever the report
+        date: the data snapshot the report was built from.
     """
 
     id: str
@@ -146,6 +152,8 @@ class SeriesInfo:
     last_update: pd.Timestamp | None
     updates: int
     stale_days: int | None
+    stored_first: pd.Timestamp | None = None
+    stored_last: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True)
@@ -155,21 +163,24 @@ class EventPaths:
     Attributes
     ----------
     paths : DataFrame
-        Index: days after the event (0..``horizon_days``); columns: MultiIndex
-        ``(target, event_date)``; values: cumulative return since the event's close
-        (NaN past the end of the data).
+        Index: days from the event (``-pre_days``..``horizon_days``); columns: MultiIndex
+        ``(target, event_date)``; values: cumulative return relative to the event's close
+        (NaN outside the data).
     band : DataFrame
         Index ``(target, horizon_days)``; columns ``n_events``, ``mean`` (mean forward
         return of the events) and the placebo ``p05``, ``p50``, ``p95`` of that mean.
     horizon_days : int
         Length of the paths; events closer than this are declustered to the first.
     n_placebo : int
+    pre_days : int
+        Days before each event its path starts.
     """
 
     paths: pd.DataFrame
     band: pd.DataFrame
     horizon_days: int
     n_placebo: int
+    pre_days: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         return self.band.copy()
