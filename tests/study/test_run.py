@@ -118,6 +118,21 @@ def test_json_document(planted: Evidence) -> None:
     assert all(e["event_date"][:4].isdigit() for e in doc["events"])
 
 
+def test_every_test_carries_its_horizon(planted: Evidence) -> None:
+    """Tests after the breakouts carry their forward-return horizon in days (the ``+30d``
+    of their id), the lead-lag and Granger tests none; the rows, frame and JSON agree."""
+    rows = planted.rows()
+    assert {r.horizon for r in rows if r.kind == "event"} == {30, 60, 90}
+    for r in rows:
+        if r.kind in ("lead_lag", "granger"):
+            assert r.horizon is None, r.test_id
+        else:
+            assert r.test_id.endswith(f"+{r.horizon}d"), r.test_id
+    doc = json.loads(planted.to_json())
+    assert [t["horizon"] for t in doc["tests"]] == [r.horizon for r in rows]
+    assert "horizon" in planted.to_frame().columns
+
+
 def test_missing_series_are_unknown() -> None:
     inputs = planted_inputs(True, seed=1, as_of="2021-12-31")
     series = {k: v for k, v in inputs.series.items() if k != "hy_spread"}

@@ -22,7 +22,6 @@ Status rules
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -47,6 +46,8 @@ from liqflow.report.stat_theses import (
     lead_thesis,
     precedents_thesis,
 )
+from liqflow.signals.compute import SignalSet
+from liqflow.signals.regime import SignalState
 
 __all__ = [
     "STATUSES",
@@ -119,13 +120,13 @@ class Theses:
 # -- the stage outlook -----------------------------------------------------------------------
 
 
-def _signal_text(sig: Any) -> str:
+def _signal_text(sig: SignalState) -> str:
     from liqflow.signals._result import format_value
 
     return f"{sig.description}: needs {sig.condition}, now {format_value(sig.value)}"
 
 
-def stage_outlook(signals: Any) -> StageOutlook | Unavailable:
+def stage_outlook(signals: SignalSet | Unavailable) -> StageOutlook | Unavailable:
     """Current stage, since when, and the conditions that would confirm or deny the next.
 
     Confirm: the signals of the next stage that are not on (required ones first) and

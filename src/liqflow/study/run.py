@@ -29,7 +29,7 @@ from liqflow.stats.leadlag import LeadLagResult
 from liqflow.store import Store
 from liqflow.study.claims import ALTS, TestSpec
 from liqflow.study.defaults import DEFAULT_DRAWS, check_seed_draws
-from liqflow.study.evidence import TEST_COLUMNS, Evidence
+from liqflow.study.evidence import EVIDENCE_FORMAT, TEST_COLUMNS, Evidence
 from liqflow.study.inputs import StudyInputs, load_study_inputs
 from liqflow.study.verdicts import (
     INCONCLUSIVE,
@@ -334,6 +334,7 @@ def _tests_frame(rows: Sequence[_Row], alpha: float) -> pd.DataFrame:
             r.spec.kind,
             r.spec.family,
             r.spec.follower,
+            float(r.spec.horizons[0]) if r.spec.horizons else np.nan,
             r.effect,
             r.unit,
             r.ci_low,
@@ -481,7 +482,7 @@ def run_study(
             f"1/(draws+1) must be able to pass Holm over {n_family} tests at alpha={alpha}), "
             f"got {draws!r}"
         )
-    params = (int(seed), draws, alpha, confidence)
+    params = (int(seed), draws, alpha, confidence, EVIDENCE_FORMAT)
     key = cache_key("evidence", inputs.data_hash(), params)
     return cached(
         store, key, lambda: _compute(inputs, int(seed), draws, alpha, confidence), enabled=use_cache
