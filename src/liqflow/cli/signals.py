@@ -210,37 +210,47 @@ def status_command(
         console.print(note, style="dim", markup=False, highlight=False)
 
 
-def _breakout_table(result: BreakoutResult) -> Any:
+def _breakout_table(result: BreakoutResult, width: int) -> Any:
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     from liqflow.signals._result import format_value
 
-    table = Table(title=f"Russell 2000 all-time-high breakouts as of {format_value(result.as_of)}")
+    wide = width >= WIDE
+    table = Table(
+        title=f"Russell 2000 all-time-high breakouts as of {format_value(result.as_of)}",
+        box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
+        pad_edge=wide,
+    )
     table.add_column("date", no_wrap=True)
-    table.add_column("close", justify="right")
-    table.add_column("above old high of", overflow="fold")
-    table.add_column("base", justify="right")
-    table.add_column("volume (IWM)", overflow="fold")
-    table.add_column("breadth")
-    table.add_column("persistence", overflow="fold")
+    table.add_column("close", justify="right", no_wrap=True)
+    table.add_column("old high", justify="right", no_wrap=True)
+    table.add_column("base", justify="right", no_wrap=True)
+    table.add_column("IWM vol", no_wrap=True)
+    table.add_column("breadth", no_wrap=True)
+    table.add_column("persistence", min_width=10)
+    sep = " " if wide else "\n"
     for e in result.events:
         if e.volume_confirmed is None:
-            vol = "unknown"
+            vol = Text("unknown")
         else:
-            vol = f"x{e.volume_ratio:.2f} " + (
-                "[green]confirmed[/]" if e.volume_confirmed else "weak"
+            vol = Text.assemble(
+                f"x{e.volume_ratio:.2f}{sep}",
+                ("confirmed", "green") if e.volume_confirmed else "weak",
             )
         if e.status == "pending":
-            persist = "[yellow]pending[/]"
+            persist = Text("pending", style="yellow")
         else:
             color = "green" if e.status == "confirmed" else "red"
-            persist = (
-                f"[{color}]{e.status}[/] {format_value(e.decided_on)} ({e.persistence_return:+.1%})"
+            persist = Text.assemble(
+                (e.status, color),
+                f" {format_value(e.decided_on)} ({e.persistence_return:+.1%})",
             )
         table.add_row(
             f"{e.date:%Y-%m-%d}",
             f"{e.level:,.2f}",
-            f"{e.prior_high:,.2f} ({e.prior_high_date:%Y-%m-%d})",
+            f"{e.prior_high:,.2f}{sep}({e.prior_high_date:%Y-%m-%d})",
             str(e.base_days),
             vol,
             "unknown" if e.breadth_confirmed is None else f"{e.breadth:.0%}",
@@ -251,6 +261,8 @@ def _breakout_table(result: BreakoutResult) -> Any:
 
 def breakouts_command(
     as_of: AsOfOption = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
@@ -264,10 +276,14 @@ def breakouts_command(
         when, default = command_date(st, cat, as_of)
         ids = ["small_caps", "small_caps_volume"]
         panel = load_panel(st, ids, catalog=cat, as_of=when)
-    print_as_of(panel, cat, default, ids)
+    fmt = data_format(as_json, as_csv)
     close, volume = small_caps_sessions(panel, when, "liqflow fetch small_caps")
     result = breakouts(close, volume)
-    console.print(_breakout_table(result))
+    if fmt is not None:
+        print_data(fmt, result.to_frame(), {"as_of": when, "table": "breakouts"})
+        return
+    print_as_of(panel, cat, default, ids)
+    console.print(_breakout_table(result, console.width))
     cfg = result.config
     console.print(
         f"[dim]event: close above the prior all-time high after a base of >= {cfg.min_base_days} "

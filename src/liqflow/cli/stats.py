@@ -12,11 +12,15 @@ from liqflow._errors import DataError
 from liqflow.cli._common import (
     AsOfOption,
     CatalogOption,
+    CsvOption,
+    JsonOption,
     StoreOption,
     console,
+    data_format,
     open_catalog,
     open_store,
     parse_date,
+    print_data,
 )
 from liqflow.study.defaults import ALPHA, DEFAULT_DRAWS
 
@@ -135,6 +139,7 @@ def study_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the evidence as one JSON document.")
     ] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the per-test table as CSV.")] = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
@@ -145,13 +150,17 @@ def study_command(
     Holm-corrected p-value, and what followed each breakout."""
     from liqflow.study import LEGEND, study
 
+    fmt = data_format(as_json, as_csv)
     when = parse_date(as_of)
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
         run = study(st, cat, chain, as_of=when, seed=seed, draws=draws, alpha=ALPHA)
     ev = run.evidence
-    if as_json:
+    if fmt == "json":
         typer.echo(ev.to_json())
+        return
+    if fmt == "csv":
+        print_data(fmt, ev.to_frame())
         return
     console.print(escape(run.as_of.describe()), highlight=False)
     for c in ev.claims.to_dict("records"):
@@ -226,6 +235,8 @@ def corr_command(
     ] = 90,
     as_of: AsOfOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
@@ -236,6 +247,7 @@ def corr_command(
     from liqflow.align import load_panel, trading_days
     from liqflow.stats.corr import return_correlation
 
+    fmt = data_format(as_json, as_csv)
     when = parse_date(as_of)
     cat = open_catalog(catalog)
     for sid in (a, b):
@@ -253,6 +265,13 @@ def corr_command(
         # each series on its own sessions: forward-filled weekend rows are not returns
         series.append(panel[sid].loc[trading_days(panel, sid)].astype(np.float64).rename(sid))
     result = return_correlation(series[0], series[1], periods=periods, window=window, seed=seed)
+    if fmt is not None:
+        meta: dict[str, object] = {"a": a, "b": b, "as_of": when, "window": result.window}
+        if len(result.rolling):
+            meta["rolling_date"] = result.rolling.index[-1]
+            meta["rolling_correlation"] = float(result.rolling.iloc[-1])
+        print_data(fmt, result.to_frame(), meta)
+        return
     console.print(_corr_table(result))
     if len(result.rolling):
         last = result.rolling.iloc[-1]
