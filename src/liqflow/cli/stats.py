@@ -12,11 +12,15 @@ from liqflow._errors import DataError
 from liqflow.cli._common import (
     AsOfOption,
     CatalogOption,
+    CsvOption,
+    JsonOption,
     StoreOption,
     console,
+    data_format,
     open_catalog,
     open_store,
     parse_date,
+    print_data,
     print_stage,
     stage_on,
 )
@@ -156,6 +160,7 @@ def study_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the evidence as one JSON document.")
     ] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the per-test table as CSV.")] = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
@@ -168,14 +173,18 @@ def study_command(
     channels now (fiscal easing, ETF absorption, leverage) judged from the signals."""
     from liqflow.study import LEGEND, study
 
+    fmt = data_format(as_json, as_csv)
     when = parse_date(as_of)
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
         run = study(st, cat, chain, as_of=when, seed=seed, draws=draws, alpha=ALPHA)
-        stage = None if as_json else stage_on(st, cat, run.as_of.date)
+        stage = None if fmt is not None else stage_on(st, cat, run.as_of.date)
     ev = run.evidence
-    if as_json or stage is None:
+    if fmt == "json":
         typer.echo(ev.to_json())
+        return
+    if fmt == "csv" or stage is None:
+        print_data("csv", ev.to_frame())
         return
     console.print(escape(run.as_of.describe()), highlight=False)
     print_stage(stage)
@@ -253,6 +262,8 @@ def corr_command(
     ] = 90,
     as_of: AsOfOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
@@ -265,6 +276,7 @@ def corr_command(
     from liqflow.study.defaults import check_seed
 
     check_seed(seed)
+    fmt = data_format(as_json, as_csv)
     when = parse_date(as_of)
     cat = open_catalog(catalog)
     for sid in (a, b):
@@ -282,6 +294,13 @@ def corr_command(
         # each series on its own sessions: forward-filled weekend rows are not returns
         series.append(panel[sid].loc[trading_days(panel, sid)].astype(np.float64).rename(sid))
     result = return_correlation(series[0], series[1], periods=periods, window=window, seed=seed)
+    if fmt is not None:
+        meta: dict[str, object] = {"a": a, "b": b, "as_of": when, "window": result.window}
+        if len(result.rolling):
+            meta["rolling_date"] = result.rolling.index[-1]
+            meta["rolling_correlation"] = float(result.rolling.iloc[-1])
+        print_data(fmt, result.to_frame(), meta)
+        return
     console.print(_corr_table(result))
     if len(result.rolling):
         last = result.rolling.iloc[-1]
