@@ -53,6 +53,9 @@ _universe.register(app)
 from liqflow.cli import doctor as _doctor  # noqa: E402
 
 _doctor.register(app)
+from liqflow.cli import catalog_cmd as _catalog_cmd  # noqa: E402
+
+_catalog_cmd.register(app)
 # --- end of command registration ---
 
 
