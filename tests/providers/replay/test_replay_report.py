@@ -4,6 +4,7 @@ replayed on 127.0.0.1, then writes the report."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -32,14 +33,19 @@ LIGHT = ReportConfig(
 
 
 @pytest.fixture
-def yahoo(replay: ReplayServer, tmp_path: Path) -> dict[str, Any]:
-    """yfinance on a curl_cffi session opened now (it reads this test's CA bundle)."""
+def yahoo(replay: ReplayServer, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """yfinance on a curl_cffi session opened now (it reads this test's CA bundle), with
+    yfinance's per-process cookie and crumb dropped before and after (the other replay
+    tests expect to see yfinance fetch its own)."""
     import yfinance as yf
     from curl_cffi import requests as curl_requests
+    from yfinance.data import YfData
 
     yf.set_tz_cache_location(str(tmp_path / "yf-cache"))
+    type(YfData)._instances.pop(YfData, None)  # type: ignore[attr-defined]
     session = curl_requests.Session(impersonate="chrome")
-    return {"yahoo": lambda symbol: yf.Ticker(symbol, session=session)}
+    yield {"yahoo": lambda symbol: yf.Ticker(symbol, session=session)}
+    type(YfData)._instances.pop(YfData, None)  # type: ignore[attr-defined]
 
 
 def _routes(replay: ReplayServer) -> list[str]:
