@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -298,3 +299,19 @@ def test_read_catalog_file_extends_a_given_base(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[series.b]\nprovider = "fred"\nsymbol = "B"\n', encoding="utf-8")
     assert list(read_catalog_file(path, base)) == ["a", "b"]
+
+
+def test_load_panel_takes_symbols_and_names_columns_by_id(tmp_path: Path) -> None:
+    from liqflow.align import load_panel
+    from liqflow.store import Batch, Store
+
+    frame = pd.DataFrame(
+        {"value": [7.7e6, 7.69e6]},
+        index=pd.DatetimeIndex(["2024-01-03", "2024-01-10"], name="date"),
+    )
+    with Store(":memory:") as st:
+        st.write([Batch("fed_assets", "fred", frame, "WALCL", "USD millions", "W", "test")])
+        by_symbol = load_panel(st, ["WALCL"])
+        by_id = load_panel(st, ["fed_assets"])
+    assert list(by_symbol.columns) == ["fed_assets"]
+    pd.testing.assert_frame_equal(by_symbol, by_id)

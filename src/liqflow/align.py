@@ -183,7 +183,8 @@ def load_panel(
     store : Store
         Where the observations are.
     ids : sequence of str, optional
-        Catalogue ids to include (default: every catalogue series with stored data).
+        Catalogue ids to include, in any case, or FRED/Yahoo symbols (``WALCL``); the
+        columns are the catalogue ids (default: every catalogue series with stored data).
     catalog : Catalog, optional
         Default: the built-in catalogue.
     as_of : date, optional
@@ -210,7 +211,9 @@ def load_panel(
         raise DataError(f"fields must be 'all' or 'primary', got {fields!r}")
     stored = {(i.series_id, i.source) for i in store.inventory()}
     wanted = (
-        list(ids) if ids is not None else [sid for sid in cat if any(k[0] == sid for k in stored)]
+        [cat.resolve(sid) for sid in ids]  # WALCL or FED_ASSETS: the column fed_assets
+        if ids is not None
+        else [sid for sid in cat if any(k[0] == sid for k in stored)]
     )
     # per series: the sources to read, the chosen (preferred) one first
     chosen: dict[str, tuple[SeriesSpec, list[str]]] = {}
