@@ -62,6 +62,9 @@ def test_grid_errors(tmp_path: Path) -> None:
     f.write_text("[costs]\nfee_bps = 1\n")
     with pytest.raises(ConfigError, match="has no \\[grid\\] table"):
         load_grid(f)
+    f.write_text("grid = 5\n")
+    with pytest.raises(ConfigError, match=r"grid must be a table .* got int 5"):
+        load_grid(f)
 
 
 @pytest.fixture(scope="module")

@@ -195,6 +195,11 @@ def load_grid(path: str | Path) -> SweepGrid:
     doc = read_toml(p, "grid")
     if "grid" not in doc:
         raise ConfigError(f"grid file {str(p)!r} has no [grid] table; found {sorted(doc)}")
+    if not isinstance(doc["grid"], dict):
+        raise ConfigError(
+            f"grid file {str(p)!r}: grid must be a table ([grid] with keys such as "
+            f"hold_days = [30, 60]), got {type(doc['grid']).__name__} {doc['grid']!r}"
+        )
     return SweepGrid.from_mapping(doc, source=p.name)
 
 

@@ -80,14 +80,20 @@ def parse_date(value: str | None, option: str = "--as-of") -> pd.Timestamp | Non
     """Parse a YYYY-MM-DD option value, with an error naming the option."""
     if value is None:
         return None
+    import re
+
     import pandas as pd
 
+    # ISO only: "05/06/2021" is May 6 in one convention and June 5 in another
+    bad = ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) is None:
+        raise bad
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}") from None
-    if ts is pd.NaT or ts.tzinfo is not None:
-        raise ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}")
+        ts = pd.Timestamp(value.strip())
+    except (ValueError, TypeError, OverflowError):
+        raise bad from None
+    if ts is pd.NaT:
+        raise bad
     return ts.normalize()
 
 

@@ -73,7 +73,7 @@ def load_market_data(
         f"assets: {cols} (alts: {alts}); small-cap sessions: {small}; stage timeline from "
         f"liqflow.signals; as of {when:%Y-%m-%d}"
     )
-    return data, note
+    return data, "; ".join((note, *data.notes))
 
 
 def neighbourhood(rule: Rule) -> SweepGrid:

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from liqflow._errors import DataError
+from liqflow._errors import DataError, clip_text
 from liqflow.cli._common import (
     CatalogOption,
     StoreOption,
@@ -163,7 +163,7 @@ def _print_import(report: ImportReport, where: Path) -> None:
     _print_revisions(report)
     for _path, message in report.errors:
         err_console.print(
-            f"[bold red]refused[/] {escape(message)}", highlight=False, soft_wrap=True
+            f"[bold red]refused[/] {escape(clip_text(message))}", highlight=False, soft_wrap=True
         )
     console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
 

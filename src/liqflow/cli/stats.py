@@ -235,7 +235,9 @@ def corr_command(
 
     from liqflow.align import load_panel, trading_days
     from liqflow.stats.corr import return_correlation
+    from liqflow.study.defaults import check_seed
 
+    check_seed(seed)
     when = parse_date(as_of)
     cat = open_catalog(catalog)
     a, b = cat.resolve(a), cat.resolve(b)  # WALCL -> fed_assets; unknown: CatalogError

@@ -28,7 +28,7 @@ from liqflow.stats.events import EventStudyResult
 from liqflow.stats.leadlag import LeadLagResult
 from liqflow.store import Store
 from liqflow.study.claims import ALTS, TestSpec
-from liqflow.study.defaults import DEFAULT_DRAWS
+from liqflow.study.defaults import DEFAULT_DRAWS, check_seed_draws
 from liqflow.study.evidence import TEST_COLUMNS, Evidence
 from liqflow.study.inputs import StudyInputs, load_study_inputs
 from liqflow.study.verdicts import (
@@ -420,6 +420,7 @@ def run_study(
     """
     if not 0 < alpha < 1 or not 0 < confidence < 1:
         raise ConfigError(f"alpha and confidence must be in (0, 1), got {alpha!r}, {confidence!r}")
+    check_seed_draws(seed, draws)
     n_family = sum(t.family == "thesis" and t.kind != "event_values" for t in inputs.table.tests)
     need = min_draws(n_family, alpha)
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < need:
@@ -468,6 +469,7 @@ def study(
         ``chain`` is not in ``catalog``.
     """
     catalog.chain(chain)  # an unknown chain is refused before anything is loaded
+    check_seed_draws(seed, draws)
     date, is_default = resolve_as_of(store, catalog, chain, as_of)
     from liqflow.universe_store import universe_and_bias
 
