@@ -23,6 +23,15 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(autouse=True)
+def _own_liqflow_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Point ``$LIQFLOW_HOME`` at an empty folder: no test reads or writes the user's own
+    catalogue (``catalog.toml``) or default store."""
+    monkeypatch.setenv("LIQFLOW_HOME", str(tmp_path_factory.mktemp("liqflow_home")))
+
+
 @pytest.fixture(scope="session")
 def shared_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding the whole real data folder, imported once per test session.

@@ -228,7 +228,8 @@ def load_panel(
     store : Store
         Where the observations are.
     ids : sequence of str, optional
-        Catalogue ids to include (default: every catalogue series with stored data).
+        Catalogue ids to include, in any case, or FRED/Yahoo symbols (``WALCL``); the
+        columns are the catalogue ids (default: every catalogue series with stored data).
     catalog : Catalog, optional
         Default: the built-in catalogue.
     as_of : date, optional
@@ -291,7 +292,9 @@ def _source_plan(
     the sources that extend its primary field after the chosen one's last date."""
     stored = {(i.series_id, i.source) for i in store.inventory()}
     wanted = (
-        list(ids) if ids is not None else [sid for sid in cat if any(k[0] == sid for k in stored)]
+        [cat.resolve(sid) for sid in ids]  # WALCL or FED_ASSETS: the column fed_assets
+        if ids is not None
+        else [sid for sid in cat if any(k[0] == sid for k in stored)]
     )
     chosen: _Plan = {}
     extend: dict[str, list[str]] = {}

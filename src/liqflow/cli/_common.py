@@ -68,7 +68,7 @@ CatalogOption = Annotated[
     Path | None,
     typer.Option(
         "--catalog",
-        help="TOML file adding or replacing catalogue series and chains.",
+        help="TOML file adding or replacing catalogue series and chains, used instead of the user catalogue ($LIQFLOW_HOME/catalog.toml).",
         show_default=False,
     ),
 ]
@@ -82,7 +82,8 @@ def open_store(path: Path | None, *, read_only: bool = False) -> Store:
 
 
 def open_catalog(path: Path | None) -> Catalog:
-    """The built-in catalogue extended by the user's TOML file, if any."""
+    """The built-in catalogue extended by ``path``, else by the user catalogue if it exists
+    (:func:`liqflow.catalog.load_catalog`)."""
     from liqflow.catalog import load_catalog
 
     return load_catalog(path)

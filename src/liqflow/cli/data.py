@@ -316,6 +316,7 @@ def show(
     """Show the tail of a stored series (all its fields), as stored (before release lags)."""
     cat = open_catalog(catalog)
     spec = cat[series_id]
+    series_id = spec.id  # the catalogue accepts WALCL or BTC for fed_assets or btc
     end = parse_date(as_of)
     with open_store(store) as st:
         held = st.sources(series_id)

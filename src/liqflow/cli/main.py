@@ -57,6 +57,9 @@ _doctor.register(app)
 from liqflow.cli import export as _export  # noqa: E402
 
 _export.register(app)
+from liqflow.cli import catalog_cmd as _catalog_cmd  # noqa: E402
+
+_catalog_cmd.register(app)
 # --- end of command registration ---
 
 

@@ -279,8 +279,7 @@ def corr_command(
     fmt = data_format(as_json, as_csv)
     when = parse_date(as_of)
     cat = open_catalog(catalog)
-    for sid in (a, b):
-        _ = cat[sid]  # an unknown id raises CatalogError naming it
+    a, b = cat.resolve(a), cat.resolve(b)  # WALCL -> fed_assets; unknown: CatalogError
     with open_store(store, read_only=True) as st:
         panel = load_panel(st, [a, b], catalog=cat, as_of=when, fields="primary")
     series = []
