@@ -72,7 +72,11 @@ def reference(market: MarketData):  # type: ignore[no-untyped-def]
 def test_in_process_chunks_and_progress(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
     seen: list[tuple[int, int]] = []
     res = run_sweep(GRID, market, chunk_size=7, progress=lambda d, t: seen.append((d, t)))
-    pd.testing.assert_frame_equal(res.table, reference.table)
+    # chunked evaluation (the kernel and CSCV by chunks of trials) equals one chunk
+    pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
+    for field in ("logits", "is_sharpe", "oos_sharpe"):
+        np.testing.assert_array_equal(getattr(res.pbo, field), getattr(reference.pbo, field))
+    assert res.deflated == reference.deflated
     assert seen[-1] == (len(GRID), len(GRID)) and len(seen) == -(-len(GRID) // 7)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
@@ -80,22 +84,26 @@ def test_in_process_chunks_and_progress(market: MarketData, reference) -> None: 
 def test_dask_local_cluster_equals_in_process(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
     from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
-    ) as cluster:
-        seen: list[int] = []
-        res = run_sweep(
-            GRID,
-            market,
-            scheduler=cluster.scheduler_address,
-            chunk_size=20,
-            progress=lambda d, t: seen.append(d),
-        )
-    pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
-    assert seen[-1] == len(GRID)
-    assert res.pbo is not None and reference.pbo is not None
-    np.testing.assert_array_equal(res.pbo.logits, reference.pbo.logits)
-    assert res.deflated == reference.deflated
+    results = {}
+    for workers in (1, 2):
+        with LocalCluster(
+            n_workers=workers, processes=False, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster:
+            seen: list[int] = []
+            results[workers] = res = run_sweep(
+                GRID,
+                market,
+                scheduler=cluster.scheduler_address,
+                chunk_size=20 if workers == 2 else None,
+                progress=lambda d, t, seen=seen: seen.append(d),
+            )
+        assert seen[-1] == len(GRID)
+        pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
+        assert res.pbo is not None and reference.pbo is not None
+        for field in ("logits", "is_sharpe", "oos_sharpe"):
+            np.testing.assert_array_equal(getattr(res.pbo, field), getattr(reference.pbo, field))
+        assert res.deflated == reference.deflated
+    assert results[1].pbo.pbo == results[2].pbo.pbo  # type: ignore[union-attr]
 
 
 def test_bad_scheduler(market: MarketData) -> None:
@@ -147,7 +155,8 @@ def test_sweep_pbo_equals_the_matrix_cscv(market: MarketData, reference) -> None
     prep = _prepare(GRID.rules(), market)
     stop = prep.start + reference.n_obs
     edges = block_edges(prep.start, stop, GRID.n_blocks)
-    ev = evaluate(prep.arrays, prep.start, stop, edges)
+    ev = evaluate(prep.arrays, prep.start, stop, edges, keep_blocks=True)
+    assert ev.bsum is not None and ev.bsq is not None
     want = _pbo_from_blocks_reference(np.diff(edges).astype(np.float64), ev.bsum, ev.bsq)
     np.testing.assert_array_equal(reference.pbo.logits, want.logits)
     np.testing.assert_allclose(reference.pbo.oos_sharpe, want.oos_sharpe, rtol=1e-14)

@@ -15,10 +15,16 @@ __all__ = [
     "COMBO_COLUMNS",
     "SIGNAL_CODES",
     "STATS",
+    "block_totals",
+    "block_totals_py",
+    "cscv_best",
+    "cscv_best_py",
+    "cscv_counts",
+    "cscv_counts_py",
+    "cscv_logits",
+    "cscv_logits_py",
     "cscv_ranks",
     "cscv_ranks_py",
-    "cscv_splits",
-    "cscv_splits_py",
     "stats_to_metrics",
     "sweep_stats",
     "sweep_stats_py",
@@ -556,10 +562,10 @@ def cscv_ranks_py(
 cscv_ranks = numba.njit(cache=True, nogil=True)(cscv_ranks_py)
 
 
-# --- CSCV over chunks of splits, without the (splits x trials) matrices -------------------
+# --- CSCV over chunks of trials, without the (splits x trials) matrices -------------------
 #
-# ``cscv_splits`` gives, split for split, bit for bit what ``cscv_ranks`` gives on the
-# matrices of ``overfit._split_sums``: the in-sample sums are the same left-to-right sums
+# ``cscv_best`` + ``cscv_counts`` give, split for split, bit for bit what ``cscv_ranks``
+# gives on the matrices of ``overfit._split_sums``: the in-sample sums are the same left-to-right sums
 # of the in-sample blocks (shared between splits in lexicographic order, as prefix sums),
 # the keys the same expressions. Divisions are what cost: each (split, trial) is first
 # classified with a division-free proxy (``1/n`` multiplied instead of ``n`` divided,
@@ -713,48 +719,18 @@ def _tile_rank(
     return below, ties
 
 
-def cscv_splits_py(
+@register_jitable
+def _split_best(
     bs: np.ndarray,
     bq: np.ndarray,
-    tot1: np.ndarray,
-    tot2: np.ndarray,
-    weights: np.ndarray,
     n_is: np.ndarray,
-    n_all: float,
     blocks: np.ndarray,
     lcp: np.ndarray,
     lo: int,
     hi: int,
     tile: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`cscv_ranks` for splits ``lo:hi``, from per-block sums, in tiles of trials.
-
-    Must equal ``cscv_ranks(*overfit._split_sums(...))`` on the same splits bit for bit
-    (``test_overfit.py`` checks it), with memory ``O(blocks x tile)`` besides the inputs.
-
-    Parameters
-    ----------
-    bs, bq : float64[S, N]
-        Per block (rows) and distinct trial (columns), sums and sums of squares.
-    tot1, tot2 : float64[N]
-        Their totals over all blocks, as ``_split_sums`` computes them.
-    weights : int64[N]
-        How many trials each column stands for (identical trials are ranked once).
-    n_is : float64[n_splits]
-        In-sample observation counts; ``n_all`` the total.
-    blocks : int64[n_splits, S/2]
-        In-sample blocks of each split, increasing, splits in lexicographic order.
-    lcp : int64[n_splits]
-        Blocks each split shares at the front with the one before (0 for the first).
-    lo, hi : int
-        Splits to compute.
-    tile : int
-        Trials per tile.
-
-    Returns
-    -------
-    logits, is_sharpe, oos_sharpe : float64[hi - lo]
-    """
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per split ``lo:hi``, the key and column of the in-sample best (first on ties)."""
     n_tr = bs.shape[1]
     h = blocks.shape[1]
     ns = hi - lo
@@ -777,10 +753,29 @@ def cscv_splits_py(
                 key[k - lo],
                 best[k - lo],
             )
+    return key, best
+
+
+@register_jitable
+def _split_picks(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lo: int,
+    key: np.ndarray,
+    best: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-sample key, in- and out-of-sample Sharpe ratios of each split's pick."""
+    h = blocks.shape[1]
+    ns = key.size
     chosen = np.empty(ns)
     is_sr = np.empty(ns)
     oos_sr = np.empty(ns)
-    for k in range(lo, hi):
+    for k in range(lo, lo + ns):
         b = best[k - lo]
         a = 0.0
         sq = 0.0
@@ -791,11 +786,35 @@ def cscv_splits_py(
         is_sr[k - lo] = _exact_sharpe(a, sq, n1) if key[k - lo] > -np.inf else -np.inf
         chosen[k - lo] = _exact_key(tot1[b] - a, tot2[b] - sq, n_all - n1)
         oos_sr[k - lo] = _exact_sharpe(tot1[b] - a, tot2[b] - sq, n_all - n1)
+    return chosen, is_sr, oos_sr
+
+
+@register_jitable
+def _split_counts(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    weights: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    lo: int,
+    tile: int,
+    chosen: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per split, weighted counts of out-of-sample keys below and equal to ``chosen``."""
+    n_tr = bs.shape[1]
+    h = blocks.shape[1]
+    ns = chosen.size
+    p = np.zeros((h, tile))
+    q = np.zeros((h, tile))
     below = np.zeros(ns, dtype=np.int64)
     ties = np.zeros(ns, dtype=np.int64)
     for t0 in range(0, n_tr, tile):
         m = min(tile, n_tr - t0)
-        for k in range(lo, hi):
+        for k in range(lo, lo + ns):
             _prefix_sums(p, q, bs, bq, blocks[k, : h - 1], 0 if k == lo else lcp[k], t0, m)
             c = blocks[k, h - 1]
             bl, ti = _tile_rank(
@@ -811,8 +830,107 @@ def cscv_splits_py(
             )
             below[k - lo] += bl
             ties[k - lo] += ti
-    omega = (below + (ties + 1) / 2.0) / (weights.sum() + 1.0)
-    return np.log(omega / (1.0 - omega)), is_sr, oos_sr
+    return below, ties
 
 
-cscv_splits = numba.njit(cache=True, nogil=True)(cscv_splits_py)
+@register_jitable
+def _logits(below: np.ndarray, ties: np.ndarray, n_trials: int) -> np.ndarray:
+    omega = (below + (ties + 1) / 2.0) / (n_trials + 1.0)
+    return np.log(omega / (1.0 - omega))
+
+
+def cscv_best_py(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    tile: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First pass of CSCV over every split, for one chunk of trials, in tiles of trials.
+
+    With :func:`cscv_counts` and :func:`cscv_logits` it gives what :func:`cscv_ranks`
+    gives on the matrices of ``overfit._split_sums``, bit for bit (``test_overfit.py``
+    checks it), with memory ``O(blocks x tile)`` besides the inputs.
+
+    Parameters
+    ----------
+    bs, bq : float64[S, N]
+        Per block (rows) and distinct trial (columns), sums and sums of squares.
+    tot1, tot2 : float64[N]
+        Their totals over all blocks (:func:`block_totals`).
+    n_is : float64[n_splits]
+        In-sample observation counts; ``n_all`` the total.
+    blocks : int64[n_splits, S/2]
+        In-sample blocks of each split, increasing, splits in lexicographic order.
+    lcp : int64[n_splits]
+        Blocks each split shares at the front with the one before (0 for the first).
+    tile : int
+        Trials per tile.
+
+    Returns
+    -------
+    key, chosen, is_sharpe, oos_sharpe : float64[n_splits]
+        Per split, the in-sample key of the chunk's best trial (the first on ties; -inf
+        if none has variance), its out-of-sample key and its in- and out-of-sample
+        Sharpe ratios. Over consecutive chunks of trials the split's pick is the chunk
+        with the largest key, the first on ties: the pick over all the trials.
+    """
+    key, best = _split_best(bs, bq, n_is, blocks, lcp, 0, blocks.shape[0], tile)
+    chosen, is_sr, oos_sr = _split_picks(bs, bq, tot1, tot2, n_is, n_all, blocks, 0, key, best)
+    return key, chosen, is_sr, oos_sr
+
+
+cscv_best = numba.njit(cache=True, nogil=True)(cscv_best_py)
+
+
+def cscv_counts_py(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    weights: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    tile: int,
+    chosen: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Second pass of CSCV (after :func:`cscv_best`) for one chunk of trials.
+
+    ``weights`` (int64[N]) says how many trials each column stands for (identical
+    trials are ranked once). Per split, the weighted counts of the chunk's out-of-sample keys below and equal
+    to ``chosen`` (the pick's out-of-sample key); summed over the chunks they give the
+    ranks, and :func:`cscv_logits` the logits.
+    """
+    return _split_counts(bs, bq, tot1, tot2, weights, n_is, n_all, blocks, lcp, 0, tile, chosen)
+
+
+cscv_counts = numba.njit(cache=True, nogil=True)(cscv_counts_py)
+
+
+def cscv_logits_py(below: np.ndarray, ties: np.ndarray, n_trials: int) -> np.ndarray:
+    """``log(ω / (1 - ω))`` with ``ω = (below + (ties + 1) / 2) / (n_trials + 1)``."""
+    return _logits(below, ties, n_trials)
+
+
+cscv_logits = numba.njit(cache=True, nogil=True)(cscv_logits_py)
+
+
+def block_totals_py(bs: np.ndarray, bq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial (column), the sums of ``bs`` and ``bq`` over the blocks, first to last."""
+    n_b, n_tr = bs.shape
+    tot1 = np.zeros(n_tr)
+    tot2 = np.zeros(n_tr)
+    for b in range(n_b):
+        for i in range(n_tr):
+            tot1[i] += bs[b, i]
+            tot2[i] += bq[b, i]
+    return tot1, tot2
+
+
+block_totals = numba.njit(cache=True, nogil=True)(block_totals_py)
