@@ -77,7 +77,11 @@ def test_in_process_chunks_and_progress(market: MarketData, reference) -> None: 
     for field in ("logits", "is_sharpe", "oos_sharpe"):
         np.testing.assert_array_equal(getattr(res.pbo, field), getattr(reference.pbo, field))
     assert res.deflated == reference.deflated
-    assert seen[-1] == (len(GRID), len(GRID)) and len(seen) == -(-len(GRID) // 7)
+    from liqflow.backtest._dispatch import distinct_combos
+    from liqflow.backtest.sweep import _prepare
+
+    n_distinct = distinct_combos(_prepare(GRID.rules(), market).arrays)[0].combos.shape[0]
+    assert seen[-1] == (len(GRID), len(GRID)) and len(seen) == -(-n_distinct // 7)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
@@ -177,3 +181,43 @@ def test_event_rows_equal_events_on_calendar_row_by_row(market: MarketData) -> N
     )
     got = market.event_rows(params)
     assert got.any() and np.array_equal(got, want)
+
+
+def test_distinct_combos_stand_for_their_duplicates(market: MarketData) -> None:
+    from liqflow.backtest._dispatch import distinct_combos
+    from liqflow.backtest._kernels import sweep_stats
+    from liqflow.backtest._shared import block_edges
+    from liqflow.backtest.sweep import _prepare
+
+    # volume thresholds far below the usual ratio of volumes pass every day: same events
+    grid = SweepGrid(
+        lookback=(0, 30),
+        volume_threshold=(0.0, 0.1, 0.2, 1.2),
+        hold_days=(10, 30),
+        asset=("alts", "btc"),
+    )
+    a = _prepare(grid.rules(), market).arrays
+    d, row_of = distinct_combos(a)
+    assert d.weights is not None and d.weights.sum() == len(grid)
+    assert 0 < d.combos.shape[0] < len(grid) and np.array_equal(np.bincount(row_of), d.weights)
+    assert (np.diff(row_of[np.unique(row_of, return_index=True)[1]]) > 0).all()  # first-seen order
+    edges = block_edges(100, 900, 4)
+    every = sweep_stats(a.last_event, a.stage, a.rets, a.combos, a.cost, a.starts, 100, 900, edges)
+    few = sweep_stats(d.last_event, d.stage, d.rets, d.combos, d.cost, d.starts, 100, 900, edges)
+    for e, f in zip(every, few, strict=True):
+        np.testing.assert_array_equal(e, f[row_of])
+    ref = run_sweep(grid, market, chunk_size=len(grid))
+    res = run_sweep(grid, market, chunk_size=3)
+    pd.testing.assert_frame_equal(res.table, ref.table, check_exact=True)
+    assert ref.pbo is not None and res.pbo is not None and ref.pbo.n_trials == len(grid)
+    np.testing.assert_array_equal(res.pbo.logits, ref.pbo.logits)
+    # the weights count every duplicate: the matrix CSCV over all the combos agrees
+    from liqflow.backtest._dispatch import evaluate
+    from liqflow.backtest.overfit import _pbo_from_blocks_reference
+
+    prep = _prepare(grid.rules(), market)
+    edges = block_edges(prep.start, prep.start + ref.n_obs, grid.n_blocks)
+    ev = evaluate(prep.arrays, prep.start, prep.start + ref.n_obs, edges, keep_blocks=True)
+    assert ev.bsum is not None and ev.bsq is not None and ev.bsum.shape[0] == len(grid)
+    want = _pbo_from_blocks_reference(np.diff(edges).astype(np.float64), ev.bsum, ev.bsq)
+    np.testing.assert_array_equal(ref.pbo.logits, want.logits)

@@ -41,10 +41,10 @@ Progress = Callable[[int, int], None]
 
 #: Combos per chunk in this process: bounds the kernel's per-block output and keeps a
 #: chunk's CSCV pass over every split short.
-IN_PROCESS_CHUNK = 16_384
+IN_PROCESS_CHUNK = 65_536
 #: Tasks per worker thread on a cluster: enough to balance, few enough that the
 #: scheduler's per-task cost (about a millisecond) stays negligible.
-TASKS_PER_WORKER = 4
+TASKS_PER_WORKER = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +57,44 @@ class SweepArrays:
     combos: np.ndarray
     cost: float
     starts: np.ndarray
+    #: How many combos each row stands for (None: one each); see :func:`distinct_combos`.
+    weights: np.ndarray | None = None
+
+
+def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
+    """The distinct combos of ``arrays`` (with their counts as weights) and, per combo,
+    the row of its representative.
+
+    Event sets with identical rows (different breakout parameters giving the same
+    events) are merged first, so combos that differ only by such a set are the same
+    combo: they have the same statistics and the same per-block sums. Representatives
+    keep the order of their first occurrence, so the first of exactly tied (but not
+    identical) trials stays first.
+    """
+    first: dict[bytes, int] = {}
+    canon = np.array(
+        [first.setdefault(row.tobytes(), i) for i, row in enumerate(arrays.last_event)],
+        dtype=np.int64,
+    )
+    keys = np.column_stack([arrays.combos, arrays.starts])
+    keys[:, 0] = canon[keys[:, 0]]
+    _, idx, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(idx, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    reps = idx[order]
+    row_of = rank[inverse.ravel()]
+    weights = np.bincount(row_of, minlength=reps.size).astype(np.int64)
+    if arrays.weights is not None:
+        weights = np.zeros(reps.size, dtype=np.int64)
+        np.add.at(weights, row_of, arrays.weights)
+    out = replace(
+        arrays,
+        combos=np.ascontiguousarray(keys[reps, :6]),
+        starts=np.ascontiguousarray(arrays.starts[reps]),
+        weights=weights,
+    )
+    return out, row_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +140,8 @@ def evaluate_chunk(
     )
     trials = picks = None
     if window.splits is not None:
-        trials = trial_blocks(bsum, bsq)
+        w = arrays.weights[lo:hi] if arrays.weights is not None else None
+        trials = trial_blocks(bsum, bsq, w)
         picks = split_picks(window.splits, trials)
     if keep_blocks:
         return ChunkResult(lo, st, trials, picks, bsum, bsq)
@@ -151,17 +190,19 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
 class _Collector:
     """Chunk results by ``lo``, progress, and the final assembly."""
 
-    def __init__(self, n: int, progress: Progress | None) -> None:
-        self.n = n
+    def __init__(self, weights: np.ndarray, progress: Progress | None) -> None:
+        self.n = weights.size  # rows evaluated
+        self.cum = np.r_[0, np.cumsum(weights)]
+        self.n_trials = int(self.cum[-1])  # combos they stand for
         self.progress = progress
         self.parts: dict[int, ChunkResult] = {}
         self.done = 0
 
     def add(self, r: ChunkResult) -> None:
         self.parts[r.lo] = r
-        self.done += r.stats.shape[0]
+        self.done += int(self.cum[r.lo + r.stats.shape[0]] - self.cum[r.lo])
         if self.progress is not None:
-            self.progress(self.done, self.n)
+            self.progress(self.done, self.n_trials)
 
     def ordered(self) -> list[ChunkResult]:
         return [self.parts[k] for k in sorted(self.parts)]
@@ -183,7 +224,7 @@ class _Collector:
         for _, bl, ti in counts:
             below += bl
             ties += ti
-        return pbo_from_counts(splits, picks, below, ties, self.n)
+        return pbo_from_counts(splits, picks, below, ties, self.n_trials)
 
 
 def evaluate(
@@ -215,39 +256,57 @@ def evaluate(
     keep_blocks : bool
         Return every combo's per-block sums too (in this process only).
     """
-    n = arrays.combos.shape[0]
     splits = cscv_splits_of(np.diff(edges).astype(np.float64)) if cscv else None
     window = Window(eval_start, eval_end, edges, splits)
-    out = _Collector(n, progress)
+    distinct, row_of = distinct_combos(arrays)
+    if distinct.weights is None:  # pragma: no cover - distinct_combos sets them
+        raise RuntimeError("distinct combos without weights")
+    out = _Collector(distinct.weights, progress)
     if scheduler is None:
-        chunks = _chunks(n, chunk_size or IN_PROCESS_CHUNK)
-        for lo, hi in chunks:
-            out.add(evaluate_chunk(arrays, lo, hi, window, keep_blocks))
-        pbo = None
-        if splits is not None:
-            picks = out.chosen()
-            counts = [chunk_counts(window, r, picks.chosen) for r in out.ordered()]
-            pbo = out.pbo(splits, picks, counts)
-        if keep_blocks:
-            parts = out.ordered()
-            return Evaluation(
-                out.stats(),
-                pbo,
-                np.concatenate([r.bsum for r in parts if r.bsum is not None]),
-                np.concatenate([r.bsq for r in parts if r.bsq is not None]),
-            )
-        return Evaluation(out.stats(), pbo)
-    if keep_blocks:
+        ev = _in_process(distinct, window, out, chunk_size, keep_blocks)
+    elif keep_blocks:
         raise ConfigError("keep_blocks is only available in this process (scheduler=None)")
-    if scheduler == "processes":
+    elif scheduler == "processes":
         workers = max(os.cpu_count() or 1, 1)
-        size = chunk_size or max(64, -(-n // (TASKS_PER_WORKER * workers)))
-        return _run_processes(workers, arrays, _chunks(n, size), window, out)
-    if isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
-        return _run_dask(scheduler, arrays, chunk_size, window, out)
-    raise ConfigError(
-        f"scheduler must be None (in-process), 'processes' or a Dask scheduler address "
-        f"like 'tcp://127.0.0.1:8786', got {scheduler!r}"
+        size = chunk_size or max(64, -(-out.n // (TASKS_PER_WORKER * workers)))
+        ev = _run_processes(workers, distinct, _chunks(out.n, size), window, out)
+    elif isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        ev = _run_dask(scheduler, distinct, chunk_size, window, out)
+    else:
+        raise ConfigError(
+            f"scheduler must be None (in-process), 'processes' or a Dask scheduler address "
+            f"like 'tcp://127.0.0.1:8786', got {scheduler!r}"
+        )
+    return Evaluation(
+        ev.stats[row_of],
+        ev.pbo,
+        None if ev.bsum is None else ev.bsum[row_of],
+        None if ev.bsq is None else ev.bsq[row_of],
+    )
+
+
+def _in_process(
+    arrays: SweepArrays,
+    window: Window,
+    out: _Collector,
+    chunk_size: int | None,
+    keep_blocks: bool,
+) -> Evaluation:
+    for lo, hi in _chunks(out.n, chunk_size or IN_PROCESS_CHUNK):
+        out.add(evaluate_chunk(arrays, lo, hi, window, keep_blocks))
+    pbo = None
+    if window.splits is not None:
+        picks = out.chosen()
+        counts = [chunk_counts(window, r, picks.chosen) for r in out.ordered()]
+        pbo = out.pbo(window.splits, picks, counts)
+    if not keep_blocks:
+        return Evaluation(out.stats(), pbo)
+    parts = out.ordered()
+    return Evaluation(
+        out.stats(),
+        pbo,
+        np.concatenate([r.bsum for r in parts if r.bsum is not None]),
+        np.concatenate([r.bsq for r in parts if r.bsq is not None]),
     )
 
 
@@ -294,7 +353,7 @@ def _run_dask(
         raise ProviderError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from None
     try:
         threads = max(1, sum(client.nthreads().values()))
-        n = out.n
+        n = out.n  # distinct combos
         size = chunk_size or max(64, -(-n // (TASKS_PER_WORKER * threads)))
         shared = client.scatter(arrays, broadcast=True)
         shared_window = client.scatter(window, broadcast=True)

@@ -361,9 +361,12 @@ class TrialBlocks:
         return sum(int(x.nbytes) for x in (self.bs, self.bq, self.tot1, self.tot2, self.weights))
 
 
-def trial_blocks(bsum: np.ndarray, bsq: np.ndarray) -> TrialBlocks:
-    """The :class:`TrialBlocks` of per-block sums ``bsum``/``bsq`` (trials, S)."""
-    keep, weights = _distinct_rows(np.concatenate([bsum, bsq], axis=1))
+def trial_blocks(
+    bsum: np.ndarray, bsq: np.ndarray, weights: np.ndarray | None = None
+) -> TrialBlocks:
+    """The :class:`TrialBlocks` of per-block sums ``bsum``/``bsq`` (trials, S), each row
+    standing for ``weights`` trials (default 1)."""
+    keep, weights = _distinct_rows(np.concatenate([bsum, bsq], axis=1), weights)
     bs = np.ascontiguousarray(bsum[keep].T)
     bq = np.ascontiguousarray(bsq[keep].T)
     tot1, tot2 = block_totals(bs, bq)
@@ -452,8 +455,11 @@ def pbo_from_counts(
     )
 
 
-def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the first of each set of identical rows (increasing) and their counts."""
+def _distinct_rows(
+    x: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the first of each set of identical rows (increasing) and their counts
+    (sums of ``weights`` if given)."""
     n = x.shape[0]
     words = np.ascontiguousarray(x).view(np.uint64)
     mult = (np.arange(words.shape[1], dtype=np.uint64) * np.uint64(2) + np.uint64(1)) * np.uint64(
@@ -468,8 +474,11 @@ def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     same = (x == x[rep]).all(axis=1)  # a hash collision (or NaN) keeps its own row
     rep = np.where(same, rep, np.arange(n))
     keep = np.flatnonzero(rep == np.arange(n))
-    counts = np.bincount(rep, minlength=n)[keep]
-    return keep, counts.astype(np.int64)
+    if weights is None:
+        return keep, np.bincount(rep, minlength=n)[keep].astype(np.int64)
+    total = np.zeros(n, dtype=np.int64)
+    np.add.at(total, rep, weights)
+    return keep, total[keep]
 
 
 def _lex_splits(n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
