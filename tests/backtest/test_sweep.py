@@ -221,3 +221,37 @@ def test_distinct_combos_stand_for_their_duplicates(market: MarketData) -> None:
     assert ev.bsum is not None and ev.bsq is not None and ev.bsum.shape[0] == len(grid)
     want = _pbo_from_blocks_reference(np.diff(edges).astype(np.float64), ev.bsum, ev.bsq)
     np.testing.assert_array_equal(ref.pbo.logits, want.logits)
+
+
+@pytest.mark.parametrize(
+    "grid",
+    [
+        GRID,
+        SweepGrid(signal=("stage",), min_stage=(1, 2), asset=("btc", "eth")),
+        SweepGrid(
+            signal=("any", "breakout"), lookback=(0, 30), hold_days=(5, 9), fallback=("eth",)
+        ),
+    ],
+)
+def test_grid_codes_equal_the_rules(market: MarketData, grid: SweepGrid) -> None:
+    # the vectorised expansion gives the kernel arrays and table of one Rule per combo
+    from liqflow.backtest.sweep import _prepare, _prepare_grid
+
+    rules = grid.rules()
+    assert len(rules) == len(grid) == len(grid.combos())
+    want, got = _prepare(rules, market), _prepare_grid(grid, market)
+    for f in ("last_event", "stage", "rets", "combos", "starts"):
+        np.testing.assert_array_equal(getattr(got.arrays, f), getattr(want.arrays, f))
+    assert got.arrays.cost == want.arrays.cost and got.assets == want.assets
+    combos = grid.combos()
+    for i in (0, len(rules) // 2, len(rules) - 1):
+        r, row = rules[i], combos.iloc[i]
+        assert (r.signal, r.asset, r.fallback) == (row["signal"], row["asset"], row["fallback"])
+        if r.uses_breakouts:
+            assert (r.breakout.lookback, r.hold_days) == (row["lookback"], row["hold_days"])
+        else:
+            assert row["lookback"] is pd.NA and row["hold_days"] is pd.NA
+        if r.uses_stage:
+            assert r.min_stage == row["min_stage"]
+        else:
+            assert row["min_stage"] is pd.NA
