@@ -53,6 +53,7 @@ __all__ = [
     "default_as_of",
     "exchange_sessions",
     "input_freshness",
+    "join_panels",
     "load_panel",
     "required_inputs",
     "resolve_as_of",
@@ -201,6 +202,25 @@ class SourceRows:
 
     def __deepcopy__(self, memo: dict[int, object]) -> SourceRows:
         return self  # immutable: pandas deep-copies attrs on every operation
+
+
+def join_panels(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """The outer join of two panels of :func:`load_panel`, their source rows combined.
+
+    pandas drops ``attrs`` on a join; without the source rows :func:`trading_days` would
+    fall back to "the value changed" and lose real sessions, so join panels through this.
+    Columns of ``right`` already in ``left`` are left out.
+    """
+    cols = [c for c in right.columns if c not in left.columns]
+    out = left.join(right[cols], how="outer")
+    rows = [p.attrs.get(ROWS_ATTR) for p in (left, right)]
+    if all(isinstance(r, SourceRows) for r in rows):
+        a, b = rows
+        assert isinstance(a, SourceRows) and isinstance(b, SourceRows)
+        days = {**{c: d for c, d in b.days.items() if c in cols}, **a.days}
+        exchange = a.exchange | frozenset(c for c in b.exchange if c in cols)
+        out.attrs[ROWS_ATTR] = SourceRows(days, exchange)
+    return out
 
 
 def _is_exchange_listed(spec: SeriesSpec) -> bool:

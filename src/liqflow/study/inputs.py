@@ -26,7 +26,7 @@ import pandas as pd
 
 from liqflow._cache import content_hash
 from liqflow._errors import DataError
-from liqflow.align import AsOf, input_freshness, load_panel, trading_days
+from liqflow.align import AsOf, input_freshness, join_panels, load_panel, trading_days
 from liqflow.catalog import Catalog, Chain
 from liqflow.signals.crypto import MIN_BASKET_COINS, AltUniverse
 from liqflow.store import Store
@@ -233,7 +233,7 @@ def load_study_inputs(
     if extra and len(panel.index):  # the channel signals' inputs, with the fields they use
         more = load_panel(store, extra, catalog=catalog, as_of=panel.index[-1])
         cols = [c for c in CHANNEL_COLUMNS if c in more.columns and c not in panel.columns]
-        panel = panel.join(more[cols], how="outer") if cols else panel
+        panel = join_panels(panel, more[cols]) if cols else panel
     if universe is None:
         universe = alt_universe_from_store(store, catalog, as_of)
     return study_inputs(panel, catalog, ch, min_alts=min_alts, default=default, universe=universe)
