@@ -34,6 +34,7 @@ def test_claims_table_on_real_data(real_run: StudyRun) -> None:
     ev = real_run.evidence
     assert set(ev.claims["claim"]) == {
         "chain", "lead", "breakouts", "alts_most", "precedents", "recent",
+        "tga_lead", "mbs_lead", "etf_lead", "leverage_lead",
     }  # fmt: skip
     assert ev.n_family == 13
     # breakouts since BTC's data start, declustered at 30 days (hand-checked event list)

@@ -289,7 +289,7 @@ def series(
             "-" if r["last_date"] is None else f"{r['last_date']:%Y-%m-%d}",
             r["source"]
             + ("*" if r["used"] else "")
-            + (" (import only)" if r["import_only"] and wide and r["used"] else ""),
+            + (" (import only)" if r["import_only"] and wide and first else ""),
             f"{r['rows']:,}",
         )
     console.print(table)
@@ -335,7 +335,11 @@ def show(
         print_data(fmt, tail, meta)
         return
     console.print(
-        Text(f"{series_id}: {spec.description} ({spec.unit}); source {src}; {len(frame):,} rows"),
+        Text(
+            f"{series_id}: {spec.description}"
+            + (f" ({spec.unit})" if spec.unit else "")
+            + f"; source {src}; {len(frame):,} rows"
+        ),
         highlight=False,
     )
     table = Table(title=None)
