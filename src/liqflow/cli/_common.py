@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fas
 
     from liqflow.align import AsOf
     from liqflow.catalog import Catalog
+    from liqflow.signals import StageStatus
     from liqflow.signals.outlook import StageOutlook
     from liqflow.store import Store
 
@@ -36,9 +37,11 @@ __all__ = [
     "parse_date",
     "print_as_of",
     "print_data",
+    "print_stage",
     "print_stage_header",
     "small_caps_sessions",
     "stage_header",
+    "stage_on",
 ]
 
 console = Console()
@@ -65,7 +68,7 @@ CatalogOption = Annotated[
     Path | None,
     typer.Option(
         "--catalog",
-        help="TOML file adding or replacing catalogue series and chains.",
+        help="TOML file adding or replacing catalogue series and chains, used instead of the user catalogue ($LIQFLOW_HOME/catalog.toml).",
         show_default=False,
     ),
 ]
@@ -79,7 +82,8 @@ def open_store(path: Path | None, *, read_only: bool = False) -> Store:
 
 
 def open_catalog(path: Path | None) -> Catalog:
-    """The built-in catalogue extended by the user's TOML file, if any."""
+    """The built-in catalogue extended by ``path``, else by the user catalogue if it exists
+    (:func:`liqflow.catalog.load_catalog`)."""
     from liqflow.catalog import load_catalog
 
     return load_catalog(path)
@@ -89,14 +93,20 @@ def parse_date(value: str | None, option: str = "--as-of") -> pd.Timestamp | Non
     """Parse a YYYY-MM-DD option value, with an error naming the option."""
     if value is None:
         return None
+    import re
+
     import pandas as pd
 
+    # ISO only: "05/06/2021" is May 6 in one convention and June 5 in another
+    bad = ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) is None:
+        raise bad
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}") from None
-    if ts is pd.NaT or ts.tzinfo is not None:
-        raise ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}")
+        ts = pd.Timestamp(value.strip())
+    except (ValueError, TypeError, OverflowError):
+        raise bad from None
+    if ts is pd.NaT:
+        raise bad
     return ts.normalize()
 
 
@@ -145,6 +155,24 @@ def print_as_of(
         return
     fresh = input_freshness(panel, catalog, default=default, ids=ids)
     console.print(escape(fresh.describe()), highlight=False)
+
+
+def stage_on(store: Store, catalog: Catalog, when: pd.Timestamp) -> StageStatus:
+    """The stage of the chain on ``when``, as ``liqflow status`` computes it: the signals
+    on the point-in-time panel of every stored series and the crypto universe."""
+    from liqflow.cli.signals import load_signal_panel
+    from liqflow.signals import compute_signals
+    from liqflow.universe_store import alt_universe_from_store
+
+    panel = load_signal_panel(store, catalog, when)
+    universe = alt_universe_from_store(store, catalog, when)
+    return compute_signals(panel, catalog=catalog, universe=universe).stage_status()
+
+
+def print_stage(status: StageStatus) -> None:
+    """The stage line every command prints next to its as-of date:
+    ``as of 2026-08-21: stage 3 (small caps) since 2025-09-22`` (or why it is unknown)."""
+    console.print(f"as of {status.as_of:%Y-%m-%d}: {status.label}", highlight=False, markup=False)
 
 
 VerboseOption = Annotated[

@@ -21,6 +21,7 @@ from liqflow.cli._common import (
     open_store,
     print_as_of,
     print_data,
+    print_stage,
 )
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
@@ -71,6 +72,8 @@ def load_market_data(
     if not quiet:
         print_as_of(panel, cat, default)
     signals = compute_signals(panel, catalog=cat, universe=universe)
+    if not quiet:
+        print_stage(signals.stage_status())
     stage = signals.stages.frame["stage"]
     data = market_data_from_panel(panel, stage=stage, alts=cat.altcoins(), universe=universe)
     cols = ", ".join(map(str, data.prices.columns))
@@ -80,7 +83,7 @@ def load_market_data(
         f"assets: {cols} (alts: {alts}); small-cap sessions: {small}; stage timeline from "
         f"liqflow.signals; as of {when:%Y-%m-%d}"
     )
-    return data, note
+    return data, "; ".join((note, *data.notes))
 
 
 def neighbourhood(rule: Rule) -> SweepGrid:

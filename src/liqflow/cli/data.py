@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from liqflow._errors import DataError
+from liqflow._errors import DataError, clip_text
 from liqflow.cli._common import (
     CatalogOption,
     CsvOption,
@@ -182,7 +182,7 @@ def _print_import(report: ImportReport, where: Path) -> None:
     _print_revisions(report)
     for _path, message in report.errors:
         err_console.print(
-            f"[bold red]refused[/] {escape(message)}", highlight=False, soft_wrap=True
+            f"[bold red]refused[/] {escape(clip_text(message))}", highlight=False, soft_wrap=True
         )
     console.print(report.summary(), markup=False, highlight=False)
 
@@ -332,6 +332,7 @@ def show(
     """Show the tail of a stored series (all its fields), as stored (before release lags)."""
     cat = open_catalog(catalog)
     spec = cat[series_id]
+    series_id = spec.id  # the catalogue accepts WALCL or BTC for fed_assets or btc
     end = parse_date(as_of)
     with open_store(store) as st:
         held = st.sources(series_id)

@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from liqflow._errors import LiqflowError
+from liqflow._errors import LiqflowError, clip_text
 from liqflow.cli._common import err_console
 
 app = typer.Typer(
@@ -57,6 +57,9 @@ _doctor.register(app)
 from liqflow.cli import export as _export  # noqa: E402
 
 _export.register(app)
+from liqflow.cli import catalog_cmd as _catalog_cmd  # noqa: E402
+
+_catalog_cmd.register(app)
 # --- end of command registration ---
 
 
@@ -78,7 +81,10 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv)
     except LiqflowError as exc:
         err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True, markup=True
+            f"[bold red]error:[/] {escape(clip_text(str(exc)))}",
+            highlight=False,
+            soft_wrap=True,
+            markup=True,
         )
         sys.exit(1)
     except KeyboardInterrupt:

@@ -22,8 +22,10 @@ from liqflow.cli._common import (
     parse_date,
     print_as_of,
     print_data,
+    print_stage,
     print_stage_header,
     small_caps_sessions,
+    stage_on,
 )
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
@@ -276,13 +278,15 @@ def breakouts_command(
         when, default = command_date(st, cat, as_of)
         ids = ["small_caps", "small_caps_volume"]
         panel = load_panel(st, ids, catalog=cat, as_of=when)
-    fmt = data_format(as_json, as_csv)
-    close, volume = small_caps_sessions(panel, when, "liqflow fetch small_caps")
+        fmt = data_format(as_json, as_csv)
+        close, volume = small_caps_sessions(panel, when, "liqflow fetch small_caps")
+        stage = None if fmt is not None else stage_on(st, cat, when)
     result = breakouts(close, volume)
-    if fmt is not None:
-        print_data(fmt, result.to_frame(), {"as_of": when, "table": "breakouts"})
+    if fmt is not None or stage is None:
+        print_data(fmt or "json", result.to_frame(), {"as_of": when, "table": "breakouts"})
         return
     print_as_of(panel, cat, default, ids)
+    print_stage(stage)
     console.print(_breakout_table(result, console.width))
     cfg = result.config
     console.print(

@@ -22,7 +22,6 @@ Status rules
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -32,6 +31,8 @@ from liqflow.report.results import ReportResults, Unavailable, available
 from liqflow.report.signal_theses import (
     credit_thesis,
     crypto_now_thesis,
+    etf_thesis,
+    fiscal_thesis,
     large_caps_thesis,
     leverage_thesis,
     liquidity_thesis,
@@ -44,6 +45,7 @@ from liqflow.report.stat_theses import (
     lead_thesis,
     precedents_thesis,
 )
+from liqflow.signals.compute import SignalSet
 from liqflow.signals.outlook import StageOutlook
 
 __all__ = [
@@ -91,7 +93,7 @@ class Theses:
 # -- the stage outlook -----------------------------------------------------------------------
 
 
-def stage_outlook(signals: Any) -> StageOutlook | Unavailable:
+def stage_outlook(signals: SignalSet | Unavailable) -> StageOutlook | Unavailable:
     """Current stage, since when, and the conditions that would confirm or deny the next
     (:func:`liqflow.signals.outlook.stage_outlook`, which ``liqflow status`` prints too)."""
     from liqflow.signals.outlook import stage_outlook as outlook
@@ -109,6 +111,7 @@ def build_theses(results: ReportResults) -> Theses:
     s = results.signals
     theses = (
         liquidity_thesis(s),
+        fiscal_thesis(results),
         credit_thesis(s),
         large_caps_thesis(s),
         small_caps_thesis(s),
@@ -118,6 +121,7 @@ def build_theses(results: ReportResults) -> Theses:
         lead_thesis(results),
         precedents_thesis(results),
         supercycle_thesis(s),
-        leverage_thesis(s),
+        etf_thesis(results),
+        leverage_thesis(results),
     )
     return Theses(results.as_of, theses, stage_outlook(s))
