@@ -134,7 +134,9 @@ def write_table(table: ExportTable, fmt: str, path: Path | None = None) -> str |
     if fmt == "parquet":
         if path is None:
             raise ConfigError("--format parquet writes a binary file: give -o PATH")
-        _flat(table.frame).to_parquet(path, index=False)
+        flat = _flat(table.frame).copy()
+        flat.attrs = {}  # provenance objects in attrs are not Parquet metadata
+        flat.to_parquet(path, index=False)
         return None
     if fmt == "csv":
         text = frame_csv(table.frame)
