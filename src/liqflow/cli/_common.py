@@ -68,7 +68,8 @@ CatalogOption = Annotated[
     Path | None,
     typer.Option(
         "--catalog",
-        help="TOML file adding or replacing catalogue series and chains, used instead of the user catalogue ($LIQFLOW_HOME/catalog.toml).",
+        help="TOML file adding or replacing catalogue series and chains, used instead of "
+        "the user catalogue (catalog.toml in $LIQFLOW_HOME).",
         show_default=False,
     ),
 ]
