@@ -28,7 +28,10 @@ PAYLOAD = '</script><script>console.error("pwned")</script><img src=x onerror="c
 def test_every_part_is_available(synthetic_report: Report) -> None:
     res = synthetic_report.results
     assert res.missing() == ()
-    assert all(c.available for c in synthetic_report.charts), [
+    # the synthetic market has no DTS, ETF or funding data (tests/report/test_channels_now.py
+    # draws those charts on a store that has)
+    channel_keys = {"tga_daily", "etf_flows", "funding"}
+    assert all(c.available for c in synthetic_report.charts if c.key not in channel_keys), [
         c.missing for c in synthetic_report.charts
     ]
     assert [t.name for t in res.timings] == [

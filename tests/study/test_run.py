@@ -112,6 +112,7 @@ def test_json_document(planted: Evidence) -> None:
     assert set(doc["legend"]) == {SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE, UNKNOWN, DESCRIPTIVE}
     assert {c["claim"] for c in doc["claims"]} == {
         "chain", "lead", "breakouts", "alts_most", "precedents", "recent",
+        "tga_lead", "mbs_lead", "etf_lead", "leverage_lead",
     }  # fmt: skip
     assert len(doc["tests"]) == len(planted.tests)
     assert all(e["event_date"][:4].isdigit() for e in doc["events"])
@@ -153,7 +154,9 @@ def test_per_event_dates_are_the_planted_ones(planted: Evidence) -> None:
 
 def test_parameters_are_checked() -> None:
     inputs = planted_inputs(False, seed=2, as_of="2016-12-31")
-    with pytest.raises(ConfigError, match=r"draws must be an integer of at least 260 .* got 100"):
+    with pytest.raises(
+        ConfigError, match=r"draws must be an integer of at least 160 .* over 8 tests .* got 100"
+    ):
         run_study(inputs, draws=100)
     with pytest.raises(ConfigError, match=r"alpha and confidence must be in \(0, 1\), got 1.5"):
         run_study(inputs, alpha=1.5)

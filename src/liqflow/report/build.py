@@ -104,13 +104,16 @@ def _cached_part(
 
 
 def report_ids(catalog: Catalog, segments: Sequence[str] = SEGMENTS) -> list[str]:
-    """Catalogue ids the report loads: :data:`SIGNAL_IDS`, the altcoins and ``segments``.
+    """Catalogue ids the report loads: :data:`SIGNAL_IDS`, the channels' inputs
+    (:data:`liqflow.study.channels.CHANNEL_INPUTS`), the altcoins and ``segments``.
 
     The other large-cap and context series (SPY, QQQ, HYG, VIX, ...) are not read by
     any part of the report, so they are left out of its panel.
     """
-    alts = catalog.altcoins()
-    return [sid for sid in catalog if sid in SIGNAL_IDS or sid in alts or sid in segments]
+    from liqflow.study.channels import CHANNEL_INPUTS
+
+    alts, wanted = catalog.altcoins(), {*SIGNAL_IDS, *CHANNEL_INPUTS, *segments}
+    return [sid for sid in catalog if sid in wanted or sid in alts]
 
 
 def series_table(

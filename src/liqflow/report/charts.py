@@ -40,6 +40,7 @@ from liqflow.report._figure import (
     weekly,
 )
 from liqflow.report._format import fmt_date
+from liqflow.report.channel_charts import channel_charts
 from liqflow.report.results import ReportResults, available
 from liqflow.report.stat_charts import equity_chart, event_paths_chart, lead_lag_chart
 from liqflow.signals.breakout import BreakoutEvent
@@ -379,6 +380,7 @@ def build_charts(results: ReportResults) -> tuple[Chart, ...]:
         small_caps_chart(results),
         ratio_chart(results),
         alt_season_chart(results),
+        *channel_charts(results),
         lead_lag_chart(results),
         event_paths_chart(results),
         equity_chart(results),

@@ -20,6 +20,7 @@ import pandas as pd
 
 from liqflow.stats.events import EventStudyResult
 from liqflow.stats.leadlag import LeadLagResult
+from liqflow.study.channels import ChannelsNow
 from liqflow.study.verdicts import LEGEND
 
 __all__ = ["TEST_COLUMNS", "Evidence", "TestRow"]
@@ -144,6 +145,9 @@ class Evidence:
     event_study : EventStudyResult or None
         The one event study of the breakouts (every target and horizon).
     notes : tuple of str
+    channels : ChannelsNow or None
+        The fiscal, ETF and leverage theses on the as-of date
+        (:mod:`liqflow.study.channels`); None for a chain without channel claims.
     """
 
     as_of: pd.Timestamp
@@ -158,6 +162,7 @@ class Evidence:
     lead_lags: Mapping[str, LeadLagResult] = field(default_factory=dict)
     event_study: EventStudyResult | None = None
     notes: tuple[str, ...] = ()
+    channels: ChannelsNow | None = None
 
     @property
     def n_family(self) -> int:
@@ -227,6 +232,7 @@ class Evidence:
             ],
             "events": _records(self.per_event),
             "notes": list(self.notes),
+            "channels_now": None if self.channels is None else self.channels.to_dict(),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -252,4 +258,6 @@ class Evidence:
                 + (f" - {r.note}" if r.note else "")
             )
         lines.extend(self.notes)
+        if self.channels is not None:
+            lines += [f"channels now ({self.channels.as_of:%Y-%m-%d}):", self.channels.summary()]
         return "\n".join(lines)
