@@ -715,12 +715,19 @@ def _write(
     file_records: list[FileRecord],
     revise: bool,
 ) -> ImportReport:
-    """Write the parts that passed and the files' records.
+    """Write the parts that passed and the files' records, all in one transaction."""
+    with store.batched():
+        return _write_all(store, scan, pending, errors, file_records, revise)
 
-    The universe files go first; the catalogue series and every file's record follow in
-    one transaction, so a record never lands without the data it describes (a process
-    killed in between only makes the next import read the universe files again).
-    """
+
+def _write_all(
+    store: Store,
+    scan: _Scan,
+    pending: list[_Pending],
+    errors: list[tuple[Path, str]],
+    file_records: list[FileRecord],
+    revise: bool,
+) -> ImportReport:
     universe, universe_records = _write_universe(store, scan)
     batches = [
         Batch(
