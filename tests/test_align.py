@@ -204,3 +204,54 @@ def test_vintages_of_an_incremental_fetch_never_shorten_the_series() -> None:
     assert col.loc[window[-1] + pd.Timedelta(days=1)] == obs["value"].iloc[-1] - 0.5
     assert col.loc[window[-1]] == obs["value"].iloc[-2] - 0.5
     assert col.loc[window[0]] == obs["value"].iloc[-6]  # last value before the window: stored
+
+
+def test_sessions_are_the_source_rows_on_exchange_days() -> None:
+    """An unchanged Russell close on a real session is a session; a vendor's row on an NYSE
+    holiday is not; a coin's every row is one (crypto trades on holidays)."""
+    days = pd.DatetimeIndex(
+        ["2020-12-23", "2020-12-24", "2020-12-25", "2020-12-28", "2020-12-29", "2020-12-30"],
+        name="date",
+    )
+    close = [2000.0, 2010.0, 2010.0, 2010.0, 2020.0, 2030.0]  # 12-25 a holiday row
+    coin = pd.date_range("2020-12-23", "2020-12-30", freq="D", name="date")
+    with Store(":memory:") as store:
+        store.write(
+            [
+                Batch(
+                    "small_caps",
+                    "yahoo",
+                    pd.DataFrame({"close": close, "volume": [5.0] * 6}, index=days),
+                ),
+                Batch("btc", "yahoo", pd.DataFrame({"close": 1.0}, index=coin)),
+            ]
+        )
+        panel = load_panel(store)
+    sessions = trading_days(panel, "small_caps")
+    assert pd.Timestamp("2020-12-28") in sessions  # unchanged close, exchange open: kept
+    assert pd.Timestamp("2020-12-25") not in sessions  # Christmas: the NYSE was closed
+    assert pd.Timestamp("2020-12-26") not in sessions  # carried over the weekend
+    assert list(sessions) == list(days.drop(pd.Timestamp("2020-12-25")))
+    assert list(trading_days(panel, "btc")) == list(coin)  # constant price, every day a row
+    # the ^RUT volume is not Russell volume: it never enters the panel
+    assert "small_caps.volume" not in panel.columns
+    # the record follows the panel through a slice; a hand-built copy falls back
+    assert list(trading_days(panel.loc[:"2020-12-28"], "small_caps")) == list(days[[0, 1, 3]])
+    by_hand = pd.DataFrame({"small_caps": panel["small_caps"].to_numpy()}, index=panel.index)
+    assert pd.Timestamp("2020-12-28") not in trading_days(by_hand, "small_caps")
+    # a join through join_panels keeps both panels' records (pandas' join drops attrs)
+    from liqflow.align import join_panels
+
+    left, right = panel[["btc"]], panel[["small_caps"]]
+    joined = join_panels(left, right)
+    assert list(trading_days(joined, "small_caps")) == list(sessions)
+    assert list(trading_days(joined, "btc")) == list(coin)
+
+
+def test_exchange_sessions_know_the_holidays() -> None:
+    from liqflow.align import exchange_sessions
+
+    sessions = exchange_sessions()
+    for closed in ("2001-09-11", "2012-10-29", "2018-12-05", "2021-07-05", "2025-01-09"):
+        assert pd.Timestamp(closed) not in sessions  # 9/11, Sandy, Bush, July 4th, Carter
+    assert pd.Timestamp("2021-07-06") in sessions

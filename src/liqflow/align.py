@@ -23,8 +23,10 @@ equals the full-history panel up to *t* (tested as a property).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -35,17 +37,23 @@ from liqflow.catalog import Catalog, Chain, SeriesSpec, default_catalog
 from liqflow.store import Store
 
 __all__ = [
+    "EXCHANGE",
+    "FOREIGN_FIELDS",
     "FRESH_WITHIN",
     "MAX_STALENESS",
+    "ROWS_ATTR",
     "AsOf",
     "InputFreshness",
+    "SourceRows",
     "asof_join",
     "available",
     "available_from_vintages",
     "available_with_vintages",
     "check_as_of",
     "default_as_of",
+    "exchange_sessions",
     "input_freshness",
+    "join_panels",
     "load_panel",
     "required_inputs",
     "resolve_as_of",
@@ -166,6 +174,63 @@ def _column(sid: str, spec: SeriesSpec, field: str) -> str:
     return sid if field == spec.primary_field else f"{sid}.{field}"
 
 
+#: Fields a series' sources store that are not its own and never enter the panel: Yahoo's
+#: ^RUT volume is the S&P 500's and Interactive Brokers' RUT bars carry volume 0 (the
+#: Russell 2000's volume comes from IWM, ``small_caps_volume``).
+FOREIGN_FIELDS = {"^RUT": ("volume",)}
+#: Key of :attr:`pandas.DataFrame.attrs` under which :func:`load_panel` records each
+#: column's source rows (:class:`SourceRows`).
+ROWS_ATTR = "liqflow.source_rows"
+#: The exchange calendar of the catalogue's exchange-listed series (US equities and funds).
+EXCHANGE = "XNYS"
+_EXCHANGE_START = "1900-01-01"
+
+
+@dataclass(frozen=True, eq=False)
+class SourceRows:
+    """The days on which each panel column received an observation from its source.
+
+    ``days[column]`` are the days its observations became public (observation date plus
+    release lag), sorted; ``exchange`` names the columns of exchange-listed series, whose
+    sessions are also bounded by the exchange calendar (:data:`EXCHANGE`). Attached to the
+    panel by :func:`load_panel` and carried along by pandas' ``attrs``; immutable, so a
+    copy of the panel shares it.
+    """
+
+    days: Mapping[str, pd.DatetimeIndex]
+    exchange: frozenset[str]
+
+    def __deepcopy__(self, memo: dict[int, object]) -> SourceRows:
+        return self  # immutable: pandas deep-copies attrs on every operation
+
+
+def join_panels(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """The outer join of two panels of :func:`load_panel`, their source rows combined.
+
+    pandas drops ``attrs`` on a join; without the source rows :func:`trading_days` would
+    fall back to "the value changed" and lose real sessions, so join panels through this.
+    Columns of ``right`` already in ``left`` are left out.
+    """
+    cols = [c for c in right.columns if c not in left.columns]
+    out = left.join(right[cols], how="outer")
+    rows = [p.attrs.get(ROWS_ATTR) for p in (left, right)]
+    if all(isinstance(r, SourceRows) for r in rows):
+        a, b = rows
+        assert isinstance(a, SourceRows) and isinstance(b, SourceRows)
+        days = {**{c: d for c, d in b.days.items() if c in cols}, **a.days}
+        exchange = a.exchange | frozenset(c for c in b.exchange if c in cols)
+        out.attrs[ROWS_ATTR] = SourceRows(days, exchange)
+    return out
+
+
+def _is_exchange_listed(spec: SeriesSpec) -> bool:
+    """US-listed equities, indices and funds (Yahoo symbols that are neither coins nor
+    futures); their sessions follow the NYSE calendar."""
+    if spec.provider != "yahoo" or spec.group in ("crypto", "alt"):
+        return False
+    return not spec.symbol.endswith(("-USD", "=F"))
+
+
 def load_panel(
     store: Store,
     ids: Sequence[str] | None = None,
@@ -183,7 +248,8 @@ def load_panel(
     store : Store
         Where the observations are.
     ids : sequence of str, optional
-        Catalogue ids to include (default: every catalogue series with stored data).
+        Catalogue ids to include, in any case, or FRED/Yahoo symbols (``WALCL``); the
+        columns are the catalogue ids (default: every catalogue series with stored data).
     catalog : Catalog, optional
         Default: the built-in catalogue.
     as_of : date, optional
@@ -192,7 +258,7 @@ def load_panel(
         First calendar day (default: the first day any selected series is available).
     fields : {"all", "primary"}
         ``"all"`` adds ``<id>.<field>`` columns for non-primary fields (volume, market
-        cap, adjusted close...).
+        cap, adjusted close...), except a source's :data:`FOREIGN_FIELDS`.
     sources : dict, optional
         Override the catalogue's preferred source per id (``{"btc": "coingecko"}``).
         The primary field comes from that source; with ``fields="all"``, a field it
@@ -203,17 +269,54 @@ def load_panel(
     -------
     DataFrame
         Indexed by calendar day (``date``); column ``<id>`` is the primary field in the
-        catalogue's unit (``scale`` applied: RRP in USD millions).
+        catalogue's unit (``scale`` applied: RRP in USD millions). ``attrs[ROWS_ATTR]``
+        holds each column's source rows (:class:`SourceRows`), from which
+        :func:`trading_days` takes the sessions.
     """
     cat = catalog or default_catalog()
     if fields not in ("all", "primary"):
         raise DataError(f"fields must be 'all' or 'primary', got {fields!r}")
+    chosen, extend = _source_plan(store, cat, ids, fields, sources)
+    cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else None
+    pieces = _available_pieces(store, chosen, extend, fields, cutoff)
+    nonempty = {k: v for k, v in pieces.items() if not v.empty}
+    if not nonempty:
+        return pd.DataFrame(
+            index=pd.DatetimeIndex([], name="date"), columns=list(pieces), dtype=np.float64
+        )
+    first = pd.Timestamp(start) if start is not None else min(v.index[0] for v in nonempty.values())
+    last = cutoff if cutoff is not None else max(v.index[-1] for v in nonempty.values())
+    calendar = pd.date_range(first, last, freq="D", name="date")
+    data = {}
+    for col, avail in pieces.items():
+        sid = col.split(".")[0]
+        data[col] = asof_join(avail, calendar, MAX_STALENESS[chosen[sid][0].frequency])
+    panel = pd.DataFrame(data, index=calendar)
+    exchange = frozenset(c for c in pieces if _is_exchange_listed(chosen[c.split(".")[0]][0]))
+    days = {c: pd.DatetimeIndex(v.index[v.index >= first], name="date") for c, v in pieces.items()}
+    panel.attrs[ROWS_ATTR] = SourceRows(days, exchange)
+    return panel
+
+
+_Plan = dict[str, tuple[SeriesSpec, list[str]]]
+
+
+def _source_plan(
+    store: Store,
+    cat: Catalog,
+    ids: Sequence[str] | None,
+    fields: str,
+    sources: dict[str, str] | None,
+) -> tuple[_Plan, dict[str, list[str]]]:
+    """Per series: its spec and the sources to read, the chosen (preferred) one first; and
+    the sources that extend its primary field after the chosen one's last date."""
     stored = {(i.series_id, i.source) for i in store.inventory()}
     wanted = (
-        list(ids) if ids is not None else [sid for sid in cat if any(k[0] == sid for k in stored)]
+        [cat.resolve(sid) for sid in ids]  # WALCL or FED_ASSETS: the column fed_assets
+        if ids is not None
+        else [sid for sid in cat if any(k[0] == sid for k in stored)]
     )
-    # per series: the sources to read, the chosen (preferred) one first
-    chosen: dict[str, tuple[SeriesSpec, list[str]]] = {}
+    chosen: _Plan = {}
     extend: dict[str, list[str]] = {}
     for sid in wanted:
         spec = cat[sid]
@@ -223,13 +326,24 @@ def load_panel(
         if order:
             chosen[sid] = (spec, order if fields == "all" else order[:1])
             extend[sid] = [s for s in spec.extend if s in held and s != order[0]]
-    cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else None
+    return chosen, extend
+
+
+def _available_pieces(
+    store: Store,
+    chosen: _Plan,
+    extend: dict[str, list[str]],
+    fields: str,
+    cutoff: pd.Timestamp | None,
+) -> dict[str, pd.Series]:
+    """Every panel column as its values indexed by publication day (up to ``cutoff``)."""
     reads = {(sid, src) for sid, (_, order) in chosen.items() for src in order}
     reads |= {(sid, src) for sid, extra in extend.items() for src in extra}
     frames = store.read_many(sorted(reads))
     pieces: dict[str, pd.Series] = {}
     for sid, (spec, order) in chosen.items():
         main = order[0]
+        foreign = FOREIGN_FIELDS.get(spec.symbol, ())
         for src in order:
             wide = frames.get((sid, src))
             if wide is None:
@@ -239,7 +353,7 @@ def load_panel(
             # market cap, funding rates...) from the first source in order that has them
             names = [spec.primary_field] if src == main else []
             if fields == "all":
-                names += [f for f in wide.columns if f != spec.primary_field]
+                names += [f for f in wide.columns if f != spec.primary_field and f not in foreign]
             for field in names:
                 col = _column(sid, spec, field)
                 if field not in wide.columns or col in pieces:
@@ -256,19 +370,7 @@ def load_panel(
                 if field != "volume" and field in spec.fields:
                     avail = avail * spec.scale
                 pieces[col] = avail
-    nonempty = {k: v for k, v in pieces.items() if not v.empty}
-    if not nonempty:
-        return pd.DataFrame(
-            index=pd.DatetimeIndex([], name="date"), columns=list(pieces), dtype=np.float64
-        )
-    first = pd.Timestamp(start) if start is not None else min(v.index[0] for v in nonempty.values())
-    last = cutoff if cutoff is not None else max(v.index[-1] for v in nonempty.values())
-    calendar = pd.date_range(first, last, freq="D", name="date")
-    data = {}
-    for col, avail in pieces.items():
-        sid = col.split(".")[0]
-        data[col] = asof_join(avail, calendar, MAX_STALENESS[chosen[sid][0].frequency])
-    return pd.DataFrame(data, index=calendar)
+    return pieces
 
 
 def _extended(obs: pd.Series, others: Sequence[pd.DataFrame | None], field: str) -> pd.Series:
@@ -282,18 +384,55 @@ def _extended(obs: pd.Series, others: Sequence[pd.DataFrame | None], field: str)
     return out
 
 
-def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:
-    """Days on which ``column`` received a new observation (its sessions).
+@lru_cache(maxsize=1)
+def exchange_sessions() -> pd.DatetimeIndex:
+    """The sessions of the NYSE (:data:`EXCHANGE`) from 1900 to a year from today.
 
-    Detected causally as the days whose value differs from the previous day's; an
-    unchanged close is therefore not counted as a session, which for index levels and
-    prices quoted to many decimals is a negligible loss.
+    From ``exchange_calendars`` (regular holidays, and the historical closures: 9/11,
+    hurricane Sandy, national days of mourning). Days outside this range are not
+    bounded by the calendar (see :func:`trading_days`).
+    """
+    import exchange_calendars
+
+    with warnings.catch_warnings():
+        # exchange_calendars 4.13 reads Series.values of tz-aware data (a pandas 3.1
+        # deprecation inside the library, harmless for the session dates read here)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cal = exchange_calendars.get_calendar(EXCHANGE, start=_EXCHANGE_START)
+    return pd.DatetimeIndex(cal.sessions.tz_localize(None), name="date").as_unit("ns")
+
+
+def _exchange_open(days: pd.DatetimeIndex) -> np.ndarray:
+    """True on the exchange's sessions, and on days outside the calendar's range."""
+    sessions = exchange_sessions()
+    day = days.as_unit("ns").to_numpy()
+    outside = (day < sessions[0].to_datetime64()) | (day > sessions[-1].to_datetime64())
+    return np.asarray(days.isin(sessions)) | outside
+
+
+def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:
+    """The sessions of ``column``: the days it received a new observation from its source.
+
+    A panel from :func:`load_panel` records each column's source rows
+    (:class:`SourceRows`): a session is a day of the panel on which the source has a row
+    and the column holds a value; for an exchange-listed series, the exchange must also
+    have been open (:func:`exchange_sessions`), so a vendor's row on a holiday is not a
+    session, while an unchanged close on a real session is one. A panel built by hand
+    carries no such record; its sessions are then the days whose value differs from the
+    previous day's (an unchanged close cannot be told from a carried one there).
+    No statistic reads the carried (forward-filled) days between sessions.
     """
     if column not in panel.columns:
         raise DataError(f"panel has no column {column!r}; columns: {', '.join(panel.columns)}")
     s = panel[column]
-    new = s.notna() & s.ne(s.shift())
-    return pd.DatetimeIndex(panel.index[new.to_numpy()], name="date")
+    rows = panel.attrs.get(ROWS_ATTR)
+    if isinstance(rows, SourceRows) and column in rows.days:
+        new = np.asarray(panel.index.isin(rows.days[column])) & s.notna().to_numpy()
+        if column in rows.exchange:
+            new &= _exchange_open(pd.DatetimeIndex(panel.index))
+    else:
+        new = (s.notna() & s.ne(s.shift())).to_numpy()
+    return pd.DatetimeIndex(panel.index[new], name="date")
 
 
 #: A series is *fresh* on day t while its latest public value is at most this many
@@ -432,8 +571,8 @@ def input_freshness(
     """How fresh each required input of ``chain`` (or only those in ``ids``) is on the
     panel's last day.
 
-    The latest public value of a series is the last day its panel column changed
-    (:func:`trading_days`): the day its latest observation became public.
+    The latest public value of a series is its last session (:func:`trading_days`): the
+    day its latest observation became public.
     """
     cat = catalog or default_catalog()
     date = pd.Timestamp(panel.index[-1])

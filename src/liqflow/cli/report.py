@@ -18,6 +18,7 @@ from liqflow.cli._common import (
     open_catalog,
     open_store,
     parse_date,
+    print_stage,
 )
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
@@ -84,19 +85,13 @@ def _print_summary(report: Report, path: Path) -> None:
     from liqflow.report.results import available
 
     th = report.theses
-    out = th.outlook
     size = path.stat().st_size / 1e6
     fresh = report.results.freshness
     if fresh is not None:
         console.print(fresh.describe(), highlight=False, markup=False)
     console.print(f"[bold]report written:[/] {escape(str(path))} ({size:.1f} MB)", highlight=False)
-    if available(out):
-        console.print(
-            f"as of {report.as_of:%Y-%m-%d}: stage {out.stage} ({out.name}) since "
-            f"{'n/a' if out.since is None else f'{out.since:%Y-%m-%d}'}",
-            highlight=False,
-            markup=False,
-        )
+    if available(report.results.signals):
+        print_stage(report.results.signals.stage_status())
     table = Table(show_header=True, header_style="bold")
     table.add_column("thesis", overflow="fold")
     table.add_column("status")

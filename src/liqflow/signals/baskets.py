@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,7 @@ __all__ = [
     "SEASON_TOP",
     "WEIGHTINGS",
     "AltBasket",
+    "CoinPanel",
     "SurvivorshipBias",
     "alt_basket",
     "altcoin_season_index",
@@ -58,8 +61,10 @@ def _prices(prices: pd.DataFrame, name: str = "prices") -> pd.DataFrame:
         raise DataError(f"{name} must be a DataFrame of coin prices, got {type(prices).__name__}")
     if not isinstance(prices.index, pd.DatetimeIndex) or not prices.index.is_monotonic_increasing:
         raise DataError(f"{name}: index must be a sorted DatetimeIndex")
-    p = prices.astype(np.float64)
-    return p.where(p > 0)  # a zero or negative price is not a price
+    v = prices.to_numpy(dtype=np.float64, copy=True)
+    with np.errstate(invalid="ignore"):
+        v[~(v > 0)] = np.nan  # a zero or negative price is not a price
+    return pd.DataFrame(v, index=prices.index, columns=prices.columns)
 
 
 def list_schedule(prices: pd.DataFrame) -> pd.DataFrame:
@@ -135,15 +140,250 @@ def _check(weighting: str, min_coverage: float, min_coins: int) -> None:
         raise DataError(f"min_coins must be a positive integer, got {min_coins!r}")
 
 
-def _aligned(
-    prices: pd.DataFrame, schedule: pd.DataFrame | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    p = _prices(prices)
-    sched = list_schedule(p) if schedule is None else schedule
-    if not isinstance(sched.index, pd.DatetimeIndex):
-        raise DataError("schedule: index must be a DatetimeIndex of rebalance dates")
-    coins = list(dict.fromkeys([*sched.columns, *p.columns]))
-    return p.reindex(columns=coins), sched.reindex(columns=coins).astype(np.float64)
+@dataclass(frozen=True, eq=False)
+class CoinPanel:
+    """Coin closes and a membership schedule, checked and aligned once.
+
+    Every alt figure (:meth:`basket` in either weighting, :meth:`season_index`,
+    :meth:`beaten_down`) reads the same prices, schedule and rebalance days; building them
+    once lets a caller that needs several figures skip the repeated alignment (the
+    module-level functions each build their own).
+
+    Attributes
+    ----------
+    prices : DataFrame
+        Daily closes (a zero or negative price is NaN), the schedule's coins first.
+    schedule : DataFrame
+        Rebalance dates x the same coins, market cap of each member (NaN: not a member).
+    """
+
+    prices: pd.DataFrame
+    schedule: pd.DataFrame
+
+    @classmethod
+    def of(cls, prices: pd.DataFrame, schedule: pd.DataFrame | None = None) -> CoinPanel:
+        """Check and align ``prices`` and ``schedule`` (default :func:`list_schedule`)."""
+        p = _prices(prices)
+        sched = list_schedule(p) if schedule is None else schedule
+        if not isinstance(sched.index, pd.DatetimeIndex):
+            raise DataError("schedule: index must be a DatetimeIndex of rebalance dates")
+        coins = list(dict.fromkeys([*sched.columns, *p.columns]))
+        return cls(p.reindex(columns=coins), sched.reindex(columns=coins).astype(np.float64))
+
+    @cached_property
+    def calendar(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.prices.index)
+
+    @cached_property
+    def px(self) -> np.ndarray:
+        return self.prices.to_numpy()
+
+    @cached_property
+    def members(self) -> np.ndarray:
+        return self.schedule.notna().to_numpy()
+
+    @cached_property
+    def caps(self) -> np.ndarray:
+        return np.nan_to_num(self.schedule.to_numpy(), nan=0.0)
+
+    @cached_property
+    def rebalances(self) -> tuple[np.ndarray, np.ndarray]:
+        """(schedule rows, calendar positions) of the rebalances; several schedule rows on
+        one calendar day: the last one decides."""
+        T = self.px.shape[0]
+        starts = np.searchsorted(
+            self.calendar.to_numpy(), self.schedule.index.to_numpy(dtype="datetime64[ns]")
+        )
+        keep = starts < T
+        rows, starts = np.flatnonzero(keep), starts[keep]
+        last_of_day = np.r_[starts[1:] != starts[:-1], True]
+        return rows[last_of_day], starts[last_of_day]
+
+    @cached_property
+    def coverage(self) -> dict[str, np.ndarray]:
+        """:func:`_coverage` for the membership held during each day."""
+        rows, _ = self.rebalances
+        in_force = members_by_day(self.schedule.iloc[rows], self.calendar - pd.Timedelta(days=1))
+        return _coverage(self.px, self.members, self.caps, in_force, rows)
+
+    def basket(
+        self,
+        weighting: str = "equal",
+        min_coverage: float = MIN_COVERAGE,
+        min_coins: int = MIN_BASKET_COINS,
+    ) -> AltBasket:
+        """The alt basket (:func:`alt_basket`)."""
+        _check(weighting, min_coverage, min_coins)
+        held = _holdings(self, weighting)
+        cov = self.coverage
+        share = (cov["coverage"] if weighting == "equal" else cov["coverage_mcap"]).copy()
+        _first_rebalance(self, weighting, held["count"], share)
+        T = len(self.calendar)
+        starts = self.rebalances[1]
+        ret = held["return"]
+        start = int(starts[0]) if len(starts) else -1
+        known = (share >= min_coverage) & (held["count"] >= min_coins)
+        known &= np.isfinite(ret) | (np.arange(T) == start)
+        started = np.arange(T) >= (start if len(starts) else T)
+        raw = 100.0 * np.cumprod(1.0 + np.where(np.isfinite(ret), ret, 0.0))
+        raw = np.where(started, raw, np.nan)
+        frame = pd.DataFrame(
+            {
+                "return": np.where(known, ret, np.nan),
+                "index": np.where(known, raw, np.nan),
+                "index_raw": raw,
+                "members": cov["members"],
+                "held": held["held"],
+                "count": held["count"],
+                "priced": cov["priced"],
+                "stale": held["stale"],
+                "coverage": share if weighting == "equal" else cov["coverage"],
+                "coverage_mcap": cov["coverage_mcap"],
+                "known": known,
+            },
+            index=self.calendar,
+        )
+        stale_df = pd.DataFrame(held["stale_rows"], columns=["date", "coin_id"])
+        return AltBasket(frame, weighting, float(min_coverage), int(min_coins), stale_df)
+
+    def season_index(
+        self,
+        btc: pd.Series,
+        *,
+        window: int = 90,
+        top: int | None = SEASON_TOP,
+        min_coins: int = 5,
+        min_coverage: float = MIN_COVERAGE,
+    ) -> pd.DataFrame:
+        """The Altcoin Season Index (:func:`altcoin_season_index`)."""
+        from liqflow.signals._windows import align_to, positive_int, prepare
+
+        positive_int(window, "window")
+        positive_int(min_coins, "min_coins")
+        cal = self.calendar
+        b = align_to(prepare(btc, "btc"), cal).to_numpy(dtype=np.float64)
+        now = self.px
+        days = cal.to_numpy(dtype="datetime64[ns]")
+        back = days - np.timedelta64(window, "D")
+        pos = np.searchsorted(days, back, side="left")
+        safe = np.minimum(pos, len(days) - 1)
+        exact = (pos < len(days)) & (days[safe] == back)
+        then = np.where(exact[:, None], now[safe], np.nan)
+        b_then = np.where(exact, b[safe], np.nan)
+        in_force = members_by_day(self.schedule, cal)
+        mem = _top_members(self.schedule, top)[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coin_ret = now / then - 1.0
+            btc_ret = b / b_then - 1.0
+        eligible = mem & np.isfinite(coin_ret) & np.isfinite(btc_ret)[:, None]
+        beating = eligible & (coin_ret > btc_ret[:, None])
+        n_mem = mem.sum(axis=1).astype(float)
+        n_el = eligible.sum(axis=1).astype(float)
+        n_beat = beating.sum(axis=1).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cov = np.where(n_mem > 0, n_el / n_mem, np.nan)
+            enough = (n_el >= min_coins) & (cov >= min_coverage)
+            idx = np.where(enough, 100.0 * n_beat / n_el, np.nan)
+        return pd.DataFrame(
+            {"index": idx, "eligible": n_el, "beating": n_beat, "members": n_mem, "coverage": cov},
+            index=cal,
+        )
+
+    def beaten_down(
+        self, btc: pd.Series, *, drawdown: float = 0.7, window: int = 30
+    ) -> pd.DataFrame:
+        """Beaten-down members against BTC (:func:`beaten_down`)."""
+        from liqflow.signals._windows import align_to, positive_int, prepare
+
+        positive_int(window, "window")
+        cal = self.calendar
+        b = align_to(prepare(btc, "btc"), cal).to_numpy(dtype=np.float64)
+        in_force = members_by_day(self.schedule, cal)
+        mem = self.members[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
+        now = self.px
+        priced = np.isfinite(now)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dd = now / np.fmax.accumulate(now, axis=0) - 1.0
+        beaten = (dd <= -drawdown) & priced & mem
+        last = np.maximum.accumulate(np.where(priced, np.arange(len(now))[:, None], 0), axis=0)
+        held = np.take_along_axis(now, last, axis=0)  # forward filled (NaN before a first price)
+        days = cal.to_numpy(dtype="datetime64[ns]")
+        pos = np.searchsorted(days, days - np.timedelta64(window, "D"), side="right") - 1
+        ok = pos >= 0
+        safe = np.maximum(pos, 0)
+        was = np.where(ok[:, None], beaten[safe], False)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ret = held / np.where(ok[:, None], now[safe], np.nan) - 1.0
+            b_ret = b / np.where(ok, b[safe], np.nan) - 1.0
+        excess = ret - b_ret[:, None]
+        group = was & np.isfinite(excess)
+        n = group.sum(axis=1).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rs = np.where(n > 0, np.where(group, excess, 0.0).sum(axis=1) / n, np.nan)
+            share = np.where(n > 0, (group & (excess > 0)).sum(axis=1) / n, np.nan)
+        any_price = priced.any(axis=1)
+        return pd.DataFrame(
+            {
+                "count": np.where(any_price, beaten.sum(axis=1), np.nan).astype(float),
+                "rs": rs,
+                "outperform_share": share,
+                "group": n,
+                "stale": (group & ~priced).sum(axis=1).astype(float),
+            },
+            index=cal,
+        )
+
+
+def _holdings(coins: CoinPanel, weighting: str) -> dict[str, Any]:
+    """Each rebalance period bought and held (:func:`_period`): daily returns, coins held,
+    held coins priced (``count``), held at a last price (``stale``, and which)."""
+    px, cal = coins.px, coins.calendar
+    T = px.shape[0]
+    ret = np.full(T, np.nan)
+    held_n, stale_n, count = np.zeros(T), np.zeros(T), np.zeros(T)
+    stale_rows: list[tuple[pd.Timestamp, str]] = []
+    names = np.asarray(coins.prices.columns, dtype=object)
+    rows, starts = coins.rebalances
+    for k, (row, lo) in enumerate(zip(rows, starts, strict=True)):
+        hi = int(starts[k + 1]) if k + 1 < len(starts) else T - 1
+        if hi <= lo:
+            continue
+        r, held, st, stale = _period(
+            px, int(lo), hi, coins.members[row], coins.caps[row], weighting
+        )
+        ret[lo + 1 : hi + 1] = r
+        held_n[lo + 1 : hi + 1] = held.sum()
+        stale_n[lo + 1 : hi + 1] = st
+        count[lo + 1 : hi + 1] = held.sum() - st
+        if stale.size and stale.any():
+            d, c = np.nonzero(stale)
+            stale_rows.extend(zip(cal[lo + 1 + d], names[held][c], strict=True))
+    return {
+        "return": ret,
+        "held": held_n,
+        "stale": stale_n,
+        "count": count,
+        "stale_rows": stale_rows,
+    }
+
+
+def _first_rebalance(
+    coins: CoinPanel, weighting: str, count: np.ndarray, share: np.ndarray
+) -> None:
+    """On the first rebalance day the level (100) is known and there is no return: its
+    count and coverage are those of the coins bought (``count`` and ``share`` updated)."""
+    rows, starts = coins.rebalances
+    if not len(starts):
+        return
+    lo0, row0 = int(starts[0]), int(rows[0])
+    members, caps = coins.members[row0], coins.caps[row0]
+    bought = members & np.isfinite(coins.px[lo0])
+    cap0 = caps[members].sum()
+    if weighting == "equal":
+        share[lo0] = bought.sum() / max(int(members.sum()), 1)
+    else:
+        share[lo0] = caps[bought].sum() / cap0 if cap0 > 0 else np.nan
+    count[lo0] = float(bought.sum())
 
 
 def _period(
@@ -158,8 +398,11 @@ def _period(
     w = caps[held] if weighting == "market_cap" else np.ones(int(held.sum()))
     w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
     block = px[lo : hi + 1][:, held]
-    stale = ~np.isfinite(block[1:])
-    filled = pd.DataFrame(block).ffill().to_numpy()
+    priced = np.isfinite(block)
+    stale = ~priced[1:]
+    # forward fill down each column (row 0 is priced: the coins held were bought there)
+    last = np.maximum.accumulate(np.where(priced, np.arange(n + 1)[:, None], 0), axis=0)
+    filled = np.ascontiguousarray(np.take_along_axis(block, last, axis=0))  # as pandas: same sums
     value = (filled / block[0]) @ w
     return value[1:] / value[:-1] - 1.0, held, stale.sum(axis=1).astype(float), stale
 
@@ -198,78 +441,7 @@ def alt_basket(
     With a rebalance every day and every coin priced every day, the equal-weight return
     equals ``prices.pct_change().mean(axis=1)`` (tested).
     """
-    _check(weighting, min_coverage, min_coins)
-    p, sched = _aligned(prices, schedule)
-    cal = pd.DatetimeIndex(p.index)
-    px = p.to_numpy()
-    T = px.shape[0]
-    ret = np.full(T, np.nan)
-    held_n, stale_n = np.zeros(T), np.zeros(T)
-    count = np.zeros(T)
-    stale_rows: list[tuple[pd.Timestamp, str]] = []
-    members = sched.notna().to_numpy()
-    caps = np.nan_to_num(sched.to_numpy(), nan=0.0)
-    starts = np.searchsorted(cal.to_numpy(), sched.index.to_numpy(dtype="datetime64[ns]"))
-    keep = starts < T
-    rows = np.flatnonzero(keep)
-    starts = starts[keep]
-    # several schedule rows on one calendar day: the last one decides
-    last_of_day = np.r_[starts[1:] != starts[:-1], True]
-    rows, starts = rows[last_of_day], starts[last_of_day]
-    coins = np.asarray(p.columns, dtype=object)
-    for k, (row, lo) in enumerate(zip(rows, starts, strict=True)):
-        hi = int(starts[k + 1]) if k + 1 < len(starts) else T - 1
-        if hi <= lo:
-            continue
-        r, held, st, stale = _period(px, int(lo), hi, members[row], caps[row], weighting)
-        ret[lo + 1 : hi + 1] = r
-        held_n[lo + 1 : hi + 1] = held.sum()
-        stale_n[lo + 1 : hi + 1] = st
-        count[lo + 1 : hi + 1] = held.sum() - st
-        if stale.size and stale.any():
-            d, c = np.nonzero(stale)
-            names = coins[held]
-            stale_rows.extend(zip(cal[lo + 1 + d], names[c], strict=True))
-    cov = _coverage(
-        px, members, caps, members_by_day(sched.iloc[rows], cal - pd.Timedelta(days=1)), rows
-    )
-    share = cov["coverage"] if weighting == "equal" else cov["coverage_mcap"]
-    if len(starts):  # the first rebalance day: the level (100) is known, there is no return
-        lo0, row0 = int(starts[0]), int(rows[0])
-        bought = members[row0] & np.isfinite(px[lo0])
-        n_mem = max(int(members[row0].sum()), 1)
-        cap0 = caps[row0][members[row0]].sum()
-        first_share = (
-            bought.sum() / n_mem
-            if weighting == "equal"
-            else (caps[row0][bought].sum() / cap0 if cap0 > 0 else np.nan)
-        )
-        count[lo0], share = float(bought.sum()), share.copy()
-        share[lo0] = first_share
-    known = (share >= min_coverage) & (count >= min_coins)
-    first_day = np.arange(T) == (starts[0] if len(starts) else -1)
-    known &= np.isfinite(ret) | first_day
-    started = np.arange(T) >= (starts[0] if len(starts) else T)
-    raw = 100.0 * np.cumprod(1.0 + np.where(np.isfinite(ret), ret, 0.0))
-    raw = np.where(started, raw, np.nan)
-    frame = pd.DataFrame(
-        {
-            "return": np.where(known, ret, np.nan),
-            "index": np.where(known, raw, np.nan),
-            "index_raw": raw,
-            "members": cov["members"],
-            "held": held_n,
-            "count": count,
-            "priced": cov["priced"],
-            "stale": stale_n,
-            "coverage": share if weighting == "equal" else cov["coverage"],
-            "coverage_mcap": cov["coverage_mcap"],
-            "known": known,
-        },
-        index=cal,
-    )
-    stale_df = pd.DataFrame(stale_rows, columns=["date", "coin_id"])
-    return AltBasket(frame, weighting, float(min_coverage), int(min_coins), stale_df)
+    return CoinPanel.of(prices, schedule).basket(weighting, min_coverage, min_coins)
 
 
 def _coverage(
@@ -352,39 +524,8 @@ def altcoin_season_index(
     .. [1] Blockchaincenter, "Altcoin Season Index",
        https://www.blockchaincenter.net/en/altcoin-season-index/
     """
-    from liqflow.signals._windows import align_to, positive_int, prepare
-
-    positive_int(window, "window")
-    positive_int(min_coins, "min_coins")
-    p, sched = _aligned(prices, schedule)
-    cal = pd.DatetimeIndex(p.index)
-    b = align_to(prepare(btc, "btc"), cal).to_numpy(dtype=np.float64)
-    now = p.to_numpy()
-    days = cal.to_numpy(dtype="datetime64[ns]")
-    pos = np.searchsorted(days, days - np.timedelta64(window, "D"), side="left")
-    exact = (pos < len(days)) & (
-        days[np.minimum(pos, len(days) - 1)] == days - np.timedelta64(window, "D")
-    )
-    safe = np.minimum(pos, len(days) - 1)
-    then = np.where(exact[:, None], now[safe], np.nan)
-    b_then = np.where(exact, b[safe], np.nan)
-    in_force = members_by_day(sched, cal)
-    mem_rows = _top_members(sched, top)
-    mem = mem_rows[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        coin_ret = now / then - 1.0
-        btc_ret = b / b_then - 1.0
-    eligible = mem & np.isfinite(coin_ret) & np.isfinite(btc_ret)[:, None]
-    beating = eligible & (coin_ret > btc_ret[:, None])
-    n_mem = mem.sum(axis=1).astype(float)
-    n_el = eligible.sum(axis=1).astype(float)
-    n_beat = beating.sum(axis=1).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = np.where(n_mem > 0, n_el / n_mem, np.nan)
-        idx = np.where((n_el >= min_coins) & (cov >= min_coverage), 100.0 * n_beat / n_el, np.nan)
-    return pd.DataFrame(
-        {"index": idx, "eligible": n_el, "beating": n_beat, "members": n_mem, "coverage": cov},
-        index=cal,
+    return CoinPanel.of(prices, schedule).season_index(
+        btc, window=window, top=top, min_coins=min_coins, min_coverage=min_coverage
     )
 
 
@@ -409,44 +550,7 @@ def beaten_down(
         ``count`` (members beaten down today), ``rs`` (mean excess return over BTC of the
         group), ``outperform_share``, ``group``, ``stale``.
     """
-    from liqflow.signals._windows import align_to, positive_int, prepare
-
-    positive_int(window, "window")
-    p, sched = _aligned(prices, schedule)
-    cal = pd.DatetimeIndex(p.index)
-    b = align_to(prepare(btc, "btc"), cal).to_numpy(dtype=np.float64)
-    in_force = members_by_day(sched, cal)
-    mem = sched.notna().to_numpy()[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
-    now = p.to_numpy()
-    dd = p / p.cummax() - 1.0
-    beaten = (dd.to_numpy() <= -drawdown) & np.isfinite(now) & mem
-    held = p.ffill().to_numpy()
-    days = cal.to_numpy(dtype="datetime64[ns]")
-    pos = np.searchsorted(days, days - np.timedelta64(window, "D"), side="right") - 1
-    ok = pos >= 0
-    safe = np.maximum(pos, 0)
-    was = np.where(ok[:, None], beaten[safe], False)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ret = held / np.where(ok[:, None], now[safe], np.nan) - 1.0
-        b_ret = b / np.where(ok, b[safe], np.nan) - 1.0
-    excess = ret - b_ret[:, None]
-    group = was & np.isfinite(excess)
-    n = group.sum(axis=1).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rs = np.where(n > 0, np.where(group, excess, 0.0).sum(axis=1) / n, np.nan)
-        share = np.where(n > 0, (group & (excess > 0)).sum(axis=1) / n, np.nan)
-    stale = (group & ~np.isfinite(now)).sum(axis=1).astype(float)
-    any_price = np.isfinite(now).any(axis=1)
-    return pd.DataFrame(
-        {
-            "count": np.where(any_price, beaten.sum(axis=1), np.nan).astype(float),
-            "rs": rs,
-            "outperform_share": share,
-            "group": n,
-            "stale": stale,
-        },
-        index=cal,
-    )
+    return CoinPanel.of(prices, schedule).beaten_down(btc, drawdown=drawdown, window=window)
 
 
 @dataclass(frozen=True)
@@ -528,16 +632,18 @@ def survivorship_bias(
     catalogue's current altcoins, each from its first price), on the same prices. Both
     are compared on the days both are known.
     """
-    pit = alt_basket(prices, schedule, weighting=weighting, min_coverage=min_coverage)
+    coins = CoinPanel.of(prices, schedule)
+    pit = coins.basket(weighting, min_coverage)
     cols = [c for c in todays_coins if c in prices.columns]
     if not cols:
         raise DataError(
             f"none of today's coins {list(todays_coins)[:10]} has prices; columns: "
             f"{list(prices.columns)[:10]}..."
         )
-    today = alt_basket(prices[cols], None, weighting="equal", min_coverage=min_coverage)
-    s_pit = altcoin_season_index(prices, btc, schedule, min_coverage=min_coverage)
-    s_today = altcoin_season_index(prices[cols], btc, None, min_coverage=min_coverage)
+    listed = CoinPanel.of(prices[cols])
+    today = listed.basket("equal", min_coverage)
+    s_pit = coins.season_index(btc, min_coverage=min_coverage)
+    s_today = listed.season_index(btc, min_coverage=min_coverage)
     both = pit.frame["known"] & today.frame["known"]
     start = both.index[both][0] if both.any() else None
     end = both.index[both][-1] if both.any() else None

@@ -326,6 +326,58 @@ _ALT_COLUMNS = (
 )  # fmt: skip
 
 
+def _first_active(
+    index: pd.DatetimeIndex, coins: pd.DataFrame, schedule: pd.DataFrame | None
+) -> int:
+    """Position in ``index`` of the day before the first coin price or rebalance (0 when
+    that is the first day): every alt figure is the same on all the days before it."""
+    priced = np.flatnonzero(coins.notna().to_numpy().any(axis=1))
+    firsts = [pd.Timestamp(coins.index[priced[0]])] if priced.size else []
+    if schedule is not None and len(schedule.index):
+        firsts.append(pd.Timestamp(schedule.index[0]))
+    if not firsts:
+        return 0
+    return max(int(index.searchsorted(min(firsts), side="left")) - 1, 0)
+
+
+def _back_filled(frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """``frame`` (the tail of ``index``) on the whole of ``index``, each earlier day a copy
+    of its first row (a day before any price or member)."""
+    head = len(index) - len(frame)
+    if head == 0:
+        return frame.set_axis(index)
+    data = {
+        c: np.concatenate([np.repeat(frame[c].to_numpy()[:1], head), frame[c].to_numpy()])
+        for c in frame.columns
+    }
+    return pd.DataFrame(data, index=index)
+
+
+def _alt_inputs(
+    index: pd.DatetimeIndex,
+    alts: pd.DataFrame | None,
+    universe: AltUniverse | None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str, int]:
+    """The coin closes from the first active day on (:func:`_first_active`), the schedule,
+    the status label and the position of that day in ``index``."""
+    if universe is not None:
+        close = universe.close.drop(columns=["bitcoin"], errors="ignore")
+        start = _first_active(index, close, universe.schedule)
+        a = close.reindex(index[start:])
+        label = (
+            f"{universe.label}: {a.shape[1]} coins priced, "
+            f"{universe.schedule.shape[1]} ever members"
+        )
+        return a, universe.schedule, label, start
+    coins = alt_universe(list(alts.columns)) if alts is not None else ()
+    if alts is None or not coins:
+        return None, None, "", 0
+    chosen = alts[list(coins)]
+    start = _first_active(index, chosen, None)
+    a = chosen.reindex(index[start:])
+    return a, None, f"today's list, {len(coins)} coins: {', '.join(coins)}", start
+
+
 def _alt_block(
     frame: pd.DataFrame,
     status: dict[str, str],
@@ -335,18 +387,14 @@ def _alt_block(
     universe: AltUniverse | None,
     cfg: CryptoConfig,
 ) -> None:
-    """Fill the alt columns of ``frame`` (in place: it is this function's own frame)."""
-    index = frame.index
-    schedule: pd.DataFrame | None = None
-    a: pd.DataFrame | None
-    if universe is not None:
-        a = universe.close.drop(columns=["bitcoin"], errors="ignore").reindex(index)
-        schedule = universe.schedule
-        label = f"{universe.label}: {a.shape[1]} coins priced, {schedule.shape[1]} ever members"
-    else:
-        coins = alt_universe(list(alts.columns)) if alts is not None else ()
-        a = alts[list(coins)].reindex(index) if alts is not None and coins else None
-        label = f"today's list, {len(coins)} coins: {', '.join(coins)}" if a is not None else ""
+    """Fill the alt columns of ``frame`` (in place: it is this function's own frame).
+
+    The baskets, the season index and the beaten-down alts run from the day before the
+    first coin price or rebalance (:func:`_first_active`): on a panel from 1927 that is a
+    seventh of the days, with the same values.
+    """
+    index = pd.DatetimeIndex(frame.index)
+    a, schedule, label, start = _alt_inputs(index, alts, universe)
     if a is None or a.shape[1] == 0:
         for col in _ALT_COLUMNS:
             frame[col] = empty_like(index)
@@ -354,9 +402,11 @@ def _alt_block(
             frame[f"beaten_{col}"] = empty_like(index)
         status["alts"] = MISSING
         return
-    eq = baskets.alt_basket(a, schedule, min_coins=cfg.basket_min_coins).frame
+    b_active = b.iloc[start:]
+    coins = baskets.CoinPanel.of(a, schedule)  # aligned once for every alt figure
+    eq = _back_filled(coins.basket(min_coins=cfg.basket_min_coins).frame, index)
     mc = (
-        baskets.alt_basket(a, schedule, weighting="market_cap", min_coins=cfg.basket_min_coins)
+        _back_filled(coins.basket("market_cap", min_coins=cfg.basket_min_coins).frame, index)
         if schedule is not None
         else None
     )
@@ -366,7 +416,7 @@ def _alt_block(
     ).eq(1.0)
     level = eq["index"]
     frame["alt_basket"] = level
-    frame["alt_basket_mcap"] = mc.frame["index"] if mc is not None else empty_like(index)
+    frame["alt_basket_mcap"] = mc["index"] if mc is not None else empty_like(index)
     frame["alt_count"] = eq["count"]
     frame["alt_members"] = eq["members"]
     frame["alt_stale"] = eq["stale"]
@@ -379,11 +429,16 @@ def _alt_block(
     )
     alt_ret = change_over(eq["index_raw"], cfg.rs_window, relative=True)
     frame["alt_rs"] = (alt_ret - btc_rs).where(enough & enough_then)
-    asi = altcoin_season_index(a, b, cfg.season_window, cfg.season_min_coins, schedule)
+    top = baskets.SEASON_TOP if schedule is not None else None
+    asi = coins.season_index(
+        b_active, window=cfg.season_window, top=top, min_coins=cfg.season_min_coins
+    )
+    asi = _back_filled(asi, index)
     frame["season_index"] = asi["index"]
     frame["season_coins"] = asi["eligible"]
     frame["season_coverage"] = asi["coverage"]
-    bd = beaten_down(a, b, cfg.beaten_drawdown, cfg.beaten_window, schedule)
+    bd = coins.beaten_down(b_active, drawdown=cfg.beaten_drawdown, window=cfg.beaten_window)
+    bd = _back_filled(bd, index)
     for col in ("count", "group", "rs", "outperform_share", "stale"):
         frame[f"beaten_{col}"] = bd[col].to_numpy()
     status["alts"] = label + _coverage_note(eq)
