@@ -255,3 +255,22 @@ def test_grid_codes_equal_the_rules(market: MarketData, grid: SweepGrid) -> None
             assert r.min_stage == row["min_stage"]
         else:
             assert row["min_stage"] is pd.NA
+
+
+def test_grid_larger_than_the_memory_is_refused(
+    market: MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liqflow.backtest import sweep
+
+    need = GRID.memory_estimate(len(market.calendar))
+    assert need > GRID.memory_estimate(len(market.calendar), overfitting=False)
+    # proportional to the combos (plus the per-block sums), not to combos x days
+    holds = tuple(range(1, 10_001))
+    big, bigger = (SweepGrid(lookback=tuple(range(k)), hold_days=holds) for k in (7, 14))
+    per_combo = (bigger.memory_estimate(900) - big.memory_estimate(900)) / (len(bigger) - len(big))
+    assert sweep.BYTES_PER_COMBO <= per_combo < sweep.BYTES_PER_COMBO + 16 * 16 + 100
+    monkeypatch.setattr(sweep, "_available_memory", lambda: need - 1)
+    with pytest.raises(ConfigError, match=r"a sweep of 222 combos over 900 days needs about"):
+        run_sweep(GRID, market)
+    monkeypatch.setattr(sweep, "_available_memory", lambda: need)
+    assert len(run_sweep(GRID, market, overfitting=False).table) == len(GRID)
