@@ -44,7 +44,7 @@ Progress = Callable[[int, int], None]
 IN_PROCESS_CHUNK = 65_536
 #: Tasks per worker thread on a cluster: enough to balance, few enough that the
 #: scheduler's per-task cost (about a millisecond) stays negligible.
-TASKS_PER_WORKER = 3
+TASKS_PER_WORKER = 2
 
 
 @dataclass(frozen=True, eq=False)

@@ -60,7 +60,7 @@ GRID_DIMENSIONS = (
 
 #: Memory per combo of a sweep besides the per-block sums (codes, kernel inputs,
 #: statistics, the table and its temporaries); measured by ``bench/bench_sweep.py``.
-BYTES_PER_COMBO = 1_200
+BYTES_PER_COMBO = 600
 
 
 def _available_memory() -> int:
