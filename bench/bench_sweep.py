@@ -27,7 +27,7 @@ x 100 hold periods, on synthetic daily data.
 
 Peak memory is the largest resident set size of this process and all its children
 (the Dask workers) together, above the one at the start of each call, sampled every
-5 ms. Wall times on a loaded machine are noisy: CPU times and the load average are
+10 ms from /proc. Wall times on a loaded machine are noisy: CPU times and the load average are
 printed next to them.
 """
 
@@ -105,22 +105,28 @@ class Measured:
     cpu: float
     peak_mib: float
     out: Any
+    cpu_all: float = 0.0  # CPU seconds of this process and its children (workers)
 
 
 @contextmanager
 def _peak_rss() -> Iterator[list[float]]:
     """Yields a one-element list set, on exit, to the peak resident memory (MiB) above the
     start of this process and all its children (Dask workers, pool processes) together,
-    sampled every 5 ms by a thread of this process."""
+    sampled every 10 ms by a thread of this process."""
     import psutil
 
     me = psutil.Process()
+    # listed once (the workers exist before the call): listing every process of the
+    # machine at each sample would cost this process more CPU than the sweep
+    procs = [me, *me.children(recursive=True)]
+    page = os.sysconf("SC_PAGE_SIZE")
+    files = [f"/proc/{p.pid}/statm" for p in procs]
 
     def rss() -> int:
-        total = me.memory_info().rss
-        for child in me.children(recursive=True):
-            with suppress(psutil.Error):  # exited between the listing and the reading
-                total += child.memory_info().rss
+        total = 0
+        for path in files:
+            with suppress(OSError), open(path) as f:  # a child may have exited
+                total += int(f.read().split()[1]) * page
         return total
 
     start = rss()
@@ -130,7 +136,7 @@ def _peak_rss() -> Iterator[list[float]]:
     def watch() -> None:
         while not stop.is_set():
             peak[0] = max(peak[0], rss())
-            stop.wait(0.005)
+            stop.wait(0.01)
 
     t = threading.Thread(target=watch, daemon=True)
     t.start()
@@ -144,12 +150,26 @@ def _peak_rss() -> Iterator[list[float]]:
         box[0] = (peak[0] - start) / 2**20
 
 
+def _cpu_all() -> float:
+    import psutil
+
+    procs = [psutil.Process(), *psutil.Process().children(recursive=True)]
+    total = 0.0
+    for p in procs:
+        with suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
 def measure(fn: Callable[[], Any]) -> Measured:
     with _peak_rss() as peak:
+        a0 = _cpu_all()
         w0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    return Measured(wall, cpu, peak[0], out)
+        cpu_all = _cpu_all() - a0
+    return Measured(wall, cpu, peak[0], out, cpu_all)
 
 
 def liqflow_metrics(data: MarketData, g: SweepGrid) -> pd.DataFrame:
@@ -312,9 +332,11 @@ def end_to_end(data: MarketData, fee_bps: float, sizes: list[int], repeat: int) 
         cpu = float(np.median([m.cpu for m in runs]))
         peak = max(m.peak_mib for m in runs)
         res = runs[0].out
+        est = grid(n, fee_bps).memory_estimate(len(data.calendar)) / 2**20
         print(
             f"  {n:>9,} combos: median of {repeat}: wall {wall:7.2f} s ({n / wall:8,.0f}/s), "
-            f"CPU {cpu:7.2f} s ({n / cpu:8,.0f}/s), peak +{peak:6.0f} MiB; "
+            f"CPU {cpu:7.2f} s ({n / cpu:8,.0f}/s), peak +{peak:6.0f} MiB "
+            f"(memory model: {est:,.0f} MiB); "
             f"PBO {res.pbo.pbo:.3f}, DSR {res.deflated.dsr:.3f}; {_load()}"
         )
 
@@ -329,6 +351,8 @@ def dask_scaling(data: MarketData, fee_bps: float, n: int, repeat: int) -> None:
     g = grid(n, fee_bps)
     ref = run_sweep(g, data)
     walls: dict[int, list[float]] = {}
+    cpus: dict[int, list[float]] = {1: [], 2: []}
+    client: dict[int, list[float]] = {1: [], 2: []}
     peaks: dict[int, float] = {}
     with (
         LocalCluster(
@@ -347,6 +371,8 @@ def dask_scaling(data: MarketData, fee_bps: float, n: int, repeat: int) -> None:
             for w in (1, 2):
                 m = measure(lambda w=w: run_sweep(g, data, scheduler=addr[w]))
                 walls[w].append(m.wall)
+                cpus[w].append(m.cpu_all)
+                client[w].append(m.cpu)
                 peaks[w] = max(peaks[w], m.peak_mib)
                 res = m.out
                 same &= res.table.equals(ref.table) and np.array_equal(
@@ -357,7 +383,8 @@ def dask_scaling(data: MarketData, fee_bps: float, n: int, repeat: int) -> None:
         print(
             f"  {w} worker(s): median wall of {repeat} {med[w]:6.2f} s "
             f"({n / med[w]:8,.0f} combos/s; runs {', '.join(f'{x:.2f}' for x in walls[w])}), "
-            f"peak +{peaks[w]:6.0f} MiB (client, scheduler and workers)"
+            f"peak +{peaks[w]:6.0f} MiB (client, scheduler and workers); CPU of all "
+            f"processes {np.median(cpus[w]):.2f} s, of the client {np.median(client[w]):.2f} s"
         )
     ratios = [a / b for a, b in zip(walls[1], walls[2], strict=True)]
     print(
