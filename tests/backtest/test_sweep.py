@@ -274,3 +274,17 @@ def test_grid_larger_than_the_memory_is_refused(
         run_sweep(GRID, market)
     monkeypatch.setattr(sweep, "_available_memory", lambda: need)
     assert len(run_sweep(GRID, market, overfitting=False).table) == len(GRID)
+
+
+def test_row_keys_equal_for_equal_rows_only() -> None:
+    from liqflow.backtest._dispatch import _row_keys
+
+    rng = np.random.default_rng(1)
+    rows = rng.integers(-3, 4, (500, 7))
+    keys = _row_keys(rows)
+    assert keys.ndim == 1
+    same_key = keys[:, None] == keys[None, :]
+    same_row = (rows[:, None, :] == rows[None, :, :]).all(axis=2)
+    assert np.array_equal(same_key, same_row)
+    wide = np.array([[0, 0], [2**40, 2**40], [0, 0]])
+    assert np.array_equal(_row_keys(wide), wide)  # ranges beyond 63 bits: the rows
