@@ -214,7 +214,8 @@ class SweepGrid:
             values = getattr(self, name)
             code = codes[name]
             if name in ("signal", "asset", "fallback"):
-                cols[name] = np.array(values, dtype=object)[code]
+                # a take on the few distinct strings (not 10^5 Python objects to convert)
+                cols[name] = pd.Series(list(values)).array.take(code)
                 continue
             dtype = "Float64" if name == "volume_threshold" else "Int64"
             arr: Any = pd.array(np.asarray(values)[np.maximum(code, 0)], dtype=dtype)
