@@ -140,6 +140,33 @@ def _check(weighting: str, min_coverage: float, min_coins: int) -> None:
         raise DataError(f"min_coins must be a positive integer, got {min_coins!r}")
 
 
+def first_active(
+    index: pd.DatetimeIndex, coins: pd.DataFrame, schedule: pd.DataFrame | None
+) -> int:
+    """Position in ``index`` of the day before the first coin price or rebalance (0 when
+    that is the first day): every alt figure is the same on all the days before it."""
+    priced = np.flatnonzero(coins.notna().to_numpy().any(axis=1))
+    firsts = [pd.Timestamp(coins.index[priced[0]])] if priced.size else []
+    if schedule is not None and len(schedule.index):
+        firsts.append(pd.Timestamp(schedule.index[0]))
+    if not firsts:
+        return 0
+    return max(int(index.searchsorted(min(firsts), side="left")) - 1, 0)
+
+
+def back_filled(frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """``frame`` (the tail of ``index``) on the whole of ``index``, each earlier day a copy
+    of its first row (a day before any price or member)."""
+    head = len(index) - len(frame)
+    if head == 0:
+        return frame.set_axis(index)
+    data = {
+        c: np.concatenate([np.repeat(frame[c].to_numpy()[:1], head), frame[c].to_numpy()])
+        for c in frame.columns
+    }
+    return pd.DataFrame(data, index=index)
+
+
 @dataclass(frozen=True, eq=False)
 class CoinPanel:
     """Coin closes and a membership schedule, checked and aligned once.
@@ -152,13 +179,18 @@ class CoinPanel:
     Attributes
     ----------
     prices : DataFrame
-        Daily closes (a zero or negative price is NaN), the schedule's coins first.
+        Daily closes (a zero or negative price is NaN), the schedule's coins first, from
+        the day before the first price or rebalance (:func:`first_active`): every figure
+        is the same on all the days before it, and is returned on the whole ``index``.
     schedule : DataFrame
         Rebalance dates x the same coins, market cap of each member (NaN: not a member).
+    index : DatetimeIndex
+        The days of the prices given, those of every result.
     """
 
     prices: pd.DataFrame
     schedule: pd.DataFrame
+    index: pd.DatetimeIndex
 
     @classmethod
     def of(cls, prices: pd.DataFrame, schedule: pd.DataFrame | None = None) -> CoinPanel:
@@ -168,7 +200,13 @@ class CoinPanel:
         if not isinstance(sched.index, pd.DatetimeIndex):
             raise DataError("schedule: index must be a DatetimeIndex of rebalance dates")
         coins = list(dict.fromkeys([*sched.columns, *p.columns]))
-        return cls(p.reindex(columns=coins), sched.reindex(columns=coins).astype(np.float64))
+        index = pd.DatetimeIndex(p.index)
+        start = first_active(index, p, sched)
+        return cls(
+            p.iloc[start:].reindex(columns=coins),
+            sched.reindex(columns=coins).astype(np.float64),
+            index,
+        )
 
     @cached_property
     def calendar(self) -> pd.DatetimeIndex:
@@ -244,6 +282,7 @@ class CoinPanel:
             index=self.calendar,
         )
         stale_df = pd.DataFrame(held["stale_rows"], columns=["date", "coin_id"])
+        frame = back_filled(frame, self.index)
         return AltBasket(frame, weighting, float(min_coverage), int(min_coins), stale_df)
 
     def season_index(
@@ -284,10 +323,11 @@ class CoinPanel:
             cov = np.where(n_mem > 0, n_el / n_mem, np.nan)
             enough = (n_el >= min_coins) & (cov >= min_coverage)
             idx = np.where(enough, 100.0 * n_beat / n_el, np.nan)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {"index": idx, "eligible": n_el, "beating": n_beat, "members": n_mem, "coverage": cov},
             index=cal,
         )
+        return back_filled(frame, self.index)
 
     def beaten_down(
         self, btc: pd.Series, *, drawdown: float = 0.7, window: int = 30
@@ -322,7 +362,7 @@ class CoinPanel:
             rs = np.where(n > 0, np.where(group, excess, 0.0).sum(axis=1) / n, np.nan)
             share = np.where(n > 0, (group & (excess > 0)).sum(axis=1) / n, np.nan)
         any_price = priced.any(axis=1)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "count": np.where(any_price, beaten.sum(axis=1), np.nan).astype(float),
                 "rs": rs,
@@ -332,6 +372,7 @@ class CoinPanel:
             },
             index=cal,
         )
+        return back_filled(frame, self.index)
 
 
 def _holdings(coins: CoinPanel, weighting: str) -> dict[str, Any]:
