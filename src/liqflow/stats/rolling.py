@@ -68,6 +68,49 @@ class RollingLeadLagResult:
         return line
 
 
+def _each_window(
+    dates: pd.Index,
+    x: np.ndarray,
+    y: np.ndarray,
+    lag: int,
+    win: int,
+    stp: int,
+    n_null: int,
+    block_length: float | None,
+    alternative: str,
+    rng: np.random.Generator,
+) -> tuple[list[dict[str, object]], list[np.ndarray], list[pd.Timestamp]]:
+    """Row, correlations and last date of each window, from the last window backwards."""
+    lags = np.arange(-lag, lag + 1)
+    rows: list[dict[str, object]] = []
+    corrs: list[np.ndarray] = []
+    ends: list[pd.Timestamp] = []
+    for end in range(x.size, win - 1, -stp):
+        xs, ys = x[end - win : end], y[end - win : end]
+        corr = lagged_correlations(xs, ys, lag)
+        strength = _strength(corr, alternative)
+        ipk = int(np.nanargmax(strength))
+        p_pos = float("nan")
+        if n_null > 0:
+            b = _null_block_length(xs, ys) if block_length is None else float(block_length)
+            null = _strength(_null_correlations(xs, ys, lag, n_null, b, rng), alternative)
+            p_pos = permutation_p_value(
+                float(strength[lags >= 1].max()), np.nanmax(null[:, lags >= 1], axis=1), "greater"
+            )
+        rows.append(
+            {
+                "start": pd.Timestamp(dates[end - win]),
+                "n_obs": win - 2 * lag,
+                "peak_lag": int(lags[ipk]),
+                "peak_corr": float(corr[ipk]),
+                "p_value_positive": p_pos,
+            }
+        )
+        corrs.append(corr)
+        ends.append(pd.Timestamp(dates[end - 1]))
+    return rows, corrs, ends
+
+
 def rolling_lead_lag(
     leader: pd.Series,
     follower: pd.Series,
@@ -124,32 +167,9 @@ def rolling_lead_lag(
     x = rets.iloc[:, 0].to_numpy()
     y = rets.iloc[:, 1].to_numpy()
     lags = np.arange(-lag, lag + 1)
-    rows: list[dict[str, object]] = []
-    corrs: list[np.ndarray] = []
-    ends: list[pd.Timestamp] = []
-    for end in range(x.size, win - 1, -stp):
-        xs, ys = x[end - win : end], y[end - win : end]
-        corr = lagged_correlations(xs, ys, lag)
-        strength = _strength(corr, alternative)
-        ipk = int(np.nanargmax(strength))
-        p_pos = float("nan")
-        if n_null > 0:
-            b = _null_block_length(xs, ys) if block_length is None else float(block_length)
-            null = _strength(_null_correlations(xs, ys, lag, n_null, b, rng), alternative)
-            p_pos = permutation_p_value(
-                float(strength[lags >= 1].max()), np.nanmax(null[:, lags >= 1], axis=1), "greater"
-            )
-        rows.append(
-            {
-                "start": pd.Timestamp(rets.index[end - win]),
-                "n_obs": win - 2 * lag,
-                "peak_lag": int(lags[ipk]),
-                "peak_corr": float(corr[ipk]),
-                "p_value_positive": p_pos,
-            }
-        )
-        corrs.append(corr)
-        ends.append(pd.Timestamp(rets.index[end - 1]))
+    rows, corrs, ends = _each_window(
+        rets.index, x, y, lag, win, stp, n_null, block_length, alternative, rng
+    )
     index = pd.DatetimeIndex(ends[::-1], name="date")
     windows = pd.DataFrame(
         rows[::-1],
