@@ -23,6 +23,32 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(autouse=True)
+def _own_liqflow_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Point ``$LIQFLOW_HOME`` at an empty folder: no test reads or writes the user's own
+    catalogue (``catalog.toml``) or default store."""
+    monkeypatch.setenv("LIQFLOW_HOME", str(tmp_path_factory.mktemp("liqflow_home")))
+
+
+@pytest.fixture(scope="session")
+def shared_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the whole real data folder, imported once per test session.
+
+    Open it read-only; a test that writes copies it first.
+    """
+    from liqflow.catalog import default_catalog
+    from liqflow.importer import import_paths
+    from liqflow.store import Store
+
+    db = tmp_path_factory.mktemp("shared_store") / "shared.duckdb"
+    with Store(db) as store:
+        report = import_paths(store, default_catalog(), [shared_data])
+    assert report.ok, report.errors
+    return db
+
+
 class FakeClock:
     """``sleep``/``clock`` pair for RetryPolicy: sleeping advances the clock, instantly."""
 

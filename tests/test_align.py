@@ -239,6 +239,13 @@ def test_sessions_are_the_source_rows_on_exchange_days() -> None:
     assert list(trading_days(panel.loc[:"2020-12-28"], "small_caps")) == list(days[[0, 1, 3]])
     by_hand = pd.DataFrame({"small_caps": panel["small_caps"].to_numpy()}, index=panel.index)
     assert pd.Timestamp("2020-12-28") not in trading_days(by_hand, "small_caps")
+    # a join through join_panels keeps both panels' records (pandas' join drops attrs)
+    from liqflow.align import join_panels
+
+    left, right = panel[["btc"]], panel[["small_caps"]]
+    joined = join_panels(left, right)
+    assert list(trading_days(joined, "small_caps")) == list(sessions)
+    assert list(trading_days(joined, "btc")) == list(coin)
 
 
 def test_exchange_sessions_know_the_holidays() -> None:

@@ -154,7 +154,9 @@ def test_status_shows_fiscal_etf_and_leverage_signals_with_values(
 ) -> None:
     db, _ = imported
     result = runner.invoke(
-        app, ["status", "--as-of", "2024-03-12", "--store", str(db)], env={"COLUMNS": "300"}
+        app,
+        ["status", "--as-of", "2024-03-12", "--store", str(db), "--verbose"],
+        env={"COLUMNS": "300"},
     )
     assert result.exit_code == 0, result.output
     rows = {

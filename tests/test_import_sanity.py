@@ -226,3 +226,13 @@ def test_ctrl_c_during_the_write_exits_130_and_changes_nothing(
     assert "Traceback" not in result.output
     assert _state(db) == before
     assert not (db.parent / (db.name + ".writing")).exists()
+
+
+def test_a_huge_bad_line_is_named_not_echoed_whole(tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "WALCL.csv"
+    path.write_text("DATE,WALCL\n2020-01-01,1\n2020-01-08," + "x" * 5_000_000 + "\n")
+    result = runner.invoke(app, ["import", str(path), "--store", str(db)])
+    assert result.exit_code == 1
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("refused")]
+    assert f"{path}:3" in line and "(4,999,854 more characters)" in line
+    assert len(line) < 600

@@ -171,8 +171,43 @@ def _kill_at(proc: subprocess.Popen[str], staged: Path, delay: float, in_write: 
     proc.communicate()
 
 
+def _other_files(folder: Path) -> None:
+    """A wide table of two series and a universe snapshot, next to the coin files."""
+    weeks = pd.date_range("2000-01-05", periods=400, freq="7D").strftime("%Y-%m-%d")
+    rows = [f"{d},{7e6 + i},{12 + i / 100:.2f}" for i, d in enumerate(weeks)]
+    (folder / "rates.csv").write_text("date,WALCL,VIX\n" + "\n".join(rows) + "\n")
+    ranks = [f"{k},Coin {k},C{k},{1000.0 / k}" for k in range(1, 51)]
+    (folder / "prices_2025-08-05.csv").write_text("rank,name,symbol,price\n" + "\n".join(ranks))
+
+
+def _file_rows(store: Store) -> dict[str, int]:
+    """Rows of the wide table's two series and of the universe snapshot."""
+    return {
+        "fed_assets": len(store.read("fed_assets", "fred")),
+        "vix": len(store.read("vix", "fred")),
+        "universe": len(store.read_universe()),
+    }
+
+
+def _records_hold_their_data(store: Store) -> None:
+    """Every file an import recorded as loaded has its rows in the store."""
+    held = {(s.series_id, s.source): s.rows for s in store.inventory()}
+    universe = len(store.read_universe())
+    for rec in store.file_records().values():
+        for part in rec.parts:
+            if part.kind != "loaded":
+                continue
+            if part.series_id == "universe":
+                assert universe >= part.rows, rec.path
+            else:
+                assert held.get((part.series_id, part.source), 0) >= part.rows, rec.path
+
+
 def test_kill_9_at_random_moments_leaves_all_or_none(tmp_path: Path, seeded: Path) -> None:
+    """Each file's rows are all there or none; a file's record never outlives its rows."""
     expected = _coin_files(tmp_path / "data", COINS[:8], 3000)
+    _other_files(tmp_path / "data")
+    others = {"fed_assets": 400, "vix": 400, "universe": 50}
     full = next(iter(expected.values()))
     rng = random.Random(7)
     outcomes, mid_write = [], []
@@ -187,7 +222,13 @@ def test_kill_9_at_random_moments_leaves_all_or_none(tmp_path: Path, seeded: Pat
         with Store(db, read_only=True) as store:
             got = {sid: _values(store, sid) for sid in expected}
             assert store.read("sui", "yahoo")["close"].tolist() == [1.0, 2.0]
+            rows = _file_rows(store)
+            _records_hold_their_data(store)
         assert set(got.values()) in ({0}, {full}), got  # one transaction: all files or none
+        # the universe is written first, then every catalogue series in one transaction
+        catalogue = others if full in got.values() else {**others, "fed_assets": 0, "vix": 0}
+        assert rows in (catalogue, {**catalogue, "universe": 0}), rows
+        assert rows["universe"] or not rows["vix"], rows
         outcomes.append(full in got.values())
     # a staged copy left by a killed writer does not stop the next write
     done = _liqflow("import", str(tmp_path / "data"), "--store", str(db))
@@ -195,6 +236,8 @@ def test_kill_9_at_random_moments_leaves_all_or_none(tmp_path: Path, seeded: Pat
     assert done.returncode == 0, err
     with Store(db, read_only=True) as store:
         assert {sid: _values(store, sid) for sid in expected} == expected
+        assert _file_rows(store) == others
+        _records_hold_their_data(store)
     assert not staged.exists()
     assert not all(outcomes)  # some kill landed before the write was published
     assert any(mid_write)  # and some in the middle of the staged write

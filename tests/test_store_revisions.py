@@ -154,6 +154,46 @@ def test_reimport_of_a_touched_file_rewrites_nothing(tmp_path: Path) -> None:
         assert [(f.unchanged, f.added) for f in grown.loaded] == [(False, 1)]
 
 
+def test_unchanged_multi_series_and_universe_files_are_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wide table (several series, a column that names none) and a universe snapshot
+    are skipped from their records before being read, and reported as the first import
+    reported them."""
+    import liqflow.importer as importer
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "rates.csv").write_text(
+        "date,WALCL,VIX,FOO\n2024-01-03,7700000,12.5,1\n2024-01-10,7710000,13.0,2\n"
+    )
+    (folder / "prices_2025-08-05.csv").write_text(
+        "rank,name,symbol,price\n1,Bitcoin,BTC,112775\n2,Ethereum,ETH,3569.47\n"
+    )
+    cat = default_catalog()
+    with Store(tmp_path / "s.duckdb") as store:
+        fresh = import_paths(store, cat, [folder])
+        assert fresh.ok and sum(f.added for f in fresh.loaded) > 0
+
+        def unread(*args: object, **kwargs: object) -> None:
+            raise AssertionError(f"read again: {args[0]}")
+
+        monkeypatch.setattr(importer, "read_table", unread)
+        monkeypatch.setattr(importer, "sniff_universe_layout", unread)
+        again = import_paths(store, cat, [folder])
+        monkeypatch.undo()
+    key = ["path", "column", "series_id", "source", "format", "rows", "first", "last"]
+    assert (
+        fresh.to_frame()[key]
+        .sort_values(key, ignore_index=True)
+        .equals(again.to_frame()[key].sort_values(key, ignore_index=True))
+    )
+    assert again.to_frame()["unchanged"].all() and (again.to_frame()["added"] == 0).all()
+    assert {f.series_id for f in again.loaded} >= {"fed_assets", "vix", "universe"}
+    assert again.columns == fresh.columns and again.columns[0][1] == "FOO"
+    assert "2 files (2 unchanged since the last import)" in again.summary()
+
+
 @pytest.mark.realdata
 def test_real_btc_2024_12_07_disagreement(shared_data: Path, tmp_path: Path) -> None:
     """crypto/BTC_daily.csv holds the final 2024-12-07 bar; yahoo_top_coins/BTC-USD.csv
@@ -214,16 +254,18 @@ def test_real_folder_imported_twice_adds_and_rewrites_nothing(
         again = import_paths(store, cat, [shared_data])
         t_again = time.perf_counter() - t0
         assert all(f.added == 0 for f in again.loaded) and again.revisions.empty
-        # one-series files are skipped from their records; files holding several series
-        # (wide tables, universe snapshots) are read again and change nothing
-        singles = [
-            f for f in again.loaded if f.column == "*" and not f.series_id.startswith("coin_")
-        ]
-        assert sum(f.unchanged for f in singles) >= 40
+        # every file is skipped from its record (one series, several, or universe files)
+        # and reported as the fresh import reported it
+        assert all(f.unchanged for f in again.loaded)
+        assert len(again.loaded) == len(fresh.loaded) and again.summary().startswith(
+            fresh.summary().split(" -> ")[0]
+        )
         assert again.unmatched == fresh.unmatched and again.unsupported == fresh.unsupported
+        assert sorted(again.columns) == sorted(fresh.columns)
+        assert sorted(again.notes) == sorted(fresh.notes)
     with Store(db, read_only=True) as store:
         after = store._con.execute(
             "SELECT count(*), max(fetched_at), bit_xor(hash(series_id, source, field, date, value, fetched_at)) FROM observations"
         ).fetchall()
         assert after == before and len(store.revisions()) == revisions
-    assert t_again < t_fresh, (t_again, t_fresh)
+    assert t_again < 0.25 * t_fresh, (t_again, t_fresh)  # nothing read, nothing written

@@ -24,6 +24,7 @@ from liqflow._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from liqflow.align import load_panel
+    from liqflow.api import load_evidence, load_signals, load_stages, load_universe
     from liqflow.catalog import Catalog, SeriesSpec, default_catalog, load_catalog
     from liqflow.store import Store
 
@@ -43,7 +44,11 @@ __all__ = [
     "__version__",
     "default_catalog",
     "load_catalog",
+    "load_evidence",
     "load_panel",
+    "load_signals",
+    "load_stages",
+    "load_universe",
 ]
 
 #: Where each lazily imported name is defined (see liqflow._lazy).
@@ -53,6 +58,10 @@ _SOURCES = {
     "default_catalog": "catalog",
     "load_catalog": "catalog",
     "load_panel": "align",
+    "load_evidence": "api",
+    "load_signals": "api",
+    "load_stages": "api",
+    "load_universe": "api",
     "Store": "store",
 }
 

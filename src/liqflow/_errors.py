@@ -9,6 +9,7 @@ Messages name the input, the value received and what would be accepted.
 from __future__ import annotations
 
 __all__ = [
+    "MAX_ECHO",
     "CatalogError",
     "ConfigError",
     "DataError",
@@ -17,6 +18,7 @@ __all__ = [
     "ProviderError",
     "StoreError",
     "UnsupportedLayoutError",
+    "clip_text",
 ]
 
 
@@ -57,3 +59,19 @@ class ProviderError(LiqflowError, ConnectionError):
 
 class StoreError(LiqflowError, OSError):
     """The local store could not be opened, read or written."""
+
+
+#: Longest unbroken run of characters echoed from an input (a cell, a line, a name).
+MAX_ECHO = 200
+
+
+def clip_text(message: str) -> str:
+    """``message`` with every unbroken run over ``MAX_ECHO`` characters shortened, so a
+    5 MB bad line is named, not echoed whole."""
+    import re
+
+    def short(m: re.Match[str]) -> str:
+        run = m.group(0)
+        return f"{run[:80]}...({len(run) - 160:,} more characters)...{run[-80:]}"
+
+    return re.sub(rf"\S{{{MAX_ECHO + 1},}}", short, message)

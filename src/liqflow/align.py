@@ -53,6 +53,7 @@ __all__ = [
     "default_as_of",
     "exchange_sessions",
     "input_freshness",
+    "join_panels",
     "load_panel",
     "required_inputs",
     "resolve_as_of",
@@ -203,6 +204,25 @@ class SourceRows:
         return self  # immutable: pandas deep-copies attrs on every operation
 
 
+def join_panels(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """The outer join of two panels of :func:`load_panel`, their source rows combined.
+
+    pandas drops ``attrs`` on a join; without the source rows :func:`trading_days` would
+    fall back to "the value changed" and lose real sessions, so join panels through this.
+    Columns of ``right`` already in ``left`` are left out.
+    """
+    cols = [c for c in right.columns if c not in left.columns]
+    out = left.join(right[cols], how="outer")
+    rows = [p.attrs.get(ROWS_ATTR) for p in (left, right)]
+    if all(isinstance(r, SourceRows) for r in rows):
+        a, b = rows
+        assert isinstance(a, SourceRows) and isinstance(b, SourceRows)
+        days = {**{c: d for c, d in b.days.items() if c in cols}, **a.days}
+        exchange = a.exchange | frozenset(c for c in b.exchange if c in cols)
+        out.attrs[ROWS_ATTR] = SourceRows(days, exchange)
+    return out
+
+
 def _is_exchange_listed(spec: SeriesSpec) -> bool:
     """US-listed equities, indices and funds (Yahoo symbols that are neither coins nor
     futures); their sessions follow the NYSE calendar."""
@@ -228,7 +248,8 @@ def load_panel(
     store : Store
         Where the observations are.
     ids : sequence of str, optional
-        Catalogue ids to include (default: every catalogue series with stored data).
+        Catalogue ids to include, in any case, or FRED/Yahoo symbols (``WALCL``); the
+        columns are the catalogue ids (default: every catalogue series with stored data).
     catalog : Catalog, optional
         Default: the built-in catalogue.
     as_of : date, optional
@@ -291,7 +312,9 @@ def _source_plan(
     the sources that extend its primary field after the chosen one's last date."""
     stored = {(i.series_id, i.source) for i in store.inventory()}
     wanted = (
-        list(ids) if ids is not None else [sid for sid in cat if any(k[0] == sid for k in stored)]
+        [cat.resolve(sid) for sid in ids]  # WALCL or FED_ASSETS: the column fed_assets
+        if ids is not None
+        else [sid for sid in cat if any(k[0] == sid for k in stored)]
     )
     chosen: _Plan = {}
     extend: dict[str, list[str]] = {}

@@ -26,9 +26,10 @@ Checks and revisions. Every part is checked (:mod:`liqflow._sanity`) before anyt
 written; all parts that pass are written in one transaction. A value that differs from the
 stored one for the same (series, source, field, date) is a conflict: by default the stored
 value is kept and the conflict recorded and counted; ``revise=True`` (``--revise``) makes
-the file's values current, the old ones kept as revisions. A single-series file whose
-size, mtime and content hash are those recorded by an earlier import under the same
-catalogue and options is not read again (``rescan=True`` reads every file).
+the file's values current, the old ones kept as revisions. A file whose size, mtime and
+content hash are those recorded by an earlier import under the same catalogue, options
+and parser is not read again: one series or several, crypto-universe snapshots and coin
+prices alike, it is reported from its record (``rescan=True`` reads every file).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from liqflow.providers.universe_files import (
     read_universe_file,
     sniff_universe_layout,
 )
-from liqflow.store import Batch, FileRecord, Store
+from liqflow.store import Batch, FileRecord, RecordedPart, Store
 
 __all__ = [
     "NOT_SUPPORTED_YET",
@@ -343,12 +344,11 @@ def _later_wins(members: list[_Pending]) -> list[_Pending]:
     return out
 
 
-def _universe_file(
-    path: Path, universe: list[UniverseFile], unmatched: list[tuple[Path, str]]
-) -> bool:
-    """Read ``path`` into ``universe`` when it is a crypto-universe layout (True), else False.
+def _universe_file(path: Path, scan: _Scan, seen: _Seen) -> bool:
+    """Read ``path`` into ``scan.universe`` when it is a crypto-universe layout (True), else
+    False.
 
-    Auxiliary files (ranked ticker lists without market caps) are listed in ``unmatched``
+    Auxiliary files (ranked ticker lists without market caps) are listed as unmatched
     with the reason; a universe file that fails to parse raises (it is refused).
     """
     layout = sniff_universe_layout(path)
@@ -356,30 +356,36 @@ def _universe_file(
         return False
     f = read_universe_file(path, layout)
     if f.auxiliary is not None:
-        unmatched.append((path, f.auxiliary))
+        scan.unmatched.append((path, f.auxiliary))
+        scan.records[path] = seen.remember("unmatched", f.auxiliary)
     else:
-        universe.append(f)
+        scan.universe.append(f)
+        scan.seen[path] = seen
     return True
 
 
-def _coin_file(table: ParsedTable, universe: list[UniverseFile]) -> bool:
+def _coin_file(table: ParsedTable, scan: _Scan, seen: _Seen) -> bool:
     """A one-series price file of a coin outside the catalogue: kept as a coin's prices."""
     if len(table.parts) != 1 or is_excluded_coin(table.path.stem):
         return False
     coin = coin_from_ticker_file(table.path, table.parts[0].frame, table.format)
     if coin is None:
         return False
-    universe.append(UniverseFile(table.path, f"{table.format}_coin", prices=coin))
+    scan.universe.append(UniverseFile(table.path, f"{table.format}_coin", prices=coin))
+    scan.seen[table.path] = seen
     return True
 
 
 def _context(catalog: Catalog, series_id: str | None, force: bool) -> str:
     """Fingerprint of what a file's outcome depends on besides its bytes."""
+    from liqflow import universe as _universe
+    from liqflow import universe_store as _universe_store
     from liqflow.providers import csv as _csv
     from liqflow.providers import layouts as _layouts
+    from liqflow.providers import universe_files as _universe_files
 
     h = hashlib.sha256()
-    for module in (_csv, _layouts, _sanity):
+    for module in (_csv, _layouts, _sanity, _universe, _universe_files, _universe_store):
         if module.__file__:
             h.update(Path(module.__file__).read_bytes())
     h.update(Path(__file__).read_bytes())
@@ -407,17 +413,11 @@ class _Seen:
     context: str
     record: FileRecord | None
 
-    def remember(self, outcome: str, detail: str = "", p: _Pending | None = None) -> FileRecord:
-        if p is None:
-            return FileRecord(
-                self.key,
-                self.size,
-                self.mtime_ns,
-                self.sha256,
-                self.context,
-                outcome,
-                detail=detail,
-            )
+    def remember(
+        self, outcome: str, detail: str = "", parts: Sequence[RecordedPart] = ()
+    ) -> FileRecord:
+        """The record of this file: its outcome and every line the import reported of it."""
+        first = next((q for q in parts if q.kind == "loaded"), RecordedPart("loaded"))
         return FileRecord(
             self.key,
             self.size,
@@ -425,13 +425,28 @@ class _Seen:
             self.sha256,
             self.context,
             outcome,
-            p.spec.id,
-            p.source,
-            p.table.format,
-            len(p.frame),
-            p.frame.index[0],
-            p.frame.index[-1],
+            first.series_id,
+            first.source,
+            first.format,
+            first.rows,
+            first.first,
+            first.last,
+            detail,
+            tuple(parts),
         )
+
+
+def _loaded_part(p: _Pending) -> RecordedPart:
+    return RecordedPart(
+        "loaded",
+        p.part.column,
+        p.spec.id,
+        p.source,
+        p.table.format,
+        len(p.frame),
+        p.frame.index[0],
+        p.frame.index[-1],
+    )
 
 
 def _identify(path: Path, records: dict[str, FileRecord], context: str) -> _Seen:
@@ -448,21 +463,27 @@ def _identify(path: Path, records: dict[str, FileRecord], context: str) -> _Seen
     return _Seen(key, st.st_size, st.st_mtime_ns, digest, context, old if same else None)
 
 
-def _from_record(path: Path, rec: FileRecord) -> ImportedFile | None:
-    """The report line of a file skipped as unchanged (None: the record lacks its dates)."""
-    if rec.first is None or rec.last is None:
+def _from_record(path: Path, rec: FileRecord) -> list[ImportedFile] | None:
+    """The report lines of a file skipped as unchanged (None: the record lacks them)."""
+    loaded = [q for q in rec.parts if q.kind == "loaded"]
+    held = any(q.kind == "held" for q in rec.parts)
+    if (not loaded and not held) or any(q.first is None or q.last is None for q in loaded):
         return None
-    return ImportedFile(
-        path,
-        rec.series_id,
-        rec.source,
-        rec.format,
-        rec.rows,
-        0,
-        rec.first,
-        rec.last,
-        unchanged=True,
-    )
+    return [
+        ImportedFile(
+            path,
+            q.series_id,
+            q.source,
+            q.format,
+            q.rows,
+            0,
+            q.first,  # type: ignore[arg-type]
+            q.last,  # type: ignore[arg-type]
+            q.column,
+            unchanged=True,
+        )
+        for q in loaded
+    ]
 
 
 def _checked(store: Store, catalog: Catalog, p: _Pending, forced: bool, force: bool) -> None:
@@ -497,8 +518,11 @@ class _Scan:
     unsupported: list[tuple[Path, str]] = field(default_factory=list)
     columns: list[tuple[Path, str, str]] = field(default_factory=list)
     universe: list[UniverseFile] = field(default_factory=list)
+    notes: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[ImportedFile] = field(default_factory=list)
     records: dict[Path, FileRecord] = field(default_factory=dict)
+    #: identity of each universe file read: recorded once its write says what it held
+    seen: dict[Path, _Seen] = field(default_factory=dict)
 
 
 def _reuse(scan: _Scan, path: Path, explicit: bool, rec: FileRecord, revise: bool) -> bool:
@@ -507,10 +531,12 @@ def _reuse(scan: _Scan, path: Path, explicit: bool, rec: FileRecord, revise: boo
         return False
     if rec.outcome == "loaded":
         done = _from_record(path, rec)
-        if done is not None:
-            scan.skipped.append(done)
-            return True
-        return False
+        if done is None:
+            return False
+        scan.skipped.extend(done)
+        scan.columns.extend((path, q.column, q.detail) for q in rec.parts if q.kind == "column")
+        scan.notes.extend((path, q.detail) for q in rec.parts if q.kind == "note")
+        return True
     if explicit:
         return False
     (scan.unmatched if rec.outcome == "unmatched" else scan.unsupported).append((path, rec.detail))
@@ -526,7 +552,7 @@ def _read_one(
 ) -> None:
     store, catalog, forced, force = ctx
     try:
-        if forced is None and _universe_file(path, scan.universe, scan.unmatched):
+        if forced is None and _universe_file(path, scan, seen):
             return
         table = read_table(path, catalog)
     except UnsupportedLayoutError as exc:
@@ -546,7 +572,7 @@ def _read_one(
         if spec is not None and len(part.frame):
             frame = _fields(part.frame, spec)
             found.append(_Pending(table, part, spec, _source(table, part, spec), frame))
-    if not found and forced is None and _coin_file(table, scan.universe):
+    if not found and forced is None and _coin_file(table, scan, seen):
         return
     if not found:
         whole = dict(table.skipped).get("*")
@@ -566,8 +592,8 @@ def _read_one(
         scan.errors.append((path, str(exc)))
         return
     scan.pending.extend(found)
-    if len(found) == 1 and found[0].part.column == "*":
-        scan.records[path] = seen.remember("loaded", p=found[0])
+    unread = [RecordedPart("column", col, detail=why) for col, why in table.skipped if col != "*"]
+    scan.records[path] = seen.remember("loaded", parts=[*map(_loaded_part, found), *unread])
 
 
 def _read(
@@ -628,9 +654,57 @@ def import_paths(
     # import that reaches further won some of its dates (re-reading it alone would only
     # replay that decision as conflicts): ``rescan`` reads it again
     refused_paths = {p for p, _ in refused}
-    file_records = [r for path, r in scan.records.items() if path not in refused_paths]
     pending = [p for p in pending if len(p.frame)]
+    written = {(p.table.path, p.part.column): p for p in pending}
+    file_records = [
+        _as_written(r, path, written)
+        for path, r in scan.records.items()
+        if path not in refused_paths
+    ]
     return _write(store, scan, pending, scan.errors + refused, file_records, revise)
+
+
+def _as_written(
+    rec: FileRecord, path: Path, written: dict[tuple[Path, str], _Pending]
+) -> FileRecord:
+    """``rec`` with each loaded part as written: a part whose every value another file of
+    the same import gave is recorded as ``held`` (reported by neither import)."""
+    if rec.outcome != "loaded":
+        return rec
+    parts = []
+    for q in rec.parts:
+        if q.kind != "loaded":
+            parts.append(q)
+        elif (path, q.column) in written:
+            parts.append(_loaded_part(written[(path, q.column)]))
+        else:
+            parts.append(dataclasses.replace(q, kind="held", rows=0, first=None, last=None))
+    fresh = _Seen(rec.path, rec.size, rec.mtime_ns, rec.sha256, rec.context, None)
+    return fresh.remember("loaded", rec.detail, parts)
+
+
+def _write_universe(store: Store, scan: _Scan) -> tuple[list[ImportedFile], list[FileRecord]]:
+    """Write the crypto-universe files read; their report lines and records."""
+    if not scan.universe:
+        return [], []
+    from liqflow.universe_store import write_universe_files
+
+    notes = {f.path: f.notes for f in scan.universe}
+    loaded, records = [], []
+    for w in write_universe_files(store, scan.universe):
+        loaded.append(
+            ImportedFile(w.path, w.series_id, w.source, w.layout, w.rows, w.added, w.first, w.last)
+        )
+        seen = scan.seen.get(w.path)
+        if seen is not None:
+            parts = [
+                RecordedPart(
+                    "loaded", "*", w.series_id, w.source, w.layout, w.rows, w.first, w.last
+                ),
+                *(RecordedPart("note", detail=n) for n in notes.get(w.path, ())),
+            ]
+            records.append(seen.remember("loaded", parts=parts))
+    return loaded, records
 
 
 def _write(
@@ -641,7 +715,13 @@ def _write(
     file_records: list[FileRecord],
     revise: bool,
 ) -> ImportReport:
-    """Write the parts that passed (and the files' records) in one transaction."""
+    """Write the parts that passed and the files' records.
+
+    The universe files go first; the catalogue series and every file's record follow in
+    one transaction, so a record never lands without the data it describes (a process
+    killed in between only makes the next import read the universe files again).
+    """
+    universe, universe_records = _write_universe(store, scan)
     batches = [
         Batch(
             p.spec.id,
@@ -655,7 +735,7 @@ def _write(
         for p in pending
     ]
     result = store.write_detailed(
-        batches, on_revision="apply" if revise else "keep", files=file_records
+        batches, on_revision="apply" if revise else "keep", files=file_records + universe_records
     )
     loaded = [
         ImportedFile(
@@ -673,22 +753,13 @@ def _write(
         for p, added, revised in zip(pending, result.added, result.revised, strict=True)
     ]
     notes = [(f.path, n) for f in scan.universe for n in f.notes]
-    if scan.universe:
-        from liqflow.universe_store import write_universe_files
-
-        for w in write_universe_files(store, scan.universe):
-            loaded.append(
-                ImportedFile(
-                    w.path, w.series_id, w.source, w.layout, w.rows, w.added, w.first, w.last
-                )
-            )
     return ImportReport(
-        tuple(loaded + scan.skipped),
+        tuple(loaded + universe + scan.skipped),
         tuple(scan.unmatched),
         tuple(errors),
         tuple(scan.unsupported),
         tuple(scan.columns),
-        tuple(notes),
+        tuple(notes + scan.notes),
         revisions=result.revisions,
         revisions_applied=revise,
     )

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from liqflow.backtest import MarketData, SweepGrid, backtest
-from liqflow.backtest._kernels import stats_to_metrics, sweep_stats, sweep_stats_py
+from liqflow.backtest._kernels import (
+    stats_to_metrics,
+    sweep_stats,
+    sweep_stats_py,
+    sweep_stats_reference_py,
+)
 from liqflow.backtest._shared import block_edges
 from liqflow.backtest.sweep import _prepare
 
@@ -37,7 +42,39 @@ def test_kernel_equals_python_twin(market: MarketData) -> None:
     fast = _run(sweep_stats, prep, prep.start + 30, 800)
     slow = _run(sweep_stats_py, prep, prep.start + 30, 800)
     for f, s in zip(fast, slow, strict=True):
-        np.testing.assert_allclose(f, s, rtol=1e-13, atol=1e-15)
+        np.testing.assert_array_equal(f, s)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "n_blocks"), [(None, None, 4), (3, 400, 2), (0, 900, 8), (500, 530, 6)]
+)
+def test_idle_cash_days_skipped_bit_for_bit(
+    market: MarketData, lo: int | None, hi: int | None, n_blocks: int
+) -> None:
+    # every signal, cash and asset fallbacks, holds of 1 day, stage thresholds 0-4,
+    # windows starting before the first priced day and blocks ending inside idle runs
+    import numba
+
+    grid = SweepGrid(
+        signal=("breakout", "stage", "any", "all"),
+        lookback=(0, 40),
+        volume_threshold=(0.0, 1.2),
+        persistence=(0, 4),
+        hold_days=(1, 5, 25),
+        min_stage=(0, 2, 3, 4),
+        asset=("alts", "btc"),
+        fallback=("cash", "eth"),
+        fee_bps=12.0,
+    )
+    prep = _prepare(grid.rules(), market)
+    reference = numba.njit(sweep_stats_reference_py)
+    start = prep.start if lo is None else lo
+    stop = prep.stop if hi is None else hi
+    got = _run(sweep_stats, prep, start, stop, n_blocks)
+    want = _run(reference, prep, start, stop, n_blocks)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+    assert 0.05 < (got[0][:, 8] / got[0][:, 0]).mean() < 0.95  # idle days exist
 
 
 @pytest.mark.parametrize("window", [(None, None), ("2018-05-01", "2019-12-31")])

@@ -179,30 +179,47 @@ def test_tiled_cscv_equals_matrix_cscv_bit_for_bit(n: int, s: int) -> None:
     )
 
 
-def test_tiled_cscv_python_twin_and_split_ranges() -> None:
-    # the numba kernel equals its Python twin; any cut of the splits into ranges and any
-    # tile size give the same result
-    from liqflow.backtest._kernels import cscv_splits, cscv_splits_py
-    from liqflow.backtest.overfit import cscv_plan, split_ranges
+def test_chunked_cscv_python_twins_chunks_and_tiles() -> None:
+    # the numba kernels equal their Python twins; any cut of the trials into chunks and
+    # any tile size give the same result (picks merged by largest key, counts summed)
+    from liqflow.backtest import _kernels as k
+    from liqflow.backtest.overfit import (
+        _pbo_from_blocks,
+        cscv_splits_of,
+        merge_picks,
+        split_counts,
+        split_picks,
+        trial_blocks,
+    )
 
     counts, bsum, bsq = _block_sums(np.random.default_rng(3), 37, 6)
-    plan = cscv_plan(counts, bsum, bsq)
-    assert plan.weights.sum() == 37 and plan.bs.shape[1] == 37 - 3  # 3 duplicates merged
-
-    def run(fn, lo: int, hi: int, tile: int):  # type: ignore[no-untyped-def]
-        return fn(
-            plan.bs, plan.bq, plan.tot1, plan.tot2, plan.weights, plan.n_is, plan.n_all,
-            plan.blocks, plan.lcp, lo, hi, tile,
-        )  # fmt: skip
-
-    whole = run(cscv_splits, 0, plan.n_splits, 8)
-    for got, want in zip(run(cscv_splits_py, 0, plan.n_splits, 5), whole, strict=True):
-        np.testing.assert_array_equal(got, want)
-    ranges = split_ranges(plan.n_splits, 3)
-    assert ranges[0][0] == 0 and ranges[-1][1] == plan.n_splits == 20
-    parts = [run(cscv_splits, lo, hi, 16) for lo, hi in ranges]
-    for i in range(3):
-        np.testing.assert_array_equal(np.concatenate([p[i] for p in parts]), whole[i])
+    trials = trial_blocks(bsum, bsq)
+    assert trials.n_trials == 37 and trials.bs.shape[1] == 37 - 3  # 3 duplicates merged
+    splits = cscv_splits_of(counts)
+    assert splits.n_splits == 20 and splits.n_blocks == 6
+    args = (trials.bs, trials.bq, trials.tot1, trials.tot2, splits.n_is, splits.n_all)
+    for tile in (5, 8):
+        fast = k.cscv_best(*args, splits.blocks, splits.lcp, tile)
+        slow = k.cscv_best_py(*args, splits.blocks, splits.lcp, tile)
+        for got, want in zip(slow, fast, strict=True):
+            np.testing.assert_array_equal(got, want)
+        wargs = (*args[:4], trials.weights, *args[4:], splits.blocks, splits.lcp, tile, fast[1])
+        for got, want in zip(k.cscv_counts_py(*wargs), k.cscv_counts(*wargs), strict=True):
+            np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(
+        k.block_totals_py(trials.bs, trials.bq)[0], k.block_totals(trials.bs, trials.bq)[0]
+    )
+    whole = _pbo_from_blocks(counts, bsum, bsq)
+    for chunk in (1, 4, 10, 36):
+        part = _pbo_from_blocks(counts, bsum, bsq, chunk=chunk)
+        for field in ("logits", "is_sharpe", "oos_sharpe"):
+            np.testing.assert_array_equal(getattr(part, field), getattr(whole, field))
+    # a chunk of identical, always-in-cash trials never wins a split
+    cash = trial_blocks(np.zeros((3, 6)), np.zeros((3, 6)))
+    merged = merge_picks([split_picks(splits, cash), split_picks(splits, trials)])
+    np.testing.assert_array_equal(merged.chosen, split_picks(splits, trials).chosen)
+    below, ties = split_counts(splits, cash, merged.chosen)
+    assert (below + ties <= 3).all()
 
 
 def test_distinct_rows_keeps_first_of_each() -> None:

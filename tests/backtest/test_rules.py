@@ -183,6 +183,21 @@ def test_basket_prices_equal_weight() -> None:
     np.testing.assert_allclose(basket.to_numpy(), [1.0, 2.0, 1.5, 2.5])
 
 
+def test_a_derived_price_is_held_on_its_longest_known_run_with_a_note() -> None:
+    from liqflow.backtest.data import longest_known_span
+
+    cal = pd.date_range("2021-01-01", periods=9, freq="D")
+    px = pd.Series([np.nan, 1, 2, 3, 4, np.nan, np.nan, 5, 6], index=cal, name="alts")
+    kept, note = longest_known_span(px)
+    np.testing.assert_array_equal(kept.notna().to_numpy(), [0, 1, 1, 1, 1, 0, 0, 0, 0])
+    assert note == (
+        "alts is unknown on 2 days inside its history (too few coins priced); the backtest "
+        "holds it on its longest known run, 2021-01-02 to 2021-01-05"
+    )
+    whole, none = longest_known_span(px.iloc[1:5])
+    assert none is None and whole.equals(px.iloc[1:5])
+
+
 def test_rule_validation() -> None:
     with pytest.raises(ConfigError, match=r"Rule.signal must be one of \('stage'"):
         Rule(signal="moon")
@@ -198,6 +213,12 @@ def test_rule_validation() -> None:
         Rule(hold_days=0)
     with pytest.raises(ConfigError, match=re.escape("Rule.fee_bps must be a finite number >= 0")):
         Rule(fee_bps=-1)
+    with pytest.raises(
+        ConfigError, match=re.escape("Rule.fee_bps must be below 10,000 basis points")
+    ):
+        Rule(fee_bps=1e6)
+    with pytest.raises(ConfigError, match=re.escape("Rule.slippage_bps must be below 10,000")):
+        Rule(slippage_bps=10_000)
     with pytest.raises(ConfigError, match=re.escape("Rule.asset must be a price column name")):
         Rule(asset="cash")
 

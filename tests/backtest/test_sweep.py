@@ -62,6 +62,9 @@ def test_grid_errors(tmp_path: Path) -> None:
     f.write_text("[costs]\nfee_bps = 1\n")
     with pytest.raises(ConfigError, match="has no \\[grid\\] table"):
         load_grid(f)
+    f.write_text("grid = 5\n")
+    with pytest.raises(ConfigError, match=r"grid must be a table .* got int 5"):
+        load_grid(f)
 
 
 @pytest.fixture(scope="module")
@@ -72,30 +75,42 @@ def reference(market: MarketData):  # type: ignore[no-untyped-def]
 def test_in_process_chunks_and_progress(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
     seen: list[tuple[int, int]] = []
     res = run_sweep(GRID, market, chunk_size=7, progress=lambda d, t: seen.append((d, t)))
-    pd.testing.assert_frame_equal(res.table, reference.table)
-    assert seen[-1] == (len(GRID), len(GRID)) and len(seen) == -(-len(GRID) // 7)
+    # chunked evaluation (the kernel and CSCV by chunks of trials) equals one chunk
+    pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
+    for field in ("logits", "is_sharpe", "oos_sharpe"):
+        np.testing.assert_array_equal(getattr(res.pbo, field), getattr(reference.pbo, field))
+    assert res.deflated == reference.deflated
+    from liqflow.backtest._dispatch import distinct_combos
+    from liqflow.backtest.sweep import _prepare
+
+    n_distinct = distinct_combos(_prepare(GRID.rules(), market).arrays)[0].combos.shape[0]
+    assert seen[-1] == (len(GRID), len(GRID)) and len(seen) == -(-n_distinct // 7)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
 def test_dask_local_cluster_equals_in_process(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
     from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
-    ) as cluster:
-        seen: list[int] = []
-        res = run_sweep(
-            GRID,
-            market,
-            scheduler=cluster.scheduler_address,
-            chunk_size=20,
-            progress=lambda d, t: seen.append(d),
-        )
-    pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
-    assert seen[-1] == len(GRID)
-    assert res.pbo is not None and reference.pbo is not None
-    np.testing.assert_array_equal(res.pbo.logits, reference.pbo.logits)
-    assert res.deflated == reference.deflated
+    results = {}
+    for workers in (1, 2):
+        with LocalCluster(
+            n_workers=workers, processes=False, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster:
+            seen: list[int] = []
+            results[workers] = res = run_sweep(
+                GRID,
+                market,
+                scheduler=cluster.scheduler_address,
+                chunk_size=20 if workers == 2 else None,
+                progress=lambda d, t, seen=seen: seen.append(d),
+            )
+        assert seen[-1] == len(GRID)
+        pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
+        assert res.pbo is not None and reference.pbo is not None
+        for field in ("logits", "is_sharpe", "oos_sharpe"):
+            np.testing.assert_array_equal(getattr(res.pbo, field), getattr(reference.pbo, field))
+        assert res.deflated == reference.deflated
+    assert results[1].pbo.pbo == results[2].pbo.pbo  # type: ignore[union-attr]
 
 
 def test_bad_scheduler(market: MarketData) -> None:
@@ -147,7 +162,8 @@ def test_sweep_pbo_equals_the_matrix_cscv(market: MarketData, reference) -> None
     prep = _prepare(GRID.rules(), market)
     stop = prep.start + reference.n_obs
     edges = block_edges(prep.start, stop, GRID.n_blocks)
-    ev = evaluate(prep.arrays, prep.start, stop, edges)
+    ev = evaluate(prep.arrays, prep.start, stop, edges, keep_blocks=True)
+    assert ev.bsum is not None and ev.bsq is not None
     want = _pbo_from_blocks_reference(np.diff(edges).astype(np.float64), ev.bsum, ev.bsq)
     np.testing.assert_array_equal(reference.pbo.logits, want.logits)
     np.testing.assert_allclose(reference.pbo.oos_sharpe, want.oos_sharpe, rtol=1e-14)
@@ -168,3 +184,77 @@ def test_event_rows_equal_events_on_calendar_row_by_row(market: MarketData) -> N
     )
     got = market.event_rows(params)
     assert got.any() and np.array_equal(got, want)
+
+
+def test_distinct_combos_stand_for_their_duplicates(market: MarketData) -> None:
+    from liqflow.backtest._dispatch import distinct_combos
+    from liqflow.backtest._kernels import sweep_stats
+    from liqflow.backtest._shared import block_edges
+    from liqflow.backtest.sweep import _prepare
+
+    # volume thresholds far below the usual ratio of volumes pass every day: same events
+    grid = SweepGrid(
+        lookback=(0, 30),
+        volume_threshold=(0.0, 0.1, 0.2, 1.2),
+        hold_days=(10, 30),
+        asset=("alts", "btc"),
+    )
+    a = _prepare(grid.rules(), market).arrays
+    d, row_of = distinct_combos(a)
+    assert d.weights is not None and d.weights.sum() == len(grid)
+    assert 0 < d.combos.shape[0] < len(grid) and np.array_equal(np.bincount(row_of), d.weights)
+    assert (np.diff(row_of[np.unique(row_of, return_index=True)[1]]) > 0).all()  # first-seen order
+    edges = block_edges(100, 900, 4)
+    every = sweep_stats(a.last_event, a.stage, a.rets, a.combos, a.cost, a.starts, 100, 900, edges)
+    few = sweep_stats(d.last_event, d.stage, d.rets, d.combos, d.cost, d.starts, 100, 900, edges)
+    for e, f in zip(every, few, strict=True):
+        np.testing.assert_array_equal(e, f[row_of])
+    ref = run_sweep(grid, market, chunk_size=len(grid))
+    res = run_sweep(grid, market, chunk_size=3)
+    pd.testing.assert_frame_equal(res.table, ref.table, check_exact=True)
+    assert ref.pbo is not None and res.pbo is not None and ref.pbo.n_trials == len(grid)
+    np.testing.assert_array_equal(res.pbo.logits, ref.pbo.logits)
+    # the weights count every duplicate: the matrix CSCV over all the combos agrees
+    from liqflow.backtest._dispatch import evaluate
+    from liqflow.backtest.overfit import _pbo_from_blocks_reference
+
+    prep = _prepare(grid.rules(), market)
+    edges = block_edges(prep.start, prep.start + ref.n_obs, grid.n_blocks)
+    ev = evaluate(prep.arrays, prep.start, prep.start + ref.n_obs, edges, keep_blocks=True)
+    assert ev.bsum is not None and ev.bsq is not None and ev.bsum.shape[0] == len(grid)
+    want = _pbo_from_blocks_reference(np.diff(edges).astype(np.float64), ev.bsum, ev.bsq)
+    np.testing.assert_array_equal(ref.pbo.logits, want.logits)
+
+
+@pytest.mark.parametrize(
+    "grid",
+    [
+        GRID,
+        SweepGrid(signal=("stage",), min_stage=(1, 2), asset=("btc", "eth")),
+        SweepGrid(
+            signal=("any", "breakout"), lookback=(0, 30), hold_days=(5, 9), fallback=("eth",)
+        ),
+    ],
+)
+def test_grid_codes_equal_the_rules(market: MarketData, grid: SweepGrid) -> None:
+    # the vectorised expansion gives the kernel arrays and table of one Rule per combo
+    from liqflow.backtest.sweep import _prepare, _prepare_grid
+
+    rules = grid.rules()
+    assert len(rules) == len(grid) == len(grid.combos())
+    want, got = _prepare(rules, market), _prepare_grid(grid, market)
+    for f in ("last_event", "stage", "rets", "combos", "starts"):
+        np.testing.assert_array_equal(getattr(got.arrays, f), getattr(want.arrays, f))
+    assert got.arrays.cost == want.arrays.cost and got.assets == want.assets
+    combos = grid.combos()
+    for i in (0, len(rules) // 2, len(rules) - 1):
+        r, row = rules[i], combos.iloc[i]
+        assert (r.signal, r.asset, r.fallback) == (row["signal"], row["asset"], row["fallback"])
+        if r.uses_breakouts:
+            assert (r.breakout.lookback, r.hold_days) == (row["lookback"], row["hold_days"])
+        else:
+            assert row["lookback"] is pd.NA and row["hold_days"] is pd.NA
+        if r.uses_stage:
+            assert r.min_stage == row["min_stage"]
+        else:
+            assert row["min_stage"] is pd.NA

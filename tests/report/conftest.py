@@ -153,6 +153,98 @@ def render_in_chromium(page: Path, profile: Path, budget_ms: int = 20000) -> str
     return done.stdout
 
 
+_HARNESS = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>liqflow report at {width} px</title></head>
+<body style="margin:0;background:#fff">
+<iframe id="page" src="{src}" style="border:0;display:block;width:{width}px;height:{height}px"></iframe>
+<pre id="harness-status" hidden></pre>
+<script>
+function poll() {{
+  var out = document.getElementById("harness-status"), doc;
+  try {{ doc = document.getElementById("page").contentDocument; }}
+  catch (e) {{ out.textContent = "harness: " + e; return; }}
+  var st = doc && doc.getElementById("liqflow-status");
+  if (st && st.textContent) {{ out.textContent = st.textContent; return; }}
+  setTimeout(poll, 50);
+}}
+poll();
+</script>
+</body></html>
+"""
+
+
+def _chromium_cmd(profile: Path, width: int, height: int, budget_ms: int) -> list[str]:
+    exe = chromium()
+    if exe is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    return [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        "--allow-file-access-from-files",  # the harness reads its frame's status
+        f"--user-data-dir={profile}",
+        f"--virtual-time-budget={budget_ms}",
+        f"--window-size={max(width, 500)},{height}",
+    ]
+
+
+def render_at_width(
+    page: Path, width: int, profile: Path, screenshot: Path | None = None, budget_ms: int = 30000
+) -> dict[str, object]:
+    """The page's status (errors, charts, layout, downloads) at a viewport ``width`` px
+    wide, and a full-page screenshot when ``screenshot`` is given.
+
+    Headless Chromium's window is at least 500 px wide, so the page is loaded in a frame
+    of exactly ``width`` px (its own viewport) inside a harness page next to it.
+    """
+    import json
+    import re
+
+    harness = page.parent / f"harness-{width}.html"
+    harness.write_text(_HARNESS.format(src=page.name, width=width, height=4000), encoding="utf-8")
+    cmd = _chromium_cmd(profile, width, 4000, budget_ms)
+    done = subprocess.run(
+        [*cmd, "--dump-dom", harness.resolve().as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    found = re.search(r'<pre id="harness-status" hidden="">(.*?)</pre>', done.stdout, re.DOTALL)
+    if done.returncode != 0 or not found or not found.group(1).startswith("{"):
+        raise AssertionError(f"chromium failed ({done.returncode}): {done.stderr[-2000:]}")
+    status: dict[str, object] = json.loads(found.group(1))
+    if screenshot is not None:
+        layout = status["layout"]
+        assert isinstance(layout, dict)
+        height = min(int(layout["height"]) + 20, 40000)
+        harness.write_text(
+            _HARNESS.format(src=page.name, width=width, height=height), encoding="utf-8"
+        )
+        shot = subprocess.run(
+            [
+                *_chromium_cmd(profile, width, height, budget_ms),
+                f"--screenshot={screenshot}",
+                harness.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if shot.returncode != 0 or not screenshot.exists():
+            raise AssertionError(f"chromium screenshot failed: {shot.stderr[-2000:]}")
+    return status
+
+
 @pytest.fixture(scope="session")
 def synthetic_report(synthetic_path: Path) -> Report:
     """The report of the whole synthetic market (fast settings, no cache)."""

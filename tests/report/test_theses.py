@@ -126,6 +126,7 @@ def test_synthetic_theses_are_complete_and_deterministic(synthetic_report: Repor
     frame = theses.to_frame()
     assert list(frame.index) == [
         "liquidity",
+        "fiscal",
         "credit",
         "large_caps",
         "small_caps",
@@ -135,6 +136,7 @@ def test_synthetic_theses_are_complete_and_deterministic(synthetic_report: Repor
         "lead",
         "precedents",
         "supercycle",
+        "etf",
         "leverage",
     ]
     assert set(frame["status"]) <= set(STATUSES)
@@ -143,9 +145,10 @@ def test_synthetic_theses_are_complete_and_deterministic(synthetic_report: Repor
         assert t.why and "nan" not in t.why.lower()
         if t.status != "unknown":
             assert t.numbers(), t.key
-    # the synthetic store has no leverage data: unknown, and said so
-    lev = next(t for t in theses.theses if t.key == "leverage")
-    assert lev.status == "unknown" and "no funding-rate or open-interest data" in lev.why
+    # the synthetic store has no leverage, ETF or DTS data: unknown, and said so
+    for key in ("leverage", "etf", "fiscal"):
+        t = next(t for t in theses.theses if t.key == key)
+        assert t.status == "unknown" and "no condition known on the as-of date" in t.why
 
 
 def test_stage_outlook_names_the_next_stage_conditions(synthetic_report: Report) -> None:

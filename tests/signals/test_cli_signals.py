@@ -48,15 +48,16 @@ def _store(tmp_path: Path) -> Path:
 
 def test_status_prints_a_table_per_stage_and_the_current_stage(tmp_path: Path) -> None:
     path = _store(tmp_path)
-    result = CliRunner().invoke(app, ["status", "--store", str(path), "--as-of", "2021-03-01"])
+    args = ["status", "--store", str(path), "--as-of", "2021-03-01", "--verbose"]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
     out = result.stdout
     for k, name in enumerate(("liquidity & credit", "large caps", "small caps", "crypto"), start=1):
         assert f"Stage {k}: {name}" in out
-    assert "as of 2021-03-01: stage" in out
+    assert out.startswith("as of 2021-03-01 (as given)\nstage ")
     assert "hy_narrowing" in out and "alt_season" in out
     flat = " ".join(out.split())
-    assert "unknown inputs: liquidity.fed_assets: unknown: not supplied" in flat
+    assert "liquidity.fed_assets: unknown: not supplied" in flat
 
 
 def test_breakouts_lists_events_with_the_rule(tmp_path: Path) -> None:

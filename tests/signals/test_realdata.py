@@ -72,12 +72,14 @@ def test_status_as_of_uses_only_data_public_then(
     with Store(path) as st:
         import_paths(st, default_catalog(), files)
     result = CliRunner().invoke(
-        app, ["status", "--as-of", "2021-01-15", "--store", str(path)], env={"COLUMNS": "200"}
+        app,
+        ["status", "--as-of", "2021-01-15", "--store", str(path), "--verbose"],
+        env={"COLUMNS": "200"},
     )
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "as of 2021-01-15: stage" in out
-    small = next(ln for ln in out.splitlines() if "breakout_live" in ln)
+    assert out.startswith("as of 2021-01-15 (as given)\nstage ")
+    small = next(ln for ln in out.splitlines() if "breakout_live *" in ln)  # its table row
     assert "confirmed" in small and "2020-11-13" in small
     # the same table from the full history, read on that day: identical (point in time)
     from liqflow.cli.signals import load_signal_panel

@@ -89,6 +89,9 @@ def test_study_as_of_uses_only_earlier_data(store_path: Path) -> None:
             "--as-of 2030-01-01 is after the last stored data (2026-03-31)",
         ),
         (["--chain", "nope"], "unknown chain 'nope'"),
+        (["--seed", "-1"], "seed must be an integer from 0 to 2**63 - 1, got -1"),
+        (["--draws", "1000000000"], "draws must be an integer from 1 to 100,000, got 1000000000"),
+        (["--as-of", "05/06/2021"], "--as-of must be a date like 2021-01-15, got '05/06/2021'"),
     ],
 )
 def test_study_refusals(
@@ -154,6 +157,7 @@ def test_corr_prints_periods(store_path: Path) -> None:
     [
         (["corr", "small_caps", "nope"], "unknown series 'nope'"),
         (["corr", "small_caps", "btc", "--periods", "17-19"], "got '17-19'"),
+        (["corr", "small_caps", "btc", "--seed", "-1"], "seed must be an integer from 0"),
         (["corr", "small_caps", "ada"], "no data for 'ada' in the store"),
     ],
 )

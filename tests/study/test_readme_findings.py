@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from liqflow.catalog import default_catalog
-from liqflow.importer import import_paths
 from liqflow.store import Store
 from liqflow.study import study
 from liqflow.study.text import BEGIN, END, findings, replace_block
@@ -16,11 +15,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.mark.realdata
-def test_readme_findings_are_generated_from_the_evidence(shared_data: Path, tmp_path: Path) -> None:
-    db = tmp_path / "s.duckdb"
-    with Store(db) as st:
-        import_paths(st, default_catalog(), [shared_data])
-    with Store(db, read_only=True) as st:
+def test_readme_findings_are_generated_from_the_evidence(shared_store: Path) -> None:
+    with Store(shared_store, read_only=True) as st:
         run = study(st, default_catalog())
     text = README.read_text(encoding="utf-8")
     want = replace_block(text, findings(run.evidence))

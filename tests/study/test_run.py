@@ -112,9 +112,25 @@ def test_json_document(planted: Evidence) -> None:
     assert set(doc["legend"]) == {SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE, UNKNOWN, DESCRIPTIVE}
     assert {c["claim"] for c in doc["claims"]} == {
         "chain", "lead", "breakouts", "alts_most", "precedents", "recent",
+        "tga_lead", "mbs_lead", "etf_lead", "leverage_lead",
     }  # fmt: skip
     assert len(doc["tests"]) == len(planted.tests)
     assert all(e["event_date"][:4].isdigit() for e in doc["events"])
+
+
+def test_every_test_carries_its_horizon(planted: Evidence) -> None:
+    """Tests after the breakouts carry their forward-return horizon in days (the ``+30d``
+    of their id), the lead-lag and Granger tests none; the rows, frame and JSON agree."""
+    rows = planted.rows()
+    assert {r.horizon for r in rows if r.kind == "event"} == {30, 60, 90}
+    for r in rows:
+        if r.kind in ("lead_lag", "granger"):
+            assert r.horizon is None, r.test_id
+        else:
+            assert r.test_id.endswith(f"+{r.horizon}d"), r.test_id
+    doc = json.loads(planted.to_json())
+    assert [t["horizon"] for t in doc["tests"]] == [r.horizon for r in rows]
+    assert "horizon" in planted.to_frame().columns
 
 
 def test_missing_series_are_unknown() -> None:
@@ -138,7 +154,9 @@ def test_per_event_dates_are_the_planted_ones(planted: Evidence) -> None:
 
 def test_parameters_are_checked() -> None:
     inputs = planted_inputs(False, seed=2, as_of="2016-12-31")
-    with pytest.raises(ConfigError, match=r"draws must be an integer of at least 260 .* got 100"):
+    with pytest.raises(
+        ConfigError, match=r"draws must be an integer of at least 160 .* over 8 tests .* got 100"
+    ):
         run_study(inputs, draws=100)
     with pytest.raises(ConfigError, match=r"alpha and confidence must be in \(0, 1\), got 1.5"):
         run_study(inputs, alpha=1.5)

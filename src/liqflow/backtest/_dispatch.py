@@ -1,9 +1,13 @@
 """Where a sweep's chunks run: in-process, local processes, or a Dask cluster.
 
-Every mode calls the same kernel on the same chunks of combos and reassembles the
-chunks by combo index, so the results are identical whichever mode ran them. The
-overfitting step (CSCV) runs on the same workers, in ranges of splits, after the
-kernel: each range needs every combo's per-block sums, sent once to each worker.
+Every mode calls the same functions on the same chunks of combos and reassembles them
+by combo index, so the results are identical whichever mode ran them. A chunk is
+evaluated in one task: the kernel's statistics, then the first pass of CSCV over the
+chunk's own trials (their in-sample best in every split). The client merges the picks
+(a per-split maximum) and sends the picks' out-of-sample keys back; a second task per
+chunk counts the chunk's trials below them. A chunk's per-block sums never leave the
+worker that computed them on a Dask cluster; only statistics and per-split vectors
+travel. The kernel's inputs are sent once to each worker.
 """
 
 from __future__ import annotations
@@ -11,25 +15,36 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from liqflow._errors import ConfigError
 from liqflow.backtest._kernels import sweep_stats
 from liqflow.backtest.overfit import (
-    CSCVPlan,
+    CSCVSplits,
     PBOResult,
-    cscv_part,
-    cscv_plan,
-    pbo_from_parts,
-    split_ranges,
+    SplitPicks,
+    TrialBlocks,
+    cscv_splits_of,
+    merge_picks,
+    pbo_from_counts,
+    split_counts,
+    split_picks,
+    trial_blocks,
 )
 
-__all__ = ["Evaluation", "SweepArrays", "evaluate", "evaluate_chunk"]
+__all__ = ["ChunkResult", "Evaluation", "SweepArrays", "evaluate", "evaluate_chunk"]
 
 Progress = Callable[[int, int], None]
+
+#: Combos per chunk in this process: bounds the kernel's per-block output and keeps a
+#: chunk's CSCV pass over every split short.
+IN_PROCESS_CHUNK = 65_536
+#: Tasks per worker thread on a cluster: enough to balance, few enough that the
+#: scheduler's per-task cost (about a millisecond) stays negligible.
+TASKS_PER_WORKER = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,12 +57,76 @@ class SweepArrays:
     combos: np.ndarray
     cost: float
     starts: np.ndarray
+    #: How many combos each row stands for (None: one each); see :func:`distinct_combos`.
+    weights: np.ndarray | None = None
+
+
+def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
+    """The distinct combos of ``arrays`` (with their counts as weights) and, per combo,
+    the row of its representative.
+
+    Event sets with identical rows (different breakout parameters giving the same
+    events) are merged first, so combos that differ only by such a set are the same
+    combo: they have the same statistics and the same per-block sums. Representatives
+    keep the order of their first occurrence, so the first of exactly tied (but not
+    identical) trials stays first.
+    """
+    first: dict[bytes, int] = {}
+    canon = np.array(
+        [first.setdefault(row.tobytes(), i) for i, row in enumerate(arrays.last_event)],
+        dtype=np.int64,
+    )
+    keys = np.column_stack([arrays.combos, arrays.starts])
+    keys[:, 0] = canon[keys[:, 0]]
+    _, idx, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(idx, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    reps = idx[order]
+    row_of = rank[inverse.ravel()]
+    weights = np.bincount(row_of, minlength=reps.size).astype(np.int64)
+    if arrays.weights is not None:
+        weights = np.zeros(reps.size, dtype=np.int64)
+        np.add.at(weights, row_of, arrays.weights)
+    out = replace(
+        arrays,
+        combos=np.ascontiguousarray(keys[reps, :6]),
+        starts=np.ascontiguousarray(arrays.starts[reps]),
+        weights=weights,
+    )
+    return out, row_of
+
+
+@dataclass(frozen=True, eq=False)
+class Window:
+    """The evaluation window, its CSCV blocks and (if asked) the CSCV splits."""
+
+    start: int
+    end: int
+    edges: np.ndarray
+    splits: CSCVSplits | None
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkResult:
+    """Combos ``lo:lo + len(stats)``: statistics, and for CSCV their trials and picks."""
+
+    lo: int
+    stats: np.ndarray
+    trials: TrialBlocks | None = None
+    picks: SplitPicks | None = None
+    bsum: np.ndarray | None = None
+    bsq: np.ndarray | None = None
+
+    def light(self) -> ChunkResult:
+        """The same without the per-block sums (what a worker sends back)."""
+        return replace(self, trials=None, bsum=None, bsq=None)
 
 
 def evaluate_chunk(
-    arrays: SweepArrays, lo: int, hi: int, eval_start: int, eval_end: int, edges: np.ndarray
-) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """Kernel statistics of combos ``lo:hi``; returns ``lo`` to reorder the chunks."""
+    arrays: SweepArrays, lo: int, hi: int, window: Window, keep_blocks: bool = False
+) -> ChunkResult:
+    """Kernel statistics of combos ``lo:hi``, and their CSCV picks if ``window`` has splits."""
     st, bsum, bsq = sweep_stats(
         arrays.last_event,
         arrays.stage,
@@ -55,11 +134,28 @@ def evaluate_chunk(
         arrays.combos[lo:hi],
         arrays.cost,
         arrays.starts[lo:hi],
-        eval_start,
-        eval_end,
-        edges,
+        window.start,
+        window.end,
+        window.edges,
     )
-    return lo, st, bsum, bsq
+    trials = picks = None
+    if window.splits is not None:
+        w = arrays.weights[lo:hi] if arrays.weights is not None else None
+        trials = trial_blocks(bsum, bsq, w)
+        picks = split_picks(window.splits, trials)
+    if keep_blocks:
+        return ChunkResult(lo, st, trials, picks, bsum, bsq)
+    return ChunkResult(lo, st, trials, picks)
+
+
+def chunk_counts(
+    window: Window, chunk: ChunkResult, chosen: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Second CSCV pass over one chunk's trials; returns ``lo`` to reorder the chunks."""
+    if chunk.trials is None or window.splits is None:  # pragma: no cover - see evaluate
+        raise RuntimeError("chunk evaluated without CSCV splits")
+    below, ties = split_counts(window.splits, chunk.trials, chosen)
+    return chunk.lo, below, ties
 
 
 _WORKER_ARRAYS: SweepArrays | None = None
@@ -70,29 +166,65 @@ def _init_worker(arrays: SweepArrays) -> None:
     _WORKER_ARRAYS = arrays
 
 
-def _worker_chunk(
-    lo: int, hi: int, eval_start: int, eval_end: int, edges: np.ndarray
-) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+def _worker_chunk(lo: int, hi: int, window: Window) -> ChunkResult:
     if _WORKER_ARRAYS is None:  # pragma: no cover - set by the pool initializer
         raise RuntimeError("sweep worker started without its arrays")
-    return evaluate_chunk(_WORKER_ARRAYS, lo, hi, eval_start, eval_end, edges)
+    return evaluate_chunk(_WORKER_ARRAYS, lo, hi, window)
 
 
 @dataclass(frozen=True, eq=False)
 class Evaluation:
-    """The kernel's statistics and per-block sums of every combo, and the PBO if asked."""
+    """The kernel's statistics of every combo, their PBO if asked, and (if asked) the
+    per-block sums."""
 
     stats: np.ndarray
-    bsum: np.ndarray
-    bsq: np.ndarray
     pbo: PBOResult | None
-
-
-CSCVPart = tuple[int, np.ndarray, np.ndarray, np.ndarray]
+    bsum: np.ndarray | None = None
+    bsq: np.ndarray | None = None
 
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+
+
+class _Collector:
+    """Chunk results by ``lo``, progress, and the final assembly."""
+
+    def __init__(self, weights: np.ndarray, progress: Progress | None) -> None:
+        self.n = weights.size  # rows evaluated
+        self.cum = np.r_[0, np.cumsum(weights)]
+        self.n_trials = int(self.cum[-1])  # combos they stand for
+        self.progress = progress
+        self.parts: dict[int, ChunkResult] = {}
+        self.done = 0
+
+    def add(self, r: ChunkResult) -> None:
+        self.parts[r.lo] = r
+        self.done += int(self.cum[r.lo + r.stats.shape[0]] - self.cum[r.lo])
+        if self.progress is not None:
+            self.progress(self.done, self.n_trials)
+
+    def ordered(self) -> list[ChunkResult]:
+        return [self.parts[k] for k in sorted(self.parts)]
+
+    def stats(self) -> np.ndarray:
+        return np.concatenate([r.stats for r in self.ordered()])
+
+    def chosen(self) -> SplitPicks:
+        return merge_picks([r.picks for r in self.ordered() if r.picks is not None])
+
+    def pbo(
+        self,
+        splits: CSCVSplits,
+        picks: SplitPicks,
+        counts: list[tuple[int, np.ndarray, np.ndarray]],
+    ) -> PBOResult:
+        below = np.zeros(splits.n_splits, dtype=np.int64)
+        ties = np.zeros(splits.n_splits, dtype=np.int64)
+        for _, bl, ti in counts:
+            below += bl
+            ties += ti
+        return pbo_from_counts(splits, picks, below, ties, self.n_trials)
 
 
 def evaluate(
@@ -105,6 +237,7 @@ def evaluate(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     cscv: bool = False,
+    keep_blocks: bool = False,
 ) -> Evaluation:
     """Statistics of every combo, and their PBO, computed where ``scheduler`` says.
 
@@ -114,114 +247,100 @@ def evaluate(
         ``None``: in this process. ``"processes"``: a pool of local processes (one per
         core). An address: the workers of that running ``dask.distributed`` scheduler.
     chunk_size : int, optional
-        Combos per task (default: about 8 tasks per worker, at least 64 combos).
+        Combos per task (default: in this process :data:`IN_PROCESS_CHUNK`; otherwise
+        :data:`TASKS_PER_WORKER` tasks per worker thread, at least 64 combos).
     progress : callable(done, total), optional
         Called after each chunk with the number of combos done.
     cscv : bool
         Also compute the PBO (CSCV over the blocks of ``edges``), on the same workers.
+    keep_blocks : bool
+        Return every combo's per-block sums too (in this process only).
     """
-    n = arrays.combos.shape[0]
-    workers = 1 if scheduler is None else max(os.cpu_count() or 1, 1)
-    size = chunk_size or max(64, -(-n // (8 * workers)))
-    chunks = _chunks(n, size)
-    parts: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    def collect(lo: int, st: np.ndarray, bsum: np.ndarray, bsq: np.ndarray) -> None:
-        parts[lo] = (st, bsum, bsq)
-        if progress is not None:
-            progress(sum(p[0].shape[0] for p in parts.values()), n)
-
-    def assemble() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        order = sorted(parts)
-        out = tuple(np.concatenate([parts[k][i] for k in order]) for i in range(3))
-        parts.clear()
-        return out[0], out[1], out[2]
-
-    counts = np.diff(edges).astype(np.float64)
+    splits = cscv_splits_of(np.diff(edges).astype(np.float64)) if cscv else None
+    window = Window(eval_start, eval_end, edges, splits)
+    distinct, row_of = distinct_combos(arrays)
+    if distinct.weights is None:  # pragma: no cover - distinct_combos sets them
+        raise RuntimeError("distinct combos without weights")
+    out = _Collector(distinct.weights, progress)
     if scheduler is None:
-        for lo, hi in chunks:
-            collect(*evaluate_chunk(arrays, lo, hi, eval_start, eval_end, edges))
-        st, bsum, bsq = assemble()
-        pbo = None
-        if cscv:
-            plan = cscv_plan(counts, bsum, bsq)
-            pbo = pbo_from_parts(plan, [cscv_part(plan, 0, plan.n_splits)])
-        return Evaluation(st, bsum, bsq, pbo)
-    if scheduler == "processes":
-        return _run_processes(
-            workers,
-            arrays,
-            chunks,
-            eval_start,
-            eval_end,
-            edges,
-            collect,
-            assemble,
-            counts if cscv else None,
+        ev = _in_process(distinct, window, out, chunk_size, keep_blocks)
+    elif keep_blocks:
+        raise ConfigError("keep_blocks is only available in this process (scheduler=None)")
+    elif scheduler == "processes":
+        workers = max(os.cpu_count() or 1, 1)
+        size = chunk_size or max(64, -(-out.n // (TASKS_PER_WORKER * workers)))
+        ev = _run_processes(workers, distinct, _chunks(out.n, size), window, out)
+    elif isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        ev = _run_dask(scheduler, distinct, chunk_size, window, out)
+    else:
+        raise ConfigError(
+            f"scheduler must be None (in-process), 'processes' or a Dask scheduler address "
+            f"like 'tcp://127.0.0.1:8786', got {scheduler!r}"
         )
-    if isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
-        return _run_dask(
-            scheduler,
-            arrays,
-            chunks,
-            eval_start,
-            eval_end,
-            edges,
-            collect,
-            assemble,
-            counts if cscv else None,
-        )
-    raise ConfigError(
-        f"scheduler must be None (in-process), 'processes' or a Dask scheduler address "
-        f"like 'tcp://127.0.0.1:8786', got {scheduler!r}"
+    return Evaluation(
+        ev.stats[row_of],
+        ev.pbo,
+        None if ev.bsum is None else ev.bsum[row_of],
+        None if ev.bsq is None else ev.bsq[row_of],
     )
 
 
-Collect = Callable[[int, np.ndarray, np.ndarray, np.ndarray], None]
-Assemble = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]
+def _in_process(
+    arrays: SweepArrays,
+    window: Window,
+    out: _Collector,
+    chunk_size: int | None,
+    keep_blocks: bool,
+) -> Evaluation:
+    for lo, hi in _chunks(out.n, chunk_size or IN_PROCESS_CHUNK):
+        out.add(evaluate_chunk(arrays, lo, hi, window, keep_blocks))
+    pbo = None
+    if window.splits is not None:
+        picks = out.chosen()
+        counts = [chunk_counts(window, r, picks.chosen) for r in out.ordered()]
+        pbo = out.pbo(window.splits, picks, counts)
+    if not keep_blocks:
+        return Evaluation(out.stats(), pbo)
+    parts = out.ordered()
+    return Evaluation(
+        out.stats(),
+        pbo,
+        np.concatenate([r.bsum for r in parts if r.bsum is not None]),
+        np.concatenate([r.bsq for r in parts if r.bsq is not None]),
+    )
 
 
 def _run_processes(
     workers: int,
     arrays: SweepArrays,
     chunks: list[tuple[int, int]],
-    eval_start: int,
-    eval_end: int,
-    edges: np.ndarray,
-    collect: Collect,
-    assemble: Assemble,
-    counts: np.ndarray | None,
+    window: Window,
+    out: _Collector,
 ) -> Evaluation:
+    from concurrent.futures import as_completed
+
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(arrays,)
     ) as pool:
-        futures = [
-            pool.submit(_worker_chunk, lo, hi, eval_start, eval_end, edges) for lo, hi in chunks
-        ]
+        futures = [pool.submit(_worker_chunk, lo, hi, window) for lo, hi in chunks]
         for fut in as_completed(futures):
-            collect(*fut.result())
-        st, bsum, bsq = assemble()
-        if counts is None:
-            return Evaluation(st, bsum, bsq, None)
-        plan = cscv_plan(counts, bsum, bsq)
-        # one range of splits per worker: the plan is pickled once per range
-        cs = [
-            pool.submit(cscv_part, plan, lo, hi) for lo, hi in split_ranges(plan.n_splits, workers)
-        ]
-        return Evaluation(st, bsum, bsq, pbo_from_parts(plan, [f.result() for f in cs]))
+            out.add(fut.result())
+        splits = window.splits
+        if splits is None:
+            return Evaluation(out.stats(), None)
+        # the trials travel back: a pool has no memory of which process holds what
+        picks = out.chosen()
+        cs = [pool.submit(chunk_counts, window, r, picks.chosen) for r in out.ordered()]
+        return Evaluation(out.stats(), out.pbo(splits, picks, [f.result() for f in cs]))
 
 
 def _run_dask(
     address: str,
     arrays: SweepArrays,
-    chunks: list[tuple[int, int]],
-    eval_start: int,
-    eval_end: int,
-    edges: np.ndarray,
-    collect: Collect,
-    assemble: Assemble,
-    counts: np.ndarray | None,
+    chunk_size: int | None,
+    window: Window,
+    out: _Collector,
 ) -> Evaluation:
     from distributed import Client
     from distributed import as_completed as dask_completed
@@ -233,23 +352,26 @@ def _run_dask(
     except OSError as exc:
         raise ProviderError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from None
     try:
-        shared = client.scatter(arrays, broadcast=True)
-        futures = [
-            client.submit(evaluate_chunk, shared, lo, hi, eval_start, eval_end, edges, pure=False)
-            for lo, hi in chunks
-        ]
-        for fut in dask_completed(futures, loop=client.loop):
-            collect(*fut.result())
-        del shared, futures
-        st, bsum, bsq = assemble()
-        if counts is None:
-            return Evaluation(st, bsum, bsq, None)
-        plan: CSCVPlan = cscv_plan(counts, bsum, bsq)
         threads = max(1, sum(client.nthreads().values()))
-        shared_plan = client.scatter(plan, broadcast=True)
-        ranges = split_ranges(plan.n_splits, 2 * threads)
-        cs = [client.submit(cscv_part, shared_plan, lo, hi, pure=False) for lo, hi in ranges]
-        results: list[CSCVPart] = client.gather(cs)
-        return Evaluation(st, bsum, bsq, pbo_from_parts(plan, results))
+        n = out.n  # distinct combos
+        size = chunk_size or max(64, -(-n // (TASKS_PER_WORKER * threads)))
+        shared = client.scatter(arrays, broadcast=True)
+        shared_window = client.scatter(window, broadcast=True)
+        full = [
+            client.submit(evaluate_chunk, shared, lo, hi, shared_window, pure=False)
+            for lo, hi in _chunks(n, size)
+        ]
+        light = [client.submit(ChunkResult.light, f, pure=False) for f in full]
+        for fut in dask_completed(light, loop=client.loop):
+            out.add(fut.result())
+        del light
+        splits = window.splits
+        if splits is None:
+            return Evaluation(out.stats(), None)
+        picks = out.chosen()
+        chosen = client.scatter(picks.chosen, broadcast=True)
+        cs = [client.submit(chunk_counts, shared_window, f, chosen, pure=False) for f in full]
+        counts: list[tuple[int, np.ndarray, np.ndarray]] = client.gather(cs)
+        return Evaluation(out.stats(), out.pbo(splits, picks, counts))
     finally:
         client.close()

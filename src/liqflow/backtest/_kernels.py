@@ -1,6 +1,7 @@
 """numba kernels of the sweeps, each beside its pure-Python twin.
 
-:func:`sweep_stats` is compiled from :func:`sweep_stats_py`; tests run both on the same
+:func:`sweep_stats` is compiled from :func:`sweep_stats_py` (which skips idle cash days and
+must equal :func:`sweep_stats_reference_py` bit for bit); tests run them on the same
 inputs and compare them with the pandas reference :func:`liqflow.backtest.backtest`.
 """
 
@@ -14,13 +15,20 @@ __all__ = [
     "COMBO_COLUMNS",
     "SIGNAL_CODES",
     "STATS",
+    "block_totals",
+    "block_totals_py",
+    "cscv_best",
+    "cscv_best_py",
+    "cscv_counts",
+    "cscv_counts_py",
+    "cscv_logits",
+    "cscv_logits_py",
     "cscv_ranks",
     "cscv_ranks_py",
-    "cscv_splits",
-    "cscv_splits_py",
     "stats_to_metrics",
     "sweep_stats",
     "sweep_stats_py",
+    "sweep_stats_reference_py",
 ]
 
 #: Columns of the integer combo matrix fed to the kernel.
@@ -44,7 +52,7 @@ STATS = (
 _N_STATS = len(STATS)
 
 
-def sweep_stats_py(
+def sweep_stats_reference_py(
     last_event: np.ndarray,
     stage: np.ndarray,
     rets: np.ndarray,
@@ -55,7 +63,10 @@ def sweep_stats_py(
     eval_end: int,
     edges: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run every combo's rule day by day and accumulate its statistics.
+    """Run every combo's rule day by day and accumulate its statistics (reference).
+
+    :func:`sweep_stats_py` must give the same arrays bit for bit, skipping the days
+    when a combo sits in cash with no position to come.
 
     Must equal, combo by combo, ``liqflow.backtest.backtest(rule, data)`` on the window
     ``[eval_start, eval_end)``: the same positions (decision at the close of *t*,
@@ -219,6 +230,223 @@ def sweep_stats_py(
     return stats, bsum, bsq
 
 
+@register_jitable
+def _next_true_rows(rows: np.ndarray) -> np.ndarray:
+    """Per row, the first day ``>= t`` where the row is true (``T`` if none), ``T + 1`` long."""
+    n_r, n_t = rows.shape
+    out = np.empty((n_r, n_t + 1), dtype=np.int64)
+    for r in range(n_r):
+        nxt = n_t
+        out[r, n_t] = n_t
+        for t in range(n_t - 1, -1, -1):
+            if rows[r, t]:
+                nxt = t
+            out[r, t] = nxt
+    return out
+
+
+@register_jitable
+def _next_stage_rows(stage: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Row ``k - lo``: the first day ``>= t`` with ``stage >= k``, for ``k`` in ``lo..hi``."""
+    levels = np.empty((hi - lo + 1, stage.size), dtype=np.bool_)
+    for k in range(lo, hi + 1):
+        for t in range(stage.size):
+            levels[k - lo, t] = stage[t] >= k
+    return _next_true_rows(levels)
+
+
+def sweep_stats_py(
+    last_event: np.ndarray,
+    stage: np.ndarray,
+    rets: np.ndarray,
+    combos: np.ndarray,
+    cost: float,
+    starts: np.ndarray,
+    eval_start: int,
+    eval_end: int,
+    edges: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run every combo's rule and accumulate its statistics, skipping idle cash days.
+
+    The arguments and results are those of :func:`sweep_stats_reference_py`, and so are
+    the numbers, bit for bit. A combo whose fallback is cash, holding nothing, with no
+    position decided for the next two days, earns exactly 0 until its signal can next
+    turn on: the next breakout event (the hold window of the last one has passed) or
+    the next day the stage reaches ``min_stage``. Those days change no sum, no equity
+    and no trade; only the day of the running peak and the block sums' boundaries move,
+    and the kernel sets them directly. With a typical exposure of 10-40 % this skips
+    most days.
+    """
+    n_c = combos.shape[0]
+    n_b = edges.size - 1
+    n_t = stage.size
+    stats = np.zeros((n_c, _N_STATS))
+    bsum = np.zeros((n_c, n_b))
+    bsq = np.zeros((n_c, n_b))
+    kmin_lo = 127
+    kmin_hi = -128
+    for c in range(n_c):
+        k = min(max(combos[c, 2], -128), 128)
+        kmin_lo = min(kmin_lo, k)
+        kmin_hi = max(kmin_hi, k)
+    next_stage = _next_stage_rows(stage, kmin_lo, max(kmin_lo, kmin_hi))
+    next_event = np.empty((1, n_t + 1), dtype=np.int64)
+    cached_set = -1
+    for c in range(n_c):
+        e = combos[c, 0]
+        hold = combos[c, 1]
+        kmin = combos[c, 2]
+        sig = combos[c, 3]
+        a = combos[c, 4]
+        f = combos[c, 5]
+        start = starts[c]
+        if f < 0 and sig != 0 and e != cached_set:
+            next_event = _next_true_rows(last_event[e : e + 1] == np.arange(n_t))
+            cached_set = e
+        stage_row = min(max(kmin, -128), 128) - kmin_lo
+        tgt1 = False
+        tgt2 = False
+        wa_prev = 0.0
+        wf_prev = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s1b = 0.0
+        s2b = 0.0
+        down = 0.0
+        eq = 1.0
+        peak = 1.0
+        peak_i = eval_start - 1
+        mdd = 0.0
+        mdd_peak = eval_start - 1
+        mdd_rec = -1
+        recovered = False
+        tsum = 0.0
+        exposed = 0
+        n_tr = 0
+        n_win = 0
+        in_tr = False
+        growth = 1.0
+        b = 0
+        block_end = edges[1]
+        t = max(eval_start - 3, 0)
+        while t < eval_end:
+            if t >= start:
+                wa = 1.0 if tgt2 else 0.0
+                wf = 1.0 - wa if f >= 0 else 0.0
+            else:
+                wa = 0.0
+                wf = 0.0
+            if t >= eval_start:
+                tau = abs(wa - wa_prev) + abs(wf - wf_prev)
+                g = 0.0
+                if wa != 0.0:
+                    g += wa * rets[a, t]
+                if wf != 0.0:
+                    g += wf * rets[f, t]
+                x = (1.0 - cost * tau) * (1.0 + g) - 1.0
+                s1b += x
+                s2b += x * x
+                if x < 0.0:
+                    down += x * x
+                eq *= 1.0 + x
+                if eq >= peak:
+                    if mdd < 0.0 and mdd_peak == peak_i and not recovered:
+                        mdd_rec = t
+                        recovered = True
+                    peak = eq
+                    peak_i = t
+                else:
+                    dd = eq / peak - 1.0
+                    if dd < mdd:
+                        mdd = dd
+                        if mdd_peak != peak_i:
+                            mdd_peak = peak_i
+                            recovered = False
+                tsum += tau
+                if wa > 0.0:
+                    exposed += 1
+                    if not in_tr:
+                        in_tr = True
+                        growth = 1.0
+                    growth *= 1.0 + x
+                elif in_tr:
+                    growth *= 1.0 - cost * tau
+                    n_tr += 1
+                    if growth - 1.0 > 0.0:
+                        n_win += 1
+                    in_tr = False
+                if t + 1 == block_end:
+                    bsum[c, b] = s1b
+                    bsq[c, b] = s2b
+                    s1 += s1b
+                    s2 += s2b
+                    s1b = 0.0
+                    s2b = 0.0
+                    b += 1
+                    if b < n_b:
+                        block_end = edges[b + 1]
+            wa_prev = wa
+            wf_prev = wf
+            # decision at the close of t, held over day t + 2
+            last = last_event[e, t]
+            s_on = True if sig == 1 else stage[t] >= kmin
+            b_on = True if sig == 0 else (last >= 0 and t - last < hold)
+            on = (s_on or b_on) if sig == 2 else (s_on and b_on)
+            tgt2 = tgt1
+            tgt1 = on
+            t += 1
+            if f >= 0 or wa != 0.0 or tgt1 or tgt2 or t < eval_start:
+                continue
+            # Idle in cash: the signal stays off until day u (exclusive bound below);
+            # days t..u-1 earn 0 and decide nothing.
+            u_s = next_stage[stage_row, t] if not s_on else t
+            u_b = next_event[0, t] if not b_on else t
+            if sig == 0:
+                u = u_s
+            elif sig == 1:
+                u = u_b
+            elif sig == 2:
+                u = min(u_s, u_b)
+            else:
+                u = max(u_s if not s_on else t, u_b if not b_on else t)
+            v = min(u, eval_end)  # days t..v-1 are skipped
+            if v <= t:
+                continue
+            if eq >= peak:
+                peak_i = v - 1
+            while block_end <= v:
+                bsum[c, b] = s1b
+                bsq[c, b] = s2b
+                s1 += s1b
+                s2 += s2b
+                s1b = 0.0
+                s2b = 0.0
+                b += 1
+                block_end = edges[b + 1] if b < n_b else eval_end + 1
+            t = v
+        if in_tr:
+            n_tr += 1
+            if growth - 1.0 > 0.0:
+                n_win += 1
+        if mdd < 0.0:
+            end = mdd_rec if recovered else eval_end - 1
+            mdd_days = end - mdd_peak
+        else:
+            mdd_days = 0
+        stats[c, 0] = eval_end - eval_start
+        stats[c, 1] = s1
+        stats[c, 2] = s2
+        stats[c, 3] = down
+        stats[c, 4] = eq
+        stats[c, 5] = mdd
+        stats[c, 6] = mdd_days
+        stats[c, 7] = tsum
+        stats[c, 8] = exposed
+        stats[c, 9] = n_tr
+        stats[c, 10] = n_win
+    return stats, bsum, bsq
+
+
 sweep_stats = numba.njit(cache=True, nogil=True)(sweep_stats_py)
 
 
@@ -334,10 +562,10 @@ def cscv_ranks_py(
 cscv_ranks = numba.njit(cache=True, nogil=True)(cscv_ranks_py)
 
 
-# --- CSCV over chunks of splits, without the (splits x trials) matrices -------------------
+# --- CSCV over chunks of trials, without the (splits x trials) matrices -------------------
 #
-# ``cscv_splits`` gives, split for split, bit for bit what ``cscv_ranks`` gives on the
-# matrices of ``overfit._split_sums``: the in-sample sums are the same left-to-right sums
+# ``cscv_best`` + ``cscv_counts`` give, split for split, bit for bit what ``cscv_ranks``
+# gives on the matrices of ``overfit._split_sums``: the in-sample sums are the same left-to-right sums
 # of the in-sample blocks (shared between splits in lexicographic order, as prefix sums),
 # the keys the same expressions. Divisions are what cost: each (split, trial) is first
 # classified with a division-free proxy (``1/n`` multiplied instead of ``n`` divided,
@@ -491,48 +719,18 @@ def _tile_rank(
     return below, ties
 
 
-def cscv_splits_py(
+@register_jitable
+def _split_best(
     bs: np.ndarray,
     bq: np.ndarray,
-    tot1: np.ndarray,
-    tot2: np.ndarray,
-    weights: np.ndarray,
     n_is: np.ndarray,
-    n_all: float,
     blocks: np.ndarray,
     lcp: np.ndarray,
     lo: int,
     hi: int,
     tile: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`cscv_ranks` for splits ``lo:hi``, from per-block sums, in tiles of trials.
-
-    Must equal ``cscv_ranks(*overfit._split_sums(...))`` on the same splits bit for bit
-    (``test_overfit.py`` checks it), with memory ``O(blocks x tile)`` besides the inputs.
-
-    Parameters
-    ----------
-    bs, bq : float64[S, N]
-        Per block (rows) and distinct trial (columns), sums and sums of squares.
-    tot1, tot2 : float64[N]
-        Their totals over all blocks, as ``_split_sums`` computes them.
-    weights : int64[N]
-        How many trials each column stands for (identical trials are ranked once).
-    n_is : float64[n_splits]
-        In-sample observation counts; ``n_all`` the total.
-    blocks : int64[n_splits, S/2]
-        In-sample blocks of each split, increasing, splits in lexicographic order.
-    lcp : int64[n_splits]
-        Blocks each split shares at the front with the one before (0 for the first).
-    lo, hi : int
-        Splits to compute.
-    tile : int
-        Trials per tile.
-
-    Returns
-    -------
-    logits, is_sharpe, oos_sharpe : float64[hi - lo]
-    """
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per split ``lo:hi``, the key and column of the in-sample best (first on ties)."""
     n_tr = bs.shape[1]
     h = blocks.shape[1]
     ns = hi - lo
@@ -555,10 +753,29 @@ def cscv_splits_py(
                 key[k - lo],
                 best[k - lo],
             )
+    return key, best
+
+
+@register_jitable
+def _split_picks(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lo: int,
+    key: np.ndarray,
+    best: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-sample key, in- and out-of-sample Sharpe ratios of each split's pick."""
+    h = blocks.shape[1]
+    ns = key.size
     chosen = np.empty(ns)
     is_sr = np.empty(ns)
     oos_sr = np.empty(ns)
-    for k in range(lo, hi):
+    for k in range(lo, lo + ns):
         b = best[k - lo]
         a = 0.0
         sq = 0.0
@@ -569,11 +786,35 @@ def cscv_splits_py(
         is_sr[k - lo] = _exact_sharpe(a, sq, n1) if key[k - lo] > -np.inf else -np.inf
         chosen[k - lo] = _exact_key(tot1[b] - a, tot2[b] - sq, n_all - n1)
         oos_sr[k - lo] = _exact_sharpe(tot1[b] - a, tot2[b] - sq, n_all - n1)
+    return chosen, is_sr, oos_sr
+
+
+@register_jitable
+def _split_counts(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    weights: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    lo: int,
+    tile: int,
+    chosen: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per split, weighted counts of out-of-sample keys below and equal to ``chosen``."""
+    n_tr = bs.shape[1]
+    h = blocks.shape[1]
+    ns = chosen.size
+    p = np.zeros((h, tile))
+    q = np.zeros((h, tile))
     below = np.zeros(ns, dtype=np.int64)
     ties = np.zeros(ns, dtype=np.int64)
     for t0 in range(0, n_tr, tile):
         m = min(tile, n_tr - t0)
-        for k in range(lo, hi):
+        for k in range(lo, lo + ns):
             _prefix_sums(p, q, bs, bq, blocks[k, : h - 1], 0 if k == lo else lcp[k], t0, m)
             c = blocks[k, h - 1]
             bl, ti = _tile_rank(
@@ -589,8 +830,107 @@ def cscv_splits_py(
             )
             below[k - lo] += bl
             ties[k - lo] += ti
-    omega = (below + (ties + 1) / 2.0) / (weights.sum() + 1.0)
-    return np.log(omega / (1.0 - omega)), is_sr, oos_sr
+    return below, ties
 
 
-cscv_splits = numba.njit(cache=True, nogil=True)(cscv_splits_py)
+@register_jitable
+def _logits(below: np.ndarray, ties: np.ndarray, n_trials: int) -> np.ndarray:
+    omega = (below + (ties + 1) / 2.0) / (n_trials + 1.0)
+    return np.log(omega / (1.0 - omega))
+
+
+def cscv_best_py(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    tile: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First pass of CSCV over every split, for one chunk of trials, in tiles of trials.
+
+    With :func:`cscv_counts` and :func:`cscv_logits` it gives what :func:`cscv_ranks`
+    gives on the matrices of ``overfit._split_sums``, bit for bit (``test_overfit.py``
+    checks it), with memory ``O(blocks x tile)`` besides the inputs.
+
+    Parameters
+    ----------
+    bs, bq : float64[S, N]
+        Per block (rows) and distinct trial (columns), sums and sums of squares.
+    tot1, tot2 : float64[N]
+        Their totals over all blocks (:func:`block_totals`).
+    n_is : float64[n_splits]
+        In-sample observation counts; ``n_all`` the total.
+    blocks : int64[n_splits, S/2]
+        In-sample blocks of each split, increasing, splits in lexicographic order.
+    lcp : int64[n_splits]
+        Blocks each split shares at the front with the one before (0 for the first).
+    tile : int
+        Trials per tile.
+
+    Returns
+    -------
+    key, chosen, is_sharpe, oos_sharpe : float64[n_splits]
+        Per split, the in-sample key of the chunk's best trial (the first on ties; -inf
+        if none has variance), its out-of-sample key and its in- and out-of-sample
+        Sharpe ratios. Over consecutive chunks of trials the split's pick is the chunk
+        with the largest key, the first on ties: the pick over all the trials.
+    """
+    key, best = _split_best(bs, bq, n_is, blocks, lcp, 0, blocks.shape[0], tile)
+    chosen, is_sr, oos_sr = _split_picks(bs, bq, tot1, tot2, n_is, n_all, blocks, 0, key, best)
+    return key, chosen, is_sr, oos_sr
+
+
+cscv_best = numba.njit(cache=True, nogil=True)(cscv_best_py)
+
+
+def cscv_counts_py(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    weights: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    tile: int,
+    chosen: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Second pass of CSCV (after :func:`cscv_best`) for one chunk of trials.
+
+    ``weights`` (int64[N]) says how many trials each column stands for (identical
+    trials are ranked once). Per split, the weighted counts of the chunk's out-of-sample keys below and equal
+    to ``chosen`` (the pick's out-of-sample key); summed over the chunks they give the
+    ranks, and :func:`cscv_logits` the logits.
+    """
+    return _split_counts(bs, bq, tot1, tot2, weights, n_is, n_all, blocks, lcp, 0, tile, chosen)
+
+
+cscv_counts = numba.njit(cache=True, nogil=True)(cscv_counts_py)
+
+
+def cscv_logits_py(below: np.ndarray, ties: np.ndarray, n_trials: int) -> np.ndarray:
+    """``log(ω / (1 - ω))`` with ``ω = (below + (ties + 1) / 2) / (n_trials + 1)``."""
+    return _logits(below, ties, n_trials)
+
+
+cscv_logits = numba.njit(cache=True, nogil=True)(cscv_logits_py)
+
+
+def block_totals_py(bs: np.ndarray, bq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial (column), the sums of ``bs`` and ``bq`` over the blocks, first to last."""
+    n_b, n_tr = bs.shape
+    tot1 = np.zeros(n_tr)
+    tot2 = np.zeros(n_tr)
+    for b in range(n_b):
+        for i in range(n_tr):
+            tot1[i] += bs[b, i]
+            tot2[i] += bq[b, i]
+    return tot1, tot2
+
+
+block_totals = numba.njit(cache=True, nogil=True)(block_totals_py)

@@ -14,7 +14,7 @@ from liqflow.backtest.events import BreakoutParams, event_matrix, events_on_cale
 from liqflow.signals.baskets import alt_basket
 from liqflow.signals.crypto import MIN_BASKET_COINS, AltUniverse
 
-__all__ = ["MarketData", "basket_prices", "market_data_from_panel"]
+__all__ = ["MarketData", "basket_prices", "longest_known_span", "market_data_from_panel"]
 
 #: Highest stage of the chain (stage 4: crypto).
 MAX_STAGE = 4
@@ -41,6 +41,8 @@ class MarketData:
         when ``small_caps`` is not given; then every rule sees these same events.
     periods_per_year : float, default 365
         Annualisation factor of the calendar (365: crypto trades every day).
+    notes : tuple of str
+        What was left out of the inputs and why (e.g. the days the alt basket is unknown).
     """
 
     prices: pd.DataFrame
@@ -48,6 +50,7 @@ class MarketData:
     small_caps: pd.DataFrame | None = None
     breakouts: pd.Series | None = None
     periods_per_year: float = DAYS_PER_YEAR
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_prices(self.prices)
@@ -153,6 +156,36 @@ def basket_prices(
     return pd.Series(out, index=prices.index, name=name)
 
 
+def longest_known_span(price: pd.Series) -> tuple[pd.Series, str | None]:
+    """``price`` kept on its longest run of consecutive known days, and a note on what
+    was cut (None when nothing was).
+
+    A derived price such as the alt basket is unknown on days its coverage is too low;
+    a backtest cannot hold it across such days (that would invent zero returns), so it
+    holds it on one unbroken run: the longest.
+    """
+    known = price.notna().to_numpy()
+    if not known.any():
+        return price, None
+    edges = np.flatnonzero(np.diff(np.r_[0, known.astype(np.int8), 0]))
+    starts, stops = edges[::2], edges[1::2]
+    if len(starts) == 1:
+        return price, None
+    best = int(np.argmax(stops - starts))
+    start, stop = int(starts[best]), int(stops[best])
+    kept = price.copy()
+    kept.iloc[:start] = np.nan
+    kept.iloc[stop:] = np.nan
+    unknown = int((~known[starts[0] : stops[-1]]).sum())
+    idx = price.index
+    note = (
+        f"{price.name} is unknown on {unknown:,} days inside its history (too few coins "
+        f"priced); the backtest holds it on its longest known run, "
+        f"{idx[start]:%Y-%m-%d} to {idx[stop - 1]:%Y-%m-%d}"
+    )
+    return kept, note
+
+
 def market_data_from_panel(
     panel: pd.DataFrame,
     *,
@@ -191,15 +224,16 @@ def market_data_from_panel(
     cols = {a: panel[a] for a in assets if a in panel.columns}
     alt_ids = list(alts) if alts is not None else list(default_catalog().altcoins())
     alt_cols = [a for a in alt_ids if a in panel.columns]
+    basket = None
     if universe is not None:
         coins = universe.close.drop(columns=["bitcoin"], errors="ignore").reindex(panel.index)
         basket = basket_prices(coins, min_count=min_alts, schedule=universe.schedule)
-        if basket.notna().any():
-            cols["alts"] = basket
     elif len(alt_cols) >= min_alts:
         basket = basket_prices(panel[alt_cols], min_count=min_alts)
-        if basket.notna().any():
-            cols["alts"] = basket
+    notes: list[str] = []
+    if basket is not None and basket.notna().any():
+        cols["alts"], note = longest_known_span(basket)
+        notes.extend([note] if note else [])
     if not cols:
         raise DataError(
             f"panel has none of the assets {list(assets)} nor {min_alts}+ altcoins; "
@@ -213,4 +247,4 @@ def market_data_from_panel(
         if small_cap_volume in panel.columns:
             frame["volume"] = panel.loc[sessions, small_cap_volume]
         small = pd.DataFrame(frame, index=sessions)
-    return MarketData(prices=prices, stage=stage, small_caps=small)
+    return MarketData(prices=prices, stage=stage, small_caps=small, notes=tuple(notes))

@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import ConfigError, DataError, InsufficientDataError
-from liqflow.backtest._kernels import cscv_ranks, cscv_splits
+from liqflow.backtest._kernels import (
+    block_totals,
+    cscv_best,
+    cscv_counts,
+    cscv_logits,
+    cscv_ranks,
+)
 from liqflow.backtest._shared import block_edges
 
 __all__ = [
@@ -247,14 +253,17 @@ def _split_sums(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """In-sample sums and sums of squares per (split, trial), and in-sample counts.
 
-    ``bsum``/``bsq`` (N, S) are each trial's per-block sums and sums of squares.
+    ``bsum``/``bsq`` (N, S) are each trial's per-block sums and sums of squares. The
+    blocks are added first to last, as the kernels add them (a matrix product may sum
+    in another order, and rounding then splits trials that tie exactly).
     """
-    m = masks.astype(np.float64)
-    return (
-        np.ascontiguousarray(m @ bsum.T),
-        np.ascontiguousarray(m @ bsq.T),
-        m @ counts,
-    )
+    s1 = np.zeros((masks.shape[0], bsum.shape[0]))
+    s2 = np.zeros_like(s1)
+    for b in range(masks.shape[1]):
+        on = masks[:, b : b + 1]
+        s1 += np.where(on, bsum[None, :, b], 0.0)
+        s2 += np.where(on, bsq[None, :, b], 0.0)
+    return s1, s2, masks.astype(np.float64) @ counts
 
 
 def _cscv_ranks_numpy(
@@ -294,23 +303,23 @@ CSCV_TILE = 512
 
 
 @dataclass(frozen=True, eq=False)
-class CSCVPlan:
-    """Inputs of the CSCV kernel, built once and shared by every chunk of splits.
+class CSCVSplits:
+    """The splits of CSCV over ``S`` blocks: shared by every chunk of trials.
 
-    Identical trials (same per-block sums) are kept once with a weight: they have the
-    same keys, so the ranks and the in-sample pick (the first of them) are unchanged.
+    Attributes
+    ----------
+    blocks : int64[n_splits, S/2]
+        In-sample blocks of each split, lexicographic order.
+    lcp : int64[n_splits]
+        Leading blocks each split shares with the one before.
+    n_is : float64[n_splits]
+        In-sample observations per split; ``n_all`` all of them.
     """
 
-    bs: np.ndarray
-    bq: np.ndarray
-    tot1: np.ndarray
-    tot2: np.ndarray
-    weights: np.ndarray
-    n_is: np.ndarray
-    n_all: float
     blocks: np.ndarray
     lcp: np.ndarray
-    n_trials: int
+    n_is: np.ndarray
+    n_all: float
 
     @property
     def n_splits(self) -> int:
@@ -318,11 +327,139 @@ class CSCVPlan:
 
     @property
     def n_blocks(self) -> int:
-        return int(self.bs.shape[0])
+        return int(2 * self.blocks.shape[1])
 
 
-def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the first of each set of identical rows (increasing) and their counts."""
+def cscv_splits_of(counts: np.ndarray) -> CSCVSplits:
+    """The :class:`CSCVSplits` of blocks of ``counts`` observations each."""
+    blocks, lcp = _lex_splits(counts.size)
+    n_is = _split_masks(counts.size).astype(np.float64) @ counts
+    return CSCVSplits(blocks=blocks, lcp=lcp, n_is=n_is, n_all=float(counts.sum()))
+
+
+@dataclass(frozen=True, eq=False)
+class TrialBlocks:
+    """One chunk of trials as CSCV reads them: distinct per-block sums and their totals.
+
+    Identical trials (same per-block sums) are kept once with a weight: they have the
+    same keys, so the ranks and the in-sample pick (the first of them) are unchanged.
+    ``bs``/``bq`` are (S, distinct trials).
+    """
+
+    bs: np.ndarray
+    bq: np.ndarray
+    tot1: np.ndarray
+    tot2: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def n_trials(self) -> int:
+        return int(self.weights.sum())
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(x.nbytes) for x in (self.bs, self.bq, self.tot1, self.tot2, self.weights))
+
+
+def trial_blocks(
+    bsum: np.ndarray, bsq: np.ndarray, weights: np.ndarray | None = None
+) -> TrialBlocks:
+    """The :class:`TrialBlocks` of per-block sums ``bsum``/``bsq`` (trials, S), each row
+    standing for ``weights`` trials (default 1)."""
+    keep, weights = _distinct_rows(np.concatenate([bsum, bsq], axis=1), weights)
+    bs = np.ascontiguousarray(bsum[keep].T)
+    bq = np.ascontiguousarray(bsq[keep].T)
+    tot1, tot2 = block_totals(bs, bq)
+    return TrialBlocks(bs=bs, bq=bq, tot1=tot1, tot2=tot2, weights=weights)
+
+
+@dataclass(frozen=True, eq=False)
+class SplitPicks:
+    """Per split, the in-sample best of some trials: its key, out-of-sample key and
+    its in- and out-of-sample Sharpe ratios (first pass of CSCV)."""
+
+    key: np.ndarray
+    chosen: np.ndarray
+    is_sharpe: np.ndarray
+    oos_sharpe: np.ndarray
+
+
+def split_picks(splits: CSCVSplits, trials: TrialBlocks) -> SplitPicks:
+    """The in-sample best of ``trials`` in every split."""
+    key, chosen, is_sr, oos = cscv_best(
+        trials.bs,
+        trials.bq,
+        trials.tot1,
+        trials.tot2,
+        splits.n_is,
+        splits.n_all,
+        splits.blocks,
+        splits.lcp,
+        CSCV_TILE,
+    )
+    return SplitPicks(key=key, chosen=chosen, is_sharpe=is_sr, oos_sharpe=oos)
+
+
+def merge_picks(picks: list[SplitPicks]) -> SplitPicks:
+    """The picks over consecutive chunks of trials, given in trial order.
+
+    A later chunk wins a split only with a strictly larger key: the first trial wins
+    ties, as within a chunk.
+    """
+    out = picks[0]
+    for p in picks[1:]:
+        win = p.key > out.key
+        out = SplitPicks(
+            *(
+                np.where(win, getattr(p, f), getattr(out, f))
+                for f in SplitPicks.__dataclass_fields__
+            )
+        )
+    return out
+
+
+def split_counts(
+    splits: CSCVSplits, trials: TrialBlocks, chosen: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per split, how many of ``trials`` have an out-of-sample key below and equal to
+    ``chosen`` (second pass of CSCV); sums over chunks of trials are the ranks."""
+    return cscv_counts(
+        trials.bs,
+        trials.bq,
+        trials.tot1,
+        trials.tot2,
+        trials.weights,
+        splits.n_is,
+        splits.n_all,
+        splits.blocks,
+        splits.lcp,
+        CSCV_TILE,
+        chosen,
+    )
+
+
+def pbo_from_counts(
+    splits: CSCVSplits, picks: SplitPicks, below: np.ndarray, ties: np.ndarray, n_trials: int
+) -> PBOResult:
+    """The :class:`PBOResult` of the merged picks and the summed counts of all trials."""
+    lg = cscv_logits(below, ties, n_trials)
+    return PBOResult(
+        pbo=float(np.mean(lg <= 0)),
+        n_blocks=splits.n_blocks,
+        n_splits=splits.n_splits,
+        n_trials=int(n_trials),
+        logits=lg,
+        is_sharpe=picks.is_sharpe,
+        oos_sharpe=picks.oos_sharpe,
+        prob_oos_loss=float(np.mean(picks.oos_sharpe < 0)),
+    )
+
+
+def _distinct_rows(
+    x: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the first of each set of identical rows (increasing) and their counts
+    (sums of ``weights`` if given)."""
     n = x.shape[0]
     words = np.ascontiguousarray(x).view(np.uint64)
     mult = (np.arange(words.shape[1], dtype=np.uint64) * np.uint64(2) + np.uint64(1)) * np.uint64(
@@ -337,8 +474,11 @@ def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     same = (x == x[rep]).all(axis=1)  # a hash collision (or NaN) keeps its own row
     rep = np.where(same, rep, np.arange(n))
     keep = np.flatnonzero(rep == np.arange(n))
-    counts = np.bincount(rep, minlength=n)[keep]
-    return keep, counts.astype(np.int64)
+    if weights is None:
+        return keep, np.bincount(rep, minlength=n)[keep].astype(np.int64)
+    total = np.zeros(n, dtype=np.int64)
+    np.add.at(total, rep, weights)
+    return keep, total[keep]
 
 
 def _lex_splits(n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
@@ -351,76 +491,22 @@ def _lex_splits(n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
     return blocks, np.r_[0, same].astype(np.int64)
 
 
-def cscv_plan(counts: np.ndarray, bsum: np.ndarray, bsq: np.ndarray) -> CSCVPlan:
-    """The :class:`CSCVPlan` of per-block sums ``bsum``/``bsq`` (N, S) and ``counts`` (S,)."""
-    n_trials, n_blocks = bsum.shape
-    full = np.ones((1, n_blocks), dtype=np.bool_)
-    tot1, tot2, n_all = _split_sums(counts, bsum, bsq, full)
-    keep, weights = _distinct_rows(np.concatenate([bsum, bsq], axis=1))
-    blocks, lcp = _lex_splits(n_blocks)
-    return CSCVPlan(
-        bs=np.ascontiguousarray(bsum[keep].T),
-        bq=np.ascontiguousarray(bsq[keep].T),
-        tot1=np.ascontiguousarray(tot1[0][keep]),
-        tot2=np.ascontiguousarray(tot2[0][keep]),
-        weights=weights,
-        n_is=_split_masks(n_blocks).astype(np.float64) @ counts,
-        n_all=float(n_all[0]),
-        blocks=blocks,
-        lcp=lcp,
-        n_trials=int(n_trials),
-    )
-
-
-def cscv_part(plan: CSCVPlan, lo: int, hi: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """Logits and Sharpe ratios of splits ``lo:hi``; returns ``lo`` to reorder the parts."""
-    lg, is_sr, oos = cscv_splits(
-        plan.bs,
-        plan.bq,
-        plan.tot1,
-        plan.tot2,
-        plan.weights,
-        plan.n_is,
-        plan.n_all,
-        plan.blocks,
-        plan.lcp,
-        lo,
-        hi,
-        CSCV_TILE,
-    )
-    return lo, lg, is_sr, oos
-
-
-def pbo_from_parts(
-    plan: CSCVPlan, parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]
+def _pbo_from_blocks(
+    counts: np.ndarray, bsum: np.ndarray, bsq: np.ndarray, chunk: int | None = None
 ) -> PBOResult:
-    """The :class:`PBOResult` from the parts of :func:`cscv_part` covering every split."""
-    parts = sorted(parts, key=lambda p: p[0])
-    lg, is_best, oos = (np.concatenate([p[i] for p in parts]) for i in (1, 2, 3))
-    if lg.size != plan.n_splits:
-        raise ValueError(f"CSCV parts cover {lg.size} of {plan.n_splits} splits")
-    return PBOResult(
-        pbo=float(np.mean(lg <= 0)),
-        n_blocks=plan.n_blocks,
-        n_splits=plan.n_splits,
-        n_trials=plan.n_trials,
-        logits=lg,
-        is_sharpe=is_best,
-        oos_sharpe=oos,
-        prob_oos_loss=float(np.mean(oos < 0)),
-    )
-
-
-def split_ranges(n_splits: int, n_parts: int) -> list[tuple[int, int]]:
-    """``n_parts`` contiguous ranges of splits of near-equal size (fewer if tiny)."""
-    edges = np.linspace(0, n_splits, max(1, min(n_parts, n_splits)) + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
-
-
-def _pbo_from_blocks(counts: np.ndarray, bsum: np.ndarray, bsq: np.ndarray) -> PBOResult:
-    """CSCV from per-block sums: ``counts`` (S,), ``bsum``/``bsq`` (N, S), in this process."""
-    plan = cscv_plan(counts, bsum, bsq)
-    return pbo_from_parts(plan, [cscv_part(plan, 0, plan.n_splits)])
+    """CSCV from per-block sums ``bsum``/``bsq`` (N, S) in chunks of ``chunk`` trials."""
+    splits = cscv_splits_of(counts)
+    n = bsum.shape[0]
+    size = chunk or n
+    chunks = [trial_blocks(bsum[lo : lo + size], bsq[lo : lo + size]) for lo in range(0, n, size)]
+    picks = merge_picks([split_picks(splits, c) for c in chunks])
+    below = np.zeros(splits.n_splits, dtype=np.int64)
+    ties = np.zeros(splits.n_splits, dtype=np.int64)
+    for c in chunks:
+        bl, ti = split_counts(splits, c, picks.chosen)
+        below += bl
+        ties += ti
+    return pbo_from_counts(splits, picks, below, ties, n)
 
 
 def _pbo_from_blocks_reference(
@@ -429,12 +515,12 @@ def _pbo_from_blocks_reference(
     """The matrix form of CSCV (splits x trials per chunk): the oracle of the kernel."""
     n_trials, n_blocks = bsum.shape
     masks = _split_masks(n_blocks)
-    full = np.ones((1, n_blocks), dtype=np.bool_)
-    tot1, tot2, n_all = _split_sums(counts, bsum, bsq, full)
+    t1, t2, n_full = _split_sums(counts, bsum, bsq, np.ones((1, n_blocks), dtype=np.bool_))
+    tot1, tot2, n_all = t1[0], t2[0], float(n_full[0])
     parts = []
     for lo in range(0, masks.shape[0], chunk):
         s1, s2, n_is = _split_sums(counts, bsum, bsq, masks[lo : lo + chunk])
-        parts.append(cscv_ranks(s1, s2, tot1[0], tot2[0], n_is, float(n_all[0])))
+        parts.append(cscv_ranks(s1, s2, tot1, tot2, n_is, n_all))
     lg, is_best, oos = (np.concatenate(x) for x in zip(*parts, strict=True))
     return PBOResult(
         pbo=float(np.mean(lg <= 0)),
@@ -487,8 +573,10 @@ def pbo_cscv(returns: np.ndarray | pd.DataFrame, n_blocks: int = 16) -> PBOResul
     variance (always in cash) rank last.
 
     The splits are evaluated in tiles of trials from per-block sums
-    (:func:`liqflow.backtest._kernels.cscv_splits`): memory grows with N x S, not with
-    the number of splits x N, and identical trials are ranked once with their count.
+    (:func:`liqflow.backtest._kernels.cscv_best` then ``cscv_counts``): memory grows with
+    N x S, not with the number of splits x N, and identical trials are ranked once with
+    their count. Chunks of trials can be evaluated apart (a sweep's workers do): the
+    picks merge by largest key, the counts add.
 
     References
     ----------

@@ -49,6 +49,9 @@ __all__ = [
     "rule_weights",
 ]
 
+#: Fee and slippage are each below this many basis points (100 % of the traded amount).
+MAX_COST_BPS = 10_000.0
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -100,8 +103,13 @@ class Rule:
         if self.min_stage > MAX_STAGE:
             raise ConfigError(f"Rule.min_stage must be 0-{MAX_STAGE}, got {self.min_stage!r}")
         check_positive_int(self.hold_days, "Rule.hold_days")
-        check_nonneg_number(self.fee_bps, "Rule.fee_bps")
-        check_nonneg_number(self.slippage_bps, "Rule.slippage_bps")
+        for name, bps in (("fee_bps", self.fee_bps), ("slippage_bps", self.slippage_bps)):
+            # a cost of 100 % of the traded amount or more is a unit mistake, not a cost
+            if check_nonneg_number(bps, f"Rule.{name}") >= MAX_COST_BPS:
+                raise ConfigError(
+                    f"Rule.{name} must be below {MAX_COST_BPS:,.0f} basis points (100 % of the "
+                    f"traded amount), got {bps!r}"
+                )
         if not isinstance(self.breakout, BreakoutParams):
             raise ConfigError(
                 f"Rule.breakout must be a BreakoutParams, got {type(self.breakout).__name__}"

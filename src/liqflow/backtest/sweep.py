@@ -102,74 +102,112 @@ class SweepGrid:
         check_positive_int(self.volume_window, "SweepGrid.volume_window")
         check_positive_int(self.volume_average, "SweepGrid.volume_average")
         _check_blocks(self.n_blocks, 10**9)
-        if not self.rules():
+        self._validate_values()
+        if not self._pairs():
             raise ConfigError("SweepGrid has no combo (every asset equals every fallback)")
+
+    def _validate_values(self) -> None:
+        """Each value of each dimension makes a valid :class:`Rule` (same messages)."""
+        costs: dict[str, Any] = {"fee_bps": self.fee_bps, "slippage_bps": self.slippage_bps}
+        if any(sig != "stage" for sig in self.signal):
+            for lb, vt, ps in itertools.product(
+                self.lookback, self.volume_threshold, self.persistence
+            ):
+                BreakoutParams(lb, vt, ps, self.volume_window, self.volume_average)
+        for hd in self.hold_days:
+            Rule(hold_days=hd, **costs)
+        for ks in self.min_stage:
+            Rule(signal="stage", min_stage=ks, **costs)
+        for a, f in self._pairs():
+            Rule(asset=a, fallback=f, **costs)
+
+    def _pairs(self) -> list[tuple[str, str]]:
+        return [(a, f) for a, f in itertools.product(self.asset, self.fallback) if a != f]
+
+    def _codes(self) -> dict[str, np.ndarray]:
+        """Per combo, the index of its value in each dimension (-1 where unused)."""
+        cached = self.__dict__.get("_cached_codes")
+        if cached is not None:
+            return cached
+        pairs = self._pairs()
+        pa = np.array([self.asset.index(a) for a, _ in pairs], dtype=np.int64)
+        pf = np.array([self.fallback.index(f) for _, f in pairs], dtype=np.int64)
+        parts = []
+        for si, sig in enumerate(self.signal):
+            dims = (self.lookback, self.volume_threshold, self.persistence, self.hold_days)
+            brk = tuple(len(d) for d in dims) if sig != "stage" else (1, 1, 1, 1)
+            stg = len(self.min_stage) if sig != "breakout" else 1
+            shape = (*brk, stg, len(pairs))
+            idx = [g.ravel() for g in np.indices(shape, dtype=np.int64)]
+            unused = np.full(idx[0].size, -1, dtype=np.int64)
+            parts.append(
+                {
+                    "signal": np.full(idx[0].size, si, dtype=np.int64),
+                    "lookback": idx[0] if sig != "stage" else unused,
+                    "volume_threshold": idx[1] if sig != "stage" else unused,
+                    "persistence": idx[2] if sig != "stage" else unused,
+                    "hold_days": idx[3] if sig != "stage" else unused,
+                    "min_stage": idx[4] if sig != "breakout" else unused,
+                    "asset": pa[idx[5]],
+                    "fallback": pf[idx[5]],
+                }
+            )
+        codes = {k: np.concatenate([p[k] for p in parts]) for k in GRID_DIMENSIONS}
+        self.__dict__["_cached_codes"] = codes  # frozen: cached through __dict__
+        return codes
+
+    def rule(self, combo: int) -> Rule:
+        """The rule of combo ``combo`` (combo-index order, as in :meth:`combos`)."""
+        codes = self._codes()
+        if not 0 <= combo < codes["signal"].size:
+            raise ConfigError(f"combo must be in 0..{codes['signal'].size - 1}, got {combo!r}")
+        c = {k: int(v[combo]) for k, v in codes.items()}
+        brk = (
+            BreakoutParams(
+                self.lookback[c["lookback"]],
+                self.volume_threshold[c["volume_threshold"]],
+                self.persistence[c["persistence"]],
+                self.volume_window,
+                self.volume_average,
+            )
+            if c["lookback"] >= 0
+            else BreakoutParams()
+        )
+        return Rule(
+            signal=self.signal[c["signal"]],
+            asset=self.asset[c["asset"]],
+            fallback=self.fallback[c["fallback"]],
+            min_stage=self.min_stage[c["min_stage"]] if c["min_stage"] >= 0 else Rule.min_stage,
+            hold_days=self.hold_days[c["hold_days"]] if c["hold_days"] >= 0 else Rule.hold_days,
+            breakout=brk,
+            fee_bps=self.fee_bps,
+            slippage_bps=self.slippage_bps,
+        )
 
     def rules(self) -> list[Rule]:
         """Every combo as a :class:`Rule`, in combo-index order."""
-        return [r for r, _ in self._expand()]
+        return [self.rule(i) for i in range(len(self))]
 
     def combos(self) -> pd.DataFrame:
         """The parameters of every combo (NA where a signal ignores a dimension)."""
-        rows = [row for _, row in self._expand()]
-        frame = pd.DataFrame(rows, columns=list(GRID_DIMENSIONS))
-        for col in ("lookback", "persistence", "hold_days", "min_stage"):
-            frame[col] = frame[col].astype("Int64")
-        frame["volume_threshold"] = frame["volume_threshold"].astype("Float64")
+        codes = self._codes()
+        cols: dict[str, Any] = {}
+        for name in GRID_DIMENSIONS:
+            values = getattr(self, name)
+            code = codes[name]
+            if name in ("signal", "asset", "fallback"):
+                cols[name] = np.array(values, dtype=object)[code]
+                continue
+            dtype = "Float64" if name == "volume_threshold" else "Int64"
+            arr: Any = pd.array(np.asarray(values)[np.maximum(code, 0)], dtype=dtype)
+            arr[code < 0] = pd.NA
+            cols[name] = arr
+        frame = pd.DataFrame(cols)
         frame.index.name = "combo"
         return frame
 
     def __len__(self) -> int:
-        return len(self._expand())
-
-    def _expand(self) -> list[tuple[Rule, tuple[Any, ...]]]:
-        # cached on the instance (frozen: written through __dict__); rules are immutable
-        cached = self.__dict__.get("_expanded")
-        if cached is None:
-            cached = self._expand_uncached()
-            self.__dict__["_expanded"] = cached
-        return list(cached)
-
-    def _expand_uncached(self) -> list[tuple[Rule, tuple[Any, ...]]]:
-        out = []
-        none4: tuple[Any, ...] = (None, None, None, None)
-        params_of: dict[tuple[Any, ...], BreakoutParams] = {}
-        for sig in self.signal:
-            brk = (
-                list(
-                    itertools.product(
-                        self.lookback, self.volume_threshold, self.persistence, self.hold_days
-                    )
-                )
-                if sig != "stage"
-                else [none4]
-            )
-            stg: tuple[Any, ...] = self.min_stage if sig != "breakout" else (None,)
-            for (lb, vt, ps, hd), ks, a, f in itertools.product(
-                brk, stg, self.asset, self.fallback
-            ):
-                if a == f:
-                    continue
-                key = (lb, vt, ps)
-                params = params_of.get(key)
-                if params is None:
-                    params = params_of[key] = (
-                        BreakoutParams(lb, vt, ps, self.volume_window, self.volume_average)
-                        if lb is not None
-                        else BreakoutParams()
-                    )
-                rule = Rule(
-                    signal=sig,
-                    asset=a,
-                    fallback=f,
-                    min_stage=ks if ks is not None else Rule.min_stage,
-                    hold_days=hd if hd is not None else Rule.hold_days,
-                    breakout=params,
-                    fee_bps=self.fee_bps,
-                    slippage_bps=self.slippage_bps,
-                )
-                out.append((rule, (sig, lb, vt, ps, hd, ks, a, f)))
-        return out
+        return int(self._codes()["signal"].size)
 
     @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], source: str = "grid") -> SweepGrid:
@@ -195,14 +233,18 @@ def load_grid(path: str | Path) -> SweepGrid:
     doc = read_toml(p, "grid")
     if "grid" not in doc:
         raise ConfigError(f"grid file {str(p)!r} has no [grid] table; found {sorted(doc)}")
+    if not isinstance(doc["grid"], dict):
+        raise ConfigError(
+            f"grid file {str(p)!r}: grid must be a table ([grid] with keys such as "
+            f"hold_days = [30, 60]), got {type(doc['grid']).__name__} {doc['grid']!r}"
+        )
     return SweepGrid.from_mapping(doc, source=p.name)
 
 
 @dataclass(frozen=True, eq=False)
 class _Prepared:
-    """A grid turned into kernel arrays on one MarketData."""
+    """Rules turned into kernel arrays on one MarketData."""
 
-    rules: tuple[Rule, ...]
     arrays: SweepArrays
     calendar: pd.DatetimeIndex
     assets: tuple[str, ...]
@@ -223,15 +265,8 @@ def _prepare(rules: list[Rule], data: MarketData) -> _Prepared:
     if len({r.cost for r in rules}) != 1:
         raise ConfigError("every rule of a sweep must have the same costs")
     assets = tuple(dict.fromkeys(a for r in rules for a in (r.asset, r.fallback) if a != CASH))
-    rets = data.returns(assets)
-    first, stop = _priced_span(rets)
-    n = len(data.calendar)
     params = list(dict.fromkeys(r.breakout for r in rules if r.uses_breakouts))
-    events = data.event_rows(params) if params else np.zeros((1, n), dtype=np.bool_)
     set_of = {p: i for i, p in enumerate(params)}
-    stage = (
-        data.stage_array() if any(r.uses_stage for r in rules) else np.full(n, -1, dtype=np.int8)
-    )
     a_idx = {a: i for i, a in enumerate(assets)}
     combos = np.array(
         [
@@ -247,6 +282,58 @@ def _prepare(rules: list[Rule], data: MarketData) -> _Prepared:
         ],
         dtype=np.int64,
     ).reshape(len(rules), 6)
+    uses_stage = any(r.uses_stage for r in rules)
+    return _arrays(data, assets, params, uses_stage, combos, float(rules[0].cost))
+
+
+def _prepare_grid(grid: SweepGrid, data: MarketData) -> _Prepared:
+    """:func:`_prepare` of ``grid.rules()``, from the grid's codes (no Rule per combo)."""
+    codes = grid._codes()
+    pairs = grid._pairs()
+    assets = tuple(dict.fromkeys(a for pair in pairs for a in pair if a != CASH))
+    uses_brk = any(sig != "stage" for sig in grid.signal)
+    params = (
+        [
+            BreakoutParams(lb, vt, ps, grid.volume_window, grid.volume_average)
+            for lb, vt, ps in itertools.product(
+                grid.lookback, grid.volume_threshold, grid.persistence
+            )
+        ]
+        if uses_brk
+        else []
+    )
+    nv, npers = len(grid.volume_threshold), len(grid.persistence)
+    lb, vt, ps = codes["lookback"], codes["volume_threshold"], codes["persistence"]
+    event_set = np.where(lb >= 0, (lb * nv + vt) * npers + ps, 0)
+    hd, ks = codes["hold_days"], codes["min_stage"]
+    holds = np.asarray(grid.hold_days, dtype=np.int64)[np.maximum(hd, 0)]
+    stages = np.asarray(grid.min_stage, dtype=np.int64)[np.maximum(ks, 0)]
+    hold = np.where(hd >= 0, holds, Rule.hold_days)
+    kmin = np.where(ks >= 0, stages, Rule.min_stage)
+    sig = np.array([SIGNAL_CODES[x] for x in grid.signal], dtype=np.int64)[codes["signal"]]
+    a_idx = np.array([assets.index(a) for a in grid.asset], dtype=np.int64)
+    f_idx = np.array([assets.index(f) if f != CASH else -1 for f in grid.fallback])
+    combos = np.column_stack(
+        [event_set, hold, kmin, sig, a_idx[codes["asset"]], f_idx[codes["fallback"]]]
+    ).astype(np.int64)
+    uses_stage = any(x != "breakout" for x in grid.signal)
+    cost = (grid.fee_bps + grid.slippage_bps) / 1e4
+    return _arrays(data, assets, params, uses_stage, combos, cost)
+
+
+def _arrays(
+    data: MarketData,
+    assets: tuple[str, ...],
+    params: list[BreakoutParams],
+    uses_stage: bool,
+    combos: np.ndarray,
+    cost: float,
+) -> _Prepared:
+    rets = data.returns(assets)
+    first, stop = _priced_span(rets)
+    n = len(data.calendar)
+    events = data.event_rows(params) if params else np.zeros((1, n), dtype=np.bool_)
+    stage = data.stage_array() if uses_stage else np.full(n, -1, dtype=np.int8)
     steps = np.arange(n, dtype=np.int64)
     last_event = np.maximum.accumulate(np.where(events, steps, -1), axis=1)
     arrays = SweepArrays(
@@ -254,10 +341,10 @@ def _prepare(rules: list[Rule], data: MarketData) -> _Prepared:
         stage=np.ascontiguousarray(stage, dtype=np.int8),
         rets=np.ascontiguousarray(rets.to_numpy(dtype=np.float64).T),
         combos=combos,
-        cost=float(rules[0].cost),
+        cost=cost,
         starts=np.maximum(first[combos[:, 4]], np.where(combos[:, 5] >= 0, first[combos[:, 5]], 0)),
     )
-    return _Prepared(tuple(rules), arrays, data.calendar, assets, int(stop.min()))
+    return _Prepared(arrays, data.calendar, assets, int(stop.min()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -305,10 +392,7 @@ class SweepResult:
 
     def rule(self, combo: int) -> Rule:
         """The rule of combo ``combo``."""
-        rules = self.grid.rules()
-        if not 0 <= combo < len(rules):
-            raise ConfigError(f"combo must be in 0..{len(rules) - 1}, got {combo!r}")
-        return rules[combo]
+        return self.grid.rule(combo)
 
     def summary(self) -> str:
         lines = [
@@ -369,8 +453,8 @@ def run_sweep(
     trials is that of the per-period Sharpe ratios (ddof=1); skewness and (non-excess)
     kurtosis are those of the best combo's net returns (population moments).
     """
-    rules = grid.rules()
-    prep = _prepare(rules, data)
+    prep = _prepare_grid(grid, data)
+    n_combos = len(grid)
     win = _window(prep.calendar, prep.span, start, end)
     eval_start, eval_end = int(win.start), int(win.stop)
     n_obs = eval_end - eval_start
@@ -388,16 +472,16 @@ def run_sweep(
         scheduler=scheduler,
         chunk_size=chunk_size,
         progress=progress,
-        cscv=overfitting and len(rules) >= 2,
+        cscv=overfitting and n_combos >= 2,
     )
     ppy = data.periods_per_year
     metrics = pd.DataFrame(stats_to_metrics(ev.stats, ppy))
     table = pd.concat(
-        [grid.combos(), metrics.set_axis(pd.RangeIndex(len(rules), name="combo"))], axis=1
+        [grid.combos(), metrics.set_axis(pd.RangeIndex(n_combos, name="combo"))], axis=1
     )
     dsr = None
     if overfitting:
-        dsr = _deflated(table, rules, data, prep.calendar[win], ppy)
+        dsr = _deflated(table, grid, data, prep.calendar[win], ppy)
     return SweepResult(
         grid=grid,
         table=table,
@@ -412,7 +496,7 @@ def run_sweep(
 
 def _deflated(
     table: pd.DataFrame,
-    rules: list[Rule],
+    grid: SweepGrid,
     data: MarketData,
     window: pd.DatetimeIndex,
     ppy: float,
@@ -422,13 +506,13 @@ def _deflated(
     if finite.sum() < 2:
         return None
     best = int(np.argmax(np.where(finite, srs, -np.inf)))
-    res = backtest(rules[best], data, start=window[0], end=window[-1])
+    res = backtest(grid.rule(best), data, start=window[0], end=window[-1])
     r = res.returns.to_numpy()
     dev = r - r.mean()
     m2 = np.mean(dev**2)
     return deflated_sharpe_ratio(
         float(srs[best]),
-        n_trials=len(rules),
+        n_trials=len(grid),
         var_trials=float(np.var(srs[finite], ddof=1)),
         n_obs=r.size,
         skew=float(np.mean(dev**3) / m2**1.5),

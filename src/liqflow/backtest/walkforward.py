@@ -193,7 +193,11 @@ def walk_forward(
         for col in w.columns:
             stitched[ts:te, assets.index(col)] = w[col].to_numpy()[ts:te]
         exposure[ts:te] = w[rule.asset].to_numpy()[ts:te]
-        one = replace(prep.arrays, combos=prep.arrays.combos[best : best + 1])
+        one = replace(
+            prep.arrays,
+            combos=prep.arrays.combos[best : best + 1],
+            starts=prep.arrays.starts[best : best + 1],
+        )
         test_stats = evaluate(one, ts, te, np.array([ts, te])).stats
         folds.append(
             Fold(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,24 +13,34 @@ from liqflow._errors import ConfigError, DataError
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
     import pandas as pd
+    from rich.text import Text
 
+    from liqflow.align import AsOf
     from liqflow.catalog import Catalog
     from liqflow.signals import StageStatus
+    from liqflow.signals.outlook import StageOutlook
     from liqflow.store import Store
 
 __all__ = [
     "AsOfOption",
     "CatalogOption",
+    "CsvOption",
+    "JsonOption",
     "StoreOption",
+    "VerboseOption",
     "command_date",
     "console",
+    "data_format",
     "err_console",
     "open_catalog",
     "open_store",
     "parse_date",
     "print_as_of",
+    "print_data",
     "print_stage",
+    "print_stage_header",
     "small_caps_sessions",
+    "stage_header",
     "stage_on",
 ]
 
@@ -58,7 +68,7 @@ CatalogOption = Annotated[
     Path | None,
     typer.Option(
         "--catalog",
-        help="TOML file adding or replacing catalogue series and chains.",
+        help="TOML file adding or replacing catalogue series and chains, used instead of the user catalogue ($LIQFLOW_HOME/catalog.toml).",
         show_default=False,
     ),
 ]
@@ -72,7 +82,8 @@ def open_store(path: Path | None, *, read_only: bool = False) -> Store:
 
 
 def open_catalog(path: Path | None) -> Catalog:
-    """The built-in catalogue extended by the user's TOML file, if any."""
+    """The built-in catalogue extended by ``path``, else by the user catalogue if it exists
+    (:func:`liqflow.catalog.load_catalog`)."""
     from liqflow.catalog import load_catalog
 
     return load_catalog(path)
@@ -82,14 +93,20 @@ def parse_date(value: str | None, option: str = "--as-of") -> pd.Timestamp | Non
     """Parse a YYYY-MM-DD option value, with an error naming the option."""
     if value is None:
         return None
+    import re
+
     import pandas as pd
 
+    # ISO only: "05/06/2021" is May 6 in one convention and June 5 in another
+    bad = ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) is None:
+        raise bad
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}") from None
-    if ts is pd.NaT or ts.tzinfo is not None:
-        raise ConfigError(f"{option} must be a date like 2021-01-15, got {value!r}")
+        ts = pd.Timestamp(value.strip())
+    except (ValueError, TypeError, OverflowError):
+        raise bad from None
+    if ts is pd.NaT:
+        raise bad
     return ts.normalize()
 
 
@@ -156,3 +173,66 @@ def print_stage(status: StageStatus) -> None:
     """The stage line every command prints next to its as-of date:
     ``as of 2026-08-21: stage 3 (small caps) since 2025-09-22`` (or why it is unknown)."""
     console.print(f"as of {status.as_of:%Y-%m-%d}: {status.label}", highlight=False, markup=False)
+
+
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Also print every signal's table.", show_default=False),
+]
+JsonOption = Annotated[
+    bool,
+    typer.Option("--json", help="Print the table as one JSON document.", show_default=False),
+]
+CsvOption = Annotated[
+    bool, typer.Option("--csv", help="Print the table as CSV.", show_default=False)
+]
+
+
+def data_format(as_json: bool, as_csv: bool) -> str | None:
+    """``"json"``, ``"csv"`` or None (a table for people); refuses both at once."""
+    if as_json and as_csv:
+        raise ConfigError("--json and --csv exclude each other; give one of them")
+    return "json" if as_json else "csv" if as_csv else None
+
+
+def print_data(fmt: str, frame: pd.DataFrame, meta: Mapping[str, object] | None = None) -> None:
+    """Print ``frame`` as JSON (with ``meta``) or CSV, through :mod:`liqflow.export`."""
+    from liqflow.export import frame_csv, frame_json
+
+    if fmt == "json":
+        typer.echo(frame_json(frame, meta))
+    else:
+        typer.echo(frame_csv(frame), nl=False)
+
+
+def stage_header(fresh: AsOf, outlook: StageOutlook | None = None) -> list[Text]:
+    """The first lines of a command: the date (and why), then the stage and since when,
+    then a stage change waiting for its confirmation (plain text, never markup)."""
+    from rich.text import Text
+
+    why = "default: the last day the required inputs are fresh" if fresh.default else "as given"
+    lines = [Text.assemble(("as of ", "bold"), (f"{fresh.date:%Y-%m-%d}", "bold"), f" ({why})")]
+    if outlook is None:
+        return lines
+    if outlook.known:
+        stage = Text(outlook.label, style="bold")
+    else:
+        since = "n/a" if outlook.since is None else f"{outlook.since:%Y-%m-%d}"
+        stage = Text.assemble(
+            (outlook.label, "bold magenta"),
+            f"; last confirmed {outlook.stage} since {since}",
+        )
+    lines.append(stage)
+    pending = outlook.pending
+    lines.append(
+        Text.assemble(("pending: ", "bold"), pending.describe())
+        if pending is not None
+        else Text.assemble(("pending: ", "bold"), "no change of stage waiting for its confirmation")
+    )
+    return lines
+
+
+def print_stage_header(fresh: AsOf, outlook: StageOutlook | None = None) -> None:
+    """Print :func:`stage_header` (the as-of line, the stage, what is pending)."""
+    for line in stage_header(fresh, outlook):
+        console.print(line, highlight=False)

@@ -10,19 +10,24 @@ import typer
 
 from liqflow.cli._common import (
     CatalogOption,
+    CsvOption,
+    JsonOption,
     StoreOption,
     command_date,
     console,
+    data_format,
+    err_console,
     open_catalog,
     open_store,
     print_as_of,
+    print_data,
     print_stage,
 )
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
     import pandas as pd
 
-    from liqflow.backtest import MarketData, Metrics, Rule, SweepGrid
+    from liqflow.backtest import MarketData, Metrics, Rule, SweepGrid, WalkForwardResult
 
 __all__ = ["backtest_command", "load_market_data", "neighbourhood", "register", "sweep_command"]
 
@@ -47,11 +52,12 @@ SchedulerOption = Annotated[
 
 
 def load_market_data(
-    store: Path | None, catalog: Path | None, as_of: str | None
+    store: Path | None, catalog: Path | None, as_of: str | None, *, quiet: bool = False
 ) -> tuple[MarketData, str]:
     """Prices (btc, eth, alt basket), the stage timeline and small-cap sessions.
 
-    Returns the data and a note on what went into it.
+    Returns the data and a note on what went into it; prints the as-of line unless
+    ``quiet`` (``--json``/``--csv``: nothing but the data on stdout).
     """
     from liqflow.backtest import market_data_from_panel
     from liqflow.cli.signals import load_signal_panel
@@ -63,9 +69,11 @@ def load_market_data(
         when, default = command_date(st, cat, as_of)
         panel = load_signal_panel(st, cat, when)
         universe = alt_universe_from_store(st, cat, when)
-    print_as_of(panel, cat, default)
+    if not quiet:
+        print_as_of(panel, cat, default)
     signals = compute_signals(panel, catalog=cat, universe=universe)
-    print_stage(signals.stage_status())
+    if not quiet:
+        print_stage(signals.stage_status())
     stage = signals.stages.frame["stage"]
     data = market_data_from_panel(panel, stage=stage, alts=cat.altcoins(), universe=universe)
     cols = ", ".join(map(str, data.prices.columns))
@@ -75,7 +83,7 @@ def load_market_data(
         f"assets: {cols} (alts: {alts}); small-cap sessions: {small}; stage timeline from "
         f"liqflow.signals; as of {when:%Y-%m-%d}"
     )
-    return data, note
+    return data, "; ".join((note, *data.notes))
 
 
 def neighbourhood(rule: Rule) -> SweepGrid:
@@ -152,6 +160,25 @@ def _metrics_table(title: str, columns: list[tuple[str, Metrics]]) -> Any:
     return table
 
 
+def _metrics_frame(
+    metrics: Metrics, benchmarks: tuple[Metrics, ...], wf: WalkForwardResult
+) -> pd.DataFrame:
+    """One row per (sample, series): every field of :class:`Metrics`."""
+    import dataclasses
+
+    import pandas as pd
+
+    rows = [
+        {"sample": sample, **dataclasses.asdict(m)}
+        for sample, ms in (
+            ("in sample", (metrics, *benchmarks)),
+            ("walk-forward", (wf.metrics, *wf.benchmarks)),
+        )
+        for m in ms
+    ]
+    return pd.DataFrame(rows)
+
+
 def _bench(metrics: tuple[Metrics, ...]) -> list[tuple[str, Metrics]]:
     return [(m.name.replace("buy & hold ", "hold "), m) for m in metrics]
 
@@ -186,6 +213,8 @@ def backtest_command(
     expanding: Annotated[
         bool, typer.Option("--expanding", help="Expanding instead of rolling training windows.")
     ] = False,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
@@ -198,11 +227,15 @@ def backtest_command(
     """
     from liqflow.backtest import Rule, backtest, load_grid, load_rule, walk_forward
 
+    fmt = data_format(as_json, as_csv)
     rule = load_rule(rule_file) if rule_file is not None else Rule()
-    data, note = load_market_data(store, catalog, as_of)
+    data, note = load_market_data(store, catalog, as_of, quiet=fmt is not None)
     res = backtest(rule, data)
     grid = load_grid(grid_file) if grid_file is not None else neighbourhood(rule)
     wf = walk_forward(grid, data, train_days=train_days, test_days=test_days, expanding=expanding)
+    if fmt is not None:
+        print_data(fmt, _metrics_frame(res.metrics, res.benchmarks, wf), {"rule": rule.label})
+        return
     console.print(f"[bold]{rule.label}[/]  [dim]({note})[/]")
     m = res.metrics
     console.print(
@@ -255,6 +288,8 @@ def sweep_command(
     scheduler: SchedulerOption = None,
     as_of: AsOfOption = None,
     top: Annotated[int, typer.Option("--top", help="How many of the best combos to list.")] = 10,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
@@ -269,14 +304,15 @@ def sweep_command(
 
     from liqflow.backtest import load_grid, run_sweep
 
+    fmt = data_format(as_json, as_csv)
     grid = load_grid(grid_file)
-    data, note = load_market_data(store, catalog, as_of)
+    data, note = load_market_data(store, catalog, as_of, quiet=fmt is not None)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=err_console,
         transient=True,
     ) as bar:
         task = bar.add_task(f"sweeping {len(grid)} combos", total=len(grid))
@@ -286,6 +322,16 @@ def sweep_command(
             scheduler=scheduler,
             progress=lambda done, total: bar.update(task, completed=done),
         )
+    if fmt is not None:
+        meta = {
+            "combos": len(res.table),
+            "start": res.start,
+            "end": res.end,
+            "deflated_sharpe": None if res.deflated is None else res.deflated.summary(),
+            "pbo": None if res.pbo is None else res.pbo.pbo,
+        }
+        print_data(fmt, res.best(top), meta)
+        return
     console.print(
         f"[bold]sweep of {len(res.table)} combos[/], {res.start:%Y-%m-%d} to "
         f"{res.end:%Y-%m-%d} ({res.n_obs} days)  [dim]({note})[/]"

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from liqflow._errors import DataError
+from liqflow._errors import DataError, clip_text
 from liqflow.cli._common import (
     CatalogOption,
+    CsvOption,
+    JsonOption,
     StoreOption,
     console,
+    data_format,
     err_console,
     open_catalog,
     open_store,
     parse_date,
+    print_data,
 )
 
 if TYPE_CHECKING:
@@ -163,7 +168,7 @@ def _print_import(report: ImportReport, where: Path) -> None:
     _print_revisions(report)
     for _path, message in report.errors:
         err_console.print(
-            f"[bold red]refused[/] {escape(message)}", highlight=False, soft_wrap=True
+            f"[bold red]refused[/] {escape(clip_text(message))}", highlight=False, soft_wrap=True
         )
     console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
 
@@ -184,7 +189,26 @@ def _print_revisions(report: ImportReport) -> None:
         console.print(f"... and {more} more (liqflow doctor lists them)", markup=False)
 
 
-def series(store: StoreOption = None, catalog: CatalogOption = None) -> None:
+#: Widest symbol on a narrow screen (``--json`` gives every symbol whole).
+SYMBOL_WIDTH = 14
+
+
+def _short_symbol(symbol: str, wide: bool) -> str:
+    """The provider's symbol; on a narrow screen without the provider (the source column
+    names it) and the middle of a long endpoint path (``…:deposits``)."""
+    if wide:
+        head, *mid, tail = symbol.split(":")
+        return symbol if len(symbol) <= 2 * SYMBOL_WIDTH or not mid else f"{head}:…:{tail}"
+    parts = symbol.split(":")[1:]
+    return parts[0] if len(parts) == 1 else f"…:{parts[-1]}"
+
+
+def series(
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    store: StoreOption = None,
+    catalog: CatalogOption = None,
+) -> None:
     """List the catalogue: each series, its symbol, release lag and last stored date per source.
 
     Series with no live provider (spot-ETF flows from Farside) are marked "import only".
@@ -196,28 +220,78 @@ def series(store: StoreOption = None, catalog: CatalogOption = None) -> None:
         stored: dict[str, dict[str, StoredSeries]] = {}
         for item in st.inventory():
             stored.setdefault(item.series_id, {})[item.source] = item
-    table = Table(title="liqflow catalogue (* = source the panel uses)")
-    for col in ("id", "symbol", "freq", "lag", "last date", "source", "rows"):
-        table.add_column(
-            col, no_wrap=col in ("id", "last date"), justify="right" if col == "rows" else "left"
-        )
+    rows: list[dict[str, Any]] = []
     for sid, spec in cat.items():
         held = stored.get(sid, {})
         used = next((s for s in spec.sources if s in held), next(iter(sorted(held)), None))
-        head = [sid, f"{spec.provider}:{spec.symbol}", spec.frequency, spec.release_lag]
+        head: dict[str, Any] = {
+            "id": sid,
+            "symbol": f"{spec.provider}:{spec.symbol}",
+            "freq": spec.frequency,
+            "lag": spec.release_lag,
+        }
+        only = spec.provider in IMPORT_ONLY
         if used is None:
-            none = "- (import only)" if spec.provider in IMPORT_ONLY else "-"
-            table.add_row(*head, none, "-", "0")
+            rows.append({**head, "last_date": None, "source": "-", "rows": 0, "used": False})
         for src in sorted(held, key=lambda s: s != used):
             item = held[src]
-            table.add_row(
-                *(head if src == used else [""] * 4),
-                f"{item.last:%Y-%m-%d}",
-                src
-                + ("*" if src == used else "")
-                + (" (import only)" if spec.provider in IMPORT_ONLY and src == used else ""),
-                str(item.rows),
+            rows.append(
+                {
+                    **head,
+                    "last_date": item.last,
+                    "source": src,
+                    "rows": item.rows,
+                    "used": src == used,
+                }
             )
+        for r in rows[-max(1, len(held)) :]:
+            r["import_only"] = only
+    fmt = data_format(as_json, as_csv)
+    if fmt is not None:
+        import pandas as pd
+
+        print_data(fmt, pd.DataFrame(rows), {"store": str(st.path)})
+        return
+    from rich import box
+
+    wide = console.width >= 120
+    table = Table(
+        title="liqflow catalogue (* = source the panel uses"
+        + (
+            ""
+            if wide
+            else "; import-only series: "
+            + ", ".join(sorted({r["id"] for r in rows if r["import_only"]}))
+        )
+        + ")",
+        box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
+        pad_edge=wide,
+        collapse_padding=not wide,
+    )
+    table.add_column("id", no_wrap=True)
+    table.add_column(
+        "symbol", no_wrap=True, overflow="ellipsis", max_width=(2 if wide else 1) * SYMBOL_WIDTH
+    )
+    table.add_column("lag", no_wrap=True)
+    table.add_column("last date", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("rows", justify="right", no_wrap=True)
+    last_id = None
+    for r in rows:
+        first = r["id"] != last_id
+        last_id = r["id"]
+        table.add_row(
+            *(
+                [r["id"], _short_symbol(r["symbol"], wide), f"{r['lag']} ({r['freq']})"]
+                if first
+                else [""] * 3
+            ),
+            "-" if r["last_date"] is None else f"{r['last_date']:%Y-%m-%d}",
+            r["source"]
+            + ("*" if r["used"] else "")
+            + (" (import only)" if r["import_only"] and wide and r["used"] else ""),
+            f"{r['rows']:,}",
+        )
     console.print(table)
 
 
@@ -234,12 +308,15 @@ def show(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Show only rows dated on or before this day.")
     ] = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Show the tail of a stored series (all its fields), as stored (before release lags)."""
     cat = open_catalog(catalog)
     spec = cat[series_id]
+    series_id = spec.id  # the catalogue accepts WALCL or BTC for fed_assets or btc
     end = parse_date(as_of)
     with open_store(store) as st:
         held = st.sources(series_id)
@@ -252,15 +329,36 @@ def show(
             raise DataError(f"--source must be one of {held} for {series_id!r}, got {src!r}")
         frame = st.read(series_id, src, end=end)
     tail = frame.tail(rows)
-    table = Table(
-        title=f"{series_id} ({spec.description}; {spec.unit}; source {src}; {len(frame)} rows)"
+    fmt = data_format(as_json, as_csv)
+    if fmt is not None:
+        meta = {"series": series_id, "source": src, "unit": spec.unit, "rows_stored": len(frame)}
+        print_data(fmt, tail, meta)
+        return
+    console.print(
+        Text(f"{series_id}: {spec.description} ({spec.unit}); source {src}; {len(frame):,} rows"),
+        highlight=False,
     )
-    table.add_column("date")
+    table = Table(title=None)
+    table.add_column("date", no_wrap=True)
     for col in tail.columns:
-        table.add_column(col, justify="right")
+        table.add_column(str(col), justify="right", no_wrap=True)
     for date, values in tail.iterrows():
-        table.add_row(f"{date:%Y-%m-%d}", *(f"{v:,.6g}" if v == v else "" for v in values))
+        table.add_row(f"{date:%Y-%m-%d}", *(_level(v) for v in values))
     console.print(table)
+
+
+def _level(value: float) -> str:
+    """A stored level with thousands separators and a precision that suits its size."""
+    if value != value:  # NaN
+        return ""
+    mag = abs(value)
+    if mag >= 1e4:
+        return f"{value:,.0f}"
+    if mag >= 100:
+        return f"{value:,.1f}"
+    if mag >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.4g}"
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from liqflow.cli._common import CatalogOption, StoreOption, console, open_catalog
+from liqflow.cli._common import (
+    CatalogOption,
+    CsvOption,
+    JsonOption,
+    StoreOption,
+    console,
+    data_format,
+    open_catalog,
+    print_data,
+)
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -29,17 +38,25 @@ def doctor(
             show_default=False,
         ),
     ] = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Check the store opens and is sound, where sources disagree, which API keys are set
     (never their values) and which series each command would lack. Exits 1 if a check
     fails; warnings do not."""
+    fmt = data_format(as_json, as_csv)
     cat = open_catalog(catalog)
     from liqflow.doctor import DISAGREEMENT_TOLERANCE, run_doctor
 
     tol = DISAGREEMENT_TOLERANCE if tolerance is None else tolerance
     report = run_doctor(store, cat, network=network, tolerance=tol)
+    if fmt is not None:
+        print_data(fmt, report.to_frame(), {"ok": report.ok, "summary": report.summary()})
+        if not report.ok:
+            raise typer.Exit(1)
+        return
     table = Table(title="liqflow doctor")
     for col in ("part", "check", "status", "detail"):
         table.add_column(col, overflow="fold")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 import typer
 from rich.markup import escape
 
-from liqflow._errors import LiqflowError
+from liqflow._errors import LiqflowError, clip_text
 from liqflow.cli._common import err_console
 
 app = typer.Typer(
@@ -53,7 +54,25 @@ _universe.register(app)
 from liqflow.cli import doctor as _doctor  # noqa: E402
 
 _doctor.register(app)
+from liqflow.cli import export as _export  # noqa: E402
+
+_export.register(app)
+from liqflow.cli import catalog_cmd as _catalog_cmd  # noqa: E402
+
+_catalog_cmd.register(app)
 # --- end of command registration ---
+
+
+def _reflow(text: str) -> str:
+    """Docstring paragraphs as single lines, so the help wraps at the terminal's width
+    (typer keeps a docstring's line breaks, which splits sentences at 80 columns)."""
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(text).split("\n\n"))
+
+
+for _info in app.registered_commands:
+    _doc = _info.help or (_info.callback.__doc__ if _info.callback is not None else None)
+    if _doc:
+        _info.help = _reflow(_doc)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,7 +81,10 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv)
     except LiqflowError as exc:
         err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True, markup=True
+            f"[bold red]error:[/] {escape(clip_text(str(exc)))}",
+            highlight=False,
+            soft_wrap=True,
+            markup=True,
         )
         sys.exit(1)
     except KeyboardInterrupt:

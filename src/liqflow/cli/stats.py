@@ -12,11 +12,15 @@ from liqflow._errors import DataError
 from liqflow.cli._common import (
     AsOfOption,
     CatalogOption,
+    CsvOption,
+    JsonOption,
     StoreOption,
     console,
+    data_format,
     open_catalog,
     open_store,
     parse_date,
+    print_data,
     print_stage,
     stage_on,
 )
@@ -24,6 +28,7 @@ from liqflow.study.defaults import ALPHA, DEFAULT_DRAWS
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
     from liqflow.stats.corr import CorrelationResult
+    from liqflow.study.channels import ChannelsNow
     from liqflow.study.evidence import Evidence
 
 __all__ = ["corr_command", "register", "study_command"]
@@ -121,6 +126,24 @@ def _per_event_tables(ev: Evidence) -> list[Any]:
     return tables
 
 
+def _channels_table(now: ChannelsNow) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"Channels now ({now.as_of:%Y-%m-%d}): judged from the signals")
+    for col in ("thesis: reading", "value", "needs", "verdict"):
+        table.add_column(col, overflow="fold")
+    for t in now.theses:
+        table.add_row(f"[bold]{escape(t.claim)}[/]", "", "", f"[bold]{_verdict(t.verdict)}[/]")
+        for r in t.readings:
+            value = r.value_text() if r.known else f"unknown ({r.note})"
+            needs = r.condition_text()
+            state = {True: "met", False: "not met", None: "unknown" if needs else "descriptive"}[
+                r.met
+            ]
+            table.add_row(f"  {escape(r.label)}", escape(value), escape(needs), state)
+    return table
+
+
 def study_command(
     as_of: AsOfOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the run's one random stream.")] = 0,
@@ -137,24 +160,31 @@ def study_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the evidence as one JSON document.")
     ] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the per-test table as CSV.")] = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Put the chain's claims to the test, each test once: the chain's order, small caps
     lead crypto by 1-3 months, breakouts are followed by rallies, alts gain most, and (as
-    values only) the 2016-17 / 2020-21 precedents and the recent breakouts. Prints the
-    as-of date, each claim's verdict, each test's effect, interval, n, p-value and
-    Holm-corrected p-value, and what followed each breakout."""
+    values only) the 2016-17 / 2020-21 precedents and the recent breakouts, and the lead
+    of the fiscal and market-structure channels (daily TGA, Fed MBS, spot-ETF flows,
+    funding) on crypto. Prints the as-of date, each claim's verdict, each test's effect,
+    interval, n, p-value and Holm-corrected p-value, what followed each breakout, and the
+    channels now (fiscal easing, ETF absorption, leverage) judged from the signals."""
     from liqflow.study import LEGEND, study
 
+    fmt = data_format(as_json, as_csv)
     when = parse_date(as_of)
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
         run = study(st, cat, chain, as_of=when, seed=seed, draws=draws, alpha=ALPHA)
-        stage = None if as_json else stage_on(st, cat, run.as_of.date)
+        stage = None if fmt is not None else stage_on(st, cat, run.as_of.date)
     ev = run.evidence
-    if as_json or stage is None:
+    if fmt == "json":
         typer.echo(ev.to_json())
+        return
+    if fmt == "csv" or stage is None:
+        print_data("csv", ev.to_frame())
         return
     console.print(escape(run.as_of.describe()), highlight=False)
     print_stage(stage)
@@ -169,6 +199,8 @@ def study_command(
         console.print(table)
     for note in ev.notes:
         console.print(f"[dim]{escape(note)}[/]", highlight=False)
+    if ev.channels is not None:
+        console.print(_channels_table(ev.channels))
     if run.bias is not None:
         console.print(f"survivorship: {escape(run.bias.summary())}", highlight=False)
     else:
@@ -230,6 +262,8 @@ def corr_command(
     ] = 90,
     as_of: AsOfOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
     store: StoreOption = None,
     catalog: CatalogOption = None,
 ) -> None:
@@ -239,11 +273,13 @@ def corr_command(
 
     from liqflow.align import load_panel, trading_days
     from liqflow.stats.corr import return_correlation
+    from liqflow.study.defaults import check_seed
 
+    check_seed(seed)
+    fmt = data_format(as_json, as_csv)
     when = parse_date(as_of)
     cat = open_catalog(catalog)
-    for sid in (a, b):
-        _ = cat[sid]  # an unknown id raises CatalogError naming it
+    a, b = cat.resolve(a), cat.resolve(b)  # WALCL -> fed_assets; unknown: CatalogError
     with open_store(store, read_only=True) as st:
         panel = load_panel(st, [a, b], catalog=cat, as_of=when, fields="primary")
     series = []
@@ -257,6 +293,13 @@ def corr_command(
         # each series on its own sessions: forward-filled weekend rows are not returns
         series.append(panel[sid].loc[trading_days(panel, sid)].astype(np.float64).rename(sid))
     result = return_correlation(series[0], series[1], periods=periods, window=window, seed=seed)
+    if fmt is not None:
+        meta: dict[str, object] = {"a": a, "b": b, "as_of": when, "window": result.window}
+        if len(result.rolling):
+            meta["rolling_date"] = result.rolling.index[-1]
+            meta["rolling_correlation"] = float(result.rolling.iloc[-1])
+        print_data(fmt, result.to_frame(), meta)
+        return
     console.print(_corr_table(result))
     if len(result.rolling):
         last = result.rolling.iloc[-1]

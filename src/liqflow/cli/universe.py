@@ -31,6 +31,13 @@ def _money(v: float) -> str:
     return f"${v:,.0f}"
 
 
+def _printable(text: str) -> str:
+    """``text`` without invisible characters (zero-width spaces in some coin names)."""
+    import unicodedata
+
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc"))
+
+
 def universe_command(
     as_of: Annotated[
         str | None,
@@ -87,8 +94,8 @@ def universe_command(
         table.add_row(
             str(row.rank),
             escape(str(row.coin_id)),
-            escape(str(row.symbol)),
-            escape(str(row.name or "")),
+            escape(_printable(str(row.symbol))),
+            escape(_printable(str(row.name or ""))),
             _money(float(cap)),
             escape(str(row.excluded)),
             "yes" if row.priced else "no",

@@ -29,10 +29,14 @@ A file that matches a layout and then fails to parse is refused with ``file:line
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -222,47 +226,95 @@ def _read_weekly(path: Path) -> UniverseFile:
     return UniverseFile(path, "cmc_weekly", _snap(frame[~wrong], "cmc_weekly", path), None, notes)
 
 
-def _snap(frame: pd.DataFrame, source: str, path: Path) -> pd.DataFrame:
-    out = frame.assign(source=source, coin_id="")
-    out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
-    out["rank"] = out["rank"].astype(np.int64)
-    for col in ("market_cap", "price"):
-        out[col] = out[col].astype(np.float64)
-    dup = out.duplicated(["date", "rank"], keep=False)
-    if dup.any():
-        first = out[dup].iloc[0]
+_SNAP_COLUMNS = ("date", "rank", "coin_id", "symbol", "name", "market_cap", "price", "source")
+
+
+def _snap(cols: Mapping[str, Any] | pd.DataFrame, source: str, path: Path) -> pd.DataFrame:
+    """Snapshot rows in the store's columns from per-column values (a frame or a dict of
+    arrays, lists or scalars), built once; a rank given twice on one date is refused."""
+    rank = np.asarray(cols["rank"]).astype(np.int64)
+    n = len(rank)
+    raw_date = cols["date"]
+    if isinstance(raw_date, pd.Timestamp):
+        date = np.full(n, raw_date.as_unit("ns").to_datetime64())
+    else:
+        date = pd.to_datetime(pd.Series(raw_date)).to_numpy(dtype="datetime64[ns]")
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        v = cols[name]
+        return np.full(n, v, dtype=dtype) if np.ndim(v) == 0 else np.asarray(v, dtype=dtype)
+
+    order = np.lexsort((rank, date))
+    same = (date[order][1:] == date[order][:-1]) & (rank[order][1:] == rank[order][:-1])
+    if same.any():
+        i = int(order[1:][same][0])
         raise DataError(
-            f"{path}: rank {int(first['rank'])} appears twice in the snapshot of "
-            f"{first['date']:%Y-%m-%d}; a snapshot ranks each coin once"
+            f"{path}: rank {int(rank[i])} appears twice in the snapshot of "
+            f"{pd.Timestamp(date[i]):%Y-%m-%d}; a snapshot ranks each coin once"
         )
-    return out[["date", "rank", "coin_id", "symbol", "name", "market_cap", "price", "source"]]
+    return pd.DataFrame(
+        {
+            "date": date,
+            "rank": rank,
+            "coin_id": np.full(n, "", dtype=object),
+            "symbol": column("symbol", object),
+            "name": column("name", object),
+            "market_cap": column("market_cap", np.float64),
+            "price": column("price", np.float64),
+            "source": np.full(n, source, dtype=object),
+        },
+        columns=list(_SNAP_COLUMNS),
+    )
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path) -> dict[str, list[str]]:
+    """The cells of a small CSV file by column (stripped text; blank lines skipped).
+
+    The files of these layouts are many and small (a snapshot of 100 rows per file): the
+    ``csv`` module reads them several times faster than a pandas frame is built.
+    """
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh, skipinitialspace=True))
+    except (csv.Error, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: malformed CSV ({exc})") from None
+    header = [c.strip() for c in rows[0]] if rows else []
+    cols: list[list[str]] = [[] for _ in header]
+    for n, row in enumerate(rows[1:], start=2):
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) != len(header):
+            raise DataError(
+                f"{path}:{n}: malformed CSV (expected {len(header)} fields, got {len(row)})"
+            )
+        for k, cell in enumerate(row):
+            cols[k].append(cell.strip())
+    return dict(zip(header, cols, strict=True))
 
 
-def _numbers(col: pd.Series, path: Path, what: str, *, integer: bool = False) -> np.ndarray:
-    cleaned = col.str.replace(r"[$,]", "", regex=True).str.strip()
-    num = pd.Series(pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce"), index=col.index)
-    bad = num.isna() & cleaned.ne("")
-    if integer:
-        bad |= num.isna() | (num != np.round(num))
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{path}:{i + 2}: {what} {col.iloc[i]!r} is not a{'n integer' if integer else ' number'}"
-        )
-    return num.to_numpy(dtype=np.float64)
+def _numbers(col: list[str], path: Path, what: str, *, integer: bool = False) -> np.ndarray:
+    """Numbers of a column (``$`` and ``,`` removed; blank = NaN), refused with file:line."""
+    out = np.empty(len(col), dtype=np.float64)
+    for i, raw in enumerate(col):
+        text = raw.replace("$", "").replace(",", "").strip()
+        try:
+            value = float(text) if text else math.nan
+        except ValueError:
+            value = None
+        ok = value is not None and (not math.isnan(value) or not text)
+        if ok and integer:
+            ok = value is not None and math.isfinite(value) and value == round(value)
+        if not ok:
+            kind = "n integer" if integer else " number"
+            raise DataError(f"{path}:{i + 2}: {what} {raw!r} is not a{kind}")
+        out[i] = value
+    return out
 
 
 def _read_monthly(path: Path) -> UniverseFile:
     raw = _read_csv(path)
-    cols = {c.lower(): c for c in raw.columns}
-    days = raw[cols["snapshot_date"]].str.strip()
+    cols = {c.lower(): c for c in raw}
+    days = pd.Series(raw[cols["snapshot_date"]], dtype=object)
     when = pd.to_datetime(days, format="%Y%m%d", errors="coerce")
     if when.isna().any():
         i = int(np.flatnonzero(when.isna().to_numpy())[0])
@@ -271,8 +323,8 @@ def _read_monthly(path: Path) -> UniverseFile:
         {
             "date": when,
             "rank": _numbers(raw[cols["rank"]], path, "Rank", integer=True),
-            "symbol": raw[cols["symbol"]].str.strip(),
-            "name": raw[cols["name"]].str.strip(),
+            "symbol": raw[cols["symbol"]],
+            "name": raw[cols["name"]],
             "market_cap": _numbers(raw[cols["market cap"]], path, "Market Cap"),
             "price": _numbers(raw[cols["price"]], path, "Price"),
         }
@@ -295,44 +347,50 @@ def _read_mcap(path: Path) -> UniverseFile:
     day = _date_in_name(path, r"(?<!\d)\d{8}(?!\d)", "%Y%m%d", "20180107.csv")
     raw = _read_csv(path)
     caps = _numbers(raw["mkt_cap"], path, "mkt_cap")
-    frame = pd.DataFrame(
-        {"date": day, "symbol": raw["coin"].str.strip(), "name": "", "market_cap": caps}
-    )
+    symbols = np.asarray(raw["coin"], dtype=object)
     # a repeated symbol in one file is the same row twice: keep the larger
-    frame = frame.sort_values("market_cap", ascending=False, kind="stable")
-    dups = int(frame.duplicated("symbol").sum())
-    frame = frame.drop_duplicates("symbol").reset_index(drop=True)
-    frame["rank"] = np.arange(1, len(frame) + 1)
-    frame["price"] = np.nan
+    order = np.argsort(-np.nan_to_num(caps, nan=-np.inf), kind="stable")
+    first: dict[str, int] = {}
+    for i in order.tolist():
+        first.setdefault(symbols[i], i)
+    keep = list(first.values())
+    dups = len(order) - len(keep)
+    cols = {
+        "date": day,
+        "rank": np.arange(1, len(keep) + 1),
+        "symbol": symbols[keep],
+        "name": "",
+        "market_cap": caps[keep],
+        "price": np.nan,
+    }
     notes = (f"{dups} repeated symbol(s) kept once",) if dups else ()
     return UniverseFile(
-        path, "cmc_monthly_mcap", _snap(frame, "cmc_monthly_mcap", path), None, notes
+        path, "cmc_monthly_mcap", _snap(cols, "cmc_monthly_mcap", path), None, notes
     )
 
 
 def _read_top100(path: Path) -> UniverseFile:
     day = _date_in_name(path, r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d", "prices_2025-08-05.csv")
     raw = _read_csv(path)
-    frame = pd.DataFrame(
-        {
-            "date": day,
-            "rank": _numbers(raw["rank"], path, "rank", integer=True),
-            "symbol": raw["symbol"].str.strip().str.upper(),
-            "name": raw["name"].str.strip(),
-            "market_cap": np.nan,
-            "price": _numbers(raw["price"], path, "price"),
-        }
-    )
-    return UniverseFile(path, "coingecko_top100", _snap(frame, "coingecko_top100", path))
+    cols = {
+        "date": day,
+        "rank": _numbers(raw["rank"], path, "rank", integer=True),
+        "symbol": [x.upper() for x in raw["symbol"]],
+        "name": raw["name"],
+        "market_cap": np.nan,
+        "price": _numbers(raw["price"], path, "price"),
+    }
+    return UniverseFile(path, "coingecko_top100", _snap(cols, "coingecko_top100", path))
 
 
 def _read_coingecko_coin(path: Path) -> UniverseFile:
     raw = _read_csv(path)
-    when = pd.to_datetime(raw["date"].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    days = pd.Series([d[:10] for d in raw["date"]], dtype=object)
+    when = pd.to_datetime(days, format="%Y-%m-%d", errors="coerce")
     if when.isna().any():
         i = int(np.flatnonzero(when.isna().to_numpy())[0])
-        raise DataError(f"{path}:{i + 2}: date {raw['date'].iloc[i]!r} is not YYYY-MM-DD")
-    ids = raw["coin_name"].str.strip().unique()
+        raise DataError(f"{path}:{i + 2}: date {raw['date'][i]!r} is not YYYY-MM-DD")
+    ids = list(dict.fromkeys(raw["coin_name"]))
     if len(ids) != 1:
         raise DataError(f"{path}: coin_name must name one coin, got {list(ids)[:5]}")
     frame = pd.DataFrame(

@@ -28,8 +28,12 @@ from liqflow.report.results import Unavailable
 
 __all__ = [
     "COLORS",
+    "DEFAULT_START",
+    "EVENT_PALETTE",
+    "OFF_COLOR",
     "PALETTE",
     "STAGE_COLORS",
+    "UNKNOWN_COLOR",
     "WEEKLY_ABOVE",
     "Chart",
     "arr",
@@ -37,6 +41,7 @@ __all__ = [
     "axis",
     "band_traces",
     "base_layout",
+    "chart_frame",
     "column",
     "dates",
     "esc",
@@ -44,12 +49,20 @@ __all__ = [
     "line_trace",
     "log_axis",
     "span",
+    "stacked",
+    "time_window",
     "unavailable",
     "weekly",
 ]
 
 #: Series longer than this many points are plotted weekly.
 WEEKLY_ABOVE = 1500
+#: First day of the default window of every time chart (the range buttons show 1y, 5y, all).
+DEFAULT_START = "2014-01-01"
+#: "Unknown" (inputs stale or missing) in every chart, badge and ribbon of the page.
+UNKNOWN_COLOR = "#4b5563"
+#: A stage that is known and off.
+OFF_COLOR = "#e9ecef"
 
 COLORS = {
     "btc": "#f7931a",
@@ -65,8 +78,24 @@ COLORS = {
     "pending": "#ff7f0e",
     "band": "rgba(120,120,120,0.22)",
 }
-STAGE_COLORS = ("#e6e8eb", "#1f77b4", "#2ca02c", "#ff7f0e", "#7b3fe4")
+#: Stage 0 (none) to 4 when on; unknown has :data:`UNKNOWN_COLOR`.
+STAGE_COLORS = (OFF_COLOR, "#1f77b4", "#2ca02c", "#ff7f0e", "#7b3fe4")
 PALETTE = ("#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+#: One colour per breakout event (the same event has the same colour in every panel).
+EVENT_PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#ff7f0e",
+    "#393b79",
+    "#637939",
+    "#843c39",
+)
 
 
 @dataclass(frozen=True)
@@ -95,6 +124,12 @@ class Chart:
     @property
     def available(self) -> bool:
         return self.spec is not None
+
+    def to_frame(self) -> pd.DataFrame:
+        """The chart's data (:func:`chart_frame`); empty when the chart is not available."""
+        if self.spec is None:
+            return pd.DataFrame(columns=["trace", "x", "y", "z"])
+        return chart_frame(self.spec)
 
 
 def esc(text: object) -> str:
@@ -156,17 +191,35 @@ def base_layout(height: int = 380, **kw: Any) -> dict[str, Any]:
     """Common layout; the chart's title is the card's heading in the page."""
     out: dict[str, Any] = {
         "height": height,
-        "margin": {"l": 64, "r": 64, "t": 26, "b": 40},
+        "margin": {"l": 56, "r": 56, "t": 26, "b": 12},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "font": {"family": "Roboto, Arial, sans-serif", "size": 12, "color": "#2a3f5f"},
-        "legend": {"orientation": "h", "y": -0.14, "x": 0},
+        # below everything, axis titles included: a container-anchored legend pushes the
+        # bottom margin by its own height (however many rows it wraps to on a phone)
+        "legend": {
+            "orientation": "h",
+            "xref": "container",
+            "x": 0.01,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 0,
+            "yanchor": "bottom",
+        },
         "hovermode": "x unified",
         "xaxis": axis(type="date"),
         "yaxis": axis(),
     }
     out.update(kw)
     return out
+
+
+def stacked(j: int, n: int, gap: float = 0.16) -> list[float]:
+    """The y domain of panel ``j`` (1 = top) of ``n`` panels stacked with ``gap`` between
+    them: panels side by side would not fit a phone's width."""
+    height = (1.0 - gap * (n - 1)) / n
+    top = 1.0 - (j - 1) * (height + gap)
+    return [round(max(0.0, top - height), 6), round(top, 6)]
 
 
 def line_trace(s: pd.Series, name: str, color: str, **kw: Any) -> dict[str, Any]:
@@ -212,11 +265,102 @@ def band_traces(
     return [upper, lower]
 
 
+def _date_span(data: Sequence[dict[str, Any]]) -> tuple[str, str] | None:
+    """First and last ``YYYY-MM-DD`` x value over the traces with date strings."""
+    first: str | None = None
+    last: str | None = None
+    for trace in data:
+        x = trace.get("x")
+        if not isinstance(x, list) or not x or not isinstance(x[0], str):
+            continue
+        lo, hi = min(x), max(x)
+        first = lo if first is None else min(first, lo)
+        last = hi if last is None else max(last, hi)
+    return None if first is None or last is None else (first, last)
+
+
+def time_window(data: Sequence[dict[str, Any]], layout: dict[str, Any]) -> dict[str, str] | None:
+    """The default window of a figure whose first x axis holds dates, or None.
+
+    ``{"first", "last", "start"}``: the span of the dated traces and the window's first
+    day (:data:`DEFAULT_START`, or the first date when the data starts later). The page
+    draws the range buttons (1y, 5y, all) of every figure that has one; axes that
+    ``matches`` the first follow it.
+    """
+    xaxis = layout.get("xaxis")
+    if not isinstance(xaxis, dict) or xaxis.get("type") != "date":
+        return None
+    span = _date_span(data)
+    if span is None:
+        return None
+    first, last = span
+    start = max(first, DEFAULT_START) if last > DEFAULT_START else first
+    return {"first": first, "last": last, "start": start}
+
+
 def figure_json(data: Sequence[dict[str, Any]], layout: dict[str, Any]) -> str:
-    """The figure as compact JSON (no NaN: numeric data travels in typed arrays)."""
-    return json.dumps(
-        {"data": list(data), "layout": layout}, separators=(",", ":"), allow_nan=False
-    )
+    """The figure as compact JSON (no NaN: numeric data travels in typed arrays).
+
+    A figure over dates opens on its default window (:func:`time_window`), recorded
+    under ``"window"`` for the page's range buttons.
+    """
+    fig: dict[str, Any] = {"data": list(data), "layout": layout}
+    window = time_window(data, layout)
+    if window is not None:
+        xaxis = {"range": [window["start"], window["last"]], **layout["xaxis"]}
+        fig["layout"] = {**layout, "xaxis": xaxis}
+        fig["window"] = window
+    return json.dumps(fig, separators=(",", ":"), allow_nan=False)
+
+
+_TYPED = {
+    "f4": "<f4",
+    "f8": "<f8",
+    "i1": "i1",
+    "u1": "u1",
+    "i2": "<i2",
+    "u2": "<u2",
+    "i4": "<i4",
+    "u4": "<u4",
+}
+
+
+def _values(a: object) -> list[object]:
+    """A trace's array as Python values (typed arrays decoded exactly, as plotly.js does)."""
+    if a is None:
+        return []
+    if isinstance(a, dict) and "bdata" in a:
+        raw = base64.b64decode(str(a["bdata"]))
+        return [float(v) for v in np.frombuffer(raw, dtype=_TYPED[str(a["dtype"])])]
+    if isinstance(a, list):
+        return list(a)
+    return []
+
+
+def chart_frame(spec: str) -> pd.DataFrame:
+    """The data of a figure, one row per point of every trace: ``trace``, ``x``, ``y`` and,
+    for heatmaps, ``z`` (``y`` the row label), exactly the values plotly.js draws.
+
+    The page's "download data" link of each chart writes these rows as CSV (built in the
+    browser from the same embedded figure, so the file holds the numbers on screen).
+    """
+    rows: list[tuple[str, object, object, object]] = []
+    for i, trace in enumerate(json.loads(spec)["data"]):
+        name = html.unescape(str(trace.get("name") or f"trace {i + 1}"))
+        x, y = _values(trace.get("x")), _values(trace.get("y"))
+        if trace.get("type") == "heatmap":
+            z = _values(trace.get("z"))
+            for r, label in enumerate(y):
+                rows += [
+                    (name, col, html.unescape(str(label)), z[r * len(x) + c])
+                    for c, col in enumerate(x)
+                ]
+            continue
+        n = max(len(x), len(y))
+        x += [None] * (n - len(x))
+        y += [None] * (n - len(y))
+        rows += [(name, xv, yv, None) for xv, yv in zip(x, y, strict=True)]
+    return pd.DataFrame(rows, columns=["trace", "x", "y", "z"])
 
 
 def unavailable(key: str, title: str, reason: object) -> Chart:

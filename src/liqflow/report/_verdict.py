@@ -14,6 +14,7 @@ import pandas as pd
 
 from liqflow.report._format import fmt_date, fmt_num, fmt_p, fmt_pct, fmt_pp, is_finite
 from liqflow.report.results import Unavailable
+from liqflow.signals.compute import SignalSet
 from liqflow.study.verdicts import (  # one vocabulary for every verdict liqflow prints
     DESCRIPTIVE,
     INCONCLUSIVE,
@@ -244,7 +245,12 @@ def last_value(frame: pd.DataFrame, column: str) -> Any:
 
 
 def flag_reading(
-    signals: Any, flag: str, label: str, unit: str, scale: float = 1.0, display: bool = False
+    signals: SignalSet,
+    flag: str,
+    label: str,
+    unit: str,
+    scale: float = 1.0,
+    display: bool = False,
 ) -> Reading:
     """The value of ``flag``'s signal on the last day, judged by the classifier's rule."""
     specs = {s.name: s for s in signals.stages.specs}
@@ -268,7 +274,7 @@ def flag_reading(
     return Reading(label, value, unit, spec.op, float(spec.threshold) * scale, met, note)
 
 
-def unknown_note(signals: Any, column: str) -> str:
+def unknown_note(signals: SignalSet, column: str) -> str:
     """Why a signal has no value on the report date: never known, or stale."""
     col = signals.frame[column] if column in signals.frame.columns else None
     if col is None:
@@ -286,7 +292,7 @@ def unknown_note(signals: Any, column: str) -> str:
 
 
 def signal_reading(
-    signals: Any,
+    signals: SignalSet,
     column: str,
     label: str,
     unit: str,
@@ -309,5 +315,5 @@ def unknown_thesis(key: str, claim: str, why: str, basis: str = "") -> Thesis:
     return Thesis(key, claim, UNKNOWN, why=why, basis=basis)
 
 
-def missing_text(part: Any) -> str:
+def missing_text(part: object) -> str:
     return part.summary() if isinstance(part, Unavailable) else "not available"

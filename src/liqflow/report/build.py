@@ -13,9 +13,9 @@ keyed by a hash of their inputs and parameters (:mod:`liqflow._cache`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,14 @@ from liqflow.report.results import (
 )
 from liqflow.store import Store
 
+if TYPE_CHECKING:
+    from liqflow.backtest import WalkForwardResult
+    from liqflow.signals import SignalSet
+    from liqflow.signals.crypto import AltUniverse
+    from liqflow.stats.events import EventStudyResult
+    from liqflow.stats.leadlag import LeadLagResult
+    from liqflow.study import Evidence, StudyInputs
+
 __all__ = [
     "SIGNAL_IDS",
     "alt_basket_target",
@@ -49,6 +57,7 @@ __all__ = [
     "report_ids",
     "series_table",
     "signals_part",
+    "study_inputs_part",
 ]
 
 #: Series the signals read (besides the altcoin group and any configured segments).
@@ -68,6 +77,12 @@ SIGNAL_IDS = (
 )
 
 ProgressFn = Callable[[str], None]
+_T = TypeVar("_T")
+
+
+def _unavailable(obj: object, part: str) -> Unavailable:
+    """``obj`` when it is an :class:`Unavailable`, else one naming ``part`` as missing."""
+    return obj if isinstance(obj, Unavailable) else Unavailable(part, "not computed")
 
 
 def _failed(part: str, exc: BaseException) -> Unavailable:
@@ -79,8 +94,8 @@ def _missing_module(part: str, module: str) -> Unavailable:
 
 
 def _cached_part(
-    part: str, store: Store | None, key: str, run: Callable[[], Any], config: ReportConfig
-) -> tuple[Any, bool]:
+    part: str, store: Store | None, key: str, run: Callable[[], _T], config: ReportConfig
+) -> tuple[_T | Unavailable, bool]:
     """``(run() or its cached value, from cache)``; a failure becomes :class:`Unavailable`."""
     try:
         return cached(store, key, run, enabled=config.use_cache)
@@ -89,23 +104,31 @@ def _cached_part(
 
 
 def report_ids(catalog: Catalog, segments: Sequence[str] = SEGMENTS) -> list[str]:
-    """Catalogue ids the report loads: :data:`SIGNAL_IDS`, the altcoins and ``segments``.
+    """Catalogue ids the report loads: :data:`SIGNAL_IDS`, the channels' inputs
+    (:data:`liqflow.study.channels.CHANNEL_INPUTS`), the altcoins and ``segments``.
 
     The other large-cap and context series (SPY, QQQ, HYG, VIX, ...) are not read by
     any part of the report, so they are left out of its panel.
     """
-    alts = catalog.altcoins()
-    return [sid for sid in catalog if sid in SIGNAL_IDS or sid in alts or sid in segments]
+    from liqflow.study.channels import CHANNEL_INPUTS
+
+    alts, wanted = catalog.altcoins(), {*SIGNAL_IDS, *CHANNEL_INPUTS, *segments}
+    return [sid for sid in catalog if sid in wanted or sid in alts]
 
 
 def series_table(
-    panel: pd.DataFrame, catalog: Catalog, stored_sources: dict[str, list[str]]
+    panel: pd.DataFrame,
+    catalog: Catalog,
+    stored_sources: dict[str, list[str]],
+    stored_range: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]] | None = None,
 ) -> tuple[SeriesInfo, ...]:
     """One :class:`SeriesInfo` per catalogue series present in the panel.
 
     Counts and dates are taken from the panel, so they are what was public on its last
-    day (release lags applied), not what the store holds today.
+    day (release lags applied), not what the store holds today; ``stored_range`` (first
+    and last stored observation per series) is the store's snapshot beside them.
     """
+    ranges = stored_range or {}
     if panel.empty:
         return ()
     as_of = panel.index[-1]
@@ -132,12 +155,16 @@ def series_table(
                 last_update=last,
                 updates=len(days),
                 stale_days=None if last is None else int((as_of - last).days),
+                stored_first=ranges[sid][0] if sid in ranges else None,
+                stored_last=ranges[sid][1] if sid in ranges else None,
             )
         )
     return tuple(rows)
 
 
-def signals_part(panel: pd.DataFrame, catalog: Catalog, universe: Any = None) -> Any:
+def signals_part(
+    panel: pd.DataFrame, catalog: Catalog, universe: AltUniverse | None = None
+) -> SignalSet | Unavailable:
     """:func:`liqflow.signals.compute_signals` on the panel (and the point-in-time crypto
     universe when there is one), or Unavailable."""
     try:
@@ -152,7 +179,7 @@ def signals_part(panel: pd.DataFrame, catalog: Catalog, universe: Any = None) ->
         return _failed("signals and stages", exc)
 
 
-def breakout_events(signals: Any) -> pd.Series | None:
+def breakout_events(signals: SignalSet | Unavailable) -> pd.Series | None:
     """Russell 2000 all-time-high breakout days (bool) on its sessions, or None.
 
     The event is the first close above the old high: the day it is known. Whether it
@@ -166,7 +193,7 @@ def breakout_events(signals: Any) -> pd.Series | None:
     return daily["event"].fillna(0.0).astype(bool).rename("breakout")
 
 
-def alt_basket_target(signals: Any, min_alts: int) -> pd.Series | None:
+def alt_basket_target(signals: SignalSet | Unavailable, min_alts: int) -> pd.Series | None:
     """The equal-weight alt basket level while at least ``min_alts`` coins are priced.
 
     The basket of :mod:`liqflow.signals.crypto` is built from the coins that had data on
@@ -185,7 +212,9 @@ def alt_basket_target(signals: Any, min_alts: int) -> pd.Series | None:
     return frame.loc[lo:hi, "crypto.alt_basket"].dropna().rename("alts")
 
 
-def _targets(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> dict[str, pd.Series]:
+def _targets(
+    panel: pd.DataFrame, signals: SignalSet | Unavailable, config: ReportConfig
+) -> dict[str, pd.Series]:
     out: dict[str, pd.Series] = {}
     if "btc" in panel.columns and panel["btc"].notna().any():
         out["btc"] = panel["btc"].dropna()
@@ -195,26 +224,35 @@ def _targets(panel: pd.DataFrame, signals: Any, config: ReportConfig) -> dict[st
     return out
 
 
-def _paths(prices: pd.Series, dates: pd.DatetimeIndex, horizon: int) -> pd.DataFrame:
-    """Cumulative return from each date's close, as of each of the next ``horizon`` days."""
+def _paths(prices: pd.Series, dates: pd.DatetimeIndex, horizon: int, pre: int = 0) -> pd.DataFrame:
+    """Each day's close relative to each date's close (``close / event close - 1``), from
+    ``pre`` days before the date to ``horizon`` days after it (NaN outside the data)."""
     daily = prices.dropna()
     cal = pd.date_range(daily.index[0], daily.index[-1], freq="D")
     daily = daily.reindex(cal, method="ffill")
     values = daily.to_numpy()
     pos = cal.searchsorted(dates)
-    out = np.full((horizon + 1, len(dates)), np.nan)
+    out = np.full((pre + horizon + 1, len(dates)), np.nan)
     for j, p in enumerate(pos):
         if p >= len(cal) or cal[int(p)] != dates[j]:
             continue
-        seg = values[p : p + horizon + 1] / values[p] - 1.0
-        out[: seg.size, j] = seg
-    return pd.DataFrame(out, index=pd.RangeIndex(horizon + 1, name="day"), columns=dates)
+        lo = max(0, int(p) - pre)
+        seg = values[lo : p + horizon + 1] / values[p] - 1.0
+        out[pre - (int(p) - lo) : pre - (int(p) - lo) + seg.size, j] = seg
+    index = pd.RangeIndex(-pre, horizon + 1, name="day")
+    return pd.DataFrame(out, index=index, columns=dates)
 
 
 def event_paths_part(
-    panel: pd.DataFrame, signals: Any, config: ReportConfig, store: Store | None
-) -> tuple[Any, bool]:
-    """Per-event paths of BTC and alts after each breakout, with the placebo band.
+    panel: pd.DataFrame,
+    signals: SignalSet | Unavailable,
+    config: ReportConfig,
+    store: Store | None,
+) -> tuple[EventPaths | Unavailable, bool]:
+    """Per-event paths of BTC and alts around each breakout, with the placebo band.
+
+    Each path runs from ``config.pre_days`` before the event to the longest horizon
+    after it, relative to the event day's close.
 
     Events are declustered at the longest horizon so the paths never overlap; the band
     is the 5-95 % range of the mean forward return over placebo event sets of the same
@@ -231,7 +269,8 @@ def event_paths_part(
         return Unavailable(part, "needs the breakout series and BTC or the alt basket"), False
     horizon = max(config.horizons)
     steps = tuple(range(config.path_step, horizon + 1, config.path_step))
-    key = cache_key("event_paths", events, targets, (steps, config.n_placebo, config.seed))
+    pre = config.pre_days
+    key = cache_key("event_paths", events, targets, (steps, pre, config.n_placebo, config.seed))
 
     def run() -> EventPaths:
         cols: dict[tuple[str, pd.Timestamp], pd.Series] = {}
@@ -259,44 +298,54 @@ def event_paths_part(
                         "p95": float(q[i, 2]),
                     }
                 )
-            paths = _paths(prices, pd.DatetimeIndex(kept), horizon)
+            paths = _paths(prices, pd.DatetimeIndex(kept), horizon, pre)
             for d in paths.columns:
                 cols[(name, pd.Timestamp(d))] = paths[d]
         frame = pd.DataFrame(cols)
         if cols:
             frame.columns = pd.MultiIndex.from_tuples(list(cols), names=["target", "event_date"])
         band = pd.DataFrame(band_rows).set_index(["target", "horizon_days"])
-        return EventPaths(frame, band, horizon, config.n_placebo)
+        return EventPaths(frame, band, horizon, config.n_placebo, pre)
 
     return _cached_part(part, store, key, run, config)
 
 
-def evidence_part(
+def study_inputs_part(
     panel: pd.DataFrame,
     catalog: Catalog,
     config: ReportConfig,
-    store: Store | None,
     *,
     default: bool = False,
-    universe: Any = None,
-) -> tuple[Any, bool]:
+    universe: AltUniverse | None = None,
+) -> StudyInputs | Unavailable:
+    """The inputs of the default chain's claims (:func:`liqflow.study.study_inputs`), or
+    Unavailable when the report's configuration switches the evidence off or the data
+    cannot support it."""
+    from liqflow.study import study_inputs
+
+    if not config.claims:
+        return Unavailable("evidence", "switched off in the report's configuration")
+    try:
+        return study_inputs(
+            panel, catalog, "default", min_alts=config.min_alts, default=default, universe=universe
+        )
+    except DataError as exc:
+        return Unavailable("evidence", str(exc))
+
+
+def evidence_part(
+    inputs: StudyInputs | Unavailable, config: ReportConfig, store: Store | None
+) -> tuple[Evidence | Unavailable, bool]:
     """The one evidence of the default chain (:func:`liqflow.study.run_study`), or Unavailable.
 
     The same inputs, seed and draws as ``liqflow study`` on the same store and date give
     the same :class:`~liqflow.study.Evidence` (from the cache when it is there): every
     p-value, interval and verdict of the page is read from it.
     """
-    from liqflow.study import run_study, study_inputs
+    from liqflow.study import run_study
 
-    part = "evidence"
-    if not config.claims:
-        return Unavailable(part, "switched off in the report's configuration"), False
-    try:
-        inputs = study_inputs(
-            panel, catalog, "default", min_alts=config.min_alts, default=default, universe=universe
-        )
-    except DataError as exc:
-        return Unavailable(part, str(exc)), False
+    if not available(inputs):
+        return _unavailable(inputs, "evidence"), False
     return run_study(
         inputs,
         seed=config.seed,
@@ -308,11 +357,11 @@ def evidence_part(
     )
 
 
-def lead_lags_of(evidence: Any) -> Any:
+def lead_lags_of(evidence: Evidence | Unavailable) -> Mapping[str, LeadLagResult] | Unavailable:
     """The lead-lag analyses of the ``lead`` claim by pair (``small_caps -> btc``)."""
     if not available(evidence):
-        return evidence
-    out: dict[str, Any] = {}
+        return _unavailable(evidence, "lead-lag")
+    out: dict[str, LeadLagResult] = {}
     rows = evidence.tests[
         (evidence.tests["claim"] == "lead") & (evidence.tests["kind"] == "lead_lag")
     ]
@@ -325,10 +374,10 @@ def lead_lags_of(evidence: Any) -> Any:
     return out
 
 
-def event_study_of(evidence: Any) -> Any:
+def event_study_of(evidence: Evidence | Unavailable) -> EventStudyResult | Unavailable:
     """The evidence's one event study, or Unavailable with the reason."""
     if not available(evidence):
-        return evidence
+        return _unavailable(evidence, "event study")
     if evidence.event_study is None:
         rows = evidence.claim("breakouts")
         why = str(rows["note"].iloc[0]) if len(rows) else "no breakout claim in the chain"
@@ -338,11 +387,11 @@ def event_study_of(evidence: Any) -> Any:
 
 def backtest_part(
     panel: pd.DataFrame,
-    signals: Any,
+    signals: SignalSet | Unavailable,
     config: ReportConfig,
     store: Store | None = None,
-    universe: Any = None,
-) -> tuple[Any, bool]:
+    universe: AltUniverse | None = None,
+) -> tuple[BacktestSet | Unavailable, bool]:
     """Two rotation rules into the alt basket, next to buy-and-hold, and a walk-forward.
 
     Rules: hold the alt basket for 60 days after each volume-confirmed Russell breakout
@@ -374,7 +423,9 @@ def backtest_part(
         results = tuple(backtest(r, data, benchmarks=("btc",)) for r in rules)
     except LiqflowError as exc:
         return _failed(part, exc), False
-    wf: Any = Unavailable("walk-forward", "switched off in the report's configuration")
+    wf: WalkForwardResult | Unavailable = Unavailable(
+        "walk-forward", "switched off in the report's configuration"
+    )
     hit = False
     if config.walk_forward:
         grid = SweepGrid(
@@ -446,8 +497,11 @@ def compute_results(
     with clock.part("panel"):
         inventory = store.inventory()
         sources: dict[str, list[str]] = {}
+        ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
         for item in inventory:
             sources.setdefault(item.series_id, []).append(item.source)
+            lo, hi = ranges.get(item.series_id, (item.first, item.last))
+            ranges[item.series_id] = (min(lo, item.first), max(hi, item.last))
         as_of, is_default = resolve_as_of(store, cat, "default", as_of)
         wanted = [s for s in (ids if ids is not None else report_ids(cat)) if s in sources]
         if not wanted:
@@ -459,7 +513,7 @@ def compute_results(
         if panel.empty:
             when = f" on or before {pd.Timestamp(as_of):%Y-%m-%d}" if as_of is not None else ""
             raise DataError(f"no data public{when} for the report's series {wanted}")
-        series = series_table(panel, cat, sources)
+        series = series_table(panel, cat, sources, ranges)
     with clock.part("signals"):
         from liqflow.universe_store import universe_and_bias
 
@@ -467,9 +521,8 @@ def compute_results(
         signals = signals_part(panel, cat, universe)
     hits: dict[str, bool] = {}
     with clock.part("statistics") as flag:
-        evidence, hits["evidence"] = evidence_part(
-            panel, cat, cfg, store, default=is_default, universe=universe
-        )
+        inputs = study_inputs_part(panel, cat, cfg, default=is_default, universe=universe)
+        evidence, hits["evidence"] = evidence_part(inputs, cfg, store)
         paths, hits["event paths"] = event_paths_part(panel, signals, cfg, store)
         flag[0] = any(hits.values())
     with clock.part("backtest") as flag:
@@ -488,6 +541,8 @@ def compute_results(
         cached=hits,
         timings=tuple(clock.runs),
         config=cfg,
-        freshness=input_freshness(panel, cat, "default", default=is_default),
+        freshness=inputs.freshness
+        if available(inputs) and inputs.freshness is not None
+        else input_freshness(panel, cat, "default", default=is_default),
         survivorship=survivorship,
     )

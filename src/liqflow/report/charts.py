@@ -22,6 +22,7 @@ from liqflow.align import trading_days
 from liqflow.report._figure import (
     COLORS,
     STAGE_COLORS,
+    UNKNOWN_COLOR,
     WEEKLY_ABOVE,
     Chart,
     arr,
@@ -39,8 +40,12 @@ from liqflow.report._figure import (
     weekly,
 )
 from liqflow.report._format import fmt_date
+from liqflow.report.channel_charts import channel_charts
 from liqflow.report.results import ReportResults, available
 from liqflow.report.stat_charts import equity_chart, event_paths_chart, lead_lag_chart
+from liqflow.signals.breakout import BreakoutEvent
+from liqflow.signals.compute import SignalSet
+from liqflow.signals.regime import StageRule
 
 __all__ = [
     "WEEKLY_ABOVE",
@@ -107,7 +112,7 @@ def credit_chart(results: ReportResults) -> Chart:
     return Chart(key, title, figure_json(data, layout), "; ".join(notes))
 
 
-def _breakout_traces(events: Sequence[Any]) -> list[dict[str, Any]]:
+def _breakout_traces(events: Sequence[BreakoutEvent]) -> list[dict[str, Any]]:
     out = []
     for status in ("confirmed", "pending", "failed"):
         chosen = [e for e in events if e.status == status]
@@ -251,57 +256,117 @@ def alt_season_chart(results: ReportResults) -> Chart:
     return Chart(key, title, figure_json(data, layout), note)
 
 
-def stage_chart(results: ReportResults) -> Chart:
-    """Ribbon of each stage on/off and the current stage, week by week.
-
-    Starts on the first day at least three of the stages are known.
-    """
-    key, title = "stages", "Stage timeline: which stages are on, and the current stage"
-    sig = results.signals
-    if not available(sig):
-        return unavailable(key, title, sig)
+def _ribbon(sig: SignalSet) -> pd.DataFrame | None:
+    """Each stage and the current stage per day: -1 unknown, 0 off, the stage number when
+    on; weekly (the last day of each week) over long histories. From the first day at
+    least three stages are known; None when that never happens."""
     frame = sig.stages.frame
     rules = sig.stages.config.rules
     known = frame[[f"stage{r.stage}_strength" for r in rules]].notna().sum(axis=1)
     enough = known >= min(3, len(rules))
     if not enough.any():
-        return unavailable(key, title, "fewer than three stages are ever known (inputs missing)")
+        return None
     frame = frame.loc[enough.idxmax() :]
-    rows = {
-        f"stage {r.stage}: {r.name}": frame[f"stage{r.stage}_on"].astype(np.float64) * r.stage
-        for r in rules
-    }
-    rows["current stage"] = frame["stage"].astype(np.float64)
+    rows: dict[str, pd.Series] = {}
+    for r in rules:
+        on = frame[f"stage{r.stage}_on"].astype(np.float64) * r.stage
+        ok = frame.get(f"stage{r.stage}_known", pd.Series(True, index=frame.index))
+        short = r.name.split(" & ")[0]  # fits a phone's width; the note gives the full names
+        rows[f"{r.stage} {short}"] = on.where(ok.astype(bool), -1.0)
+    ok = frame.get("stage_known", pd.Series(True, index=frame.index)).astype(bool)
+    rows["current"] = frame["stage"].astype(np.float64).where(ok, -1.0)
     z = pd.DataFrame(rows)
-    if len(z) > WEEKLY_ABOVE:  # last day of each week
+    if len(z) > WEEKLY_ABOVE:
         z = z.loc[weekly(pd.Series(np.arange(len(z), dtype=np.float64), index=z.index)).index]
-    n = len(STAGE_COLORS)
+    return z
+
+
+def _ribbon_traces(z: pd.DataFrame, rules: Sequence[StageRule]) -> list[dict[str, Any]]:
+    """The ribbon as a heatmap (one colour per state), and a legend entry per state."""
+    colors = (UNKNOWN_COLOR, *STAGE_COLORS)
     scale: list[list[Any]] = []
-    for i, c in enumerate(STAGE_COLORS):
-        scale += [[i / n, c], [(i + 1) / n, c]]
-    data = [
+    for i, c in enumerate(colors):
+        scale += [[i / len(colors), c], [(i + 1) / len(colors), c]]
+    out: list[dict[str, Any]] = [
         {
             "type": "heatmap",
             "x": dates(z.index),
             "y": [esc(c) for c in z.columns],
             "z": arr2d(z.to_numpy().T),
-            "zmin": -0.5,
-            "zmax": n - 0.5,
+            "zmin": -1.5,
+            "zmax": len(colors) - 1.5,
             "colorscale": scale,
             "showscale": False,
-            "hovertemplate": "%{x}: %{y} = %{z}<extra></extra>",
+            "xaxis": "x3",
+            "yaxis": "y3",
+            "xgap": 0,
+            "ygap": 1,
+            "hovertemplate": "%{x}: %{y} = %{z} (-1 unknown, 0 off)<extra></extra>",
         }
     ]
+    names = {r.stage: f"stage {r.stage} on" for r in rules}
+    for value, color in zip(range(-1, len(STAGE_COLORS)), colors, strict=True):
+        name = "unknown" if value < 0 else "off" if value == 0 else names.get(value)
+        if name is None:
+            continue
+        out.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [f"{z.index[0]:%Y-%m-%d}"],
+                "y": arr([np.nan]),
+                "marker": {"symbol": "square", "size": 11, "color": color},
+                "name": name,
+                "hoverinfo": "skip",
+            }
+        )
+    return out
+
+
+def stage_chart(results: ReportResults) -> Chart:
+    """The Russell 2000 and BTC (log scales) over the stage ribbon, on one time axis.
+
+    Ribbon rows: each stage (its colour when on, light grey when off) and the current
+    stage; a stage whose required inputs are stale or missing is unknown (its own
+    colour). Starts on the first day at least three of the stages are known.
+    """
+    key, title = "stages", "Where the chain stands: Russell 2000 and BTC over the stage timeline"
+    sig = results.signals
+    if not available(sig):
+        return unavailable(key, title, sig)
+    z = _ribbon(sig)
+    if z is None:
+        return unavailable(key, title, "fewer than three stages are ever known (inputs missing)")
+    panel = results.panel
+    data: list[dict[str, Any]] = []
+    if column(panel, "small_caps") is not None:
+        rut = panel.loc[trading_days(panel, "small_caps"), "small_caps"]
+        data.append(line_trace(weekly(rut), "Russell 2000 (log)", COLORS["rut"]))
+    if column(panel, "btc") is not None:
+        btc = panel["btc"].dropna()
+        data.append(
+            line_trace(weekly(btc), "BTC (USD, log)", COLORS["btc"], xaxis="x2", yaxis="y2")
+        )
+    data += _ribbon_traces(z, sig.stages.config.rules)
     layout = base_layout(
-        height=290,
+        height=620,
         hovermode="closest",
-        margin={"l": 150, "r": 30, "t": 16, "b": 36},
-        yaxis=axis(autorange="reversed"),
+        xaxis=axis(type="date", anchor="y", showticklabels=False),
+        yaxis=log_axis(domain=[0.62, 1.0], title={"text": "Russell 2000"}),
+        xaxis2=axis(type="date", anchor="y2", matches="x", showticklabels=False),
+        yaxis2=log_axis(domain=[0.36, 0.58], title={"text": "BTC (USD)"}),
+        xaxis3=axis(type="date", anchor="y3", matches="x"),
+        yaxis3=axis(domain=[0.0, 0.32], autorange="reversed", showgrid=False, type="category"),
     )
     current, since = sig.stages.current()
+    frame = sig.stages.frame.loc[z.index[0] :]
+    names = ", ".join(f"{r.stage} {r.name}" for r in sig.stages.config.rules)
     note = (
-        f"{span(frame['stage'])}, weekly; colour = the stage number when on, grey = off; "
-        f"current stage {current} since {fmt_date(since)}; {len(sig.stages.transitions)} changes of the current stage"
+        f"stages {span(frame['stage'])}, weekly (rows: {names}; current: the stage after "
+        f"confirmation); ribbon colour = the stage when on, light grey "
+        f"= off, dark grey = unknown (required inputs stale or missing); current stage "
+        f"{current} since {fmt_date(since)}; {len(sig.stages.transitions)} changes of the "
+        "current stage"
     )
     return Chart(key, title, figure_json(data, layout), note)
 
@@ -309,12 +374,13 @@ def stage_chart(results: ReportResults) -> Chart:
 def build_charts(results: ReportResults) -> tuple[Chart, ...]:
     """Every chart, in the order of the report."""
     return (
+        stage_chart(results),
         net_liquidity_chart(results),
         credit_chart(results),
         small_caps_chart(results),
         ratio_chart(results),
         alt_season_chart(results),
-        stage_chart(results),
+        *channel_charts(results),
         lead_lag_chart(results),
         event_paths_chart(results),
         equity_chart(results),

@@ -13,19 +13,27 @@ The page holds no generation time: the same results give byte-identical HTML.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import numpy as np
+import pandas as pd
 from markupsafe import Markup
 
+from liqflow.report._figure import STAGE_COLORS, UNKNOWN_COLOR
 from liqflow.report._format import fmt_date, fmt_num, fmt_p, fmt_pct, is_finite
 from liqflow.report.charts import Chart
 from liqflow.report.results import ReportResults, Unavailable, available
 from liqflow.report.theses import STATUSES, StageOutlook, Theses
 
-__all__ = ["caveats", "render_html", "script_json"]
+if TYPE_CHECKING:
+    from liqflow.backtest import Metrics
+
+__all__ = ["caveats", "render_html", "script_json", "table_data", "table_json"]
 
 _STATUS_CLASS = {s: s.replace(" ", "-") for s in STATUSES}
 
@@ -110,33 +118,23 @@ def _outlook(outlook: StageOutlook | Unavailable) -> dict[str, Any]:
 
 def _event_rows(results: ReportResults) -> list[dict[str, str]]:
     """The event-study table: effect details from the event study, p and verdict from
-    the evidence's rows (one Holm family for the whole run)."""
-    es, ev = results.event_study, results.evidence
-    if not available(es) or not available(ev):
-        return []
-    rows = []
-    for r in ev.tests[ev.tests["kind"] == "event"].to_dict("records"):
-        h = int(str(r["test_id"]).rsplit("+", 1)[1].rstrip("d"))
-        key = (str(r["target"]), h)
-        if key not in es.stats.index:
-            continue
-        st = es.stats.loc[key]
-        rows.append(
-            {
-                "target": key[0],
-                "horizon": f"+{h}d",
-                "n": str(int(r["n"])),
-                "mean": fmt_pct(st["mean"]),
-                "uncond": fmt_pct(st["uncond_mean"]),
-                "excess": fmt_pct(r["effect"]),
-                "ci": _interval(r["ci_low"], r["ci_high"], str(r["unit"])),
-                "band": f"{fmt_pct(st['placebo_p05'])} to {fmt_pct(st['placebo_p95'])}",
-                "p": fmt_p(r["p_value"]),
-                "p_holm": fmt_p(r["p_holm"]),
-                "verdict": str(r["verdict"]),
-            }
-        )
-    return rows
+    the evidence's rows (one Holm family for the whole run); :func:`_event_frame` formatted."""
+    return [
+        {
+            "target": str(r["target"]),
+            "horizon": f"+{r['horizon_days']}d",
+            "n": str(r["n_events"]),
+            "mean": fmt_pct(r["mean"]),
+            "uncond": fmt_pct(r["unconditional_mean"]),
+            "excess": fmt_pct(r["excess"]),
+            "ci": _interval(r["ci_low"], r["ci_high"], "return"),
+            "band": f"{fmt_pct(r['placebo_p05'])} to {fmt_pct(r['placebo_p95'])}",
+            "p": fmt_p(r["p_value"]),
+            "p_holm": fmt_p(r["p_holm"]),
+            "verdict": str(r["verdict"]),
+        }
+        for r in _event_frame(results).to_dict("records")
+    ]
 
 
 def _effect(x: float, unit: str) -> str:
@@ -170,7 +168,7 @@ def _per_event(results: ReportResults) -> tuple[list[str], list[dict[str, Any]]]
     return cols, rows
 
 
-def _metric_row(m: Any, kind: str) -> dict[str, str]:
+def _metric_row(m: Metrics, kind: str) -> dict[str, str]:
     return {
         "name": m.name,
         "kind": kind,
@@ -380,9 +378,131 @@ def _chart_rows(charts: tuple[Chart, ...]) -> list[dict[str, Any]]:
     ]
 
 
+def _cell(x: object) -> object:
+    """A JSON value of a table cell: NaN and NaT as null, dates as ``YYYY-MM-DD``."""
+    if isinstance(x, pd.Timestamp):
+        return None if pd.isna(x) else f"{x:%Y-%m-%d}"
+    if isinstance(x, bool | np.bool_):
+        return bool(x)
+    if isinstance(x, int | np.integer):
+        return int(x)
+    if isinstance(x, float | np.floating):
+        return float(x) if math.isfinite(float(x)) else None
+    if x is None or x is pd.NaT:
+        return None
+    return str(x)
+
+
+def table_json(frame: pd.DataFrame) -> str:
+    """A table's numbers as JSON, ``{"columns": [...], "rows": [[...], ...]}`` (the data a
+    page's CSV link downloads: full precision, NaN as null)."""
+    flat = frame.reset_index(drop=True)
+    rows = [[_cell(v) for v in rec] for rec in flat.itertuples(index=False, name=None)]
+    return json.dumps(
+        {"columns": [str(c) for c in flat.columns], "rows": rows},
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+
+
+def _event_frame(results: ReportResults) -> pd.DataFrame:
+    """The numbers of the event-study table: the evidence's event tests, with the event
+    study's means and placebo range beside them."""
+    es, ev = results.event_study, results.evidence
+    if not available(es) or not available(ev):
+        return pd.DataFrame()
+    rows = []
+    for r in ev.rows():
+        if r.kind != "event" or r.horizon is None or (r.target, r.horizon) not in es.stats.index:
+            continue
+        st = es.stats.loc[[(r.target, r.horizon)]].iloc[0]
+        rows.append(
+            {
+                "target": r.target,
+                "horizon_days": r.horizon,
+                "n_events": r.n,
+                "mean": float(st["mean"]),
+                "unconditional_mean": float(st["uncond_mean"]),
+                "excess": r.effect,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "placebo_p05": float(st["placebo_p05"]),
+                "placebo_p95": float(st["placebo_p95"]),
+                "p_value": r.p_value,
+                "p_holm": r.p_holm,
+                "verdict": r.verdict,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _backtest_frame(results: ReportResults) -> pd.DataFrame:
+    bt = results.backtests
+    if not available(bt):
+        return pd.DataFrame()
+    out: list[dict[str, object]] = []
+    seen: set[str] = set()
+
+    def add(m: Metrics, kind: str) -> None:
+        out.append(
+            {
+                "rule": m.name,
+                "kind": kind,
+                "start": m.start,
+                "end": m.end,
+                "cagr": m.cagr,
+                "volatility": m.volatility,
+                "sharpe": m.sharpe,
+                "max_drawdown": m.max_drawdown,
+                "exposure": m.exposure,
+                "trades": m.n_trades,
+                "hit_rate": m.hit_rate,
+            }
+        )
+
+    for res in bt.results:
+        for m in (res.metrics, *res.benchmarks):
+            if m.name not in seen:
+                seen.add(m.name)
+                add(m, "in sample, fixed rule")
+    wf = bt.walk_forward
+    if available(wf):
+        add(wf.metrics, "out of sample")
+        for m in wf.benchmarks:
+            add(m, "same out-of-sample days")
+    return pd.DataFrame(out)
+
+
+def table_data(results: ReportResults) -> dict[str, pd.DataFrame]:
+    """The numbers behind each table of the page, by the table's id.
+
+    The evidence's own frames for the verdict tables (``claims``, ``claim-tests``,
+    ``per-event``: the same numbers as the embedded evidence JSON), the event-study and
+    backtest metrics unformatted, the series and the parameters. A table without an
+    entry (the theses) downloads the text it shows.
+    """
+    from liqflow.report._params import parameter_frame
+
+    out: dict[str, pd.DataFrame] = {}
+    ev = results.evidence
+    if available(ev):
+        out["claims"] = ev.claims
+        out["claim-tests"] = ev.tests
+    es = results.event_study
+    if available(es):
+        out["event-study"] = _event_frame(results)
+        out["per-event"] = es.per_event
+    if available(results.backtests):
+        out["backtests"] = _backtest_frame(results)
+    out["series"] = pd.DataFrame([dataclasses.asdict(s) for s in results.series])
+    out["parameters"] = parameter_frame(results)
+    return out
+
+
 def render_html(results: ReportResults, theses: Theses, charts: tuple[Chart, ...]) -> str:
     """The whole page as a string (deterministic: no timestamps)."""
     from liqflow import __version__
+    from liqflow.report._params import parameter_rows
 
     cols, per_event = _per_event(results)
     es = results.event_study
@@ -419,5 +539,9 @@ def render_html(results: ReportResults, theses: Theses, charts: tuple[Chart, ...
         "seed": results.config.seed,
         "plotly_js": _plotly_js(),
         "n_charts": int(np.sum([c.available for c in charts])),
+        "tables": {k: table_json(v) for k, v in table_data(results).items()},
+        "params": [dataclasses.asdict(r) for r in parameter_rows(results)],
+        "unknown_color": UNKNOWN_COLOR,
+        "stage_colors": STAGE_COLORS,
     }
     return _environment().get_template("report.html.j2").render(**context)

@@ -12,11 +12,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard, TypeVar
 
 import pandas as pd
 
 from liqflow.signals.crypto import MIN_BASKET_COINS
+
+if TYPE_CHECKING:
+    from liqflow.align import AsOf
+    from liqflow.backtest import BacktestResult, WalkForwardResult
+    from liqflow.signals import SignalSet
+    from liqflow.signals.baskets import SurvivorshipBias
+    from liqflow.stats.events import EventStudyResult
+    from liqflow.stats.leadlag import LeadLagResult
+    from liqflow.study import Evidence
 
 __all__ = [
     "BacktestSet",
@@ -41,8 +50,12 @@ class Unavailable:
         return f"not available: {self.part} ({self.reason})"
 
 
-def available(obj: object) -> TypeGuard[Any]:
-    """True when ``obj`` is a result, False for :class:`Unavailable` or None."""
+_T = TypeVar("_T")
+
+
+def available(obj: _T | Unavailable | None) -> TypeGuard[_T]:
+    """True when ``obj`` is a result, False for :class:`Unavailable` or None (and
+    narrows ``Result | Unavailable`` to ``Result`` for the type checker)."""
     return obj is not None and not isinstance(obj, Unavailable)
 
 
@@ -56,6 +69,8 @@ class ReportConfig:
         Event-study horizons in calendar days (the seed's "one to three months").
     path_step : int, default 5
         Days between the horizons of the event-path placebo band (up to ``max(horizons)``).
+    pre_days : int, default 30
+        Days before each breakout its path starts (the pre-event window of the chart).
     n_placebo, n_boot : int, default 2000
         Placebo draws and bootstrap resamples of the event study.
     confidence : float, default 0.90
@@ -88,6 +103,7 @@ class ReportConfig:
 
     horizons: tuple[int, ...] = (30, 60, 90)
     path_step: int = 5
+    pre_days: int = 30
     n_placebo: int = 2000
     n_boot: int = 2000
     confidence: float = 0.90
@@ -119,6 +135,9 @@ class SeriesInfo:
         New values public up to the report date.
     stale_days : int or None
         Days between ``last_update`` and the report date.
+    stored_first, stored_last : Timestamp or None
+        First and last observation the store holds (every source), whatever the report
+        date: the data snapshot the report was built from.
     """
 
     id: str
@@ -133,6 +152,8 @@ class SeriesInfo:
     last_update: pd.Timestamp | None
     updates: int
     stale_days: int | None
+    stored_first: pd.Timestamp | None = None
+    stored_last: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True)
@@ -142,21 +163,24 @@ class EventPaths:
     Attributes
     ----------
     paths : DataFrame
-        Index: days after the event (0..``horizon_days``); columns: MultiIndex
-        ``(target, event_date)``; values: cumulative return since the event's close
-        (NaN past the end of the data).
+        Index: days from the event (``-pre_days``..``horizon_days``); columns: MultiIndex
+        ``(target, event_date)``; values: cumulative return relative to the event's close
+        (NaN outside the data).
     band : DataFrame
         Index ``(target, horizon_days)``; columns ``n_events``, ``mean`` (mean forward
         return of the events) and the placebo ``p05``, ``p50``, ``p95`` of that mean.
     horizon_days : int
         Length of the paths; events closer than this are declustered to the first.
     n_placebo : int
+    pre_days : int
+        Days before each event its path starts.
     """
 
     paths: pd.DataFrame
     band: pd.DataFrame
     horizon_days: int
     n_placebo: int
+    pre_days: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         return self.band.copy()
@@ -175,17 +199,17 @@ class BacktestSet:
 
     Attributes
     ----------
-    results : tuple
+    results : tuple of BacktestResult
         :class:`liqflow.backtest.BacktestResult` of each rule.
     end : Timestamp
         Last day of the backtests (the last day BTC and the alt basket are priced).
-    walk_forward : object or Unavailable
+    walk_forward : WalkForwardResult, Unavailable or None
         Out-of-sample walk-forward result when :mod:`liqflow.backtest` provides it.
     """
 
-    results: tuple[Any, ...]
+    results: tuple[BacktestResult, ...]
     end: pd.Timestamp
-    walk_forward: Any = None
+    walk_forward: WalkForwardResult | Unavailable | None = None
 
 
 @dataclass(frozen=True)
@@ -234,22 +258,22 @@ class ReportResults:
     as_of: pd.Timestamp
     panel: pd.DataFrame
     series: tuple[SeriesInfo, ...]
-    signals: Any
-    event_study: Any
-    event_paths: Any
-    lead_lag: Any
-    evidence: Any
-    backtests: Any
+    signals: SignalSet | Unavailable
+    event_study: EventStudyResult | Unavailable
+    event_paths: EventPaths | Unavailable
+    lead_lag: Mapping[str, LeadLagResult] | Unavailable
+    evidence: Evidence | Unavailable
+    backtests: BacktestSet | Unavailable
     cached: Mapping[str, bool] = field(default_factory=dict)
     timings: tuple[PartRun, ...] = ()
     config: ReportConfig = field(default_factory=ReportConfig)
-    freshness: Any = None
-    survivorship: Any = None
+    freshness: AsOf | None = None
+    survivorship: SurvivorshipBias | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cached", MappingProxyType(dict(self.cached)))
 
-    def parts(self) -> dict[str, Any]:
+    def parts(self) -> dict[str, object]:
         """Each part by name (for listing what is and is not available)."""
         return {
             "signals": self.signals,

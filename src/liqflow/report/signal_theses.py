@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from liqflow.report._format import fmt_date, is_finite
 from liqflow.report._verdict import (
     INCONCLUSIVE,
@@ -28,6 +26,8 @@ __all__ = [
     "CLAIMS",
     "credit_thesis",
     "crypto_now_thesis",
+    "etf_thesis",
+    "fiscal_thesis",
     "large_caps_thesis",
     "leverage_thesis",
     "liquidity_thesis",
@@ -47,6 +47,8 @@ CLAIMS = {
     "precedents": "The late-2016 and late-2020 breakouts preceded alt seasons (2017, 2021)",
     "supercycle": "Supercycle traits: corrections absorbed, rotation, high-beta recovery",
     "leverage": "Leverage is lower",
+    "fiscal": "Fiscal easing adds liquidity",
+    "etf": "Spot ETFs absorb supply",
 }
 
 
@@ -310,34 +312,51 @@ def supercycle_thesis(signals: Any) -> Thesis:
     return Thesis(key, claim, status, readings, why=why, basis="signals")
 
 
-def leverage_thesis(signals: Any) -> Thesis:
-    """Funding below its median so far and open interest falling; unknown without the data."""
-    key, claim = "leverage", CLAIMS["leverage"]
-    if not available(signals):
-        return unknown_thesis(key, claim, missing_text(signals))
-    frame = signals.frame
-    med = frame["traits.funding_rate"].median() if "traits.funding_rate" in frame else np.nan
-    readings = (
-        signal_reading(
-            signals,
-            "traits.funding_rate",
-            "mean perpetual funding rate (7 days)",
-            "",
-            "<",
-            float(med) if is_finite(med) else None,
-        ),
-        signal_reading(signals, "traits.oi_change", "open interest 30-day change", "pct", "<", 0.0),
-    )
-    status = votes(readings)
-    if status == UNKNOWN:
-        notes = [
-            v
-            for k, v in signals.status.items()
-            if k.startswith("traits.") and ("funding" in k or "open_interest" in k)
-        ]
-        why = "no funding-rate or open-interest data in the store" + (
-            f" ({notes[0]})" if notes else ""
+def _channels(results: Any) -> Any:
+    """The channels now of the run's evidence (what ``liqflow study --json`` prints), else
+    judged from the report's own signals by the same library function."""
+    from liqflow.study.channels import channels_now
+    from liqflow.study.evidence import Evidence
+
+    ev = getattr(results, "evidence", None)
+    if isinstance(ev, Evidence) and ev.channels is not None:
+        return ev.channels
+    if available(results.signals):
+        return channels_now(results.signals)
+    return None
+
+
+def _channel_thesis(results: Any, key: str) -> Thesis:
+    """The channel thesis ``key`` of :mod:`liqflow.study.channels`, rendered (no judging here)."""
+    now = _channels(results)
+    if now is None:
+        return unknown_thesis(key, CLAIMS[key], missing_text(results.signals))
+    t = now.thesis(key)
+    readings = tuple(
+        Reading(
+            r.label,
+            r.value if r.known else None,
+            r.unit,
+            r.op,
+            r.threshold,
+            r.met,
+            r.note,
         )
-    else:
-        why = f"funding {readings[0].value_text()}, open interest {readings[1].value_text()}"
-    return Thesis(key, claim, status, readings, why=why, basis="signals")
+        for r in t.readings
+    )
+    return Thesis(key, t.claim, t.verdict, readings, why=t.why, basis="signals")
+
+
+def fiscal_thesis(results: Any) -> Thesis:
+    """Fiscal easing adds liquidity (judged by :func:`liqflow.study.channels.channels_now`)."""
+    return _channel_thesis(results, "fiscal")
+
+
+def etf_thesis(results: Any) -> Thesis:
+    """Spot ETFs absorb supply (judged by :func:`liqflow.study.channels.channels_now`)."""
+    return _channel_thesis(results, "etf")
+
+
+def leverage_thesis(results: Any) -> Thesis:
+    """Leverage is lower (judged by :func:`liqflow.study.channels.channels_now`)."""
+    return _channel_thesis(results, "leverage")

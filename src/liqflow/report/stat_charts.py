@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from liqflow.report._figure import (
     COLORS,
+    EVENT_PALETTE,
     PALETTE,
     Chart,
     arr,
@@ -19,11 +21,12 @@ from liqflow.report._figure import (
     figure_json,
     line_trace,
     log_axis,
+    stacked,
     unavailable,
     weekly,
 )
 from liqflow.report._format import fmt_date
-from liqflow.report.results import ReportResults, Unavailable, available
+from liqflow.report.results import EventPaths, ReportResults, Unavailable, available
 
 __all__ = ["equity_chart", "event_paths_chart", "lead_lag_chart"]
 
@@ -43,46 +46,23 @@ def lead_lag_chart(results: ReportResults) -> Chart:
     names = list(ll)
     lo_w, hi_w = results.config.lead_weeks
     data: list[dict[str, Any]] = []
-    layout = base_layout(height=400, hovermode="closest", annotations=[], shapes=[])
-    width = 1.0 / len(names)
+    layout = base_layout(
+        height=90 + 300 * len(names), hovermode="closest", annotations=[], shapes=[]
+    )
     notes = []
     for j, name in enumerate(names, start=1):
         r = ll[name]
         xa, ya = ("x", "y") if j == 1 else (f"x{j}", f"y{j}")
         layout["xaxis" if j == 1 else f"xaxis{j}"] = axis(
-            domain=[(j - 1) * width + 0.04 * (j > 1), j * width - 0.04 * (j < len(names))],
             anchor=ya,
-            title={"text": "lag (weeks; > 0: Russell 2000 first)"},
+            title={"text": "lag, weeks (> 0: Russell 2000 first)"},
             zeroline=True,
         )
         layout["yaxis" if j == 1 else f"yaxis{j}"] = axis(
-            anchor=xa, title={"text": "correlation"} if j == 1 else {}
+            anchor=xa, domain=stacked(j, len(names)), title={"text": "correlation"}
         )
-        layout["annotations"].append(
-            {
-                "text": esc(name),
-                "xref": f"{xa} domain",
-                "yref": f"{ya} domain",
-                "x": 0.5,
-                "y": 1.07,
-                "showarrow": False,
-                "font": {"size": 13},
-            }
-        )
-        layout["shapes"].append(
-            {
-                "type": "rect",
-                "xref": xa,
-                "yref": f"{ya} domain",
-                "x0": lo_w - 0.5,
-                "x1": hi_w + 0.5,
-                "y0": 0,
-                "y1": 1,
-                "fillcolor": "rgba(255,127,14,0.08)",
-                "line": {"width": 0},
-                "layer": "below",
-            }
-        )
+        layout["annotations"].append(_panel_title(name, xa, ya))
+        layout["shapes"].append(_shade(xa, ya, lo_w - 0.5, hi_w + 0.5, "rgba(255,127,14,0.08)"))
         lags = r.lags.astype(np.float64)
         common = {"xaxis": xa, "yaxis": ya}
         if np.isfinite(r.null_high).any():
@@ -127,11 +107,79 @@ def lead_lag_chart(results: ReportResults) -> Chart:
     return Chart(key, title, figure_json(data, layout), note)
 
 
+def _event_colors(ep: EventPaths) -> dict[pd.Timestamp, str]:
+    """One colour per event date, the same in every panel."""
+    days = sorted(set(ep.paths.columns.get_level_values(1)))
+    return {pd.Timestamp(d): EVENT_PALETTE[i % len(EVENT_PALETTE)] for i, d in enumerate(days)}
+
+
+def _event_panel(
+    ep: EventPaths, t: str, j: int, colors: dict[pd.Timestamp, str], seen: set[pd.Timestamp]
+) -> list[dict[str, Any]]:
+    """The traces of one target: placebo band, each event's path (labelled by its date,
+    one legend entry per date for every panel), and the mean of the events."""
+    xa, ya = ("x", "y") if j == 1 else (f"x{j}", f"y{j}")
+    common = {"xaxis": xa, "yaxis": ya}
+    band = ep.band.loc[t]
+    days = np.r_[0, band.index.to_numpy(dtype=np.float64)]
+    data = band_traces(
+        days,
+        np.r_[0.0, band["p95"]],
+        np.r_[0.0, band["p05"]],
+        "placebo 5-95% of the mean",
+        showlegend=j == 1,
+        **common,
+    )
+    paths = ep.paths[t]
+    for d in paths.columns:
+        p = paths[d].dropna()
+        if p.empty:
+            continue
+        day = pd.Timestamp(d)
+        label = fmt_date(day)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": arr(p.index.to_numpy(dtype=np.float64)),
+                "y": arr(p.to_numpy()),
+                "line": {"width": 1.2, "color": colors[day]},
+                "opacity": 0.8,
+                "name": esc(label),
+                "legendgroup": label,
+                "showlegend": day not in seen,
+                "hovertemplate": esc(f"{t} after {label}") + ": day %{x}, %{y:.1%}<extra></extra>",
+                **common,
+            }
+        )
+        seen.add(day)
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": arr(days),
+            "y": arr(np.r_[0.0, band["mean"]]),
+            "line": {"width": 3.5, "color": "#111111"},
+            "marker": {"size": 4},
+            "name": "mean of the events",
+            "legendgroup": "mean",
+            "showlegend": j == 1,
+            **common,
+        }
+    )
+    return data
+
+
 def event_paths_chart(results: ReportResults) -> Chart:
-    """BTC and alt-basket paths after each independent breakout, against the placebo band."""
+    """BTC and the alt basket around each independent breakout, against the placebo band.
+
+    Each event's path (labelled with its date) runs from ``pre_days`` before the breakout
+    (shaded) to the longest horizon after it; the band is the 5-95 % range of the mean
+    forward return over placebo sets of as many dates, as far apart.
+    """
     key, title = (
         "event_paths",
-        "After each Russell 2000 breakout: BTC and altcoins vs placebo dates",
+        "Around each Russell 2000 breakout: BTC and altcoins vs placebo dates",
     )
     ep = results.event_paths
     if not available(ep):
@@ -140,80 +188,65 @@ def event_paths_chart(results: ReportResults) -> Chart:
     if not targets:
         return unavailable(key, title, "no independent breakout with a price path")
     data: list[dict[str, Any]] = []
-    layout = base_layout(height=430, hovermode="closest", annotations=[])
-    width = 1.0 / len(targets)
+    layout = base_layout(
+        height=90 + 330 * len(targets), hovermode="closest", annotations=[], shapes=[]
+    )
+    colors, seen = _event_colors(ep), set[pd.Timestamp]()
     notes = []
     for j, t in enumerate(targets, start=1):
         xa, ya = ("x", "y") if j == 1 else (f"x{j}", f"y{j}")
-        axis_x, axis_y = ("xaxis", "yaxis") if j == 1 else (f"xaxis{j}", f"yaxis{j}")
-        layout[axis_x] = axis(
-            domain=[(j - 1) * width + 0.04 * (j > 1), j * width - 0.04 * (j < len(targets))],
+        layout["xaxis" if j == 1 else f"xaxis{j}"] = axis(
             anchor=ya,
-            title={"text": "days after the breakout"},
+            title={"text": "days from the breakout"},
+            zeroline=True,
+            zerolinecolor="#333333",
         )
-        layout[axis_y] = axis(anchor=xa, tickformat=".0%")
-        layout["annotations"].append(
-            {
-                "text": esc(t),
-                "xref": f"{xa} domain",
-                "yref": f"{ya} domain",
-                "x": 0.5,
-                "y": 1.06,
-                "showarrow": False,
-                "font": {"size": 13},
-            }
+        layout["yaxis" if j == 1 else f"yaxis{j}"] = axis(
+            anchor=xa, domain=stacked(j, len(targets)), tickformat=".0%"
         )
-        band = ep.band.loc[t]
-        days = np.r_[0, band.index.to_numpy(dtype=np.float64)]
-        common = {"xaxis": xa, "yaxis": ya}
-        data += band_traces(
-            days,
-            np.r_[0.0, band["p95"]],
-            np.r_[0.0, band["p05"]],
-            "placebo 5-95% of the mean",
-            showlegend=j == 1,
-            **common,
-        )
-        paths = ep.paths[t]
-        for d in paths.columns:
-            p = paths[d].dropna()
-            if p.empty:
-                continue
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "x": arr(p.index.to_numpy(dtype=np.float64)),
-                    "y": arr(p.to_numpy()),
-                    "line": {"width": 1, "color": COLORS.get(t, "#444444")},
-                    "opacity": 0.45,
-                    "name": esc(f"{t} after {fmt_date(d)}"),
-                    "showlegend": False,
-                    **common,
-                }
-            )
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "x": arr(days),
-                "y": arr(np.r_[0.0, band["mean"]]),
-                "line": {"width": 3, "color": COLORS.get(t, "#222222")},
-                "marker": {"size": 4},
-                "name": esc(f"{t}: mean of the events"),
-                **common,
-            }
-        )
-        n = int(band["n_events"].max()) if len(band) else 0
+        layout["annotations"].append(_panel_title(t, xa, ya))
+        if ep.pre_days:
+            layout["shapes"].append(_shade(xa, ya, -ep.pre_days, 0, "rgba(19,141,156,0.07)"))
+        data += _event_panel(ep, t, j, colors, seen)
+        n = int(ep.band.loc[t, "n_events"].max()) if len(ep.band.loc[t]) else 0
         notes.append(f"{t}: {n} independent events")
     note = (
         "; ".join(notes)
-        + f"; breakouts closer than {ep.horizon_days} days count once; thin lines: each event; "
-        f"band: 5-95% of the mean over {ep.n_placebo} placebo sets of as many dates, as far apart"
+        + f"; breakouts closer than {ep.horizon_days} days count once; coloured lines: each "
+        f"event (labelled by its date), shaded: the {ep.pre_days} days before it; grey band: "
+        f"5-95% of the mean over {ep.n_placebo} placebo sets of as many dates, as far apart"
     )
     if results.cached.get("event paths"):
         note += " (from cache)"
     return Chart(key, title, figure_json(data, layout), note)
+
+
+def _panel_title(text: str, xa: str, ya: str) -> dict[str, Any]:
+    return {
+        "text": esc(text),
+        "xref": f"{xa} domain",
+        "yref": f"{ya} domain",
+        "x": 0.5,
+        "y": 1.0,
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 13},
+    }
+
+
+def _shade(xa: str, ya: str, x0: float, x1: float, color: str) -> dict[str, Any]:
+    return {
+        "type": "rect",
+        "xref": xa,
+        "yref": f"{ya} domain",
+        "x0": x0,
+        "x1": x1,
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": color,
+        "line": {"width": 0},
+        "layer": "below",
+    }
 
 
 def equity_chart(results: ReportResults) -> Chart:

@@ -8,12 +8,13 @@ the run's one family) and, for the descriptive claims, the values per event.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from liqflow.report._format import fmt_p
 from liqflow.report._verdict import Evidence, Reading, Thesis, missing_text, unknown_thesis
 from liqflow.report.results import ReportResults, available
 from liqflow.report.signal_theses import CLAIMS
+from liqflow.study.evidence import Evidence as StudyEvidence
+from liqflow.study.evidence import TestRow
 
 __all__ = [
     "THESIS_CLAIMS",
@@ -34,42 +35,38 @@ THESIS_CLAIMS = {
 _UNITS = {"return": "pct", "weeks": "weeks", "F": ""}
 
 
-def _row_evidence(row: dict[str, Any], evidence: Any) -> Evidence:
+def _row_evidence(row: TestRow, evidence: StudyEvidence) -> Evidence:
     return Evidence(
-        str(row["test"]),
-        float(row["effect"]),
-        float(row["ci_low"]),
-        float(row["ci_high"]),
-        float(row["confidence"]),
-        int(row["n"]),
-        float(row["p_value"]),
-        float(row["p_holm"]),
+        row.test,
+        row.effect,
+        row.ci_low,
+        row.ci_high,
+        row.confidence,
+        row.n,
+        row.p_value,
+        row.p_holm,
         int(evidence.n_family),
         float(evidence.alpha),
-        unit=_UNITS.get(str(row["unit"]), ""),
-        test=str(row["note"]),
+        unit=_UNITS.get(row.unit, ""),
+        test=row.note,
     )
 
 
-def _row_reading(row: dict[str, Any]) -> Reading:
-    value = float(row["effect"])
+def _row_reading(row: TestRow) -> Reading:
     return Reading(
-        f"{row['test']} ({int(row['n'])} {row['n_unit']}): {row['note']}",
-        value if math.isfinite(value) else None,
-        _UNITS.get(str(row["unit"]), ""),
-        note=str(row["verdict"]),
+        f"{row.test} ({row.n} {row.n_unit}): {row.note}",
+        row.effect if math.isfinite(row.effect) else None,
+        _UNITS.get(row.unit, ""),
+        note=row.verdict,
     )
 
 
-def _why(rows: list[dict[str, Any]], detail: str) -> str:
-    tested = [r for r in rows if math.isfinite(float(r["p_holm"]))]
+def _why(rows: list[TestRow], detail: str) -> str:
+    tested = [r for r in rows if math.isfinite(r.p_holm)]
     if not tested:
         return detail
-    best = min(tested, key=lambda r: float(r["p_holm"]))
-    return (
-        f"{detail}; smallest Holm p {fmt_p(best['p_holm'])} ({best['test']}, "
-        f"n={int(best['n'])} {best['n_unit']})"
-    )
+    best = min(tested, key=lambda r: r.p_holm)
+    return f"{detail}; smallest Holm p {fmt_p(best.p_holm)} ({best.test}, n={best.n} {best.n_unit})"
 
 
 def evidence_thesis(key: str, results: ReportResults) -> Thesis:
@@ -84,10 +81,10 @@ def evidence_thesis(key: str, results: ReportResults) -> Thesis:
         return unknown_thesis(
             key, claim, f"the chain {ev.chain!r} has no {cid!r} claim", "evidence"
         )
-    rows = ev.claim(cid).to_dict("records")
+    rows = [r for r in ev.rows() if r.claim == cid]
     detail = str(ev.claims.loc[ev.claims["claim"] == cid, "detail"].iloc[0])
-    tested = [r for r in rows if r["family"] == "thesis"]
-    shown = [r for r in rows if r["family"] != "thesis"]
+    tested = [r for r in rows if r.family == "thesis"]
+    shown = [r for r in rows if r.family != "thesis"]
     basis = "evidence (from cache)" if results.cached.get("evidence") else "evidence"
     return Thesis(
         key,

@@ -22,17 +22,17 @@ Status rules
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
 from liqflow._errors import LiqflowError
-from liqflow.report._format import fmt_date, fmt_pct, is_finite
 from liqflow.report._verdict import STATUSES, Evidence, Reading, Thesis
 from liqflow.report.results import ReportResults, Unavailable, available
 from liqflow.report.signal_theses import (
     credit_thesis,
     crypto_now_thesis,
+    etf_thesis,
+    fiscal_thesis,
     large_caps_thesis,
     leverage_thesis,
     liquidity_thesis,
@@ -45,6 +45,8 @@ from liqflow.report.stat_theses import (
     lead_thesis,
     precedents_thesis,
 )
+from liqflow.signals.compute import SignalSet
+from liqflow.signals.outlook import StageOutlook
 
 __all__ = [
     "STATUSES",
@@ -56,32 +58,6 @@ __all__ = [
     "build_theses",
     "stage_outlook",
 ]
-
-
-@dataclass(frozen=True)
-class StageOutlook:
-    """The current stage, since when, and what would confirm or deny the next stage."""
-
-    as_of: pd.Timestamp
-    stage: int
-    name: str
-    since: pd.Timestamp | None
-    next_stage: int | None
-    next_name: str
-    confirm: tuple[str, ...]
-    deny: tuple[str, ...]
-
-    def summary(self) -> str:
-        lines = [
-            f"as of {fmt_date(self.as_of)}: stage {self.stage} ({self.name}) since {fmt_date(self.since)}"
-        ]
-        if self.next_stage is not None:
-            lines.append(f"  stage {self.next_stage} ({self.next_name}) would be confirmed by:")
-            lines += [f"    - {c}" for c in self.confirm]
-        if self.deny:
-            lines.append("  the current stage would be denied by:")
-            lines += [f"    - {d}" for d in self.deny]
-        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -117,66 +93,17 @@ class Theses:
 # -- the stage outlook -----------------------------------------------------------------------
 
 
-def _signal_text(sig: Any) -> str:
-    from liqflow.signals._result import format_value
+def stage_outlook(signals: SignalSet | Unavailable) -> StageOutlook | Unavailable:
+    """Current stage, since when, and the conditions that would confirm or deny the next
+    (:func:`liqflow.signals.outlook.stage_outlook`, which ``liqflow status`` prints too)."""
+    from liqflow.signals.outlook import stage_outlook as outlook
 
-    return f"{sig.description}: needs {sig.condition}, now {format_value(sig.value)}"
-
-
-def stage_outlook(signals: Any) -> StageOutlook | Unavailable:
-    """Current stage, since when, and the conditions that would confirm or deny the next.
-
-    Confirm: the signals of the next stage that are not on (required ones first) and
-    any earlier stage that has not held within the lookback. Deny: the required
-    signals of the current stage, which end it if they turn off.
-    """
     if not available(signals):
         return signals if isinstance(signals, Unavailable) else Unavailable("stage", "no signals")
     try:
-        st = signals.stage_status()
+        return outlook(signals)
     except LiqflowError as exc:
         return Unavailable("stage", f"{type(exc).__name__}: {exc}")
-    stages = {s.stage: s for s in st.stages}
-    rules = {r.stage: r for r in signals.stages.config.rules}
-    nxt = st.stage + 1 if st.stage + 1 in stages else None
-    confirm: list[str] = []
-    if nxt is not None:
-        target = stages[nxt]
-        rule = rules[nxt]
-        for sig in sorted(target.signals, key=lambda s: not s.required):
-            if sig.on is True:
-                continue
-            tag = "(required) " if sig.required else ""
-            confirm.append(f"{tag}{_signal_text(sig)}")
-        confirm.append(
-            f"strength >= {rule.min_strength:.0%} of its known signals (now "
-            f"{fmt_pct(target.strength, 0, signed=False) if is_finite(target.strength) else 'unknown'})"
-        )
-        days = signals.stages.config.lookback_days
-        for k in range(1, nxt):
-            if not stages[k].held:
-                confirm.append(f"stage {k} ({stages[k].name}) must hold again within {days} days")
-    deny: list[str] = []
-    if st.stage in stages:
-        cur = stages[st.stage]
-        for sig in cur.signals:
-            if sig.required and sig.on:
-                deny.append(f"{_signal_text(sig)} turning off")
-        deny.append(
-            f"stage {st.stage} strength falling below {rules[st.stage].min_strength:.0%} "
-            f"(now {fmt_pct(cur.strength, 0, signed=False) if is_finite(cur.strength) else 'unknown'})"
-        )
-    next_name = stages[nxt].name if nxt is not None else ""
-    return StageOutlook(
-        as_of=pd.Timestamp(st.as_of),
-        stage=int(st.stage),
-        name=st.stage_name,
-        since=st.since,
-        next_stage=nxt,
-        next_name=next_name,
-        confirm=tuple(confirm),
-        deny=tuple(deny),
-    )
 
 
 def build_theses(results: ReportResults) -> Theses:
@@ -184,6 +111,7 @@ def build_theses(results: ReportResults) -> Theses:
     s = results.signals
     theses = (
         liquidity_thesis(s),
+        fiscal_thesis(results),
         credit_thesis(s),
         large_caps_thesis(s),
         small_caps_thesis(s),
@@ -193,6 +121,7 @@ def build_theses(results: ReportResults) -> Theses:
         lead_thesis(results),
         precedents_thesis(results),
         supercycle_thesis(s),
-        leverage_thesis(s),
+        etf_thesis(results),
+        leverage_thesis(results),
     )
     return Theses(results.as_of, theses, stage_outlook(s))

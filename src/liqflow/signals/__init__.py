@@ -1,6 +1,6 @@
 """Signals of each link of the chain and the four-stage classifier.
 
-Pure functions over the series contract (see ``DESIGN.md``): they never mutate their
+Pure functions over the series contract (see ``docs/design.md``): they never mutate their
 inputs and the value on day *t* uses only data up to *t*. One module per idea:
 
 * :mod:`~liqflow.signals.liquidity`: net liquidity, Fed bills, TGA drawdown;

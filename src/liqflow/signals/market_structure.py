@@ -40,6 +40,7 @@ from liqflow.signals.fiscal import new_observations, window_sum
 
 __all__ = [
     "BLOCKS_PER_DAY",
+    "FUNDING_BAND",
     "HALVINGS",
     "MarketStructureConfig",
     "MarketStructureSignals",
@@ -48,6 +49,8 @@ __all__ = [
     "mined_btc",
 ]
 
+#: Trailing quantiles of the funding level shown as its band (columns of the signals).
+FUNDING_BAND = {"funding_q10": 0.1, "funding_median": 0.5, "funding_q90": 0.9}
 #: Blocks per day at the ten-minute target.
 BLOCKS_PER_DAY = 144
 #: Halving days (UTC) and the subsidy (BTC per block) from each of them.
@@ -126,8 +129,10 @@ class MarketStructureSignals(SignalBlock):
     """ETF and leverage signals, one row per day.
 
     Columns: ``etf_flow_{n}d`` (US$ m), ``etf_flow_{n}d_btc``, ``etf_supply_multiple_{n}d``
-    for the short and long windows; ``funding``, ``funding_pct``, ``oi_chg``,
-    ``cme_lev_net``, ``cme_lev_net_chg``, ``cme_oi_chg``.
+    for the short and long windows; ``funding``, ``funding_pct`` and the trailing band
+    ``funding_q10``, ``funding_median``, ``funding_q90`` (:data:`FUNDING_BAND`, over the
+    same trailing days as the percentile); ``oi_chg``, ``cme_lev_net``,
+    ``cme_lev_net_chg``, ``cme_oi_chg``.
     """
 
     config: MarketStructureConfig = field(default_factory=MarketStructureConfig)
@@ -170,8 +175,13 @@ def _leverage(
         out["funding"] = level
         ranked = percentile_rank(level, cfg.percentile_days, cfg.min_history)
         out["funding_pct"] = ranked.where(level.notna())
+        trail = level.dropna().rolling(cfg.percentile_days, min_periods=cfg.min_history)
+        for name, q in FUNDING_BAND.items():  # the trailing band the percentile ranks in
+            out[name] = trail.quantile(q).reindex(index).where(level.notna())
     else:
         out["funding"] = out["funding_pct"] = empty_like(index)
+        for name in FUNDING_BAND:
+            out[name] = empty_like(index)
     if open_interest is not None and open_interest.notna().any().any():
         oi = open_interest.astype(np.float64).reindex(index).sum(axis=1, min_count=1)
         out["oi_chg"] = change_over(oi, cfg.oi_days, relative=True)

@@ -18,6 +18,12 @@ claim          tests                                                       famil
                (read from the ``breakouts`` rows; no test of its own)
 ``precedents`` what followed the breakouts of 2016-17 and 2020-21          descriptive
 ``recent``     what followed the breakouts of mid-2025 to mid-2026         descriptive
+``*_lead``     each input of :data:`CHANNELS` (``tga_lead``: a Treasury      thesis
+               cash drawdown, daily TGA; ``mbs_lead``: Fed MBS holdings;
+               ``etf_lead``: spot-ETF net flows; ``leverage_lead``: lower
+               perpetual funding) leads each crypto target by one to three
+               months: lead-lag and Granger as for ``lead``; only for a
+               chain whose last stage is crypto
 =============  ==========================================================  ============
 
 The event stage is the stage that holds ``small_caps`` (the Russell 2000), else the
@@ -28,6 +34,34 @@ series; the last stage by its first series and, when it holds altcoins, the alt 
 The precedent windows were chosen after the fact, by people who had seen the rallies: they
 are reported as values, never as tests (``descriptive``). One family of tests (``thesis``)
 carries the multiple-testing correction of a run.
+
+The channel claims join that one family. They are claims of the same thesis (liquidity
+added by a Treasury drawdown or MBS purchases, spot ETFs absorbing supply and lower
+leverage carry crypto), and a run that tests them says more things at once: Holm over
+every test of the run keeps the chance of *any* false "supported" at ``alpha``, where a
+second family would allow up to ``2 alpha`` for the run. The price is a stricter bar for
+every test of the run, which is the honest one.
+
+Each channel input enters the lead-lag and Granger tests as a positive level whose
+weekly log change is the channel's weekly value (:func:`channel_level`): ``exp(sign *
+x / scale)`` for a level (the TGA: minus its change, so a drawdown is a rise; MBS
+holdings: their change) and ``exp(sign * cumsum(x) / scale)`` for a flow (ETF flows:
+the week's net flow; funding: minus the week's funding paid, so lower leverage is a
+rise). The scale is a fixed constant (correlations and F statistics do not depend on
+it) and the value at *t* uses only observations up to *t*: no full-sample
+normalisation, so the inputs up to a date never change when later data arrive. A
+channel test needs :data:`~liqflow.study.verdicts.MIN_WEEKS` weekly returns in common
+with its target (spot-ETF flows start in 2024-01): below that it is not run, and its
+verdict is ``unknown`` with ``n too small`` and the count (no p-value, no place in the
+family).
+
+The tests are those of the ``lead`` claims, unchanged. Their calibration carries over
+because both nulls condition on the leader: the lead-lag null sign-flips the follower in
+blocks and the Granger null wild-bootstraps the follower's restricted residuals, so the
+leader's own autocorrelation (a flow or the funding paid, weekly AR(1) near 0.9) is kept
+as it is. ``bench/calibration_channels.py`` measures the size with persistent AR leaders
+and with each real channel input against an independent follower: 1.7-6.0 % at a
+nominal 5 % (300 draws each), the persistent leaders on the conservative side.
 """
 
 from __future__ import annotations
@@ -35,12 +69,15 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from liqflow._errors import ConfigError
 from liqflow.catalog import Catalog, Chain
+from liqflow.study.verdicts import MIN_WEEKS
 
 __all__ = [
+    "CHANNELS",
     "CLAIM_HORIZONS",
     "CLAIM_TEXT",
     "EVENT_SERIES",
@@ -51,8 +88,10 @@ __all__ = [
     "PRECEDENT_WINDOWS",
     "RECENT_WINDOW",
     "TEST_KINDS",
+    "Channel",
     "ClaimTable",
     "TestSpec",
+    "channel_level",
     "claim_table",
 ]
 
@@ -82,6 +121,104 @@ CLAIM_TEXT = {
 
 
 @dataclass(frozen=True)
+class Channel:
+    """One input of the fiscal and market-structure channels, tested for a lead on crypto.
+
+    Attributes
+    ----------
+    claim : str
+        Claim id (``tga_lead``).
+    key : str
+        Series key of the transformed input in the tests (``tga_drawdown``).
+    series : str
+        Catalogue id of the input (``tga_daily``).
+    transform : {"level", "flow"}
+        ``level``: the weekly change of the value is the channel's weekly value;
+        ``flow``: the value is a daily flow, summed over the week.
+    sign : {1, -1}
+        -1 where a fall adds liquidity or lowers leverage (TGA, funding).
+    scale : float
+        Fixed divisor before the exponential (a unit: USD tn for millions of USD).
+    text : str
+        The claim in words (``{targets}`` is filled in).
+    """
+
+    claim: str
+    key: str
+    series: str
+    transform: str
+    sign: int
+    scale: float
+    text: str
+
+
+#: The channels whose lead on the chain's crypto targets is tested (see the module notes).
+CHANNELS: tuple[Channel, ...] = (
+    Channel(
+        "tga_lead",
+        "tga_drawdown",
+        "tga_daily",
+        "level",
+        -1,
+        1e6,
+        "a Treasury cash drawdown (daily TGA falling: liquidity added) leads {targets} by one "
+        "to three months",
+    ),
+    Channel(
+        "mbs_lead",
+        "fed_mbs_change",
+        "fed_mbs",
+        "level",
+        1,
+        1e6,
+        "rising Fed MBS holdings lead {targets} by one to three months",
+    ),
+    Channel(
+        "etf_lead",
+        "etf_net_flows",
+        "etf_flows",
+        "flow",
+        1,
+        1e5,
+        "spot-ETF net inflows lead {targets} by one to three months",
+    ),
+    Channel(
+        "leverage_lead",
+        "funding_lower",
+        "btc_funding",
+        "flow",
+        -1,
+        1.0,
+        "lower leverage (less perpetual funding paid) leads {targets} by one to three months",
+    ),
+)
+CHANNEL_TRANSFORMS = ("level", "flow")
+
+
+def channel_level(obs: pd.Series, channel: Channel) -> pd.Series:
+    """The positive level whose log changes are ``channel``'s values (see the module notes).
+
+    ``obs`` holds the input's own observations (the days it received a new value). Each
+    value uses only observations up to its date, on a fixed scale.
+
+    Raises
+    ------
+    ConfigError
+        ``channel.transform`` is not one of :data:`CHANNEL_TRANSFORMS`.
+    """
+    if channel.transform not in CHANNEL_TRANSFORMS:
+        raise ConfigError(
+            f"channel {channel.claim!r}: transform must be one of {CHANNEL_TRANSFORMS}, "
+            f"got {channel.transform!r}"
+        )
+    x = obs.astype(np.float64).dropna()
+    v = x.to_numpy()
+    if channel.transform == "flow":
+        v = np.cumsum(v)
+    return pd.Series(np.exp(channel.sign * v / channel.scale), index=x.index, name=channel.key)
+
+
+@dataclass(frozen=True)
 class TestSpec:
     """One test of one claim.
 
@@ -106,6 +243,9 @@ class TestSpec:
         ``thesis`` (tested, corrected together), ``descriptive`` (values only).
     windows : tuple of (str, str)
         Event date windows (precedents, recent); empty for every breakout.
+    min_n : int
+        Fewest weekly returns in common for the test to run (0: no floor before it
+        runs); below it the verdict is ``unknown`` (n too small), with no p-value.
     """
 
     __test__ = False  # not a pytest class
@@ -120,6 +260,7 @@ class TestSpec:
     alternative: str = "positive"
     family: str = "thesis"
     windows: tuple[tuple[str, str], ...] = ()
+    min_n: int = 0
 
     @property
     def label(self) -> str:
@@ -143,6 +284,7 @@ class ClaimTable:
     targets: tuple[str, ...]
     claims: tuple[tuple[str, str], ...]  # (claim id, claim in words)
     tests: tuple[TestSpec, ...]
+    channels: tuple[Channel, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per test: claim, claim text, test id, kind, series, window, family."""
@@ -246,8 +388,45 @@ def _event_tests(targets: tuple[str, ...]) -> list[TestSpec]:
     return out
 
 
-def claim_table(catalog: Catalog, chain: str | Chain = "default") -> ClaimTable:
+def _channel_tests(channels: tuple[Channel, ...], targets: tuple[str, ...]) -> list[TestSpec]:
+    out: list[TestSpec] = []
+    for ch in channels:
+        for tgt in targets:
+            out.append(
+                TestSpec(
+                    ch.claim,
+                    f"{ch.claim}/lead_lag:{ch.key}->{tgt}",
+                    "lead_lag",
+                    ch.key,
+                    tgt,
+                    LEAD_WEEKS,
+                    min_n=MIN_WEEKS,
+                )
+            )
+            out.append(
+                TestSpec(
+                    ch.claim,
+                    f"{ch.claim}/granger:{ch.key}=>{tgt}",
+                    "granger",
+                    ch.key,
+                    tgt,
+                    (1, MAX_LAG_WEEKS),
+                    alternative="two-sided",
+                    min_n=MIN_WEEKS,
+                )
+            )
+    return out
+
+
+def claim_table(
+    catalog: Catalog,
+    chain: str | Chain = "default",
+    channels: tuple[Channel, ...] = CHANNELS,
+) -> ClaimTable:
     """The claims and tests of ``chain`` (a name in ``catalog`` or a :class:`Chain`).
+
+    ``channels`` whose input is in ``catalog`` add their lead tests when the chain's last
+    stage is crypto (its first target in the catalogue group ``crypto``).
 
     Raises
     ------
@@ -276,4 +455,9 @@ def claim_table(catalog: Catalog, chain: str | Chain = "default") -> ClaimTable:
     if ALTS in targets and len(targets) > 1:
         claims.append(("alts_most", CLAIM_TEXT["alts_most"].format(**names)))
     claims += [(c, CLAIM_TEXT[c].format(**names)) for c in ("precedents", "recent")]
-    return ClaimTable(ch.name, event, targets, tuple(claims), tuple(tests))
+    used: tuple[Channel, ...] = ()
+    if catalog[targets[0]].group == "crypto":
+        used = tuple(c for c in channels if c.series in catalog)
+    tests += _channel_tests(used, targets)
+    claims += [(c.claim, c.text.format(**names)) for c in used]
+    return ClaimTable(ch.name, event, targets, tuple(claims), tuple(tests), used)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from liqflow.stats.events import EventStudyResult
 from liqflow.stats.leadlag import LeadLagResult
+from liqflow.study.channels import ChannelsNow
 from liqflow.study.verdicts import LEGEND
 
 __all__ = ["TEST_COLUMNS", "Evidence", "TestRow"]
@@ -31,6 +32,7 @@ TEST_COLUMNS = (
     "kind",
     "family",
     "target",
+    "horizon",
     "effect",
     "unit",
     "ci_low",
@@ -44,7 +46,8 @@ TEST_COLUMNS = (
     "verdict",
     "note",
 )
-EVIDENCE_FORMAT = 1
+#: Version of the JSON document (2: each test carries its ``horizon`` in days).
+EVIDENCE_FORMAT = 2
 
 
 def _fmt(x: float, unit: str) -> str:
@@ -92,6 +95,7 @@ class TestRow:
     kind: str
     family: str
     target: str
+    horizon: int | None
     effect: float
     unit: str
     ci_low: float
@@ -129,8 +133,9 @@ class Evidence:
     claims : DataFrame
         One row per claim: ``claim``, ``claim_text``, ``verdict``, ``detail``.
     tests : DataFrame
-        One row per test (:data:`TEST_COLUMNS`): effect with its interval, ``n`` (weekly
-        returns or independent events), raw, Holm and Benjamini-Hochberg p-values, the
+        One row per test (:data:`TEST_COLUMNS`): the follower (``target``), the
+        forward-return ``horizon`` in days of event tests (NaN for the others), the effect
+        with its interval, ``n`` (weekly returns or independent events), raw, Holm and Benjamini-Hochberg p-values, the
         verdict and a note.
     per_event : DataFrame
         Every declustered breakout: ``event_date``, ``target``, ``horizon_days``,
@@ -140,6 +145,9 @@ class Evidence:
     event_study : EventStudyResult or None
         The one event study of the breakouts (every target and horizon).
     notes : tuple of str
+    channels : ChannelsNow or None
+        The fiscal, ETF and leverage theses on the as-of date
+        (:mod:`liqflow.study.channels`); None for a chain without channel claims.
     """
 
     as_of: pd.Timestamp
@@ -154,6 +162,7 @@ class Evidence:
     lead_lags: Mapping[str, LeadLagResult] = field(default_factory=dict)
     event_study: EventStudyResult | None = None
     notes: tuple[str, ...] = ()
+    channels: ChannelsNow | None = None
 
     @property
     def n_family(self) -> int:
@@ -174,6 +183,7 @@ class Evidence:
                 TestRow(
                     **{c: str(d[c]) for c in ("claim", "test_id", "test", "kind", "family")},
                     target=str(d["target"]),
+                    horizon=None if pd.isna(d["horizon"]) else int(d["horizon"]),
                     effect=float(d["effect"]),
                     unit=str(d["unit"]),
                     ci_low=float(d["ci_low"]),
@@ -216,9 +226,13 @@ class Evidence:
             },
             "legend": dict(LEGEND),
             "claims": _records(self.claims),
-            "tests": _records(self.tests),
+            "tests": [
+                {**r, "horizon": None if r["horizon"] is None else int(r["horizon"])}
+                for r in _records(self.tests)
+            ],
             "events": _records(self.per_event),
             "notes": list(self.notes),
+            "channels_now": None if self.channels is None else self.channels.to_dict(),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -244,4 +258,6 @@ class Evidence:
                 + (f" - {r.note}" if r.note else "")
             )
         lines.extend(self.notes)
+        if self.channels is not None:
+            lines += [f"channels now ({self.channels.as_of:%Y-%m-%d}):", self.channels.summary()]
         return "\n".join(lines)

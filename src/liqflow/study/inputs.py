@@ -6,7 +6,14 @@ same :class:`~liqflow.study.evidence.Evidence` (from the cache when it is there)
 
 Each price enters on its own sessions only (the days it received a new observation,
 :func:`liqflow.align.trading_days`): no forward-filled value of the panel reaches a
-statistic. A credit spread enters as ``exp(-spread)`` so that narrowing is a rise.
+statistic. A credit spread enters as ``exp(-spread)`` so that narrowing is a rise. A
+channel input (:data:`liqflow.study.claims.CHANNELS`) enters as
+:func:`~liqflow.study.claims.channel_level`: a flow on the days it received a new value
+(a flow repeated on two consecutive days counts once, as in the signals'
+:func:`~liqflow.signals.fiscal.new_observations`), a level as known on each day from
+its first to its latest release (MBS holdings unchanged for a week are a zero change,
+not a missing week). The channel inputs never bound the default date: they are not in
+the chain's required inputs.
 """
 
 from __future__ import annotations
@@ -19,11 +26,12 @@ import pandas as pd
 
 from liqflow._cache import content_hash
 from liqflow._errors import DataError
-from liqflow.align import AsOf, input_freshness, load_panel, trading_days
+from liqflow.align import AsOf, input_freshness, join_panels, load_panel, trading_days
 from liqflow.catalog import Catalog, Chain
 from liqflow.signals.crypto import MIN_BASKET_COINS, AltUniverse
 from liqflow.store import Store
-from liqflow.study.claims import ALTS, ClaimTable, claim_table
+from liqflow.study.channels import CHANNEL_COLUMNS, CHANNEL_INPUTS, channel_panel
+from liqflow.study.claims import ALTS, Channel, ClaimTable, channel_level, claim_table
 
 __all__ = ["StudyInputs", "breakout_events", "load_study_inputs", "study_inputs"]
 
@@ -49,6 +57,9 @@ class StudyInputs:
     basket_coverage : Series or None
         Share of the point-in-time top-N market cap priced that day (NaN without a
         universe: today's list has no market caps to cover).
+    channel_panel : DataFrame or None
+        The panel's channel-signal columns (:func:`liqflow.study.channels.channel_panel`),
+        for the channels now; None for a chain without channel claims.
     missing : mapping of str to str
         Why a key of the table has no series.
     freshness : AsOf or None
@@ -63,6 +74,7 @@ class StudyInputs:
     missing: Mapping[str, str] = field(default_factory=dict)
     freshness: AsOf | None = None
     basket_coverage: pd.Series | None = None
+    channel_panel: pd.DataFrame | None = None
 
     def data_hash(self) -> str:
         """A hash of every input value and date (the key of the evidence cache)."""
@@ -70,6 +82,7 @@ class StudyInputs:
             dict(self.series),
             self.events if self.events is not None else "no events",
             repr(self.table),
+            self.channel_panel if self.channel_panel is not None else "no channels",
         )
 
 
@@ -85,6 +98,20 @@ def _price(panel: pd.DataFrame, column: str, catalog: Catalog) -> pd.Series | No
         s = pd.Series(np.exp(-s.to_numpy()), index=s.index)
     s = s[s > 0]
     return s.rename(column) if len(s) > 1 else None
+
+
+def _channel(panel: pd.DataFrame, channel: Channel) -> pd.Series | None:
+    col = channel.series
+    if col not in panel.columns or not panel[col].notna().any():
+        return None
+    days = trading_days(panel, col)
+    # a flow once, on the day it became public; a level as known on each day to its last
+    # release (an unchanged week is a zero change, not a missing week)
+    obs = (
+        panel[col].loc[days] if channel.transform == "flow" else panel[col].loc[days[0] : days[-1]]
+    )
+    level = channel_level(obs, channel)
+    return level if len(level) > 1 else None
 
 
 def _basket(
@@ -150,8 +177,12 @@ def study_inputs(
     series: dict[str, pd.Series] = {}
     missing: dict[str, str] = {}
     coins = None
+    channels = {c.key: c for c in table.channels}
     for key in table.series_keys():
-        if key == ALTS:
+        if key in channels:
+            level = _channel(panel, channels[key])
+            why = f"no {channels[key].series} data in the store"
+        elif key == ALTS:
             level, coins = _basket(panel, catalog, min_alts, universe)
             why = f"no day with {min_alts}+ altcoins priced"
         else:
@@ -171,7 +202,8 @@ def study_inputs(
         panel, catalog, catalog.chain(chain) if isinstance(chain, str) else chain, default=default
     )
     as_of = pd.Timestamp(panel.index[-1])
-    return StudyInputs(as_of, table, series, events, held, missing, fresh, cover)
+    chans = channel_panel(panel) if table.channels else None
+    return StudyInputs(as_of, table, series, events, held, missing, fresh, cover, chans)
 
 
 def load_study_inputs(
@@ -190,11 +222,18 @@ def load_study_inputs(
     ids = {s for stage in ch.stages for s in stage}
     ids |= {v for k, v in VOLUME_OF.items() if k in ids and v in catalog}
     ids |= set(catalog.altcoins()) if any(catalog[s].group == "alt" for s in ids) else set()
+    table = claim_table(catalog, ch)
+    ids |= {c.series for c in table.channels}
     from liqflow.universe_store import alt_universe_from_store
 
     stored = {item.series_id for item in store.inventory()}
     wanted = sorted(i for i in ids if i in stored)
     panel = load_panel(store, wanted, catalog=catalog, as_of=as_of, fields="primary")
+    extra = sorted(i for i in CHANNEL_INPUTS if i in stored and i in catalog and table.channels)
+    if extra and len(panel.index):  # the channel signals' inputs, with the fields they use
+        more = load_panel(store, extra, catalog=catalog, as_of=panel.index[-1])
+        cols = [c for c in CHANNEL_COLUMNS if c in more.columns and c not in panel.columns]
+        panel = join_panels(panel, more[cols]) if cols else panel
     if universe is None:
         universe = alt_universe_from_store(store, catalog, as_of)
     return study_inputs(panel, catalog, ch, min_alts=min_alts, default=default, universe=universe)

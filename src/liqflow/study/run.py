@@ -28,8 +28,8 @@ from liqflow.stats.events import EventStudyResult
 from liqflow.stats.leadlag import LeadLagResult
 from liqflow.store import Store
 from liqflow.study.claims import ALTS, TestSpec
-from liqflow.study.defaults import DEFAULT_DRAWS
-from liqflow.study.evidence import TEST_COLUMNS, Evidence
+from liqflow.study.defaults import DEFAULT_DRAWS, check_seed_draws
+from liqflow.study.evidence import EVIDENCE_FORMAT, TEST_COLUMNS, Evidence
 from liqflow.study.inputs import StudyInputs, load_study_inputs
 from liqflow.study.verdicts import (
     INCONCLUSIVE,
@@ -78,7 +78,38 @@ def _pair(spec: TestSpec, inputs: StudyInputs, row: _Row) -> tuple[pd.Series, pd
     if a is None or b is None:
         row.note = inputs.missing.get(spec.leader if a is None else spec.follower, "missing")
         return None
+    if spec.min_n and _too_short(spec, a, b, row):
+        return None
     return a, b
+
+
+def _too_short(spec: TestSpec, a: pd.Series, b: pd.Series, row: _Row) -> bool:
+    """True (and ``row`` says "n too small") when the pair has under ``spec.min_n``
+    weekly returns in common: the test is not run, and its verdict is unknown."""
+    from liqflow.stats._shared import aligned_returns
+
+    try:
+        n = int(aligned_returns(a, b, "W").notna().all(axis=1).sum())
+    except DataError:
+        n = 0
+    if n >= spec.min_n:
+        return False
+    row.n = n
+    row.note = (
+        f"n too small: {n} weekly returns in common ({a.index[0]:%Y-%m-%d} to "
+        f"{a.index[-1]:%Y-%m-%d} for {spec.leader}); the test needs {spec.min_n}"
+    )
+    return True
+
+
+def _below_floor(spec: TestSpec, n: int, row: _Row) -> bool:
+    """True (``row`` unknown, "n too small") when a test used fewer than ``spec.min_n``
+    observations: its p-value is not reported and stays out of the family."""
+    if not spec.min_n or n >= spec.min_n:
+        return False
+    row.n = n
+    row.note = f"n too small: {n} weekly returns in the test; it needs {spec.min_n}"
+    return True
 
 
 def _lead_lag_row(
@@ -112,6 +143,8 @@ def _lead_lag_row(
     except DataError as exc:
         row.note = str(exc)
         return row
+    if _below_floor(spec, res.n_obs, row):
+        return row
     out[spec.test_id] = res
     lo, hi = res.peak_lag_ci
     row.effect, row.ci_low, row.ci_high, row.confidence = float(res.peak_lag), lo, hi, conf
@@ -134,6 +167,8 @@ def _granger_row(spec: TestSpec, inputs: StudyInputs, draws: int, rng: np.random
         res = granger_test(a, b, freq="W", max_lag=spec.lags[1], n_boot=draws, seed=rng)
     except DataError as exc:
         row.note = str(exc)
+        return row
+    if _below_floor(spec, res.n_obs, row):
         return row
     row.effect = float(res.f_stat[res.lags == res.best_lag][0])
     row.n, row.p_value, row.available, row.supports = res.n_obs, res.adjusted_p, True, True
@@ -299,6 +334,7 @@ def _tests_frame(rows: Sequence[_Row], alpha: float) -> pd.DataFrame:
             r.spec.kind,
             r.spec.family,
             r.spec.follower,
+            float(r.spec.horizons[0]) if r.spec.horizons else np.nan,
             r.effect,
             r.unit,
             r.ci_low,
@@ -370,6 +406,11 @@ def _compute(inputs: StudyInputs, seed: int, draws: int, alpha: float, conf: flo
     rows.extend(_alts_most_rows(rows))
     tests = _tests_frame(rows, alpha)
     claims = _claims_frame(inputs.table.claims, tests)
+    channels = None
+    if inputs.channel_panel is not None:
+        from liqflow.study.channels import channel_signals, channels_now
+
+        channels = channels_now(channel_signals(inputs.channel_panel))
     return Evidence(
         as_of=inputs.as_of,
         seed=seed,
@@ -383,6 +424,15 @@ def _compute(inputs: StudyInputs, seed: int, draws: int, alpha: float, conf: flo
         lead_lags=lead_lags,
         event_study=es,
         notes=_notes(inputs, per_event),
+        channels=channels,
+    )
+
+
+def _has_inputs(spec: TestSpec, inputs: StudyInputs) -> bool:
+    """Whether the series a test reads are there (a test without them has no p-value)."""
+    return all(
+        k in inputs.series or (k == "breakouts" and inputs.events is not None)
+        for k in (spec.leader, spec.follower)
     )
 
 
@@ -420,7 +470,11 @@ def run_study(
     """
     if not 0 < alpha < 1 or not 0 < confidence < 1:
         raise ConfigError(f"alpha and confidence must be in (0, 1), got {alpha!r}, {confidence!r}")
-    n_family = sum(t.family == "thesis" and t.kind != "event_values" for t in inputs.table.tests)
+    check_seed_draws(seed, draws)
+    n_family = sum(
+        t.family == "thesis" and t.kind != "event_values" and _has_inputs(t, inputs)
+        for t in inputs.table.tests
+    )
     need = min_draws(n_family, alpha)
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < need:
         raise ConfigError(
@@ -428,7 +482,7 @@ def run_study(
             f"1/(draws+1) must be able to pass Holm over {n_family} tests at alpha={alpha}), "
             f"got {draws!r}"
         )
-    params = (int(seed), draws, alpha, confidence)
+    params = (int(seed), draws, alpha, confidence, EVIDENCE_FORMAT)
     key = cache_key("evidence", inputs.data_hash(), params)
     return cached(
         store, key, lambda: _compute(inputs, int(seed), draws, alpha, confidence), enabled=use_cache
@@ -468,6 +522,7 @@ def study(
         ``chain`` is not in ``catalog``.
     """
     catalog.chain(chain)  # an unknown chain is refused before anything is loaded
+    check_seed_draws(seed, draws)
     date, is_default = resolve_as_of(store, catalog, chain, as_of)
     from liqflow.universe_store import universe_and_bias
 

@@ -47,9 +47,30 @@ def _claim_line(ev: Evidence, claim: str, text: str, verdict: str) -> str:
         )
         return f"- **{text}** (descriptive, windows chosen after the fact): {body or 'no event'}."
     shown = "; ".join(_row(r) for r in rows if r.verdict != "unknown")
-    missing = [r.test for r in rows if r.verdict == "unknown"]
+    short = [r for r in rows if r.verdict == "unknown" and r.note.startswith("n too small")]
+    missing = [r.test for r in rows if r.verdict == "unknown" and r not in short]
     tail = f" Not tested for lack of data: {', '.join(missing)}." if missing else ""
-    return f"- **{text}: {verdict}.** {shown}.{tail}"
+    if short:
+        tail += " Not tested, too short (n too small): " + ", ".join(
+            f"{r.test} ({r.n} {r.n_unit})" for r in short
+        )
+        tail += "."
+    body = f" {shown}." if shown else ""
+    return f"- **{text}: {verdict}.**{body}{tail}"
+
+
+def _channels_lines(ev: Evidence) -> list[str]:
+    now = ev.channels
+    if now is None:
+        return []
+    lines = [
+        "",
+        f"Channels now ({now.as_of:%Y-%m-%d}), judged from the signals on that day "
+        "(values against thresholds, not tests):",
+        "",
+    ]
+    lines += [f"- **{t.claim}: {t.verdict}.** {t.why}." for t in now.theses]
+    return lines
 
 
 def findings(ev: Evidence) -> str:
@@ -62,6 +83,7 @@ def findings(ev: Evidence) -> str:
     lines = [head, ""]
     for c in ev.claims.to_dict("records"):
         lines.append(_claim_line(ev, str(c["claim"]), str(c["claim_text"]), str(c["verdict"])))
+    lines += _channels_lines(ev)
     lines += ["", *ev.notes]
     return "\n".join(lines).rstrip() + "\n"
 

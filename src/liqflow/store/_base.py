@@ -1,0 +1,192 @@
+"""A store handle: opening, read-only attachment and the staged write transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+import duckdb
+
+from liqflow._errors import StoreError
+from liqflow.config import store_path
+from liqflow.store._lock import (
+    _fsync,
+    _sigint_deferred,
+    _sql_path,
+    _wait_seconds,
+    _wal,
+    _WriterLock,
+)
+from liqflow.store._schema import _SCHEMA, _TABLES
+
+
+class _StoreBase:
+    """Opening, closing, the reading connection and the write transaction of a store."""
+
+    def __init__(
+        self, path: str | Path | None = None, *, read_only: bool = False, wait: float | None = None
+    ) -> None:
+        self._memory = str(path) == ":memory:"
+        self.path = Path(":memory:") if self._memory else store_path(path)
+        self.read_only = read_only and not self._memory
+        self.wait = _wait_seconds() if wait is None else wait
+        #: True once a write of this handle has been published.
+        self.committed = False
+        self._reader: duckdb.DuckDBPyConnection | None = None
+        if self._memory:
+            self._reader = duckdb.connect(":memory:")
+            self._reader.execute(_SCHEMA)
+            return
+        if read_only and not self.path.exists():
+            raise StoreError(
+                f"store {self.path} does not exist yet; run `liqflow import PATH` or `liqflow fetch` first"
+            )
+        if not read_only:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create store directory {self.path.parent}: {exc.strerror}"
+                ) from None
+            if not self.path.exists() or _wal(self.path).exists() or self._missing_tables():
+                with self._transaction():
+                    pass  # creates the file, adds new tables, folds a leftover WAL in
+
+    # -- lifecycle -------------------------------------------------------------------
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        """The reading connection: the store file attached read-only (opened on first use)."""
+        if self._reader is None:
+            self._reader = self._attach_read_only()
+        return self._reader
+
+    def _attach_read_only(self) -> duckdb.DuckDBPyConnection:
+        # A private in-memory database per handle: DuckDB caches databases by path within a
+        # process, which would pin a replaced file's old snapshot for every later handle.
+        con = duckdb.connect(":memory:")
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                con.execute(f"ATTACH {_sql_path(self.path)} AS store (READ_ONLY)")
+                con.execute("USE store")
+                return con
+            except duckdb.IOException as exc:
+                # only a process writing the file in place (an older liqflow) holds a lock
+                if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                con.close()
+                raise StoreError(f"cannot open store {self.path}: {exc}") from None
+            except duckdb.Error as exc:
+                con.close()
+                raise StoreError(f"cannot open store {self.path}: {exc}") from None
+
+    def _missing_tables(self) -> bool:
+        try:
+            rows = self._con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'"
+            ).fetchall()
+        finally:
+            self.close()
+        return bool(set(_TABLES) - {r[0] for r in rows})
+
+    def _has_table(self, name: str) -> bool:
+        if self._memory:
+            return True
+        rows = self._con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = 'store' AND table_name = ?",
+            [name],
+        ).fetchall()
+        return bool(rows)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction, published whole or not at all (see the module notes)."""
+        if self.read_only:
+            raise StoreError(f"store {self.path} was opened read-only; nothing was changed")
+        if self._memory:
+            con = self._con
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            else:
+                con.execute("COMMIT")
+            return
+        with _WriterLock(self.path, self.wait):
+            stage = self.path.with_name(self.path.name + ".writing")
+            con = self._open_stage(stage)
+            try:
+                con.execute("BEGIN TRANSACTION")
+                yield con
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT store")
+                con.execute("USE memory")
+                con.execute("DETACH store")
+                con.close()
+                _fsync(stage)
+                with _sigint_deferred():
+                    os.replace(stage, self.path)
+                    self.committed = True
+                    _wal(self.path).unlink(missing_ok=True)
+                    _fsync(self.path.parent, directory=True)
+            except duckdb.Error as exc:
+                raise StoreError(
+                    f"write to store {self.path} failed, nothing was changed: {exc}"
+                ) from None
+            except OSError as exc:
+                raise StoreError(
+                    f"write to store {self.path} failed ({exc.strerror}), nothing was changed"
+                ) from None
+            finally:
+                with contextlib.suppress(duckdb.Error):
+                    con.close()
+                for leftover in (stage, _wal(stage)):
+                    leftover.unlink(missing_ok=True)
+                self.close()  # the next read attaches the file just published
+
+    def _open_stage(self, stage: Path) -> duckdb.DuckDBPyConnection:
+        """Copy the store (and a WAL an older writer left) to ``stage`` and open it."""
+        try:
+            for leftover in (stage, _wal(stage)):  # from a writer that was killed
+                leftover.unlink(missing_ok=True)
+            if self.path.exists():
+                shutil.copyfile(self.path, stage)
+                if _wal(self.path).exists():
+                    shutil.copyfile(_wal(self.path), _wal(stage))
+            con = duckdb.connect(":memory:")
+            con.execute(f"ATTACH {_sql_path(stage)} AS store")
+            con.execute("USE store")
+            con.execute(_SCHEMA)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot stage a write to store {self.path} ({exc.strerror}); nothing was changed"
+            ) from None
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path} for writing: {exc}") from None
+        return con
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        # fetchall, not fetchone: duckdb 2 keeps a half-read result open and the next
+        # query on the connection then fails
+        rows = self._con.execute(sql, list(params)).fetchall()
+        return rows[0][0] if rows else None

@@ -1,0 +1,216 @@
+"""Reads: observations, vintages, inventory, metadata, import records and revisions."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from liqflow.store._base import _StoreBase
+from liqflow.store._schema import FileRecord, RecordedPart, StoredSeries
+
+
+class _Reads(_StoreBase):
+    """The read methods of :class:`liqflow.store.Store`."""
+
+    def read(
+        self,
+        series_id: str,
+        source: str,
+        fields: Sequence[str] | None = None,
+        *,
+        start: pd.Timestamp | str | None = None,
+        end: pd.Timestamp | str | None = None,
+    ) -> pd.DataFrame:
+        """Wide frame (date x field) of one series from one source; empty if nothing stored."""
+        return self.read_many([(series_id, source)], fields, start=start, end=end).get(
+            (series_id, source), pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
+        )
+
+    def read_many(
+        self,
+        keys: Sequence[tuple[str, str]],
+        fields: Sequence[str] | None = None,
+        *,
+        start: pd.Timestamp | str | None = None,
+        end: pd.Timestamp | str | None = None,
+    ) -> dict[tuple[str, str], pd.DataFrame]:
+        """Wide frames for several (series, source) pairs, read in one query."""
+        if not keys:
+            return {}
+        sql = [
+            "SELECT series_id, source, date, field, value FROM observations WHERE (series_id, source) IN (SELECT * FROM _keys)"
+        ]
+        params: list[Any] = []
+        if fields is not None:
+            sql.append("AND field IN (SELECT unnest(?))")
+            params.append(list(fields))
+        if start is not None:
+            sql.append("AND date >= ?")
+            params.append(pd.Timestamp(start).date())
+        if end is not None:
+            sql.append("AND date <= ?")
+            params.append(pd.Timestamp(end).date())
+        keys_df = pd.DataFrame(list(keys), columns=["series_id", "source"])
+        self._con.register("_keys", keys_df)
+        try:
+            sql.append("ORDER BY series_id, source, field, date")
+            long = self._con.execute(" ".join(sql), params).fetchnumpy()
+        finally:
+            self._con.unregister("_keys")
+        out: dict[tuple[str, str], pd.DataFrame] = {}
+        if len(long["value"]) == 0:
+            return out
+        # rows arrive sorted by (series_id, source, field, date): split at key changes
+        sid, src, fld = long["series_id"], long["source"], long["field"]
+        dates = long["date"].astype("datetime64[ns]")
+        values = long["value"].astype(np.float64)
+        change = (
+            np.flatnonzero((sid[1:] != sid[:-1]) | (src[1:] != src[:-1]) | (fld[1:] != fld[:-1]))
+            + 1
+        )
+        bounds = np.concatenate([[0], change, [len(values)]])
+        columns: dict[tuple[str, str], dict[str, pd.Series]] = {}
+        for a, b in itertools.pairwise(bounds):
+            idx = pd.DatetimeIndex(dates[a:b], name="date")
+            columns.setdefault((str(sid[a]), str(src[a])), {})[str(fld[a])] = pd.Series(
+                values[a:b], index=idx
+            )
+        for key, cols in columns.items():
+            out[key] = pd.DataFrame(cols).rename_axis("date")
+        return out
+
+    def read_vintages(self, series_id: str, source: str) -> pd.DataFrame:
+        """ALFRED vintages ``date, realtime_start, value`` of one series (empty if none)."""
+        df = self._con.execute(
+            "SELECT date, realtime_start, value FROM vintages WHERE series_id = ? AND source = ? ORDER BY date, realtime_start",
+            [series_id, source],
+        ).df()
+        for col in ("date", "realtime_start"):
+            df[col] = pd.to_datetime(df[col]).astype("datetime64[ns]")
+        return df
+
+    def last_date(self, series_id: str, source: str) -> pd.Timestamp | None:
+        """Last stored observation date of (series, source), or None."""
+        last = self._scalar(
+            "SELECT max(date) FROM observations WHERE series_id = ? AND source = ?",
+            [series_id, source],
+        )
+        return pd.Timestamp(last) if last is not None else None
+
+    def sources(self, series_id: str) -> tuple[str, ...]:
+        """Sources that hold data for ``series_id``."""
+        rows = self._con.execute(
+            "SELECT DISTINCT source FROM observations WHERE series_id = ? ORDER BY source",
+            [series_id],
+        ).fetchall()
+        return tuple(r[0] for r in rows)
+
+    def inventory(self) -> list[StoredSeries]:
+        """One entry per stored (series, source), sorted."""
+        rows = self._con.execute(
+            """SELECT series_id, source, count(DISTINCT date), min(date), max(date), max(fetched_at)
+               FROM observations GROUP BY series_id, source ORDER BY series_id, source"""
+        ).fetchall()
+        return [
+            StoredSeries(
+                r[0], r[1], int(r[2]), pd.Timestamp(r[3]), pd.Timestamp(r[4]), pd.Timestamp(r[5])
+            )
+            for r in rows
+        ]
+
+    def row_count(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM observations") or 0)
+
+    def meta(self, series_id: str, source: str) -> dict[str, Any]:
+        """The metadata row of (series, source), or an empty dict."""
+        cur = self._con.execute(
+            "SELECT * FROM series_meta WHERE series_id = ? AND source = ?", [series_id, source]
+        )
+        rows = cur.fetchall()
+        if not rows:
+            return {}
+        return dict(zip([d[0] for d in cur.description], rows[0], strict=True))
+
+    # -- import records and revisions -------------------------------------------------
+    def file_records(self) -> dict[str, FileRecord]:
+        """What earlier imports recorded of each file, by path (empty on an older store)."""
+        if not self._has_table("imported_files"):
+            return {}
+        parts = self._recorded_parts()  # first: a query ends the connection's pending result
+        rows = self._con.execute(
+            """SELECT path, size, mtime_ns, sha256, context, outcome, series_id, source,
+                      format, rows, first, last, detail FROM imported_files"""
+        ).fetchall()
+        out: dict[str, FileRecord] = {}
+        for r in rows:
+            out[r[0]] = FileRecord(
+                r[0],
+                int(r[1]),
+                int(r[2]),
+                r[3],
+                r[4],
+                r[5],
+                r[6] or "",
+                r[7] or "",
+                r[8] or "",
+                int(r[9] or 0),
+                _stamp(r[10]),
+                _stamp(r[11]),
+                r[12] or "",
+                tuple(parts.get(r[0], ())),
+            )
+        return out
+
+    def _recorded_parts(self) -> dict[str, list[RecordedPart]]:
+        if not self._has_table("imported_parts"):
+            return {}
+        rows = self._con.execute(
+            """SELECT path, kind, "column", series_id, source, format, rows, first, last,
+                      detail FROM imported_parts ORDER BY path, seq"""
+        ).fetchall()
+        parts: dict[str, list[RecordedPart]] = {}
+        for r in rows:
+            parts.setdefault(r[0], []).append(
+                RecordedPart(
+                    r[1], r[2], r[3], r[4], r[5], int(r[6]), _stamp(r[7]), _stamp(r[8]), r[9]
+                )
+            )
+        return parts
+
+    def revisions(self, series_id: str | None = None) -> pd.DataFrame:
+        """Recorded revisions (all, or of one series), oldest first.
+
+        Columns ``series_id, source, field, date, old_value, new_value, applied, seen_at,
+        origin``.
+        """
+        cols = [
+            "series_id",
+            "source",
+            "field",
+            "date",
+            "old_value",
+            "new_value",
+            "applied",
+            "seen_at",
+            "origin",
+        ]
+        if not self._has_table("revisions"):
+            return pd.DataFrame(columns=cols)
+        sql = f"SELECT {', '.join(cols)} FROM revisions"
+        params: list[Any] = []
+        if series_id is not None:
+            sql += " WHERE series_id = ?"
+            params.append(series_id)
+        df = self._con.execute(
+            sql + " ORDER BY seen_at, series_id, source, date, field", params
+        ).df()
+        df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+        return df
+
+
+def _stamp(day: object) -> pd.Timestamp | None:
+    return pd.Timestamp(day).as_unit("ns") if day is not None else None  # type: ignore[arg-type]
