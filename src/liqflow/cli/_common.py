@@ -215,20 +215,26 @@ def stage_header(fresh: AsOf, outlook: StageOutlook | None = None) -> list[Text]
     lines = [Text.assemble(("as of ", "bold"), (f"{fresh.date:%Y-%m-%d}", "bold"), f" ({why})")]
     if outlook is None:
         return lines
-    if outlook.known:
-        stage = Text(outlook.label, style="bold")
-    else:
-        since = "n/a" if outlook.since is None else f"{outlook.since:%Y-%m-%d}"
-        stage = Text.assemble(
-            (outlook.label, "bold magenta"),
-            f"; last confirmed {outlook.stage} since {since}",
-        )
-    lines.append(stage)
-    pending = outlook.pending
+    # the stage line of every command (:func:`print_stage`)
     lines.append(
-        Text.assemble(("pending: ", "bold"), pending.describe())
-        if pending is not None
-        else Text.assemble(("pending: ", "bold"), "no change of stage waiting for its confirmation")
+        Text(
+            f"as of {outlook.as_of:%Y-%m-%d}: {outlook.label}",
+            style="bold" if outlook.known else "bold magenta",
+        )
+    )
+    pending = outlook.pending
+    last = ""
+    if not outlook.known:
+        since = "n/a" if outlook.since is None else f"{outlook.since:%Y-%m-%d}"
+        last = f"last confirmed stage {outlook.stage} since {since}; "
+    lines.append(
+        Text.assemble(
+            ("pending: ", "bold"),
+            last,
+            pending.describe()
+            if pending is not None
+            else "no stage change awaiting confirmation",
+        )
     )
     return lines
 

@@ -351,7 +351,11 @@ def show(
         print_data(fmt, tail, meta)
         return
     console.print(
-        Text(f"{series_id}: {spec.description} ({spec.unit}); source {src}; {len(frame):,} rows"),
+        Text(
+            f"{series_id} ("
+            + "; ".join(x for x in (spec.description, spec.unit) if x)
+            + f"; source {src}; {len(frame):,} rows)"
+        ),
         highlight=False,
     )
     table = Table(title=None)
