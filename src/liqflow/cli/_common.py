@@ -231,9 +231,7 @@ def stage_header(fresh: AsOf, outlook: StageOutlook | None = None) -> list[Text]
         Text.assemble(
             ("pending: ", "bold"),
             last,
-            pending.describe()
-            if pending is not None
-            else "no stage change awaiting confirmation",
+            pending.describe() if pending is not None else "no stage change awaiting confirmation",
         )
     )
     return lines
