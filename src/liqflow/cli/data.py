@@ -352,9 +352,9 @@ def show(
         return
     console.print(
         Text(
-            f"{series_id}: {spec.description}"
-            + (f" ({spec.unit})" if spec.unit else "")
-            + f"; source {src}; {len(frame):,} rows"
+            f"{series_id} ("
+            + "; ".join(x for x in (spec.description, spec.unit) if x)
+            + f"; source {src}; {len(frame):,} rows)"
         ),
         highlight=False,
     )
