@@ -207,27 +207,29 @@ def print_data(fmt: str, frame: pd.DataFrame, meta: Mapping[str, object] | None 
 
 
 def stage_header(fresh: AsOf, outlook: StageOutlook | None = None) -> list[Text]:
-    """The first lines of a command: the date and the stage (the same line as
-    :func:`print_stage` in every other command), why this date, then a stage change
-    waiting for its confirmation (plain text, never markup)."""
+    """The first lines of a command: the date (and why), then the stage line every command
+    prints (:func:`print_stage`), then a stage change waiting for its confirmation (plain
+    text, never markup)."""
     from rich.text import Text
 
     why = "default: the last day the required inputs are fresh" if fresh.default else "as given"
-    date = f"{fresh.date:%Y-%m-%d}"
+    lines = [Text.assemble(("as of ", "bold"), (f"{fresh.date:%Y-%m-%d}", "bold"), f" ({why})")]
     if outlook is None:
-        return [Text.assemble(("as of ", "bold"), (date, "bold"), f" ({why})")]
-    stage = Text(outlook.label, style="bold" if outlook.known else "bold magenta")
+        return lines
+    lines.append(
+        Text(
+            f"as of {outlook.as_of:%Y-%m-%d}: {outlook.label}",
+            style="bold" if outlook.known else "bold magenta",
+        )
+    )
     pending = outlook.pending
-    return [
-        Text.assemble(("as of ", "bold"), (date, "bold"), ": ", stage),
-        Text(f"({why})", style="dim"),
+    lines.append(
         Text.assemble(
             ("pending: ", "bold"),
-            "no change of stage waiting for its confirmation"
-            if pending is None
-            else pending.describe(),
-        ),
-    ]
+            pending.describe() if pending is not None else "no stage change awaiting confirmation",
+        )
+    )
+    return lines
 
 
 def print_stage_header(fresh: AsOf, outlook: StageOutlook | None = None) -> None:
