@@ -64,10 +64,11 @@ def test_status_is_short_with_the_stage_first(market_store: Path) -> None:
         chain = chain_status(st, default_catalog())
     out = _ok(["status"], market_store).splitlines()
     assert len(out) <= 15, out
-    assert out[0] == "as of 2021-12-31 (default: the last day the required inputs are fresh)"
     label = chain.outlook.label
     assert label.startswith("stage 1 (liquidity & credit) since ")
-    assert any(ln.startswith(label) for ln in out[1:3])
+    # the date and the stage on the first line, as every command prints them
+    assert out[0] == f"as of 2021-12-31: {label}"
+    assert out[1] == "(default: the last day the required inputs are fresh)"
     text = " ".join(" ".join(out).split())
     assert "to confirm stage 2 (large caps): above_ma (pct_above_ma > 0, now -0.0" in text
     for c in chain.outlook.confirm_items + chain.outlook.deny_items:
