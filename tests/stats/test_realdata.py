@@ -34,8 +34,13 @@ def test_claims_table_on_real_data(real_run: StudyRun) -> None:
     ev = real_run.evidence
     assert set(ev.claims["claim"]) == {
         "chain", "lead", "breakouts", "alts_most", "precedents", "recent",
+        "tga_lead", "mbs_lead", "etf_lead", "leverage_lead",
     }  # fmt: skip
+    # the chain's files hold none of the channels' inputs: those claims are unknown, and
+    # the family is the chain's 13 tests
     assert ev.n_family == 13
+    for claim in ("tga_lead", "mbs_lead", "etf_lead", "leverage_lead"):
+        assert ev.verdict(claim) == "unknown"
     # breakouts since BTC's data start, declustered at 30 days (hand-checked event list)
     per = ev.per_event
     btc30 = per[(per["target"] == "btc") & (per["horizon_days"] == 30)]

@@ -68,7 +68,8 @@ CatalogOption = Annotated[
     Path | None,
     typer.Option(
         "--catalog",
-        help="TOML file adding or replacing catalogue series and chains, used instead of the user catalogue ($LIQFLOW_HOME/catalog.toml).",
+        help="TOML file adding or replacing catalogue series and chains, used instead of "
+        "the user catalogue (catalog.toml in $LIQFLOW_HOME).",
         show_default=False,
     ),
 ]
@@ -206,28 +207,27 @@ def print_data(fmt: str, frame: pd.DataFrame, meta: Mapping[str, object] | None 
 
 
 def stage_header(fresh: AsOf, outlook: StageOutlook | None = None) -> list[Text]:
-    """The first lines of a command: the date (and why), then the stage and since when,
-    then a stage change waiting for its confirmation (plain text, never markup)."""
+    """The first lines of a command: the date (and why), then the stage line every command
+    prints (:func:`print_stage`), then a stage change waiting for its confirmation (plain
+    text, never markup)."""
     from rich.text import Text
 
     why = "default: the last day the required inputs are fresh" if fresh.default else "as given"
     lines = [Text.assemble(("as of ", "bold"), (f"{fresh.date:%Y-%m-%d}", "bold"), f" ({why})")]
     if outlook is None:
         return lines
-    if outlook.known:
-        stage = Text(outlook.label, style="bold")
-    else:
-        since = "n/a" if outlook.since is None else f"{outlook.since:%Y-%m-%d}"
-        stage = Text.assemble(
-            (outlook.label, "bold magenta"),
-            f"; last confirmed {outlook.stage} since {since}",
+    lines.append(
+        Text(
+            f"as of {outlook.as_of:%Y-%m-%d}: {outlook.label}",
+            style="bold" if outlook.known else "bold magenta",
         )
-    lines.append(stage)
+    )
     pending = outlook.pending
     lines.append(
-        Text.assemble(("pending: ", "bold"), pending.describe())
-        if pending is not None
-        else Text.assemble(("pending: ", "bold"), "no change of stage waiting for its confirmation")
+        Text.assemble(
+            ("pending: ", "bold"),
+            pending.describe() if pending is not None else "no stage change awaiting confirmation",
+        )
     )
     return lines
 

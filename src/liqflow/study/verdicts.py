@@ -15,7 +15,8 @@ it, never used for a verdict):
     returns; three independent events), where values are shown without an interval or
     a p-value.
 ``unknown``
-    The data the test needs is missing (or stale at the as-of date).
+    The data the test needs is missing (or stale at the as-of date), or a channel's
+    history is shorter than :data:`MIN_WEEKS` weekly returns (``n too small``, with n).
 ``descriptive``
     Windows chosen after the fact (the 2016-17 and 2020-21 precedents): values only.
 
@@ -69,7 +70,8 @@ LEGEND = {
     "null side (raw p > 0.5)",
     INCONCLUSIVE: "neither: not significant after correction, or too few observations "
     "(under 3 independent events: values only, no interval, no p-value)",
-    UNKNOWN: "the data the test needs is missing or stale",
+    UNKNOWN: "the data the test needs is missing or stale, or a channel's history is too "
+    "short to test (n too small, with n)",
     DESCRIPTIVE: "windows chosen after the fact: values shown, never tested",
 }
 NOT_SUPPORTED_P = 0.5
