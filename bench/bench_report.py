@@ -14,8 +14,14 @@ build from ``tracemalloc``, measured in a separate run so it does not slow the t
 ones). The baseline, measured in the same process, is loading the report's panel alone
 (``load_panel``): the report's time is printed as a ratio of it.
 
-Target: cached run under 3 s wall on 2 cores, peak memory under 1 GB.
-Usage: ``python bench/bench_report.py [DATA_DIR] [--store PATH] [--as-of DATE]``.
+With ``--coins N``, N generated coins are added to the store first, in the shared
+data's layouts (:func:`bench_universe.synthetic`: CoinMarketCap weekly top 18 and monthly
+top 200 snapshots, a CoinGecko daily top 100, daily closes from 2013 to 2026 with births,
+deaths and gaps): the report at 300 coins x 13 years.
+
+Targets: cold under 3 s and cached under 1 s wall on 2 cores, peak memory under 1 GB
+(300 coins: cached under 5 s, peak under 1 GB).
+Usage: ``python bench/bench_report.py [DATA_DIR] [--store PATH] [--as-of DATE] [--coins N]``.
 """
 
 from __future__ import annotations
@@ -44,6 +50,30 @@ def _build(
     return time.perf_counter() - t0, report
 
 
+def _add_coins(store_path: Path, n_coins: int) -> None:
+    """Write ``n_coins`` generated coins (snapshots, coin table, closes) into the store."""
+    import pandas as pd
+
+    from bench_universe import synthetic
+    from liqflow.store import Batch, Store
+
+    snaps, close = synthetic(n_coins, seed=7)
+    coins = (
+        snaps.groupby(["coin_id", "symbol", "name"])["date"]
+        .agg(first="min", last="max")
+        .reset_index()
+    )
+    batches = [
+        Batch(f"coin_bench{k:04d}", "coingecko", pd.DataFrame({"close": close[cid].dropna()}),
+              symbol=str(cid), unit="USD", frequency="D")
+        for k, cid in enumerate(close.columns)
+        if close[cid].notna().any()
+    ]  # fmt: skip
+    with Store(store_path) as st:
+        st.write_universe(snaps, coins)
+        st.write(batches)
+
+
 def _parts(report: object) -> str:
     frame = report.results.timing_frame()  # type: ignore[attr-defined]
     return "  ".join(
@@ -57,6 +87,7 @@ def main() -> None:
     ap.add_argument("data", nargs="?", type=Path, default=DEFAULT)
     ap.add_argument("--store", type=Path, help="existing store (skips the import)")
     ap.add_argument("--as-of", default=None)
+    ap.add_argument("--coins", type=int, default=0, help="generated coins to add (e.g. 300)")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -87,6 +118,12 @@ def main() -> None:
                 import_paths(st, default_catalog(), [args.data])
             print(
                 f"import of {args.data} (not part of the report): {time.perf_counter() - t0:.2f} s"
+            )
+        if args.coins:
+            t0 = time.perf_counter()
+            _add_coins(work, args.coins)
+            print(
+                f"{args.coins} generated coins added (not timed): {time.perf_counter() - t0:.2f} s"
             )
         out = Path(tmp) / "report.html"
 
@@ -128,8 +165,12 @@ def main() -> None:
     print(
         f"peak memory: process RSS {rss:,.0f} MB; Python allocations of one cached build {py_peak / 1e6:,.0f} MB"
     )
-    verdict = "met" if t_warm < 3.0 and rss < 1024 else "NOT met"
-    print(f"target (cached < 3 s, peak < 1 GB): {verdict}")
+    if args.coins:
+        verdict = "met" if t_warm < 5.0 and rss < 1024 else "NOT met"
+        print(f"target at {args.coins} coins (cached < 5 s, peak < 1 GB): {verdict}")
+    else:
+        verdict = "met" if t_cold < 3.0 and t_warm < 1.0 and rss < 1024 else "NOT met"
+        print(f"target (cold < 3 s, cached < 1 s, peak < 1 GB): {verdict}")
 
 
 if __name__ == "__main__":

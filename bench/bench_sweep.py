@@ -17,14 +17,18 @@ x 100 hold periods, on synthetic daily data.
    must agree to rounding. vectorbt is in the optional ``[bench]`` extra; without it
    that side is skipped with the reason printed.
 2. **End to end** (kernel, deflated Sharpe ratio and PBO by CSCV over 16 blocks) at
-   10^3, 10^4 and 10^5 combinations in this process, in combinations per second of
-   wall time and of CPU time.
+   10^3, 10^4 and 10^5 combinations in this process (medians of ``--e2e-repeat`` runs),
+   in combinations per second of wall time and of CPU time; 10^6 with ``--million``
+   (the 10^5 grid with ten times the hold periods; a few minutes).
 3. **Dask scaling**: the 10^5 sweep on a local cluster of two single-threaded worker
-   processes against one such worker (identical tables and PBO are checked).
+   processes against a cluster of one such worker, runs interleaved in pairs so both
+   see the same load (medians of ``--dask-repeat`` pairs; identical tables and PBO to
+   the in-process run are checked). The kernel and both CSCV passes run on the workers.
 
-Peak memory is the largest resident set size above the one at the start of each call,
-sampled every 2 ms by a thread of this process. Wall times on a loaded machine are
-noisy: CPU times and the load average are printed next to them.
+Peak memory is the largest resident set size of this process and all its children
+(the Dask workers) together, above the one at the start of each call, sampled every
+10 ms from /proc. Wall times on a loaded machine are noisy: CPU times and the load average are
+printed next to them.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,16 +105,29 @@ class Measured:
     cpu: float
     peak_mib: float
     out: Any
+    cpu_all: float = 0.0  # CPU seconds of this process and its children (workers)
 
 
 @contextmanager
 def _peak_rss() -> Iterator[list[float]]:
-    """Yields a one-element list set to the peak RSS (MiB) above the start, on exit."""
+    """Yields a one-element list set, on exit, to the peak resident memory (MiB) above the
+    start of this process and all its children (Dask workers, pool processes) together,
+    sampled every 10 ms by a thread of this process."""
+    import psutil
+
+    me = psutil.Process()
+    # listed once (the workers exist before the call): listing every process of the
+    # machine at each sample would cost this process more CPU than the sweep
+    procs = [me, *me.children(recursive=True)]
     page = os.sysconf("SC_PAGE_SIZE")
+    files = [f"/proc/{p.pid}/statm" for p in procs]
 
     def rss() -> int:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * page
+        total = 0
+        for path in files:
+            with suppress(OSError), open(path) as f:  # a child may have exited
+                total += int(f.read().split()[1]) * page
+        return total
 
     start = rss()
     peak = [start]
@@ -119,7 +136,7 @@ def _peak_rss() -> Iterator[list[float]]:
     def watch() -> None:
         while not stop.is_set():
             peak[0] = max(peak[0], rss())
-            stop.wait(0.002)
+            stop.wait(0.01)
 
     t = threading.Thread(target=watch, daemon=True)
     t.start()
@@ -133,12 +150,26 @@ def _peak_rss() -> Iterator[list[float]]:
         box[0] = (peak[0] - start) / 2**20
 
 
+def _cpu_all() -> float:
+    import psutil
+
+    procs = [psutil.Process(), *psutil.Process().children(recursive=True)]
+    total = 0.0
+    for p in procs:
+        with suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
 def measure(fn: Callable[[], Any]) -> Measured:
     with _peak_rss() as peak:
+        a0 = _cpu_all()
         w0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    return Measured(wall, cpu, peak[0], out)
+        cpu_all = _cpu_all() - a0
+    return Measured(wall, cpu, peak[0], out, cpu_all)
 
 
 def liqflow_metrics(data: MarketData, g: SweepGrid) -> pd.DataFrame:
@@ -288,42 +319,79 @@ def same_work(data: MarketData, fee_bps: float, repeat: int) -> None:
     print(f"  with costs (fee on order value vs on turnover): median relative diff {rel:.1e}")
 
 
-def end_to_end(data: MarketData, fee_bps: float, sizes: list[int]) -> None:
-    print("2. end to end in this process (kernel + deflated Sharpe + PBO, 16 blocks)")
+def _load() -> str:
+    return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+
+
+def end_to_end(data: MarketData, fee_bps: float, sizes: list[int], repeat: int) -> None:
+    print(f"2. end to end in this process (kernel + deflated Sharpe + PBO, 16 blocks); {_load()}")
     run_sweep(grid(10**3, fee_bps), data)  # compile / load the kernels
     for n in sizes:
-        g = grid(n, fee_bps)
-        m = measure(lambda g=g: run_sweep(g, data))
-        res = m.out
+        runs = [measure(lambda n=n: run_sweep(grid(n, fee_bps), data)) for _ in range(repeat)]
+        wall = float(np.median([m.wall for m in runs]))
+        cpu = float(np.median([m.cpu for m in runs]))
+        peak = max(m.peak_mib for m in runs)
+        res = runs[0].out
+        est = grid(n, fee_bps).memory_estimate(len(data.calendar)) / 2**20
         print(
-            f"  {n:>9,} combos: wall {m.wall:7.2f} s ({n / m.wall:8,.0f}/s), CPU {m.cpu:7.2f} s "
-            f"({n / m.cpu:8,.0f}/s), peak +{m.peak_mib:6.0f} MiB; PBO {res.pbo.pbo:.3f}, "
-            f"DSR {res.deflated.dsr:.3f}"
+            f"  {n:>9,} combos: median of {repeat}: wall {wall:7.2f} s ({n / wall:8,.0f}/s), "
+            f"CPU {cpu:7.2f} s ({n / cpu:8,.0f}/s), peak +{peak:6.0f} MiB "
+            f"(memory model: {est:,.0f} MiB); "
+            f"PBO {res.pbo.pbo:.3f}, DSR {res.deflated.dsr:.3f}; {_load()}"
         )
 
 
-def dask_scaling(data: MarketData, fee_bps: float, n: int) -> None:
+def dask_scaling(data: MarketData, fee_bps: float, n: int, repeat: int) -> None:
     from distributed import LocalCluster
 
-    print(f"3. Dask: {n:,} combinations, local cluster of single-threaded worker processes")
+    print(
+        f"3. Dask: {n:,} combinations, local cluster of single-threaded worker processes "
+        f"(kernel and both CSCV passes on the workers); {_load()}"
+    )
     g = grid(n, fee_bps)
     ref = run_sweep(g, data)
-    times = {}
-    for workers in (1, 2):
-        with LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster:
-            addr = cluster.scheduler_address
-            run_sweep(grid(10**3, fee_bps), data, scheduler=addr)  # workers compile/load
-            m = measure(lambda addr=addr: run_sweep(g, data, scheduler=addr))
-        res = m.out
-        same = res.table.equals(ref.table) and np.array_equal(res.pbo.logits, ref.pbo.logits)
-        times[workers] = m.wall
+    walls: dict[int, list[float]] = {}
+    cpus: dict[int, list[float]] = {1: [], 2: []}
+    client: dict[int, list[float]] = {1: [], 2: []}
+    peaks: dict[int, float] = {}
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as one,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as two,
+    ):
+        addr = {1: one.scheduler_address, 2: two.scheduler_address}
+        for w in (1, 2):
+            run_sweep(grid(10**3, fee_bps), data, scheduler=addr[w])  # workers load kernels
+            walls[w], peaks[w] = [], 0.0
+        same = True
+        for _ in range(repeat):  # interleaved, so both see the same load
+            for w in (1, 2):
+                m = measure(lambda w=w: run_sweep(g, data, scheduler=addr[w]))
+                walls[w].append(m.wall)
+                cpus[w].append(m.cpu_all)
+                client[w].append(m.cpu)
+                peaks[w] = max(peaks[w], m.peak_mib)
+                res = m.out
+                same &= res.table.equals(ref.table) and np.array_equal(
+                    res.pbo.logits, ref.pbo.logits
+                )
+    med = {w: float(np.median(walls[w])) for w in (1, 2)}
+    for w in (1, 2):
         print(
-            f"  {workers} worker(s): wall {m.wall:6.2f} s ({n / m.wall:8,.0f} combos/s), "
-            f"identical table and PBO to in-process: {same}"
+            f"  {w} worker(s): median wall of {repeat} {med[w]:6.2f} s "
+            f"({n / med[w]:8,.0f} combos/s; runs {', '.join(f'{x:.2f}' for x in walls[w])}), "
+            f"peak +{peaks[w]:6.0f} MiB (client, scheduler and workers); CPU of all "
+            f"processes {np.median(cpus[w]):.2f} s, of the client {np.median(client[w]):.2f} s"
         )
-    print(f"  ratio 2 workers / 1 worker (throughput): {times[1] / times[2]:.2f}x")
+    ratios = [a / b for a, b in zip(walls[1], walls[2], strict=True)]
+    print(
+        f"  ratio 2 workers / 1 worker (throughput): median {med[1] / med[2]:.2f}x "
+        f"(per interleaved pair: {', '.join(f'{r:.2f}' for r in ratios)}); "
+        f"identical table and PBO to in-process: {same}; {_load()}"
+    )
 
 
 def main() -> None:
@@ -332,6 +400,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of part 1; the best is shown")
     ap.add_argument("--fee-bps", type=float, default=20.0)
     ap.add_argument("--million", action="store_true", help="also 10^6 combinations in part 2")
+    ap.add_argument("--e2e-repeat", type=int, default=3, help="runs per size in part 2 (median)")
+    ap.add_argument("--dask-repeat", type=int, default=3, help="interleaved pairs in part 3")
+    ap.add_argument("--skip-same-work", action="store_true")
     ap.add_argument("--skip-dask", action="store_true")
     args = ap.parse_args()
     data = synthetic(args.days)
@@ -340,10 +411,13 @@ def main() -> None:
         f"{args.days:,} days, {args.fee_bps:g} bp per unit turnover; load average {load:.2f} "
         f"on {os.cpu_count()} cores; NUMBA_CACHE_DIR={os.environ.get('NUMBA_CACHE_DIR')}"
     )
-    same_work(data, args.fee_bps, args.repeat)
-    end_to_end(data, args.fee_bps, [10**3, 10**4, 10**5] + ([10**6] if args.million else []))
+    if not args.skip_same_work:
+        same_work(data, args.fee_bps, args.repeat)
+    end_to_end(data, args.fee_bps, [10**3, 10**4, 10**5], args.e2e_repeat)
+    if args.million:
+        end_to_end(data, args.fee_bps, [10**6], 1)
     if not args.skip_dask:
-        dask_scaling(data, args.fee_bps, 10**5)
+        dask_scaling(data, args.fee_bps, 10**5, args.dask_repeat)
 
 
 if __name__ == "__main__":

@@ -166,7 +166,7 @@ def test_every_command_reads_the_user_catalogue(home: Path, tmp_path: Path) -> N
     for key in ("dgs30", "DGS30"):
         shown = runner.invoke(app, ["show", key, "--store", store], env=env)
         assert shown.exit_code == 0, shown.output
-        assert "dgs30 (30y" in shown.stdout and "2024-01-03" in shown.stdout
+        assert "dgs30: 30y; source fred" in shown.stdout and "2024-01-03" in shown.stdout
 
 
 def test_show_accepts_a_fred_symbol_for_a_builtin_series(tmp_path: Path) -> None:

@@ -108,3 +108,26 @@ def test_vintages_and_cache_round_trip() -> None:
         store.cache_put("k", {"a": [1, 2]})
         assert store.cache_get("k") == {"a": [1, 2]}
         assert store.cache_get("missing") is None
+
+
+def test_batched_writes_publish_together_or_not_at_all(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    frame = pd.DataFrame({"close": [1.0, 2.0]}, index=pd.date_range("2020-01-01", periods=2))
+    with Store(db) as store:
+        before = db.stat().st_mtime_ns, db.stat().st_ino
+        with store.batched():
+            pass  # nothing written: the file is not touched
+        assert (db.stat().st_mtime_ns, db.stat().st_ino) == before
+        with pytest.raises(RuntimeError, match="stop"), store.batched():
+            store.write([Batch("btc", "yahoo", frame)])
+            store.write([Batch("eth", "yahoo", frame)])
+            raise RuntimeError("stop")
+        assert store.inventory() == [] and not db.with_name(db.name + ".writing").exists()
+        with store.batched():
+            store.write([Batch("btc", "yahoo", frame)])
+            # the second write sees the first: its doubled values are revisions of it
+            result = store.write_detailed([Batch("btc", "yahoo", frame * 2)], on_revision="keep")
+            assert result.revised == (2,) and store.inventory() == []  # not published yet
+        assert [s.series_id for s in store.inventory()] == ["btc"]
+        assert store.read("btc", "yahoo")["close"].tolist() == [1.0, 2.0]
+        assert len(store.revisions("btc")) == 2

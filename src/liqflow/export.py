@@ -99,11 +99,16 @@ def frame_csv(frame: pd.DataFrame) -> str:
 
 @dataclass(frozen=True)
 class ExportTable:
-    """A table to export, with what describes it (``as_of`` and the like)."""
+    """A table to export, with what describes it (``as_of`` and the like).
+
+    ``document``: the table's own JSON document when it has one (the evidence's, the
+    one ``liqflow study --json`` prints), written instead of :func:`frame_json`'s.
+    """
 
     name: str
     frame: pd.DataFrame
     meta: Mapping[str, object]
+    document: str | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of the table."""
@@ -129,9 +134,14 @@ def write_table(table: ExportTable, fmt: str, path: Path | None = None) -> str |
     if fmt == "parquet":
         if path is None:
             raise ConfigError("--format parquet writes a binary file: give -o PATH")
-        _flat(table.frame).to_parquet(path, index=False)
+        flat = _flat(table.frame).copy()
+        flat.attrs = {}  # provenance objects in attrs are not Parquet metadata
+        flat.to_parquet(path, index=False)
         return None
-    text = frame_csv(table.frame) if fmt == "csv" else frame_json(table.frame, table.meta) + "\n"
+    if fmt == "csv":
+        text = frame_csv(table.frame)
+    else:
+        text = (table.document or frame_json(table.frame, table.meta)) + "\n"
     if path is None:
         return text
     path.write_text(text, encoding="utf-8")
@@ -220,7 +230,7 @@ def export_table(
         )
         ev = run.evidence
         meta = {"as_of": run.as_of.date, "seed": ev.seed, "draws": ev.draws, "data": ev.data_hash}
-        return ExportTable(name, ev.to_frame(), meta)
+        return ExportTable(name, ev.to_frame(), meta, ev.to_json())
     if name == "universe":
         from liqflow.universe_store import universe_view
 

@@ -34,19 +34,26 @@ prices alike, it is reported from its record (``rescan=True`` reads every file).
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from liqflow import _sanity
 from liqflow._errors import DataError, LiqflowError, UnsupportedLayoutError
-from liqflow.catalog import FUNDS, REVISED, Catalog, SeriesSpec, is_excluded_coin
+from liqflow._import_records import (
+    _as_written,
+    _context,
+    _from_record,
+    _identify,
+    _loaded_part,
+    _Seen,
+)
+from liqflow._import_report import NOT_SUPPORTED_YET, ImportedFile, ImportReport
+from liqflow._import_splice import SNAPSHOT_RTOL, SPLICE_RTOL, _Pending, _splice
+from liqflow.catalog import FUNDS, Catalog, SeriesSpec, is_excluded_coin
 from liqflow.providers.csv import fund_source
 from liqflow.providers.layouts import ParsedTable, Part, read_table
 from liqflow.providers.universe_files import (
@@ -66,113 +73,9 @@ __all__ = [
     "import_paths",
 ]
 
-#: What a folder scan says of a file whose layout liqflow cannot read yet.
-NOT_SUPPORTED_YET = "not imported (layout not supported yet)"
 #: File kinds a folder scan looks at; other files (READMEs, notebooks) are not data.
 SCANNED_SUFFIXES = (".csv", ".json", ".jsonl")
-#: Relative tolerance of the splice check: files must agree up to their decimal formatting.
-SPLICE_RTOL = 1e-9
-#: Relative price tolerance for bars of 24-hour markets captured before the day ended.
-SNAPSHOT_RTOL = 0.02
-_SNAPSHOT_GROUPS = ("crypto", "alt")
 _TOKENS = re.compile(r"[_\s]+")
-
-
-@dataclass(frozen=True)
-class ImportedFile:
-    """One series (``column`` of the file; ``*`` = the whole file) loaded into the store."""
-
-    path: Path
-    series_id: str
-    source: str
-    format: str
-    rows: int
-    added: int
-    first: pd.Timestamp
-    last: pd.Timestamp
-    column: str = "*"
-    revised: int = 0
-    unchanged: bool = False
-
-
-_REVISION_COLUMNS = ["series_id", "source", "field", "date", "old_value", "new_value", "origin"]
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What an import loaded, what it could not match, could not read yet, and refused.
-
-    ``unsupported`` lists the files a folder scan found whose layout liqflow does not
-    read yet (with the detail of why); they do not make the import fail. ``errors``
-    lists the files refused: a file that matched a layout and failed to parse or a check,
-    a splice that disagrees, or a file named explicitly that liqflow cannot read.
-    ``columns`` lists, per file, the columns it holds that name no catalogue series (not
-    an error). ``revisions`` lists the values that differed from the stored ones;
-    ``revisions_applied`` says whether they became current (``--revise``) or the stored
-    values were kept.
-    """
-
-    loaded: tuple[ImportedFile, ...]
-    unmatched: tuple[tuple[Path, str], ...]
-    errors: tuple[tuple[Path, str], ...]
-    unsupported: tuple[tuple[Path, str], ...] = ()
-    columns: tuple[tuple[Path, str, str], ...] = ()
-    notes: tuple[tuple[Path, str], ...] = ()
-    revisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_REVISION_COLUMNS))
-    revisions_applied: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [
-                (
-                    str(f.path),
-                    f.column,
-                    f.series_id,
-                    f.source,
-                    f.format,
-                    f.rows,
-                    f.added,
-                    f.revised,
-                    f.unchanged,
-                    f.first,
-                    f.last,
-                )
-                for f in self.loaded
-            ],
-            columns=[
-                "path",
-                "column",
-                "series_id",
-                "source",
-                "format",
-                "rows",
-                "added",
-                "revised",
-                "unchanged",
-                "first",
-                "last",
-            ],
-        )
-
-    def summary(self) -> str:
-        added = sum(f.added for f in self.loaded)
-        series = len({f.series_id for f in self.loaded})
-        files = len({f.path for f in self.loaded})
-        n_rev = len(self.revisions)
-        revised = f"{n_rev if self.revisions_applied else 0} revised"
-        if n_rev and not self.revisions_applied:
-            revised += f", {n_rev} differing values kept as stored (--revise applies them)"
-        unchanged = len({f.path for f in self.loaded if f.unchanged})
-        skipped = f" ({unchanged} unchanged since the last import)" if unchanged else ""
-        return (
-            f"{files} files{skipped} -> {series} series, {added} new rows, {revised}; "
-            f"{len(self.unmatched)} unmatched, {len(self.unsupported)} {NOT_SUPPORTED_YET}, "
-            f"{len(self.errors)} refused"
-        )
 
 
 def _csv_files(paths: Sequence[str | Path]) -> list[tuple[Path, bool]]:
@@ -255,95 +158,6 @@ def _unmatched_reason(path: Path) -> str:
     )
 
 
-@dataclass(frozen=True)
-class _Pending:
-    table: ParsedTable
-    part: Part
-    spec: SeriesSpec
-    source: str
-    frame: pd.DataFrame
-    trimmed: bool = False  # dates left to a file of the same import that reaches further
-
-
-def _disagreement(base: _Pending, new: _Pending) -> str | None:
-    """Why ``new`` cannot be spliced onto ``base`` (same series and source), or None."""
-    if new.spec.id in REVISED:
-        return None
-    snapshot = new.source == "yahoo" and new.spec.group in _SNAPSHOT_GROUPS
-    rtol = SNAPSHOT_RTOL if snapshot else SPLICE_RTOL
-    for fld in base.frame.columns.intersection(new.frame.columns):
-        if snapshot and fld == "volume":
-            continue
-        a = base.frame[fld].dropna()
-        b = new.frame[fld].dropna()
-        if fld == "volume" and new.source == "yahoo":
-            # a file's last bar may have been written during its session: volume so far
-            a, b = a.iloc[:-1], b.iloc[:-1]
-        common = a.index.intersection(b.index)
-        if common.empty:
-            continue
-        av, bv = a[common].to_numpy(), b[common].to_numpy()
-        scale = np.maximum(np.maximum(np.abs(av), np.abs(bv)), 1e-12)
-        bad = np.flatnonzero(np.abs(av - bv) > rtol * scale)
-        if bad.size:
-            shown = ", ".join(
-                f"{common[i]:%Y-%m-%d}: {base.part.where(base.table.path, common[i])} says "
-                f"{av[i]:.10g}, {new.part.where(new.table.path, common[i])} says {bv[i]:.10g}"
-                for i in bad[:3]
-            )
-            more = f" and {bad.size - 3} more dates" if bad.size > 3 else ""
-            return (
-                f"splice refused: {new.spec.id} ({new.source}) field {fld!r} disagrees on "
-                f"{bad.size} of {common.size} common dates (relative tolerance {rtol:g}): "
-                f"{shown}{more}; the file was not imported"
-            )
-    return None
-
-
-def _splice(pending: list[_Pending]) -> tuple[list[_Pending], list[tuple[Path, str]]]:
-    """Order each (series, source) by reach and refuse parts that disagree on the overlap."""
-    groups: dict[tuple[str, str], list[_Pending]] = {}
-    for p in pending:
-        groups.setdefault((p.spec.id, p.source), []).append(p)
-    kept: list[_Pending] = []
-    refused: list[tuple[Path, str]] = []
-    for members in groups.values():
-        members.sort(key=lambda p: (p.frame.index[-1], p.frame.index[0]))
-        accepted: list[_Pending] = []
-        for p in members:
-            why = next((w for b in accepted if (w := _disagreement(b, p)) is not None), None)
-            if why is None:
-                accepted.append(p)
-            else:
-                refused.append((p.table.path, why))
-        kept.extend(_later_wins(accepted))
-    bad_files = {path for path, _ in refused}
-    # a file is refused whole: drop every part of a file one of whose parts was refused
-    return [p for p in kept if p.table.path not in bad_files], refused
-
-
-def _later_wins(members: list[_Pending]) -> list[_Pending]:
-    """Members ordered by reach, each without the (date, field) values a later member holds.
-
-    They agree on those values (within the snapshot tolerance, or they are vintages of a
-    re-estimated series); the file reaching further is the one written for them, so the
-    store's revision rule never sees the files of one import disagree.
-    """
-    out = []
-    for k, p in enumerate(members):
-        frame = p.frame
-        for q in members[k + 1 :]:
-            common = [c for c in frame.columns if c in q.frame.columns]
-            if not common:
-                continue
-            held = q.frame[common].reindex(frame.index).notna()
-            frame = frame.mask(held.reindex(columns=frame.columns, fill_value=False))
-        frame = frame.dropna(how="all")
-        trimmed = int(frame.notna().to_numpy().sum()) != int(p.frame.notna().to_numpy().sum())
-        out.append(dataclasses.replace(p, frame=frame, trimmed=True) if trimmed else p)
-    return out
-
-
 def _universe_file(path: Path, scan: _Scan, seen: _Seen) -> bool:
     """Read ``path`` into ``scan.universe`` when it is a crypto-universe layout (True), else
     False.
@@ -374,116 +188,6 @@ def _coin_file(table: ParsedTable, scan: _Scan, seen: _Seen) -> bool:
     scan.universe.append(UniverseFile(table.path, f"{table.format}_coin", prices=coin))
     scan.seen[table.path] = seen
     return True
-
-
-def _context(catalog: Catalog, series_id: str | None, force: bool) -> str:
-    """Fingerprint of what a file's outcome depends on besides its bytes."""
-    from liqflow import universe as _universe
-    from liqflow import universe_store as _universe_store
-    from liqflow.providers import csv as _csv
-    from liqflow.providers import layouts as _layouts
-    from liqflow.providers import universe_files as _universe_files
-
-    h = hashlib.sha256()
-    for module in (_csv, _layouts, _sanity, _universe, _universe_files, _universe_store):
-        if module.__file__:
-            h.update(Path(module.__file__).read_bytes())
-    h.update(Path(__file__).read_bytes())
-    h.update(repr(sorted(catalog.items())).encode())
-    h.update(repr((series_id, force)).encode())
-    return h.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class _Seen:
-    """A file's identity now, and its record if an earlier import left an unchanged one."""
-
-    key: str
-    size: int
-    mtime_ns: int
-    sha256: str
-    context: str
-    record: FileRecord | None
-
-    def remember(
-        self, outcome: str, detail: str = "", parts: Sequence[RecordedPart] = ()
-    ) -> FileRecord:
-        """The record of this file: its outcome and every line the import reported of it."""
-        first = next((q for q in parts if q.kind == "loaded"), RecordedPart("loaded"))
-        return FileRecord(
-            self.key,
-            self.size,
-            self.mtime_ns,
-            self.sha256,
-            self.context,
-            outcome,
-            first.series_id,
-            first.source,
-            first.format,
-            first.rows,
-            first.first,
-            first.last,
-            detail,
-            tuple(parts),
-        )
-
-
-def _loaded_part(p: _Pending) -> RecordedPart:
-    return RecordedPart(
-        "loaded",
-        p.part.column,
-        p.spec.id,
-        p.source,
-        p.table.format,
-        len(p.frame),
-        p.frame.index[0],
-        p.frame.index[-1],
-    )
-
-
-def _identify(path: Path, records: dict[str, FileRecord], context: str) -> _Seen:
-    key = str(path.resolve())
-    st = path.stat()
-    old = records.get(key)
-    digest = _sha256(path)
-    same = old is not None and (old.size, old.mtime_ns, old.sha256, old.context) == (
-        st.st_size,
-        st.st_mtime_ns,
-        digest,
-        context,
-    )
-    return _Seen(key, st.st_size, st.st_mtime_ns, digest, context, old if same else None)
-
-
-def _from_record(path: Path, rec: FileRecord) -> list[ImportedFile] | None:
-    """The report lines of a file skipped as unchanged (None: the record lacks them)."""
-    loaded = [q for q in rec.parts if q.kind == "loaded"]
-    held = any(q.kind == "held" for q in rec.parts)
-    if (not loaded and not held) or any(q.first is None or q.last is None for q in loaded):
-        return None
-    return [
-        ImportedFile(
-            path,
-            q.series_id,
-            q.source,
-            q.format,
-            q.rows,
-            0,
-            q.first,  # type: ignore[arg-type]
-            q.last,  # type: ignore[arg-type]
-            q.column,
-            unchanged=True,
-        )
-        for q in loaded
-    ]
 
 
 def _checked(store: Store, catalog: Catalog, p: _Pending, forced: bool, force: bool) -> None:
@@ -664,25 +368,6 @@ def import_paths(
     return _write(store, scan, pending, scan.errors + refused, file_records, revise)
 
 
-def _as_written(
-    rec: FileRecord, path: Path, written: dict[tuple[Path, str], _Pending]
-) -> FileRecord:
-    """``rec`` with each loaded part as written: a part whose every value another file of
-    the same import gave is recorded as ``held`` (reported by neither import)."""
-    if rec.outcome != "loaded":
-        return rec
-    parts = []
-    for q in rec.parts:
-        if q.kind != "loaded":
-            parts.append(q)
-        elif (path, q.column) in written:
-            parts.append(_loaded_part(written[(path, q.column)]))
-        else:
-            parts.append(dataclasses.replace(q, kind="held", rows=0, first=None, last=None))
-    fresh = _Seen(rec.path, rec.size, rec.mtime_ns, rec.sha256, rec.context, None)
-    return fresh.remember("loaded", rec.detail, parts)
-
-
 def _write_universe(store: Store, scan: _Scan) -> tuple[list[ImportedFile], list[FileRecord]]:
     """Write the crypto-universe files read; their report lines and records."""
     if not scan.universe:
@@ -715,12 +400,19 @@ def _write(
     file_records: list[FileRecord],
     revise: bool,
 ) -> ImportReport:
-    """Write the parts that passed and the files' records.
+    """Write the parts that passed and the files' records, all in one transaction."""
+    with store.batched():
+        return _write_all(store, scan, pending, errors, file_records, revise)
 
-    The universe files go first; the catalogue series and every file's record follow in
-    one transaction, so a record never lands without the data it describes (a process
-    killed in between only makes the next import read the universe files again).
-    """
+
+def _write_all(
+    store: Store,
+    scan: _Scan,
+    pending: list[_Pending],
+    errors: list[tuple[Path, str]],
+    file_records: list[FileRecord],
+    revise: bool,
+) -> ImportReport:
     universe, universe_records = _write_universe(store, scan)
     batches = [
         Batch(

@@ -79,17 +79,32 @@ def _price_aliases(prices: list[CoinPrices], aliases: pd.DataFrame) -> list[Coin
 
 
 def _top100_prices(snaps: pd.DataFrame) -> list[CoinPrices]:
-    """The CoinGecko top-100 captures as daily prices of each coin (source ``coingecko_top100``)."""
+    """The CoinGecko top-100 captures as daily prices of each coin (source ``coingecko_top100``).
+
+    One price per coin and date (the first capture of the date), the coin's symbol from its
+    last capture; the rows are sorted once and split per coin (no per-coin group-by).
+    """
     cg = snaps[(snaps["source"] == "coingecko_top100") & (snaps["price"] > 0)]
+    if cg.empty:
+        return []
+    coin = cg["coin_id"].to_numpy(dtype=object).astype(str)
+    day = cg["date"].to_numpy(dtype="datetime64[ns]")
+    price = cg["price"].to_numpy(dtype=np.float64)
+    symbol = cg["symbol"].to_numpy(dtype=object)
+    order = np.lexsort((day, coin))  # stable: equal (coin, date) keep their capture order
+    coin, day, price, pos = coin[order], day[order], price[order], order
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (coin[1:] != coin[:-1]) | (day[1:] != day[:-1])
+    starts = np.flatnonzero(np.r_[True, coin[1:] != coin[:-1]])
+    ends = np.r_[starts[1:], len(order)]
     out = []
-    for cid, g in cg.groupby("coin_id", sort=True):
-        frame = (
-            g.drop_duplicates("date")
-            .set_index("date")[["price"]]
-            .rename(columns={"price": "close"})
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        keep = first[a:b]
+        frame = pd.DataFrame(
+            {"close": price[a:b][keep]}, index=pd.DatetimeIndex(day[a:b][keep], name="date")
         )
-        frame.index = pd.DatetimeIndex(frame.index, name="date")
-        out.append(CoinPrices(str(g["symbol"].iloc[-1]), "", str(cid), "coingecko_top100", frame))
+        last_symbol = str(symbol[int(pos[a:b].max())])
+        out.append(CoinPrices(last_symbol, "", str(coin[a]), "coingecko_top100", frame))
     return out
 
 
@@ -120,18 +135,32 @@ def write_universe_files(store: Store, files: list[UniverseFile]) -> list[Univer
     )
     if len(snaps):
         new = store.write_universe(snaps, pd.concat([coin_symbols(snaps), price_aliases]))
-        for k, f in enumerate(snap_files):
-            mine = (snaps["_file"] == k).to_numpy()
-            written.append(
-                UniverseWrite(
-                    f.path, "universe", str(snaps.loc[mine, "source"].iloc[0]), f.layout,
-                    int(mine.sum()), int(new[mine].sum()), f.first, f.last,  # type: ignore[arg-type]
-                )
-            )  # fmt: skip
+        written.extend(_snapshot_writes(snap_files, snaps, new))
     elif len(price_aliases):
         store.write_universe(snaps.drop(columns="_file"), price_aliases)
     written.extend(_write_prices(store, files, prices, _top100_prices(snaps)))
     return written
+
+
+def _snapshot_writes(
+    files: list[UniverseFile], snaps: pd.DataFrame, new: np.ndarray
+) -> list[UniverseWrite]:
+    """One :class:`UniverseWrite` per snapshot file, from one pass over the rows."""
+    file_no = snaps["_file"].to_numpy(dtype=np.int64)
+    order = np.argsort(file_no, kind="stable")
+    bounds = np.searchsorted(file_no[order], np.arange(len(files) + 1))
+    source = snaps["source"].to_numpy(dtype=object)
+    day = snaps["date"].to_numpy(dtype="datetime64[ns]")
+    out = []
+    for k, f in enumerate(files):
+        mine = order[bounds[k] : bounds[k + 1]]
+        out.append(
+            UniverseWrite(
+                f.path, "universe", str(source[mine[0]]), f.layout, len(mine),
+                int(new[mine].sum()), pd.Timestamp(day[mine].min()), pd.Timestamp(day[mine].max()),
+            )
+        )  # fmt: skip
+    return out
 
 
 def _write_prices(

@@ -258,3 +258,36 @@ def test_grid_codes_equal_the_rules(market: MarketData, grid: SweepGrid) -> None
             assert r.min_stage == row["min_stage"]
         else:
             assert row["min_stage"] is pd.NA
+
+
+def test_grid_larger_than_the_memory_is_refused(
+    market: MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liqflow.backtest import sweep
+
+    need = GRID.memory_estimate(len(market.calendar))
+    assert need > GRID.memory_estimate(len(market.calendar), overfitting=False)
+    # proportional to the combos (plus the per-block sums), not to combos x days
+    holds = tuple(range(1, 10_001))
+    big, bigger = (SweepGrid(lookback=tuple(range(k)), hold_days=holds) for k in (7, 14))
+    per_combo = (bigger.memory_estimate(900) - big.memory_estimate(900)) / (len(bigger) - len(big))
+    assert sweep.BYTES_PER_COMBO <= per_combo < sweep.BYTES_PER_COMBO + 16 * 16 + 100
+    monkeypatch.setattr(sweep, "_available_memory", lambda: need - 1)
+    with pytest.raises(ConfigError, match=r"a sweep of 222 combos over 900 days needs about"):
+        run_sweep(GRID, market)
+    monkeypatch.setattr(sweep, "_available_memory", lambda: need)
+    assert len(run_sweep(GRID, market, overfitting=False).table) == len(GRID)
+
+
+def test_row_keys_equal_for_equal_rows_only() -> None:
+    from liqflow.backtest._dispatch import _row_keys
+
+    rng = np.random.default_rng(1)
+    rows = rng.integers(-3, 4, (500, 7))
+    keys = _row_keys(rows)
+    assert keys.ndim == 1
+    same_key = keys[:, None] == keys[None, :]
+    same_row = (rows[:, None, :] == rows[None, :, :]).all(axis=2)
+    assert np.array_equal(same_key, same_row)
+    wide = np.array([[0, 0], [2**40, 2**40], [0, 0]])
+    assert np.array_equal(_row_keys(wide), wide)  # ranges beyond 63 bits: the rows

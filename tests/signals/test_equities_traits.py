@@ -200,3 +200,30 @@ def test_traits_signals_without_alts_and_config_checks() -> None:
         ConfigError, match=r"TraitsConfig.cascade_drop must be in \(0, 1\), got 1.5"
     ):
         TraitsConfig(cascade_drop=1.5)
+
+
+def test_rolling_betas_equal_the_pandas_loop_per_coin() -> None:
+    # oracle: the per-coin pandas rolling cov / var that high_beta used, with gaps in a
+    # coin's prices, late listings and a gap in BTC's
+    from liqflow.signals.traits import _rolling_betas
+
+    rng = np.random.default_rng(4)
+    idx = pd.date_range("2018-01-01", periods=700, freq="D", name="date")
+    p = pd.DataFrame(np.exp(np.cumsum(rng.normal(0, 0.03, (700, 6)), axis=0)), index=idx)
+    for k in range(6):
+        p.iloc[: 60 * k, k] = np.nan
+    p.iloc[300:320, 2] = np.nan
+    b = pd.Series(np.exp(np.cumsum(rng.normal(0, 0.02, 700))), index=idx)
+    b.iloc[100:104] = np.nan
+    rets, br = p / p.shift(1) - 1.0, b / b.shift(1) - 1.0
+    window = 30
+    m = max(2, int(0.8 * window))
+    ref = {}
+    for col in rets.columns:
+        x = rets[col]
+        y = br + 0.0 * x
+        var = y.rolling(window, min_periods=m).var()
+        ref[col] = x.rolling(window, min_periods=m).cov(y) / var.where(var > 0)
+    pd.testing.assert_frame_equal(
+        _rolling_betas(rets, br, window), pd.DataFrame(ref, index=idx), rtol=1e-9, atol=1e-12
+    )

@@ -44,7 +44,7 @@ Progress = Callable[[int, int], None]
 IN_PROCESS_CHUNK = 65_536
 #: Tasks per worker thread on a cluster: enough to balance, few enough that the
 #: scheduler's per-task cost (about a millisecond) stays negligible.
-TASKS_PER_WORKER = 3
+TASKS_PER_WORKER = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +78,7 @@ def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
     )
     keys = np.column_stack([arrays.combos, arrays.starts])
     keys[:, 0] = canon[keys[:, 0]]
-    _, idx, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    _, idx, inverse = np.unique(_row_keys(keys), axis=0, return_index=True, return_inverse=True)
     order = np.argsort(idx, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
@@ -95,6 +95,19 @@ def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
         weights=weights,
     )
     return out, row_of
+
+
+def _row_keys(rows: np.ndarray) -> np.ndarray:
+    """One int64 per row, equal for equal rows only (mixed radix over the columns'
+    ranges), or the rows themselves when the ranges do not fit in 63 bits."""
+    lo = rows.min(axis=0)
+    span = rows.max(axis=0) - lo + 1
+    if float(np.prod(span.astype(np.float64))) >= 2.0**62:
+        return rows
+    key = np.zeros(rows.shape[0], dtype=np.int64)
+    for j in range(rows.shape[1]):
+        key = key * span[j] + (rows[:, j] - lo[j])
+    return key
 
 
 @dataclass(frozen=True, eq=False)

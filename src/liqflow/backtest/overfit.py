@@ -6,6 +6,7 @@ are stated for the Sharpe ratio of the observations they count.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -481,14 +482,23 @@ def _distinct_rows(
     return keep, total[keep]
 
 
+@functools.lru_cache(maxsize=8)
 def _lex_splits(n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
     """In-sample blocks of every split in lexicographic order (the order of
-    :func:`_split_masks`), and how many leading blocks each shares with the previous."""
-    blocks = np.array(
-        list(itertools.combinations(range(n_blocks), n_blocks // 2)), dtype=np.int64
-    ).reshape(-1, n_blocks // 2)
+    :func:`_split_masks`), and how many leading blocks each shares with the previous.
+
+    Cached (read-only arrays): a sweep builds them once, not once per call."""
+    h = n_blocks // 2
+    flat = np.fromiter(
+        itertools.chain.from_iterable(itertools.combinations(range(n_blocks), h)),
+        dtype=np.int64,
+    )
+    blocks = flat.reshape(-1, h)
     same = np.cumprod(blocks[1:] == blocks[:-1], axis=1).sum(axis=1)
-    return blocks, np.r_[0, same].astype(np.int64)
+    lcp = np.r_[0, same].astype(np.int64)
+    blocks.flags.writeable = False
+    lcp.flags.writeable = False
+    return blocks, lcp
 
 
 def _pbo_from_blocks(

@@ -12,6 +12,7 @@ sweep the deflated Sharpe ratio of the best combo and the PBO (CSCV) are compute
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,23 @@ GRID_DIMENSIONS = (
     "asset",
     "fallback",
 )
+
+
+#: Memory per combo of a sweep besides the per-block sums (codes, kernel inputs,
+#: statistics, the table and its temporaries); measured by ``bench/bench_sweep.py``.
+BYTES_PER_COMBO = 600
+
+
+def _available_memory() -> int:
+    """Bytes of memory available to a new allocation (MemAvailable), or all of it."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
 def _tuple(value: object, name: str) -> tuple[Any, ...]:
@@ -196,7 +214,8 @@ class SweepGrid:
             values = getattr(self, name)
             code = codes[name]
             if name in ("signal", "asset", "fallback"):
-                cols[name] = np.array(values, dtype=object)[code]
+                # a take on the few distinct strings (not 10^5 Python objects to convert)
+                cols[name] = pd.Series(list(values)).array.take(code)
                 continue
             dtype = "Float64" if name == "volume_threshold" else "Int64"
             arr: Any = pd.array(np.asarray(values)[np.maximum(code, 0)], dtype=dtype)
@@ -208,6 +227,24 @@ class SweepGrid:
 
     def __len__(self) -> int:
         return int(self._codes()["signal"].size)
+
+    def memory_estimate(self, n_days: int, overfitting: bool = True) -> int:
+        """Bytes a :func:`run_sweep` of this grid over ``n_days`` calendar days needs at
+        its peak, above the interpreter and its libraries.
+
+        Notes
+        -----
+        Combos are evaluated in chunks; what stays is per combo: the grid's codes and
+        kernel inputs, the statistics, the result table, and for the PBO the per-block
+        sums (``2 x n_blocks`` floats): :data:`BYTES_PER_COMBO` plus ``16 n_blocks``.
+        Per event set, the events and the last-event index (9 bytes a day); per chunk,
+        the kernel's per-block output.
+        """
+        n = len(self)
+        sets = len(self.lookback) * len(self.volume_threshold) * len(self.persistence)
+        blocks = 16 * self.n_blocks if overfitting else 0
+        chunk = min(n, 65_536) * 48 * self.n_blocks
+        return int(BYTES_PER_COMBO * n + blocks * n + 9 * sets * n_days + chunk + 2**25)
 
     @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], source: str = "grid") -> SweepGrid:
@@ -452,7 +489,18 @@ def run_sweep(
     so the effective number is smaller and the DSR is conservative. The variance of
     trials is that of the per-period Sharpe ratios (ddof=1); skewness and (non-excess)
     kurtosis are those of the best combo's net returns (population moments).
+
+    A grid whose :meth:`SweepGrid.memory_estimate` exceeds the memory available is
+    refused (ConfigError) before anything is computed.
     """
+    need = grid.memory_estimate(len(data.calendar), overfitting)
+    have = _available_memory()
+    if need > have:
+        raise ConfigError(
+            f"a sweep of {len(grid):,} combos over {len(data.calendar):,} days needs about "
+            f"{need / 2**30:.1f} GiB, more than the {have / 2**30:.1f} GiB available; "
+            f"sweep fewer values per dimension (or split the grid)"
+        )
     prep = _prepare_grid(grid, data)
     n_combos = len(grid)
     win = _window(prep.calendar, prep.span, start, end)

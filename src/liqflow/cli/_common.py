@@ -68,7 +68,8 @@ CatalogOption = Annotated[
     Path | None,
     typer.Option(
         "--catalog",
-        help="TOML file adding or replacing catalogue series and chains, used instead of the user catalogue ($LIQFLOW_HOME/catalog.toml).",
+        help="TOML file adding or replacing catalogue series and chains, used instead of "
+        "the user catalogue (catalog.toml in $LIQFLOW_HOME).",
         show_default=False,
     ),
 ]
@@ -206,30 +207,27 @@ def print_data(fmt: str, frame: pd.DataFrame, meta: Mapping[str, object] | None 
 
 
 def stage_header(fresh: AsOf, outlook: StageOutlook | None = None) -> list[Text]:
-    """The first lines of a command: the date (and why), then the stage and since when,
-    then a stage change waiting for its confirmation (plain text, never markup)."""
+    """The first lines of a command: the date and the stage (the same line as
+    :func:`print_stage` in every other command), why this date, then a stage change
+    waiting for its confirmation (plain text, never markup)."""
     from rich.text import Text
 
     why = "default: the last day the required inputs are fresh" if fresh.default else "as given"
-    lines = [Text.assemble(("as of ", "bold"), (f"{fresh.date:%Y-%m-%d}", "bold"), f" ({why})")]
+    date = f"{fresh.date:%Y-%m-%d}"
     if outlook is None:
-        return lines
-    if outlook.known:
-        stage = Text(outlook.label, style="bold")
-    else:
-        since = "n/a" if outlook.since is None else f"{outlook.since:%Y-%m-%d}"
-        stage = Text.assemble(
-            (outlook.label, "bold magenta"),
-            f"; last confirmed {outlook.stage} since {since}",
-        )
-    lines.append(stage)
+        return [Text.assemble(("as of ", "bold"), (date, "bold"), f" ({why})")]
+    stage = Text(outlook.label, style="bold" if outlook.known else "bold magenta")
     pending = outlook.pending
-    lines.append(
-        Text.assemble(("pending: ", "bold"), pending.describe())
-        if pending is not None
-        else Text.assemble(("pending: ", "bold"), "no change of stage waiting for its confirmation")
-    )
-    return lines
+    return [
+        Text.assemble(("as of ", "bold"), (date, "bold"), ": ", stage),
+        Text(f"({why})", style="dim"),
+        Text.assemble(
+            ("pending: ", "bold"),
+            "no change of stage waiting for its confirmation"
+            if pending is None
+            else pending.describe(),
+        ),
+    ]
 
 
 def print_stage_header(fresh: AsOf, outlook: StageOutlook | None = None) -> None:

@@ -356,8 +356,16 @@ def _param(value: object, fmt: str = "") -> str:
     return format(value, fmt)
 
 
+#: Below this width the best combos show their parameters in one wrapping column.
+WIDE = 132
+
+
 def _print_best(best: pd.DataFrame) -> None:
     from rich.table import Table
+
+    if console.width < WIDE:
+        _print_best_narrow(best)
+        return
 
     table = Table(
         title="Best combos by Sharpe ratio (in sample)",
@@ -381,6 +389,51 @@ def _print_best(best: pd.DataFrame) -> None:
             _param(row["persistence"]),
             _param(row["hold_days"]),
             _param(row["min_stage"]),
+            _num(float(row["sharpe"])),
+            _pct(float(row["cagr"]), signed=True),
+            _pct(float(row["max_drawdown"])),
+            _pct(float(row["exposure"])),
+            str(int(row["n_trades"])),
+        )
+    console.print(table)
+
+
+def _print_best_narrow(best: pd.DataFrame) -> None:
+    """The best combos, each rule's parameters in one column (``lb=252, vol=1.2``)."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title="Best combos by Sharpe ratio (in sample)",
+        title_justify="left",
+        caption="rule: signal, asset/fallback, then the parameters it uses (lb=0: all-time high)",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("rule", ratio=1, min_width=16)
+    for col in ("Sharpe", "CAGR", "max DD", "exposure", "trades"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for i, row in best.iterrows():
+        params = [
+            f"{row['signal']}",
+            f"{row['asset']}/{row['fallback']}",
+            *(
+                f"{label}={_param(row[key], fmt)}"
+                for label, key, fmt in (
+                    ("lb", "lookback", ""),
+                    ("vol", "volume_threshold", "g"),
+                    ("persist", "persistence", ""),
+                    ("hold", "hold_days", ""),
+                    ("min_stage", "min_stage", ""),
+                )
+                if _param(row[key]) != "·"
+            ),
+        ]
+        table.add_row(
+            str(i),
+            ", ".join(params),
             _num(float(row["sharpe"])),
             _pct(float(row["cagr"]), signed=True),
             _pct(float(row["max_drawdown"])),

@@ -86,7 +86,8 @@ def add_series_command(
         Path | None,
         typer.Option(
             "--catalog",
-            help="Catalogue file to write (default: the user catalogue, $LIQFLOW_HOME/catalog.toml).",
+            help="Catalogue file to write (default: the user catalogue, catalog.toml in "
+            "$LIQFLOW_HOME).",
             dir_okay=False,
         ),
     ] = None,

@@ -131,22 +131,36 @@ SHOWN_REVISIONS = 10
 
 
 def _print_import(report: ImportReport, where: Path) -> None:
+    from rich import box
+
     from liqflow.importer import NOT_SUPPORTED_YET
 
-    table = Table(title=escape(f"imported into {where}"))
-    counts = ("rows", "new rows", "differing")
-    for col in ("series", "source", "file", *counts, "first", "last"):
-        table.add_column(col, justify="right" if col in counts else "left")
+    wide = console.width >= 120
+    table = Table(
+        title=Text(f"imported into {where}"),
+        box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
+        pad_edge=wide,
+    )
+    table.add_column("series", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("file", overflow="fold", min_width=8)
+    for col in ("rows", "new rows" if wide else "new", "differing" if wide else "diff"):
+        table.add_column(col, justify="right", no_wrap=True)
+    if wide:
+        table.add_column("first", no_wrap=True)
+        table.add_column("last", no_wrap=True)
+    else:
+        table.add_column("first, last", min_width=10)
     for f in sorted(report.loaded, key=lambda f: (f.series_id, f.source, str(f.path))):
+        dates = [f"{f.first:%Y-%m-%d}", f"{f.last:%Y-%m-%d}"]
         table.add_row(
             f.series_id,
             f.source,
-            escape(f.path.name + ("" if f.column == "*" else f" [{f.column}]")),
-            str(f.rows),
-            "unchanged" if f.unchanged else str(f.added),
-            "" if f.unchanged else str(f.revised),
-            f"{f.first:%Y-%m-%d}",
-            f"{f.last:%Y-%m-%d}",
+            Text(f.path.name + ("" if f.column == "*" else f" [{f.column}]")),
+            f"{f.rows:,}",
+            "unchanged" if f.unchanged else f"{f.added:,}",
+            "" if f.unchanged else f"{f.revised:,}",
+            *(dates if wide else [" ".join(dates)]),
         )
     if report.loaded:
         console.print(table)
@@ -170,7 +184,7 @@ def _print_import(report: ImportReport, where: Path) -> None:
         err_console.print(
             f"[bold red]refused[/] {escape(clip_text(message))}", highlight=False, soft_wrap=True
         )
-    console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
+    console.print(report.summary(), markup=False, highlight=False)
 
 
 def _print_revisions(report: ImportReport) -> None:
@@ -182,25 +196,20 @@ def _print_revisions(report: ImportReport) -> None:
             f"stored {r.old_value:,.10g}, file {r.new_value:,.10g} ({r.origin})",
             markup=False,
             highlight=False,
-            soft_wrap=True,
         )
     if len(report.revisions) > SHOWN_REVISIONS:
         more = len(report.revisions) - SHOWN_REVISIONS
         console.print(f"... and {more} more (liqflow doctor lists them)", markup=False)
 
 
-#: Widest symbol on a narrow screen (``--json`` gives every symbol whole).
-SYMBOL_WIDTH = 14
+#: Longest endpoint symbol shown whole (longer ones: ``treasury:…:deposits``).
+SYMBOL_WIDTH = 32
 
 
-def _short_symbol(symbol: str, wide: bool) -> str:
-    """The provider's symbol; on a narrow screen without the provider (the source column
-    names it) and the middle of a long endpoint path (``…:deposits``)."""
-    if wide:
-        head, *mid, tail = symbol.split(":")
-        return symbol if len(symbol) <= 2 * SYMBOL_WIDTH or not mid else f"{head}:…:{tail}"
-    parts = symbol.split(":")[1:]
-    return parts[0] if len(parts) == 1 else f"…:{parts[-1]}"
+def _short_symbol(symbol: str) -> str:
+    """The provider's symbol, without the middle of a long endpoint path."""
+    head, *mid, tail = symbol.split(":")
+    return symbol if len(symbol) <= SYMBOL_WIDTH or not mid else f"{head}:…:{tail}"
 
 
 def series(
@@ -269,9 +278,8 @@ def series(
         collapse_padding=not wide,
     )
     table.add_column("id", no_wrap=True)
-    table.add_column(
-        "symbol", no_wrap=True, overflow="ellipsis", max_width=(2 if wide else 1) * SYMBOL_WIDTH
-    )
+    if wide:  # on a narrow screen the source names the provider; --json lists symbols
+        table.add_column("symbol", no_wrap=True)
     table.add_column("lag", no_wrap=True)
     table.add_column("last date", no_wrap=True)
     table.add_column("source", no_wrap=True)
@@ -282,14 +290,22 @@ def series(
         last_id = r["id"]
         table.add_row(
             *(
-                [r["id"], _short_symbol(r["symbol"], wide), f"{r['lag']} ({r['freq']})"]
+                [
+                    r["id"],
+                    *([_short_symbol(r["symbol"])] if wide else []),
+                    f"{r['lag']} ({r['freq']})",
+                ]
                 if first
-                else [""] * 3
+                else [""] * (3 if wide else 2)
             ),
             "-" if r["last_date"] is None else f"{r['last_date']:%Y-%m-%d}",
             r["source"]
             + ("*" if r["used"] else "")
-            + (" (import only)" if r["import_only"] and wide and r["used"] else ""),
+            + (
+                " (import only)"
+                if r["import_only"] and wide and (r["used"] or r["source"] == "-")
+                else ""
+            ),
             f"{r['rows']:,}",
         )
     console.print(table)
@@ -335,7 +351,11 @@ def show(
         print_data(fmt, tail, meta)
         return
     console.print(
-        Text(f"{series_id}: {spec.description} ({spec.unit}); source {src}; {len(frame):,} rows"),
+        Text(
+            f"{series_id}: {spec.description}"
+            + (f" ({spec.unit})" if spec.unit else "")
+            + f"; source {src}; {len(frame):,} rows"
+        ),
         highlight=False,
     )
     table = Table(title=None)

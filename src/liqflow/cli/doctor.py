@@ -34,7 +34,7 @@ def doctor(
             min=0.0,
             max=1.0,
             help="Relative difference above which two sources of a series disagree on a "
-            "date (default 0.01, liqflow.doctor.DISAGREEMENT_TOLERANCE).",
+            "date (default 0.01).",
             show_default=False,
         ),
     ] = None,

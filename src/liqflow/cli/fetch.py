@@ -84,7 +84,7 @@ def _print_report(report: FetchReport) -> None:
         console.print(_table(rest))
     console.print(report.summary(), highlight=False, markup=False)
     for r in report.noted:
-        console.print(f"{r.series_id}: {r.note}", soft_wrap=True, highlight=False, markup=False)
+        console.print(f"{r.series_id}: {r.note}", highlight=False, markup=False)
     for host, results in groups.items():
         err_console.print(_host_line(host, results), soft_wrap=True, highlight=False, markup=False)
     for r in report.failed:

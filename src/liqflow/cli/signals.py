@@ -231,7 +231,7 @@ def _breakout_table(result: BreakoutResult, width: int) -> Any:
     table.add_column("base", justify="right", no_wrap=True)
     table.add_column("IWM vol", no_wrap=True)
     table.add_column("breadth", no_wrap=True)
-    table.add_column("persistence", min_width=10)
+    table.add_column("persistence", min_width=11)
     sep = " " if wide else "\n"
     for e in result.events:
         if e.volume_confirmed is None:

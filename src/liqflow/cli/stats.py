@@ -27,6 +27,8 @@ from liqflow.cli._common import (
 from liqflow.study.defaults import ALPHA, DEFAULT_DRAWS
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
+    from rich.text import Text
+
     from liqflow.stats.corr import CorrelationResult
     from liqflow.study.channels import ChannelsNow
     from liqflow.study.evidence import Evidence
@@ -88,6 +90,44 @@ def _tests_table(ev: Evidence) -> Any:
             _verdict(str(r.verdict)),
         )
     return table
+
+
+#: Below this width the tests are listed one block each instead of as a table.
+WIDE = 120
+
+
+def _tests_list(ev: Evidence) -> list[Text]:
+    """The tests for a narrow screen: the test on one line, its numbers indented below."""
+    from rich.text import Text
+
+    out = [
+        Text(
+            f"Tests (Holm across the {ev.n_family} tests of one family, alpha={ev.alpha})",
+            style="bold",
+        )
+    ]
+    for r in ev.rows():
+        ci = f"[{_num(r.ci_low, r.unit)}, {_num(r.ci_high, r.unit)}]" if r.has_interval else ""
+        numbers = "  ".join(
+            x
+            for x in (
+                f"effect {_num(r.effect, r.unit)}",
+                ci,
+                f"n {r.n}",
+                f"p {_p(r.p_value)}",
+                f"Holm p {_p(r.p_holm)}",
+            )
+            if x
+        )
+        out.append(Text.assemble((f"[{r.claim}] ", "bold"), r.test))
+        out.append(
+            Text.assemble(
+                "    ", numbers, "  ", (str(r.verdict), _COLORS.get(str(r.verdict), "white"))
+            )
+        )
+        if r.note:
+            out.append(Text(f"    {r.note}", style="dim"))
+    return out
 
 
 def _per_event_tables(ev: Evidence) -> list[Any]:
@@ -194,7 +234,11 @@ def study_command(
             f"[bold]{_verdict(str(c['verdict']))}[/] [dim]({escape(str(c['detail']))})[/]",
             highlight=False,
         )
-    console.print(_tests_table(ev))
+    if console.width >= WIDE:
+        console.print(_tests_table(ev))
+    else:
+        for line in _tests_list(ev):
+            console.print(line, highlight=False)
     for table in _per_event_tables(ev):
         console.print(table)
     for note in ev.notes:

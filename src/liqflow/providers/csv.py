@@ -248,6 +248,22 @@ def parse_dates(raw: pd.Series, fmt: str, path: Path) -> pd.DatetimeIndex:
     return _parse_dates(raw, fmt, path)
 
 
+def _typed_cells(text: str, columns: list[str], nrows: int) -> pd.DataFrame:
+    """The data rows with the date column as text and the others parsed as numbers by
+    pandas' C parser (missing markers are NaN); a column holding anything else comes back
+    as text, and :func:`numbers` then names the line."""
+    cells = pd.read_csv(
+        io.StringIO(text),
+        dtype={0: str},
+        na_values=list(_MISSING),
+        keep_default_na=False,
+        skip_blank_lines=False,
+        nrows=nrows,
+    )
+    cells.columns = columns
+    return cells
+
+
 def read_csv_file(path: str | Path) -> ParsedFile:
     """Read one CSV file into liqflow fields, refusing it whole on any malformed line.
 
@@ -284,22 +300,24 @@ def read_csv_file(path: str | Path) -> ParsedFile:
         raise _bad_line(p, i, f"expected {ncomma + 1} fields, got {counts[i] + 1}", rows[i])
     if not rows:
         raise DataError(f"{p}: header only, no data rows")
-    cells = pd.read_csv(
-        io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, nrows=len(rows)
-    )
-    cells.columns = columns
+    cells = _typed_cells(text, columns, len(rows))
     index = _parse_dates(cells[columns[0]].astype(str).str.strip(), fmt, p)
     data = {}
+    text_cells: pd.DataFrame | None = None
     for col, name in mapping.items():
-        raw = cells[col]
-        values = pd.to_numeric(raw, errors="coerce")
-        nan_at = np.flatnonzero(values.isna().to_numpy())
-        if nan_at.size:  # only the unparsed cells are inspected: missing markers or garbage
-            missing = raw.iloc[nan_at].str.strip().isin(_MISSING).to_numpy()
-            if not missing.all():
-                i = int(nan_at[~missing][0])
-                raise _bad_line(p, i, f"column {col!r} is not a number", rows[i])
-        data[name] = values.to_numpy(dtype=np.float64)
+        if cells[col].dtype.kind in "fiu":
+            data[name] = cells[col].to_numpy(dtype=np.float64)
+            continue
+        if text_cells is None:  # a cell the C parser did not take as a number: inspect it
+            text_cells = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                nrows=len(rows),
+            )
+            text_cells.columns = columns
+        data[name] = numbers(text_cells[col], col, rows, p)
     frame = pd.DataFrame(data, index=index.rename("date"))
     check_unique_dates(p, frame.index)
     frame = frame.sort_index()

@@ -184,7 +184,8 @@ def axis(**kw: Any) -> dict[str, Any]:
 
 
 def log_axis(**kw: Any) -> dict[str, Any]:
-    return axis(type="log", dtick="D2", **kw)
+    """A log axis labelled 1, 2, 5 per decade in full (``2000``, not a small ``2``)."""
+    return axis(type="log", dtick="D2", minorloglabels="complete", **kw)
 
 
 def base_layout(height: int = 380, **kw: Any) -> dict[str, Any]:

@@ -30,7 +30,17 @@ from liqflow.report._figure import (
 )
 from liqflow.report.results import ReportResults, available
 
-__all__ = ["TAX_DATES", "channel_charts", "etf_flows_chart", "funding_chart", "tga_chart"]
+__all__ = [
+    "CHANNEL_CHART_KEYS",
+    "TAX_DATES",
+    "channel_charts",
+    "etf_flows_chart",
+    "funding_chart",
+    "tga_chart",
+]
+
+#: Keys of the channel charts (they need the fiscal and market-structure files).
+CHANNEL_CHART_KEYS = ("tga_daily", "etf_flows", "funding")
 
 #: (month, day) of the US individual tax deadlines: April 15 (the annual return) and the
 #: quarterly estimated-tax payments of January, June and September 15 (April 15 is also

@@ -115,9 +115,10 @@ def _event_colors(ep: EventPaths) -> dict[pd.Timestamp, str]:
 
 def _event_panel(
     ep: EventPaths, t: str, j: int, colors: dict[pd.Timestamp, str], seen: set[pd.Timestamp]
-) -> list[dict[str, Any]]:
-    """The traces of one target: placebo band, each event's path (labelled by its date,
-    one legend entry per date for every panel), and the mean of the events."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The traces of one target: placebo band, each event's path (labelled with its date
+    at its end, one legend entry per date for every panel), and the mean of the events;
+    and the labels."""
     xa, ya = ("x", "y") if j == 1 else (f"x{j}", f"y{j}")
     common = {"xaxis": xa, "yaxis": ya}
     band = ep.band.loc[t]
@@ -131,6 +132,7 @@ def _event_panel(
         **common,
     )
     paths = ep.paths[t]
+    labels: list[dict[str, Any]] = []
     for d in paths.columns:
         p = paths[d].dropna()
         if p.empty:
@@ -153,6 +155,19 @@ def _event_panel(
             }
         )
         seen.add(day)
+        labels.append(
+            {
+                "text": esc(label),
+                "xref": xa,
+                "yref": ya,
+                "x": float(p.index[-1]),
+                "y": float(p.iloc[-1]),
+                "xanchor": "left",
+                "xshift": 3,
+                "showarrow": False,
+                "font": {"size": 10, "color": colors[day]},
+            }
+        )
     data.append(
         {
             "type": "scatter",
@@ -167,7 +182,22 @@ def _event_panel(
             **common,
         }
     )
-    return data
+    return data, _spread(labels, np.asarray(paths, dtype=np.float64))
+
+
+def _spread(labels: list[dict[str, Any]], values: np.ndarray) -> list[dict[str, Any]]:
+    """Labels moved apart vertically (at least 4.5 % of the panel's span) so that lines
+    ending close together keep readable dates; top to bottom in the lines' order."""
+    finite = values[np.isfinite(values)]
+    if not labels or finite.size == 0:
+        return labels
+    gap = 0.045 * max(float(finite.max() - finite.min()), 1e-9)
+    out, floor = [], np.inf
+    for lab in sorted(labels, key=lambda a: -float(a["y"])):
+        y = min(float(lab["y"]), floor - gap)
+        out.append({**lab, "y": y})
+        floor = y
+    return out
 
 
 def event_paths_chart(results: ReportResults) -> Chart:
@@ -191,6 +221,7 @@ def event_paths_chart(results: ReportResults) -> Chart:
     layout = base_layout(
         height=90 + 330 * len(targets), hovermode="closest", annotations=[], shapes=[]
     )
+    layout["margin"] = {**layout["margin"], "r": 72}  # room for the labels at the lines' ends
     colors, seen = _event_colors(ep), set[pd.Timestamp]()
     notes = []
     for j, t in enumerate(targets, start=1):
@@ -207,7 +238,9 @@ def event_paths_chart(results: ReportResults) -> Chart:
         layout["annotations"].append(_panel_title(t, xa, ya))
         if ep.pre_days:
             layout["shapes"].append(_shade(xa, ya, -ep.pre_days, 0, "rgba(19,141,156,0.07)"))
-        data += _event_panel(ep, t, j, colors, seen)
+        traces, labels = _event_panel(ep, t, j, colors, seen)
+        data += traces
+        layout["annotations"] += labels
         n = int(ep.band.loc[t, "n_events"].max()) if len(ep.band.loc[t]) else 0
         notes.append(f"{t}: {n} independent events")
     note = (

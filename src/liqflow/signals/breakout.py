@@ -350,25 +350,7 @@ def breakouts(
     base = np.where(prior_pos >= 0, idx - prior_pos, 0)
     is_event = new_high & (base >= cfg.min_base_days)
 
-    # volume: ratio on the volume's own sessions, as of each close session
-    if volume is not None:
-        v = prepare(volume, "volume").dropna()
-        if cut is not None:
-            v = v[v.index <= cut]
-        v = v[v > 0]
-        if v.empty:
-            volume = None
-    if volume is not None:
-        vr_series = volume_ratio(v, cfg.volume_window, cfg.volume_average)
-        # the breakout-day volume over the same baseline as the window ratio
-        day_series = (v / v.shift(cfg.volume_window).rolling(cfg.volume_average).mean()).rename(
-            "day_volume_ratio"
-        )
-        vr = _as_of_exact(vr_series, when)
-        dvr = _as_of_exact(day_series, when)
-    else:
-        vr = np.full(n, np.nan)
-        dvr = np.full(n, np.nan)
+    vr, dvr = _volume_ratios(volume, cut, when, cfg)
 
     if segments:
         seg = {k: (s[s.index <= cut] if cut is not None else s) for k, s in segments.items()}
@@ -376,7 +358,24 @@ def breakouts(
     else:
         br = np.full(n, np.nan)
 
-    # per-session state of the latest event, using only sessions up to that day
+    daily = _daily(vals, prior_max, new_high, is_event, vr, br, sessions, cfg)
+    events = _events(is_event, vals, prior_max, prior_pos, base, vr, dvr, br, sessions, cfg)
+    return BreakoutResult(tuple(events), daily, cfg, cut if cut is not None else sessions[-1])
+
+
+def _daily(
+    vals: np.ndarray,
+    prior_max: np.ndarray,
+    new_high: np.ndarray,
+    is_event: np.ndarray,
+    vr: np.ndarray,
+    br: np.ndarray,
+    sessions: pd.DatetimeIndex,
+    cfg: BreakoutConfig,
+) -> pd.DataFrame:
+    """Per session, the state of the latest event using only sessions up to that day."""
+    n = len(vals)
+    idx = np.arange(n)
     last_event = np.maximum.accumulate(np.where(is_event, idx, -1))
     has_event = last_event >= 0
     le = np.maximum(last_event, 0)
@@ -415,7 +414,44 @@ def breakouts(
         },
         index=sessions,
     )
+    return daily
 
+
+def _volume_ratios(
+    volume: pd.Series | None, cut: pd.Timestamp | None, when: np.ndarray, cfg: BreakoutConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """The window volume ratio and the breakout-day ratio (over the same baseline), on the
+    volume's own sessions, as of each close session in ``when`` (NaN without volume)."""
+    v = None
+    if volume is not None:
+        v = prepare(volume, "volume").dropna()
+        if cut is not None:
+            v = v[v.index <= cut]
+        v = v[v > 0]
+    if v is None or v.empty:
+        return np.full(len(when), np.nan), np.full(len(when), np.nan)
+    vr_series = volume_ratio(v, cfg.volume_window, cfg.volume_average)
+    day_series = (v / v.shift(cfg.volume_window).rolling(cfg.volume_average).mean()).rename(
+        "day_volume_ratio"
+    )
+    return _as_of_exact(vr_series, when), _as_of_exact(day_series, when)
+
+
+def _events(
+    is_event: np.ndarray,
+    vals: np.ndarray,
+    prior_max: np.ndarray,
+    prior_pos: np.ndarray,
+    base: np.ndarray,
+    vr: np.ndarray,
+    dvr: np.ndarray,
+    br: np.ndarray,
+    sessions: pd.DatetimeIndex,
+    cfg: BreakoutConfig,
+) -> list[BreakoutEvent]:
+    """One :class:`BreakoutEvent` per event session, its persistence decided
+    ``persistence_days`` sessions later (pending until then)."""
+    n = len(vals)
     events = []
     for i in np.flatnonzero(is_event):
         j = i + cfg.persistence_days
@@ -440,7 +476,7 @@ def breakouts(
                 persistence_return=float(vals[j] / prior_max[i] - 1.0) if done else np.nan,
             )
         )
-    return BreakoutResult(tuple(events), daily, cfg, cut if cut is not None else sessions[-1])
+    return events
 
 
 def _as_of_exact(s: pd.Series, when: np.ndarray, max_age_days: int = 5) -> np.ndarray:

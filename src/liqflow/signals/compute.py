@@ -22,6 +22,14 @@ from liqflow._errors import DataError
 from liqflow._series import check_series
 from liqflow.align import trading_days
 from liqflow.catalog import SEGMENTS, Catalog, default_catalog, is_excluded_coin
+from liqflow.signals._flags import (
+    _credit_flags,
+    _crypto_flags,
+    _equity_flags,
+    _fiscal_flags,
+    _liquidity_flags,
+    _market_flags,
+)
 from liqflow.signals._result import MISSING, OK, input_status
 from liqflow.signals._windows import to_calendar
 from liqflow.signals.breakout import BreakoutConfig, BreakoutResult, breakouts, empty_daily
@@ -83,206 +91,13 @@ class SignalConfig:
 def default_flags(config: SignalConfig | None = None) -> tuple[FlagSpec, ...]:
     """The flags the default stage rules read, with thresholds taken from ``config``."""
     cfg = config or SignalConfig()
-    lq, cr, lc, sc = cfg.liquidity, cfg.credit, cfg.large_caps, cfg.small_caps
-    bo, cy = cfg.breakout, cfg.crypto
-    w = cr.change_weeks
     return (
-        FlagSpec(
-            "liquidity.net_liquidity_rising",
-            f"liquidity.net_liquidity_chg_{lq.long_weeks}w",
-            ">",
-            0.0,
-            f"net liquidity (Fed assets - TGA - RRP) up over {lq.long_weeks} weeks, USD mn",
-        ),
-        FlagSpec(
-            "liquidity.fed_bills_rising",
-            f"liquidity.fed_bills_chg_{lq.long_weeks}w",
-            ">",
-            0.0,
-            f"Fed T-bill holdings up over {lq.long_weeks} weeks (bill purchases), USD mn",
-        ),
-        FlagSpec(
-            "liquidity.tga_drawdown",
-            f"liquidity.tga_chg_{lq.short_weeks}w",
-            "<",
-            0.0,
-            f"Treasury General Account drawn down over {lq.short_weeks} weeks, USD mn",
-        ),
+        *_liquidity_flags(cfg.liquidity),
         *_fiscal_flags(cfg.fiscal),
-        FlagSpec(
-            "credit.hy_narrowing",
-            f"credit.spread_chg_{w}w",
-            "<",
-            cr.narrowing_below,
-            f"HY OAS (BAA10Y where HY is missing) narrowing over {w} weeks, pp",
-        ),
-        FlagSpec(
-            "credit.ig_narrowing",
-            f"credit.ig_chg_{w}w",
-            "<",
-            cr.narrowing_below,
-            f"IG OAS narrowing over {w} weeks, pp",
-        ),
-        FlagSpec(
-            "large_caps.above_ma",
-            "large_caps.pct_above_ma",
-            ">",
-            lc.above_ma_threshold,
-            f"S&P 500 above its {lc.ma_window}-session average (close/avg - 1)",
-        ),
-        FlagSpec(
-            "large_caps.momentum",
-            "large_caps.momentum",
-            ">",
-            lc.momentum_threshold,
-            f"S&P 500 return over {lc.momentum_window} sessions",
-        ),
-        FlagSpec(
-            "small_caps.breakout_live",
-            "small_caps.breakout_live",
-            ">=",
-            1.0,
-            f"Russell 2000 all-time-high breakout live (new high within {bo.live_days} "
-            "sessions, latest event not failed)",
-            display="small_caps.breakout_state",
-        ),
-        FlagSpec(
-            "small_caps.breakout_volume",
-            "small_caps.live_volume_ratio",
-            ">=",
-            bo.volume_threshold,
-            f"live breakout's volume: {bo.volume_window}-session mean / prior "
-            f"{bo.volume_average}-session mean",
-        ),
-        FlagSpec(
-            "small_caps.breakout_breadth",
-            "small_caps.live_breadth",
-            ">=",
-            bo.breadth_threshold,
-            f"live breakout's breadth: share of segments at {bo.high_window}-session highs",
-        ),
-        FlagSpec(
-            "small_caps.rs_rising",
-            "small_caps.ratio_momentum",
-            ">",
-            0.0,
-            f"Russell 2000 / S&P 500 ratio up over {cfg.relative_strength.momentum_window} sessions",
-        ),
-        FlagSpec(
-            "small_caps.above_ma",
-            "small_caps.pct_above_ma",
-            ">",
-            sc.above_ma_threshold,
-            f"Russell 2000 above its {sc.ma_window}-session average",
-        ),
-        FlagSpec(
-            "crypto.btc_above_ma",
-            "crypto.btc_pct_above_ma",
-            ">",
-            0.0,
-            f"BTC above its {cy.trend_window}-day average",
-        ),
-        FlagSpec(
-            "crypto.alts_outperform",
-            "crypto.alt_rs",
-            ">",
-            0.0,
-            f"equal-weight alt basket beats BTC over {cy.rs_window} days (return difference)",
-        ),
-        FlagSpec(
-            "crypto.alt_season",
-            "crypto.season_index",
-            ">=",
-            cy.alt_season,
-            f"Altcoin Season Index: % of alts beating BTC over {cy.season_window} days",
-            display="crypto.season_index",
-        ),
-        FlagSpec(
-            "crypto.dominance_falling",
-            "crypto.btc_dominance_chg",
-            "<",
-            0.0,
-            f"BTC dominance change over {cy.dominance_window} days",
-        ),
-        FlagSpec(
-            "crypto.beaten_outperform",
-            "crypto.beaten_rs",
-            ">",
-            0.0,
-            f"alts >= {cy.beaten_drawdown:.0%} below their high beat BTC over "
-            f"{cy.beaten_window} days",
-        ),
+        *_credit_flags(cfg.credit),
+        *_equity_flags(cfg.large_caps, cfg.small_caps, cfg.breakout, cfg.relative_strength),
+        *_crypto_flags(cfg.crypto),
         *_market_flags(cfg.market),
-    )
-
-
-def _fiscal_flags(fc: FiscalConfig) -> tuple[FlagSpec, ...]:
-    return (
-        FlagSpec(
-            "fiscal.net_liquidity_daily_rising",
-            f"fiscal.net_liquidity_daily_chg_{fc.long_days}d",
-            ">",
-            0.0,
-            f"daily net liquidity (Fed assets - DTS TGA - RRP) up over {fc.long_days} days, USD mn",
-        ),
-        FlagSpec(
-            "fiscal.tga_daily_drawdown",
-            f"fiscal.tga_daily_chg_{fc.long_days}d",
-            "<",
-            0.0,
-            f"Treasury cash (DTS TGA) drawn down over {fc.long_days} days, USD mn "
-            f"({fc.short_days}-day change beside it)",
-        ),
-        FlagSpec(
-            "fiscal.tax_refunds_above_prior",
-            "fiscal.tax_refunds_vs_prior",
-            ">",
-            0.0,
-            f"individual tax refunds over {fc.refund_days} days above the same days of the "
-            f"previous {fc.refund_years} years (ratio - 1)",
-        ),
-        FlagSpec(
-            "fiscal.mbs_rising",
-            f"fiscal.fed_mbs_chg_{fc.weeks}w",
-            ">",
-            0.0,
-            f"Fed MBS holdings up over {fc.weeks} weeks (MBS purchases), USD mn",
-        ),
-        FlagSpec(
-            "fiscal.mortgage_rate_falling",
-            f"fiscal.mortgage_rate_chg_{fc.weeks}w",
-            "<",
-            0.0,
-            f"30-year mortgage rate down over {fc.weeks} weeks, pp",
-        ),
-    )
-
-
-def _market_flags(mc: MarketStructureConfig) -> tuple[FlagSpec, ...]:
-    return (
-        FlagSpec(
-            "market.etf_absorbing_supply",
-            f"market.etf_supply_multiple_{mc.long_days}d",
-            ">",
-            1.0,
-            f"spot-ETF net buying over {mc.long_days} days, as a multiple of the BTC mined",
-        ),
-        FlagSpec(
-            "market.funding_below_median",
-            "market.funding_pct",
-            "<",
-            0.5,
-            f"perpetual funding ({mc.funding_days}-day mean) percentile in the trailing "
-            f"{mc.percentile_days} days: leverage lower than usual",
-        ),
-        FlagSpec(
-            "market.cme_lev_net_rising",
-            "market.cme_lev_net_chg",
-            ">",
-            0.0,
-            f"CME Bitcoin leveraged funds' net position (contracts) up over {mc.cot_weeks} "
-            "weeks (a shrinking net short: less basis-trade leverage)",
-        ),
     )
 
 
@@ -373,56 +188,14 @@ def _alt_columns(panel: pd.DataFrame, catalog: Catalog) -> list[str]:
     return cols
 
 
-def compute_signals(
+def _credit_and_liquidity(
     panel: pd.DataFrame,
-    config: SignalConfig | None = None,
-    *,
-    catalog: Catalog | None = None,
-    universe: AltUniverse | None = None,
-) -> SignalSet:
-    """Compute every signal and the stage timeline from a point-in-time panel.
-
-    Parameters
-    ----------
-    panel : DataFrame
-        Calendar-day panel (:func:`liqflow.align.load_panel`): ``fed_assets``,
-        ``fed_bills``, ``tga``, ``rrp``, ``hy_spread``, ``ig_spread``, ``baa_spread``,
-        ``large_caps``, ``small_caps``, ``small_caps_volume``, ``btc``,
-        ``btc.market_cap``, ``total_crypto_mcap``, the altcoins and any
-        ``<coin>.funding_rate`` / ``<coin>.open_interest``; for the fiscal block
-        ``tga_daily``, ``tax_refunds``, ``fed_mbs``, ``mortgage_rate``; for the market
-        structure ``etf_flows``, ``btc_funding``/``eth_funding`` (and their
-        ``.open_interest``), ``cftc_btc`` and ``cftc_btc.open_interest``. Missing columns
-        make their signals unknown.
-    config : SignalConfig, optional
-    catalog : Catalog, optional
-        Decides the altcoin universe (group ``alt`` minus stablecoins and wrapped
-        tokens); default the built-in catalogue.
-    universe : AltUniverse, optional
-        The point-in-time crypto universe (``liqflow.universe_store.alt_universe_from_store``):
-        the alt basket, the season index and the beaten-down alts then run on it
-        (survivorship-free); without it they run on the catalogue's coins (today's list).
-
-    Returns
-    -------
-    SignalSet
-
-    Notes
-    -----
-    Row *t* of every output uses only panel rows up to *t* (tested as the point-in-time
-    invariance property); breakout event statuses are as of the panel's last day.
-    """
-    cfg = config or SignalConfig()
-    cat = catalog or default_catalog()
-    if not isinstance(panel, pd.DataFrame):
-        raise DataError(f"panel must be a DataFrame, got {type(panel).__name__}")
-    check_series(panel, "panel")
-    if panel.empty:
-        raise DataError("panel has no rows; load a panel with data first")
-    cal = pd.DatetimeIndex(panel.index, name="date")
-    status: dict[str, str] = {}
-    blocks: list[pd.DataFrame] = []
-
+    cfg: SignalConfig,
+    cal: pd.DatetimeIndex,
+    status: dict[str, str],
+    blocks: list[pd.DataFrame],
+) -> None:
+    """Stage 1: liquidity and fiscal (calendar) and credit (weekdays) blocks."""
     # stage 1: liquidity (calendar) and credit (weekdays)
     lq = liquidity_signals(
         _column(panel, "fed_assets"),
@@ -454,6 +227,15 @@ def compute_signals(
         blocks.append(cr.frame.add_prefix("credit."))
         status.update({f"credit.{k}": v for k, v in cr.status.items()})
 
+
+def _equities(
+    panel: pd.DataFrame,
+    cfg: SignalConfig,
+    cal: pd.DatetimeIndex,
+    status: dict[str, str],
+    blocks: list[pd.DataFrame],
+) -> BreakoutResult | None:
+    """Stages 2 and 3: large and small caps on their sessions, relative strength and the breakouts (returned)."""
     # stage 2: large caps on their sessions
     large = _sessions(panel, "large_caps")
     if large is not None:
@@ -503,7 +285,18 @@ def compute_signals(
         blocks.append(_carry(daily.rename(columns=names), cal, "small_caps."))
     else:
         status["small_caps"] = MISSING
+    return bo_result
 
+
+def _crypto(
+    panel: pd.DataFrame,
+    cfg: SignalConfig,
+    cat: Catalog,
+    universe: AltUniverse | None,
+    status: dict[str, str],
+    blocks: list[pd.DataFrame],
+) -> None:
+    """Stage 4: crypto and the supercycle traits on the calendar."""
     # stage 4: crypto and the supercycle traits on the calendar
     btc = _column(panel, "btc")
     alt_cols = _alt_columns(panel, cat)
@@ -532,11 +325,21 @@ def compute_signals(
         status.update({f"traits.{k}": v for k, v in tr.status.items()})
     else:
         status["crypto.btc"] = MISSING
+
+
+def _market(
+    panel: pd.DataFrame,
+    cfg: SignalConfig,
+    cal: pd.DatetimeIndex,
+    status: dict[str, str],
+    blocks: list[pd.DataFrame],
+) -> None:
+    """Market structure: ETF flows, perpetual funding and open interest, CFTC positions."""
     perps = [c for c in ("btc_funding", "eth_funding") if c in panel.columns]
     perp_oi = [f"{c}.open_interest" for c in perps if f"{c}.open_interest" in panel.columns]
     ms = market_structure_signals(
         _column(panel, "etf_flows"),
-        btc,
+        _column(panel, "btc"),
         panel[perps].astype(np.float64) if perps else None,
         panel[perp_oi].astype(np.float64) if perp_oi else None,
         _column(panel, "cftc_btc"),
@@ -546,6 +349,61 @@ def compute_signals(
     )
     blocks.append(ms.frame.add_prefix("market."))
     status.update({f"market.{k}": v for k, v in ms.status.items()})
+
+
+def compute_signals(
+    panel: pd.DataFrame,
+    config: SignalConfig | None = None,
+    *,
+    catalog: Catalog | None = None,
+    universe: AltUniverse | None = None,
+) -> SignalSet:
+    """Compute every signal and the stage timeline from a point-in-time panel.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Calendar-day panel (:func:`liqflow.align.load_panel`): ``fed_assets``,
+        ``fed_bills``, ``tga``, ``rrp``, ``hy_spread``, ``ig_spread``, ``baa_spread``,
+        ``large_caps``, ``small_caps``, ``small_caps_volume``, ``btc``,
+        ``btc.market_cap``, ``total_crypto_mcap``, the altcoins and any
+        ``<coin>.funding_rate`` / ``<coin>.open_interest``; for the fiscal block
+        ``tga_daily``, ``tax_refunds``, ``fed_mbs``, ``mortgage_rate``; for the market
+        structure ``etf_flows``, ``btc_funding``/``eth_funding`` (and their
+        ``.open_interest``), ``cftc_btc`` and ``cftc_btc.open_interest``. Missing columns
+        make their signals unknown.
+    config : SignalConfig, optional
+    catalog : Catalog, optional
+        Decides the altcoin universe (group ``alt`` minus stablecoins and wrapped
+        tokens); default the built-in catalogue.
+    universe : AltUniverse, optional
+        The point-in-time crypto universe (``liqflow.universe_store.alt_universe_from_store``):
+        the alt basket, the season index and the beaten-down alts then run on it
+        (survivorship-free); without it they run on the catalogue's coins (today's list).
+
+    Returns
+    -------
+    SignalSet
+
+    Notes
+    -----
+    Row *t* of every output uses only panel rows up to *t* (tested as the point-in-time
+    invariance property); breakout event statuses are as of the panel's last day.
+    """
+    cfg = config or SignalConfig()
+    cat = catalog or default_catalog()
+    if not isinstance(panel, pd.DataFrame):
+        raise DataError(f"panel must be a DataFrame, got {type(panel).__name__}")
+    check_series(panel, "panel")
+    if panel.empty:
+        raise DataError("panel has no rows; load a panel with data first")
+    cal = pd.DatetimeIndex(panel.index, name="date")
+    status: dict[str, str] = {}
+    blocks: list[pd.DataFrame] = []
+    _credit_and_liquidity(panel, cfg, cal, status, blocks)
+    bo_result = _equities(panel, cfg, cal, status, blocks)
+    _crypto(panel, cfg, cat, universe, status, blocks)
+    _market(panel, cfg, cal, status, blocks)
     frame = pd.concat(blocks, axis=1)
     timeline = stage_timeline(frame, default_flags(cfg), cfg.stages)
     return SignalSet(frame, bo_result, timeline, status, cfg)

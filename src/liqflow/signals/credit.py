@@ -112,6 +112,23 @@ def spread_signals(spread: pd.Series, config: CreditConfig | None = None) -> pd.
     )
 
 
+def _result_index(
+    present: dict[str, pd.Series], index: pd.DatetimeIndex | None
+) -> pd.DatetimeIndex:
+    """``index``, or the union of the spreads' dates."""
+    if index is None:
+        if not present:
+            raise DataError(
+                "credit_signals needs at least one of hy, ig, baa with data, or an explicit "
+                "index; got none"
+            )
+        union = pd.DatetimeIndex(present[next(iter(present))].index)
+        for s in present.values():
+            union = union.union(pd.DatetimeIndex(s.index))
+        index = union
+    return index
+
+
 def credit_signals(
     hy: pd.Series | None,
     ig: pd.Series | None = None,
@@ -149,16 +166,7 @@ def credit_signals(
     present = {
         k: prepare(v, f"{k}_spread") for k, v in inputs.items() if v is not None and v.notna().any()
     }
-    if index is None:
-        if not present:
-            raise DataError(
-                "credit_signals needs at least one of hy, ig, baa with data, or an explicit "
-                "index; got none"
-            )
-        union = pd.DatetimeIndex(present[next(iter(present))].index)
-        for s in present.values():
-            union = union.union(pd.DatetimeIndex(s.index))
-        index = union
+    index = _result_index(present, index)
     status = {f"{k}_spread": input_status(v) for k, v in inputs.items()}
     frame = pd.DataFrame(index=index)
     per: dict[str, pd.DataFrame] = {}

@@ -326,43 +326,16 @@ _ALT_COLUMNS = (
 )  # fmt: skip
 
 
-def _first_active(
-    index: pd.DatetimeIndex, coins: pd.DataFrame, schedule: pd.DataFrame | None
-) -> int:
-    """Position in ``index`` of the day before the first coin price or rebalance (0 when
-    that is the first day): every alt figure is the same on all the days before it."""
-    priced = np.flatnonzero(coins.notna().to_numpy().any(axis=1))
-    firsts = [pd.Timestamp(coins.index[priced[0]])] if priced.size else []
-    if schedule is not None and len(schedule.index):
-        firsts.append(pd.Timestamp(schedule.index[0]))
-    if not firsts:
-        return 0
-    return max(int(index.searchsorted(min(firsts), side="left")) - 1, 0)
-
-
-def _back_filled(frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.DataFrame:
-    """``frame`` (the tail of ``index``) on the whole of ``index``, each earlier day a copy
-    of its first row (a day before any price or member)."""
-    head = len(index) - len(frame)
-    if head == 0:
-        return frame.set_axis(index)
-    data = {
-        c: np.concatenate([np.repeat(frame[c].to_numpy()[:1], head), frame[c].to_numpy()])
-        for c in frame.columns
-    }
-    return pd.DataFrame(data, index=index)
-
-
 def _alt_inputs(
     index: pd.DatetimeIndex,
     alts: pd.DataFrame | None,
     universe: AltUniverse | None,
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str, int]:
-    """The coin closes from the first active day on (:func:`_first_active`), the schedule,
+    """The coin closes from the first active day on (:func:`liqflow.signals.baskets.first_active`), the schedule,
     the status label and the position of that day in ``index``."""
     if universe is not None:
         close = universe.close.drop(columns=["bitcoin"], errors="ignore")
-        start = _first_active(index, close, universe.schedule)
+        start = baskets.first_active(index, close, universe.schedule)
         a = close.reindex(index[start:])
         label = (
             f"{universe.label}: {a.shape[1]} coins priced, "
@@ -373,7 +346,7 @@ def _alt_inputs(
     if alts is None or not coins:
         return None, None, "", 0
     chosen = alts[list(coins)]
-    start = _first_active(index, chosen, None)
+    start = baskets.first_active(index, chosen, None)
     a = chosen.reindex(index[start:])
     return a, None, f"today's list, {len(coins)} coins: {', '.join(coins)}", start
 
@@ -390,7 +363,7 @@ def _alt_block(
     """Fill the alt columns of ``frame`` (in place: it is this function's own frame).
 
     The baskets, the season index and the beaten-down alts run from the day before the
-    first coin price or rebalance (:func:`_first_active`): on a panel from 1927 that is a
+    first coin price or rebalance (:func:`liqflow.signals.baskets.first_active`): on a panel from 1927 that is a
     seventh of the days, with the same values.
     """
     index = pd.DatetimeIndex(frame.index)
@@ -404,9 +377,9 @@ def _alt_block(
         return
     b_active = b.iloc[start:]
     coins = baskets.CoinPanel.of(a, schedule)  # aligned once for every alt figure
-    eq = _back_filled(coins.basket(min_coins=cfg.basket_min_coins).frame, index)
+    eq = baskets.back_filled(coins.basket(min_coins=cfg.basket_min_coins).frame, index)
     mc = (
-        _back_filled(coins.basket("market_cap", min_coins=cfg.basket_min_coins).frame, index)
+        baskets.back_filled(coins.basket("market_cap", min_coins=cfg.basket_min_coins).frame, index)
         if schedule is not None
         else None
     )
@@ -433,12 +406,12 @@ def _alt_block(
     asi = coins.season_index(
         b_active, window=cfg.season_window, top=top, min_coins=cfg.season_min_coins
     )
-    asi = _back_filled(asi, index)
+    asi = baskets.back_filled(asi, index)
     frame["season_index"] = asi["index"]
     frame["season_coins"] = asi["eligible"]
     frame["season_coverage"] = asi["coverage"]
     bd = coins.beaten_down(b_active, drawdown=cfg.beaten_drawdown, window=cfg.beaten_window)
-    bd = _back_filled(bd, index)
+    bd = baskets.back_filled(bd, index)
     for col in ("count", "group", "rs", "outperform_share", "stale"):
         frame[f"beaten_{col}"] = bd[col].to_numpy()
     status["alts"] = label + _coverage_note(eq)

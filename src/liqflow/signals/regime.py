@@ -282,10 +282,16 @@ class StageStatus:
         """``stage 3 (small caps) since 2025-09-22``, or why the stage is unknown."""
         if not self.known:
             which = [str(st.stage) for st in self.stages if not st.known]
+            last = (
+                ""
+                if self.since is None
+                else f"; last confirmed {self.stage} since {format_value(self.since)}"
+            )
             return (
                 "stage unknown (required inputs of stage "
                 + ", ".join(which or ["?"])
                 + " are stale or missing)"
+                + last
             )
         return f"stage {self.stage} ({self.stage_name}) since {format_value(self.since)}"
 

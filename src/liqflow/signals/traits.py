@@ -219,6 +219,39 @@ def rotation(prices: pd.DataFrame, config: TraitsConfig | None = None) -> pd.Dat
     )
 
 
+def _window_sums(v: np.ndarray, window: int) -> np.ndarray:
+    """Sum of each column over the last ``window`` rows (fewer at the start), NaN as 0."""
+    c = np.cumsum(np.where(np.isfinite(v), v, 0.0), axis=0)
+    out = c.copy()
+    out[window:] -= c[:-window]
+    return out
+
+
+def _rolling_betas(rets: pd.DataFrame, btc_ret: pd.Series, window: int) -> pd.DataFrame:
+    """Rolling OLS slope of each column on ``btc_ret`` over ``window`` days, on the days
+    both have a return (at least 80 % of the window), all coins at once from window sums.
+
+    Equivalent to, per column ``x``, ``x.rolling(window, min_periods=m).cov(y) /
+    y.rolling(window, min_periods=m).var()`` with ``y = btc_ret + 0 * x`` (BTC's variance on
+    the coin's days) and ``m = max(2, int(0.8 * window))``, to rounding (tested against it).
+    """
+    minp = max(2, int(0.8 * window))
+    b = btc_ret.to_numpy(dtype=np.float64)
+    x = rets.to_numpy(dtype=np.float64)
+    both = np.isfinite(x) & np.isfinite(b)[:, None]
+    x = np.where(both, x, 0.0)
+    y = np.where(both, b[:, None], 0.0)
+    n = _window_sums(both.astype(np.float64), window)
+    sx, sy = _window_sums(x, window), _window_sums(y, window)
+    sxy, syy = _window_sums(x * y, window), _window_sums(y * y, window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (sxy - sx * sy / n) / (n - 1.0)
+        var = (syy - sy * sy / n) / (n - 1.0)
+        beta = cov / np.where(var > 0, var, np.nan)
+    beta[n < minp] = np.nan
+    return pd.DataFrame(beta, index=rets.index, columns=rets.columns)
+
+
 def high_beta(
     prices: pd.DataFrame, btc: pd.Series, config: TraitsConfig | None = None
 ) -> pd.DataFrame:
@@ -244,15 +277,7 @@ def high_beta(
     b = align_to(prepare(btc, "btc"), p.index)
     rets = p / p.shift(1) - 1.0
     br = b / b.shift(1) - 1.0
-    minp = max(2, int(0.8 * cfg.beta_window))
-    betas = {}
-    for col in rets.columns:
-        x = rets[col]
-        y = br + 0.0 * x  # BTC's variance on the same days as the coin
-        cov = x.rolling(cfg.beta_window, min_periods=minp).cov(y)
-        var = y.rolling(cfg.beta_window, min_periods=minp).var()
-        betas[col] = (cov / var.where(var > 0)).where(p[col].notna())  # priced that day
-    beta = pd.DataFrame(betas, index=p.index)
+    beta = _rolling_betas(rets, br, cfg.beta_window).where(p.notna())  # priced that day
     lw = cfg.beta_lead_window
     beta_then = beta.shift(lw)
     ret = p / p.shift(lw) - 1.0

@@ -126,6 +126,37 @@ def _corr_with_ci(
     return est, float(lo), float(hi)
 
 
+def _period_table(
+    rets: pd.DataFrame,
+    spans: list[tuple[str, pd.Timestamp, pd.Timestamp]],
+    n_boot: int,
+    block_length: float | None,
+    conf: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """One row per period ("all" first): its span, n, correlation and interval."""
+    x, y = rets.iloc[:, 0].to_numpy(), rets.iloc[:, 1].to_numpy()
+    rows = []
+    labels = ["all"]
+    all_span = (pd.Timestamp(rets.index[0]), pd.Timestamp(rets.index[-1]))
+    for label, start, end in [("all", *all_span), *spans]:
+        mask = (rets.index >= start) & (rets.index <= end)
+        est, lo, hi = _corr_with_ci(x[mask], y[mask], n_boot, block_length, conf, rng)
+        rows.append(
+            {
+                "start": start,
+                "end": end,
+                "n": int(mask.sum()),
+                "correlation": est,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
+        if label != "all":
+            labels.append(label)
+    return pd.DataFrame(rows, index=pd.Index(labels, name="period"))
+
+
 def return_correlation(
     a: pd.Series,
     b: pd.Series,
@@ -185,27 +216,7 @@ def return_correlation(
     spans = parse_periods(periods) if periods is not None else []
     rets = aligned_returns(a, b, "D", names)
     x, y = rets.iloc[:, 0], rets.iloc[:, 1]
-    rows = []
-    labels = ["all"]
-    all_span = (pd.Timestamp(rets.index[0]), pd.Timestamp(rets.index[-1]))
-    for label, start, end in [("all", *all_span), *spans]:
-        mask = (rets.index >= start) & (rets.index <= end)
-        est, lo, hi = _corr_with_ci(
-            x.to_numpy()[mask], y.to_numpy()[mask], n_boot, block_length, conf, rng
-        )
-        rows.append(
-            {
-                "start": start,
-                "end": end,
-                "n": int(mask.sum()),
-                "correlation": est,
-                "ci_low": lo,
-                "ci_high": hi,
-            }
-        )
-        if label != "all":
-            labels.append(label)
-    table = pd.DataFrame(rows, index=pd.Index(labels, name="period"))
+    table = _period_table(rets, spans, n_boot, block_length, conf, rng)
     rolling = x.rolling(win).corr(y).dropna()
     rolling.name = f"corr_{win}"
     return CorrelationResult(

@@ -7,6 +7,48 @@ overlap; forward returns of each target are measured as-of the event date and as
 distribution of ``h``-day returns, with random placebo event dates drawn from the same
 history (same count, same spacing), which also give the interval. Fewer than three
 independent events give values only: no interval, no p-value.
+
+Method (:func:`event_study`)
+----------------------------
+
+For a target and a horizon ``h``:
+
+* **Events.** True dates on or after the target's first price, declustered with
+  spacing ``h`` (:func:`decluster`). Events whose window ends after the last price
+  are listed in ``per_event`` (``complete=False``) but not used.
+* **Forward return** from the as-of price at the close of the event date to the
+  as-of price ``h`` calendar days later (:func:`forward_returns`): actual rows
+  only, never a forward-filled price.
+* **Unconditional distribution**: the ``h``-day forward return from every date of
+  the history with a complete window.
+* **Placebo**: ``n_placebo`` sets of as many dates as there are events, drawn
+  uniformly among all sets of history dates at least ``h`` days apart
+  (:func:`~liqflow.stats.placebo.spaced_placebo_positions`), so the placebo events
+  are as many and as independent as the real ones. The statistic is studentized:
+  ``T = (mean - uncond mean) / (s / sqrt(k))`` with ``s`` the standard deviation of
+  the ``k`` forward returns, the events' for the events and each placebo set's own
+  for the placebo. p-value ``(1 + #{placebo T >= event T}) / (1 + n_placebo)`` for
+  "greater". Studentizing matters because events are not placed like random
+  dates: breakouts come after large moves, i.e. in volatile periods, and the
+  forward returns of volatile periods are more dispersed, so the raw mean of the
+  events has a wider spread than a placebo mean (the unstudentized test rejected
+  7-8 % at 5 % under shared stochastic volatility; see ``bench/calibration.py``).
+  ``placebo_p05/50/95`` show the placebo *means*, for reading.
+* **Interval** for the excess return. ``"placebo"`` (default): a bootstrap-t
+  interval with the placebo distribution of ``T`` as reference,
+  ``[excess - t_hi s / sqrt(k), excess - t_lo s / sqrt(k)]`` where ``t_lo, t_hi``
+  are the ``(1 -+ confidence) / 2`` quantiles of ``T`` over ``n_boot`` spaced
+  placebo sets. It is the inversion of the studentized placebo test under a
+  constant additive effect (Rosenbaum, 2002, ch. 2): it excludes zero when the
+  two-sided placebo test rejects, so interval and p-value tell the same story; its
+  width comes from the events' own dispersion, its shape (skewness and tails of
+  ``h``-day returns) from the whole history rather than from ``k`` points
+  (Hall, 1992, on bootstrap-t intervals). ``"t"``: ``excess +- t_{k-1} s / sqrt(k)``
+  over the ``k`` independent events (their windows do not overlap).
+* **Too few events.** With fewer than :data:`MIN_EVENTS` independent events, the
+  values are shown but no interval, no placebo band and no p-value: the row's
+  ``interval_reason`` says "n too small". Coverage of the intervals and size of the
+  p-values are measured by ``bench/calibration.py``.
 """
 
 from __future__ import annotations
@@ -364,44 +406,7 @@ def event_study(
 
     Notes
     -----
-    For a target and a horizon ``h``:
-
-    * **Events.** True dates on or after the target's first price, declustered with
-      spacing ``h`` (:func:`decluster`). Events whose window ends after the last price
-      are listed in ``per_event`` (``complete=False``) but not used.
-    * **Forward return** from the as-of price at the close of the event date to the
-      as-of price ``h`` calendar days later (:func:`forward_returns`): actual rows
-      only, never a forward-filled price.
-    * **Unconditional distribution**: the ``h``-day forward return from every date of
-      the history with a complete window.
-    * **Placebo**: ``n_placebo`` sets of as many dates as there are events, drawn
-      uniformly among all sets of history dates at least ``h`` days apart
-      (:func:`~liqflow.stats.placebo.spaced_placebo_positions`), so the placebo events
-      are as many and as independent as the real ones. The statistic is studentized:
-      ``T = (mean - uncond mean) / (s / sqrt(k))`` with ``s`` the standard deviation of
-      the ``k`` forward returns, the events' for the events and each placebo set's own
-      for the placebo. p-value ``(1 + #{placebo T >= event T}) / (1 + n_placebo)`` for
-      "greater". Studentizing matters because events are not placed like random
-      dates: breakouts come after large moves, i.e. in volatile periods, and the
-      forward returns of volatile periods are more dispersed, so the raw mean of the
-      events has a wider spread than a placebo mean (the unstudentized test rejected
-      7-8 % at 5 % under shared stochastic volatility; see ``bench/calibration.py``).
-      ``placebo_p05/50/95`` show the placebo *means*, for reading.
-    * **Interval** for the excess return. ``"placebo"`` (default): a bootstrap-t
-      interval with the placebo distribution of ``T`` as reference,
-      ``[excess - t_hi s / sqrt(k), excess - t_lo s / sqrt(k)]`` where ``t_lo, t_hi``
-      are the ``(1 -+ confidence) / 2`` quantiles of ``T`` over ``n_boot`` spaced
-      placebo sets. It is the inversion of the studentized placebo test under a
-      constant additive effect (Rosenbaum, 2002, ch. 2): it excludes zero when the
-      two-sided placebo test rejects, so interval and p-value tell the same story; its
-      width comes from the events' own dispersion, its shape (skewness and tails of
-      ``h``-day returns) from the whole history rather than from ``k`` points
-      (Hall, 1992, on bootstrap-t intervals). ``"t"``: ``excess +- t_{k-1} s / sqrt(k)``
-      over the ``k`` independent events (their windows do not overlap).
-    * **Too few events.** With fewer than :data:`MIN_EVENTS` independent events, the
-      values are shown but no interval, no placebo band and no p-value: the row's
-      ``interval_reason`` says "n too small". Coverage of the intervals and size of the
-      p-values are measured by ``bench/calibration.py``.
+    The method in full (events declustered per horizon, forward returns on actual rows, the studentized spaced-placebo test, the bootstrap-t interval that inverts it, no interval or p-value below MIN_EVENTS events) is in the module's documentation.
 
     References
     ----------
@@ -424,26 +429,7 @@ def event_study(
         interval=_check_interval(interval),
         rng=resolve_rng(seed),
     )
-    history = pd.DatetimeIndex(flags.index)
-    stat_rows: list[dict[str, object]] = []
-    keys: list[tuple[str, int]] = []
-    placebo_rows: list[np.ndarray] = []
-    event_rows: list[dict[str, object]] = []
-    for name, prices in series.items():
-        in_span = flags.loc[flags.index >= prices.index[0]]
-        for h in hs:
-            fwd = forward_simple_returns(prices, history, h)
-            ok = np.isfinite(fwd)
-            kept = decluster(in_span, h)
-            kept_fwd = forward_simple_returns(prices, kept, h)
-            complete = np.isfinite(kept_fwd)
-            event_rows.extend(_event_records(name, h, prices, kept, kept_fwd))
-            row, placebo = _horizon_stats(
-                history[ok], fwd[ok], kept[complete], kept_fwd[complete], h, opts
-            )
-            stat_rows.append(row)
-            placebo_rows.append(placebo)
-            keys.append((name, h))
+    stat_rows, keys, placebo_rows, event_rows = _each_horizon(flags, series, hs, opts)
     index = pd.MultiIndex.from_tuples(keys, names=["target", "horizon_days"])
     stats = pd.DataFrame(stat_rows, index=index, columns=list(STAT_COLUMNS))
     stats["n_events"] = stats["n_events"].astype(np.int64)
@@ -464,6 +450,36 @@ def event_study(
         interval=opts.interval,
         min_events=MIN_EVENTS,
     )
+
+
+def _each_horizon(
+    flags: pd.Series, series: Mapping[str, pd.Series], hs: tuple[int, ...], opts: _HorizonOptions
+) -> tuple[
+    list[dict[str, object]], list[tuple[str, int]], list[np.ndarray], list[dict[str, object]]
+]:
+    """Per (target, horizon): the statistics row, its key, the placebo quantiles and the
+    per-event records."""
+    history = pd.DatetimeIndex(flags.index)
+    stat_rows: list[dict[str, object]] = []
+    keys: list[tuple[str, int]] = []
+    placebo_rows: list[np.ndarray] = []
+    event_rows: list[dict[str, object]] = []
+    for name, prices in series.items():
+        in_span = flags.loc[flags.index >= prices.index[0]]
+        for h in hs:
+            fwd = forward_simple_returns(prices, history, h)
+            ok = np.isfinite(fwd)
+            kept = decluster(in_span, h)
+            kept_fwd = forward_simple_returns(prices, kept, h)
+            complete = np.isfinite(kept_fwd)
+            event_rows.extend(_event_records(name, h, prices, kept, kept_fwd))
+            row, placebo = _horizon_stats(
+                history[ok], fwd[ok], kept[complete], kept_fwd[complete], h, opts
+            )
+            stat_rows.append(row)
+            placebo_rows.append(placebo)
+            keys.append((name, h))
+    return stat_rows, keys, placebo_rows, event_rows
 
 
 def _event_records(

@@ -1,4 +1,53 @@
-"""Granger causality on returns, both directions, with heteroskedasticity-robust p-values."""
+"""Granger causality on returns, both directions, with heteroskedasticity-robust p-values.
+
+Method (:func:`granger_test`)
+-----------------------------
+
+For each lag order ``p`` the regression of the effect's return on ``p`` of its own
+lags and a constant is compared with the one that adds ``p`` lags of the cause's
+return. One least-squares solve per lag order (an orthonormal basis of the full
+design, from the Cholesky factor of its cross-product) gives both sums of squared
+residuals, because the restricted model's columns come first. The classical
+F-test equals statsmodels' ``grangercausalitytests(np.column_stack([effect,
+cause]), max_lag)["ssr_ftest"]`` (each lag order on its own trimmed sample; tested),
+but it assumes homoskedastic errors, and returns whose volatility moves together
+(2008, 2020) make it reject too often.
+
+The decision therefore uses a **fixed-design wild bootstrap** of the F statistic
+(Wu, 1986; Liu, 1988; Mammen, 1993): the restricted model is the null, its residuals
+are multiplied by Rademacher signs and the F statistic is recomputed on the same
+regressors; residuals are first divided by ``1 - h_ii`` (HC3: high-leverage rows,
+the volatile weeks in the lags, have residuals smaller than their errors; MacKinnon
+and White, 1985; Davidson and Flachaire, 2008). The signs keep each residual's size
+where it was, so the distribution of
+the numerator ``Q2' e`` under heteroskedasticity of unknown form, including
+volatility that moves with the cause's lags, is reproduced; Goncalves and Kilian
+(2004) show this bootstrap is valid for autoregressions with conditional
+heteroskedasticity. The same signs serve every lag order, so the smallest p-value
+over the orders is calibrated against its own bootstrap distribution (min-P,
+family-wise over the lag orders), instead of a Bonferroni bound. Missing returns
+(weeks without a row) drop the rows that need them.
+
+References
+----------
+
+Granger, C. W. J. (1969). Investigating causal relations by econometric models and
+cross-spectral methods. *Econometrica*, 37(3), 424-438.
+Wu, C. F. J. (1986). Jackknife, bootstrap and other resampling methods in regression
+analysis. *Annals of Statistics*, 14(4), 1261-1295.
+Liu, R. Y. (1988). Bootstrap procedures under some non-i.i.d. models. *Annals of
+Statistics*, 16(4), 1696-1708.
+Mammen, E. (1993). Bootstrap and wild bootstrap for high dimensional linear models.
+*Annals of Statistics*, 21(1), 255-285.
+Goncalves, S. and Kilian, L. (2004). Bootstrapping autoregressions with conditional
+heteroskedasticity of unknown form. *Journal of Econometrics*, 123(1), 89-120.
+MacKinnon, J. G. and White, H. (1985). Some heteroskedasticity-consistent covariance
+matrix estimators with improved finite sample properties. *Journal of
+Econometrics*, 29(3), 305-325.
+Davidson, R. and Flachaire, E. (2008). The wild bootstrap, tamed at last. *Journal
+of Econometrics*, 146(1), 162-169.
+Westfall, P. H. and Young, S. S. (1993). *Resampling-Based Multiple Testing*. Wiley.
+"""
 
 from __future__ import annotations
 
@@ -268,6 +317,24 @@ def _min_p(observed: np.ndarray, boot: np.ndarray) -> tuple[np.ndarray, float]:
     return p_obs, family
 
 
+def _granger_returns(
+    cause: pd.Series, effect: pd.Series, freq: str, max_lag: int | None
+) -> tuple[pd.DataFrame, tuple[str, str], int]:
+    """Aligned returns (cause, effect), their names and the largest lag order, checked."""
+    check_freq(freq)
+    names = (str(cause.name or "cause"), str(effect.name or "effect"))
+    if names[0] == names[1]:
+        names = (names[0] + " (cause)", names[1] + " (effect)")
+    lag = DEFAULT_GRANGER_LAG[freq] if max_lag is None else check_positive_int("max_lag", max_lag)
+    rets = aligned_returns(cause, effect, freq, names)
+    if len(rets) <= 3 * lag + 1:
+        raise InsufficientDataError(
+            f"{names[0]} => {names[1]}: max_lag={lag} needs more than {3 * lag + 1} "
+            f"aligned returns, got {len(rets)}"
+        )
+    return rets, names, lag
+
+
 def granger_test(
     cause: pd.Series,
     effect: pd.Series,
@@ -301,63 +368,17 @@ def granger_test(
 
     Notes
     -----
-    For each lag order ``p`` the regression of the effect's return on ``p`` of its own
-    lags and a constant is compared with the one that adds ``p`` lags of the cause's
-    return. One least-squares solve per lag order (an orthonormal basis of the full
-    design, from the Cholesky factor of its cross-product) gives both sums of squared
-    residuals, because the restricted model's columns come first. The classical
-    F-test equals statsmodels' ``grangercausalitytests(np.column_stack([effect,
-    cause]), max_lag)["ssr_ftest"]`` (each lag order on its own trimmed sample; tested),
-    but it assumes homoskedastic errors, and returns whose volatility moves together
-    (2008, 2020) make it reject too often.
-
-    The decision therefore uses a **fixed-design wild bootstrap** of the F statistic
-    (Wu, 1986; Liu, 1988; Mammen, 1993): the restricted model is the null, its residuals
-    are multiplied by Rademacher signs and the F statistic is recomputed on the same
-    regressors; residuals are first divided by ``1 - h_ii`` (HC3: high-leverage rows,
-    the volatile weeks in the lags, have residuals smaller than their errors; MacKinnon
-    and White, 1985; Davidson and Flachaire, 2008). The signs keep each residual's size
-    where it was, so the distribution of
-    the numerator ``Q2' e`` under heteroskedasticity of unknown form, including
-    volatility that moves with the cause's lags, is reproduced; Goncalves and Kilian
-    (2004) show this bootstrap is valid for autoregressions with conditional
-    heteroskedasticity. The same signs serve every lag order, so the smallest p-value
-    over the orders is calibrated against its own bootstrap distribution (min-P,
-    family-wise over the lag orders), instead of a Bonferroni bound. Missing returns
-    (weeks without a row) drop the rows that need them.
+    The method in full (one least-squares solve per lag order, the HC3 wild-bootstrap p-value and its minimum-p correction over the lag orders, the statsmodels equivalence) is in the module's documentation.
 
     References
     ----------
-    Granger, C. W. J. (1969). Investigating causal relations by econometric models and
-    cross-spectral methods. *Econometrica*, 37(3), 424-438.
-    Wu, C. F. J. (1986). Jackknife, bootstrap and other resampling methods in regression
-    analysis. *Annals of Statistics*, 14(4), 1261-1295.
-    Liu, R. Y. (1988). Bootstrap procedures under some non-i.i.d. models. *Annals of
-    Statistics*, 16(4), 1696-1708.
-    Mammen, E. (1993). Bootstrap and wild bootstrap for high dimensional linear models.
-    *Annals of Statistics*, 21(1), 255-285.
-    Goncalves, S. and Kilian, L. (2004). Bootstrapping autoregressions with conditional
-    heteroskedasticity of unknown form. *Journal of Econometrics*, 123(1), 89-120.
-    MacKinnon, J. G. and White, H. (1985). Some heteroskedasticity-consistent covariance
-    matrix estimators with improved finite sample properties. *Journal of
-    Econometrics*, 29(3), 305-325.
-    Davidson, R. and Flachaire, E. (2008). The wild bootstrap, tamed at last. *Journal
-    of Econometrics*, 146(1), 162-169.
-    Westfall, P. H. and Young, S. S. (1993). *Resampling-Based Multiple Testing*. Wiley.
+    Granger (1969); the wild bootstrap of Wu (1986), Liu (1988), Mammen (1993), Goncalves
+    and Kilian (2004); HC3 of MacKinnon and White (1985), Davidson and Flachaire (2008);
+    Westfall and Young (1993) for min-P: in full in the module's documentation.
     """
-    check_freq(freq)
-    names = (str(cause.name or "cause"), str(effect.name or "effect"))
-    if names[0] == names[1]:
-        names = (names[0] + " (cause)", names[1] + " (effect)")
-    lag = DEFAULT_GRANGER_LAG[freq] if max_lag is None else check_positive_int("max_lag", max_lag)
+    rets, names, lag = _granger_returns(cause, effect, freq, max_lag)
     n_boot = check_positive_int("n_boot", n_boot, minimum=0)
-    rets = aligned_returns(cause, effect, freq, names)
     y, x = rets.iloc[:, 1].to_numpy(), rets.iloc[:, 0].to_numpy()
-    if y.size <= 3 * lag + 1:
-        raise InsufficientDataError(
-            f"{names[0]} => {names[1]}: max_lag={lag} needs more than {3 * lag + 1} "
-            f"aligned returns, got {y.size}"
-        )
     from scipy.stats import f as f_dist  # deferred: scipy.stats is slow to import
 
     fits = [_lag_fit(y, x, p, names) for p in range(1, lag + 1)]

@@ -38,7 +38,9 @@ snapshot they opened: they are never blocked by a write, and a write never waits
 reader. A process killed at any moment leaves either the old or the new file, whole;
 the staged copy it left behind is discarded by the next write. The price is a copy of
 the file per write (fast next to parsing or fetching the data being written), so callers
-with many batches should hand them to one :meth:`Store.write_each`. Replacing a file that
+with many batches should hand them to one :meth:`Store.write_each`, and callers with
+several kinds of writes should make them inside one :meth:`Store.batched` block (one
+transaction, one copy: ``liqflow import`` writes everything it read that way). Replacing a file that
 readers hold open relies on POSIX rename semantics.
 """
 

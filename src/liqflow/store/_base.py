@@ -39,6 +39,9 @@ class _StoreBase:
         #: True once a write of this handle has been published.
         self.committed = False
         self._reader: duckdb.DuckDBPyConnection | None = None
+        #: The write transaction of :meth:`batched` (writes inside it join it), once open.
+        self._open: duckdb.DuckDBPyConnection | None = None
+        self._batch: contextlib.ExitStack[bool | None] | None = None
         if self._memory:
             self._reader = duckdb.connect(":memory:")
             self._reader.execute(_SCHEMA)
@@ -117,10 +120,41 @@ class _StoreBase:
         return bool(rows)
 
     @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Every write made in the ``with`` block joins one transaction, published when the
+        block ends (all of them) or not at all (an exception, a killed process).
+
+        The transaction opens at the block's first write: a block that writes nothing
+        leaves the store file untouched. Reads inside the block see the store as it was
+        before it.
+        """
+        if self._batch is not None:
+            yield
+            return
+        self._batch = contextlib.ExitStack()
+        try:
+            with self._batch:
+                yield
+        finally:
+            self._batch = None
+
+    @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write transaction, published whole or not at all (see the module notes)."""
         if self.read_only:
             raise StoreError(f"store {self.path} was opened read-only; nothing was changed")
+        if self._open is None and self._batch is not None:  # batched(): opened once
+            self._batch.callback(setattr, self, "_open", None)
+            self._open = self._batch.enter_context(self._opened())
+        if self._open is not None:
+            yield self._open
+            return
+        with self._opened() as con:
+            yield con
+
+    @contextmanager
+    def _opened(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The outermost write transaction: staged, then published by rename."""
         if self._memory:
             con = self._con
             con.execute("BEGIN TRANSACTION")

@@ -1,0 +1,244 @@
+"""The lead-lag kernels: lagged cross-correlations from sums, the sign-flip null and the
+pair bootstrap (:mod:`liqflow.stats.leadlag` and :mod:`liqflow.stats.rolling` use them).
+
+Lag convention: **positive lag k means the leader at t correlates with the follower at
+t + k** (the leader leads by k periods).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from liqflow._errors import DataError, InsufficientDataError
+from liqflow.stats._shared import (
+    aligned_returns,
+    check_freq,
+    check_positive_int,
+)
+from liqflow.stats.bootstrap import optimal_block_length, stationary_bootstrap_sums
+
+DEFAULT_MAX_LAG = {"W": 13, "D": 63}  # about one quarter either way
+SIDES = ("two-sided", "positive")
+_CHUNK = 4_000_000  # resample rows x observations per block of work (memory bound)
+
+
+def _check_side(alternative: str) -> str:
+    if alternative not in SIDES:
+        raise DataError(f"alternative must be one of {SIDES}, got {alternative!r}")
+    return alternative
+
+
+def _strength(corr: np.ndarray, alternative: str) -> np.ndarray:
+    return np.abs(corr) if alternative == "two-sided" else corr
+
+
+def _corr_from_sums(
+    t: np.ndarray | float,
+    sx: np.ndarray,
+    sxx: np.ndarray,
+    sy: np.ndarray,
+    syy: np.ndarray,
+    sxy: np.ndarray,
+) -> np.ndarray:
+    """Pearson correlation from the sums over ``t`` pairs (NaN with fewer than 3 pairs)."""
+    t = np.asarray(t, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sy / t
+        var = (sxx - sx * sx / t) * (syy - sy * sy / t)
+        out = cov / np.sqrt(var)
+    return np.where((var > 0) & (t >= 3), out, np.nan)
+
+
+def _lag_matrix(y: np.ndarray, max_lag: int) -> np.ndarray:
+    """``Y[i, j] = y[L + i + lags[j]]`` for rows ``i`` in ``0..n-2L-1``."""
+    n = y.size
+    t = n - 2 * max_lag
+    return np.stack([y[max_lag + k : max_lag + k + t] for k in range(-max_lag, max_lag + 1)], 1)
+
+
+def _shifted(v: np.ndarray, max_lag: int) -> np.ndarray:
+    """``(n, 2L+1)`` matrix whose column ``j`` holds ``v`` (length ``n - 2L``) at rows ``j..``.
+
+    For any series ``w`` of length ``n``, ``(w @ S)[j] = sum_i v[i] * w[i + j]``: the sum
+    over the common rows of the pairs at lag ``j - L``.
+    """
+    t = v.size
+    k = 2 * max_lag + 1
+    out = np.zeros((t + 2 * max_lag, k))
+    for j in range(k):
+        out[j : j + t, j] = v
+    return out
+
+
+def _zero_filled(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``v`` minus its mean over finite values with NaN set to 0, and the 0/1 finite mask."""
+    ok = np.isfinite(v)
+    centre = float(v[ok].mean()) if ok.any() else 0.0
+    return np.where(ok, v - centre, 0.0), ok.astype(np.float64)
+
+
+@dataclass(frozen=True)
+class _LagSums:
+    """Per-lag sums over the pairs ``(x_t, y_{t+k})`` where both are known.
+
+    ``u`` is the follower centred and zero-filled, ``xs`` the shifted leader and ``ones``
+    the shifted leader mask (see :func:`_shifted`), so resampled follower values ``w``
+    give ``sy = w @ ones`` and ``sxy = w @ xs``.
+    """
+
+    count: np.ndarray
+    sx: np.ndarray
+    sxx: np.ndarray
+    syy: np.ndarray
+    u: np.ndarray
+    design: np.ndarray  # columns: shifted mask, then shifted leader
+
+    @property
+    def width(self) -> int:
+        return int(self.count.size)
+
+    def correlations(self, products: np.ndarray) -> np.ndarray:
+        """Correlations from ``w @ design`` (rows of resampled or original followers)."""
+        k = self.width
+        return _corr_from_sums(
+            self.count, self.sx, self.sxx, products[..., :k], self.syy, products[..., k:]
+        )
+
+
+def _lag_sums(x: np.ndarray, y: np.ndarray, max_lag: int) -> _LagSums:
+    n = y.size
+    x0, mx = _zero_filled(x[max_lag : n - max_lag])
+    u, my = _zero_filled(y)
+    ones, xs = _shifted(mx, max_lag), _shifted(x0, max_lag)
+    return _LagSums(
+        count=my @ ones,
+        sx=my @ xs,
+        sxx=my @ _shifted(x0 * x0, max_lag),
+        syy=(u * u) @ ones,
+        u=u,
+        design=np.hstack([ones, xs]),
+    )
+
+
+def lagged_correlations(x: np.ndarray, y: np.ndarray, max_lag: int) -> np.ndarray:
+    """Pearson correlation of ``x[t]`` and ``y[t + k]`` for ``k = -L..L`` on common rows.
+
+    All lags use the same rows ``t = L .. n-L-1`` (so they are comparable and the
+    bootstrap can resample rows); a pair with a missing (NaN) value is left out. For one
+    lag without missing values this equals ``np.corrcoef(x[L:n-L], y[L+k:n-L+k])[0, 1]``.
+    """
+    xa = np.asarray(x, dtype=np.float64)
+    ya = np.asarray(y, dtype=np.float64)
+    lag = check_positive_int("max_lag", max_lag, minimum=0)
+    if xa.shape != ya.shape or xa.ndim != 1:
+        raise DataError(f"x and y must be 1-d of equal length, got {xa.shape} and {ya.shape}")
+    if xa.size - 2 * lag < 3:
+        raise InsufficientDataError(
+            f"max_lag={lag} needs at least {2 * lag + 3} observations, got {xa.size}"
+        )
+    sums = _lag_sums(xa, ya, lag)
+    return sums.correlations(sums.u @ sums.design)
+
+
+def _null_block_length(x: np.ndarray, y: np.ndarray) -> float:
+    """Block length of the null's sign blocks: the data-driven estimate for either
+    series, and at least ``n ** (1/3)``.
+
+    The variance of a cross-correlation under no cross-dependence grows with
+    ``sum_j rho_x(j) rho_y(j)`` (Bartlett, 1935), so the resampled ``y`` must keep its
+    short-range autocorrelation wherever ``x`` has some: signs constant over blocks of
+    length ``b`` keep ``(1 - j/b)`` of the lag-j autocorrelation of ``y``. The
+    Politis-White estimate targets the variance of a mean and can be as short as 1 for
+    weakly dependent returns; ``n ** (1/3)`` is the usual order of block lengths (Hall,
+    Horowitz and Jing, 1995).
+    """
+    xy = np.column_stack([x, y])
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    return max(optimal_block_length(xy), float(y.size) ** (1.0 / 3.0))
+
+
+def block_signs(reps: int, n: int, block_length: float, rng: np.random.Generator) -> np.ndarray:
+    """Rademacher signs constant over blocks of ``round(block_length)`` periods, ``(reps, n)``.
+
+    Each resample has its own uniform offset of the block grid, so the sign correlation
+    of two periods ``j`` apart is ``max(0, 1 - j / b)`` (the Bartlett kernel) at every
+    ``t``: the multiplier law of the dependent wild bootstrap (Shao, 2010).
+    """
+    b = max(1, round(block_length))
+    m = n // b + 2
+    signs = rng.integers(0, 2, size=(reps, m), dtype=np.int8) * 2 - 1
+    offset = rng.integers(0, b, size=(reps, 1))
+    idx = (np.arange(n)[None, :] + offset) // b
+    return np.take_along_axis(signs, idx, axis=1).astype(np.float64)
+
+
+def _null_correlations(
+    x: np.ndarray, y: np.ndarray, max_lag: int, reps: int, block: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Lagged correlations with the follower's centred returns multiplied by block signs.
+
+    ``|y*_t| = |y_t - mean(y)|`` at every ``t``, so the volatility timing the two series
+    share is kept exactly; the signs break every cross-dependence (see :func:`lead_lag`).
+    """
+    sums = _lag_sums(x, y, max_lag)
+    n = y.size
+    out = np.empty((reps, sums.width))
+    step = max(1, _CHUNK // n)
+    for lo in range(0, reps, step):
+        hi = min(reps, lo + step)
+        w = block_signs(hi - lo, n, block, rng)
+        w *= sums.u
+        out[lo:hi] = sums.correlations(w @ sums.design)
+    return out
+
+
+def _pair_features(x: np.ndarray, y: np.ndarray, max_lag: int) -> np.ndarray:
+    """Per-row additive features whose column sums give every lag's correlation.
+
+    Row ``i`` (time ``L + i``) holds, for each lag ``k``, with ``m`` = 1 when both
+    ``x_t`` and ``y_{t+k}`` are known: ``m, m x, m x^2, m y, m y^2, m x y``
+    (``x`` and ``y`` centred on their means, missing values zero).
+    """
+    n = y.size
+    x0, mx = _zero_filled(x[max_lag : n - max_lag])
+    u, my = _zero_filled(y)
+    ys, ms = _lag_matrix(u, max_lag), _lag_matrix(my, max_lag) * mx[:, None]
+    xc = x0[:, None]
+    return np.hstack([ms, ms * xc, ms * xc * xc, ms * ys, ms * ys * ys, ms * xc * ys])
+
+
+def _pair_correlations_from_sums(sums: np.ndarray, k: int) -> np.ndarray:
+    """Lagged correlations from column sums of :func:`_pair_features` (any leading shape)."""
+    parts = [sums[..., i * k : (i + 1) * k] for i in range(6)]
+    return _corr_from_sums(*parts)
+
+
+def _pair_correlations(
+    x: np.ndarray, y: np.ndarray, max_lag: int, reps: int, block: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Lagged correlations on stationary-bootstrap resamples of the rows ``(x_t, y_{t+k})``.
+
+    Every correlation is a function of six column sums of :func:`_pair_features`, and
+    the sum of a resample is a sum of block sums: :func:`stationary_bootstrap_sums`
+    takes each block's sum as a difference of prefix sums, so nothing of size
+    ``reps x n`` is built (equal, for the same blocks, to indexing the rows with
+    ``stationary_blocks(...).indices()``; tested).
+    """
+    feats = _pair_features(x, y, max_lag)
+    sums = stationary_bootstrap_sums(feats, reps, block, seed=rng)
+    return _pair_correlations_from_sums(sums, 2 * max_lag + 1)
+
+
+def _prepare(
+    leader: pd.Series, follower: pd.Series, freq: str, max_lag: int | None
+) -> tuple[pd.DataFrame, int, str, str]:
+    check_freq(freq)
+    names = (str(leader.name or "leader"), str(follower.name or "follower"))
+    if names[0] == names[1]:
+        names = (names[0] + " (leader)", names[1] + " (follower)")
+    rets = aligned_returns(leader, follower, freq, names)
+    lag = DEFAULT_MAX_LAG[freq] if max_lag is None else check_positive_int("max_lag", max_lag)
+    return rets, lag, names[0], names[1]
