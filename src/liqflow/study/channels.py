@@ -22,8 +22,9 @@ Each voting reading is ``value op threshold`` on the as-of date, with the thresh
 the stage classifier's flag where one exists (:func:`liqflow.signals.default_flags`: one
 definition). The verdict uses the one vocabulary of :mod:`liqflow.study.verdicts`:
 ``unknown`` when no voting reading is known (its inputs are missing, or stale: the
-signals are NaN then), ``supported`` when every known one is met, ``not supported``
-when none is, ``inconclusive`` otherwise. Readings shown beside never vote
+signals are NaN then), ``inconclusive`` when fewer than half of them are known (one
+known condition of three says little), else ``supported`` when every known one is met,
+``not supported`` when none is, ``inconclusive`` otherwise. Readings shown beside never vote
 (``descriptive``).
 
 Both ``liqflow study`` (and ``--json``) and the report render one
@@ -307,9 +308,12 @@ def _flag_cond(signals: Any, flag: str, scale: float = 1.0) -> tuple[str, float]
 
 
 def _verdict(readings: Sequence[ChannelReading]) -> str:
-    known = [r.met for r in readings if r.votes and r.met is not None]
+    voting = [r for r in readings if r.votes]
+    known = [r.met for r in voting if r.met is not None]
     if not known:
         return UNKNOWN
+    if 2 * len(known) < len(voting):  # one known condition of three says little
+        return INCONCLUSIVE
     if all(known):
         return SUPPORTED
     if not any(known):
