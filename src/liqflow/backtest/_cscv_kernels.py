@@ -1,0 +1,505 @@
+"""numba kernels of the CSCV / PBO step, each beside its pure-Python twin.
+
+:func:`cscv_ranks` ranks every split's out-of-sample result of the in-sample best on the
+(splits x trials) matrices; :func:`cscv_best` and :func:`cscv_counts` give the same,
+bit for bit, over chunks of trials without those matrices (how the sweeps run it).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba.extending import register_jitable
+
+__all__ = [
+    "block_totals",
+    "block_totals_py",
+    "cscv_best",
+    "cscv_best_py",
+    "cscv_counts",
+    "cscv_counts_py",
+    "cscv_logits",
+    "cscv_logits_py",
+    "cscv_ranks",
+    "cscv_ranks_py",
+]
+
+
+def cscv_ranks_py(
+    s1_is: np.ndarray,
+    s2_is: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per CSCV split: logit of the in-sample best trial's out-of-sample rank.
+
+    Must equal ``liqflow.backtest.overfit._cscv_ranks_numpy`` (and, through it, the
+    literal procedure of Bailey et al. 2017 tested in ``test_overfit.py``).
+
+    Parameters
+    ----------
+    s1_is, s2_is : float64[n_splits, N]
+        Sums and sums of squares of each trial's returns over each split's in-sample
+        blocks.
+    tot1, tot2 : float64[N]
+        The same over all blocks (out of sample = total - in sample).
+    n_is : float64[n_splits]
+        In-sample observation counts.
+    n_all : float
+        Total observations.
+
+    Returns
+    -------
+    logits, is_sharpe, oos_sharpe : float64[n_splits]
+        Sharpe ratios (per period) of the in-sample best trial (first on ties); a trial
+        with zero variance has Sharpe -inf; ranks are mid-ranks over N trials (trials
+        are ordered by ``a|a| / d``, which orders them like their Sharpe ratios).
+    """
+    n_splits, n_trials = s1_is.shape
+    logits = np.empty(n_splits)
+    is_best = np.empty(n_splits)
+    oos_best = np.empty(n_splits)
+    for k in range(n_splits):
+        n1 = n_is[k]
+        n2 = n_all - n1
+        # Within a split n is fixed, so SR = (a/n) / sqrt(d/(n-1)) with d = sq - a²/n
+        # orders like the key a|a|/d; the square root is taken for the pick only.
+        best = 0
+        best_key = -np.inf
+        for i in range(n_trials):
+            a = s1_is[k, i]
+            d = s2_is[k, i] - a * a / n1
+            key = a * abs(a) / d if d > 1e-12 * s2_is[k, i] else -np.inf
+            if key > best_key:
+                best_key = key
+                best = i
+        a = s1_is[k, best]
+        d = s2_is[k, best] - a * a / n1
+        is_best[k] = a / n1 / np.sqrt(d / (n1 - 1.0)) if best_key > -np.inf else -np.inf
+        a = tot1[best] - s1_is[k, best]
+        sq = tot2[best] - s2_is[k, best]
+        d = sq - a * a / n2
+        chosen = a * abs(a) / d if d > 1e-12 * sq else -np.inf
+        oos_best[k] = a / n2 / np.sqrt(d / (n2 - 1.0)) if chosen > -np.inf else -np.inf
+        below = 0
+        ties = 0
+        for i in range(n_trials):
+            a = tot1[i] - s1_is[k, i]
+            sq = tot2[i] - s2_is[k, i]
+            d = sq - a * a / n2
+            key = a * abs(a) / d if d > 1e-12 * sq else -np.inf
+            if key < chosen:
+                below += 1
+            elif key == chosen:
+                ties += 1
+        omega = (below + (ties + 1) / 2.0) / (n_trials + 1.0)
+        logits[k] = np.log(omega / (1.0 - omega))
+    return logits, is_best, oos_best
+
+
+cscv_ranks = numba.njit(cache=True, nogil=True)(cscv_ranks_py)
+
+
+# --- CSCV over chunks of trials, without the (splits x trials) matrices -------------------
+#
+# ``cscv_best`` + ``cscv_counts`` give, split for split, bit for bit what ``cscv_ranks``
+# gives on the matrices of ``overfit._split_sums``: the in-sample sums are the same left-to-right sums
+# of the in-sample blocks (shared between splits in lexicographic order, as prefix sums),
+# the keys the same expressions. Divisions are what cost: each (split, trial) is first
+# classified with a division-free proxy (``1/n`` multiplied instead of ``n`` divided,
+# ``A < B*D`` compared instead of ``A/D < B``) whose error bound ``_SLACK`` is ~20 times
+# the few-ulp error of the proxy; only pairs the proxy cannot decide (ties, near-ties,
+# near-zero variance) are computed exactly.
+
+_SEEDS = 32  # strong trials whose per-split best is the floor of the first CSCV pass
+_TINY = 1e-12  # zero variance: d <= _TINY * sq (the threshold of cscv_ranks)
+_SLACK = 1e-14  # relative error bound of the proxies
+
+
+@register_jitable
+def _exact_key(a: float, sq: float, n: float) -> float:
+    """``a|a|/d`` with ``d = sq - a²/n`` (orders like the Sharpe ratio), -inf without variance."""
+    d = sq - a * a / n
+    return a * abs(a) / d if d > _TINY * sq else -np.inf
+
+
+@register_jitable
+def _exact_sharpe(a: float, sq: float, n: float) -> float:
+    d = sq - a * a / n
+    return a / n / np.sqrt(d / (n - 1.0)) if d > _TINY * sq else -np.inf
+
+
+@register_jitable
+def _prefix_sums(
+    p: np.ndarray,
+    q: np.ndarray,
+    bs: np.ndarray,
+    bq: np.ndarray,
+    blocks: np.ndarray,
+    first: int,
+    t0: int,
+    m: int,
+) -> None:
+    """Rows ``first+1..h`` of the running in-sample sums of trials ``t0:t0+m``."""
+    for j in range(first, blocks.size):
+        c = blocks[j]
+        src_p = p[j]
+        src_q = q[j]
+        dst_p = p[j + 1]
+        dst_q = q[j + 1]
+        col_p = bs[c, t0 : t0 + m]
+        col_q = bq[c, t0 : t0 + m]
+        for i in range(m):
+            dst_p[i] = src_p[i] + col_p[i]
+            dst_q[i] = src_q[i] + col_q[i]
+
+
+@register_jitable
+def _bounds(c: float, r: float) -> tuple[float, float, float, float]:
+    """Coefficients of the proxy tests against a finite key ``c`` at ``r = 1/n``.
+
+    With ``D ≈ sq - r a²``: ``a(|a| + lo_a a) - lo_b sq < 0`` means the key is surely
+    below ``c`` and ``a(|a| + hi_a a) - hi_b sq > 0`` (with variance) surely above; the
+    ``_SLACK`` terms cover the rounding of the exact key and of the proxy.
+    """
+    return _SLACK + c * r, c - _SLACK * abs(c), c * r - _SLACK, c + _SLACK * abs(c)
+
+
+@register_jitable
+def _tile_best(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    n: float,
+    t0: int,
+    key: float,
+    best: int,
+) -> tuple[float, int]:
+    """The running (key, trial) of the in-sample best after the trials ``t0:t0+len(p_)``.
+
+    In-sample sums are ``p_ + lp`` and ``q_ + lq``: the sums of all but the last
+    in-sample block, plus the last (added here, in the order of ``_split_sums``).
+    """
+    r = 1.0 / n
+    m = p_.size
+    undecided = m
+    if key > -np.inf:
+        lo_a, lo_b, _, _ = _bounds(key, r)
+        undecided = 0
+        for i in range(m):
+            a = p_[i] + lp[i]
+            undecided += a * abs(a) + lo_a * (a * a) >= lo_b * (q_[i] + lq[i])
+    if undecided:
+        for i in range(m):
+            a = p_[i] + lp[i]
+            sq = q_[i] + lq[i]
+            if key > -np.inf:
+                lo_a, lo_b, _, _ = _bounds(key, r)
+                if a * abs(a) + lo_a * (a * a) < lo_b * sq:
+                    continue
+            k = _exact_key(a, sq, n)
+            if k > key:  # strictly: the first trial wins ties
+                key = k
+                best = t0 + i
+    return key, best
+
+
+@register_jitable
+def _tile_rank(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    w: np.ndarray,
+    n: float,
+    c: float,
+) -> tuple[int, int]:
+    """Weighted counts of out-of-sample keys below and equal to ``c`` in one tile.
+
+    In-sample sums are ``p_ + lp`` and ``q_ + lq`` (as in :func:`_tile_best`);
+    ``tot1``/``tot2`` are the totals and ``w`` the weights of the tile's trials.
+    """
+    r = 1.0 / n
+    lo_a, lo_b, hi_a, hi_b = _bounds(c, r)
+    ok_a = r * (1.0 + _SLACK)  # sq (1 - _TINY - _SLACK) > ok_a a²: surely variance
+    ok_b = 1.0 - _TINY - _SLACK
+    m = p_.size
+    below = 0
+    undecided = m
+    if c > -np.inf:
+        undecided = 0
+        for i in range(m):
+            a = tot1[i] - (p_[i] + lp[i])
+            sq = tot2[i] - (q_[i] + lq[i])
+            aa = a * a
+            ab = a * abs(a)
+            lo = ab + lo_a * aa < lo_b * sq
+            hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
+            below += w[i] * lo
+            undecided += not (lo | hi)
+    ties = 0
+    if undecided:
+        for i in range(m):
+            a = tot1[i] - (p_[i] + lp[i])
+            sq = tot2[i] - (q_[i] + lq[i])
+            if c > -np.inf:
+                aa = a * a
+                ab = a * abs(a)
+                lo = ab + lo_a * aa < lo_b * sq
+                hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
+                if lo or hi:
+                    continue
+            k = _exact_key(a, sq, n)
+            below += w[i] * (k < c)
+            ties += w[i] * (k == c)
+    return below, ties
+
+
+@register_jitable
+def _split_best(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    n_is: np.ndarray,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    lo: int,
+    hi: int,
+    tile: int,
+    floor: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per split ``lo:hi``, the key and column of the in-sample best (first on ties).
+
+    ``floor`` must be below the best key of each split (-inf when unknown): trials
+    below it are passed over by the proxy test without an exact key.
+    """
+    n_tr = bs.shape[1]
+    h = blocks.shape[1]
+    ns = hi - lo
+    key = floor.copy()
+    best = np.zeros(ns, dtype=np.int64)
+    p = np.zeros((h, tile))
+    q = np.zeros((h, tile))
+    for t0 in range(0, n_tr, tile):
+        m = min(tile, n_tr - t0)
+        for k in range(lo, hi):
+            _prefix_sums(p, q, bs, bq, blocks[k, : h - 1], 0 if k == lo else lcp[k], t0, m)
+            c = blocks[k, h - 1]
+            key[k - lo], best[k - lo] = _tile_best(
+                p[h - 1, :m],
+                q[h - 1, :m],
+                bs[c, t0 : t0 + m],
+                bq[c, t0 : t0 + m],
+                n_is[k],
+                t0,
+                key[k - lo],
+                best[k - lo],
+            )
+    return key, best
+
+
+@register_jitable
+def _split_picks(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lo: int,
+    key: np.ndarray,
+    best: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-sample key, in- and out-of-sample Sharpe ratios of each split's pick."""
+    h = blocks.shape[1]
+    ns = key.size
+    chosen = np.empty(ns)
+    is_sr = np.empty(ns)
+    oos_sr = np.empty(ns)
+    for k in range(lo, lo + ns):
+        b = best[k - lo]
+        a = 0.0
+        sq = 0.0
+        for j in range(h):
+            a += bs[blocks[k, j], b]
+            sq += bq[blocks[k, j], b]
+        n1 = n_is[k]
+        is_sr[k - lo] = _exact_sharpe(a, sq, n1) if key[k - lo] > -np.inf else -np.inf
+        chosen[k - lo] = _exact_key(tot1[b] - a, tot2[b] - sq, n_all - n1)
+        oos_sr[k - lo] = _exact_sharpe(tot1[b] - a, tot2[b] - sq, n_all - n1)
+    return chosen, is_sr, oos_sr
+
+
+@register_jitable
+def _split_counts(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    weights: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    lo: int,
+    tile: int,
+    chosen: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per split, weighted counts of out-of-sample keys below and equal to ``chosen``."""
+    n_tr = bs.shape[1]
+    h = blocks.shape[1]
+    ns = chosen.size
+    p = np.zeros((h, tile))
+    q = np.zeros((h, tile))
+    below = np.zeros(ns, dtype=np.int64)
+    ties = np.zeros(ns, dtype=np.int64)
+    for t0 in range(0, n_tr, tile):
+        m = min(tile, n_tr - t0)
+        for k in range(lo, lo + ns):
+            _prefix_sums(p, q, bs, bq, blocks[k, : h - 1], 0 if k == lo else lcp[k], t0, m)
+            c = blocks[k, h - 1]
+            bl, ti = _tile_rank(
+                p[h - 1, :m],
+                q[h - 1, :m],
+                bs[c, t0 : t0 + m],
+                bq[c, t0 : t0 + m],
+                tot1[t0 : t0 + m],
+                tot2[t0 : t0 + m],
+                weights[t0 : t0 + m],
+                n_all - n_is[k],
+                chosen[k - lo],
+            )
+            below[k - lo] += bl
+            ties[k - lo] += ti
+    return below, ties
+
+
+@register_jitable
+def _logits(below: np.ndarray, ties: np.ndarray, n_trials: int) -> np.ndarray:
+    omega = (below + (ties + 1) / 2.0) / (n_trials + 1.0)
+    return np.log(omega / (1.0 - omega))
+
+
+def cscv_best_py(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    tile: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First pass of CSCV over every split, for one chunk of trials, in tiles of trials.
+
+    With :func:`cscv_counts` and :func:`cscv_logits` it gives what :func:`cscv_ranks`
+    gives on the matrices of ``overfit._split_sums``, bit for bit (``test_overfit.py``
+    checks it), with memory ``O(blocks x tile)`` besides the inputs.
+
+    Parameters
+    ----------
+    bs, bq : float64[S, N]
+        Per block (rows) and distinct trial (columns), sums and sums of squares.
+    tot1, tot2 : float64[N]
+        Their totals over all blocks (:func:`block_totals`).
+    n_is : float64[n_splits]
+        In-sample observation counts; ``n_all`` the total.
+    blocks : int64[n_splits, S/2]
+        In-sample blocks of each split, increasing, splits in lexicographic order.
+    lcp : int64[n_splits]
+        Blocks each split shares at the front with the one before (0 for the first).
+    tile : int
+        Trials per tile.
+
+    Returns
+    -------
+    key, chosen, is_sharpe, oos_sharpe : float64[n_splits]
+        Per split, the in-sample key of the chunk's best trial (the first on ties; -inf
+        if none has variance), its out-of-sample key and its in- and out-of-sample
+        Sharpe ratios. Over consecutive chunks of trials the split's pick is the chunk
+        with the largest key, the first on ties: the pick over all the trials.
+    """
+    ns = blocks.shape[0]
+    floor = np.full(ns, -np.inf)
+    if bs.shape[1] > 4 * _SEEDS:
+        # the best of a few strong trials in each split, lowered: below the split's
+        # best, so the result is unchanged, and high enough to pass most trials over
+        full = np.empty(bs.shape[1])
+        for i in range(bs.shape[1]):
+            full[i] = _exact_key(tot1[i], tot2[i], n_all)
+        seeds = np.sort(np.argsort(full)[-_SEEDS:])
+        sk, _ = _split_best(
+            np.ascontiguousarray(bs[:, seeds]),
+            np.ascontiguousarray(bq[:, seeds]),
+            n_is,
+            blocks,
+            lcp,
+            0,
+            ns,
+            _SEEDS,
+            floor,
+        )
+        for k in range(ns):
+            if sk[k] > -np.inf:
+                floor[k] = sk[k] - (abs(sk[k]) * 1e-9 + 1e-300)
+    key, best = _split_best(bs, bq, n_is, blocks, lcp, 0, ns, tile, floor)
+    chosen, is_sr, oos_sr = _split_picks(bs, bq, tot1, tot2, n_is, n_all, blocks, 0, key, best)
+    return key, chosen, is_sr, oos_sr
+
+
+cscv_best = numba.njit(cache=True, nogil=True)(cscv_best_py)
+
+
+def cscv_counts_py(
+    bs: np.ndarray,
+    bq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    weights: np.ndarray,
+    n_is: np.ndarray,
+    n_all: float,
+    blocks: np.ndarray,
+    lcp: np.ndarray,
+    tile: int,
+    chosen: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Second pass of CSCV (after :func:`cscv_best`) for one chunk of trials.
+
+    ``weights`` (int64[N]) says how many trials each column stands for (identical
+    trials are ranked once). Per split, the weighted counts of the chunk's out-of-sample keys below and equal
+    to ``chosen`` (the pick's out-of-sample key); summed over the chunks they give the
+    ranks, and :func:`cscv_logits` the logits.
+    """
+    return _split_counts(bs, bq, tot1, tot2, weights, n_is, n_all, blocks, lcp, 0, tile, chosen)
+
+
+cscv_counts = numba.njit(cache=True, nogil=True)(cscv_counts_py)
+
+
+def cscv_logits_py(below: np.ndarray, ties: np.ndarray, n_trials: int) -> np.ndarray:
+    """``log(ω / (1 - ω))`` with ``ω = (below + (ties + 1) / 2) / (n_trials + 1)``."""
+    return _logits(below, ties, n_trials)
+
+
+cscv_logits = numba.njit(cache=True, nogil=True)(cscv_logits_py)
+
+
+def block_totals_py(bs: np.ndarray, bq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial (column), the sums of ``bs`` and ``bq`` over the blocks, first to last."""
+    n_b, n_tr = bs.shape
+    tot1 = np.zeros(n_tr)
+    tot2 = np.zeros(n_tr)
+    for b in range(n_b):
+        for i in range(n_tr):
+            tot1[i] += bs[b, i]
+            tot2[i] += bq[b, i]
+    return tot1, tot2
+
+
+block_totals = numba.njit(cache=True, nogil=True)(block_totals_py)
