@@ -123,6 +123,10 @@ def test_the_api_guide_script_runs_on_the_real_data(
         "alts_most",
         "precedents",
         "recent",
+        "tga_lead",
+        "mbs_lead",
+        "etf_lead",
+        "leverage_lead",
     ]
     assert set(claims["verdict"]) <= {
         "supported",
