@@ -245,6 +245,25 @@ def render_at_width(
     return status
 
 
+def check_fits(report: Report, status: dict[str, object], width: int) -> dict[str, dict]:
+    """Assert the page rendered at ``width`` px without errors or horizontal overflow, with
+    every available chart of ``report`` drawn with data and the stage ribbon a heatmap;
+    return the charts' status by key."""
+    assert status["errors"] == [], status["errors"]
+    layout = status["layout"]
+    assert isinstance(layout, dict)
+    assert layout["viewport"] == width
+    assert layout["scroll_width"] <= layout["client_width"], layout
+    assert layout["overflowing"] == [], layout["overflowing"]
+    charts = status["charts"]
+    assert isinstance(charts, dict)
+    assert sorted(charts) == sorted(c.key for c in report.charts if c.available)
+    for key, chart in charts.items():
+        assert chart["traces_with_data"] >= 1 and chart["points"] > 0, (key, chart)
+    assert "heatmap" in charts["stages"]["types"]
+    return charts
+
+
 @pytest.fixture(scope="session")
 def synthetic_report(synthetic_path: Path) -> Report:
     """The report of the whole synthetic market (fast settings, no cache)."""

@@ -26,7 +26,7 @@ from liqflow.report import Report, build_report
 from liqflow.report.html import table_data, table_json
 from liqflow.store import Store
 
-from .conftest import LIGHT, render_at_width, render_in_chromium
+from .conftest import LIGHT, check_fits, render_at_width, render_in_chromium
 
 PAYLOAD = '<script>console.error("pwned")</script><img src=x onerror="console.error(1)">'
 
@@ -128,19 +128,10 @@ def test_layout_and_downloads_at_width(
     shot = tmp_path / f"report-{width}px.png"
     status = render_at_width(page, width, tmp_path / "profile", shot)
     print(f"screenshot at {width} px: {shot}")
-    assert status["errors"] == [], status["errors"]
-    layout = status["layout"]
-    assert isinstance(layout, dict)
-    assert layout["viewport"] == width
-    assert layout["scroll_width"] <= layout["client_width"], layout
-    assert layout["overflowing"] == [], layout["overflowing"]
-    charts = status["charts"]
-    assert isinstance(charts, dict)
-    assert sorted(charts) == sorted(c.key for c in synthetic_report.charts if c.available)
+    charts = check_fits(synthetic_report, status, width)
     for key, chart in charts.items():
-        assert chart["traces_with_data"] >= 1 and chart["points"] > 0, (key, chart)
         assert chart["width"] <= width, (key, chart["width"])
-    assert "heatmap" in charts["stages"]["types"] and "scatter" in charts["stages"]["types"]
+    assert "scatter" in charts["stages"]["types"]
     downloads = status["downloads"]
     assert isinstance(downloads, dict)
     expected = _expected_downloads(synthetic_report)

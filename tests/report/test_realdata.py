@@ -13,7 +13,7 @@ from liqflow.importer import import_paths
 from liqflow.report import Report, build_report
 from liqflow.store import Store
 
-from .conftest import FAST, render_at_width
+from .conftest import FAST, check_fits, render_at_width
 from .test_browser import check_page
 
 pytestmark = pytest.mark.realdata
@@ -69,15 +69,4 @@ def test_real_page_fits_a_phone_and_a_wide_screen(
     shot = tmp_path / f"real-report-{width}px.png"
     status = render_at_width(page, width, tmp_path / "profile", shot)
     print(f"screenshot of the real-data report at {width} px: {shot}")
-    assert status["errors"] == [], status["errors"]
-    layout = status["layout"]
-    assert isinstance(layout, dict)
-    assert layout["viewport"] == width
-    assert layout["scroll_width"] <= layout["client_width"], layout
-    assert layout["overflowing"] == [], layout["overflowing"]
-    charts = status["charts"]
-    assert isinstance(charts, dict)
-    assert sorted(charts) == sorted(c.key for c in real_report.charts if c.available)
-    for key, chart in charts.items():
-        assert chart["traces_with_data"] >= 1 and chart["points"] > 0, (key, chart)
-    assert "heatmap" in charts["stages"]["types"]
+    check_fits(real_report, status, width)
