@@ -476,7 +476,7 @@ def run_study(
         for t in inputs.table.tests
     )
     need = min_draws(n_family, alpha)
-    if isinstance(draws, bool) or not isinstance(draws, int) or draws < need:
+    if draws < need:  # an integer in [1, MAX_DRAWS] by check_seed_draws
         raise ConfigError(
             f"draws must be an integer of at least {need} (a Monte Carlo p-value of "
             f"1/(draws+1) must be able to pass Holm over {n_family} tests at alpha={alpha}), "
