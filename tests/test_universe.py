@@ -127,6 +127,13 @@ def test_readers_refuse_with_file_and_line(tmp_path: Path) -> None:
     csv.write_text("coin,mkt_cap\nBTC,1e11\nXEM,abc\n")
     with pytest.raises(DataError, match=r"20180107\.csv:3: mkt_cap 'abc' is not a number"):
         read_universe_file(csv)
+    csv.write_text("coin,mkt_cap\nBTC,1e11\nXEM,\nETH,nan\n")  # blank = no value, "nan" refused
+    with pytest.raises(DataError, match=r"20180107\.csv:4: mkt_cap 'nan' is not a number"):
+        read_universe_file(csv)
+    top = tmp_path / "prices_2025-08-05.csv"
+    top.write_text("rank,name,symbol,price\n1,Bitcoin,btc,$1\n2.5,Ether,eth,$2\n")
+    with pytest.raises(DataError, match=r"prices_2025-08-05\.csv:3: rank '2\.5' is not an integer"):
+        read_universe_file(top)
     undated = tmp_path / "caps.csv"
     undated.write_text("coin,mkt_cap\nBTC,1e11\n")
     with pytest.raises(DataError, match=r"file name, which must contain a date like 20180107"):

@@ -293,8 +293,28 @@ def _read_csv(path: Path) -> dict[str, list[str]]:
 
 
 def _numbers(col: list[str], path: Path, what: str, *, integer: bool = False) -> np.ndarray:
-    """Numbers of a column (``$`` and ``,`` removed; blank = NaN), refused with file:line."""
-    out = np.empty(len(col), dtype=np.float64)
+    """Numbers of a column (``$`` and ``,`` removed; blank = NaN), refused with file:line.
+
+    One conversion of the whole column; only a column that fails it is walked cell by
+    cell (:func:`_bad_number`) to name the first bad line.
+    """
+    text = [raw.replace("$", "").replace(",", "").strip() for raw in col]
+    blank = np.fromiter((not t for t in text), dtype=bool, count=len(text))
+    try:
+        out = np.array([t or "nan" for t in text], dtype=np.float64)
+    except ValueError:
+        out = None
+    if out is not None:
+        ok = np.isnan(out) == blank  # a literal "nan" cell is not a blank one
+        if integer:
+            ok &= np.isfinite(out) & (out == np.round(out))
+        if ok.all():
+            return out
+    raise _bad_number(col, path, what, integer)
+
+
+def _bad_number(col: list[str], path: Path, what: str, integer: bool) -> DataError:
+    """The error naming the first cell of ``col`` that is not a number (or integer)."""
     for i, raw in enumerate(col):
         text = raw.replace("$", "").replace(",", "").strip()
         try:
@@ -306,9 +326,8 @@ def _numbers(col: list[str], path: Path, what: str, *, integer: bool = False) ->
             ok = value is not None and math.isfinite(value) and value == round(value)
         if not ok:
             kind = "n integer" if integer else " number"
-            raise DataError(f"{path}:{i + 2}: {what} {raw!r} is not a{kind}")
-        out[i] = value
-    return out
+            return DataError(f"{path}:{i + 2}: {what} {raw!r} is not a{kind}")
+    return DataError(f"{path}: column {what} does not convert to numbers")
 
 
 def _read_monthly(path: Path) -> UniverseFile:
