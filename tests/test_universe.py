@@ -375,3 +375,46 @@ def test_real_universe_as_of_2018_01_07(shared_data: Path, tmp_path: Path) -> No
         and f.loc["BCC", "coin_id"] == "bitconnect"
     )
     assert view.coverage > 0.8
+
+
+_COIN_HEAD = "date,price,total_volume,market_cap,coin_name\n"
+_COIN_CASES = {
+    "plain": "2022-01-01 00:00:00.000,1.5,10,100,eos\n2022-01-02 00:00:00.000,1.25,,0,eos\n",
+    "money": "2022-01-01,$1.5,10,100,eos\n",
+    "spaces": "2022-01-01, 1.5, 10, 100, eos\n",
+    "blank line": "2022-01-01,1.5,10,100,eos\n\n2022-01-02,1.5,10,100,eos\n",
+    "nan literal": "2022-01-01,nan,10,100,eos\n",
+    "bad date": "2022-1-1,1.5,10,100,eos\n",
+    "two coins": "2022-01-01,1.5,10,100,eos\n2022-01-02,1.5,10,100,neo\n",
+    "short line": "2022-01-01,1.5,10,eos\n",
+    "quoted": '2022-01-01,"1.5",10,100,eos\n',
+}
+
+
+@pytest.mark.parametrize("case", sorted(_COIN_CASES))
+def test_coin_file_one_pass_read_equals_the_cell_by_cell_read(
+    tmp_path: Path, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liqflow.providers import universe_files
+
+    path = tmp_path / "coin.csv"
+    path.write_text(_COIN_HEAD + _COIN_CASES[case])
+
+    def outcome() -> object:
+        try:
+            prices = read_universe_file(path, "coingecko_coin").prices
+        except DataError as exc:
+            return str(exc)
+        assert prices is not None
+        return prices.coin_id, prices.frame
+
+    fast = outcome()
+    if case == "plain":
+        assert universe_files._plain_coin_frame(path) is not None
+    monkeypatch.setattr(universe_files, "_plain_coin_frame", lambda p: None)
+    checked = outcome()
+    if isinstance(checked, str):
+        assert fast == checked
+    else:
+        assert isinstance(fast, tuple) and fast[0] == checked[0]  # type: ignore[index]
+        pd.testing.assert_frame_equal(fast[1], checked[1], check_exact=True)  # type: ignore[index]

@@ -402,16 +402,82 @@ def _read_top100(path: Path) -> UniverseFile:
     return UniverseFile(path, "coingecko_top100", _snap(cols, "coingecko_top100", path))
 
 
+_COIN_COLUMNS = ("date", "price", "total_volume", "market_cap", "coin_name")
+
+
+def _plain_coin_frame(path: Path) -> tuple[pd.DataFrame, list[str]] | None:
+    """A ``coingecko_coin`` file read in one pyarrow pass: (frame, coin ids), or None.
+
+    Only a plainly well-formed file is taken (the header's field count on every line, no
+    quotes, a ``YYYY-MM-DD`` date first, plain numbers or blanks); anything else returns
+    None and :func:`_read_coingecko_coin` reads it cell by cell, naming a bad line. The
+    two readings give the same frame on every file this one accepts.
+    """
+    import pyarrow as pa
+    from pyarrow import compute as pc
+    from pyarrow import csv as pacsv
+
+    numeric = {"price": "close", "market_cap": "market_cap", "total_volume": "volume"}
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                column_names=list(_COIN_COLUMNS), skip_rows=1, use_threads=False
+            ),
+            parse_options=pacsv.ParseOptions(quote_char=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={
+                    c: pa.float64() if c in numeric else pa.string() for c in _COIN_COLUMNS
+                },
+                null_values=[""],
+                strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+        return None
+    if table.num_rows == 0:
+        return None
+    raw = pc.utf8_trim_whitespace(table.column("date"))
+    if not pc.all(pc.match_substring_regex(raw, r"^\d{4}-\d{2}-\d{2}")).as_py():
+        return None
+    days = pc.strptime(pc.utf8_slice_codeunits(raw, 0, 10), "%Y-%m-%d", "s", error_is_null=True)
+    if days.null_count:
+        return None
+    data = {}
+    for col, name in numeric.items():
+        values = table.column(col)
+        if pc.any(pc.invert(pc.is_finite(values))).as_py():
+            return None  # "nan", "inf": the cell-by-cell reading decides
+        data[name] = values.to_numpy()
+    index = pd.DatetimeIndex(
+        days.cast(pa.date32()).to_numpy().astype("datetime64[us]"), name="date"
+    )
+    ids = pc.unique(pc.utf8_trim_whitespace(table.column("coin_name"))).to_pylist()
+    return pd.DataFrame(data, index=index), [str(i) for i in ids]
+
+
 def _read_coingecko_coin(path: Path) -> UniverseFile:
+    plain = _plain_coin_frame(path)
+    if plain is None:
+        frame, ids = _checked_coin_frame(path)
+    else:
+        frame, ids = plain
+    if len(ids) != 1:
+        raise DataError(f"{path}: coin_name must name one coin, got {list(ids)[:5]}")
+    return UniverseFile(
+        path, "coingecko_coin", None, _coin_prices(frame, "", "", str(ids[0]), "coingecko", path)
+    )
+
+
+def _checked_coin_frame(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """A ``coingecko_coin`` file read cell by cell: (frame, coin ids); a bad cell is refused
+    with file:line."""
     raw = _read_csv(path)
     days = pd.Series([d[:10] for d in raw["date"]], dtype=object)
     when = pd.to_datetime(days, format="%Y-%m-%d", errors="coerce")
     if when.isna().any():
         i = int(np.flatnonzero(when.isna().to_numpy())[0])
         raise DataError(f"{path}:{i + 2}: date {raw['date'][i]!r} is not YYYY-MM-DD")
-    ids = list(dict.fromkeys(raw["coin_name"]))
-    if len(ids) != 1:
-        raise DataError(f"{path}: coin_name must name one coin, got {list(ids)[:5]}")
     frame = pd.DataFrame(
         {
             "close": _numbers(raw["price"], path, "price"),
@@ -420,9 +486,7 @@ def _read_coingecko_coin(path: Path) -> UniverseFile:
         },
         index=pd.DatetimeIndex(when, name="date"),
     )
-    return UniverseFile(
-        path, "coingecko_coin", None, _coin_prices(frame, "", "", str(ids[0]), "coingecko", path)
-    )
+    return frame, list(dict.fromkeys(raw["coin_name"]))
 
 
 def _coin_prices(
