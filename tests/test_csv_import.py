@@ -157,6 +157,7 @@ _PLAIN_CASES = {
     "lone CR": "date,value\r2020-01-01,1.5\r2020-01-02,2\r",
     "form feed": "date,value\n2020-01-01,1.5\x0c2020-01-02,2\n",
     "trailing blanks": "date,value\n2020-01-01,1.5\n\n  \n",
+    "trailing empty line": "Date,Open,Close\n2020-01-01,1,1.5\r\n\r\n",
     "blank inside": "date,value\n2020-01-01,1.5\n\n2020-01-02,2\n",
     "text cell": "date,value\n2020-01-01,abc\n",
     "spaced number": "date,value\n2020-01-01, 1.5\n",

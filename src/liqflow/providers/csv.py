@@ -51,8 +51,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -208,11 +210,69 @@ def header_of(text: str, p: Path) -> list[str]:
     return [c.strip() for c in first.split(",")]
 
 
-def read_cells(text: str, columns: list[str], p: Path) -> tuple[pd.DataFrame, list[str]]:
+class _Lines(Sequence[str]):
+    """The data lines of a text (header and trailing blank lines left out), split on
+    first use: only an error message reads them."""
+
+    def __init__(self, text: str, n: int) -> None:
+        self._text = text
+        self._n = n
+        self._lines: list[str] | None = None
+
+    def _split(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self._text.splitlines()[1 : self._n + 1]
+        return self._lines
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        return self._split()[i]
+
+
+def _plain_cells(text: str, columns: list[str]) -> pd.DataFrame | None:
+    """:func:`read_cells`'s string cells read in one pyarrow pass, or None unless the text
+    is plainly well-formed: no quotes, the header's field count on every line (quoting off,
+    every comma separates), lines broken by ``\n`` or ``\r\n`` only, no blank line."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    if '"' in text or len(set(columns)) != len(columns) or _odd_breaks(text):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, use_threads=False),
+            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows == 0:
+        return None
+    dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    return pd.DataFrame(
+        {c: pd.Series(pd.array(table.column(c), dtype=dtype)) for c in columns}, columns=columns
+    )
+
+
+def read_cells(text: str, columns: list[str], p: Path) -> tuple[pd.DataFrame, Sequence[str]]:
     """Data rows as strings (``cells``) and the raw lines, refusing a wrong field count.
 
     For files without quoted fields: every line must have as many commas as the header.
+    A plainly well-formed text is read in one pass (:func:`_plain_cells`); the raw lines
+    are then split only when an error message needs one.
     """
+    plain = _plain_cells(text, columns)
+    if plain is not None:
+        return plain, _Lines(text, len(plain))
     rows = text.splitlines()[1:]
     while rows and not rows[-1].strip():
         rows.pop()  # trailing blank lines
@@ -231,7 +291,7 @@ def read_cells(text: str, columns: list[str], p: Path) -> tuple[pd.DataFrame, li
     return cells, rows
 
 
-def numbers(raw: pd.Series, col: str, rows: list[str], p: Path) -> np.ndarray:
+def numbers(raw: pd.Series, col: str, rows: Sequence[str], p: Path) -> np.ndarray:
     """Cells of one column as float64: missing markers are NaN, anything else is refused."""
     values = pd.to_numeric(raw, errors="coerce")
     nan_at = np.flatnonzero(values.isna().to_numpy())
@@ -271,7 +331,10 @@ _FIRST_LINE = re.compile("[^\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*")
 
 
 def _odd_breaks(text: str) -> bool:
-    """True when ``text`` breaks lines otherwise than by ``\n`` or ``\r\n``."""
+    """True when ``text`` breaks lines otherwise than by ``\n`` or ``\r\n``, or holds an
+    empty line (pyarrow reads one as a row, the checked path drops or refuses it)."""
+    if "\n\n" in text or "\n\r\n" in text:
+        return True
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return True
     return any(c in text for c in (_ODD_BREAKS[:5] if text.isascii() else _ODD_BREAKS))
