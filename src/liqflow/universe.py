@@ -63,6 +63,7 @@ __all__ = [
     "membership_schedule",
     "resolve_symbol",
     "slug",
+    "ticker_base",
 ]
 
 #: Columns of a snapshot table (one row per coin per snapshot).
@@ -423,11 +424,16 @@ def coin_symbols(snapshots: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def ticker_base(symbol: str) -> str:
+    """The coin symbol of a ticker: ``BTC-USD`` -> ``BTC``, ``TON11419-USD`` -> ``TON``."""
+    return re.sub(r"(?<=[A-Z])\d{3,}$", "", re.split(r"[-/]", symbol.upper())[0])
+
+
 def resolve_symbol(
     aliases: pd.DataFrame, symbol: str, on: pd.Timestamp | None = None
 ) -> str | None:
     """The coin id a ticker symbol meant on ``on`` (default: its latest use)."""
-    sym = re.sub(r"(?<=[A-Z])\d{3,}$", "", re.split(r"[-/]", symbol.upper())[0])
+    sym = ticker_base(symbol)
     hits = aliases[aliases["symbol"].str.upper() == sym]
     if hits.empty:
         known = known_match(sym, "", np.datetime64(on or pd.Timestamp.today(), "D"))
