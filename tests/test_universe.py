@@ -123,6 +123,10 @@ def test_readers_refuse_with_file_and_line(tmp_path: Path) -> None:
     bad.write_text(good + "\n" + good.replace('"$1.00"', '"lots"', 1) + "\n")
     with pytest.raises(DataError, match=r"w\.json:2: Market Cap 'lots' is not an amount"):
         read_universe_file(bad)
+    far = json.loads(good) | {"date": 10**17}  # no Timestamp holds it: refused on its line
+    bad.write_text(good + "\n" + json.dumps(far) + "\n")
+    with pytest.raises(DataError, match=r"w\.json:2: Rank 1 or date 100000000000000000 is not"):
+        read_universe_file(bad)
     csv = tmp_path / "20180107.csv"
     csv.write_text("coin,mkt_cap\nBTC,1e11\nXEM,abc\n")
     with pytest.raises(DataError, match=r"20180107\.csv:3: mkt_cap 'abc' is not a number"):

@@ -188,8 +188,28 @@ def _money(raw: object, path: Path, line: int, what: str) -> float:
         ) from None
 
 
+def _weekly_dates(ms: list[int], lines: list[int], raw: list[object], path: Path) -> np.ndarray:
+    """The record dates (milliseconds since 1970) as days, converted at once; a value no
+    Timestamp holds is refused naming its line."""
+    try:
+        return pd.to_datetime(np.asarray(ms, dtype=np.int64), unit="ms").normalize().to_numpy()
+    except (ValueError, OverflowError):
+        for value, line_no, rank in zip(ms, lines, raw, strict=True):
+            try:
+                pd.Timestamp(value, unit="ms")
+            except (ValueError, OverflowError):
+                raise DataError(
+                    f"{path}:{line_no}: Rank {rank!r} or date {value!r} is not "
+                    "an integer (date: milliseconds since 1970)"
+                ) from None
+        raise
+
+
 def _read_weekly(path: Path) -> UniverseFile:
     rows = []
+    ms: list[int] = []
+    lines: list[int] = []
+    ranks: list[object] = []
     with path.open("r", encoding="utf-8-sig") as fh:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
@@ -208,7 +228,7 @@ def _read_weekly(path: Path) -> UniverseFile:
             name = full[len(sym) :] if full.startswith(sym) and len(full) > len(sym) else full
             try:
                 rank = int(rec["Rank"])
-                day = pd.Timestamp(int(rec["date"]), unit="ms").normalize()
+                stamp = int(rec["date"])
             except (TypeError, ValueError):
                 raise DataError(
                     f"{path}:{line_no}: Rank {rec['Rank']!r} or date {rec['date']!r} is not "
@@ -216,8 +236,12 @@ def _read_weekly(path: Path) -> UniverseFile:
                 ) from None
             cap = _money(rec["Market Cap"], path, line_no, "Market Cap")
             price = _money(rec["Price"], path, line_no, "Price")
-            rows.append((day, rank, sym, name, cap, price))
-    frame = pd.DataFrame(rows, columns=["date", "rank", "symbol", "name", "market_cap", "price"])
+            rows.append((rank, sym, name, cap, price))
+            ms.append(stamp)
+            lines.append(line_no)
+            ranks.append(rec["Rank"])
+    frame = pd.DataFrame(rows, columns=["rank", "symbol", "name", "market_cap", "price"])
+    frame.insert(0, "date", _weekly_dates(ms, lines, ranks, path))
     wrong = frame["date"].isin(KNOWN_WRONG_WEEKS)
     notes: tuple[str, ...] = ()
     if wrong.any():
