@@ -140,10 +140,14 @@ def sniff_universe_layout(path: str | Path) -> str | None:
     if not head:
         return None
     if head.startswith("{"):
-        try:
-            rec = json.loads(head)
-        except json.JSONDecodeError:
-            rec = None
+        rec = None
+        # a weekly record names its keys on its line; a one-line JSON document that does
+        # not (a FRED cache of many MB) is not parsed here only to be read again
+        if all(f'"{k}"' in head for k in _WEEKLY_KEYS):
+            try:
+                rec = json.loads(head)
+            except json.JSONDecodeError:
+                rec = None
         if isinstance(rec, dict) and set(rec) >= _WEEKLY_KEYS:
             return "cmc_weekly"
         if head == "{" or re.match(r'^\{\s*"\d{4}-\d{2}-\d{2}"\s*:', head):
