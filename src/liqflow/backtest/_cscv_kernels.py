@@ -111,7 +111,9 @@ cscv_ranks = numba.njit(cache=True, nogil=True)(cscv_ranks_py)
 # classified with a division-free proxy (``1/n`` multiplied instead of ``n`` divided,
 # ``A < B*D`` compared instead of ``A/D < B``) whose error bound ``_SLACK`` is ~20 times
 # the few-ulp error of the proxy; only pairs the proxy cannot decide (ties, near-ties,
-# near-zero variance) are computed exactly.
+# near-zero variance) are computed exactly. Pairs with no variance at all (a sum of
+# squares of exactly 0: a rule never invested in those blocks) have key -inf exactly and
+# are classified as such, as are all pairs of a split whose pick has key -inf.
 
 _SEEDS = 32  # strong trials whose per-split best is the floor of the first CSCV pass
 _TINY = 1e-12  # zero variance: d <= _TINY * sq (the threshold of cscv_ranks)
@@ -191,11 +193,15 @@ def _tile_best(
         undecided = 0
         for i in range(m):
             a = p_[i] + lp[i]
-            undecided += a * abs(a) + lo_a * (a * a) >= lo_b * (q_[i] + lq[i])
+            sq = q_[i] + lq[i]
+            # sq == 0: no variance, key -inf (exactly), never a new best
+            undecided += (a * abs(a) + lo_a * (a * a) >= lo_b * sq) & (sq != 0.0)
     if undecided:
         for i in range(m):
             a = p_[i] + lp[i]
             sq = q_[i] + lq[i]
+            if sq == 0.0:
+                continue
             if key > -np.inf:
                 lo_a, lo_b, _, _ = _bounds(key, r)
                 if a * abs(a) + lo_a * (a * a) < lo_b * sq:
@@ -230,30 +236,37 @@ def _tile_rank(
     ok_b = 1.0 - _TINY - _SLACK
     m = p_.size
     below = 0
-    undecided = m
-    if c > -np.inf:
-        undecided = 0
+    ties = 0
+    if c == -np.inf:
+        # nothing is below; the ties are the trials without variance, found by the
+        # test of _exact_key itself (same expressions, so the same classification)
+        for i in range(m):
+            a = tot1[i] - (p_[i] + lp[i])
+            sq = tot2[i] - (q_[i] + lq[i])
+            ties += w[i] * (not (sq - a * a / n > _TINY * sq))
+        return below, ties
+    finite = c > -np.inf
+    undecided = 0 if finite else m  # c NaN: every key exactly
+    for i in range(m if finite else 0):
+        a = tot1[i] - (p_[i] + lp[i])
+        sq = tot2[i] - (q_[i] + lq[i])
+        aa = a * a
+        ab = a * abs(a)
+        # sq == 0: no variance, key -inf (exactly), below any finite c
+        lo = (ab + lo_a * aa < lo_b * sq) | (sq == 0.0)
+        hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
+        below += w[i] * lo
+        undecided += not (lo | hi)
+    if undecided:
         for i in range(m):
             a = tot1[i] - (p_[i] + lp[i])
             sq = tot2[i] - (q_[i] + lq[i])
             aa = a * a
             ab = a * abs(a)
-            lo = ab + lo_a * aa < lo_b * sq
+            lo = (ab + lo_a * aa < lo_b * sq) | (sq == 0.0)
             hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
-            below += w[i] * lo
-            undecided += not (lo | hi)
-    ties = 0
-    if undecided:
-        for i in range(m):
-            a = tot1[i] - (p_[i] + lp[i])
-            sq = tot2[i] - (q_[i] + lq[i])
-            if c > -np.inf:
-                aa = a * a
-                ab = a * abs(a)
-                lo = ab + lo_a * aa < lo_b * sq
-                hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
-                if lo or hi:
-                    continue
+            if lo or hi:
+                continue
             k = _exact_key(a, sq, n)
             below += w[i] * (k < c)
             ties += w[i] * (k == c)
