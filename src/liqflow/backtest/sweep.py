@@ -33,13 +33,9 @@ from liqflow.backtest._shared import (
     check_positive_int,
 )
 from liqflow.backtest.data import MarketData
+from liqflow.backtest.deflated import DeflatedSharpeResult, deflated_sharpe_ratio
 from liqflow.backtest.events import BreakoutParams
-from liqflow.backtest.overfit import (
-    DeflatedSharpeResult,
-    PBOResult,
-    _check_blocks,
-    deflated_sharpe_ratio,
-)
+from liqflow.backtest.overfit import PBOResult, _check_blocks
 from liqflow.backtest.rules import Rule, _priced_span, _window, backtest
 from liqflow.config import read_toml
 
