@@ -214,6 +214,51 @@ def _tile_best(
 
 
 @register_jitable
+def _rank_proxies(
+    a: float, sq: float, lo_a: float, lo_b: float, hi_a: float, hi_b: float, r: float
+) -> tuple[bool, bool]:
+    """Whether the key of ``(a, sq)`` is surely below, or surely above, a finite ``c``
+    whose :func:`_bounds` at ``r = 1/n`` are ``lo_a, lo_b, hi_a, hi_b``."""
+    aa = a * a
+    ab = a * abs(a)
+    # sq == 0: no variance, key -inf (exactly), below any finite c
+    lo = (ab + lo_a * aa < lo_b * sq) | (sq == 0.0)
+    # sq (1 - _TINY - _SLACK) > a² r (1 + _SLACK): surely variance
+    hi = (ab + hi_a * aa > hi_b * sq) & ((1.0 - _TINY - _SLACK) * sq > r * (1.0 + _SLACK) * aa)
+    return lo, hi
+
+
+@register_jitable
+def _rank_exact(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    w: np.ndarray,
+    n: float,
+    c: float,
+) -> tuple[int, int]:
+    """Weighted counts below and equal to ``c`` of the trials the proxies leave undecided
+    (all of them when ``c`` is NaN), from their exact keys."""
+    r = 1.0 / n
+    lo_a, lo_b, hi_a, hi_b = _bounds(c, r)
+    below = 0
+    ties = 0
+    for i in range(p_.size):
+        a = tot1[i] - (p_[i] + lp[i])
+        sq = tot2[i] - (q_[i] + lq[i])
+        lo, hi = _rank_proxies(a, sq, lo_a, lo_b, hi_a, hi_b, r)
+        if lo or hi:
+            continue
+        k = _exact_key(a, sq, n)
+        below += w[i] * (k < c)
+        ties += w[i] * (k == c)
+    return below, ties
+
+
+@register_jitable
 def _tile_rank(
     p_: np.ndarray,
     q_: np.ndarray,
@@ -230,47 +275,88 @@ def _tile_rank(
     In-sample sums are ``p_ + lp`` and ``q_ + lq`` (as in :func:`_tile_best`);
     ``tot1``/``tot2`` are the totals and ``w`` the weights of the tile's trials.
     """
-    r = 1.0 / n
-    lo_a, lo_b, hi_a, hi_b = _bounds(c, r)
-    ok_a = r * (1.0 + _SLACK)  # sq (1 - _TINY - _SLACK) > ok_a a²: surely variance
-    ok_b = 1.0 - _TINY - _SLACK
     m = p_.size
-    below = 0
-    ties = 0
     if c == -np.inf:
         # nothing is below; the ties are the trials without variance, found by the
         # test of _exact_key itself (same expressions, so the same classification)
+        ties = 0
         for i in range(m):
             a = tot1[i] - (p_[i] + lp[i])
             sq = tot2[i] - (q_[i] + lq[i])
             ties += w[i] * (not (sq - a * a / n > _TINY * sq))
-        return below, ties
-    finite = c > -np.inf
-    undecided = 0 if finite else m  # c NaN: every key exactly
-    for i in range(m if finite else 0):
+        return 0, ties
+    if not c > -np.inf:  # NaN: every key exactly
+        return _rank_exact(p_, q_, lp, lq, tot1, tot2, w, n, c)
+    r = 1.0 / n
+    lo_a, lo_b, hi_a, hi_b = _bounds(c, r)
+    below = 0
+    undecided = 0
+    for i in range(m):
         a = tot1[i] - (p_[i] + lp[i])
         sq = tot2[i] - (q_[i] + lq[i])
-        aa = a * a
-        ab = a * abs(a)
-        # sq == 0: no variance, key -inf (exactly), below any finite c
-        lo = (ab + lo_a * aa < lo_b * sq) | (sq == 0.0)
-        hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
+        lo, hi = _rank_proxies(a, sq, lo_a, lo_b, hi_a, hi_b, r)
         below += w[i] * lo
         undecided += not (lo | hi)
+    if not undecided:
+        return below, 0
+    more, ties = _rank_exact(p_, q_, lp, lq, tot1, tot2, w, n, c)
+    return below + more, ties
+
+
+@register_jitable
+def _tile_rank2(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    lp2: np.ndarray,
+    lq2: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    w: np.ndarray,
+    n: float,
+    c: float,
+    n2: float,
+    c2: float,
+) -> tuple[int, int, int, int]:
+    """:func:`_tile_rank` of two splits whose in-sample blocks differ only in the last
+    (``lp``/``lq`` and ``lp2``/``lq2``) in one pass over the tile: the shared sums,
+    totals and weights are read once for both."""
+    if not (c > -np.inf and c2 > -np.inf):
+        b1, t1 = _tile_rank(p_, q_, lp, lq, tot1, tot2, w, n, c)
+        b2, t2 = _tile_rank(p_, q_, lp2, lq2, tot1, tot2, w, n2, c2)
+        return b1, t1, b2, t2
+    r = 1.0 / n
+    lo_a, lo_b, hi_a, hi_b = _bounds(c, r)
+    r2 = 1.0 / n2
+    lo_a2, lo_b2, hi_a2, hi_b2 = _bounds(c2, r2)
+    below = 0
+    undecided = 0
+    below2 = 0
+    undecided2 = 0
+    for i in range(p_.size):
+        pa = p_[i]
+        pq = q_[i]
+        t1_ = tot1[i]
+        t2_ = tot2[i]
+        wi = w[i]
+        lo, hi = _rank_proxies(t1_ - (pa + lp[i]), t2_ - (pq + lq[i]), lo_a, lo_b, hi_a, hi_b, r)
+        below += wi * lo
+        undecided += not (lo | hi)
+        lo, hi = _rank_proxies(
+            t1_ - (pa + lp2[i]), t2_ - (pq + lq2[i]), lo_a2, lo_b2, hi_a2, hi_b2, r2
+        )
+        below2 += wi * lo
+        undecided2 += not (lo | hi)
+    ties = 0
+    ties2 = 0
     if undecided:
-        for i in range(m):
-            a = tot1[i] - (p_[i] + lp[i])
-            sq = tot2[i] - (q_[i] + lq[i])
-            aa = a * a
-            ab = a * abs(a)
-            lo = (ab + lo_a * aa < lo_b * sq) | (sq == 0.0)
-            hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
-            if lo or hi:
-                continue
-            k = _exact_key(a, sq, n)
-            below += w[i] * (k < c)
-            ties += w[i] * (k == c)
-    return below, ties
+        more, ties = _rank_exact(p_, q_, lp, lq, tot1, tot2, w, n, c)
+        below += more
+    if undecided2:
+        more, ties2 = _rank_exact(p_, q_, lp2, lq2, tot1, tot2, w, n2, c2)
+        below2 += more
+    return below, ties, below2, ties2
 
 
 @register_jitable
@@ -373,22 +459,33 @@ def _split_counts(
     ties = np.zeros(ns, dtype=np.int64)
     for t0 in range(0, n_tr, tile):
         m = min(tile, n_tr - t0)
-        for k in range(lo, lo + ns):
+        k = lo
+        while k < lo + ns:
             _prefix_sums(p, q, bs, bq, blocks[k, : h - 1], 0 if k == lo else lcp[k], t0, m)
             c = blocks[k, h - 1]
-            bl, ti = _tile_rank(
-                p[h - 1, :m],
-                q[h - 1, :m],
-                bs[c, t0 : t0 + m],
-                bq[c, t0 : t0 + m],
-                tot1[t0 : t0 + m],
-                tot2[t0 : t0 + m],
-                weights[t0 : t0 + m],
-                n_all - n_is[k],
-                chosen[k - lo],
-            )
+            sums = (p[h - 1, :m], q[h - 1, :m], bs[c, t0 : t0 + m], bq[c, t0 : t0 + m])
+            rest = (tot1[t0 : t0 + m], tot2[t0 : t0 + m], weights[t0 : t0 + m])
+            if k + 1 < lo + ns and lcp[k + 1] == h - 1:  # the next split: same first blocks
+                c2 = blocks[k + 1, h - 1]
+                bl, ti, bl2, ti2 = _tile_rank2(
+                    *sums,
+                    bs[c2, t0 : t0 + m],
+                    bq[c2, t0 : t0 + m],
+                    *rest,
+                    n_all - n_is[k],
+                    chosen[k - lo],
+                    n_all - n_is[k + 1],
+                    chosen[k + 1 - lo],
+                )
+                below[k + 1 - lo] += bl2
+                ties[k + 1 - lo] += ti2
+                step = 2
+            else:
+                bl, ti = _tile_rank(*sums, *rest, n_all - n_is[k], chosen[k - lo])
+                step = 1
             below[k - lo] += bl
             ties[k - lo] += ti
+            k += step
     return below, ties
 
 
