@@ -197,20 +197,79 @@ def _tile_best(
             # sq == 0: no variance, key -inf (exactly), never a new best
             undecided += (a * abs(a) + lo_a * (a * a) >= lo_b * sq) & (sq != 0.0)
     if undecided:
-        for i in range(m):
-            a = p_[i] + lp[i]
-            sq = q_[i] + lq[i]
-            if sq == 0.0:
-                continue
-            if key > -np.inf:
-                lo_a, lo_b, _, _ = _bounds(key, r)
-                if a * abs(a) + lo_a * (a * a) < lo_b * sq:
-                    continue
-            k = _exact_key(a, sq, n)
-            if k > key:  # strictly: the first trial wins ties
-                key = k
-                best = t0 + i
+        return _best_exact(p_, q_, lp, lq, n, t0, key, best)
     return key, best
+
+
+@register_jitable
+def _best_exact(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    n: float,
+    t0: int,
+    key: float,
+    best: int,
+) -> tuple[float, int]:
+    """:func:`_tile_best` from the exact keys of the trials the proxy cannot pass over."""
+    r = 1.0 / n
+    for i in range(p_.size):
+        a = p_[i] + lp[i]
+        sq = q_[i] + lq[i]
+        if sq == 0.0:
+            continue
+        if key > -np.inf:
+            lo_a, lo_b, _, _ = _bounds(key, r)
+            if a * abs(a) + lo_a * (a * a) < lo_b * sq:
+                continue
+        k = _exact_key(a, sq, n)
+        if k > key:  # strictly: the first trial wins ties
+            key = k
+            best = t0 + i
+    return key, best
+
+
+@register_jitable
+def _tile_best2(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    lp2: np.ndarray,
+    lq2: np.ndarray,
+    n: float,
+    n2: float,
+    t0: int,
+    key: float,
+    best: int,
+    key2: float,
+    best2: int,
+) -> tuple[float, int, float, int]:
+    """:func:`_tile_best` of two splits whose in-sample blocks differ only in the last
+    (``lp``/``lq`` and ``lp2``/``lq2``), the proxy test of both in one pass."""
+    if not (key > -np.inf and key2 > -np.inf):
+        key, best = _tile_best(p_, q_, lp, lq, n, t0, key, best)
+        key2, best2 = _tile_best(p_, q_, lp2, lq2, n2, t0, key2, best2)
+        return key, best, key2, best2
+    lo_a, lo_b, _, _ = _bounds(key, 1.0 / n)
+    lo_a2, lo_b2, _, _ = _bounds(key2, 1.0 / n2)
+    undecided = 0
+    undecided2 = 0
+    for i in range(p_.size):
+        pa = p_[i]
+        pq = q_[i]
+        a = pa + lp[i]
+        sq = pq + lq[i]
+        undecided += (a * abs(a) + lo_a * (a * a) >= lo_b * sq) & (sq != 0.0)
+        a = pa + lp2[i]
+        sq = pq + lq2[i]
+        undecided2 += (a * abs(a) + lo_a2 * (a * a) >= lo_b2 * sq) & (sq != 0.0)
+    if undecided:
+        key, best = _best_exact(p_, q_, lp, lq, n, t0, key, best)
+    if undecided2:
+        key2, best2 = _best_exact(p_, q_, lp2, lq2, n2, t0, key2, best2)
+    return key, best, key2, best2
 
 
 @register_jitable
@@ -385,19 +444,30 @@ def _split_best(
     q = np.zeros((h, tile))
     for t0 in range(0, n_tr, tile):
         m = min(tile, n_tr - t0)
-        for k in range(lo, hi):
+        k = lo
+        while k < hi:
             _prefix_sums(p, q, bs, bq, blocks[k, : h - 1], 0 if k == lo else lcp[k], t0, m)
             c = blocks[k, h - 1]
-            key[k - lo], best[k - lo] = _tile_best(
-                p[h - 1, :m],
-                q[h - 1, :m],
-                bs[c, t0 : t0 + m],
-                bq[c, t0 : t0 + m],
-                n_is[k],
-                t0,
-                key[k - lo],
-                best[k - lo],
-            )
+            sums = (p[h - 1, :m], q[h - 1, :m], bs[c, t0 : t0 + m], bq[c, t0 : t0 + m])
+            j = k - lo
+            if k + 1 < hi and lcp[k + 1] == h - 1:  # the next split: same first blocks
+                c2 = blocks[k + 1, h - 1]
+                key[j], best[j], key[j + 1], best[j + 1] = _tile_best2(
+                    *sums,
+                    bs[c2, t0 : t0 + m],
+                    bq[c2, t0 : t0 + m],
+                    n_is[k],
+                    n_is[k + 1],
+                    t0,
+                    key[j],
+                    best[j],
+                    key[j + 1],
+                    best[j + 1],
+                )
+                k += 2
+            else:
+                key[j], best[j] = _tile_best(*sums, n_is[k], t0, key[j], best[j])
+                k += 1
     return key, best
 
 
