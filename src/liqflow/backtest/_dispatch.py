@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from liqflow._errors import ConfigError
-from liqflow.backtest._kernels import sweep_stats
+from liqflow.backtest._kernels import last_event_rows, sweep_stats
 from liqflow.backtest.overfit import (
     CSCVSplits,
     PBOResult,
@@ -77,9 +77,7 @@ class SweepArrays:
 def _unpack_arrays(events: np.ndarray, n: int, *rest: Any) -> SweepArrays:
     """The :class:`SweepArrays` of :meth:`SweepArrays.__reduce__`."""
     on = np.unpackbits(events, axis=1, count=n).view(np.bool_)
-    steps = np.arange(n, dtype=np.int64)
-    last = np.maximum.accumulate(np.where(on, steps, -1), axis=1)
-    return SweepArrays(np.ascontiguousarray(last, dtype=np.int64), *rest)
+    return SweepArrays(last_event_rows(np.ascontiguousarray(on)), *rest)
 
 
 def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
