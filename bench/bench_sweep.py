@@ -24,6 +24,8 @@ x 100 hold periods, on synthetic daily data.
    processes against a cluster of one such worker, runs interleaved in pairs so both
    see the same load (medians of ``--dask-repeat`` pairs; identical tables and PBO to
    the in-process run are checked). The kernel and both CSCV passes run on the workers.
+   Both clusters run without a dashboard and with Dask's event-loop monitor ticking every
+   second (:data:`QUIET_DASK`); ``--dask-defaults`` keeps Dask's defaults.
 
 Peak memory is the largest resident set size of this process and all its children
 (the Dask workers) together, above the one at the start of each call, sampled every
@@ -341,13 +343,31 @@ def end_to_end(data: MarketData, fee_bps: float, sizes: list[int], repeat: int) 
         )
 
 
-def dask_scaling(data: MarketData, fee_bps: float, n: int, repeat: int) -> None:
-    from distributed import LocalCluster
+#: Dask settings of both benchmark clusters unless ``--dask-defaults``: no dashboard, and
+#: the event-loop monitor ticking every second instead of every 20 ms (idle, the two
+#: cost this process about 40 ms of CPU per second, which on a machine with as many
+#: cores as workers is taken from the workers).
+QUIET_DASK = {"distributed.admin.tick.interval": "1s"}
 
+
+def dask_scaling(data: MarketData, fee_bps: float, n: int, repeat: int, defaults: bool) -> None:
+    import dask
+
+    settings = {} if defaults else QUIET_DASK
     print(
         f"3. Dask: {n:,} combinations, local cluster of single-threaded worker processes "
-        f"(kernel and both CSCV passes on the workers); {_load()}"
+        f"(kernel and both CSCV passes on the workers); "
+        f"{'Dask defaults' if defaults else f'no dashboard, {settings}'}; {_load()}"
     )
+    with dask.config.set(settings):
+        _dask_pairs(data, fee_bps, n, repeat, dashboard=":0" if defaults else None)
+
+
+def _dask_pairs(
+    data: MarketData, fee_bps: float, n: int, repeat: int, dashboard: str | None
+) -> None:
+    from distributed import LocalCluster
+
     g = grid(n, fee_bps)
     ref = run_sweep(g, data)
     walls: dict[int, list[float]] = {}
@@ -356,10 +376,10 @@ def dask_scaling(data: MarketData, fee_bps: float, n: int, repeat: int) -> None:
     peaks: dict[int, float] = {}
     with (
         LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=dashboard
         ) as one,
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=dashboard
         ) as two,
     ):
         addr = {1: one.scheduler_address, 2: two.scheduler_address}
@@ -404,6 +424,12 @@ def main() -> None:
     ap.add_argument("--dask-repeat", type=int, default=3, help="interleaved pairs in part 3")
     ap.add_argument("--skip-same-work", action="store_true")
     ap.add_argument("--skip-dask", action="store_true")
+    ap.add_argument("--skip-e2e", action="store_true", help="skip part 2 (10^3..10^5)")
+    ap.add_argument(
+        "--dask-defaults",
+        action="store_true",
+        help="part 3 with Dask's default settings (dashboard, 20 ms event-loop tick)",
+    )
     args = ap.parse_args()
     data = synthetic(args.days)
     load = os.getloadavg()[0]
@@ -413,11 +439,12 @@ def main() -> None:
     )
     if not args.skip_same_work:
         same_work(data, args.fee_bps, args.repeat)
-    end_to_end(data, args.fee_bps, [10**3, 10**4, 10**5], args.e2e_repeat)
+    if not args.skip_e2e:
+        end_to_end(data, args.fee_bps, [10**3, 10**4, 10**5], args.e2e_repeat)
     if args.million:
         end_to_end(data, args.fee_bps, [10**6], 1)
     if not args.skip_dask:
-        dask_scaling(data, args.fee_bps, 10**5, args.dask_repeat)
+        dask_scaling(data, args.fee_bps, 10**5, args.dask_repeat, args.dask_defaults)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import pytest
 
 from liqflow.backtest import MarketData, SweepGrid, backtest
 from liqflow.backtest._kernels import (
+    last_event_rows,
+    last_event_rows_py,
     stats_to_metrics,
     sweep_stats,
     sweep_stats_py,
@@ -111,3 +113,15 @@ def test_cash_only_combo_has_nan_ratios(market: MarketData) -> None:
     stats, _, _ = _run(sweep_stats, prep, 2, 12, n_blocks=2)
     m = stats_to_metrics(stats, 365)
     assert m["exposure"][0] == 0 and np.isnan(m["sharpe"][0]) and m["total_return"][0] == 0
+
+
+def test_last_event_rows_equal_the_running_maximum() -> None:
+    rng = np.random.default_rng(4)
+    events = rng.random((6, 300)) < 0.02
+    events[0] = False  # no event: -1 throughout
+    events[1, 0] = True  # an event on the first day
+    want = np.maximum.accumulate(np.where(events, np.arange(300), -1), axis=1)
+    for fn in (last_event_rows, last_event_rows_py):
+        got = fn(events)
+        assert got.dtype == np.int64 and np.array_equal(got, want)
+    assert (want[0] == -1).all() and (want[1] >= 0).all()

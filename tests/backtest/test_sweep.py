@@ -291,3 +291,21 @@ def test_row_keys_equal_for_equal_rows_only() -> None:
     assert np.array_equal(same_key, same_row)
     wide = np.array([[0, 0], [2**40, 2**40], [0, 0]])
     assert np.array_equal(_row_keys(wide), wide)  # ranges beyond 63 bits: the rows
+
+
+@pytest.mark.parametrize("grid", [GRID, SweepGrid(signal=("stage",), min_stage=(1, 2))])
+def test_sweep_arrays_pickle_exactly_and_small(market: MarketData, grid: SweepGrid) -> None:
+    # what the workers receive: the events one bit a day, the last-event index rebuilt
+    import pickle
+
+    from liqflow.backtest._dispatch import distinct_combos
+    from liqflow.backtest.sweep import _prepare_grid
+
+    a = distinct_combos(_prepare_grid(grid, market).arrays)[0]
+    blob = pickle.dumps(a, protocol=5)
+    b = pickle.loads(blob)
+    for f in ("last_event", "stage", "rets", "combos", "starts", "weights"):
+        x, y = getattr(a, f), getattr(b, f)
+        assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f
+    assert b.cost == a.cost and b.last_event.flags.c_contiguous
+    assert len(blob) < a.last_event.nbytes / 4 + a.combos.nbytes + a.rets.nbytes + 4096

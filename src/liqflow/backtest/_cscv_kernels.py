@@ -1,8 +1,8 @@
 """numba kernels of the CSCV / PBO step, each beside its pure-Python twin.
 
-:func:`cscv_ranks` ranks every split's out-of-sample result of the in-sample best on the
-(splits x trials) matrices; :func:`cscv_best` and :func:`cscv_counts` give the same,
-bit for bit, over chunks of trials without those matrices (how the sweeps run it).
+:func:`cscv_best` and :func:`cscv_counts` give, bit for bit, what the matrix form
+:func:`~liqflow.backtest._cscv_matrix.cscv_ranks` (re-exported here) gives, over chunks
+of trials without the (splits x trials) matrices (how the sweeps run it).
 """
 
 from __future__ import annotations
@@ -10,6 +10,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 from numba.extending import register_jitable
+
+from liqflow.backtest._cscv_matrix import (
+    block_totals,
+    block_totals_py,
+    cscv_logits,
+    cscv_logits_py,
+    cscv_ranks,
+    cscv_ranks_py,
+)
 
 __all__ = [
     "block_totals",
@@ -25,83 +34,6 @@ __all__ = [
 ]
 
 
-def cscv_ranks_py(
-    s1_is: np.ndarray,
-    s2_is: np.ndarray,
-    tot1: np.ndarray,
-    tot2: np.ndarray,
-    n_is: np.ndarray,
-    n_all: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per CSCV split: logit of the in-sample best trial's out-of-sample rank.
-
-    Must equal ``liqflow.backtest.overfit._cscv_ranks_numpy`` (and, through it, the
-    literal procedure of Bailey et al. 2017 tested in ``test_overfit.py``).
-
-    Parameters
-    ----------
-    s1_is, s2_is : float64[n_splits, N]
-        Sums and sums of squares of each trial's returns over each split's in-sample
-        blocks.
-    tot1, tot2 : float64[N]
-        The same over all blocks (out of sample = total - in sample).
-    n_is : float64[n_splits]
-        In-sample observation counts.
-    n_all : float
-        Total observations.
-
-    Returns
-    -------
-    logits, is_sharpe, oos_sharpe : float64[n_splits]
-        Sharpe ratios (per period) of the in-sample best trial (first on ties); a trial
-        with zero variance has Sharpe -inf; ranks are mid-ranks over N trials (trials
-        are ordered by ``a|a| / d``, which orders them like their Sharpe ratios).
-    """
-    n_splits, n_trials = s1_is.shape
-    logits = np.empty(n_splits)
-    is_best = np.empty(n_splits)
-    oos_best = np.empty(n_splits)
-    for k in range(n_splits):
-        n1 = n_is[k]
-        n2 = n_all - n1
-        # Within a split n is fixed, so SR = (a/n) / sqrt(d/(n-1)) with d = sq - a²/n
-        # orders like the key a|a|/d; the square root is taken for the pick only.
-        best = 0
-        best_key = -np.inf
-        for i in range(n_trials):
-            a = s1_is[k, i]
-            d = s2_is[k, i] - a * a / n1
-            key = a * abs(a) / d if d > 1e-12 * s2_is[k, i] else -np.inf
-            if key > best_key:
-                best_key = key
-                best = i
-        a = s1_is[k, best]
-        d = s2_is[k, best] - a * a / n1
-        is_best[k] = a / n1 / np.sqrt(d / (n1 - 1.0)) if best_key > -np.inf else -np.inf
-        a = tot1[best] - s1_is[k, best]
-        sq = tot2[best] - s2_is[k, best]
-        d = sq - a * a / n2
-        chosen = a * abs(a) / d if d > 1e-12 * sq else -np.inf
-        oos_best[k] = a / n2 / np.sqrt(d / (n2 - 1.0)) if chosen > -np.inf else -np.inf
-        below = 0
-        ties = 0
-        for i in range(n_trials):
-            a = tot1[i] - s1_is[k, i]
-            sq = tot2[i] - s2_is[k, i]
-            d = sq - a * a / n2
-            key = a * abs(a) / d if d > 1e-12 * sq else -np.inf
-            if key < chosen:
-                below += 1
-            elif key == chosen:
-                ties += 1
-        omega = (below + (ties + 1) / 2.0) / (n_trials + 1.0)
-        logits[k] = np.log(omega / (1.0 - omega))
-    return logits, is_best, oos_best
-
-
-cscv_ranks = numba.njit(cache=True, nogil=True)(cscv_ranks_py)
-
-
 # --- CSCV over chunks of trials, without the (splits x trials) matrices -------------------
 #
 # ``cscv_best`` + ``cscv_counts`` give, split for split, bit for bit what ``cscv_ranks``
@@ -111,7 +43,9 @@ cscv_ranks = numba.njit(cache=True, nogil=True)(cscv_ranks_py)
 # classified with a division-free proxy (``1/n`` multiplied instead of ``n`` divided,
 # ``A < B*D`` compared instead of ``A/D < B``) whose error bound ``_SLACK`` is ~20 times
 # the few-ulp error of the proxy; only pairs the proxy cannot decide (ties, near-ties,
-# near-zero variance) are computed exactly.
+# near-zero variance) are computed exactly. Pairs with no variance at all (a sum of
+# squares of exactly 0: a rule never invested in those blocks) have key -inf exactly and
+# are classified as such, as are all pairs of a split whose pick has key -inf.
 
 _SEEDS = 32  # strong trials whose per-split best is the floor of the first CSCV pass
 _TINY = 1e-12  # zero variance: d <= _TINY * sq (the threshold of cscv_ranks)
@@ -191,20 +125,128 @@ def _tile_best(
         undecided = 0
         for i in range(m):
             a = p_[i] + lp[i]
-            undecided += a * abs(a) + lo_a * (a * a) >= lo_b * (q_[i] + lq[i])
-    if undecided:
-        for i in range(m):
-            a = p_[i] + lp[i]
             sq = q_[i] + lq[i]
-            if key > -np.inf:
-                lo_a, lo_b, _, _ = _bounds(key, r)
-                if a * abs(a) + lo_a * (a * a) < lo_b * sq:
-                    continue
-            k = _exact_key(a, sq, n)
-            if k > key:  # strictly: the first trial wins ties
-                key = k
-                best = t0 + i
+            # sq == 0: no variance, key -inf (exactly), never a new best
+            undecided += (a * abs(a) + lo_a * (a * a) >= lo_b * sq) & (sq != 0.0)
+    if undecided:
+        return _best_exact(p_, q_, lp, lq, n, t0, key, best)
     return key, best
+
+
+@register_jitable
+def _best_exact(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    n: float,
+    t0: int,
+    key: float,
+    best: int,
+) -> tuple[float, int]:
+    """:func:`_tile_best` from the exact keys of the trials the proxy cannot pass over."""
+    r = 1.0 / n
+    for i in range(p_.size):
+        a = p_[i] + lp[i]
+        sq = q_[i] + lq[i]
+        if sq == 0.0:
+            continue
+        if key > -np.inf:
+            lo_a, lo_b, _, _ = _bounds(key, r)
+            if a * abs(a) + lo_a * (a * a) < lo_b * sq:
+                continue
+        k = _exact_key(a, sq, n)
+        if k > key:  # strictly: the first trial wins ties
+            key = k
+            best = t0 + i
+    return key, best
+
+
+@register_jitable
+def _tile_best2(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    lp2: np.ndarray,
+    lq2: np.ndarray,
+    n: float,
+    n2: float,
+    t0: int,
+    key: float,
+    best: int,
+    key2: float,
+    best2: int,
+) -> tuple[float, int, float, int]:
+    """:func:`_tile_best` of two splits whose in-sample blocks differ only in the last
+    (``lp``/``lq`` and ``lp2``/``lq2``), the proxy test of both in one pass."""
+    if not (key > -np.inf and key2 > -np.inf):
+        key, best = _tile_best(p_, q_, lp, lq, n, t0, key, best)
+        key2, best2 = _tile_best(p_, q_, lp2, lq2, n2, t0, key2, best2)
+        return key, best, key2, best2
+    lo_a, lo_b, _, _ = _bounds(key, 1.0 / n)
+    lo_a2, lo_b2, _, _ = _bounds(key2, 1.0 / n2)
+    undecided = 0
+    undecided2 = 0
+    for i in range(p_.size):
+        pa = p_[i]
+        pq = q_[i]
+        a = pa + lp[i]
+        sq = pq + lq[i]
+        undecided += (a * abs(a) + lo_a * (a * a) >= lo_b * sq) & (sq != 0.0)
+        a = pa + lp2[i]
+        sq = pq + lq2[i]
+        undecided2 += (a * abs(a) + lo_a2 * (a * a) >= lo_b2 * sq) & (sq != 0.0)
+    if undecided:
+        key, best = _best_exact(p_, q_, lp, lq, n, t0, key, best)
+    if undecided2:
+        key2, best2 = _best_exact(p_, q_, lp2, lq2, n2, t0, key2, best2)
+    return key, best, key2, best2
+
+
+@register_jitable
+def _rank_proxies(
+    a: float, sq: float, lo_a: float, lo_b: float, hi_a: float, hi_b: float, r: float
+) -> tuple[bool, bool]:
+    """Whether the key of ``(a, sq)`` is surely below, or surely above, a finite ``c``
+    whose :func:`_bounds` at ``r = 1/n`` are ``lo_a, lo_b, hi_a, hi_b``."""
+    aa = a * a
+    ab = a * abs(a)
+    # sq == 0: no variance, key -inf (exactly), below any finite c
+    lo = (ab + lo_a * aa < lo_b * sq) | (sq == 0.0)
+    # sq (1 - _TINY - _SLACK) > a² r (1 + _SLACK): surely variance
+    hi = (ab + hi_a * aa > hi_b * sq) & ((1.0 - _TINY - _SLACK) * sq > r * (1.0 + _SLACK) * aa)
+    return lo, hi
+
+
+@register_jitable
+def _rank_exact(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    w: np.ndarray,
+    n: float,
+    c: float,
+) -> tuple[int, int]:
+    """Weighted counts below and equal to ``c`` of the trials the proxies leave undecided
+    (all of them when ``c`` is NaN), from their exact keys."""
+    r = 1.0 / n
+    lo_a, lo_b, hi_a, hi_b = _bounds(c, r)
+    below = 0
+    ties = 0
+    for i in range(p_.size):
+        a = tot1[i] - (p_[i] + lp[i])
+        sq = tot2[i] - (q_[i] + lq[i])
+        lo, hi = _rank_proxies(a, sq, lo_a, lo_b, hi_a, hi_b, r)
+        if lo or hi:
+            continue
+        k = _exact_key(a, sq, n)
+        below += w[i] * (k < c)
+        ties += w[i] * (k == c)
+    return below, ties
 
 
 @register_jitable
@@ -224,40 +266,88 @@ def _tile_rank(
     In-sample sums are ``p_ + lp`` and ``q_ + lq`` (as in :func:`_tile_best`);
     ``tot1``/``tot2`` are the totals and ``w`` the weights of the tile's trials.
     """
+    m = p_.size
+    if c == -np.inf:
+        # nothing is below; the ties are the trials without variance, found by the
+        # test of _exact_key itself (same expressions, so the same classification)
+        ties = 0
+        for i in range(m):
+            a = tot1[i] - (p_[i] + lp[i])
+            sq = tot2[i] - (q_[i] + lq[i])
+            ties += w[i] * (not (sq - a * a / n > _TINY * sq))
+        return 0, ties
+    if not c > -np.inf:  # NaN: every key exactly
+        return _rank_exact(p_, q_, lp, lq, tot1, tot2, w, n, c)
     r = 1.0 / n
     lo_a, lo_b, hi_a, hi_b = _bounds(c, r)
-    ok_a = r * (1.0 + _SLACK)  # sq (1 - _TINY - _SLACK) > ok_a a²: surely variance
-    ok_b = 1.0 - _TINY - _SLACK
-    m = p_.size
     below = 0
-    undecided = m
-    if c > -np.inf:
-        undecided = 0
-        for i in range(m):
-            a = tot1[i] - (p_[i] + lp[i])
-            sq = tot2[i] - (q_[i] + lq[i])
-            aa = a * a
-            ab = a * abs(a)
-            lo = ab + lo_a * aa < lo_b * sq
-            hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
-            below += w[i] * lo
-            undecided += not (lo | hi)
+    undecided = 0
+    for i in range(m):
+        a = tot1[i] - (p_[i] + lp[i])
+        sq = tot2[i] - (q_[i] + lq[i])
+        lo, hi = _rank_proxies(a, sq, lo_a, lo_b, hi_a, hi_b, r)
+        below += w[i] * lo
+        undecided += not (lo | hi)
+    if not undecided:
+        return below, 0
+    more, ties = _rank_exact(p_, q_, lp, lq, tot1, tot2, w, n, c)
+    return below + more, ties
+
+
+@register_jitable
+def _tile_rank2(
+    p_: np.ndarray,
+    q_: np.ndarray,
+    lp: np.ndarray,
+    lq: np.ndarray,
+    lp2: np.ndarray,
+    lq2: np.ndarray,
+    tot1: np.ndarray,
+    tot2: np.ndarray,
+    w: np.ndarray,
+    n: float,
+    c: float,
+    n2: float,
+    c2: float,
+) -> tuple[int, int, int, int]:
+    """:func:`_tile_rank` of two splits whose in-sample blocks differ only in the last
+    (``lp``/``lq`` and ``lp2``/``lq2``) in one pass over the tile: the shared sums,
+    totals and weights are read once for both."""
+    if not (c > -np.inf and c2 > -np.inf):
+        b1, t1 = _tile_rank(p_, q_, lp, lq, tot1, tot2, w, n, c)
+        b2, t2 = _tile_rank(p_, q_, lp2, lq2, tot1, tot2, w, n2, c2)
+        return b1, t1, b2, t2
+    r = 1.0 / n
+    lo_a, lo_b, hi_a, hi_b = _bounds(c, r)
+    r2 = 1.0 / n2
+    lo_a2, lo_b2, hi_a2, hi_b2 = _bounds(c2, r2)
+    below = 0
+    undecided = 0
+    below2 = 0
+    undecided2 = 0
+    for i in range(p_.size):
+        pa = p_[i]
+        pq = q_[i]
+        t1_ = tot1[i]
+        t2_ = tot2[i]
+        wi = w[i]
+        lo, hi = _rank_proxies(t1_ - (pa + lp[i]), t2_ - (pq + lq[i]), lo_a, lo_b, hi_a, hi_b, r)
+        below += wi * lo
+        undecided += not (lo | hi)
+        lo, hi = _rank_proxies(
+            t1_ - (pa + lp2[i]), t2_ - (pq + lq2[i]), lo_a2, lo_b2, hi_a2, hi_b2, r2
+        )
+        below2 += wi * lo
+        undecided2 += not (lo | hi)
     ties = 0
+    ties2 = 0
     if undecided:
-        for i in range(m):
-            a = tot1[i] - (p_[i] + lp[i])
-            sq = tot2[i] - (q_[i] + lq[i])
-            if c > -np.inf:
-                aa = a * a
-                ab = a * abs(a)
-                lo = ab + lo_a * aa < lo_b * sq
-                hi = (ab + hi_a * aa > hi_b * sq) & (ok_b * sq > ok_a * aa)
-                if lo or hi:
-                    continue
-            k = _exact_key(a, sq, n)
-            below += w[i] * (k < c)
-            ties += w[i] * (k == c)
-    return below, ties
+        more, ties = _rank_exact(p_, q_, lp, lq, tot1, tot2, w, n, c)
+        below += more
+    if undecided2:
+        more, ties2 = _rank_exact(p_, q_, lp2, lq2, tot1, tot2, w, n2, c2)
+        below2 += more
+    return below, ties, below2, ties2
 
 
 @register_jitable
@@ -286,19 +376,30 @@ def _split_best(
     q = np.zeros((h, tile))
     for t0 in range(0, n_tr, tile):
         m = min(tile, n_tr - t0)
-        for k in range(lo, hi):
+        k = lo
+        while k < hi:
             _prefix_sums(p, q, bs, bq, blocks[k, : h - 1], 0 if k == lo else lcp[k], t0, m)
             c = blocks[k, h - 1]
-            key[k - lo], best[k - lo] = _tile_best(
-                p[h - 1, :m],
-                q[h - 1, :m],
-                bs[c, t0 : t0 + m],
-                bq[c, t0 : t0 + m],
-                n_is[k],
-                t0,
-                key[k - lo],
-                best[k - lo],
-            )
+            sums = (p[h - 1, :m], q[h - 1, :m], bs[c, t0 : t0 + m], bq[c, t0 : t0 + m])
+            j = k - lo
+            if k + 1 < hi and lcp[k + 1] == h - 1:  # the next split: same first blocks
+                c2 = blocks[k + 1, h - 1]
+                key[j], best[j], key[j + 1], best[j + 1] = _tile_best2(
+                    *sums,
+                    bs[c2, t0 : t0 + m],
+                    bq[c2, t0 : t0 + m],
+                    n_is[k],
+                    n_is[k + 1],
+                    t0,
+                    key[j],
+                    best[j],
+                    key[j + 1],
+                    best[j + 1],
+                )
+                k += 2
+            else:
+                key[j], best[j] = _tile_best(*sums, n_is[k], t0, key[j], best[j])
+                k += 1
     return key, best
 
 
@@ -360,29 +461,34 @@ def _split_counts(
     ties = np.zeros(ns, dtype=np.int64)
     for t0 in range(0, n_tr, tile):
         m = min(tile, n_tr - t0)
-        for k in range(lo, lo + ns):
+        k = lo
+        while k < lo + ns:
             _prefix_sums(p, q, bs, bq, blocks[k, : h - 1], 0 if k == lo else lcp[k], t0, m)
             c = blocks[k, h - 1]
-            bl, ti = _tile_rank(
-                p[h - 1, :m],
-                q[h - 1, :m],
-                bs[c, t0 : t0 + m],
-                bq[c, t0 : t0 + m],
-                tot1[t0 : t0 + m],
-                tot2[t0 : t0 + m],
-                weights[t0 : t0 + m],
-                n_all - n_is[k],
-                chosen[k - lo],
-            )
+            sums = (p[h - 1, :m], q[h - 1, :m], bs[c, t0 : t0 + m], bq[c, t0 : t0 + m])
+            rest = (tot1[t0 : t0 + m], tot2[t0 : t0 + m], weights[t0 : t0 + m])
+            if k + 1 < lo + ns and lcp[k + 1] == h - 1:  # the next split: same first blocks
+                c2 = blocks[k + 1, h - 1]
+                bl, ti, bl2, ti2 = _tile_rank2(
+                    *sums,
+                    bs[c2, t0 : t0 + m],
+                    bq[c2, t0 : t0 + m],
+                    *rest,
+                    n_all - n_is[k],
+                    chosen[k - lo],
+                    n_all - n_is[k + 1],
+                    chosen[k + 1 - lo],
+                )
+                below[k + 1 - lo] += bl2
+                ties[k + 1 - lo] += ti2
+                step = 2
+            else:
+                bl, ti = _tile_rank(*sums, *rest, n_all - n_is[k], chosen[k - lo])
+                step = 1
             below[k - lo] += bl
             ties[k - lo] += ti
+            k += step
     return below, ties
-
-
-@register_jitable
-def _logits(below: np.ndarray, ties: np.ndarray, n_trials: int) -> np.ndarray:
-    omega = (below + (ties + 1) / 2.0) / (n_trials + 1.0)
-    return np.log(omega / (1.0 - omega))
 
 
 def cscv_best_py(
@@ -480,26 +586,3 @@ def cscv_counts_py(
 
 
 cscv_counts = numba.njit(cache=True, nogil=True)(cscv_counts_py)
-
-
-def cscv_logits_py(below: np.ndarray, ties: np.ndarray, n_trials: int) -> np.ndarray:
-    """``log(ω / (1 - ω))`` with ``ω = (below + (ties + 1) / 2) / (n_trials + 1)``."""
-    return _logits(below, ties, n_trials)
-
-
-cscv_logits = numba.njit(cache=True, nogil=True)(cscv_logits_py)
-
-
-def block_totals_py(bs: np.ndarray, bq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per trial (column), the sums of ``bs`` and ``bq`` over the blocks, first to last."""
-    n_b, n_tr = bs.shape
-    tot1 = np.zeros(n_tr)
-    tot2 = np.zeros(n_tr)
-    for b in range(n_b):
-        for i in range(n_tr):
-            tot1[i] += bs[b, i]
-            tot2[i] += bq[b, i]
-    return tot1, tot2
-
-
-block_totals = numba.njit(cache=True, nogil=True)(block_totals_py)

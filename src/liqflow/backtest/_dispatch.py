@@ -17,11 +17,12 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from liqflow._errors import ConfigError
-from liqflow.backtest._kernels import sweep_stats
+from liqflow.backtest._kernels import last_event_rows, sweep_stats
 from liqflow.backtest.overfit import (
     CSCVSplits,
     PBOResult,
@@ -49,7 +50,13 @@ TASKS_PER_WORKER = 2
 
 @dataclass(frozen=True, eq=False)
 class SweepArrays:
-    """Everything the kernel needs, as plain arrays (cheap to pickle and scatter)."""
+    """Everything the kernel needs, as plain arrays (cheap to pickle and scatter).
+
+    ``last_event[i, t]`` is the last day ``<= t`` with an event of set ``i`` (-1 before
+    the first): a running maximum of the event days, so it is pickled as the events
+    themselves, one bit a day (an eighth of a byte instead of eight bytes), and
+    rebuilt exactly where it is unpickled.
+    """
 
     last_event: np.ndarray
     stage: np.ndarray
@@ -60,6 +67,18 @@ class SweepArrays:
     #: How many combos each row stands for (None: one each); see :func:`distinct_combos`.
     weights: np.ndarray | None = None
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        n = self.last_event.shape[1]
+        events = np.packbits(self.last_event == np.arange(n, dtype=np.int64), axis=1)
+        rest = (self.stage, self.rets, self.combos, self.cost, self.starts, self.weights)
+        return _unpack_arrays, (events, n, *rest)
+
+
+def _unpack_arrays(events: np.ndarray, n: int, *rest: Any) -> SweepArrays:
+    """The :class:`SweepArrays` of :meth:`SweepArrays.__reduce__`."""
+    on = np.unpackbits(events, axis=1, count=n).view(np.bool_)
+    return SweepArrays(last_event_rows(np.ascontiguousarray(on)), *rest)
+
 
 def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
     """The distinct combos of ``arrays`` (with their counts as weights) and, per combo,
@@ -67,14 +86,15 @@ def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
 
     Event sets with identical rows (different breakout parameters giving the same
     events) are merged first, so combos that differ only by such a set are the same
-    combo: they have the same statistics and the same per-block sums. Representatives
-    keep the order of their first occurrence, so the first of exactly tied (but not
-    identical) trials stays first.
+    combo: they have the same statistics and the same per-block sums; only the sets the
+    distinct combos use are kept. Representatives keep the order of their first
+    occurrence, so the first of exactly tied (but not identical) trials stays first.
     """
     first: dict[bytes, int] = {}
+    n_days = arrays.last_event.shape[1]
+    bits = np.packbits(arrays.last_event == np.arange(n_days, dtype=np.int64), axis=1)
     canon = np.array(
-        [first.setdefault(row.tobytes(), i) for i, row in enumerate(arrays.last_event)],
-        dtype=np.int64,
+        [first.setdefault(row.tobytes(), i) for i, row in enumerate(bits)], dtype=np.int64
     )
     keys = np.column_stack([arrays.combos, arrays.starts])
     keys[:, 0] = canon[keys[:, 0]]
@@ -88,9 +108,14 @@ def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
     if arrays.weights is not None:
         weights = np.zeros(reps.size, dtype=np.int64)
         np.add.at(weights, row_of, arrays.weights)
+    # only the event sets the distinct combos use, renumbered in their order
+    used, set_of = np.unique(keys[reps, 0], return_inverse=True)
+    combos = keys[reps, :6]
+    combos[:, 0] = set_of.ravel()
     out = replace(
         arrays,
-        combos=np.ascontiguousarray(keys[reps, :6]),
+        last_event=np.ascontiguousarray(arrays.last_event[used]),
+        combos=np.ascontiguousarray(combos),
         starts=np.ascontiguousarray(arrays.starts[reps]),
         weights=weights,
     )

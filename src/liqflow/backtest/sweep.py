@@ -23,7 +23,7 @@ import pandas as pd
 
 from liqflow._errors import ConfigError
 from liqflow.backtest._dispatch import Progress, SweepArrays, evaluate
-from liqflow.backtest._kernels import SIGNAL_CODES, stats_to_metrics
+from liqflow.backtest._kernels import SIGNAL_CODES, last_event_rows, stats_to_metrics
 from liqflow.backtest._shared import (
     CASH,
     SIGNALS,
@@ -33,13 +33,9 @@ from liqflow.backtest._shared import (
     check_positive_int,
 )
 from liqflow.backtest.data import MarketData
+from liqflow.backtest.deflated import DeflatedSharpeResult, deflated_sharpe_ratio
 from liqflow.backtest.events import BreakoutParams
-from liqflow.backtest.overfit import (
-    DeflatedSharpeResult,
-    PBOResult,
-    _check_blocks,
-    deflated_sharpe_ratio,
-)
+from liqflow.backtest.overfit import PBOResult, _check_blocks
 from liqflow.backtest.rules import Rule, _priced_span, _window, backtest
 from liqflow.config import read_toml
 
@@ -371,10 +367,8 @@ def _arrays(
     n = len(data.calendar)
     events = data.event_rows(params) if params else np.zeros((1, n), dtype=np.bool_)
     stage = data.stage_array() if uses_stage else np.full(n, -1, dtype=np.int8)
-    steps = np.arange(n, dtype=np.int64)
-    last_event = np.maximum.accumulate(np.where(events, steps, -1), axis=1)
     arrays = SweepArrays(
-        last_event=np.ascontiguousarray(last_event, dtype=np.int64),
+        last_event=last_event_rows(np.ascontiguousarray(events, dtype=np.bool_)),
         stage=np.ascontiguousarray(stage, dtype=np.int8),
         rets=np.ascontiguousarray(rets.to_numpy(dtype=np.float64).T),
         combos=combos,
