@@ -27,7 +27,7 @@ from liqflow.backtest._shared import CASH, check_positive_int
 from liqflow.backtest.data import MarketData
 from liqflow.backtest.metrics import Metrics, _PathResult, performance
 from liqflow.backtest.rules import Rule, _portfolio, rule_signal, rule_weights
-from liqflow.backtest.sweep import SweepGrid, _prepare
+from liqflow.backtest.sweep import SweepGrid, _prepare, _Prepared
 
 __all__ = ["Fold", "WalkForwardResult", "walk_forward"]
 
@@ -150,70 +150,108 @@ def walk_forward(
     WalkForwardResult
     """
     rules = candidates.rules() if isinstance(candidates, SweepGrid) else list(candidates)
-    if not rules:
-        raise ConfigError("walk_forward needs at least one candidate rule")
-    check_positive_int(train_days, "train_days", minimum=2)
-    check_positive_int(test_days, "test_days")
-    horizon = max((r.hold_days for r in rules if r.uses_breakouts), default=0)
-    if embargo_days is None:
-        embargo_days = horizon
-    check_positive_int(embargo_days, "embargo_days", minimum=0)
-    if embargo_days < horizon:
-        raise ConfigError(
-            f"embargo_days must be >= the longest holding horizon ({horizon} days), "
-            f"got {embargo_days}"
-        )
+    embargo_days = _embargo(rules, train_days, test_days, embargo_days)
     prep = _prepare(rules, data)
-    cal = prep.calendar
     n = prep.stop  # the last day every candidate asset is priced, plus one
     first_test = prep.start + train_days + embargo_days
     if first_test + 2 > n:
         raise InsufficientDataError(
             f"walk-forward needs train_days + embargo_days + 2 = "
-            f"{train_days + embargo_days + 2} days after {cal[prep.start]:%Y-%m-%d}, "
+            f"{train_days + embargo_days + 2} days after {prep.calendar[prep.start]:%Y-%m-%d}, "
             f"got {n - prep.start}"
         )
-    ppy = data.periods_per_year
     assets = list(prep.assets)
-    rets = data.returns(assets)
-    stitched = np.zeros((len(cal), len(assets)))
-    exposure = np.zeros(len(cal))
+    stitched = np.zeros((len(prep.calendar), len(assets)))
+    exposure = np.zeros(len(prep.calendar))
     folds: list[Fold] = []
     for ts in range(first_test, n, test_days):
         te = min(ts + test_days, n)
         tr_end = ts - embargo_days
         tr_start = prep.start if expanding else tr_end - train_days
-        stats = evaluate(
-            prep.arrays, tr_start, tr_end, np.array([tr_start, tr_end]), scheduler=scheduler
-        ).stats
-        sharpe = stats_to_metrics(stats, ppy)["sharpe"]
-        best = int(np.argmax(np.where(np.isfinite(sharpe), sharpe, -np.inf)))
-        rule = rules[best]
-        w = rule_weights(rule, rule_signal(rule, data), prep.start)
+        fold = _fold(rules, data, prep, (tr_start, tr_end), (ts, te), scheduler)
+        w = rule_weights(fold.rule, rule_signal(fold.rule, data), prep.start)
         for col in w.columns:
             stitched[ts:te, assets.index(col)] = w[col].to_numpy()[ts:te]
-        exposure[ts:te] = w[rule.asset].to_numpy()[ts:te]
-        one = replace(
-            prep.arrays,
-            combos=prep.arrays.combos[best : best + 1],
-            starts=prep.arrays.starts[best : best + 1],
-        )
-        test_stats = evaluate(one, ts, te, np.array([ts, te])).stats
-        folds.append(
-            Fold(
-                train_start=cal[tr_start],
-                train_end=cal[tr_end - 1],
-                test_start=cal[ts],
-                test_end=cal[te - 1],
-                combo=best,
-                rule=rule,
-                train_sharpe=float(sharpe[best]),
-                test_sharpe=float(stats_to_metrics(test_stats, ppy)["sharpe"][0]),
-            )
-        )
-    weights = pd.DataFrame(stitched, index=cal, columns=assets)
-    _, tau, net = _portfolio(weights, rets, rules[0].cost)
+        exposure[ts:te] = w[fold.rule.asset].to_numpy()[ts:te]
+        folds.append(fold)
     oos = slice(first_test, n)
+    path, metrics = _out_of_sample(data, rules[0].cost, stitched, exposure, assets, prep, oos)
+    bench = _buy_and_hold(data, [*assets, *benchmarks], oos)
+    return WalkForwardResult(
+        folds=tuple(folds),
+        path=path,
+        metrics=metrics,
+        benchmarks=tuple(bench),
+        train_days=train_days,
+        test_days=test_days,
+        embargo_days=embargo_days,
+        expanding=expanding,
+        n_candidates=len(rules),
+    )
+
+
+def _embargo(rules: Sequence[Rule], train_days: int, test_days: int, embargo: int | None) -> int:
+    """The checked windows; the embargo (default and minimum: the longest holding horizon)."""
+    if not rules:
+        raise ConfigError("walk_forward needs at least one candidate rule")
+    check_positive_int(train_days, "train_days", minimum=2)
+    check_positive_int(test_days, "test_days")
+    horizon = max((r.hold_days for r in rules if r.uses_breakouts), default=0)
+    if embargo is None:
+        embargo = horizon
+    check_positive_int(embargo, "embargo_days", minimum=0)
+    if embargo < horizon:
+        raise ConfigError(
+            f"embargo_days must be >= the longest holding horizon ({horizon} days), got {embargo}"
+        )
+    return embargo
+
+
+def _fold(
+    rules: Sequence[Rule],
+    data: MarketData,
+    prep: _Prepared,
+    train: tuple[int, int],
+    test: tuple[int, int],
+    scheduler: str | None,
+) -> Fold:
+    """The candidate with the best training Sharpe ratio, and its Sharpe ratio on ``test``."""
+    ppy = data.periods_per_year
+    cal = prep.calendar
+    stats = evaluate(prep.arrays, *train, np.array(train), scheduler=scheduler).stats
+    sharpe = stats_to_metrics(stats, ppy)["sharpe"]
+    best = int(np.argmax(np.where(np.isfinite(sharpe), sharpe, -np.inf)))
+    one = replace(
+        prep.arrays,
+        combos=prep.arrays.combos[best : best + 1],
+        starts=prep.arrays.starts[best : best + 1],
+    )
+    test_stats = evaluate(one, *test, np.array(test)).stats
+    return Fold(
+        train_start=cal[train[0]],
+        train_end=cal[train[1] - 1],
+        test_start=cal[test[0]],
+        test_end=cal[test[1] - 1],
+        combo=best,
+        rule=rules[best],
+        train_sharpe=float(sharpe[best]),
+        test_sharpe=float(stats_to_metrics(test_stats, ppy)["sharpe"][0]),
+    )
+
+
+def _out_of_sample(
+    data: MarketData,
+    cost: float,
+    stitched: np.ndarray,
+    exposure: np.ndarray,
+    assets: list[str],
+    prep: _Prepared,
+    oos: slice,
+) -> tuple[pd.DataFrame, Metrics]:
+    """The stitched out-of-sample path (exposure, turnover, net, equity) and its metrics."""
+    cal = prep.calendar
+    weights = pd.DataFrame(stitched, index=cal, columns=assets)
+    _, tau, net = _portfolio(weights, data.returns(assets), cost)
     path = pd.DataFrame(
         {
             "exposure": exposure[oos],
@@ -228,24 +266,21 @@ def walk_forward(
         name="walk-forward (out of sample)",
         exposure=path["exposure"],
         turnover=path["turnover"],
-        cost=rules[0].cost,
-        periods_per_year=ppy,
+        cost=cost,
+        periods_per_year=data.periods_per_year,
     )
+    return path, metrics
+
+
+def _buy_and_hold(data: MarketData, columns: list[str], oos: slice) -> list[Metrics]:
+    """Buy and hold of each asset priced on every out-of-sample day (cash excluded)."""
     bench = []
-    for col in dict.fromkeys([*assets, *benchmarks]):
+    for col in dict.fromkeys(columns):
         if col == CASH or col not in data.prices.columns:
             continue
         r = data.returns([col])[col].iloc[oos]
         if not r.isna().any():
-            bench.append(performance(r, name=f"buy & hold {col}", periods_per_year=ppy))
-    return WalkForwardResult(
-        folds=tuple(folds),
-        path=path,
-        metrics=metrics,
-        benchmarks=tuple(bench),
-        train_days=train_days,
-        test_days=test_days,
-        embargo_days=embargo_days,
-        expanding=expanding,
-        n_candidates=len(rules),
-    )
+            bench.append(
+                performance(r, name=f"buy & hold {col}", periods_per_year=data.periods_per_year)
+            )
+    return bench
