@@ -34,7 +34,7 @@ import pandas as pd
 
 from liqflow._errors import DataError
 from liqflow.catalog import Catalog, Chain, SeriesSpec, default_catalog
-from liqflow.store import Store
+from liqflow.store import Store, StoredSeries
 
 __all__ = [
     "EXCHANGE",
@@ -240,6 +240,7 @@ def load_panel(
     start: pd.Timestamp | str | None = None,
     fields: Literal["primary", "all"] = "all",
     sources: dict[str, str] | None = None,
+    inventory: Sequence[StoredSeries] | None = None,
 ) -> pd.DataFrame:
     """The daily point-in-time panel.
 
@@ -264,6 +265,8 @@ def load_panel(
         The primary field comes from that source; with ``fields="all"``, a field it
         lacks is taken from the next stored source that has it (BTC prices from Yahoo,
         its market cap from CoinGecko).
+    inventory : sequence of StoredSeries, optional
+        ``store.inventory()`` when the caller has it already (it is not read again).
 
     Returns
     -------
@@ -276,7 +279,8 @@ def load_panel(
     cat = catalog or default_catalog()
     if fields not in ("all", "primary"):
         raise DataError(f"fields must be 'all' or 'primary', got {fields!r}")
-    chosen, extend = _source_plan(store, cat, ids, fields, sources)
+    stored = inventory if inventory is not None else store.inventory()
+    chosen, extend = _source_plan(stored, cat, ids, fields, sources)
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else None
     pieces = _available_pieces(store, chosen, extend, fields, cutoff)
     nonempty = {k: v for k, v in pieces.items() if not v.empty}
@@ -302,7 +306,7 @@ _Plan = dict[str, tuple[SeriesSpec, list[str]]]
 
 
 def _source_plan(
-    store: Store,
+    inventory: Sequence[StoredSeries],
     cat: Catalog,
     ids: Sequence[str] | None,
     fields: str,
@@ -310,7 +314,7 @@ def _source_plan(
 ) -> tuple[_Plan, dict[str, list[str]]]:
     """Per series: its spec and the sources to read, the chosen (preferred) one first; and
     the sources that extend its primary field after the chosen one's last date."""
-    stored = {(i.series_id, i.source) for i in store.inventory()}
+    stored = {(i.series_id, i.source) for i in inventory}
     wanted = (
         [cat.resolve(sid) for sid in ids]  # WALCL or FED_ASSETS: the column fed_assets
         if ids is not None
@@ -499,7 +503,11 @@ def required_inputs(catalog: Catalog, chain: str | Chain = "default") -> tuple[s
 
 
 def default_as_of(
-    store: Store, catalog: Catalog | None = None, chain: str = "default"
+    store: Store,
+    catalog: Catalog | None = None,
+    chain: str = "default",
+    *,
+    inventory: Sequence[StoredSeries] | None = None,
 ) -> pd.Timestamp:
     """The default as-of date of every command.
 
@@ -507,6 +515,7 @@ def default_as_of(
     (:func:`required_inputs`) is fresh (:data:`FRESH_WITHIN` after its latest value
     became public), never later than the latest public value of any of them nor than
     the last stored observation; the last stored day when none of them is stored.
+    ``inventory``: ``store.inventory()`` when the caller has it already.
 
     Raises
     ------
@@ -514,7 +523,8 @@ def default_as_of(
         The store is empty.
     """
     cat = catalog or default_catalog()
-    inventory = store.inventory()
+    if inventory is None:
+        inventory = store.inventory()
     if not inventory:
         raise DataError("the store holds no data; run `liqflow import DIR` or `liqflow fetch`")
     last: dict[str, pd.Timestamp] = {}
@@ -533,9 +543,12 @@ def default_as_of(
     return pd.Timestamp(min(min(limits), max(ends), last_stored)).normalize()
 
 
-def check_as_of(store: Store, as_of: pd.Timestamp) -> pd.Timestamp:
+def check_as_of(
+    store: Store, as_of: pd.Timestamp, *, inventory: Sequence[StoredSeries] | None = None
+) -> pd.Timestamp:
     """``as_of`` normalised, refused when it is after the last stored observation."""
-    inventory = store.inventory()
+    if inventory is None:
+        inventory = store.inventory()
     if not inventory:
         raise DataError("the store holds no data; run `liqflow import DIR` or `liqflow fetch`")
     last_stored = pd.Timestamp(max(item.last for item in inventory))
@@ -553,11 +566,14 @@ def resolve_as_of(
     catalog: Catalog | None = None,
     chain: str = "default",
     as_of: pd.Timestamp | str | None = None,
+    *,
+    inventory: Sequence[StoredSeries] | None = None,
 ) -> tuple[pd.Timestamp, bool]:
-    """``(date, is_default)``: the given date checked, or :func:`default_as_of`."""
+    """``(date, is_default)``: the given date checked, or :func:`default_as_of`
+    (``inventory``: ``store.inventory()`` when the caller has it already)."""
     if as_of is None:
-        return default_as_of(store, catalog, chain), True
-    return check_as_of(store, pd.Timestamp(as_of)), False
+        return default_as_of(store, catalog, chain, inventory=inventory), True
+    return check_as_of(store, pd.Timestamp(as_of), inventory=inventory), False
 
 
 def input_freshness(
