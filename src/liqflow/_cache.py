@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import importlib
 from collections.abc import Callable, Mapping
@@ -285,14 +286,11 @@ class _Decoder:
             block = self.raw.get(d["block"]).reshape(len(columns), len(index)).T
             frame = pd.DataFrame(block, index=index, columns=columns, copy=False)
         else:
-            cols = {
-                i: pd.Series(v.to_numpy() if isinstance(v, pd.Series) else v, index=index, dtype=dt)
-                for i, (v, dt) in enumerate(
-                    (self.values(vals, dt), dt)
-                    for vals, dt in zip(d["data"], d["dtypes"], strict=True)
-                )
-            }
-            frame = pd.DataFrame(cols, index=index)
+            cols = {}  # arrays, not Series: nothing to align on the index
+            for i, (vals, dt) in enumerate(zip(d["data"], d["dtypes"], strict=True)):
+                v = self.values(vals, dt)
+                cols[i] = v.array if isinstance(v, pd.Series) else v
+            frame = pd.DataFrame(cols, index=index, copy=False)
             frame.columns = columns
         frame.attrs.update(self.dec(d.get("attrs", {"__map__": []})))
         return frame
@@ -348,7 +346,13 @@ def encode(obj: Any, raw: bytearray | None = None) -> Any:
 
 def decode(obj: Any, raw: bytes | memoryview | None = None) -> Any:
     """Inverse of :func:`encode` (``raw``: the bytes it appended, when it was given some)."""
-    return _Decoder(_Raw(raw)).dec(obj)
+    enabled = gc.isenabled()
+    gc.disable()  # a large result allocates many small objects: no collection pass per batch
+    try:
+        return _Decoder(_Raw(raw)).dec(obj)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def cache_read(store: Store, key: str) -> tuple[Any, bool]:
