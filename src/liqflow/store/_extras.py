@@ -158,6 +158,14 @@ class _Extras(_StoreBase):
             df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
         return df
 
+    def coin_price_symbols(self) -> list[tuple[tuple[str, str], str | None]]:
+        """((series id, source), stored symbol) of every stored coin price series."""
+        rows = self._con.execute(
+            "SELECT series_id, source, any_value(symbol) FROM series_meta "
+            "WHERE series_id LIKE 'coin\\_%' ESCAPE '\\' GROUP BY ALL ORDER BY series_id, source"
+        ).fetchall()
+        return [((str(a), str(b)), None if c is None else str(c)) for a, b, c in rows]
+
     def coin_price_keys(self) -> list[tuple[str, str]]:
         """(series id, source) of every stored coin price series (``coin_<id>``)."""
         rows = self._con.execute(

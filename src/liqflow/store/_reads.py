@@ -94,6 +94,66 @@ class _Reads(_StoreBase):
             out[key] = pd.DataFrame(cols).rename_axis("date")
         return out
 
+    def read_spliced(
+        self, parts: pd.DataFrame, field: str, *, end: pd.Timestamp | str | None = None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """One value per target and day from several stored series, spliced by priority.
+
+        Parameters
+        ----------
+        parts : DataFrame
+            One row per stored (``series_id``, ``source``) to read, with ``target`` (int,
+            what it is a price of), ``priority`` (int, lower first: distinct within a
+            target) and ``shift`` (int, days added to each observation date).
+        field : str
+            The field read.
+        end : date, optional
+            Last observation date read (before the shift).
+
+        Returns
+        -------
+        rows : dict of arrays
+            ``target``, ``date`` (shifted, datetime64[ns]), ``value`` and ``part`` (row of
+            ``parts`` it came from) of the winning value of each (target, date): the part
+            of lowest priority among those with a positive value that day. Sorted by
+            target and date.
+        read : ndarray of bool
+            Per row of ``parts``: True when it has any ``field`` row (positive or not).
+        """
+        keys = parts[["series_id", "source", "target", "priority", "shift"]].assign(
+            part=np.arange(len(parts), dtype=np.int64)
+        )
+        bound = "AND o.date <= ?" if end is not None else ""
+        params: list[Any] = [field] + ([pd.Timestamp(end).date()] if end is not None else [])
+        self._con.register("_parts", keys)
+        try:
+            read = self._con.execute(
+                f"""SELECT DISTINCT k.part FROM observations o JOIN _parts k
+                    USING (series_id, source) WHERE o.field = ? {bound}""",
+                params,
+            ).fetchnumpy()["part"]
+            rows = self._con.execute(
+                f"""SELECT k.target, o.date + k.shift::INTEGER AS date, o.value, k.part
+                    FROM observations o JOIN _parts k USING (series_id, source)
+                    WHERE o.field = ? {bound} AND o.value > 0 AND NOT isnan(o.value)
+                    QUALIFY row_number() OVER (
+                        PARTITION BY k.target, o.date + k.shift::INTEGER ORDER BY k.priority
+                    ) = 1
+                    ORDER BY k.target, date""",
+                params,
+            ).fetchnumpy()
+        finally:
+            self._con.unregister("_parts")
+        has = np.zeros(len(parts), dtype=bool)
+        has[np.asarray(read, dtype=np.int64)] = True
+        out = {
+            "target": np.asarray(rows["target"], dtype=np.int64),
+            "date": np.asarray(rows["date"]).astype("datetime64[ns]"),
+            "value": np.asarray(rows["value"], dtype=np.float64),
+            "part": np.asarray(rows["part"], dtype=np.int64),
+        }
+        return out, has
+
     def read_vintages(self, series_id: str, source: str) -> pd.DataFrame:
         """ALFRED vintages ``date, realtime_start, value`` of one series (empty if none)."""
         df = self._con.execute(
@@ -119,6 +179,20 @@ class _Reads(_StoreBase):
             [series_id],
         ).fetchall()
         return tuple(r[0] for r in rows)
+
+    def sources_of(self, series_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """:meth:`sources` of several series in one query (a series with none is left out)."""
+        if not series_ids:
+            return {}
+        rows = self._con.execute(
+            "SELECT DISTINCT series_id, source FROM observations "
+            "WHERE series_id IN (SELECT unnest(?)) ORDER BY series_id, source",
+            [list(series_ids)],
+        ).fetchall()
+        out: dict[str, tuple[str, ...]] = {}
+        for sid, src in rows:
+            out[str(sid)] = (*out.get(str(sid), ()), str(src))
+        return out
 
     def inventory(self) -> list[StoredSeries]:
         """One entry per stored (series, source), sorted."""
