@@ -411,7 +411,18 @@ def _exchange_open(days: pd.DatetimeIndex) -> np.ndarray:
     sessions = exchange_sessions()
     day = days.as_unit("ns").to_numpy()
     outside = (day < sessions[0].to_datetime64()) | (day > sessions[-1].to_datetime64())
-    return np.asarray(days.isin(sessions)) | outside
+    return _members(days, sessions) | outside
+
+
+def _members(index: pd.DatetimeIndex, days: pd.DatetimeIndex) -> np.ndarray:
+    """``index.isin(days)`` for a sorted ``days``, by binary search (days as of the
+    nanosecond, whatever the units of the two indexes)."""
+    a = index.as_unit("ns").asi8
+    b = days.as_unit("ns").asi8
+    if len(b) == 0:
+        return np.zeros(len(a), dtype=bool)
+    pos = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    return np.asarray(b[pos] == a)
 
 
 def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:
@@ -431,7 +442,7 @@ def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:
     s = panel[column]
     rows = panel.attrs.get(ROWS_ATTR)
     if isinstance(rows, SourceRows) and column in rows.days:
-        new = np.asarray(panel.index.isin(rows.days[column])) & s.notna().to_numpy()
+        new = _members(pd.DatetimeIndex(panel.index), rows.days[column]) & s.notna().to_numpy()
         if column in rows.exchange:
             new &= _exchange_open(pd.DatetimeIndex(panel.index))
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,45 +48,51 @@ class _Reads(_StoreBase):
         start: pd.Timestamp | str | None = None,
         end: pd.Timestamp | str | None = None,
     ) -> dict[tuple[str, str], pd.DataFrame]:
-        """Wide frames for several (series, source) pairs, read in one query."""
+        """Wide frames for several (series, source) pairs, read in one pass.
+
+        The rows come sorted by (series, source, field, date) with only their dates and
+        values; the keys are read once per group (with its row count), not once per row,
+        so a million observations cost their numbers only.
+        """
         if not keys:
             return {}
-        sql = [
-            "SELECT series_id, source, date, field, value FROM observations WHERE (series_id, source) IN (SELECT * FROM _keys)"
-        ]
+        where = ["(series_id, source) IN (SELECT * FROM _keys)"]
         params: list[Any] = []
         if fields is not None:
-            sql.append("AND field IN (SELECT unnest(?))")
+            where.append("field IN (SELECT unnest(?))")
             params.append(list(fields))
         if start is not None:
-            sql.append("AND date >= ?")
+            where.append("date >= ?")
             params.append(pd.Timestamp(start).date())
         if end is not None:
-            sql.append("AND date <= ?")
+            where.append("date <= ?")
             params.append(pd.Timestamp(end).date())
+        cond = " AND ".join(where)
         keys_df = pd.DataFrame(list(keys), columns=["series_id", "source"])
         self._con.register("_keys", keys_df)
         try:
-            sql.append("ORDER BY series_id, source, field, date")
-            long = self._con.execute(" ".join(sql), params).fetchnumpy()
+            groups = self._con.execute(
+                f"""SELECT series_id, source, field, count(*) FROM observations WHERE {cond}
+                    GROUP BY ALL ORDER BY series_id, source, field""",
+                params,
+            ).fetchall()
+            long = self._con.execute(
+                f"""SELECT date, value FROM observations WHERE {cond}
+                    ORDER BY series_id, source, field, date""",
+                params,
+            ).fetchnumpy()
         finally:
             self._con.unregister("_keys")
         out: dict[tuple[str, str], pd.DataFrame] = {}
         if len(long["value"]) == 0:
             return out
-        # rows arrive sorted by (series_id, source, field, date): split at key changes
-        sid, src, fld = long["series_id"], long["source"], long["field"]
-        dates = long["date"].astype("datetime64[ns]")
-        values = long["value"].astype(np.float64)
-        change = (
-            np.flatnonzero((sid[1:] != sid[:-1]) | (src[1:] != src[:-1]) | (fld[1:] != fld[:-1]))
-            + 1
-        )
-        bounds = np.concatenate([[0], change, [len(values)]])
+        dates = np.asarray(long["date"]).astype("datetime64[ns]")
+        values = np.asarray(long["value"], dtype=np.float64)
+        bounds = np.concatenate([[0], np.cumsum([int(g[3]) for g in groups])])
         columns: dict[tuple[str, str], dict[str, pd.Series]] = {}
-        for a, b in itertools.pairwise(bounds):
+        for (sid, src, fld, _), a, b in zip(groups, bounds[:-1], bounds[1:], strict=True):
             idx = pd.DatetimeIndex(dates[a:b], name="date")
-            columns.setdefault((str(sid[a]), str(src[a])), {})[str(fld[a])] = pd.Series(
+            columns.setdefault((str(sid), str(src)), {})[str(fld)] = pd.Series(
                 values[a:b], index=idx
             )
         for key, cols in columns.items():
