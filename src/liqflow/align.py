@@ -58,6 +58,7 @@ __all__ = [
     "required_inputs",
     "resolve_as_of",
     "trading_days",
+    "with_exchange_days",
 ]
 
 #: Largest age (calendar days) of a carried-forward value, by catalogue frequency.
@@ -199,9 +200,37 @@ class SourceRows:
 
     days: Mapping[str, pd.DatetimeIndex]
     exchange: frozenset[str]
+    #: The days of ``open_span`` (first, last) the exchange is open on (as
+    #: :func:`trading_days` counts them), once :func:`with_exchange_days` recorded them: a
+    #: panel read back from the cache then needs no exchange calendar.
+    open_days: pd.DatetimeIndex | None = None
+    open_span: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
     def __deepcopy__(self, memo: dict[int, object]) -> SourceRows:
         return self  # immutable: pandas deep-copies attrs on every operation
+
+    def exchange_open(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """:func:`_exchange_open` of ``index``, from :attr:`open_days` when they cover it."""
+        span, days = self.open_span, self.open_days
+        covered = span is not None and len(index) and span[0] <= index[0] and index[-1] <= span[1]
+        return _members(index, days) if covered and days is not None else _exchange_open(index)
+
+
+def with_exchange_days(panel: pd.DataFrame) -> pd.DataFrame:
+    """``panel`` (the same object) with its source rows recording the exchange's open days
+    over its index (:attr:`SourceRows.open_days`); :func:`trading_days` is unchanged.
+
+    For a panel that is stored and read back (the report's cache): building the exchange
+    calendar from 1900 costs a second in a new process, reading the days recorded none.
+    """
+    rows = panel.attrs.get(ROWS_ATTR)
+    if not isinstance(rows, SourceRows) or not rows.exchange or panel.empty:
+        return panel
+    index = pd.DatetimeIndex(panel.index)
+    open_days = pd.DatetimeIndex(index[_exchange_open(index)], name="date")
+    span = (pd.Timestamp(index[0]), pd.Timestamp(index[-1]))
+    panel.attrs[ROWS_ATTR] = SourceRows(rows.days, rows.exchange, open_days, span)
+    return panel
 
 
 def join_panels(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
@@ -444,7 +473,7 @@ def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:
     if isinstance(rows, SourceRows) and column in rows.days:
         new = _members(pd.DatetimeIndex(panel.index), rows.days[column]) & s.notna().to_numpy()
         if column in rows.exchange:
-            new &= _exchange_open(pd.DatetimeIndex(panel.index))
+            new &= rows.exchange_open(pd.DatetimeIndex(panel.index))
     else:
         new = (s.notna() & s.ne(s.shift())).to_numpy()
     return pd.DatetimeIndex(panel.index[new], name="date")

@@ -321,13 +321,15 @@ def load_universe(
     *,
     as_of: pd.Timestamp | None = None,
     top_n: int | None = None,
+    snapshots: pd.DataFrame | None = None,
 ) -> UniverseData | None:
     """The point-in-time universe and coin prices up to ``as_of``; None when no snapshot
-    is stored (import ``crypto/universe`` first)."""
+    is stored (import ``crypto/universe`` first). ``snapshots``: the stored snapshots up
+    to ``as_of`` when the caller has read them already."""
     from liqflow.catalog import default_catalog
 
     cat = catalog or default_catalog()
-    snaps = store.read_universe(end=as_of)
+    snaps = store.read_universe(end=as_of) if snapshots is None else snapshots
     if snaps.empty:
         return None
     mapping = catalog_coin_ids(store, cat)
@@ -352,8 +354,9 @@ def default_top_n(snapshots: pd.DataFrame) -> int | None:
 def _load(
     store: Store, catalog: object | None, as_of: pd.Timestamp | None, top_n: int | None
 ) -> tuple[UniverseData | None, int | None]:
-    n = top_n if top_n is not None else default_top_n(store.read_universe(end=as_of))
-    return load_universe(store, catalog, as_of=as_of, top_n=n), n
+    snaps = store.read_universe(end=as_of)
+    n = top_n if top_n is not None else default_top_n(snaps)
+    return load_universe(store, catalog, as_of=as_of, top_n=n, snapshots=snaps), n
 
 
 def _alt_universe(data: UniverseData, n: int | None) -> AltUniverse:

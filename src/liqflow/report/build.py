@@ -23,7 +23,13 @@ import pandas as pd
 
 from liqflow._cache import cache_key, cache_read, cache_write, cached
 from liqflow._errors import DataError, LiqflowError
-from liqflow.align import input_freshness, load_panel, resolve_as_of, trading_days
+from liqflow.align import (
+    input_freshness,
+    load_panel,
+    resolve_as_of,
+    trading_days,
+    with_exchange_days,
+)
 from liqflow.catalog import SEGMENTS, Catalog, default_catalog
 from liqflow.report.results import (
     BacktestSet,
@@ -579,7 +585,7 @@ def _compute(
         flag[0] = hits["walk-forward"]
     return ReportResults(
         as_of=pd.Timestamp(panel.index[-1]),
-        panel=panel,
+        panel=with_exchange_days(panel),
         series=series,
         signals=signals,
         event_study=event_study_of(evidence),
