@@ -101,11 +101,8 @@ def test_the_sql_splice_equals_the_per_coin_splice(
         when = None if end is None else pd.Timestamp(end)
         fast = load_coin_prices(store, end=when, catalog_coins=mapping)
         slow = _oracle(store, end=when, catalog_coins=mapping)
-    # the old index carried a frequency when pandas' union happened to infer one (a
-    # gapless range); no consumer reads it, the new one never has one
-    pd.testing.assert_frame_equal(fast.close, slow.close, check_freq=False)
-    pd.testing.assert_frame_equal(fast.source, slow.source, check_freq=False)
-    assert fast.close.index.freq is None
+    pd.testing.assert_frame_equal(fast.close, slow.close)
+    pd.testing.assert_frame_equal(fast.source, slow.source)
     assert "c05" not in fast.close.columns  # volume only
     if end is None:  # the splice used several sources, and the catalogue's series
         assert set(fast.source.stack()) >= {"yahoo", "coingecko", "cmc"}

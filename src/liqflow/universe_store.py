@@ -268,7 +268,9 @@ def load_coin_prices(
     close[day_pos, cols] = rows["value"]
     names = np.full((len(days), len(listed)), np.nan, dtype=object)
     names[day_pos, cols] = parts["source"].to_numpy(dtype=object)[rows["part"]]
-    index = pd.DatetimeIndex(days, name="date")
+    # a gapless range is a daily one, as the union of the coins' dates inferred it
+    gapless = len(days) > 2 and bool((np.diff(days) == np.timedelta64(1, "D")).all())
+    index = pd.DatetimeIndex(days, name="date", freq="D" if gapless else None)
     columns = pd.Index(listed)
     table = pd.DataFrame(close, index=index, columns=columns)
     which = pd.DataFrame(names, index=index, columns=columns, dtype=object)
