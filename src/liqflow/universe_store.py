@@ -270,7 +270,11 @@ def load_coin_prices(
     names[day_pos, cols] = parts["source"].to_numpy(dtype=object)[rows["part"]]
     # a gapless range is a daily one, as the union of the coins' dates inferred it
     gapless = len(days) > 2 and bool((np.diff(days) == np.timedelta64(1, "D")).all())
-    index = pd.DatetimeIndex(days, name="date", freq="D" if gapless else None)
+    index = (
+        pd.DatetimeIndex(days, name="date", freq="D")
+        if gapless
+        else pd.DatetimeIndex(days, name="date")
+    )
     columns = pd.Index(listed)
     table = pd.DataFrame(close, index=index, columns=columns)
     which = pd.DataFrame(names, index=index, columns=columns, dtype=object)
