@@ -6,8 +6,11 @@ function of the earlier results; a part whose package is missing, whose input is
 the store or which fails on this data becomes an :class:`~liqflow.report.results.Unavailable`
 with the reason, and the report says so instead of inventing it.
 
-Heavy statistics (the event study and its placebo paths) are cached in the store,
-keyed by a hash of their inputs and parameters (:mod:`liqflow._cache`).
+Heavy statistics (the evidence, the event paths and their placebo band, the
+walk-forward) are cached in the store, keyed by a hash of their inputs and parameters
+(:mod:`liqflow._cache`), and so is the whole :class:`ReportResults`, keyed by the
+store's fingerprint (:func:`compute_results`): an unchanged store is read back, not
+recomputed.
 """
 
 from __future__ import annotations
