@@ -15,6 +15,11 @@ ratio liqflow / baseline; the no-op re-import as a fraction of a fresh import; a
 ``pandas.read_csv`` (``json.loads``) of the same files, the import as a multiple of it.
 
 Usage: ``python bench/bench_import.py [DATA_DIR] [--repeat N]``.
+
+``--compare A.duckdb B.duckdb`` instead compares every table of two stores (``EXCEPT ALL``
+both ways; the write's timestamps and the parser fingerprint ``imported_files.context``
+left out): import the same folder with the code before and after a change into two
+stores, and this says whether they hold the same rows.
 """
 
 from __future__ import annotations
@@ -340,13 +345,54 @@ def _plain_reads(plan: list[Entry]) -> tuple[float, int]:
     return best, rows
 
 
+def compare_stores(a: Path, b: Path) -> int:
+    """Rows each table of store ``a`` holds and ``b`` does not, and the reverse (printed per
+    table); returns the total (0: the stores hold the same rows)."""
+    differ = 0
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+        listed = "SELECT table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY 1"
+        tables = [r[0] for r in con.execute(listed, ["a"]).fetchall()]
+        other = [r[0] for r in con.execute(listed, ["b"]).fetchall()]
+        if tables != other:
+            print(f"tables differ: {tables} vs {other}")
+            return 1
+        for t in tables:
+            cols = con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'a' "
+                "AND table_name = ? ORDER BY column_index",
+                [t],
+            ).fetchall()
+            keep = ", ".join(
+                f'"{c}"'
+                for c, kind in cols
+                if not kind.startswith("TIMESTAMP") and (t, c) != ("imported_files", "context")
+            )
+            only = [
+                con.execute(
+                    f"SELECT count(*) FROM (SELECT {keep} FROM {x}.{t} "
+                    f"EXCEPT ALL SELECT {keep} FROM {y}.{t})"
+                ).fetchall()[0][0]
+                for x, y in (("a", "b"), ("b", "a"))
+            ]
+            rows = con.execute(f"SELECT count(*) FROM a.{t}").fetchall()[0][0]
+            print(f"{t:16s} {rows:>10,} rows; only in A: {only[0]:,}, only in B: {only[1]:,}")
+            differ += sum(only)
+    print("same rows in every table" if differ == 0 else f"{differ:,} rows differ")
+    return differ
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", nargs="?", type=Path, default=DEFAULT)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--child", choices=("liqflow", "baseline"))
     ap.add_argument("--plan", type=Path)
+    ap.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"))
     args = ap.parse_args()
+    if args.compare:
+        sys.exit(1 if compare_stores(*args.compare) else 0)
     data: Path = args.data
     if not data.exists():
         sys.exit(f"data folder {data} not found; pass the path to shared/data")

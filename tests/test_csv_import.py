@@ -137,3 +137,70 @@ def test_trailing_intraday_snapshot_bar_is_dropped(tmp_path: Path) -> None:
         _write(tmp_path, "GSPC.csv", "Date,Close,Volume\n1927-12-30,17.66,0\n1928-01-03,17.76,0\n")
     )
     assert len(early.frame) == 2  # no volume data at all: nothing dropped
+
+
+_PLAIN_CASES = {
+    "fred": "date,value\n2020-01-01,1.5\n2020-01-02,.\n2020-01-03,\n2020-01-06,2.25\n",
+    "crlf": "DATE,WALCL\r\n2020-01-01,1.5\r\n2020-01-02,2\r\n",
+    "offsets": (
+        "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits\n"
+        "2020-01-02 00:00:00-05:00,1,2,0.5,1.5,100,0,0\n"
+        "2020-01-03T00:00:00,1,2,0.5,1.25,0,0,0\n"
+    ),
+    "ibkr": "date,open,high,low,close,volume,wap,count\n2016-06-28,1,2,0.5,1.5,0,0,x\n",
+    "short date": "date,value\n2020-1-2,1.5\n",
+    "two-digit year": "date,value\n20-01-02,1.5\n",
+    "NAN literal": "date,value\n2020-01-01,NAN\n2020-01-02,1\n",
+    "inf": "date,value\n2020-01-01,inf\n",
+    "quoted": 'date,value\n2020-01-01,"1.5"\n',
+    "quoted comma": 'date,value\n2020-01-01,"1,5"\n',
+    "lone CR": "date,value\r2020-01-01,1.5\r2020-01-02,2\r",
+    "form feed": "date,value\n2020-01-01,1.5\x0c2020-01-02,2\n",
+    "trailing blanks": "date,value\n2020-01-01,1.5\n\n  \n",
+    "trailing empty line": "Date,Open,Close\n2020-01-01,1,1.5\r\n\r\n",
+    "blank inside": "date,value\n2020-01-01,1.5\n\n2020-01-02,2\n",
+    "text cell": "date,value\n2020-01-01,abc\n",
+    "spaced number": "date,value\n2020-01-01, 1.5\n",
+    "header only": "date,value\n",
+    "bad date": "date,value\n2020-13-01,1.5\n",
+    "empty date": "date,value\n,1.5\n",
+    "repeated date": "date,value\n2020-01-01,1.5\n2020-01-01,2\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(_PLAIN_CASES))
+def test_the_one_pass_read_equals_the_checked_read(
+    tmp_path: Path, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pyarrow pass and the line-by-line checks give the same frame or the same error."""
+    from liqflow.providers import csv as csv_mod
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(_PLAIN_CASES[case].encode())
+
+    def outcome() -> object:
+        try:
+            parsed = read_csv_file(path)
+        except DataError as exc:
+            return str(exc)
+        return parsed.format, parsed.series_hint, parsed.frame
+
+    fast = outcome()
+    monkeypatch.setattr(csv_mod, "_plain_frame", lambda *a: None)
+    checked = outcome()
+    if isinstance(checked, str):
+        assert fast == checked
+    else:
+        assert isinstance(fast, tuple) and fast[:2] == checked[:2]  # type: ignore[index]
+        pd.testing.assert_frame_equal(fast[2], checked[2])  # type: ignore[index]
+
+
+@pytest.mark.parametrize("case", ["fred", "crlf", "offsets", "ibkr"])
+def test_plain_files_take_the_one_pass_read(case: str) -> None:
+    from liqflow.providers.csv import _plain_frame, sniff_header
+
+    text = _PLAIN_CASES[case]
+    columns = [c.strip() for c in text.splitlines()[0].split(",")]
+    _, mapping, _ = sniff_header(columns, Path("x.csv"))
+    frame = _plain_frame(text, columns, mapping)
+    assert frame is not None and list(frame.columns) == list(mapping.values())

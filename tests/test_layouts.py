@@ -65,7 +65,7 @@ def test_wide_single_column_of_a_treasury_series_is_the_treasury_source(tmp_path
     [
         (
             "date,WALCL,VIX\n2024-01-03,7700000,12\n2024-01-10,77OO000,12\n",
-            r"x\.csv:3: column 'WALCL'",
+            r"x\.csv:3: column 'WALCL' is not a number: '2024-01-10,77OO000,12'",
         ),
         (
             "date,WALCL,VIX\n2024-01-03,1,2\n2024-01-03,1,2\n",
@@ -78,6 +78,30 @@ def test_wide_single_column_of_a_treasury_series_is_the_treasury_source(tmp_path
 def test_wide_table_refusals_give_file_and_line(tmp_path: Path, text: str, match: str) -> None:
     with pytest.raises(DataError, match=match):
         read_table(_write(tmp_path, "x.csv", text), CAT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "date,WALCL,VIX\n2024-01-03,7700000,\n2024-01-10,,12.5\n",
+        "date,WALCL,VIX\r\n2024-01-03,7700000,.\r\n2024-01-10,1,12.5\r\n",
+        'date,WALCL,VIX\n2024-01-03,"7700000",1\n',
+        "date,WALCL,VIX\n2024-01-03,1,2\n\n",
+    ],
+)
+def test_wide_one_pass_cells_equal_the_checked_cells(
+    tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liqflow.providers import csv as csv_mod
+
+    path = _write(tmp_path, "x.csv", text)
+    fast = read_table(path, CAT)
+    monkeypatch.setattr(csv_mod, "_plain_cells", lambda *a: None)
+    checked = read_table(path, CAT)
+    assert [p.column for p in fast.parts] == [p.column for p in checked.parts]
+    for a, b in zip(fast.parts, checked.parts, strict=True):
+        pd.testing.assert_frame_equal(a.frame, b.frame, check_exact=True)
+        assert a.lines is not None and b.lines is not None and (a.lines == b.lines).all()
 
 
 _DTS_HEADER = "record_date,account_type,close_today_bal,open_today_bal,open_month_bal,table_nbr\n"

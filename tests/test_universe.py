@@ -123,10 +123,21 @@ def test_readers_refuse_with_file_and_line(tmp_path: Path) -> None:
     bad.write_text(good + "\n" + good.replace('"$1.00"', '"lots"', 1) + "\n")
     with pytest.raises(DataError, match=r"w\.json:2: Market Cap 'lots' is not an amount"):
         read_universe_file(bad)
+    far = json.loads(good) | {"date": 10**17}  # no Timestamp holds it: refused on its line
+    bad.write_text(good + "\n" + json.dumps(far) + "\n")
+    with pytest.raises(DataError, match=r"w\.json:2: Rank 1 or date 100000000000000000 is not"):
+        read_universe_file(bad)
     csv = tmp_path / "20180107.csv"
     csv.write_text("coin,mkt_cap\nBTC,1e11\nXEM,abc\n")
     with pytest.raises(DataError, match=r"20180107\.csv:3: mkt_cap 'abc' is not a number"):
         read_universe_file(csv)
+    csv.write_text("coin,mkt_cap\nBTC,1e11\nXEM,\nETH,nan\n")  # blank = no value, "nan" refused
+    with pytest.raises(DataError, match=r"20180107\.csv:4: mkt_cap 'nan' is not a number"):
+        read_universe_file(csv)
+    top = tmp_path / "prices_2025-08-05.csv"
+    top.write_text("rank,name,symbol,price\n1,Bitcoin,btc,$1\n2.5,Ether,eth,$2\n")
+    with pytest.raises(DataError, match=r"prices_2025-08-05\.csv:3: rank '2\.5' is not an integer"):
+        read_universe_file(top)
     undated = tmp_path / "caps.csv"
     undated.write_text("coin,mkt_cap\nBTC,1e11\n")
     with pytest.raises(DataError, match=r"file name, which must contain a date like 20180107"):
@@ -368,3 +379,46 @@ def test_real_universe_as_of_2018_01_07(shared_data: Path, tmp_path: Path) -> No
         and f.loc["BCC", "coin_id"] == "bitconnect"
     )
     assert view.coverage > 0.8
+
+
+_COIN_HEAD = "date,price,total_volume,market_cap,coin_name\n"
+_COIN_CASES = {
+    "plain": "2022-01-01 00:00:00.000,1.5,10,100,eos\n2022-01-02 00:00:00.000,1.25,,0,eos\n",
+    "money": "2022-01-01,$1.5,10,100,eos\n",
+    "spaces": "2022-01-01, 1.5, 10, 100, eos\n",
+    "blank line": "2022-01-01,1.5,10,100,eos\n\n2022-01-02,1.5,10,100,eos\n",
+    "nan literal": "2022-01-01,nan,10,100,eos\n",
+    "bad date": "2022-1-1,1.5,10,100,eos\n",
+    "two coins": "2022-01-01,1.5,10,100,eos\n2022-01-02,1.5,10,100,neo\n",
+    "short line": "2022-01-01,1.5,10,eos\n",
+    "quoted": '2022-01-01,"1.5",10,100,eos\n',
+}
+
+
+@pytest.mark.parametrize("case", sorted(_COIN_CASES))
+def test_coin_file_one_pass_read_equals_the_cell_by_cell_read(
+    tmp_path: Path, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liqflow.providers import universe_files
+
+    path = tmp_path / "coin.csv"
+    path.write_text(_COIN_HEAD + _COIN_CASES[case])
+
+    def outcome() -> object:
+        try:
+            prices = read_universe_file(path, "coingecko_coin").prices
+        except DataError as exc:
+            return str(exc)
+        assert prices is not None
+        return prices.coin_id, prices.frame
+
+    fast = outcome()
+    if case == "plain":
+        assert universe_files._plain_coin_frame(path) is not None
+    monkeypatch.setattr(universe_files, "_plain_coin_frame", lambda p: None)
+    checked = outcome()
+    if isinstance(checked, str):
+        assert fast == checked
+    else:
+        assert isinstance(fast, tuple) and fast[0] == checked[0]  # type: ignore[index]
+        pd.testing.assert_frame_equal(fast[1], checked[1], check_exact=True)  # type: ignore[index]

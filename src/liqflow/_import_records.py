@@ -19,11 +19,20 @@ from liqflow.store import FileRecord, RecordedPart
 
 def _context(catalog: Catalog, series_id: str | None, force: bool) -> str:
     """Fingerprint of what a file's outcome depends on besides its bytes."""
-    from liqflow import _import_splice, importer, universe, universe_store
+    from liqflow import _import_splice, coin_ids, importer, universe, universe_store
     from liqflow.providers import _parts, csv, layouts, universe_files
 
     h = hashlib.sha256()
-    for module in (csv, layouts, _sanity, universe, universe_files, universe_store, importer):
+    for module in (
+        csv,
+        layouts,
+        _sanity,
+        universe,
+        coin_ids,
+        universe_files,
+        universe_store,
+        importer,
+    ):
         if module.__file__:
             h.update(Path(module.__file__).read_bytes())
     for name in (__file__, _import_splice.__file__, _parts.__file__):

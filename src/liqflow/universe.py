@@ -10,12 +10,10 @@ ranking captured on *d*) is treated as public at the **end** of day *d*: members
 comes from the latest snapshot dated on or before *t*, and a basket rebalanced on that
 membership trades at the close of *d* at the earliest.
 
-Coin identity. Symbols are reused over time (LUNA is Terra until 2022-05-27, Terra 2.0 from
-2022-05-28; the old Terra became LUNC), and one coin changes symbol (VEN -> VET, MATIC ->
-POL). A row is matched on name, symbol and date against :data:`KNOWN_COINS` (CoinGecko ids);
-a named row that matches no known coin gets the slug of its name as id (the way CoinGecko
-forms most ids); a row with a symbol only (the monthly market-cap files, Yahoo tickers)
-takes the id of the nearest-in-time named row with that symbol.
+Coin identity (:mod:`liqflow.coin_ids`, re-exported here). Symbols are reused over time
+(LUNA is Terra until 2022-05-27, Terra 2.0 from 2022-05-28) and coins change symbol (VEN ->
+VET); a row is matched on name, symbol and date against :data:`KNOWN_COINS`, else named by
+the slug of its name, else (symbol only) by the nearest-in-time named row with its symbol.
 
 Exclusions. Stablecoins, wrapped, bridged and liquid-staked tokens and asset-backed tokens
 track another asset and are not altcoins. They are excluded by a maintained list
@@ -36,6 +34,14 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError
+from liqflow.coin_ids import (
+    KNOWN_COINS,
+    KnownCoin,
+    assign_coin_ids,
+    coin_series_id,
+    known_match,
+    slug,
+)
 
 __all__ = [
     "KNOWN_COINS",
@@ -57,6 +63,7 @@ __all__ = [
     "membership_schedule",
     "resolve_symbol",
     "slug",
+    "ticker_base",
 ]
 
 #: Columns of a snapshot table (one row per coin per snapshot).
@@ -131,177 +138,6 @@ def exclusion_reason(symbol: str, name: str = "") -> str | None:
     if name and _NAME_RULE.search(name) and not sym.startswith("BTC"):
         return f"stablecoin, wrapped or staked token (name {name!r})"
     return None
-
-
-@dataclass(frozen=True)
-class KnownCoin:
-    """One identity of a coin over a span of dates (a coin may have several rows)."""
-
-    coin_id: str
-    symbols: tuple[str, ...]
-    names: tuple[str, ...]
-    valid_from: str | None = None
-    valid_to: str | None = None
-
-    def valid(self, day: np.datetime64) -> bool:
-        lo = self.valid_from is None or day >= np.datetime64(self.valid_from)
-        hi = self.valid_to is None or day <= np.datetime64(self.valid_to)
-        return bool(lo and hi)
-
-
-def _k(cid: str, syms: str, names: str, lo: str | None = None, hi: str | None = None) -> KnownCoin:
-    return KnownCoin(cid, tuple(syms.split()), tuple(n.lower() for n in names.split("|")), lo, hi)
-
-
-#: Coins whose CoinGecko id differs from the slug of their name, or whose symbol was reused.
-KNOWN_COINS: tuple[KnownCoin, ...] = (
-    _k("bitcoin", "BTC", "bitcoin"),
-    _k("ethereum", "ETH", "ethereum"),
-    _k("ripple", "XRP", "xrp|ripple"),
-    _k("tether", "USDT", "tether|tether usdt"),
-    _k("usd-coin", "USDC", "usd coin|usdc"),
-    _k("binancecoin", "BNB", "bnb|binance coin"),
-    _k("the-open-network", "TON TON11419", "toncoin|the open network"),
-    _k("sui", "SUI SUI20947", "sui"),
-    _k("avalanche-2", "AVAX", "avalanche"),
-    _k("shiba-inu", "SHIB", "shiba inu"),
-    _k("polkadot", "DOT", "polkadot|polkadot [iou]"),
-    _k("leo-token", "LEO", "unus sed leo|leo token"),
-    _k("near", "NEAR", "near protocol|near"),
-    _k("matic-network", "MATIC", "polygon|matic network"),
-    _k("polygon-ecosystem-token", "POL", "pol (ex-matic)|polygon ecosystem token"),
-    _k("cosmos", "ATOM ATOM1", "cosmos|cosmos hub"),
-    _k("hedera-hashgraph", "HBAR", "hedera|hedera hashgraph"),
-    _k("crypto-com-chain", "CRO", "cronos|crypto.com coin"),
-    _k("theta-token", "THETA", "theta|theta network"),
-    _k("quant-network", "QNT", "quant"),
-    _k("lido-dao", "LDO", "lido dao"),
-    _k("ftx-token", "FTT", "ftx token|ftx"),
-    _k("terra-luna", "LUNA LUNA1", "terra|terra luna", None, "2022-05-27"),
-    _k("terra-luna", "LUNC", "terra classic|terra luna classic|luna classic", "2022-05-28"),
-    _k("terra-luna-2", "LUNA LUNA2", "terra|terra 2.0|terra luna 2.0", "2022-05-28"),
-    _k("terrausd", "UST", "terrausd", None, "2022-05-27"),
-    _k("terrausd", "USTC", "terraclassicusd|terrausd classic|terrausd", "2022-05-28"),
-    _k("nem", "XEM", "nem"),
-    _k("iota", "MIOTA IOTA", "iota"),
-    _k("bitcoin-cash-sv", "BSV", "bitcoin sv"),
-    _k("omisego", "OMG", "omisego|omg network"),
-    _k("bytecoin", "BCN", "bytecoin"),
-    _k("bitshares", "BTS", "bitshares"),
-    _k("havven", "SNX", "synthetix|synthetix network token"),
-    _k("celsius-degree-token", "CEL", "celsius"),
-    _k("monaco", "MCO", "crypto.com|monaco"),
-    _k("vechain", "VET VEN", "vechain|vechain [token]"),
-    _k("eos", "EOS", "eos"),
-    _k("tron", "TRX", "tron"),
-    _k("stellar", "XLM", "stellar"),
-    _k("okb", "OKB", "okb"),
-    _k("chain-2", "XCN", "chain|onyxcoin"),
-    _k("binance-usd", "BUSD", "binance usd"),
-    _k("wrapped-bitcoin", "WBTC", "wrapped bitcoin"),
-    _k("staked-ether", "STETH", "lido staked ether|steth"),
-    _k("nano", "NANO XRB", "nano|raiblocks"),
-    _k("bitconnect", "BCC", "bitconnect"),
-    _k("ethereum-classic", "ETC", "ethereum classic"),
-)
-
-
-def slug(text: str) -> str:
-    """CoinGecko-style id from a name: lower case, runs of other characters -> ``-``."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def coin_series_id(coin_id: str) -> str:
-    """The store's series id of a coin's prices: ``coin_`` + the id in ``[a-z0-9_]``."""
-    body = re.sub(r"[^a-z0-9]+", "_", coin_id.lower()).strip("_")
-    if not body:
-        raise DataError(f"coin id {coin_id!r} has no letters or digits to form a series id")
-    return f"coin_{body}"
-
-
-def _known_match(symbol: str, name: str, day: np.datetime64) -> str | None:
-    sym = symbol.upper()
-    nm = name.lower().strip()
-    cands = [k for k in KNOWN_COINS if sym in k.symbols and k.valid(day)]
-    if nm:
-        named = [k for k in cands if nm in k.names]
-        if named:
-            return named[0].coin_id
-        by_name = [k for k in KNOWN_COINS if nm in k.names and k.valid(day)]
-        if by_name and not cands:
-            return by_name[0].coin_id
-        return None  # a named row is matched on its name, never on a reused symbol alone
-    ids = {k.coin_id for k in cands}
-    return cands[0].coin_id if len(ids) == 1 else None
-
-
-def assign_coin_ids(rows: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
-    """A copy of ``rows`` with ``coin_id`` filled in from name, symbol and date.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Columns ``date``, ``symbol``, ``name`` (``""`` when the source has none); a
-        ``coin_id`` column, if present, is kept where it is not empty.
-    reference : DataFrame, optional
-        Rows already identified (``date, symbol, coin_id``, e.g. the stored universe) used
-        for rows that carry a symbol only.
-
-    Returns
-    -------
-    DataFrame
-        ``rows`` with a ``coin_id`` column.
-    """
-    out = rows.copy()
-    if "coin_id" not in out.columns:
-        out["coin_id"] = ""
-    out["coin_id"] = out["coin_id"].fillna("").astype(str)
-    names = out["name"].fillna("").astype(str)
-    dates = pd.to_datetime(out["date"]).to_numpy(dtype="datetime64[D]")
-    keys = pd.DataFrame({"s": out["symbol"].str.upper(), "n": names.str.lower(), "d": dates})
-    cache: dict[tuple[str, str, np.datetime64], str | None] = {}
-    ids = out["coin_id"].to_numpy(dtype=object)
-    for i, (s, n, d) in enumerate(keys.itertuples(index=False, name=None)):
-        if ids[i]:
-            continue
-        key = (s, n, d)
-        if key not in cache:
-            cache[key] = _known_match(s, n, d) or (slug(n) if n else None)
-        ids[i] = cache[key] or ""
-    out["coin_id"] = ids
-    return _fill_symbol_only(out, reference)
-
-
-def _fill_symbol_only(out: pd.DataFrame, reference: pd.DataFrame | None) -> pd.DataFrame:
-    """Symbol-only rows take the id of the nearest-in-time identified row with that symbol."""
-    todo = out["coin_id"] == ""
-    if not todo.any():
-        return out
-    ref_parts = [out.loc[~todo, ["date", "symbol", "coin_id"]]]
-    if reference is not None and len(reference):
-        ref_parts.append(reference[["date", "symbol", "coin_id"]])
-    ref = pd.concat(ref_parts, ignore_index=True)
-    ref = ref[ref["coin_id"].astype(str) != ""]
-    ref = ref.assign(
-        symbol=ref["symbol"].astype(str).str.upper().astype(object),
-        coin_id=ref["coin_id"].astype(str).astype(object),
-        date=pd.to_datetime(ref["date"]).astype("datetime64[ns]"),
-    )
-    ref = ref.drop_duplicates(["symbol", "date", "coin_id"]).sort_values("date")
-    need = out.loc[todo, ["date", "symbol"]].copy()
-    need["_row"] = np.flatnonzero(todo.to_numpy())
-    need["symbol"] = need["symbol"].astype(str).str.upper().astype(object)
-    need["date"] = pd.to_datetime(need["date"]).astype("datetime64[ns]")
-    need = need.sort_values("date")
-    near = pd.merge_asof(need, ref, on="date", by="symbol", direction="nearest")
-    ids = out["coin_id"].to_numpy(dtype=object)
-    for row, sym, cid in near[["_row", "symbol", "coin_id"]].itertuples(index=False, name=None):
-        if isinstance(cid, str) and cid:
-            ids[row] = cid
-        else:
-            day = out["date"].iloc[row]
-            ids[row] = _known_match(sym, "", np.datetime64(pd.Timestamp(day), "D")) or slug(sym)
-    return out.assign(coin_id=ids)
 
 
 def _pegged_share(price: np.ndarray, peg: np.ndarray) -> np.ndarray:
@@ -588,14 +424,19 @@ def coin_symbols(snapshots: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def ticker_base(symbol: str) -> str:
+    """The coin symbol of a ticker: ``BTC-USD`` -> ``BTC``, ``TON11419-USD`` -> ``TON``."""
+    return re.sub(r"(?<=[A-Z])\d{3,}$", "", re.split(r"[-/]", symbol.upper())[0])
+
+
 def resolve_symbol(
     aliases: pd.DataFrame, symbol: str, on: pd.Timestamp | None = None
 ) -> str | None:
     """The coin id a ticker symbol meant on ``on`` (default: its latest use)."""
-    sym = re.sub(r"(?<=[A-Z])\d{3,}$", "", re.split(r"[-/]", symbol.upper())[0])
+    sym = ticker_base(symbol)
     hits = aliases[aliases["symbol"].str.upper() == sym]
     if hits.empty:
-        known = _known_match(sym, "", np.datetime64(on or pd.Timestamp.today(), "D"))
+        known = known_match(sym, "", np.datetime64(on or pd.Timestamp.today(), "D"))
         return known
     if on is not None:
         during = hits[(hits["first"] <= on) & (hits["last"] >= on - pd.Timedelta(days=400))]

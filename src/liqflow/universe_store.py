@@ -26,6 +26,7 @@ from liqflow.universe import (
     membership,
     membership_schedule,
     resolve_symbol,
+    ticker_base,
 )
 
 __all__ = [
@@ -68,12 +69,17 @@ class UniverseWrite:
 
 
 def _price_aliases(prices: list[CoinPrices], aliases: pd.DataFrame) -> list[CoinPrices]:
+    """Each coin price file with its coin id (by :func:`resolve_symbol` of its ticker)."""
+    # the aliases of each symbol, split once: resolve_symbol looks at those rows only
+    upper = aliases["symbol"].str.upper().to_numpy(dtype=object)
+    by_symbol: dict[str, pd.DataFrame] = {str(k): g for k, g in aliases.groupby(upper, sort=False)}
     out = []
     for cp in prices:
         cid = cp.coin_id
         if not cid:
             last = pd.Timestamp(cp.frame.index.max()) if len(cp.frame) else None
-            cid = resolve_symbol(aliases, cp.symbol, last) or cp.symbol.lower()
+            mine = by_symbol.get(ticker_base(cp.symbol), aliases.iloc[:0])
+            cid = resolve_symbol(mine, cp.symbol, last) or cp.symbol.lower()
         out.append(CoinPrices(cp.symbol, cp.name, cid, cp.source, cp.frame))
     return out
 

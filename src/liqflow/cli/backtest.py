@@ -26,6 +26,7 @@ from liqflow.cli._common import (
 
 if TYPE_CHECKING:  # imported by the functions that use them: start-up stays fast
     import pandas as pd
+    from rich.table import Table
 
     from liqflow.backtest import MarketData, Metrics, Rule, SweepGrid, WalkForwardResult
 
@@ -255,6 +256,11 @@ def backtest_command(
             [("walk-forward", w), *_bench(wf.benchmarks)],
         )
     )
+    console.print(_folds_table(wf))
+
+
+def _folds_table(wf: WalkForwardResult) -> Table:
+    """The walk-forward folds: each test window, the rule chosen on its training window."""
     from rich.table import Table
 
     folds = Table(
@@ -272,7 +278,7 @@ def backtest_command(
             _num(f.train_sharpe),
             _num(f.test_sharpe),
         )
-    console.print(folds)
+    return folds
 
 
 def sweep_command(

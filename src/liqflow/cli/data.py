@@ -222,13 +222,27 @@ def series(
 
     Series with no live provider (spot-ETF flows from Farside) are marked "import only".
     """
-    from liqflow.catalog import IMPORT_ONLY
-
     cat = open_catalog(catalog)
     with open_store(store) as st:
         stored: dict[str, dict[str, StoredSeries]] = {}
         for item in st.inventory():
             stored.setdefault(item.series_id, {})[item.source] = item
+    rows = _catalogue_rows(cat, stored)
+    fmt = data_format(as_json, as_csv)
+    if fmt is not None:
+        import pandas as pd
+
+        print_data(fmt, pd.DataFrame(rows), {"store": str(st.path)})
+        return
+    console.print(_catalogue_table(rows, wide=console.width >= 120))
+
+
+def _catalogue_rows(
+    cat: Catalog, stored: dict[str, dict[str, StoredSeries]]
+) -> list[dict[str, Any]]:
+    """One row per (series, stored source), the source the panel uses first; one for an empty series."""
+    from liqflow.catalog import IMPORT_ONLY
+
     rows: list[dict[str, Any]] = []
     for sid, spec in cat.items():
         held = stored.get(sid, {})
@@ -255,23 +269,17 @@ def series(
             )
         for r in rows[-max(1, len(held)) :]:
             r["import_only"] = only
-    fmt = data_format(as_json, as_csv)
-    if fmt is not None:
-        import pandas as pd
+    return rows
 
-        print_data(fmt, pd.DataFrame(rows), {"store": str(st.path)})
-        return
+
+def _catalogue_table(rows: list[dict[str, Any]], *, wide: bool) -> Table:
+    """The catalogue as a table; on a narrow screen the symbol column gives way to the source's."""
     from rich import box
 
-    wide = console.width >= 120
+    only = ", ".join(sorted({r["id"] for r in rows if r["import_only"]}))
     table = Table(
         title="liqflow catalogue (* = source the panel uses"
-        + (
-            ""
-            if wide
-            else "; import-only series: "
-            + ", ".join(sorted({r["id"] for r in rows if r["import_only"]}))
-        )
+        + ("" if wide else "; import-only series: " + only)
         + ")",
         box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
         pad_edge=wide,
@@ -280,35 +288,30 @@ def series(
     table.add_column("id", no_wrap=True)
     if wide:  # on a narrow screen the source names the provider; --json lists symbols
         table.add_column("symbol", no_wrap=True)
-    table.add_column("lag", no_wrap=True)
-    table.add_column("last date", no_wrap=True)
-    table.add_column("source", no_wrap=True)
+    for name in ("lag", "last date", "source"):
+        table.add_column(name, no_wrap=True)
     table.add_column("rows", justify="right", no_wrap=True)
     last_id = None
     for r in rows:
         first = r["id"] != last_id
         last_id = r["id"]
+        head = [
+            r["id"],
+            *([_short_symbol(r["symbol"])] if wide else []),
+            f"{r['lag']} ({r['freq']})",
+        ]
+        marks = ("*" if r["used"] else "") + (
+            " (import only)"
+            if r["import_only"] and wide and (r["used"] or r["source"] == "-")
+            else ""
+        )
         table.add_row(
-            *(
-                [
-                    r["id"],
-                    *([_short_symbol(r["symbol"])] if wide else []),
-                    f"{r['lag']} ({r['freq']})",
-                ]
-                if first
-                else [""] * (3 if wide else 2)
-            ),
+            *(head if first else [""] * len(head)),
             "-" if r["last_date"] is None else f"{r['last_date']:%Y-%m-%d}",
-            r["source"]
-            + ("*" if r["used"] else "")
-            + (
-                " (import only)"
-                if r["import_only"] and wide and (r["used"] or r["source"] == "-")
-                else ""
-            ),
+            r["source"] + marks,
             f"{r['rows']:,}",
         )
-    console.print(table)
+    return table
 
 
 def show(

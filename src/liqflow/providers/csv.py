@@ -51,8 +51,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -208,11 +210,69 @@ def header_of(text: str, p: Path) -> list[str]:
     return [c.strip() for c in first.split(",")]
 
 
-def read_cells(text: str, columns: list[str], p: Path) -> tuple[pd.DataFrame, list[str]]:
+class _Lines(Sequence[str]):
+    """The data lines of a text (header and trailing blank lines left out), split on
+    first use: only an error message reads them."""
+
+    def __init__(self, text: str, n: int) -> None:
+        self._text = text
+        self._n = n
+        self._lines: list[str] | None = None
+
+    def _split(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self._text.splitlines()[1 : self._n + 1]
+        return self._lines
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        return self._split()[i]
+
+
+def _plain_cells(text: str, columns: list[str]) -> pd.DataFrame | None:
+    """:func:`read_cells`'s string cells read in one pyarrow pass, or None unless the text
+    is plainly well-formed: no quotes, the header's field count on every line (quoting off,
+    every comma separates), lines broken by ``\n`` or ``\r\n`` only, no blank line."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    if '"' in text or len(set(columns)) != len(columns) or _odd_breaks(text):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, use_threads=False),
+            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows == 0:
+        return None
+    dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    return pd.DataFrame(
+        {c: pd.Series(pd.array(table.column(c), dtype=dtype)) for c in columns}, columns=columns
+    )
+
+
+def read_cells(text: str, columns: list[str], p: Path) -> tuple[pd.DataFrame, Sequence[str]]:
     """Data rows as strings (``cells``) and the raw lines, refusing a wrong field count.
 
     For files without quoted fields: every line must have as many commas as the header.
+    A plainly well-formed text is read in one pass (:func:`_plain_cells`); the raw lines
+    are then split only when an error message needs one.
     """
+    plain = _plain_cells(text, columns)
+    if plain is not None:
+        return plain, _Lines(text, len(plain))
     rows = text.splitlines()[1:]
     while rows and not rows[-1].strip():
         rows.pop()  # trailing blank lines
@@ -231,7 +291,7 @@ def read_cells(text: str, columns: list[str], p: Path) -> tuple[pd.DataFrame, li
     return cells, rows
 
 
-def numbers(raw: pd.Series, col: str, rows: list[str], p: Path) -> np.ndarray:
+def numbers(raw: pd.Series, col: str, rows: Sequence[str], p: Path) -> np.ndarray:
     """Cells of one column as float64: missing markers are NaN, anything else is refused."""
     values = pd.to_numeric(raw, errors="coerce")
     nan_at = np.flatnonzero(values.isna().to_numpy())
@@ -264,33 +324,81 @@ def _typed_cells(text: str, columns: list[str], nrows: int) -> pd.DataFrame:
     return cells
 
 
-def read_csv_file(path: str | Path) -> ParsedFile:
-    """Read one CSV file into liqflow fields, refusing it whole on any malformed line.
+_PLAIN_DATE = r"^\d{4}-\d{2}-\d{2}(?:[ T]|$)"
+#: Line breaks ``str.splitlines`` knows besides ``\n``, ``\r\n`` and a lone ``\r``.
+_ODD_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_FIRST_LINE = re.compile("[^\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*")
 
-    Raises
-    ------
-    DataError
-        Unknown header, or a line whose field count, date or number is malformed (the
-        message gives ``file:line``).
+
+def _odd_breaks(text: str) -> bool:
+    """True when ``text`` breaks lines otherwise than by ``\n`` or ``\r\n``, or holds an
+    empty line (pyarrow reads one as a row, the checked path drops or refuses it)."""
+    if "\n\n" in text or "\n\r\n" in text:
+        return True
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return True
+    return any(c in text for c in (_ODD_BREAKS[:5] if text.isascii() else _ODD_BREAKS))
+
+
+def _plain_frame(text: str, columns: list[str], mapping: dict[str, str]) -> pd.DataFrame | None:
+    """The frame of a plainly well-formed file, read in one pass by pyarrow's CSV reader.
+
+    Plainly well-formed: every line has the header's field count, no quotes, a
+    ``YYYY-MM-DD`` date first (a time or offset after it is ignored) and, in the columns
+    stored, numbers or missing markers only. Anything else returns None and the caller
+    takes the checked path, which reads the same values from such a file and names the
+    line of a malformed one. Equivalent to that path (``pandas.read_csv`` of the cells,
+    ``pandas.to_datetime(format="%Y-%m-%d")`` of the dates) on every file it accepts.
     """
-    p = Path(path)
+    import pyarrow as pa
+    from pyarrow import compute as pc
+    from pyarrow import csv as pacsv
+
+    names = [f"c{i}" for i in range(len(columns))]
+    at = {c: names[i] for i, c in enumerate(columns)}
+    if len(at) != len(columns) or _odd_breaks(text):
+        return None  # a repeated column name, or lines only the checked path splits alike
+    wanted = [names[0], *(at[c] for c in mapping)]
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{p}: file does not exist") from None
-    except UnicodeDecodeError:
-        raise UnsupportedLayoutError(
-            f"{p}: not a UTF-8 text CSV file; expected one of: {_EXPECTED}"
-        ) from None
-    except OSError as exc:
-        raise DataError(f"{p}: cannot read file: {exc.strerror}") from None
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise DataError(f"{p}: empty file; expected a CSV with a header, one of: {_EXPECTED}")
-    columns = [c.strip() for c in lines[0].split(",")]
-    fmt, mapping, hint = sniff_header(columns, p)
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: (pa.string() if n == names[0] else pa.float64()) for n in wanted},
+                include_columns=wanted,
+                null_values=list(_MISSING),
+                strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows == 0:
+        return None
+    raw = pc.utf8_trim_whitespace(table.column(names[0]))
+    if not pc.all(pc.match_substring_regex(raw, _PLAIN_DATE)).as_py():
+        return None
+    days = pc.strptime(pc.utf8_slice_codeunits(raw, 0, 10), "%Y-%m-%d", "s", error_is_null=True)
+    if days.null_count:
+        return None
+    index = pd.DatetimeIndex(
+        days.cast(pa.date32()).to_numpy().astype("datetime64[us]"), name="date"
+    )
+    data = {}
+    for col, name in mapping.items():
+        values = table.column(at[col])
+        if pc.any(pc.invert(pc.is_finite(values))).as_py():
+            return None  # "NAN", "inf": the checked path decides what such a cell is
+        data[name] = values.to_numpy()
+    return pd.DataFrame(data, index=index)
+
+
+def _checked_frame(
+    text: str, columns: list[str], fmt: str, mapping: dict[str, str], p: Path
+) -> pd.DataFrame:
+    """The frame of any file, each line checked: a malformed one is refused with file:line."""
     ncomma = len(columns) - 1
-    rows = lines[1:]
+    rows = text.splitlines()[1:]
     while rows and not rows[-1].strip():
         rows.pop()  # trailing blank lines
     counts = np.fromiter((ln.count(",") for ln in rows), dtype=np.int64, count=len(rows))
@@ -318,7 +426,40 @@ def read_csv_file(path: str | Path) -> ParsedFile:
             )
             text_cells.columns = columns
         data[name] = numbers(text_cells[col], col, rows, p)
-    frame = pd.DataFrame(data, index=index.rename("date"))
+    return pd.DataFrame(data, index=index.rename("date"))
+
+
+def read_csv_file(path: str | Path) -> ParsedFile:
+    """Read one CSV file into liqflow fields, refusing it whole on any malformed line.
+
+    A plainly well-formed file is read in one pass (:func:`_plain_frame`); any other goes
+    through the line-by-line checks that name what is wrong.
+
+    Raises
+    ------
+    DataError
+        Unknown header, or a line whose field count, date or number is malformed (the
+        message gives ``file:line``).
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{p}: file does not exist") from None
+    except UnicodeDecodeError:
+        raise UnsupportedLayoutError(
+            f"{p}: not a UTF-8 text CSV file; expected one of: {_EXPECTED}"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read file: {exc.strerror}") from None
+    head = m.group(0) if (m := _FIRST_LINE.match(text)) else ""
+    if not head.strip():
+        raise DataError(f"{p}: empty file; expected a CSV with a header, one of: {_EXPECTED}")
+    columns = [c.strip() for c in head.split(",")]
+    fmt, mapping, hint = sniff_header(columns, p)
+    frame = _plain_frame(text, columns, mapping) if fmt != "coingecko" else None
+    if frame is None:
+        frame = _checked_frame(text, columns, fmt, mapping, p)
     check_unique_dates(p, frame.index)
     frame = frame.sort_index()
     return ParsedFile(

@@ -140,10 +140,14 @@ def sniff_universe_layout(path: str | Path) -> str | None:
     if not head:
         return None
     if head.startswith("{"):
-        try:
-            rec = json.loads(head)
-        except json.JSONDecodeError:
-            rec = None
+        rec = None
+        # a weekly record names its keys on its line; a one-line JSON document that does
+        # not (a FRED cache of many MB) is not parsed here only to be read again
+        if all(f'"{k}"' in head for k in _WEEKLY_KEYS):
+            try:
+                rec = json.loads(head)
+            except json.JSONDecodeError:
+                rec = None
         if isinstance(rec, dict) and set(rec) >= _WEEKLY_KEYS:
             return "cmc_weekly"
         if head == "{" or re.match(r'^\{\s*"\d{4}-\d{2}-\d{2}"\s*:', head):
@@ -188,8 +192,28 @@ def _money(raw: object, path: Path, line: int, what: str) -> float:
         ) from None
 
 
+def _weekly_dates(ms: list[int], lines: list[int], raw: list[object], path: Path) -> np.ndarray:
+    """The record dates (milliseconds since 1970) as days, converted at once; a value no
+    Timestamp holds is refused naming its line."""
+    try:
+        return pd.to_datetime(np.asarray(ms, dtype=np.int64), unit="ms").normalize().to_numpy()
+    except (ValueError, OverflowError):
+        for value, line_no, rank in zip(ms, lines, raw, strict=True):
+            try:
+                pd.Timestamp(value, unit="ms")
+            except (ValueError, OverflowError):
+                raise DataError(
+                    f"{path}:{line_no}: Rank {rank!r} or date {value!r} is not "
+                    "an integer (date: milliseconds since 1970)"
+                ) from None
+        raise
+
+
 def _read_weekly(path: Path) -> UniverseFile:
     rows = []
+    ms: list[int] = []
+    lines: list[int] = []
+    ranks: list[object] = []
     with path.open("r", encoding="utf-8-sig") as fh:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
@@ -208,7 +232,7 @@ def _read_weekly(path: Path) -> UniverseFile:
             name = full[len(sym) :] if full.startswith(sym) and len(full) > len(sym) else full
             try:
                 rank = int(rec["Rank"])
-                day = pd.Timestamp(int(rec["date"]), unit="ms").normalize()
+                stamp = int(rec["date"])
             except (TypeError, ValueError):
                 raise DataError(
                     f"{path}:{line_no}: Rank {rec['Rank']!r} or date {rec['date']!r} is not "
@@ -216,8 +240,12 @@ def _read_weekly(path: Path) -> UniverseFile:
                 ) from None
             cap = _money(rec["Market Cap"], path, line_no, "Market Cap")
             price = _money(rec["Price"], path, line_no, "Price")
-            rows.append((day, rank, sym, name, cap, price))
-    frame = pd.DataFrame(rows, columns=["date", "rank", "symbol", "name", "market_cap", "price"])
+            rows.append((rank, sym, name, cap, price))
+            ms.append(stamp)
+            lines.append(line_no)
+            ranks.append(rec["Rank"])
+    frame = pd.DataFrame(rows, columns=["rank", "symbol", "name", "market_cap", "price"])
+    frame.insert(0, "date", _weekly_dates(ms, lines, ranks, path))
     wrong = frame["date"].isin(KNOWN_WRONG_WEEKS)
     notes: tuple[str, ...] = ()
     if wrong.any():
@@ -293,8 +321,28 @@ def _read_csv(path: Path) -> dict[str, list[str]]:
 
 
 def _numbers(col: list[str], path: Path, what: str, *, integer: bool = False) -> np.ndarray:
-    """Numbers of a column (``$`` and ``,`` removed; blank = NaN), refused with file:line."""
-    out = np.empty(len(col), dtype=np.float64)
+    """Numbers of a column (``$`` and ``,`` removed; blank = NaN), refused with file:line.
+
+    One conversion of the whole column; only a column that fails it is walked cell by
+    cell (:func:`_bad_number`) to name the first bad line.
+    """
+    text = [raw.replace("$", "").replace(",", "").strip() for raw in col]
+    blank = np.fromiter((not t for t in text), dtype=bool, count=len(text))
+    try:
+        out = np.array([t or "nan" for t in text], dtype=np.float64)
+    except ValueError:
+        out = None
+    if out is not None:
+        ok = np.isnan(out) == blank  # a literal "nan" cell is not a blank one
+        if integer:
+            ok &= np.isfinite(out) & (out == np.round(out))
+        if ok.all():
+            return out
+    raise _bad_number(col, path, what, integer)
+
+
+def _bad_number(col: list[str], path: Path, what: str, integer: bool) -> DataError:
+    """The error naming the first cell of ``col`` that is not a number (or integer)."""
     for i, raw in enumerate(col):
         text = raw.replace("$", "").replace(",", "").strip()
         try:
@@ -306,9 +354,8 @@ def _numbers(col: list[str], path: Path, what: str, *, integer: bool = False) ->
             ok = value is not None and math.isfinite(value) and value == round(value)
         if not ok:
             kind = "n integer" if integer else " number"
-            raise DataError(f"{path}:{i + 2}: {what} {raw!r} is not a{kind}")
-        out[i] = value
-    return out
+            return DataError(f"{path}:{i + 2}: {what} {raw!r} is not a{kind}")
+    return DataError(f"{path}: column {what} does not convert to numbers")
 
 
 def _read_monthly(path: Path) -> UniverseFile:
@@ -383,16 +430,82 @@ def _read_top100(path: Path) -> UniverseFile:
     return UniverseFile(path, "coingecko_top100", _snap(cols, "coingecko_top100", path))
 
 
+_COIN_COLUMNS = ("date", "price", "total_volume", "market_cap", "coin_name")
+
+
+def _plain_coin_frame(path: Path) -> tuple[pd.DataFrame, list[str]] | None:
+    """A ``coingecko_coin`` file read in one pyarrow pass: (frame, coin ids), or None.
+
+    Only a plainly well-formed file is taken (the header's field count on every line, no
+    quotes, a ``YYYY-MM-DD`` date first, plain numbers or blanks); anything else returns
+    None and :func:`_read_coingecko_coin` reads it cell by cell, naming a bad line. The
+    two readings give the same frame on every file this one accepts.
+    """
+    import pyarrow as pa
+    from pyarrow import compute as pc
+    from pyarrow import csv as pacsv
+
+    numeric = {"price": "close", "market_cap": "market_cap", "total_volume": "volume"}
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                column_names=list(_COIN_COLUMNS), skip_rows=1, use_threads=False
+            ),
+            parse_options=pacsv.ParseOptions(quote_char=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={
+                    c: pa.float64() if c in numeric else pa.string() for c in _COIN_COLUMNS
+                },
+                null_values=[""],
+                strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+        return None
+    if table.num_rows == 0:
+        return None
+    raw = pc.utf8_trim_whitespace(table.column("date"))
+    if not pc.all(pc.match_substring_regex(raw, r"^\d{4}-\d{2}-\d{2}")).as_py():
+        return None
+    days = pc.strptime(pc.utf8_slice_codeunits(raw, 0, 10), "%Y-%m-%d", "s", error_is_null=True)
+    if days.null_count:
+        return None
+    data = {}
+    for col, name in numeric.items():
+        values = table.column(col)
+        if pc.any(pc.invert(pc.is_finite(values))).as_py():
+            return None  # "nan", "inf": the cell-by-cell reading decides
+        data[name] = values.to_numpy()
+    index = pd.DatetimeIndex(
+        days.cast(pa.date32()).to_numpy().astype("datetime64[us]"), name="date"
+    )
+    ids = pc.unique(pc.utf8_trim_whitespace(table.column("coin_name"))).to_pylist()
+    return pd.DataFrame(data, index=index), [str(i) for i in ids]
+
+
 def _read_coingecko_coin(path: Path) -> UniverseFile:
+    plain = _plain_coin_frame(path)
+    if plain is None:
+        frame, ids = _checked_coin_frame(path)
+    else:
+        frame, ids = plain
+    if len(ids) != 1:
+        raise DataError(f"{path}: coin_name must name one coin, got {list(ids)[:5]}")
+    return UniverseFile(
+        path, "coingecko_coin", None, _coin_prices(frame, "", "", str(ids[0]), "coingecko", path)
+    )
+
+
+def _checked_coin_frame(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """A ``coingecko_coin`` file read cell by cell: (frame, coin ids); a bad cell is refused
+    with file:line."""
     raw = _read_csv(path)
     days = pd.Series([d[:10] for d in raw["date"]], dtype=object)
     when = pd.to_datetime(days, format="%Y-%m-%d", errors="coerce")
     if when.isna().any():
         i = int(np.flatnonzero(when.isna().to_numpy())[0])
         raise DataError(f"{path}:{i + 2}: date {raw['date'][i]!r} is not YYYY-MM-DD")
-    ids = list(dict.fromkeys(raw["coin_name"]))
-    if len(ids) != 1:
-        raise DataError(f"{path}: coin_name must name one coin, got {list(ids)[:5]}")
     frame = pd.DataFrame(
         {
             "close": _numbers(raw["price"], path, "price"),
@@ -401,9 +514,7 @@ def _read_coingecko_coin(path: Path) -> UniverseFile:
         },
         index=pd.DatetimeIndex(when, name="date"),
     )
-    return UniverseFile(
-        path, "coingecko_coin", None, _coin_prices(frame, "", "", str(ids[0]), "coingecko", path)
-    )
+    return frame, list(dict.fromkeys(raw["coin_name"]))
 
 
 def _coin_prices(

@@ -169,7 +169,8 @@ class _Writes(_StoreBase):
             return stored
         mine = np.flatnonzero(np.isin(s.g, np.asarray(held, dtype=np.int32)))
         rows = pd.DataFrame(
-            {"r": mine.astype(np.int32), "g": s.g[mine], "f": s.f[mine], "day": s.day[mine]}
+            {"r": mine.astype(np.int32), "g": s.g[mine], "f": s.f[mine], "day": s.day[mine]},
+            copy=False,
         )
         con.register("_in_rows", rows)
         try:
@@ -194,9 +195,16 @@ class _Writes(_StoreBase):
         origins: list[str],
     ) -> None:
         def rows(idx: np.ndarray, **extra: np.ndarray) -> pd.DataFrame:
-            return pd.DataFrame(
-                {"g": s.g[idx], "f": s.f[idx], "day": s.day[idx], "value": s.value[idx], **extra}
+            # the staged columns as they are when every row is taken in order (a fresh
+            # import), else the rows picked; never copied again into the frame
+            whole = len(idx) == len(s.value) and np.array_equal(idx, np.arange(len(idx)))
+            cols = (
+                (s.g, s.f, s.day, s.value)
+                if whole
+                else (s.g[idx], s.f[idx], s.day[idx], s.value[idx])
             )
+            named = dict(zip(("g", "f", "day", "value"), cols, strict=True))
+            return pd.DataFrame({**named, **extra}, copy=False)
 
         keyed = """JOIN _in_groups g ON g.g = x.g JOIN _in_fields f ON f.f = x.f"""
         if len(plan.insert):
