@@ -1,18 +1,21 @@
 """Benchmark: the whole report, from an imported store to the HTML file.
 
 Imports ../shared/data into a temporary store (not timed; or pass ``--store PATH`` to
-use an existing one), loads the libraries once (timed separately: interpreter and
-import start-up are excluded from the target), then builds and writes the report:
+use a copy of an existing one), then runs each measurement in a fresh Python process
+(so one run's memory and warmed-up state never flatter another's), after the libraries
+are imported there (import start-up is excluded and printed):
 
-* **cold**: the cache is not used, every statistic is computed;
-* **cached**: the second run, heavy statistics read from the store's cache (keyed by a
-  hash of their inputs), which is what a user re-running the command sees;
+* **baseline**: loading the report's panel alone (``load_panel`` of the report's series,
+  best of 3): the report's times are printed as ratios of it;
+* **cold**: the report with the cache switched off, every part computed;
+* **cached**: a user re-running the command on an unchanged store: a new process builds
+  the report once more, and reads the result the first run left in the store's cache
+  (keyed by a fingerprint of every stored value; the run that fills it is timed too);
 
-with the wall time of each part (panel, signals, statistics, backtest, rendering) and
-the peak memory (process peak RSS from ``getrusage``; Python-level peak of one cached
-build from ``tracemalloc``, measured in a separate run so it does not slow the timed
-ones). The baseline, measured in the same process, is loading the report's panel alone
-(``load_panel``): the report's time is printed as a ratio of it.
+with the wall time of each part (panel, signals, statistics, backtest, rendering), and
+the peak memory of each process (its peak RSS from ``getrusage``, next to its RSS once
+the libraries are imported). The Python-level peak of one cached build (``tracemalloc``)
+is measured in a process of its own, so it slows no timed run.
 
 With ``--coins N``, N generated coins are added to the store first, in the shared
 data's layouts (:func:`bench_universe.synthetic`: CoinMarketCap weekly top 18 and monthly
@@ -27,27 +30,91 @@ Usage: ``python bench/bench_report.py [DATA_DIR] [--store PATH] [--as-of DATE] [
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data"
+PHASES = ("baseline", "cold", "fill", "cached", "traced")
 
 
-def _build(
-    store_path: Path, out: Path, as_of: str | None, use_cache: bool = True
-) -> tuple[float, object]:
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB -> MB (Linux)
+
+
+def _import_libraries() -> float:
+    t0 = time.perf_counter()
+    import arch.bootstrap  # noqa: F401  (the heaviest imports, loaded by the statistics)
+    import plotly.offline  # noqa: F401
+
+    import liqflow.backtest
+    import liqflow.report
+    import liqflow.signals
+    import liqflow.stats  # noqa: F401
+
+    return time.perf_counter() - t0
+
+
+def _build(store_path: Path, out: Path, as_of: str | None, use_cache: bool) -> dict[str, Any]:
     from liqflow.report import ReportConfig, write_report
     from liqflow.store import Store
 
     t0 = time.perf_counter()
     with Store(store_path) as st:
         report = write_report(st, out, as_of=as_of, config=ReportConfig(use_cache=use_cache))
-    return time.perf_counter() - t0, report
+    seconds = time.perf_counter() - t0
+    frame = report.results.timing_frame()
+    parts = [(str(name), float(row.seconds), bool(row.cached)) for name, row in frame.iterrows()]
+    return {"seconds": seconds, "parts": parts, "size": out.stat().st_size}
+
+
+def _baseline(store_path: Path, as_of: str | None) -> dict[str, Any]:
+    from liqflow.align import load_panel
+    from liqflow.catalog import default_catalog
+    from liqflow.report.build import report_ids
+    from liqflow.store import Store
+
+    times = []
+    with Store(store_path, read_only=True) as st:
+        ids = [s for s in report_ids(default_catalog()) if st.sources(s)]
+        for _ in range(3):
+            t0 = time.perf_counter()
+            panel = load_panel(st, ids, as_of=as_of)
+            times.append(time.perf_counter() - t0)
+    return {"seconds": min(times), "shape": list(panel.shape)}
+
+
+def _child(phase: str, store_path: Path, out: Path, as_of: str | None) -> None:
+    """One measurement in this (fresh) process; prints one JSON line."""
+    t_import = _import_libraries()
+    rss_ready = _rss_mb()
+    if phase == "baseline":
+        res = _baseline(store_path, as_of)
+    elif phase == "traced":
+        tracemalloc.start()
+        res = _build(store_path, out, as_of, use_cache=True)
+        res["py_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    else:
+        res = _build(store_path, out, as_of, use_cache=phase != "cold")
+    res |= {"imports": t_import, "rss_ready": rss_ready, "rss_peak": _rss_mb()}
+    print(json.dumps(res))
+
+
+def _run(phase: str, store_path: Path, out: Path, as_of: str | None) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--phase", phase, "--store", str(store_path)]
+    cmd += ["--out", str(out)] + (["--as-of", as_of] if as_of else [])
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"the {phase} run failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def _add_coins(store_path: Path, n_coins: int) -> None:
@@ -74,103 +141,85 @@ def _add_coins(store_path: Path, n_coins: int) -> None:
         st.write(batches)
 
 
-def _parts(report: object) -> str:
-    frame = report.results.timing_frame()  # type: ignore[attr-defined]
+def _parts(res: dict[str, Any]) -> str:
     return "  ".join(
-        f"{name} {row.seconds:5.2f}s{' (cache)' if row.cached else ''}"
-        for name, row in frame.iterrows()
+        f"{name} {sec:5.2f}s{' (cache)' if hit else ''}" for name, sec, hit in res["parts"]
     )
+
+
+def _prepare(args: argparse.Namespace, work: Path) -> None:
+    if args.store is not None:
+        shutil.copy(args.store, work)
+    else:
+        from liqflow.catalog import default_catalog
+        from liqflow.importer import import_paths
+        from liqflow.store import Store
+
+        if not args.data.exists():
+            sys.exit(f"data folder {args.data} not found; pass the path to shared/data")
+        t0 = time.perf_counter()
+        with Store(work) as st:
+            import_paths(st, default_catalog(), [args.data])
+        print(f"import of {args.data} (not part of the report): {time.perf_counter() - t0:.2f} s")
+    if args.coins:
+        t0 = time.perf_counter()
+        _add_coins(work, args.coins)
+        print(f"{args.coins} generated coins added (not timed): {time.perf_counter() - t0:.2f} s")
+
+
+def _print(runs: dict[str, dict[str, Any]], coins: int) -> None:
+    base, cold, fill, warm = (runs[p] for p in ("baseline", "cold", "fill", "cached"))
+    t_base = base["seconds"]
+    rows, cols = base["shape"]
+    print(f"library imports per process (start-up, excluded): {cold['imports']:.2f} s")
+    print(f"panel: {rows:,} days x {cols} columns; report file {cold['size'] / 1e6:.1f} MB")
+    print(f"baseline, load_panel alone (best of 3)       : {t_base:6.2f} s")
+    for label, res in (
+        ("report, cold (cache off)              ", cold),
+        ("report, first run (computes, fills)   ", fill),
+        ("report, cached (re-run, new process)  ", warm),
+    ):
+        print(
+            f"{label}      : {res['seconds']:6.2f} s = {res['seconds'] / t_base:5.2f}x the baseline"
+        )
+        print(f"    {_parts(res)}")
+    print(
+        f"cold / cached                                : {cold['seconds'] / warm['seconds']:5.1f}x"
+    )
+    print("peak RSS per process (after imports -> peak):")
+    for phase in ("baseline", "cold", "fill", "cached"):
+        r = runs[phase]
+        print(f"    {phase:9s} {r['rss_ready']:7,.0f} MB -> {r['rss_peak']:7,.0f} MB")
+    print(
+        f"Python allocations of one cached build (tracemalloc): {runs['traced']['py_peak_mb']:,.0f} MB"
+    )
+    peak = max(runs[p]["rss_peak"] for p in ("cold", "fill", "cached"))
+    if coins:
+        ok = warm["seconds"] < 5.0 and peak < 1024
+        print(f"target at {coins} coins (cached < 5 s, peak < 1 GB): {'met' if ok else 'NOT met'}")
+    else:
+        ok = cold["seconds"] < 3.0 and warm["seconds"] < 1.0 and peak < 1024
+        print(f"target (cold < 3 s, cached < 1 s, peak < 1 GB): {'met' if ok else 'NOT met'}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("data", nargs="?", type=Path, default=DEFAULT)
-    ap.add_argument("--store", type=Path, help="existing store (skips the import)")
+    ap.add_argument("--store", type=Path, help="existing store (a copy is used; skips the import)")
     ap.add_argument("--as-of", default=None)
     ap.add_argument("--coins", type=int, default=0, help="generated coins to add (e.g. 300)")
+    ap.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
-
-    t0 = time.perf_counter()
-    import arch.bootstrap  # noqa: F401  (the heaviest imports, loaded by the statistics)
-    import plotly.offline  # noqa: F401
-
-    import liqflow.backtest
-    import liqflow.report
-    import liqflow.signals
-    import liqflow.stats  # noqa: F401
-    from liqflow.align import load_panel
-    from liqflow.catalog import default_catalog
-    from liqflow.importer import import_paths
-    from liqflow.report.build import report_ids
-    from liqflow.store import Store
-
-    t_import_libs = time.perf_counter() - t0
-
+    if args.phase is not None:
+        _child(args.phase, args.store, args.out, args.as_of)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "store.duckdb"
-        if args.store is not None:
-            shutil.copy(args.store, work)
-        else:
-            if not args.data.exists():
-                sys.exit(f"data folder {args.data} not found; pass the path to shared/data")
-            t0 = time.perf_counter()
-            with Store(work) as st:
-                import_paths(st, default_catalog(), [args.data])
-            print(
-                f"import of {args.data} (not part of the report): {time.perf_counter() - t0:.2f} s"
-            )
-        if args.coins:
-            t0 = time.perf_counter()
-            _add_coins(work, args.coins)
-            print(
-                f"{args.coins} generated coins added (not timed): {time.perf_counter() - t0:.2f} s"
-            )
+        _prepare(args, work)
         out = Path(tmp) / "report.html"
-
-        # baseline: the report's panel alone, best of 3
-        base = []
-        with Store(work, read_only=True) as st:
-            ids = [s for s in report_ids(default_catalog()) if st.sources(s)]
-            for _ in range(3):
-                t0 = time.perf_counter()
-                panel = load_panel(st, ids, as_of=args.as_of)
-                base.append(time.perf_counter() - t0)
-        t_base = min(base)
-
-        t_cold, cold = _build(work, out, args.as_of, use_cache=False)  # everything computed
-        _build(work, out, args.as_of)  # fills the cache (if the store did not hold it yet)
-        t_warm, warm = _build(work, out, args.as_of)
-        size = out.stat().st_size
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB -> MB (Linux)
-
-        tracemalloc.start()
-        _build(work, Path(tmp) / "again.html", args.as_of)
-        _, py_peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-
-    print(f"library imports (start-up, excluded): {t_import_libs:.2f} s")
-    print(
-        f"panel: {panel.shape[0]:,} days x {panel.shape[1]} columns; report file {size / 1e6:.1f} MB"
-    )
-    print(f"baseline load_panel alone (best of 3): {t_base:6.2f} s")
-    print(
-        f"report, cold (no cache)              : {t_cold:6.2f} s  = {t_cold / t_base:4.1f}x the baseline"
-    )
-    print(f"    {_parts(cold)}")
-    print(
-        f"report, cached statistics            : {t_warm:6.2f} s  = {t_warm / t_base:4.1f}x the baseline"
-    )
-    print(f"    {_parts(warm)}")
-    print(f"cold / cached                        : {t_cold / t_warm:4.1f}x")
-    print(
-        f"peak memory: process RSS {rss:,.0f} MB; Python allocations of one cached build {py_peak / 1e6:,.0f} MB"
-    )
-    if args.coins:
-        verdict = "met" if t_warm < 5.0 and rss < 1024 else "NOT met"
-        print(f"target at {args.coins} coins (cached < 5 s, peak < 1 GB): {verdict}")
-    else:
-        verdict = "met" if t_cold < 3.0 and t_warm < 1.0 and rss < 1024 else "NOT met"
-        print(f"target (cold < 3 s, cached < 1 s, peak < 1 GB): {verdict}")
+        runs = {p: _run(p, work, out, args.as_of) for p in PHASES}
+    _print(runs, args.coins)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import pandas as pd
 
 from liqflow._errors import DataError
 from liqflow.catalog import Catalog, Chain, SeriesSpec, default_catalog
-from liqflow.store import Store
+from liqflow.store import Store, StoredSeries
 
 __all__ = [
     "EXCHANGE",
@@ -58,6 +58,7 @@ __all__ = [
     "required_inputs",
     "resolve_as_of",
     "trading_days",
+    "with_exchange_days",
 ]
 
 #: Largest age (calendar days) of a carried-forward value, by catalogue frequency.
@@ -199,9 +200,37 @@ class SourceRows:
 
     days: Mapping[str, pd.DatetimeIndex]
     exchange: frozenset[str]
+    #: The days of ``open_span`` (first, last) the exchange is open on (as
+    #: :func:`trading_days` counts them), once :func:`with_exchange_days` recorded them: a
+    #: panel read back from the cache then needs no exchange calendar.
+    open_days: pd.DatetimeIndex | None = None
+    open_span: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
     def __deepcopy__(self, memo: dict[int, object]) -> SourceRows:
         return self  # immutable: pandas deep-copies attrs on every operation
+
+    def exchange_open(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """:func:`_exchange_open` of ``index``, from :attr:`open_days` when they cover it."""
+        span, days = self.open_span, self.open_days
+        covered = span is not None and len(index) and span[0] <= index[0] and index[-1] <= span[1]
+        return _members(index, days) if covered and days is not None else _exchange_open(index)
+
+
+def with_exchange_days(panel: pd.DataFrame) -> pd.DataFrame:
+    """``panel`` (the same object) with its source rows recording the exchange's open days
+    over its index (:attr:`SourceRows.open_days`); :func:`trading_days` is unchanged.
+
+    For a panel that is stored and read back (the report's cache): building the exchange
+    calendar from 1900 costs a second in a new process, reading the days recorded none.
+    """
+    rows = panel.attrs.get(ROWS_ATTR)
+    if not isinstance(rows, SourceRows) or not rows.exchange or panel.empty:
+        return panel
+    index = pd.DatetimeIndex(panel.index)
+    open_days = pd.DatetimeIndex(index[_exchange_open(index)], name="date")
+    span = (pd.Timestamp(index[0]), pd.Timestamp(index[-1]))
+    panel.attrs[ROWS_ATTR] = SourceRows(rows.days, rows.exchange, open_days, span)
+    return panel
 
 
 def join_panels(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
@@ -240,6 +269,7 @@ def load_panel(
     start: pd.Timestamp | str | None = None,
     fields: Literal["primary", "all"] = "all",
     sources: dict[str, str] | None = None,
+    inventory: Sequence[StoredSeries] | None = None,
 ) -> pd.DataFrame:
     """The daily point-in-time panel.
 
@@ -264,6 +294,8 @@ def load_panel(
         The primary field comes from that source; with ``fields="all"``, a field it
         lacks is taken from the next stored source that has it (BTC prices from Yahoo,
         its market cap from CoinGecko).
+    inventory : sequence of StoredSeries, optional
+        ``store.inventory()`` when the caller has it already (it is not read again).
 
     Returns
     -------
@@ -276,7 +308,8 @@ def load_panel(
     cat = catalog or default_catalog()
     if fields not in ("all", "primary"):
         raise DataError(f"fields must be 'all' or 'primary', got {fields!r}")
-    chosen, extend = _source_plan(store, cat, ids, fields, sources)
+    stored = inventory if inventory is not None else store.inventory()
+    chosen, extend = _source_plan(stored, cat, ids, fields, sources)
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else None
     pieces = _available_pieces(store, chosen, extend, fields, cutoff)
     nonempty = {k: v for k, v in pieces.items() if not v.empty}
@@ -302,7 +335,7 @@ _Plan = dict[str, tuple[SeriesSpec, list[str]]]
 
 
 def _source_plan(
-    store: Store,
+    inventory: Sequence[StoredSeries],
     cat: Catalog,
     ids: Sequence[str] | None,
     fields: str,
@@ -310,7 +343,7 @@ def _source_plan(
 ) -> tuple[_Plan, dict[str, list[str]]]:
     """Per series: its spec and the sources to read, the chosen (preferred) one first; and
     the sources that extend its primary field after the chosen one's last date."""
-    stored = {(i.series_id, i.source) for i in store.inventory()}
+    stored = {(i.series_id, i.source) for i in inventory}
     wanted = (
         [cat.resolve(sid) for sid in ids]  # WALCL or FED_ASSETS: the column fed_assets
         if ids is not None
@@ -407,7 +440,18 @@ def _exchange_open(days: pd.DatetimeIndex) -> np.ndarray:
     sessions = exchange_sessions()
     day = days.as_unit("ns").to_numpy()
     outside = (day < sessions[0].to_datetime64()) | (day > sessions[-1].to_datetime64())
-    return np.asarray(days.isin(sessions)) | outside
+    return _members(days, sessions) | outside
+
+
+def _members(index: pd.DatetimeIndex, days: pd.DatetimeIndex) -> np.ndarray:
+    """``index.isin(days)`` for a sorted ``days``, by binary search (days as of the
+    nanosecond, whatever the units of the two indexes)."""
+    a = index.as_unit("ns").asi8
+    b = days.as_unit("ns").asi8
+    if len(b) == 0:
+        return np.zeros(len(a), dtype=bool)
+    pos = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    return np.asarray(b[pos] == a)
 
 
 def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:
@@ -427,9 +471,9 @@ def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:
     s = panel[column]
     rows = panel.attrs.get(ROWS_ATTR)
     if isinstance(rows, SourceRows) and column in rows.days:
-        new = np.asarray(panel.index.isin(rows.days[column])) & s.notna().to_numpy()
+        new = _members(pd.DatetimeIndex(panel.index), rows.days[column]) & s.notna().to_numpy()
         if column in rows.exchange:
-            new &= _exchange_open(pd.DatetimeIndex(panel.index))
+            new &= rows.exchange_open(pd.DatetimeIndex(panel.index))
     else:
         new = (s.notna() & s.ne(s.shift())).to_numpy()
     return pd.DatetimeIndex(panel.index[new], name="date")
@@ -499,7 +543,11 @@ def required_inputs(catalog: Catalog, chain: str | Chain = "default") -> tuple[s
 
 
 def default_as_of(
-    store: Store, catalog: Catalog | None = None, chain: str = "default"
+    store: Store,
+    catalog: Catalog | None = None,
+    chain: str = "default",
+    *,
+    inventory: Sequence[StoredSeries] | None = None,
 ) -> pd.Timestamp:
     """The default as-of date of every command.
 
@@ -507,6 +555,7 @@ def default_as_of(
     (:func:`required_inputs`) is fresh (:data:`FRESH_WITHIN` after its latest value
     became public), never later than the latest public value of any of them nor than
     the last stored observation; the last stored day when none of them is stored.
+    ``inventory``: ``store.inventory()`` when the caller has it already.
 
     Raises
     ------
@@ -514,7 +563,8 @@ def default_as_of(
         The store is empty.
     """
     cat = catalog or default_catalog()
-    inventory = store.inventory()
+    if inventory is None:
+        inventory = store.inventory()
     if not inventory:
         raise DataError("the store holds no data; run `liqflow import DIR` or `liqflow fetch`")
     last: dict[str, pd.Timestamp] = {}
@@ -533,9 +583,12 @@ def default_as_of(
     return pd.Timestamp(min(min(limits), max(ends), last_stored)).normalize()
 
 
-def check_as_of(store: Store, as_of: pd.Timestamp) -> pd.Timestamp:
+def check_as_of(
+    store: Store, as_of: pd.Timestamp, *, inventory: Sequence[StoredSeries] | None = None
+) -> pd.Timestamp:
     """``as_of`` normalised, refused when it is after the last stored observation."""
-    inventory = store.inventory()
+    if inventory is None:
+        inventory = store.inventory()
     if not inventory:
         raise DataError("the store holds no data; run `liqflow import DIR` or `liqflow fetch`")
     last_stored = pd.Timestamp(max(item.last for item in inventory))
@@ -553,11 +606,14 @@ def resolve_as_of(
     catalog: Catalog | None = None,
     chain: str = "default",
     as_of: pd.Timestamp | str | None = None,
+    *,
+    inventory: Sequence[StoredSeries] | None = None,
 ) -> tuple[pd.Timestamp, bool]:
-    """``(date, is_default)``: the given date checked, or :func:`default_as_of`."""
+    """``(date, is_default)``: the given date checked, or :func:`default_as_of`
+    (``inventory``: ``store.inventory()`` when the caller has it already)."""
     if as_of is None:
-        return default_as_of(store, catalog, chain), True
-    return check_as_of(store, pd.Timestamp(as_of)), False
+        return default_as_of(store, catalog, chain, inventory=inventory), True
+    return check_as_of(store, pd.Timestamp(as_of), inventory=inventory), False
 
 
 def input_freshness(

@@ -231,49 +231,63 @@ def load_coin_prices(
         On each day the first source of :data:`PRICE_SOURCES` with a price gives the
         value (shifted onto the close-of-day convention); ``source`` says which.
     """
-    keys = store.coin_price_keys()
-    coin_of = {}
-    for sid, src in keys:
-        meta = store.meta(sid, src)
-        coin_of[(sid, src)] = str(meta.get("symbol") or sid[len("coin_") :])
+    coin_of = {k: str(sym or k[0][len("coin_") :]) for k, sym in store.coin_price_symbols()}
+    held = store.sources_of(list(catalog_coins or {}))
     for sid, cid in (catalog_coins or {}).items():
-        for src in store.sources(sid):
-            keys.append((sid, src))
+        for src in held.get(sid, ()):
             coin_of[(sid, src)] = cid
+    days0 = pd.DatetimeIndex([], name="date", dtype="datetime64[ns]")
+    empty = pd.DataFrame(index=days0, dtype=np.float64)
+    if not coin_of:
+        return CoinPriceTable(empty, empty.astype(object))
     # a source stamped a day late (CoinGecko 00:00 UTC) is read one day further, then shifted
     ahead = max(-d for d in PRICE_SOURCES.values())
-    frames = store.read_many(
-        keys, ["close"], end=None if end is None else pd.Timestamp(end) + pd.Timedelta(days=ahead)
-    )
-    per_coin: dict[str, list[tuple[int, str, pd.Series]]] = {}
     order = list(PRICE_SOURCES)
-    for (sid, src), frame in frames.items():
-        if "close" not in frame.columns:
-            continue
-        s = frame["close"].dropna()
-        s = s[s > 0]
-        shift = PRICE_SOURCES.get(src, 0)
-        if shift:
-            s.index = s.index + pd.Timedelta(days=shift)
-        rank = order.index(src) if src in order else len(order)
-        per_coin.setdefault(coin_of[(sid, src)], []).append((rank, src, s))
-    closes, sources = {}, {}
-    for cid, parts in per_coin.items():
-        parts.sort(key=lambda t: t[0])
-        close = pd.concat([p[2] for p in parts], axis=1, sort=True).bfill(axis=1).iloc[:, 0]
-        stacked = (
-            pd.concat([p[2].notna() for p in parts], axis=1, sort=True).fillna(False).to_numpy()
-        )
-        first = np.argmax(stacked, axis=1)
-        names = np.array([p[1] for p in parts], dtype=object)
-        closes[cid] = close
-        sources[cid] = pd.Series(names[first], index=close.index, dtype=object)
-    table = pd.DataFrame(closes).sort_index()
-    table.index = pd.DatetimeIndex(table.index, name="date")
-    if end is not None:
-        table = table.loc[table.index <= pd.Timestamp(end)]
-    which = pd.DataFrame(sources).reindex(index=table.index, columns=table.columns)
-    return CoinPriceTable(table.astype(np.float64), which)
+    keys = sorted(coin_of)
+    coins = list(dict.fromkeys(coin_of[k] for k in keys))
+    target = {c: i for i, c in enumerate(coins)}
+    parts = pd.DataFrame(
+        {
+            "series_id": [k[0] for k in keys],
+            "source": [k[1] for k in keys],
+            "target": [target[coin_of[k]] for k in keys],
+            # the preferred source first; ties (two series of one coin from one source,
+            # or sources outside PRICE_SOURCES) in (series, source) order
+            "priority": [
+                (order.index(k[1]) if k[1] in order else len(order)) * len(keys) + i
+                for i, k in enumerate(keys)
+            ],
+            "shift": [PRICE_SOURCES.get(k[1], 0) for k in keys],
+        }
+    )
+    last = None if end is None else pd.Timestamp(end) + pd.Timedelta(days=ahead)
+    rows, has = store.read_spliced(parts, "close", end=last)
+    # columns: every coin with a stored close, in the order of its first (series, source)
+    listed = list(dict.fromkeys(coin_of[k] for k, ok in zip(keys, has, strict=True) if ok))
+    if not listed:
+        return CoinPriceTable(empty, empty.astype(object))
+    days, day_pos = np.unique(rows["date"], return_inverse=True)
+    col_of = np.full(len(coins), -1, dtype=np.int64)
+    col_of[[target[c] for c in listed]] = np.arange(len(listed))
+    cols = col_of[rows["target"]]
+    close = np.full((len(days), len(listed)), np.nan)
+    close[day_pos, cols] = rows["value"]
+    names = np.full((len(days), len(listed)), np.nan, dtype=object)
+    names[day_pos, cols] = parts["source"].to_numpy(dtype=object)[rows["part"]]
+    # a gapless range is a daily one, as the union of the coins' dates inferred it
+    gapless = len(days) > 2 and bool((np.diff(days) == np.timedelta64(1, "D")).all())
+    index = (
+        pd.DatetimeIndex(days, name="date", freq="D")
+        if gapless
+        else pd.DatetimeIndex(days, name="date")
+    )
+    columns = pd.Index(listed)
+    table = pd.DataFrame(close, index=index, columns=columns)
+    which = pd.DataFrame(names, index=index, columns=columns, dtype=object)
+    if end is not None:  # the day read past ``end`` for the shifted sources
+        keep = table.index <= pd.Timestamp(end)
+        table, which = table.loc[keep], which.loc[keep]
+    return CoinPriceTable(table, which)
 
 
 def schedule_from_store(
@@ -319,13 +333,15 @@ def load_universe(
     *,
     as_of: pd.Timestamp | None = None,
     top_n: int | None = None,
+    snapshots: pd.DataFrame | None = None,
 ) -> UniverseData | None:
     """The point-in-time universe and coin prices up to ``as_of``; None when no snapshot
-    is stored (import ``crypto/universe`` first)."""
+    is stored (import ``crypto/universe`` first). ``snapshots``: the stored snapshots up
+    to ``as_of`` when the caller has read them already."""
     from liqflow.catalog import default_catalog
 
     cat = catalog or default_catalog()
-    snaps = store.read_universe(end=as_of)
+    snaps = store.read_universe(end=as_of) if snapshots is None else snapshots
     if snaps.empty:
         return None
     mapping = catalog_coin_ids(store, cat)
@@ -350,8 +366,9 @@ def default_top_n(snapshots: pd.DataFrame) -> int | None:
 def _load(
     store: Store, catalog: object | None, as_of: pd.Timestamp | None, top_n: int | None
 ) -> tuple[UniverseData | None, int | None]:
-    n = top_n if top_n is not None else default_top_n(store.read_universe(end=as_of))
-    return load_universe(store, catalog, as_of=as_of, top_n=n), n
+    snaps = store.read_universe(end=as_of)
+    n = top_n if top_n is not None else default_top_n(snaps)
+    return load_universe(store, catalog, as_of=as_of, top_n=n, snapshots=snaps), n
 
 
 def _alt_universe(data: UniverseData, n: int | None) -> AltUniverse:

@@ -11,7 +11,7 @@ import pandas as pd
 from liqflow._errors import ConfigError, DataError
 from liqflow.backtest._shared import DAYS_PER_YEAR, check_prices, price_returns
 from liqflow.backtest.events import BreakoutParams, event_matrix, events_on_calendar
-from liqflow.signals.baskets import alt_basket
+from liqflow.signals.baskets import alt_basket, alt_basket_on
 from liqflow.signals.crypto import MIN_BASKET_COINS, AltUniverse
 
 __all__ = ["MarketData", "basket_prices", "longest_known_span", "market_data_from_panel"]
@@ -132,6 +132,7 @@ def basket_prices(
     min_count: int = 1,
     schedule: pd.DataFrame | None = None,
     weighting: str = "equal",
+    index: pd.Index | None = None,
 ) -> pd.Series:
     """The alt basket of :func:`liqflow.signals.baskets.alt_basket` as a tradable price.
 
@@ -141,9 +142,14 @@ def basket_prices(
     price or the coverage is below :data:`liqflow.signals.baskets.MIN_COVERAGE`. The
     price is 1 the day before the first known return. Without ``schedule`` the basket
     holds the columns of ``prices`` (today's list, which carries survivorship bias: coins
-    that died are missing); with the point-in-time schedule it does not.
+    that died are missing); with the point-in-time schedule it does not. With ``index``,
+    the basket of ``prices.reindex(index)``, built without that table
+    (:func:`liqflow.signals.baskets.alt_basket_on`).
     """
-    frame = alt_basket(prices, schedule, weighting=weighting, min_coins=min_count).frame
+    if index is None:
+        frame = alt_basket(prices, schedule, weighting=weighting, min_coins=min_count).frame
+    else:
+        frame = alt_basket_on(index, prices, schedule, weighting=weighting, min_coins=min_count)
     ret = frame["return"].to_numpy()
     raw = frame["index_raw"].to_numpy()
     out = np.full(len(frame), np.nan)
@@ -153,7 +159,7 @@ def basket_prices(
         out[valid[0] - 1] = 1.0
         known = np.isfinite(ret)
         out[known] = raw[known] / base
-    return pd.Series(out, index=prices.index, name=name)
+    return pd.Series(out, index=prices.index if index is None else frame.index, name=name)
 
 
 def longest_known_span(price: pd.Series) -> tuple[pd.Series, str | None]:
@@ -226,8 +232,10 @@ def market_data_from_panel(
     alt_cols = [a for a in alt_ids if a in panel.columns]
     basket = None
     if universe is not None:
-        coins = universe.close.drop(columns=["bitcoin"], errors="ignore").reindex(panel.index)
-        basket = basket_prices(coins, min_count=min_alts, schedule=universe.schedule)
+        coins = universe.close.drop(columns=["bitcoin"], errors="ignore")
+        basket = basket_prices(
+            coins, min_count=min_alts, schedule=universe.schedule, index=panel.index
+        )
     elif len(alt_cols) >= min_alts:
         basket = basket_prices(panel[alt_cols], min_count=min_alts)
     notes: list[str] = []

@@ -149,7 +149,9 @@ def arr2d(values: np.ndarray) -> dict[str, str]:
 
 
 def dates(index: pd.Index) -> list[str]:
-    return [f"{d:%Y-%m-%d}" for d in pd.DatetimeIndex(index)]
+    """``YYYY-MM-DD`` of each day; equivalent to ``[f"{d:%Y-%m-%d}" for d in index]``."""
+    days = pd.DatetimeIndex(index).to_numpy(dtype="datetime64[D]")
+    return [str(d) for d in np.datetime_as_string(days, unit="D")]
 
 
 def weekly(s: pd.Series, how: str = "last") -> pd.Series:

@@ -6,8 +6,11 @@ function of the earlier results; a part whose package is missing, whose input is
 the store or which fails on this data becomes an :class:`~liqflow.report.results.Unavailable`
 with the reason, and the report says so instead of inventing it.
 
-Heavy statistics (the event study and its placebo paths) are cached in the store,
-keyed by a hash of their inputs and parameters (:mod:`liqflow._cache`).
+Heavy statistics (the evidence, the event paths and their placebo band, the
+walk-forward) are cached in the store, keyed by a hash of their inputs and parameters
+(:mod:`liqflow._cache`), and so is the whole :class:`ReportResults`, keyed by the
+store's fingerprint (:func:`compute_results`): an unchanged store is read back, not
+recomputed.
 """
 
 from __future__ import annotations
@@ -15,14 +18,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from liqflow._cache import cache_key, cached
+from liqflow._cache import cache_key, cache_read, cache_write, cached
 from liqflow._errors import DataError, LiqflowError
-from liqflow.align import input_freshness, load_panel, resolve_as_of, trading_days
+from liqflow.align import (
+    input_freshness,
+    load_panel,
+    resolve_as_of,
+    trading_days,
+    with_exchange_days,
+)
 from liqflow.catalog import SEGMENTS, Catalog, default_catalog
 from liqflow.report.results import (
     BacktestSet,
@@ -490,34 +500,82 @@ def compute_results(
     Returns
     -------
     ReportResults
+
+    Notes
+    -----
+    With ``config.use_cache`` the whole result is cached in the store under a key made
+    of the store's :meth:`~liqflow.store.Store.fingerprint` (a digest of every stored
+    value), the date asked for, the catalogue, the configuration and ``ids``: re-running
+    on an unchanged store reads it back (every part marked as from the cache), and any
+    new or changed value computes everything again. Only the latest such entry is kept.
     """
     cat = catalog or default_catalog()
     cfg = config or ReportConfig()
     clock = _Clock(progress)
+    if not cfg.use_cache:
+        return _compute(store, as_of, cat, cfg, clock, ids)
+    t0 = time.perf_counter()
+    when = None if as_of is None else f"{pd.Timestamp(as_of):%Y-%m-%d}"
+    wanted = None if ids is None else tuple(ids)
+    key = cache_key(_RESULTS_PART, store.fingerprint(), when, cat, cat.chains, repr(cfg), wanted)
+    stored, hit = cache_read(store, key)
+    if hit and isinstance(stored, ReportResults):
+        runs = [PartRun("panel", time.perf_counter() - t0, True)]
+        runs += [PartRun(name, 0.0, True) for name in ("signals", "statistics", "backtest")]
+        return replace(
+            stored,
+            cached={"panel and signals": True, **dict.fromkeys(stored.cached, True)},
+            timings=tuple(runs),
+        )
+    results = _compute(store, as_of, cat, cfg, clock, ids)
+    cache_write(store, key, replace(results, timings=()), supersedes=f"{_RESULTS_PART}:")
+    return results
+
+
+#: Key prefix of the cached :class:`ReportResults` (see :func:`compute_results`).
+_RESULTS_PART = "report_results"
+
+
+def _load(
+    store: Store, as_of: pd.Timestamp | str | None, cat: Catalog, ids: Sequence[str] | None
+) -> tuple[pd.DataFrame, tuple[SeriesInfo, ...], pd.Timestamp, bool]:
+    """The panel, its series table, the resolved date and whether it is the default."""
+    inventory = store.inventory()
+    sources: dict[str, list[str]] = {}
+    ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
+    for item in inventory:
+        sources.setdefault(item.series_id, []).append(item.source)
+        lo, hi = ranges.get(item.series_id, (item.first, item.last))
+        ranges[item.series_id] = (min(lo, item.first), max(hi, item.last))
+    date, is_default = resolve_as_of(store, cat, "default", as_of, inventory=inventory)
+    wanted = [s for s in (ids if ids is not None else report_ids(cat)) if s in sources]
+    if not wanted:
+        raise DataError(
+            "the store holds none of the series the report needs "
+            f"({', '.join(report_ids(cat))}); run `liqflow import PATH` or `liqflow fetch`"
+        )
+    panel = load_panel(store, wanted, catalog=cat, as_of=date, inventory=inventory)
+    if panel.empty:
+        when = f" on or before {pd.Timestamp(date):%Y-%m-%d}" if date is not None else ""
+        raise DataError(f"no data public{when} for the report's series {wanted}")
+    return panel, series_table(panel, cat, sources, ranges), pd.Timestamp(date), is_default
+
+
+def _compute(
+    store: Store,
+    as_of: pd.Timestamp | str | None,
+    cat: Catalog,
+    cfg: ReportConfig,
+    clock: _Clock,
+    ids: Sequence[str] | None,
+) -> ReportResults:
+    """Every part computed (the parts' own caches aside), timed by ``clock``."""
     with clock.part("panel"):
-        inventory = store.inventory()
-        sources: dict[str, list[str]] = {}
-        ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
-        for item in inventory:
-            sources.setdefault(item.series_id, []).append(item.source)
-            lo, hi = ranges.get(item.series_id, (item.first, item.last))
-            ranges[item.series_id] = (min(lo, item.first), max(hi, item.last))
-        as_of, is_default = resolve_as_of(store, cat, "default", as_of)
-        wanted = [s for s in (ids if ids is not None else report_ids(cat)) if s in sources]
-        if not wanted:
-            raise DataError(
-                "the store holds none of the series the report needs "
-                f"({', '.join(report_ids(cat))}); run `liqflow import PATH` or `liqflow fetch`"
-            )
-        panel = load_panel(store, wanted, catalog=cat, as_of=as_of)
-        if panel.empty:
-            when = f" on or before {pd.Timestamp(as_of):%Y-%m-%d}" if as_of is not None else ""
-            raise DataError(f"no data public{when} for the report's series {wanted}")
-        series = series_table(panel, cat, sources, ranges)
+        panel, series, date, is_default = _load(store, as_of, cat, ids)
     with clock.part("signals"):
         from liqflow.universe_store import universe_and_bias
 
-        universe, survivorship = universe_and_bias(store, cat, pd.Timestamp(as_of))
+        universe, survivorship = universe_and_bias(store, cat, date)
         signals = signals_part(panel, cat, universe)
     hits: dict[str, bool] = {}
     with clock.part("statistics") as flag:
@@ -530,7 +588,7 @@ def compute_results(
         flag[0] = hits["walk-forward"]
     return ReportResults(
         as_of=pd.Timestamp(panel.index[-1]),
-        panel=panel,
+        panel=with_exchange_days(panel),
         series=series,
         signals=signals,
         event_study=event_study_of(evidence),

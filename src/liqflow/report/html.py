@@ -13,6 +13,7 @@ The page holds no generation time: the same results give byte-identical HTML.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -59,10 +60,32 @@ def _plotly_js() -> Markup:
     return Markup(js.replace("</script", "<\\/script"))
 
 
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """The compiled template in liqflow's directory, so a new process does not compile it
+    again (jinja checks the template's checksum); best effort: a directory that cannot be
+    written only skips it."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    from liqflow.config import home_dir
+
+    folder = home_dir() / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _BytecodeCache(str(folder))
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("liqflow.report", "templates"),
+        bytecode_cache=_bytecode_cache(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -98,7 +98,9 @@ class ReportConfig:
     wf_hold_days, wf_min_stage, wf_volume : tuple
         The walk-forward candidates' parameters.
     use_cache : bool, default True
-        Read and write heavy statistics from/to the store's cache.
+        Read and write the report's results (keyed by a fingerprint of every stored
+        value) and its heavy statistics from/to the store's cache; False computes
+        every part and writes nothing.
     """
 
     horizons: tuple[int, ...] = (30, 60, 90)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from liqflow.report._format import fmt_date, is_finite
 from liqflow.report._verdict import (
@@ -19,8 +19,13 @@ from liqflow.report._verdict import (
     unknown_thesis,
     votes,
 )
-from liqflow.report.results import available
+from liqflow.report.results import ReportResults, Unavailable, available
 from liqflow.signals.crypto import MIN_BASKET_COINS
+
+if TYPE_CHECKING:
+    from liqflow.signals.breakout import BreakoutEvent
+    from liqflow.signals.compute import SignalSet
+    from liqflow.study.channels import ChannelsNow
 
 __all__ = [
     "CLAIMS",
@@ -52,7 +57,7 @@ CLAIMS = {
 }
 
 
-def liquidity_thesis(signals: Any) -> Thesis:
+def liquidity_thesis(signals: SignalSet | Unavailable) -> Thesis:
     """Net liquidity rising (required), with Fed bills, TGA drawdown and RRP runoff.
 
     ``unknown`` without net liquidity; ``not supported`` when it is falling; when it is
@@ -109,7 +114,7 @@ def liquidity_thesis(signals: Any) -> Thesis:
     return Thesis(key, claim, status, readings, why=why, basis="signals")
 
 
-def credit_thesis(signals: Any) -> Thesis:
+def credit_thesis(signals: SignalSet | Unavailable) -> Thesis:
     """HY and IG spreads narrowing over 13 weeks (the stage-1 credit flags)."""
     key, claim = "credit", CLAIMS["credit"]
     if not available(signals):
@@ -133,7 +138,7 @@ def credit_thesis(signals: Any) -> Thesis:
     return Thesis(key, claim, status, readings, why=why, basis="signals")
 
 
-def large_caps_thesis(signals: Any) -> Thesis:
+def large_caps_thesis(signals: SignalSet | Unavailable) -> Thesis:
     """S&P 500 above its moving average and with positive momentum."""
     key, claim = "large_caps", CLAIMS["large_caps"]
     if not available(signals):
@@ -151,14 +156,14 @@ def large_caps_thesis(signals: Any) -> Thesis:
     return Thesis(key, claim, votes(readings), readings, why=why, basis="signals")
 
 
-def _live_event(signals: Any) -> Any:
+def _live_event(signals: SignalSet) -> BreakoutEvent | None:
     bo = signals.breakouts
     if bo is None or not bo.events:
         return None
     return bo.events[-1]
 
 
-def small_caps_thesis(signals: Any) -> Thesis:
+def small_caps_thesis(signals: SignalSet | Unavailable) -> Thesis:
     """A live, persistent, volume-confirmed Russell 2000 breakout, with rising relative strength.
 
     ``unknown`` without Russell data; ``not supported`` without a live breakout;
@@ -218,7 +223,7 @@ def small_caps_thesis(signals: Any) -> Thesis:
     return Thesis(key, claim, status, readings, why=why, basis="signals")
 
 
-def crypto_now_thesis(signals: Any) -> Thesis:
+def crypto_now_thesis(signals: SignalSet | Unavailable) -> Thesis:
     """BTC above its average and the alt basket beating BTC (Altcoin Season Index shown)."""
     key, claim = "crypto_now", CLAIMS["crypto_now"]
     if not available(signals):
@@ -249,7 +254,7 @@ def crypto_now_thesis(signals: Any) -> Thesis:
     return Thesis(key, claim, votes(readings[:2]), readings, why=why, basis="signals")
 
 
-def supercycle_thesis(signals: Any) -> Thesis:
+def supercycle_thesis(signals: SignalSet | Unavailable) -> Thesis:
     """Corrections absorbed, rotation, high-beta recovery: >= 2 of the known 3 -> supported.
 
     Thresholds: BTC's trailing cascade rate below its historical rate (ratio < 1);
@@ -312,7 +317,7 @@ def supercycle_thesis(signals: Any) -> Thesis:
     return Thesis(key, claim, status, readings, why=why, basis="signals")
 
 
-def _channels(results: Any) -> Any:
+def _channels(results: ReportResults) -> ChannelsNow | None:
     """The channels now of the run's evidence (what ``liqflow study --json`` prints), else
     judged from the report's own signals by the same library function."""
     from liqflow.study.channels import channels_now
@@ -326,7 +331,7 @@ def _channels(results: Any) -> Any:
     return None
 
 
-def _channel_thesis(results: Any, key: str) -> Thesis:
+def _channel_thesis(results: ReportResults, key: str) -> Thesis:
     """The channel thesis ``key`` of :mod:`liqflow.study.channels`, rendered (no judging here)."""
     now = _channels(results)
     if now is None:
@@ -347,16 +352,16 @@ def _channel_thesis(results: Any, key: str) -> Thesis:
     return Thesis(key, t.claim, t.verdict, readings, why=t.why, basis="signals")
 
 
-def fiscal_thesis(results: Any) -> Thesis:
+def fiscal_thesis(results: ReportResults) -> Thesis:
     """Fiscal easing adds liquidity (judged by :func:`liqflow.study.channels.channels_now`)."""
     return _channel_thesis(results, "fiscal")
 
 
-def etf_thesis(results: Any) -> Thesis:
+def etf_thesis(results: ReportResults) -> Thesis:
     """Spot ETFs absorb supply (judged by :func:`liqflow.study.channels.channels_now`)."""
     return _channel_thesis(results, "etf")
 
 
-def leverage_thesis(results: Any) -> Thesis:
+def leverage_thesis(results: ReportResults) -> Thesis:
     """Leverage is lower (judged by :func:`liqflow.study.channels.channels_now`)."""
     return _channel_thesis(results, "leverage")

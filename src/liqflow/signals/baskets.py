@@ -52,6 +52,7 @@ __all__ = [
     "CoinPanel",
     "SurvivorshipBias",
     "alt_basket",
+    "alt_basket_on",
     "altcoin_season_index",
     "beaten_down",
     "list_schedule",
@@ -398,6 +399,53 @@ def alt_basket(
     equals ``prices.pct_change().mean(axis=1)`` (tested).
     """
     return CoinPanel.of(prices, schedule).basket(weighting, min_coverage, min_coins)
+
+
+def alt_basket_on(
+    index: pd.Index,
+    prices: pd.DataFrame,
+    schedule: pd.DataFrame | None = None,
+    *,
+    weighting: str = "equal",
+    min_coverage: float = MIN_COVERAGE,
+    min_coins: int = MIN_BASKET_COINS,
+) -> pd.DataFrame:
+    """:func:`alt_basket`'s frame for ``prices`` reindexed onto ``index``, without
+    building that reindexed table over the days before any coin is priced.
+
+    Equivalent to ``alt_basket(prices.reindex(index), schedule, ...).frame`` (tested): the
+    prices are reindexed from the day before the first price or rebalance
+    (:func:`first_active`) only, and the earlier days of the result are copies of its
+    first row, as :func:`alt_basket` returns them. On a calendar from 1927 and coins from
+    2013 that is a seventh of the table.
+    """
+    idx = pd.DatetimeIndex(index)
+    start = _first_priced(idx, prices, schedule)
+    frame = alt_basket(
+        prices.reindex(idx[start:]),
+        schedule,
+        weighting=weighting,
+        min_coverage=min_coverage,
+        min_coins=min_coins,
+    ).frame
+    return back_filled(frame, idx)
+
+
+def _first_priced(
+    index: pd.DatetimeIndex, prices: pd.DataFrame, schedule: pd.DataFrame | None
+) -> int:
+    """:func:`first_active` of ``prices.reindex(index)`` (only priced days on ``index``
+    count), from the rows of ``prices`` that fall on ``index``."""
+    with np.errstate(invalid="ignore"):
+        priced = np.asarray((prices.to_numpy(dtype=np.float64) > 0).any(axis=1), dtype=bool)
+    rows = prices.index[priced]
+    on = rows[rows.isin(index)] if len(rows) else rows
+    firsts = [pd.Timestamp(on[0])] if len(on) else []
+    if schedule is not None and len(schedule.index):
+        firsts.append(pd.Timestamp(schedule.index[0]))
+    if not firsts:
+        return 0
+    return max(int(index.searchsorted(min(firsts), side="left")) - 1, 0)
 
 
 def altcoin_season_index(

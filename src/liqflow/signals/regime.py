@@ -27,7 +27,7 @@ import pandas as pd
 
 from liqflow._errors import ConfigError, DataError
 from liqflow.signals._result import format_value
-from liqflow.signals._windows import flag, positive_int, run_start
+from liqflow.signals._windows import flag, positive_int
 
 __all__ = [
     "DEFAULT_RULES",
@@ -462,7 +462,21 @@ def _since(col: pd.Series) -> pd.Timestamp | None:
     """
     if col.empty or not col.notna().any():
         return None
-    return pd.Timestamp(run_start(col).iloc[-1])
+    return pd.Timestamp(col.index[_last_run_start(col)])
+
+
+def _last_run_start(col: pd.Series) -> int:
+    """Position where the last row's run starts; equivalent to the position of
+    ``run_start(col).iloc[-1]`` (NaN equal to NaN), from one comparison with the last value."""
+    if col.dtype.kind == "f":
+        v = col.to_numpy(dtype=np.float64)
+        last = v[-1]
+        other = ~np.isnan(v) if np.isnan(last) else (v != last)  # NaN != a number
+    else:
+        v = col.astype(object).where(col.notna(), None).to_numpy()
+        other = np.asarray(v != v[-1], dtype=bool)
+    differs = np.flatnonzero(other)
+    return int(differs[-1]) + 1 if len(differs) else 0
 
 
 def _decided(raw: np.ndarray, known: np.ndarray) -> np.ndarray:

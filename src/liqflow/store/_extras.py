@@ -25,8 +25,21 @@ class _Extras(_StoreBase):
         payload = self._scalar("SELECT payload FROM cache WHERE key = ?", [key])
         return json.loads(payload) if payload is not None else None
 
-    def cache_put(self, key: str, payload: Any) -> bool:
-        """Store a JSON-serialisable payload under ``key``; False if it was not stored.
+    def cache_blob(self, key: str) -> bytes | None:
+        """The bytes stored beside the payload of ``key`` (its arrays), or None."""
+        if not self._has_table("cache_blobs"):
+            return None
+        data = self._scalar("SELECT data FROM cache_blobs WHERE key = ?", [key])
+        return bytes(data) if data is not None else None
+
+    def cache_put(
+        self, key: str, payload: Any, *, blob: bytes | None = None, supersedes: str | None = None
+    ) -> bool:
+        """Store a JSON-serialisable payload (and ``blob``, bytes it refers to) under
+        ``key``; False if it was not stored.
+
+        ``supersedes`` names a key prefix (``"report:"``) whose other entries are deleted
+        in the same transaction: a large part keeps only its latest copy.
 
         The cache is best effort: a read-only handle, or a store another process is
         writing for longer than :data:`CACHE_WAIT` seconds, only skips caching.
@@ -39,6 +52,19 @@ class _Extras(_StoreBase):
         try:
             with self._transaction() as con:
                 con.execute("INSERT OR REPLACE INTO cache VALUES (?, ?, ?)", [key, stamp, text])
+                con.execute(
+                    "CREATE TABLE IF NOT EXISTS cache_blobs (key VARCHAR PRIMARY KEY, data BLOB NOT NULL)"
+                )
+                con.execute("DELETE FROM cache_blobs WHERE key = ?", [key])
+                if supersedes is not None:
+                    like = _like_prefix(supersedes)
+                    for table in ("cache", "cache_blobs"):
+                        con.execute(
+                            f"DELETE FROM {table} WHERE key LIKE ? ESCAPE '!' AND key <> ?",
+                            [like, key],
+                        )
+                if blob is not None:
+                    con.execute("INSERT INTO cache_blobs VALUES (?, ?)", [key, blob])
         except StoreError:
             return False
         finally:
@@ -132,6 +158,14 @@ class _Extras(_StoreBase):
             df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
         return df
 
+    def coin_price_symbols(self) -> list[tuple[tuple[str, str], str | None]]:
+        """((series id, source), stored symbol) of every stored coin price series."""
+        rows = self._con.execute(
+            "SELECT series_id, source, any_value(symbol) FROM series_meta "
+            "WHERE series_id LIKE 'coin\\_%' ESCAPE '\\' GROUP BY ALL ORDER BY series_id, source"
+        ).fetchall()
+        return [((str(a), str(b)), None if c is None else str(c)) for a, b, c in rows]
+
     def coin_price_keys(self) -> list[tuple[str, str]]:
         """(series id, source) of every stored coin price series (``coin_<id>``)."""
         rows = self._con.execute(
@@ -139,3 +173,8 @@ class _Extras(_StoreBase):
             "WHERE series_id LIKE 'coin\\_%' ESCAPE '\\' ORDER BY series_id, source"
         ).fetchall()
         return [(str(a), str(b)) for a, b in rows]
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern (escape ``!``) matching the keys that start with ``prefix``."""
+    return prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"

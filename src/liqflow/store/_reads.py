@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +11,16 @@ import pandas as pd
 
 from liqflow.store._base import _StoreBase
 from liqflow.store._schema import FileRecord, RecordedPart, StoredSeries
+
+#: The tables and columns :meth:`_Reads.fingerprint` digests (every stored value; not
+#: the cache, the import records nor fetch and update times).
+_FINGERPRINT = (
+    ("observations", "series_id, source, field, date, value"),
+    ("vintages", "series_id, source, date, realtime_start, value"),
+    ("series_meta", "series_id, source, symbol, unit, frequency, origin"),
+    ("universe", "source, date, rank, coin_id, symbol, name, market_cap, price"),
+    ("coins", "coin_id, symbol, name, first, last"),
+)
 
 
 class _Reads(_StoreBase):
@@ -38,50 +48,116 @@ class _Reads(_StoreBase):
         start: pd.Timestamp | str | None = None,
         end: pd.Timestamp | str | None = None,
     ) -> dict[tuple[str, str], pd.DataFrame]:
-        """Wide frames for several (series, source) pairs, read in one query."""
+        """Wide frames for several (series, source) pairs, read in one pass.
+
+        The rows come sorted by (series, source, field, date) with only their dates and
+        values; the keys are read once per group (with its row count), not once per row,
+        so a million observations cost their numbers only.
+        """
         if not keys:
             return {}
-        sql = [
-            "SELECT series_id, source, date, field, value FROM observations WHERE (series_id, source) IN (SELECT * FROM _keys)"
-        ]
+        where = ["(series_id, source) IN (SELECT * FROM _keys)"]
         params: list[Any] = []
         if fields is not None:
-            sql.append("AND field IN (SELECT unnest(?))")
+            where.append("field IN (SELECT unnest(?))")
             params.append(list(fields))
         if start is not None:
-            sql.append("AND date >= ?")
+            where.append("date >= ?")
             params.append(pd.Timestamp(start).date())
         if end is not None:
-            sql.append("AND date <= ?")
+            where.append("date <= ?")
             params.append(pd.Timestamp(end).date())
+        cond = " AND ".join(where)
         keys_df = pd.DataFrame(list(keys), columns=["series_id", "source"])
         self._con.register("_keys", keys_df)
         try:
-            sql.append("ORDER BY series_id, source, field, date")
-            long = self._con.execute(" ".join(sql), params).fetchnumpy()
+            groups = self._con.execute(
+                f"""SELECT series_id, source, field, count(*) FROM observations WHERE {cond}
+                    GROUP BY ALL ORDER BY series_id, source, field""",
+                params,
+            ).fetchall()
+            long = self._con.execute(
+                f"""SELECT date, value FROM observations WHERE {cond}
+                    ORDER BY series_id, source, field, date""",
+                params,
+            ).fetchnumpy()
         finally:
             self._con.unregister("_keys")
         out: dict[tuple[str, str], pd.DataFrame] = {}
         if len(long["value"]) == 0:
             return out
-        # rows arrive sorted by (series_id, source, field, date): split at key changes
-        sid, src, fld = long["series_id"], long["source"], long["field"]
-        dates = long["date"].astype("datetime64[ns]")
-        values = long["value"].astype(np.float64)
-        change = (
-            np.flatnonzero((sid[1:] != sid[:-1]) | (src[1:] != src[:-1]) | (fld[1:] != fld[:-1]))
-            + 1
-        )
-        bounds = np.concatenate([[0], change, [len(values)]])
+        dates = np.asarray(long["date"]).astype("datetime64[ns]")
+        values = np.asarray(long["value"], dtype=np.float64)
+        bounds = np.concatenate([[0], np.cumsum([int(g[3]) for g in groups])])
         columns: dict[tuple[str, str], dict[str, pd.Series]] = {}
-        for a, b in itertools.pairwise(bounds):
+        for (sid, src, fld, _), a, b in zip(groups, bounds[:-1], bounds[1:], strict=True):
             idx = pd.DatetimeIndex(dates[a:b], name="date")
-            columns.setdefault((str(sid[a]), str(src[a])), {})[str(fld[a])] = pd.Series(
+            columns.setdefault((str(sid), str(src)), {})[str(fld)] = pd.Series(
                 values[a:b], index=idx
             )
         for key, cols in columns.items():
             out[key] = pd.DataFrame(cols).rename_axis("date")
         return out
+
+    def read_spliced(
+        self, parts: pd.DataFrame, field: str, *, end: pd.Timestamp | str | None = None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """One value per target and day from several stored series, spliced by priority.
+
+        Parameters
+        ----------
+        parts : DataFrame
+            One row per stored (``series_id``, ``source``) to read, with ``target`` (int,
+            what it is a price of), ``priority`` (int, lower first: distinct within a
+            target) and ``shift`` (int, days added to each observation date).
+        field : str
+            The field read.
+        end : date, optional
+            Last observation date read (before the shift).
+
+        Returns
+        -------
+        rows : dict of arrays
+            ``target``, ``date`` (shifted, datetime64[ns]), ``value`` and ``part`` (row of
+            ``parts`` it came from) of the winning value of each (target, date): the part
+            of lowest priority among those with a positive value that day. Sorted by
+            target and date.
+        read : ndarray of bool
+            Per row of ``parts``: True when it has any ``field`` row (positive or not).
+        """
+        keys = parts[["series_id", "source", "target", "priority", "shift"]].assign(
+            part=np.arange(len(parts), dtype=np.int64)
+        )
+        bound = "AND o.date <= ?" if end is not None else ""
+        params: list[Any] = [field] + ([pd.Timestamp(end).date()] if end is not None else [])
+        self._con.register("_parts", keys)
+        try:
+            read = self._con.execute(
+                f"""SELECT DISTINCT k.part FROM observations o JOIN _parts k
+                    USING (series_id, source) WHERE o.field = ? {bound}""",
+                params,
+            ).fetchnumpy()["part"]
+            rows = self._con.execute(
+                f"""SELECT k.target, o.date + k.shift::INTEGER AS date, o.value, k.part
+                    FROM observations o JOIN _parts k USING (series_id, source)
+                    WHERE o.field = ? {bound} AND o.value > 0 AND NOT isnan(o.value)
+                    QUALIFY row_number() OVER (
+                        PARTITION BY k.target, o.date + k.shift::INTEGER ORDER BY k.priority
+                    ) = 1
+                    ORDER BY k.target, date""",
+                params,
+            ).fetchnumpy()
+        finally:
+            self._con.unregister("_parts")
+        has = np.zeros(len(parts), dtype=bool)
+        has[np.asarray(read, dtype=np.int64)] = True
+        out = {
+            "target": np.asarray(rows["target"], dtype=np.int64),
+            "date": np.asarray(rows["date"]).astype("datetime64[ns]"),
+            "value": np.asarray(rows["value"], dtype=np.float64),
+            "part": np.asarray(rows["part"], dtype=np.int64),
+        }
+        return out, has
 
     def read_vintages(self, series_id: str, source: str) -> pd.DataFrame:
         """ALFRED vintages ``date, realtime_start, value`` of one series (empty if none)."""
@@ -109,6 +185,20 @@ class _Reads(_StoreBase):
         ).fetchall()
         return tuple(r[0] for r in rows)
 
+    def sources_of(self, series_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """:meth:`sources` of several series in one query (a series with none is left out)."""
+        if not series_ids:
+            return {}
+        rows = self._con.execute(
+            "SELECT DISTINCT series_id, source FROM observations "
+            "WHERE series_id IN (SELECT unnest(?)) ORDER BY series_id, source",
+            [list(series_ids)],
+        ).fetchall()
+        out: dict[str, tuple[str, ...]] = {}
+        for sid, src in rows:
+            out[str(sid)] = (*out.get(str(sid), ()), str(src))
+        return out
+
     def inventory(self) -> list[StoredSeries]:
         """One entry per stored (series, source), sorted."""
         rows = self._con.execute(
@@ -121,6 +211,26 @@ class _Reads(_StoreBase):
             )
             for r in rows
         ]
+
+    def fingerprint(self) -> str:
+        """A digest of every stored value: observations, vintages, series metadata and
+        the crypto universe (not the cache, nor when a value was fetched).
+
+        Any added, removed or changed value gives another fingerprint (each table
+        contributes its row count and the sum of a 64-bit hash of every row, computed by
+        DuckDB in one pass: a few milliseconds for a million rows), so a result keyed by
+        it is recomputed exactly when the data under it changes.
+        """
+        parts = []
+        for table, cols in _FINGERPRINT:
+            if not self._has_table(table):
+                parts.append(f"{table}:-")
+                continue
+            n, total = self._con.execute(
+                f"SELECT count(*), coalesce(sum(hash({cols})::HUGEINT), 0) FROM {table}"
+            ).fetchall()[0]
+            parts.append(f"{table}:{n}:{total}")
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def row_count(self) -> int:
         return int(self._scalar("SELECT count(*) FROM observations") or 0)

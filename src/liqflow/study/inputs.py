@@ -120,17 +120,17 @@ def _basket(
     """THE alt basket (:func:`liqflow.signals.baskets.alt_basket`, as the signals and the
     backtest): on the point-in-time universe when there is one, else today's catalogue
     coins (survivorship-biased, and said so by the universe's absence)."""
-    from liqflow.signals.baskets import alt_basket
+    from liqflow.signals.baskets import alt_basket_on
 
     if universe is not None:
-        prices = universe.close.drop(columns=["bitcoin"], errors="ignore").reindex(panel.index)
+        prices = universe.close.drop(columns=["bitcoin"], errors="ignore")
         schedule = universe.schedule
     else:
         coins = [c for c in catalog.altcoins() if c in panel.columns and panel[c].notna().any()]
         prices, schedule = panel[coins], None
     if prices.shape[1] == 0:
         return None, None
-    eq = alt_basket(prices, schedule, min_coins=min_alts).frame
+    eq = alt_basket_on(panel.index, prices, schedule, min_coins=min_alts)
     level = eq["index"].where(eq["known"].astype(bool)).dropna()
     counts = eq[["count", "coverage_mcap"]]
     if len(level) < 2:

@@ -1,0 +1,57 @@
+"""The binary-search membership test of :mod:`liqflow.align` against ``Index.isin``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liqflow.align import _exchange_open, _members, exchange_sessions
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_members_equals_isin(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    index = pd.date_range("1995-01-01", periods=3000, freq="D", name="date")
+    days = pd.DatetimeIndex(np.sort(rng.choice(index.to_numpy(), 900, replace=False)))
+    days = days.append(pd.DatetimeIndex(["1990-01-01", "2030-01-01"])).sort_values()
+    np.testing.assert_array_equal(_members(index, days), index.isin(days))
+    np.testing.assert_array_equal(_members(index, days.as_unit("s")), index.isin(days))
+    assert not _members(index, pd.DatetimeIndex([])).any()
+
+
+def test_exchange_open_equals_isin_and_is_open_outside_the_calendar() -> None:
+    index = pd.date_range("1899-12-01", "2001-03-01", freq="D", name="date")
+    sessions = exchange_sessions()
+    inside = (index >= sessions[0]) & (index <= sessions[-1])
+    np.testing.assert_array_equal(_exchange_open(index), index.isin(sessions) | ~inside)
+    assert _exchange_open(index[:10]).all()  # before the calendar's first session
+
+
+def test_recorded_exchange_days_give_the_same_sessions_without_the_calendar(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from liqflow import align
+    from liqflow.align import ROWS_ATTR, SourceRows, trading_days, with_exchange_days
+
+    index = pd.date_range("2001-08-01", "2002-03-31", freq="D", name="date")
+    rng = np.random.default_rng(3)
+    panel = pd.DataFrame({"rut": rng.normal(size=len(index)).cumsum()}, index=index)
+    rows = index[index.day_of_week < 6]  # a vendor's Saturday rows are not sessions
+    panel.attrs[ROWS_ATTR] = SourceRows({"rut": pd.DatetimeIndex(rows)}, frozenset({"rut"}))
+    expected = trading_days(panel, "rut")
+    part = trading_days(panel.loc["2001-09-01":"2001-12-31"], "rut")
+    assert pd.Timestamp("2001-09-11") not in expected  # the exchange was closed
+    recorded = with_exchange_days(panel.copy())
+
+    def no_calendar() -> pd.DatetimeIndex:
+        raise AssertionError("the exchange calendar was built")
+
+    monkeypatch.setattr(align, "exchange_sessions", no_calendar)
+    pd.testing.assert_index_equal(trading_days(recorded, "rut"), expected)
+    sliced = recorded.loc["2001-09-01":"2001-12-31"]
+    pd.testing.assert_index_equal(trading_days(sliced, "rut"), part)
+    longer = recorded.reindex(pd.date_range("2001-07-01", "2002-03-31", freq="D", name="date"))
+    longer.attrs = recorded.attrs
+    with pytest.raises(AssertionError, match="calendar was built"):
+        trading_days(longer, "rut")  # outside the recorded span: the calendar decides
