@@ -152,18 +152,13 @@ def excluded_mask(snapshots: pd.DataFrame) -> pd.Series:
     list and name rule of :func:`exclusion_reason`, then the price tests on the coin's
     prices known up to the row's date (all sources of the table, in date order).
     """
-    reasons = pd.Series(
-        [
-            exclusion_reason(s, n) or ""
-            for s, n in zip(
-                snapshots["symbol"].astype(str).tolist(),
-                snapshots["name"].fillna("").astype(str).tolist(),
-                strict=True,
-            )
-        ],
-        index=snapshots.index,
-        dtype=object,
+    # the list and name rule depends on (symbol, name) only: judged once per distinct pair
+    pairs = pd.MultiIndex.from_arrays(
+        [snapshots["symbol"].astype(str), snapshots["name"].fillna("").astype(str)]
     )
+    codes, distinct = pairs.factorize()
+    by_pair = np.array([exclusion_reason(s, n) or "" for s, n in distinct], dtype=object)
+    reasons = pd.Series(by_pair[codes], index=snapshots.index, dtype=object)
     priced = snapshots[["date", "source", "coin_id", "price"]].copy()
     priced["date"] = pd.to_datetime(priced["date"])
     ref = priced.assign(price=priced["price"].where(priced["price"] > 0))
