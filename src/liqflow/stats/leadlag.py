@@ -281,24 +281,58 @@ def lead_lag(
     full in the module's documentation.
     """
     inputs = _lead_lag_inputs(leader, follower, freq, max_lag)
+    opts = _options(inputs, n_null, n_boot, alternative, confidence, lead_lags)
+    rng = resolve_rng(seed)
+    sums = _lag_sums(inputs.x, inputs.y, inputs.max_lag)
+    corr = sums.correlations(sums.u @ sums.design)
+    null = _NullInference.skipped(corr.size)
+    if opts.n_null > 0:
+        b_null = _null_block_length(inputs.x, inputs.y) if block_length is None else block_length
+        null = _null_inference(inputs, corr, b_null, opts, rng)
+    peak = _peak(inputs, corr, block_length, opts, rng)
+    return _lead_lag_result(inputs, corr, int(np.min(sums.count)), null, peak, opts)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The checked settings of one :func:`lead_lag` call."""
+
+    n_null: int
+    n_boot: int
+    alternative: str
+    confidence: float
+    lead_range: tuple[int, int]
+
+
+def _options(
+    inputs: _LeadLagInputs,
+    n_null: int,
+    n_boot: int,
+    alternative: str,
+    confidence: float,
+    lead_lags: tuple[int, int] | None,
+) -> _Options:
+    """The settings checked, then the length of the returns and the lead lags."""
     n_null = check_positive_int("n_null", n_null, minimum=0)
     n_boot = check_positive_int("n_boot", n_boot, minimum=0)
     _check_side(alternative)
     conf = check_confidence(confidence)
-    rng = resolve_rng(seed)
-    inputs.check_length(freq)
-    lead_range = inputs.lead_range(lead_lags)
-    sums = _lag_sums(inputs.x, inputs.y, inputs.max_lag)
-    corr = sums.correlations(sums.u @ sums.design)
-    null = _NullInference.skipped(corr.size)
-    if n_null > 0:
-        b_null = _null_block_length(inputs.x, inputs.y) if block_length is None else block_length
-        null = _null_inference(inputs, corr, lead_range, n_null, b_null, alternative, conf, rng)
-    peak = _peak(inputs, corr, n_boot, block_length, alternative, conf, rng)
+    inputs.check_length()
+    return _Options(n_null, n_boot, alternative, conf, inputs.lead_range(lead_lags))
+
+
+def _lead_lag_result(
+    inputs: _LeadLagInputs,
+    corr: np.ndarray,
+    n_obs: int,
+    null: _NullInference,
+    peak: _Peak,
+    opts: _Options,
+) -> LeadLagResult:
     return LeadLagResult(
         leader=inputs.names[0],
         follower=inputs.names[1],
-        freq=freq,
+        freq=inputs.freq,
         lags=inputs.lags,
         correlations=corr,
         null_low=null.low,
@@ -309,16 +343,16 @@ def lead_lag(
         peak_lag_ci=peak.interval,
         p_value_positive=null.p_positive,
         p_value_any=null.p_any,
-        n_obs=int(np.min(sums.count)),
+        n_obs=n_obs,
         start=inputs.start,
         end=inputs.end,
         null_block_length=null.block_length,
         boot_block_length=peak.block_length,
-        n_null=n_null,
-        n_boot=n_boot,
-        alternative=alternative,
-        confidence=conf,
-        lead_lags=lead_range,
+        n_null=opts.n_null,
+        n_boot=opts.n_boot,
+        alternative=opts.alternative,
+        confidence=opts.confidence,
+        lead_lags=opts.lead_range,
     )
 
 
@@ -328,6 +362,7 @@ class _LeadLagInputs:
 
     x: np.ndarray
     y: np.ndarray
+    freq: str
     max_lag: int
     names: tuple[str, str]
     start: pd.Timestamp
@@ -337,12 +372,12 @@ class _LeadLagInputs:
     def lags(self) -> np.ndarray:
         return np.arange(-self.max_lag, self.max_lag + 1)
 
-    def check_length(self, freq: str) -> None:
+    def check_length(self) -> None:
         """Enough common returns for ``max_lag`` either way and 30 rows (or 3 lags) more."""
         lag, n = self.max_lag, self.x.size
         if n - 2 * lag < max(30, 3 * lag):
             raise InsufficientDataError(
-                f"{self.names[0]} and {self.names[1]}: max_lag={lag} {freq} needs at least "
+                f"{self.names[0]} and {self.names[1]}: max_lag={lag} {self.freq} needs at least "
                 f"{2 * lag + max(30, 3 * lag)} common returns, got {n}"
             )
 
@@ -359,6 +394,7 @@ def _lead_lag_inputs(
     return _LeadLagInputs(
         x=rets.iloc[:, 0].to_numpy(),
         y=rets.iloc[:, 1].to_numpy(),
+        freq=freq,
         max_lag=lag,
         names=(lname, fname),
         start=pd.Timestamp(rets.index[0]),
@@ -416,20 +452,22 @@ class _NullInference:
 def _null_inference(
     inputs: _LeadLagInputs,
     corr: np.ndarray,
-    lead_range: tuple[int, int],
-    reps: int,
     block: float,
-    alternative: str,
-    confidence: float,
+    opts: _Options,
     rng: np.random.Generator,
 ) -> _NullInference:
     """Sign-flip null draws of every lag's correlation, summarised (see the module notes)."""
-    draws = _null_correlations(inputs.x, inputs.y, inputs.max_lag, reps, float(block), rng)
+    draws = _null_correlations(inputs.x, inputs.y, inputs.max_lag, opts.n_null, float(block), rng)
     lags = inputs.lags
-    positive = (lags >= lead_range[0]) & (lags <= lead_range[1])
-    strength = _strength(corr, alternative)
+    first, last = opts.lead_range
     return _NullInference.of(
-        draws, strength, positive, lags != 0, alternative, confidence, float(block)
+        draws,
+        _strength(corr, opts.alternative),
+        (lags >= first) & (lags <= last),
+        lags != 0,
+        opts.alternative,
+        opts.confidence,
+        float(block),
     )
 
 
@@ -446,20 +484,20 @@ class _Peak:
 def _peak(
     inputs: _LeadLagInputs,
     corr: np.ndarray,
-    reps: int,
     block_length: float | None,
-    alternative: str,
-    confidence: float,
+    opts: _Options,
     rng: np.random.Generator,
 ) -> _Peak:
-    """The peak lag and its pair-bootstrap interval (the peak itself when ``reps`` is 0)."""
-    ipk = int(np.nanargmax(_strength(corr, alternative)))
+    """The peak lag and its pair-bootstrap interval (the peak itself without draws)."""
+    ipk = int(np.nanargmax(_strength(corr, opts.alternative)))
     lag = int(inputs.lags[ipk])
-    if reps == 0:
+    if opts.n_boot == 0:
         return _Peak(ipk, lag, (lag, lag), float("nan"))
     x, y = inputs.x, inputs.y
     block = _boot_block_length(x, y) if block_length is None else float(block_length)
-    ci = _peak_interval(x, y, inputs.max_lag, reps, block, rng, alternative, confidence)
+    ci = _peak_interval(
+        x, y, inputs.max_lag, opts.n_boot, block, rng, opts.alternative, opts.confidence
+    )
     return _Peak(ipk, lag, ci or (lag, lag), block)
 
 
