@@ -316,3 +316,19 @@ def test_pair_bootstrap_law_agrees_with_arch() -> None:
     q = [0.05, 0.25, 0.5, 0.75, 0.95]
     tol = 4 * np.sqrt(2) * np.sqrt(0.05 * 0.95 / reps) * ref.std() / 0.103
     np.testing.assert_allclose(np.quantile(mine, q), np.quantile(ref, q), atol=tol)
+
+
+def test_pair_correlations_from_sums_equal_corrcoef_on_arch_resamples() -> None:
+    # the same resampling on both sides: arch's stationary-bootstrap indices of the rows
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(200)
+    y = 0.4 * np.r_[np.zeros(3), x[:-3]] + rng.standard_normal(200)
+    lag = 4
+    feats = _pair_features(x, y, lag)
+    xs = x[lag : x.size - lag]
+    ys = np.stack([y[lag + k : y.size - lag + k] for k in range(-lag, lag + 1)], axis=1)
+    bs = StationaryBootstrap(5.0, np.arange(feats.shape[0]), seed=np.random.default_rng(3))
+    for (idx,), _ in bs.bootstrap(20):
+        corr = _pair_correlations_from_sums(feats[idx].sum(axis=0), 2 * lag + 1)
+        ref = [np.corrcoef(xs[idx], ys[idx, j])[0, 1] for j in range(2 * lag + 1)]
+        np.testing.assert_allclose(corr, ref, rtol=1e-10)
