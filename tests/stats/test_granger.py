@@ -8,7 +8,7 @@ from statsmodels.tsa.stattools import grangercausalitytests
 
 from liqflow._errors import DataError, InsufficientDataError
 from liqflow.stats._shared import aligned_returns
-from liqflow.stats.granger import granger_both, granger_test, holm_adjust
+from liqflow.stats.granger import _lag_fit, granger_both, granger_test, holm_adjust
 
 
 def series_pair(n: int, lead: int, beta: float, seed: int) -> tuple[pd.Series, pd.Series]:
@@ -31,7 +31,7 @@ def test_statistics_equal_statsmodels(freq: str) -> None:
     for i, lag in enumerate(range(1, 6)):
         f, p, df_denom, df_num = ref[lag][0]["ssr_ftest"]
         # own QR solve per lag order vs statsmodels' two OLS fits: equal to rounding
-        assert res.f_stat[i] == pytest.approx(f, rel=1e-9)
+        assert res.f_stat[i] == pytest.approx(f, rel=1e-10)
         assert res.p_values[i] == pytest.approx(p, rel=1e-8, abs=1e-300)
         assert res.df_denom[i] == df_denom
         assert res.df_num[i] == df_num
@@ -105,3 +105,29 @@ def test_errors() -> None:
     flat = pd.Series(1.0, index=a.index, name="flat")
     with pytest.raises(DataError, match=r"flat => btc: Granger test not computable"):
         granger_test(flat, b, freq="D", max_lag=2)
+
+
+def test_wild_bootstrap_f_equals_statsmodels_on_the_same_signs() -> None:
+    # oracle: statsmodels OLS of the bootstrap effect (restricted fit + signs * HC3
+    # residuals) on the restricted and the full design, F from the two SSRs
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(4)
+    cause, effect = rng.standard_normal(400), rng.standard_normal(400)
+    effect[1:] += 0.2 * effect[:-1]
+    p = 4
+    fit = _lag_fit(effect, cause, p, ("a", "b"))
+    rows = np.arange(p, 400)
+    own = np.column_stack([effect[rows - j] for j in range(1, p + 1)])
+    other = np.column_stack([cause[rows - j] for j in range(1, p + 1)])
+    restricted = sm.add_constant(own)
+    full = np.column_stack([restricted, other])
+    base = sm.OLS(effect[rows], restricted).fit()
+    lev = np.minimum(sm.OLS(effect[rows], full).fit().get_influence().hat_matrix_diag, 0.99)
+    np.testing.assert_allclose(fit.restricted_residuals(), base.resid / (1 - lev), rtol=1e-10)
+    signs = np.where(rng.random((3, rows.size)) < 0.5, -1.0, 1.0)
+    boot = fit.f_stats(signs * fit.restricted_residuals())
+    for r in range(3):
+        w = base.fittedvalues + signs[r] * fit.restricted_residuals()
+        f_ref, _, _ = sm.OLS(w, full).fit().compare_f_test(sm.OLS(w, restricted).fit())
+        assert boot[r] == pytest.approx(f_ref, rel=1e-10)

@@ -6,10 +6,19 @@ import pytest
 from arch.bootstrap import StationaryBootstrap
 
 from liqflow._errors import DataError, InsufficientDataError
+from liqflow.stats._lagsums import (
+    _null_block_length,
+    _null_correlations,
+    _null_follower,
+    leader_innovations,
+)
 from liqflow.stats._shared import aligned_returns
-from liqflow.stats.bootstrap import stationary_blocks, stationary_bootstrap_sums
+from liqflow.stats.bootstrap import (
+    optimal_block_length,
+    stationary_blocks,
+    stationary_bootstrap_sums,
+)
 from liqflow.stats.leadlag import (
-    _lag_sums,
     _pair_correlations,
     _pair_correlations_from_sums,
     _pair_features,
@@ -226,16 +235,50 @@ def test_block_signs_are_rademacher_blocks_with_bartlett_correlation() -> None:
 
 
 def test_null_keeps_the_follower_volatility_timing() -> None:
-    # the null follower is the centred follower times signs: |y*| = |y - mean(y)| everywhere
+    # the null follower is fit + signs * v: |y* - fit| = |v| everywhere, fit + v is the
+    # centred follower, and a draw's correlations are those of lagged_correlations on it
     rng = np.random.default_rng(3)
-    x, y = rng.standard_normal(120), rng.standard_normal(120) * np.linspace(0.5, 3.0, 120)
-    sums = _lag_sums(x, y, 5)
-    w = block_signs(7, 120, 4.0, rng) * sums.u
-    np.testing.assert_allclose(np.abs(w), np.abs(y - y.mean()) * np.ones((7, 1)))
-    # and the correlations of a resample are those of lagged_correlations on it
-    np.testing.assert_allclose(
-        sums.correlations(w @ sums.design)[2], lagged_correlations(x, w[2] + y.mean(), 5)
-    )
+    x = rng.standard_normal(120)
+    y = (0.6 * x + rng.standard_normal(120)) * np.linspace(0.5, 3.0, 120)
+    fit, v = _null_follower(x, y)
+    np.testing.assert_allclose(fit + v, y - y.mean(), atol=1e-12)
+    signs = block_signs(7, 120, 4.0, np.random.default_rng(4))
+    np.testing.assert_allclose(np.abs(signs * v + fit - fit), np.abs(v) * np.ones((7, 1)))
+    draws = _null_correlations(x, y, 5, 7, 4.0, np.random.default_rng(4))
+    for r in (0, 2, 6):
+        np.testing.assert_allclose(
+            draws[r], lagged_correlations(x, fit + signs[r] * v, 5), rtol=1e-10
+        )
+
+
+def test_null_follower_is_the_regression_on_the_leader_innovation() -> None:
+    # oracle: statsmodels OLS of x_t on [1, x_{t-1}], then of y_t on [1, e_t]
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(8)
+    x = ar1(rng, 300, 0.9)
+    y = 0.5 * np.r_[0.0, x[1:] - 0.9 * x[:-1]] + 0.01 * rng.standard_normal(300)
+    y[[10, 50]] = np.nan
+    x[[100]] = np.nan
+    e = leader_innovations(x)
+    ok = np.isfinite(x[1:]) & np.isfinite(x[:-1])
+    ar = sm.OLS(x[1:][ok], sm.add_constant(x[:-1][ok])).fit()
+    np.testing.assert_allclose(e[1:][ok], ar.resid, atol=1e-12)
+    assert np.isnan(e[[0, 100, 101]]).all()
+    both = np.isfinite(e) & np.isfinite(y)
+    reg = sm.OLS(y[both], sm.add_constant(e[both])).fit()
+    fit, v = _null_follower(x, y)
+    np.testing.assert_allclose(fit[both], reg.params[1] * e[both], atol=1e-12)
+    assert (fit[~both] == 0.0).all() and (v[~np.isfinite(y)] == 0.0).all()
+
+
+def test_null_block_length_is_the_followers() -> None:
+    # a persistent leader does not lengthen the follower's sign blocks
+    rng = np.random.default_rng(9)
+    white = rng.standard_normal(400)
+    persistent = ar1(rng, 400, 0.97)
+    assert _null_block_length(persistent, white) == optimal_block_length(white)
+    assert _null_block_length(persistent, white) < optimal_block_length(persistent)
 
 
 def test_pair_bootstrap_sums_equal_indexing_the_resampled_rows() -> None:
@@ -273,3 +316,44 @@ def test_pair_bootstrap_law_agrees_with_arch() -> None:
     q = [0.05, 0.25, 0.5, 0.75, 0.95]
     tol = 4 * np.sqrt(2) * np.sqrt(0.05 * 0.95 / reps) * ref.std() / 0.103
     np.testing.assert_allclose(np.quantile(mine, q), np.quantile(ref, q), atol=tol)
+
+
+def test_pair_correlations_from_sums_equal_corrcoef_on_arch_resamples() -> None:
+    # the same resampling on both sides: arch's stationary-bootstrap indices of the rows
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(200)
+    y = 0.4 * np.r_[np.zeros(3), x[:-3]] + rng.standard_normal(200)
+    lag = 4
+    feats = _pair_features(x, y, lag)
+    xs = x[lag : x.size - lag]
+    ys = np.stack([y[lag + k : y.size - lag + k] for k in range(-lag, lag + 1)], axis=1)
+    bs = StationaryBootstrap(5.0, np.arange(feats.shape[0]), seed=np.random.default_rng(3))
+    for (idx,), _ in bs.bootstrap(20):
+        corr = _pair_correlations_from_sums(feats[idx].sum(axis=0), 2 * lag + 1)
+        ref = [np.corrcoef(xs[idx], ys[idx, j])[0, 1] for j in range(2 * lag + 1)]
+        np.testing.assert_allclose(corr, ref, rtol=1e-10)
+
+
+@pytest.mark.slow
+def test_null_keeps_the_offset_of_a_persistent_leader() -> None:
+    # leader AR(1) 0.97, follower correlated 0.5 with its innovation at the same date,
+    # no lead: the lagged correlations are pulled below zero by the sample means
+    # (Stambaugh, 1999), about -0.016 at lags 4..13 over 300 weeks. The null, which keeps
+    # the follower's fit on the leader's innovation, follows part of that offset (about
+    # -0.0065; s.e. 0.0019 over 100 markets), where flipping the whole follower gave 0.
+    rng = np.random.default_rng(11)
+    observed, null = [], []
+    for _ in range(100):
+        z = rng.standard_normal((400, 2))
+        x = np.empty(400)
+        acc = 0.0
+        for t, v in enumerate(z[:, 0]):
+            acc = 0.97 * acc + v
+            x[t] = acc
+        y = 0.5 * z[:, 0] + np.sqrt(0.75) * z[:, 1]
+        x, y = x[100:], y[100:]
+        observed.append(lagged_correlations(x, y, 13)[17:].mean())
+        draws = _null_correlations(x, y, 13, 50, _null_block_length(x, y), rng)
+        null.append(draws[:, 17:].mean())
+    assert float(np.mean(observed)) < -0.01
+    assert float(np.mean(observed)) < float(np.mean(null)) < -0.002

@@ -406,7 +406,10 @@ def event_study(
 
     Notes
     -----
-    The method in full (events declustered per horizon, forward returns on actual rows, the studentized spaced-placebo test, the bootstrap-t interval that inverts it, no interval or p-value below MIN_EVENTS events) is in the module's documentation.
+    The method in full is in the module's documentation: events declustered per
+    horizon, forward returns on actual rows, the studentized spaced-placebo test, the
+    bootstrap-t interval that inverts it, and no interval or p-value below
+    :data:`MIN_EVENTS` events.
 
     References
     ----------
@@ -429,7 +432,19 @@ def event_study(
         interval=_check_interval(interval),
         rng=resolve_rng(seed),
     )
-    stat_rows, keys, placebo_rows, event_rows = _each_horizon(flags, series, hs, opts)
+    return _event_result(flags, hs, opts, *_each_horizon(flags, series, hs, opts))
+
+
+def _event_result(
+    flags: pd.Series,
+    hs: tuple[int, ...],
+    opts: _HorizonOptions,
+    stat_rows: list[dict[str, object]],
+    keys: list[tuple[str, int]],
+    placebo_rows: list[np.ndarray],
+    event_rows: list[dict[str, object]],
+) -> EventStudyResult:
+    """The result's tables from the rows of :func:`_each_horizon`."""
     index = pd.MultiIndex.from_tuples(keys, names=["target", "horizon_days"])
     stats = pd.DataFrame(stat_rows, index=index, columns=list(STAT_COLUMNS))
     stats["n_events"] = stats["n_events"].astype(np.int64)

@@ -317,6 +317,19 @@ def _min_p(observed: np.ndarray, boot: np.ndarray) -> tuple[np.ndarray, float]:
     return p_obs, family
 
 
+def _classical_f(fits: list[_LagFit]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """F statistics, denominator degrees of freedom, F p-values and the Holm-adjusted
+    best p-value (``min(1, m * min p)``) of the lag orders ``1..len(fits)``."""
+    from scipy.stats import f as f_dist  # deferred: scipy.stats is slow to import
+
+    f_stat = np.array([float(fit.f_stats(fit.y)) for fit in fits])
+    df_denom = np.array([float(fit.df_resid) for fit in fits])
+    p = np.asarray(f_dist.sf(f_stat, np.arange(1, len(fits) + 1), df_denom), dtype=np.float64)
+    best = float(np.nanmin(p)) if np.isfinite(p).any() else float("nan")
+    adjusted = float(min(1.0, best * len(fits))) if math.isfinite(best) else best
+    return f_stat, df_denom, p, adjusted
+
+
 def _granger_returns(
     cause: pd.Series, effect: pd.Series, freq: str, max_lag: int | None
 ) -> tuple[pd.DataFrame, tuple[str, str], int]:
@@ -368,7 +381,9 @@ def granger_test(
 
     Notes
     -----
-    The method in full (one least-squares solve per lag order, the HC3 wild-bootstrap p-value and its minimum-p correction over the lag orders, the statsmodels equivalence) is in the module's documentation.
+    The method in full is in the module's documentation: one least-squares solve per
+    lag order, the HC3 wild-bootstrap p-value and its minimum-p correction over the lag
+    orders, and the equivalence of the classical F-test with statsmodels'.
 
     References
     ----------
@@ -379,17 +394,9 @@ def granger_test(
     rets, names, lag = _granger_returns(cause, effect, freq, max_lag)
     n_boot = check_positive_int("n_boot", n_boot, minimum=0)
     y, x = rets.iloc[:, 1].to_numpy(), rets.iloc[:, 0].to_numpy()
-    from scipy.stats import f as f_dist  # deferred: scipy.stats is slow to import
-
     fits = [_lag_fit(y, x, p, names) for p in range(1, lag + 1)]
     lags = np.arange(1, lag + 1, dtype=np.int64)
-    f_stat = np.array([float(fit.f_stats(fit.y)) for fit in fits])
-    df_denom = np.array([float(fit.df_resid) for fit in fits])
-    p = np.asarray(f_dist.sf(f_stat, lags, df_denom), dtype=np.float64)
-    classic_best = float(np.nanmin(p)) if np.isfinite(p).any() else float("nan")
-    adjusted_f = (
-        float(min(1.0, classic_best * lags.size)) if math.isfinite(classic_best) else classic_best
-    )
+    f_stat, df_denom, p, adjusted_f = _classical_f(fits)
     robust: np.ndarray | None = None
     chosen, adjusted = p, adjusted_f
     if n_boot > 0:
