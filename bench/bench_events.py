@@ -56,6 +56,21 @@ DATA = Path(
 )
 
 
+def _blocks(
+    rng: np.random.Generator, m: int, k: int, n: int, block: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``m`` resamples of ``k`` stationary-bootstrap blocks covering ``n`` periods: the
+    geometric lengths (redrawn until they cover ``n``), the uniform starts and where each
+    block begins in the resample."""
+    lengths = rng.geometric(1.0 / block, (m, k))
+    starts = rng.integers(0, n, (m, k))
+    short = lengths.sum(axis=1) < n
+    while short.any():
+        lengths[short] = rng.geometric(1.0 / block, (int(short.sum()), k))
+        short = lengths.sum(axis=1) < n
+    return lengths, starts, np.cumsum(lengths, axis=1) - lengths
+
+
 def _read_close(path: Path) -> pd.Series:
     frame = pd.read_csv(path, usecols=["Date", "Close"])
     idx = pd.DatetimeIndex(pd.to_datetime(frame["Date"].str.slice(0, 10)), name="date")
@@ -115,13 +130,7 @@ def numpy_vectorised(flags: np.ndarray, fwd: np.ndarray, block: float, seed: int
     k = int(np.ceil(2 * n / block + 10))  # blocks per resample: covers n almost surely
     for lo in range(0, REPS, CHUNK):
         m = min(CHUNK, REPS - lo)
-        lengths = rng.geometric(1.0 / block, (m, k))
-        starts = rng.integers(0, n, (m, k))
-        short = lengths.sum(axis=1) < n
-        while short.any():
-            lengths[short] = rng.geometric(1.0 / block, (int(short.sum()), k))
-            short = lengths.sum(axis=1) < n
-        begins = np.cumsum(lengths, axis=1) - lengths
+        _, starts, begins = _blocks(rng, m, k, n, block)
         marks = np.zeros((m, n), dtype=np.int64)
         rows, cols = np.nonzero(begins < n)
         marks[rows, begins[rows, cols]] = cols
@@ -152,13 +161,7 @@ def numpy_prefix_sums(flags: np.ndarray, fwd: np.ndarray, block: float, seed: in
     k = int(np.ceil(2 * n / block + 10))
     for lo in range(0, REPS, CHUNK):
         m = min(CHUNK, REPS - lo)
-        lengths = rng.geometric(1.0 / block, (m, k))
-        starts = rng.integers(0, n, (m, k))
-        short = lengths.sum(axis=1) < n
-        while short.any():
-            lengths[short] = rng.geometric(1.0 / block, (int(short.sum()), k))
-            short = lengths.sum(axis=1) < n
-        begins = np.cumsum(lengths, axis=1) - lengths
+        lengths, starts, begins = _blocks(rng, m, k, n, block)
         take = np.clip(n - begins, 0, lengths)
         tot = (prefix[starts + take] - prefix[starts]).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):

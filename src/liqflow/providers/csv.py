@@ -442,16 +442,7 @@ def read_csv_file(path: str | Path) -> ParsedFile:
         message gives ``file:line``).
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{p}: file does not exist") from None
-    except UnicodeDecodeError:
-        raise UnsupportedLayoutError(
-            f"{p}: not a UTF-8 text CSV file; expected one of: {_EXPECTED}"
-        ) from None
-    except OSError as exc:
-        raise DataError(f"{p}: cannot read file: {exc.strerror}") from None
+    text = read_text(p)
     head = m.group(0) if (m := _FIRST_LINE.match(text)) else ""
     if not head.strip():
         raise DataError(f"{p}: empty file; expected a CSV with a header, one of: {_EXPECTED}")
