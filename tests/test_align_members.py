@@ -1,4 +1,4 @@
-"""The binary-search membership test of :mod:`liqflow.align` against ``Index.isin``."""
+"""The binary-search membership test of :mod:`liqflow.sessions` against ``Index.isin``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liqflow.align import _exchange_open, _members, exchange_sessions
+from liqflow.sessions import _exchange_open, _members, exchange_sessions
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -31,8 +31,8 @@ def test_exchange_open_equals_isin_and_is_open_outside_the_calendar() -> None:
 def test_recorded_exchange_days_give_the_same_sessions_without_the_calendar(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from liqflow import align
-    from liqflow.align import ROWS_ATTR, SourceRows, trading_days, with_exchange_days
+    from liqflow import sessions
+    from liqflow.sessions import ROWS_ATTR, SourceRows, trading_days, with_exchange_days
 
     index = pd.date_range("2001-08-01", "2002-03-31", freq="D", name="date")
     rng = np.random.default_rng(3)
@@ -47,7 +47,7 @@ def test_recorded_exchange_days_give_the_same_sessions_without_the_calendar(
     def no_calendar() -> pd.DatetimeIndex:
         raise AssertionError("the exchange calendar was built")
 
-    monkeypatch.setattr(align, "exchange_sessions", no_calendar)
+    monkeypatch.setattr(sessions, "exchange_sessions", no_calendar)
     pd.testing.assert_index_equal(trading_days(recorded, "rut"), expected)
     sliced = recorded.loc["2001-09-01":"2001-12-31"]
     pd.testing.assert_index_equal(trading_days(sliced, "rut"), part)

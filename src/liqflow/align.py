@@ -23,10 +23,8 @@ equals the full-history panel up to *t* (tested as a property).
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -34,6 +32,15 @@ import pandas as pd
 
 from liqflow._errors import DataError
 from liqflow.catalog import Catalog, Chain, SeriesSpec, default_catalog
+from liqflow.sessions import (
+    EXCHANGE,
+    ROWS_ATTR,
+    SourceRows,
+    exchange_sessions,
+    join_panels,
+    trading_days,
+    with_exchange_days,
+)
 from liqflow.store import Store, StoredSeries
 
 __all__ = [
@@ -179,77 +186,6 @@ def _column(sid: str, spec: SeriesSpec, field: str) -> str:
 #: ^RUT volume is the S&P 500's and Interactive Brokers' RUT bars carry volume 0 (the
 #: Russell 2000's volume comes from IWM, ``small_caps_volume``).
 FOREIGN_FIELDS = {"^RUT": ("volume",)}
-#: Key of :attr:`pandas.DataFrame.attrs` under which :func:`load_panel` records each
-#: column's source rows (:class:`SourceRows`).
-ROWS_ATTR = "liqflow.source_rows"
-#: The exchange calendar of the catalogue's exchange-listed series (US equities and funds).
-EXCHANGE = "XNYS"
-_EXCHANGE_START = "1900-01-01"
-
-
-@dataclass(frozen=True, eq=False)
-class SourceRows:
-    """The days on which each panel column received an observation from its source.
-
-    ``days[column]`` are the days its observations became public (observation date plus
-    release lag), sorted; ``exchange`` names the columns of exchange-listed series, whose
-    sessions are also bounded by the exchange calendar (:data:`EXCHANGE`). Attached to the
-    panel by :func:`load_panel` and carried along by pandas' ``attrs``; immutable, so a
-    copy of the panel shares it.
-    """
-
-    days: Mapping[str, pd.DatetimeIndex]
-    exchange: frozenset[str]
-    #: The days of ``open_span`` (first, last) the exchange is open on (as
-    #: :func:`trading_days` counts them), once :func:`with_exchange_days` recorded them: a
-    #: panel read back from the cache then needs no exchange calendar.
-    open_days: pd.DatetimeIndex | None = None
-    open_span: tuple[pd.Timestamp, pd.Timestamp] | None = None
-
-    def __deepcopy__(self, memo: dict[int, object]) -> SourceRows:
-        return self  # immutable: pandas deep-copies attrs on every operation
-
-    def exchange_open(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """:func:`_exchange_open` of ``index``, from :attr:`open_days` when they cover it."""
-        span, days = self.open_span, self.open_days
-        covered = span is not None and len(index) and span[0] <= index[0] and index[-1] <= span[1]
-        return _members(index, days) if covered and days is not None else _exchange_open(index)
-
-
-def with_exchange_days(panel: pd.DataFrame) -> pd.DataFrame:
-    """``panel`` (the same object) with its source rows recording the exchange's open days
-    over its index (:attr:`SourceRows.open_days`); :func:`trading_days` is unchanged.
-
-    For a panel that is stored and read back (the report's cache): building the exchange
-    calendar from 1900 costs a second in a new process, reading the days recorded none.
-    """
-    rows = panel.attrs.get(ROWS_ATTR)
-    if not isinstance(rows, SourceRows) or not rows.exchange or panel.empty:
-        return panel
-    index = pd.DatetimeIndex(panel.index)
-    open_days = pd.DatetimeIndex(index[_exchange_open(index)], name="date")
-    span = (pd.Timestamp(index[0]), pd.Timestamp(index[-1]))
-    panel.attrs[ROWS_ATTR] = SourceRows(rows.days, rows.exchange, open_days, span)
-    return panel
-
-
-def join_panels(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
-    """The outer join of two panels of :func:`load_panel`, their source rows combined.
-
-    pandas drops ``attrs`` on a join; without the source rows :func:`trading_days` would
-    fall back to "the value changed" and lose real sessions, so join panels through this.
-    Columns of ``right`` already in ``left`` are left out.
-    """
-    cols = [c for c in right.columns if c not in left.columns]
-    out = left.join(right[cols], how="outer")
-    rows = [p.attrs.get(ROWS_ATTR) for p in (left, right)]
-    if all(isinstance(r, SourceRows) for r in rows):
-        a, b = rows
-        assert isinstance(a, SourceRows) and isinstance(b, SourceRows)
-        days = {**{c: d for c, d in b.days.items() if c in cols}, **a.days}
-        exchange = a.exchange | frozenset(c for c in b.exchange if c in cols)
-        out.attrs[ROWS_ATTR] = SourceRows(days, exchange)
-    return out
 
 
 def _is_exchange_listed(spec: SeriesSpec) -> bool:
@@ -302,8 +238,8 @@ def load_panel(
     DataFrame
         Indexed by calendar day (``date``); column ``<id>`` is the primary field in the
         catalogue's unit (``scale`` applied: RRP in USD millions). ``attrs[ROWS_ATTR]``
-        holds each column's source rows (:class:`SourceRows`), from which
-        :func:`trading_days` takes the sessions.
+        holds each column's source rows (:class:`~liqflow.sessions.SourceRows`), from
+        which :func:`~liqflow.sessions.trading_days` takes the sessions.
     """
     cat = catalog or default_catalog()
     if fields not in ("all", "primary"):
@@ -415,68 +351,6 @@ def _extended(obs: pd.Series, others: Sequence[pd.DataFrame | None], field: str)
         tail = other[field].dropna()
         out = pd.concat([out, tail[tail.index > out.index[-1]]])
     return out
-
-
-@lru_cache(maxsize=1)
-def exchange_sessions() -> pd.DatetimeIndex:
-    """The sessions of the NYSE (:data:`EXCHANGE`) from 1900 to a year from today.
-
-    From ``exchange_calendars`` (regular holidays, and the historical closures: 9/11,
-    hurricane Sandy, national days of mourning). Days outside this range are not
-    bounded by the calendar (see :func:`trading_days`).
-    """
-    import exchange_calendars
-
-    with warnings.catch_warnings():
-        # exchange_calendars 4.13 reads Series.values of tz-aware data (a pandas 3.1
-        # deprecation inside the library, harmless for the session dates read here)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        cal = exchange_calendars.get_calendar(EXCHANGE, start=_EXCHANGE_START)
-    return pd.DatetimeIndex(cal.sessions.tz_localize(None), name="date").as_unit("ns")
-
-
-def _exchange_open(days: pd.DatetimeIndex) -> np.ndarray:
-    """True on the exchange's sessions, and on days outside the calendar's range."""
-    sessions = exchange_sessions()
-    day = days.as_unit("ns").to_numpy()
-    outside = (day < sessions[0].to_datetime64()) | (day > sessions[-1].to_datetime64())
-    return _members(days, sessions) | outside
-
-
-def _members(index: pd.DatetimeIndex, days: pd.DatetimeIndex) -> np.ndarray:
-    """``index.isin(days)`` for a sorted ``days``, by binary search (days as of the
-    nanosecond, whatever the units of the two indexes)."""
-    a = index.as_unit("ns").asi8
-    b = days.as_unit("ns").asi8
-    if len(b) == 0:
-        return np.zeros(len(a), dtype=bool)
-    pos = np.minimum(np.searchsorted(b, a), len(b) - 1)
-    return np.asarray(b[pos] == a)
-
-
-def trading_days(panel: pd.DataFrame, column: str) -> pd.DatetimeIndex:
-    """The sessions of ``column``: the days it received a new observation from its source.
-
-    A panel from :func:`load_panel` records each column's source rows
-    (:class:`SourceRows`): a session is a day of the panel on which the source has a row
-    and the column holds a value; for an exchange-listed series, the exchange must also
-    have been open (:func:`exchange_sessions`), so a vendor's row on a holiday is not a
-    session, while an unchanged close on a real session is one. A panel built by hand
-    carries no such record; its sessions are then the days whose value differs from the
-    previous day's (an unchanged close cannot be told from a carried one there).
-    No statistic reads the carried (forward-filled) days between sessions.
-    """
-    if column not in panel.columns:
-        raise DataError(f"panel has no column {column!r}; columns: {', '.join(panel.columns)}")
-    s = panel[column]
-    rows = panel.attrs.get(ROWS_ATTR)
-    if isinstance(rows, SourceRows) and column in rows.days:
-        new = _members(pd.DatetimeIndex(panel.index), rows.days[column]) & s.notna().to_numpy()
-        if column in rows.exchange:
-            new &= rows.exchange_open(pd.DatetimeIndex(panel.index))
-    else:
-        new = (s.notna() & s.ne(s.shift())).to_numpy()
-    return pd.DatetimeIndex(panel.index[new], name="date")
 
 
 #: A series is *fresh* on day t while its latest public value is at most this many
