@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from liqflow.providers.universe_files import CoinPrices, UniverseFile
-from liqflow.signals.baskets import MIN_COVERAGE, SurvivorshipBias, survivorship_bias
+from liqflow.signals.baskets import MIN_COVERAGE
 from liqflow.signals.crypto import AltUniverse
+from liqflow.signals.survivorship import SurvivorshipBias, survivorship_bias
 from liqflow.store import Batch, Store
 from liqflow.universe import (
     Members,
@@ -534,7 +535,7 @@ def survivorship_bias_from_store(
     top_n: int | None = None,
     weighting: str = "equal",
 ) -> SurvivorshipBias | None:
-    """:func:`liqflow.signals.baskets.survivorship_bias` on the stored universe: the alt
+    """:func:`liqflow.signals.survivorship.survivorship_bias` on the stored universe: the alt
     basket and season index on the point-in-time top ``top_n`` (default
     :func:`default_top_n`) next to the catalogue's current coins; None without snapshots."""
     data, _ = _load(store, catalog, as_of, top_n)

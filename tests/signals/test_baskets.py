@@ -7,13 +7,9 @@ import pandas as pd
 import pytest
 
 from liqflow._errors import DataError
-from liqflow.signals.baskets import (
-    alt_basket,
-    altcoin_season_index,
-    beaten_down,
-    survivorship_bias,
-)
+from liqflow.signals.baskets import alt_basket, altcoin_season_index, beaten_down
 from liqflow.signals.crypto import AltUniverse, crypto_signals
+from liqflow.signals.survivorship import survivorship_bias
 
 
 def _days(n: int) -> pd.DatetimeIndex:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from liqflow.align import AsOf
     from liqflow.backtest import BacktestResult, WalkForwardResult
     from liqflow.signals import SignalSet
-    from liqflow.signals.baskets import SurvivorshipBias
+    from liqflow.signals.survivorship import SurvivorshipBias
     from liqflow.stats.events import EventStudyResult
     from liqflow.stats.leadlag import LeadLagResult
     from liqflow.study import Evidence

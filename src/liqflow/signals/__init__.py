@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from liqflow._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from liqflow.signals.baskets import AltBasket, SurvivorshipBias, survivorship_bias
+    from liqflow.signals.baskets import AltBasket
     from liqflow.signals.breakout import (
         BreakoutConfig,
         BreakoutEvent,
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
         evaluate_flags,
         stage_timeline,
     )
+    from liqflow.signals.survivorship import SurvivorshipBias, survivorship_bias
     from liqflow.signals.traits import (
         TraitsConfig,
         TraitsSignals,
@@ -147,8 +148,8 @@ __all__ = [
 #: Where each name is defined (imported on first use: see liqflow._lazy).
 _SOURCES = {
     "AltBasket": "baskets",
-    "SurvivorshipBias": "baskets",
-    "survivorship_bias": "baskets",
+    "SurvivorshipBias": "survivorship",
+    "survivorship_bias": "survivorship",
     "AltUniverse": "crypto",
     "FiscalConfig": "fiscal",
     "FiscalSignals": "fiscal",

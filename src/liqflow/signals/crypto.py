@@ -6,7 +6,7 @@ definition shared with the claims and the backtest. Given an :class:`AltUniverse
 point-in-time top N of :mod:`liqflow.universe`, dead coins included) they are free of
 survivorship bias; given only the catalogue's coins (today's list) they are not: coins
 that were large and then died are missing, which biases past alt returns upwards
-(:func:`liqflow.signals.baskets.survivorship_bias` measures by how much). Stablecoins and
+(:func:`liqflow.signals.survivorship.survivorship_bias` measures by how much). Stablecoins and
 wrapped or liquid-staked tokens are excluded by :func:`liqflow.catalog.is_excluded_coin`
 and, in a universe, by :func:`liqflow.universe.excluded_mask`.
 """

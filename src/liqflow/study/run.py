@@ -23,7 +23,7 @@ from liqflow._cache import cache_key, cached
 from liqflow._errors import ConfigError, DataError
 from liqflow.align import AsOf, resolve_as_of
 from liqflow.catalog import Catalog
-from liqflow.signals.baskets import SurvivorshipBias
+from liqflow.signals.survivorship import SurvivorshipBias
 from liqflow.stats.events import EventStudyResult
 from liqflow.stats.leadlag import LeadLagResult
 from liqflow.store import Store
