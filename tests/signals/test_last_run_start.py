@@ -1,4 +1,4 @@
-"""The start of the last run (:func:`liqflow.signals.regime._last_run_start`) against
+"""The start of the last run (:func:`liqflow.signals._runs._last_run_start`) against
 :func:`liqflow.signals._windows.run_start`."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from liqflow.signals._runs import _last_run_start
 from liqflow.signals._windows import run_start
-from liqflow.signals.regime import _last_run_start
 
 
 def _columns(seed: int) -> list[pd.Series]:
