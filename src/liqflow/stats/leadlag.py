@@ -54,11 +54,11 @@ its band is centred on it; it enters no p-value.
 
 **Known limit.** The AR(1) residual is orthogonal in sample to the leader's previous
 return, so the fit carries none of the follower's chance co-movement with the leader
-at lag 1, and the null at lag 1 is a little too narrow when the contemporaneous
-correlation is high: with lags 1..13 over 780 weeks the test rejects 6.8 % and 7.7 %
-at 5 % for correlations of 0.6 and 0.85 (1,000 draws), 4.5-6.0 % for the other nulls
-of ``bench/calibration.py``. Lead windows that start later (the channels' 4..13
-weeks) are not affected.
+at lag 1, and the null at lag 1 is too narrow when the contemporaneous correlation
+is high: with lags 1..13 over 780 weeks the test rejects 6.8-7.0 % at 5 % for a
+correlation of 0.6 and 7.7-9.9 % for 0.85 (1,000 draws, two seeds), 4.7-6.8 % for
+the other nulls of ``bench/calibration.py``. Lead windows that start later (the
+channels' 4..13 weeks) are not affected.
 
 **Peak-lag interval.** Rows ``(x_t, y_{t-L}, .., y_{t+L})`` are resampled jointly
 in stationary blocks, which keeps the lagged pairing and the dependence; the
