@@ -253,9 +253,11 @@ def _catalogue_rows(
             "freq": spec.frequency,
             "lag": spec.release_lag,
         }
-        only = spec.provider in IMPORT_ONLY
+        only = {"import_only": spec.provider in IMPORT_ONLY}
         if used is None:
-            rows.append({**head, "last_date": None, "source": "-", "rows": 0, "used": False})
+            rows.append(
+                {**head, "last_date": None, "source": "-", "rows": 0, "used": False, **only}
+            )
         for src in sorted(held, key=lambda s: s != used):
             item = held[src]
             rows.append(
@@ -265,10 +267,9 @@ def _catalogue_rows(
                     "source": src,
                     "rows": item.rows,
                     "used": src == used,
+                    **only,
                 }
             )
-        for r in rows[-max(1, len(held)) :]:
-            r["import_only"] = only
     return rows
 
 
