@@ -24,8 +24,9 @@ x 100 hold periods, on synthetic daily data.
    processes against a cluster of one such worker, runs interleaved in pairs so both
    see the same load (medians of ``--dask-repeat`` pairs; identical tables and PBO to
    the in-process run are checked). The kernel and both CSCV passes run on the workers.
-   Both clusters run without a dashboard and with Dask's event-loop monitor ticking every
-   second (:data:`QUIET_DASK`); ``--dask-defaults`` keeps Dask's defaults.
+   Both clusters run with the same settings: without a dashboard, with Dask's periodic
+   monitors slowed and the workers' profiler off (:data:`QUIET_DASK`);
+   ``--dask-defaults`` keeps Dask's defaults (and a dashboard).
 
 Peak memory is the largest resident set size of this process and all its children
 (the Dask workers) together, above the one at the start of each call, sampled every
@@ -343,11 +344,19 @@ def end_to_end(data: MarketData, fee_bps: float, sizes: list[int], repeat: int) 
         )
 
 
-#: Dask settings of both benchmark clusters unless ``--dask-defaults``: no dashboard, and
-#: the event-loop monitor ticking every second instead of every 20 ms (idle, the two
-#: cost this process about 40 ms of CPU per second, which on a machine with as many
-#: cores as workers is taken from the workers).
-QUIET_DASK = {"distributed.admin.tick.interval": "1s"}
+#: Dask settings of both benchmark clusters unless ``--dask-defaults``: no dashboard, the
+#: event-loop monitor ticking every second instead of every 20 ms, the workers' statistical
+#: profiler off (it samples every 10 ms) and their memory checked every second instead
+#: of every 100 ms, the system monitor every 2 s instead of 500 ms. Idle, Dask's defaults
+#: cost this process about 50 ms of CPU per second and each worker about 37 ms; these
+#: settings, about 7 and 3 ms. On a machine with as many cores as workers that CPU is
+#: taken from the workers.
+QUIET_DASK = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
 
 
 def dask_scaling(data: MarketData, fee_bps: float, n: int, repeat: int, defaults: bool) -> None:
