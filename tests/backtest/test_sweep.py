@@ -113,6 +113,22 @@ def test_dask_local_cluster_equals_in_process(market: MarketData, reference) -> 
     assert results[1].pbo.pbo == results[2].pbo.pbo  # type: ignore[union-attr]
 
 
+def test_dask_scheduler_without_workers(
+    market: MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import LocalCluster
+
+    from liqflow._errors import ProviderError
+    from liqflow.backtest import _dask
+
+    monkeypatch.setattr(_dask, "WORKER_WAIT", 0.3)
+    with (
+        LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster,
+        pytest.raises(ProviderError, match=r"has no worker \(none joined within 0\.3 s\)"),
+    ):
+        run_sweep(GRID, market, scheduler=cluster.scheduler_address)
+
+
 def test_bad_scheduler(market: MarketData) -> None:
     with pytest.raises(ConfigError, match="scheduler must be None \\(in-process\\), 'processes'"):
         run_sweep(GRID, market, scheduler="threads")

@@ -12,8 +12,8 @@
    merged between the passes, so nothing waits for the client; a task returns, per
    split, the pick's out-of-sample key and Sharpe ratios and the counts.
 
-The client sends the kernel's inputs once (to every worker), submits every task at
-once and only places the results: the statistics by combo, the per-split vectors by
+The client sends each worker once the kernel's inputs for its shares, submits every
+task at once and only places the results: the statistics by combo, the per-split vectors by
 split. The numbers are those of the in-process evaluation, bit for bit: the kernel
 computes each combo alone, and the trials are ordered by combo before CSCV reads them,
 so ties go to the same (first) trial and every sum is added in the same order.
@@ -43,7 +43,7 @@ from liqflow.backtest.overfit import (
 if TYPE_CHECKING:
     from liqflow.backtest._dispatch import Progress, SweepArrays
 
-__all__ = ["COMBO_BLOCK", "SPLIT_BLOCK", "run_on_cluster", "share_rows"]
+__all__ = ["COMBO_BLOCK", "SPLIT_BLOCK", "run_on_cluster", "share_of", "share_rows"]
 
 #: Combos per block dealt to the shares of the kernel phase.
 COMBO_BLOCK = 256
@@ -82,33 +82,38 @@ class SplitShare:
     ties: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class Share:
+    """The kernel's inputs for the rows ``rows`` of the distinct combos."""
+
+    arrays: SweepArrays
+    rows: np.ndarray
+
+
+def share_of(arrays: SweepArrays, rows: np.ndarray) -> Share:
+    """The :class:`Share` of ``arrays`` at ``rows`` (only those combos travel)."""
+    w = arrays.weights
+    part = replace(
+        arrays,
+        combos=np.ascontiguousarray(arrays.combos[rows]),
+        starts=np.ascontiguousarray(arrays.starts[rows]),
+        weights=None if w is None else np.ascontiguousarray(w[rows]),
+    )
+    return Share(part, rows)
+
+
 def evaluate_share(
-    arrays: SweepArrays,
-    start: int,
-    end: int,
-    edges: np.ndarray,
-    share: tuple[int, int, int],
-    cscv: bool,
+    share: Share, start: int, end: int, edges: np.ndarray, cscv: bool
 ) -> ShareResult:
-    """Kernel statistics of share ``share = (parts, block, k)`` of the combos, with
-    their trials' per-block sums if ``cscv``."""
-    parts, block, k = share
-    rows = share_rows(arrays.combos.shape[0], parts, block, k)
+    """Kernel statistics of one share of the combos, with their trials' per-block sums
+    if ``cscv``."""
+    a = share.arrays
     st, bsum, bsq = sweep_stats(
-        arrays.last_event,
-        arrays.stage,
-        arrays.rets,
-        np.ascontiguousarray(arrays.combos[rows]),
-        arrays.cost,
-        np.ascontiguousarray(arrays.starts[rows]),
-        start,
-        end,
-        edges,
+        a.last_event, a.stage, a.rets, a.combos, a.cost, a.starts, start, end, edges
     )
     if not cscv:
-        return ShareResult(rows, st)
-    weights = arrays.weights[rows] if arrays.weights is not None else None
-    return ShareResult(rows, st, trial_blocks(bsum, bsq, weights))
+        return ShareResult(share.rows, st)
+    return ShareResult(share.rows, st, trial_blocks(bsum, bsq, a.weights))
 
 
 def cscv_share(counts: np.ndarray, share: tuple[int, int, int], *parts: ShareResult) -> SplitShare:
@@ -139,9 +144,25 @@ def _assemble_pbo(splits: CSCVSplits, parts: list[SplitShare], n_trials: int) ->
     return pbo_from_counts(splits, SplitPicks(**fields), below, ties, n_trials)
 
 
+#: Seconds to wait for a first worker when the scheduler has none.
+WORKER_WAIT = 30.0
+
+
 def _slots(client: Any) -> list[str]:
     """One worker address per worker thread, the workers' threads taken in turn."""
     threads = {a: int(n) for a, n in sorted(client.nthreads().items())}
+    if not threads:
+        from liqflow._errors import ProviderError
+
+        try:
+            client.wait_for_workers(1, timeout=WORKER_WAIT)
+        except TimeoutError:
+            raise ProviderError(
+                f"the Dask scheduler at {client.scheduler.address!r} has no worker "
+                f"(none joined within {WORKER_WAIT:g} s); start workers or use "
+                "scheduler=None"
+            ) from None
+        threads = {a: int(n) for a, n in sorted(client.nthreads().items())}
     out: list[str] = []
     for i in range(max(threads.values(), default=0)):
         out += [a for a, n in threads.items() if n > i]
@@ -165,26 +186,17 @@ def run_on_cluster(
     n_parts = max(len(slots), -(-n // chunk_size) if chunk_size else 0)
     n_parts = max(1, min(n_parts, n))
     pin: dict[str, Any] = {"allow_other_workers": False, "pure": False}
-    shared = client.scatter(arrays, broadcast=True, hash=False)
+    where = [slots[k % len(slots)] for k in range(n_parts)]
+    shares = _scatter_shares(client, arrays, n_parts, where)
     start, end, edges = window
     cscv = splits is not None
     full = [
-        client.submit(
-            evaluate_share,
-            shared,
-            start,
-            end,
-            edges,
-            (n_parts, COMBO_BLOCK, k),
-            cscv,
-            workers=[slots[k % len(slots)]],
-            **pin,
-        )
-        for k in range(n_parts)
+        client.submit(evaluate_share, sh, start, end, edges, cscv, workers=[w], **pin)
+        for sh, w in zip(shares, where, strict=True)
     ]
     light = [
-        client.submit(ShareResult.light, f, workers=[slots[k % len(slots)]], **pin)
-        for k, f in enumerate(full)
+        client.submit(ShareResult.light, f, workers=[w], **pin)
+        for f, w in zip(full, where, strict=True)
     ]
     passes = []
     if splits is not None:
@@ -200,6 +212,19 @@ def run_on_cluster(
         return stats, None
     weights = arrays.weights if arrays.weights is not None else np.ones(n, dtype=np.int64)
     return stats, _assemble_pbo(splits, client.gather(passes), int(weights.sum()))
+
+
+def _scatter_shares(client: Any, arrays: SweepArrays, n_parts: int, where: list[str]) -> list[Any]:
+    """Each share's inputs sent to the worker that evaluates it, one message per worker
+    (the combos of the other shares do not travel)."""
+    n = arrays.combos.shape[0]
+    out: list[Any] = [None] * n_parts
+    for w in dict.fromkeys(where):
+        ks = [k for k in range(n_parts) if where[k] == w]
+        parts = [share_of(arrays, share_rows(n, n_parts, COMBO_BLOCK, k)) for k in ks]
+        for k, fut in zip(ks, client.scatter(parts, workers=[w], hash=False), strict=True):
+            out[k] = fut
+    return out
 
 
 def _collect_stats(done: Any, arrays: SweepArrays, progress: Progress | None) -> np.ndarray:
