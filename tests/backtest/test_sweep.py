@@ -88,9 +88,16 @@ def test_in_process_chunks_and_progress(market: MarketData, reference) -> None: 
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
-def test_dask_local_cluster_equals_in_process(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("scatter", [False, True])
+def test_dask_local_cluster_equals_in_process(  # type: ignore[no-untyped-def]
+    market: MarketData, reference, scatter: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from distributed import LocalCluster
 
+    from liqflow.backtest import _dask
+
+    if scatter:  # the shares' inputs scattered to their workers, not inside the tasks
+        monkeypatch.setattr(_dask, "EMBED_BYTES", 0)
     results = {}
     for workers in (1, 2):
         with LocalCluster(

@@ -12,8 +12,9 @@
    merged between the passes, so nothing waits for the client; a task returns, per
    split, the pick's out-of-sample key and Sharpe ratios and the counts.
 
-The client sends each worker once the kernel's inputs for its shares, submits every
-task at once and only places the results: the statistics by combo, the per-split vectors by
+The client sends each worker once the kernel's inputs for its shares (inside the
+tasks, or scattered first when large), submits every task at once and only places the
+results: the statistics by combo, the per-split vectors by
 split. The numbers are those of the in-process evaluation, bit for bit: the kernel
 computes each combo alone, and the trials are ordered by combo before CSCV reads them,
 so ties go to the same (first) trial and every sum is added in the same order.
@@ -49,6 +50,9 @@ __all__ = ["COMBO_BLOCK", "SPLIT_BLOCK", "run_on_cluster", "share_of", "share_ro
 COMBO_BLOCK = 256
 #: Splits per block dealt to the shares of the CSCV phase.
 SPLIT_BLOCK = 64
+#: A share's inputs up to this size travel inside its task (no round trip before it is
+#: submitted); larger ones are scattered to its worker first (Dask warns from 10 MB).
+EMBED_BYTES = 4 * 2**20
 
 
 def share_rows(n: int, parts: int, block: int, k: int) -> np.ndarray:
@@ -88,6 +92,13 @@ class Share:
 
     arrays: SweepArrays
     rows: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        """About the size of its pickle (the events travel as bits)."""
+        a = self.arrays
+        sized = (a.combos, a.starts, a.stage, a.rets, self.rows, a.weights)
+        return a.last_event.size // 8 + sum(int(x.nbytes) for x in sized if x is not None)
 
 
 def share_of(arrays: SweepArrays, rows: np.ndarray) -> Share:
@@ -187,7 +198,7 @@ def run_on_cluster(
     n_parts = max(1, min(n_parts, n))
     pin: dict[str, Any] = {"allow_other_workers": False, "pure": False}
     where = [slots[k % len(slots)] for k in range(n_parts)]
-    shares = _scatter_shares(client, arrays, n_parts, where)
+    shares = _send_shares(client, arrays, n_parts, where)
     start, end, edges = window
     cscv = splits is not None
     full = [
@@ -214,15 +225,19 @@ def run_on_cluster(
     return stats, _assemble_pbo(splits, client.gather(passes), int(weights.sum()))
 
 
-def _scatter_shares(client: Any, arrays: SweepArrays, n_parts: int, where: list[str]) -> list[Any]:
-    """Each share's inputs sent to the worker that evaluates it, one message per worker
-    (the combos of the other shares do not travel)."""
+def _send_shares(client: Any, arrays: SweepArrays, n_parts: int, where: list[str]) -> list[Any]:
+    """Each share's inputs for the worker that evaluates it (the combos of the other
+    shares do not travel): inside the task itself up to :data:`EMBED_BYTES`, otherwise
+    scattered to that worker first, one message per worker."""
     n = arrays.combos.shape[0]
-    out: list[Any] = [None] * n_parts
+    parts = [share_of(arrays, share_rows(n, n_parts, COMBO_BLOCK, k)) for k in range(n_parts)]
+    if max(p.nbytes for p in parts) <= EMBED_BYTES:
+        return parts
+    out: list[Any] = list(parts)
     for w in dict.fromkeys(where):
         ks = [k for k in range(n_parts) if where[k] == w]
-        parts = [share_of(arrays, share_rows(n, n_parts, COMBO_BLOCK, k)) for k in ks]
-        for k, fut in zip(ks, client.scatter(parts, workers=[w], hash=False), strict=True):
+        sent = client.scatter([parts[k] for k in ks], workers=[w], hash=False)
+        for k, fut in zip(ks, sent, strict=True):
             out[k] = fut
     return out
 
