@@ -52,7 +52,7 @@ COMBO_BLOCK = 256
 SPLIT_BLOCK = 64
 #: A share's inputs up to this size travel inside its task (no round trip before it is
 #: submitted); larger ones are scattered to its worker first (Dask warns from 10 MB).
-EMBED_BYTES = 4 * 2**20
+EMBED_BYTES = 8 * 2**20
 
 
 def share_rows(n: int, parts: int, block: int, k: int) -> np.ndarray:
