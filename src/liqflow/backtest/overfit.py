@@ -241,25 +241,37 @@ def merge_trials(parts: list[TrialBlocks], rows: list[np.ndarray]) -> TrialBlock
     trials, not only consecutive ones). Columns are sorted by the trial they stand for
     first, so the first of tied trials is the first trial, as over all the trials at
     once; identical trials of different chunks stay apart, with their own weights
-    (the same keys, so the same picks and counts).
+    (the same keys, so the same picks and counts). Each chunk's columns are copied
+    once, by runs that stay consecutive (chunks dealt in blocks have few).
     """
-    first = np.concatenate([r[p.rows] for p, r in zip(parts, rows, strict=True)])
-    order = np.argsort(first, kind="stable")
-    if len(parts) == 1 and np.array_equal(order, np.arange(order.size)):
-        return replace(parts[0], rows=first)
+    first = [r[p.rows] for p, r in zip(parts, rows, strict=True)]
+    if len(parts) == 1 and bool(np.all(np.diff(first[0]) > 0)):
+        return replace(parts[0], rows=first[0])
+    flat = np.concatenate(first)
+    pos = np.empty(flat.size, dtype=np.int64)
+    pos[np.argsort(flat, kind="stable")] = np.arange(flat.size)
+    s = parts[0].bs.shape[0]
+    out = {f: np.empty((s, flat.size)) for f in ("bs", "bq")}
+    out |= {f: np.empty(flat.size, dtype=getattr(parts[0], f).dtype) for f in _VECTORS}
+    at = 0
+    for p in parts:
+        dst = pos[at : at + p.weights.size]
+        at += p.weights.size
+        # runs of columns that land next to each other: [cut[i], cut[i + 1])
+        cut = np.r_[0, np.flatnonzero(np.diff(dst) != 1) + 1, dst.size]
+        for a, b in zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True):
+            lo, hi = int(dst[a]), int(dst[a]) + b - a
+            out["bs"][:, lo:hi] = p.bs[:, a:b]
+            out["bq"][:, lo:hi] = p.bq[:, a:b]
+            for f in _VECTORS:
+                out[f][lo:hi] = getattr(p, f)[a:b]
+    rows_out = np.empty(flat.size, dtype=flat.dtype)
+    rows_out[pos] = flat
+    return TrialBlocks(**out, rows=rows_out)
 
-    def cat(name: str, axis: int) -> np.ndarray:
-        x = np.concatenate([getattr(p, name) for p in parts], axis=axis)
-        return np.ascontiguousarray(x[:, order] if axis else x[order])
 
-    return TrialBlocks(
-        bs=cat("bs", 1),
-        bq=cat("bq", 1),
-        tot1=cat("tot1", 0),
-        tot2=cat("tot2", 0),
-        weights=cat("weights", 0),
-        rows=first[order],
-    )
+#: The per-trial vectors of :class:`TrialBlocks` besides ``rows``.
+_VECTORS = ("tot1", "tot2", "weights")
 
 
 @dataclass(frozen=True, eq=False)
