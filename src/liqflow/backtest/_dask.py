@@ -14,8 +14,7 @@
 
 The client sends each worker once the kernel's inputs for its shares (inside the
 tasks, or scattered first when large), submits every task at once and only places the
-results: the statistics by combo, the per-split vectors by
-split. The numbers are those of the in-process evaluation, bit for bit: the kernel
+results: the statistics by combo, the per-split vectors by split. The numbers are those of the in-process evaluation, bit for bit: the kernel
 computes each combo alone, and the trials are ordered by combo before CSCV reads them,
 so ties go to the same (first) trial and every sum is added in the same order.
 """
