@@ -26,7 +26,8 @@ innovation at the same date, and shares its volatility. The follower is split as
 AR(1) (:func:`~liqflow.stats._lagsums.leader_innovations`); each null draw keeps the
 leader and the fit ``c e_t`` and multiplies the residual ``v_t`` by Rademacher signs
 ``s_t`` (+1 or -1 with probability 1/2), constant over blocks of ``null_block_length``
-periods (:func:`block_signs`): the restricted (null-imposed) wild bootstrap of
+periods (:func:`block_signs`), and adds the uncertainty of the leader's AR coefficient
+(below): the restricted (null-imposed) wild bootstrap of
 Davidson and Flachaire (2008) in the block form of Shao (2010). ``|v_t s_t| = |v_t|``
 at every ``t``: the 2008 and 2020 volatility spikes stay where they are in *both*
 series, so ``sum x_t^2 v_{t+k}^2`` -- the variance of a cross-covariance under the
@@ -52,13 +53,20 @@ does the same over every lag but 0, and ``familywise_threshold`` is the matching
 simultaneous band. The contemporaneous correlation (lag 0) is kept by the null, so
 its band is centred on it; it enters no p-value.
 
-**Known limit.** The AR(1) residual is orthogonal in sample to the leader's previous
-return, so the fit carries none of the follower's chance co-movement with the leader
-at lag 1, and the null at lag 1 is too narrow when the contemporaneous correlation
-is high: with lags 1..13 over 780 weeks the test rejects 6.8-7.0 % at 5 % for a
-correlation of 0.6 and 7.7-9.9 % for 0.85 (1,000 draws, two seeds), 4.7-6.8 % for
-the other nulls of ``bench/calibration.py``. Lead windows that start later (the
-channels' 4..13 weeks) are not affected.
+**The leader's AR coefficient.** The innovation ``e_t`` is the residual of an
+*estimated* AR(1), and a residual is orthogonal in sample to its regressor: the fit
+carries none of the follower's chance co-movement with the leader at lag 1 that the
+true innovation would (``c (phi_hat - phi) z_t`` with ``z_t`` the centred lagged leader).
+With a high contemporaneous correlation that term is most of a lag-1 correlation's
+variance under the null (``c^2`` of it for a white-noise leader), so a null without it
+was too narrow at lag 1: 7.7-9.9 % at 5 % for a correlation of 0.85. Each draw therefore
+adds ``delta* c z_t``, with ``delta* = sum_t eta_t z_t e_t / sum_t z_t^2`` a
+wild-bootstrap draw of the AR coefficient's estimation error (Rademacher signs ``eta``
+in blocks of the innovations' own length, independent of the follower's signs; with
+independent signs its variance is the heteroskedasticity-robust, HC0, variance of
+``phi_hat``): the fixed-design wild bootstrap of the autoregression (Goncalves and
+Kilian, 2004). At lags above 1 the fit already carries the leader's own
+autocorrelation, conditional on its path.
 
 **Peak-lag interval.** Rows ``(x_t, y_{t-L}, .., y_{t+L})`` are resampled jointly
 in stationary blocks, which keeps the lagged pairing and the dependence; the
