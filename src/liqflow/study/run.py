@@ -3,6 +3,9 @@
 Each test runs exactly once per (data, as-of, seed, draws). Randomness comes from one
 stream: ``numpy.random.SeedSequence(seed)`` spawns one child per test in the table's
 order, so a run is reproducible and one test's draws do not depend on another's. The
+tests are independent and run concurrently on the usable cores (threads: their heavy
+parts are NumPy and ``nogil`` numba kernels); the rows are assembled in the table's
+order, so the evidence is the same whatever the number of threads. The
 event study runs once for every target and horizon; the precedents and the recent
 breakouts are read from its per-event table (they are descriptive). One family of
 tests (``thesis``) is Holm-corrected together; Benjamini-Hochberg is shown beside it.
@@ -12,9 +15,12 @@ The result is cached in the store, keyed by the hash of the inputs and the param
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import cast
+from functools import partial
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -28,6 +34,9 @@ from liqflow.stats.events import EventStudyResult
 from liqflow.stats.leadlag import LeadLagResult
 from liqflow.store import Store
 from liqflow.study.claims import ALTS, TestSpec
+
+if TYPE_CHECKING:
+    from liqflow.study.channels import ChannelsNow
 from liqflow.study.defaults import DEFAULT_DRAWS, check_seed_draws
 from liqflow.study.evidence import EVIDENCE_FORMAT, TEST_COLUMNS, Evidence
 from liqflow.study.inputs import StudyInputs, load_study_inputs
@@ -44,7 +53,7 @@ from liqflow.study.verdicts import (
     test_verdict,
 )
 
-__all__ = ["DEFAULT_DRAWS", "StudyRun", "min_draws", "run_study", "study"]
+__all__ = ["DEFAULT_DRAWS", "StudyRun", "default_workers", "min_draws", "run_study", "study"]
 
 NAN = float("nan")
 
@@ -383,22 +392,82 @@ def _notes(inputs: StudyInputs, per_event: pd.DataFrame) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _compute(inputs: StudyInputs, seed: int, draws: int, alpha: float, conf: float) -> Evidence:
+def default_workers() -> int:
+    """Threads the study's tests run on: the CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_workers(workers: object) -> int:
+    if workers is None:
+        return default_workers()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be a positive integer or None, got {workers!r}")
+    return workers
+
+
+def _test_task(
+    spec: TestSpec, inputs: StudyInputs, draws: int, conf: float, rng: np.random.Generator
+) -> tuple[_Row, LeadLagResult | None]:
+    """One lead-lag or Granger test: its row and, for a lead-lag, its full result."""
+    if spec.kind == "lead_lag":
+        out: dict[str, LeadLagResult] = {}
+        row = _lead_lag_row(spec, inputs, draws, conf, rng, out)
+        return row, out.get(spec.test_id)
+    return _granger_row(spec, inputs, draws, rng), None
+
+
+def _channels(panel: pd.DataFrame) -> ChannelsNow:
+    from liqflow.study.channels import channel_signals, channels_now
+
+    return channels_now(channel_signals(panel))
+
+
+def _run_jobs(jobs: dict[object, Callable[[], object]], workers: int) -> dict[object, object]:
+    """Each job's result, by key; on ``workers`` threads when there is more than one.
+
+    The jobs are independent and each draws from its own stream, so the results do not
+    depend on the number of threads or on the order the jobs finish in. The heavy parts
+    of the tests run in NumPy and in numba kernels compiled with ``nogil=True``, which
+    release the GIL. The first job to fail (in key order) raises its exception.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        return {key: job() for key, job in jobs.items()}
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        futures = {key: pool.submit(job) for key, job in jobs.items()}
+        return {key: fut.result() for key, fut in futures.items()}
+
+
+def _compute(
+    inputs: StudyInputs, seed: int, draws: int, alpha: float, conf: float, workers: int = 1
+) -> Evidence:
     specs = inputs.table.tests
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(specs))]
     event_specs = [t for t in specs if t.kind == "event"]
     first_event = next((i for i, t in enumerate(specs) if t.kind == "event"), 0)
-    es: EventStudyResult | None = None
+    jobs: dict[object, Callable[[], object]] = {}
     if event_specs:
-        es = _event_study(inputs, event_specs, draws, conf, rngs[first_event])
+        jobs["event study"] = partial(
+            _event_study, inputs, event_specs, draws, conf, rngs[first_event]
+        )
+    for i, (spec, rng) in enumerate(zip(specs, rngs, strict=True)):
+        if spec.kind in ("lead_lag", "granger"):
+            jobs[i] = partial(_test_task, spec, inputs, draws, conf, rng)
+    if inputs.channel_panel is not None:
+        jobs["channels"] = partial(_channels, inputs.channel_panel)
+    done = _run_jobs(jobs, workers)
+    es = cast("EventStudyResult | None", done.get("event study"))
     per_event = es.per_event if es is not None else pd.DataFrame()
     lead_lags: dict[str, LeadLagResult] = {}
     rows: list[_Row] = []
-    for spec, rng in zip(specs, rngs, strict=True):
-        if spec.kind == "lead_lag":
-            rows.append(_lead_lag_row(spec, inputs, draws, conf, rng, lead_lags))
-        elif spec.kind == "granger":
-            rows.append(_granger_row(spec, inputs, draws, rng))
+    for i, spec in enumerate(specs):
+        if i in done:
+            row, res = cast("tuple[_Row, LeadLagResult | None]", done[i])
+            if res is not None:
+                lead_lags[spec.test_id] = res
+            rows.append(row)
         elif spec.kind == "event":
             rows.append(_event_row(spec, inputs, es))
         else:
@@ -406,11 +475,7 @@ def _compute(inputs: StudyInputs, seed: int, draws: int, alpha: float, conf: flo
     rows.extend(_alts_most_rows(rows))
     tests = _tests_frame(rows, alpha)
     claims = _claims_frame(inputs.table.claims, tests)
-    channels = None
-    if inputs.channel_panel is not None:
-        from liqflow.study.channels import channel_signals, channels_now
-
-        channels = channels_now(channel_signals(inputs.channel_panel))
+    channels = cast("ChannelsNow | None", done.get("channels"))
     return Evidence(
         as_of=inputs.as_of,
         seed=seed,
@@ -445,6 +510,7 @@ def run_study(
     confidence: float = 0.90,
     store: Store | None = None,
     use_cache: bool = True,
+    workers: int | None = None,
 ) -> tuple[Evidence, bool]:
     """Every test of ``inputs.table`` once, judged with one family; ``(evidence, cached)``.
 
@@ -462,15 +528,23 @@ def run_study(
         Level of every interval.
     store : Store, optional
         Where the evidence is cached (keyed by the data hash and the parameters).
+    use_cache : bool
+        Read and write the cache (False: always compute).
+    workers : int, optional
+        Threads the tests run on (default :func:`default_workers`, the usable CPU
+        cores). The evidence does not depend on it: every test draws from its own
+        stream and the rows are assembled in the table's order.
 
     Raises
     ------
     ConfigError
-        ``alpha`` or ``confidence`` outside (0, 1), or too few draws for Holm.
+        ``alpha`` or ``confidence`` outside (0, 1), too few draws for Holm, or
+        ``workers`` not a positive integer.
     """
     if not 0 < alpha < 1 or not 0 < confidence < 1:
         raise ConfigError(f"alpha and confidence must be in (0, 1), got {alpha!r}, {confidence!r}")
     check_seed_draws(seed, draws)
+    threads = _check_workers(workers)
     n_family = sum(
         t.family == "thesis" and t.kind != "event_values" and _has_inputs(t, inputs)
         for t in inputs.table.tests
@@ -485,7 +559,10 @@ def run_study(
     params = (int(seed), draws, alpha, confidence, EVIDENCE_FORMAT)
     key = cache_key("evidence", inputs.data_hash(), params)
     return cached(
-        store, key, lambda: _compute(inputs, int(seed), draws, alpha, confidence), enabled=use_cache
+        store,
+        key,
+        lambda: _compute(inputs, int(seed), draws, alpha, confidence, threads),
+        enabled=use_cache,
     )
 
 
