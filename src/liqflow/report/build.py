@@ -15,11 +15,12 @@ recomputed.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,7 @@ __all__ = [
     "event_paths_part",
     "event_study_of",
     "evidence_part",
+    "evidence_start",
     "lead_lags_of",
     "report_ids",
     "series_table",
@@ -306,11 +308,20 @@ def evidence_part(
     the same :class:`~liqflow.study.Evidence` (from the cache when it is there): every
     p-value, interval and verdict of the page is read from it.
     """
-    from liqflow.study import run_study
+    return evidence_start(inputs, config, store)()
+
+
+def evidence_start(
+    inputs: StudyInputs | Unavailable, config: ReportConfig, store: Store | None
+) -> Callable[[], tuple[Evidence | Unavailable, bool]]:
+    """:func:`evidence_part` begun in the background (:func:`liqflow.study.start_study`):
+    returns the function that waits for ``(evidence or Unavailable, from cache)``."""
+    from liqflow.study.run import start_study
 
     if not available(inputs):
-        return _unavailable(inputs, "evidence"), False
-    return run_study(
+        missing = _unavailable(inputs, "evidence")
+        return lambda: (missing, False)
+    wait = start_study(
         inputs,
         seed=config.seed,
         draws=config.draws,
@@ -319,6 +330,7 @@ def evidence_part(
         store=store,
         use_cache=config.use_cache,
     )
+    return cast("Callable[[], tuple[Evidence | Unavailable, bool]]", wait)
 
 
 def lead_lags_of(evidence: Evidence | Unavailable) -> Mapping[str, LeadLagResult] | Unavailable:
@@ -515,6 +527,28 @@ def _load(
     return panel, series_table(panel, cat, sources, ranges), pd.Timestamp(date), is_default
 
 
+def _warm_up() -> None:
+    """Start, on a background thread, the one-time costs of a new process that later
+    parts meet: the exchange calendar (:func:`liqflow.sessions.exchange_sessions`), the
+    loading of the compiled numba kernels, SciPy's distributions. They then overlap the
+    reading of the store instead of adding to it. Nothing is computed differently: a part
+    that needs one of them before it is ready waits for it or builds it itself, and an
+    error here is met again, and raised, where the part needs it."""
+
+    def run() -> None:
+        try:
+            from liqflow.sessions import exchange_sessions
+            from liqflow.stats.bootstrap import stationary_bootstrap_sums
+
+            exchange_sessions()
+            stationary_bootstrap_sums(np.zeros(4), 1, 2.0, seed=0)
+            import scipy.stats  # noqa: F401  (the Granger test's F distribution)
+        except Exception:  # only a head start: each part redoes what it needs
+            pass
+
+    threading.Thread(target=run, name="liqflow-warm-up", daemon=True).start()
+
+
 def _compute(
     store: Store,
     as_of: pd.Timestamp | str | None,
@@ -523,19 +557,27 @@ def _compute(
     clock: _Clock,
     ids: Sequence[str] | None,
 ) -> ReportResults:
-    """Every part computed (the parts' own caches aside), timed by ``clock``."""
+    """Every part computed (the parts' own caches aside), timed by ``clock``.
+
+    Each part's time is the wall time the building thread spends in it. The evidence is
+    begun on worker threads as soon as its inputs are known (in the signals part) and
+    computed while the signals, the event paths and the backtests are; the statistics
+    part holds the event paths and the wait for the evidence.
+    """
+    _warm_up()
     with clock.part("panel"):
         panel, series, date, is_default = _load(store, as_of, cat, ids)
     with clock.part("signals"):
         from liqflow.universe_store import universe_and_bias
 
         universe, survivorship = universe_and_bias(store, cat, date)
+        inputs = study_inputs_part(panel, cat, cfg, default=is_default, universe=universe)
+        wait_evidence = evidence_start(inputs, cfg, store)
         signals = signals_part(panel, cat, universe)
     hits: dict[str, bool] = {}
     with clock.part("statistics") as flag:
-        inputs = study_inputs_part(panel, cat, cfg, default=is_default, universe=universe)
-        evidence, hits["evidence"] = evidence_part(inputs, cfg, store)
         paths, hits["event paths"] = event_paths_part(panel, signals, cfg, store)
+        evidence, hits["evidence"] = wait_evidence()
         flag[0] = any(hits.values())
     with clock.part("backtest") as flag:
         bt, hits["walk-forward"] = backtest_part(panel, signals, cfg, store, universe)

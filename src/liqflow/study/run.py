@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
-from liqflow._cache import cache_key, cached
+from liqflow._cache import cache_key, cache_read, cache_write, cached
 from liqflow._errors import ConfigError, DataError
 from liqflow.align import AsOf, resolve_as_of
 from liqflow.catalog import Catalog
@@ -53,7 +53,15 @@ from liqflow.study.verdicts import (
     test_verdict,
 )
 
-__all__ = ["DEFAULT_DRAWS", "StudyRun", "default_workers", "min_draws", "run_study", "study"]
+__all__ = [
+    "DEFAULT_DRAWS",
+    "StudyRun",
+    "default_workers",
+    "min_draws",
+    "run_study",
+    "start_study",
+    "study",
+]
 
 NAN = float("nan")
 
@@ -501,6 +509,26 @@ def _has_inputs(spec: TestSpec, inputs: StudyInputs) -> bool:
     )
 
 
+def _checked(inputs: StudyInputs, seed: int, draws: int, alpha: float, confidence: float) -> str:
+    """The evidence's cache key, once the parameters are checked (see :func:`run_study`)."""
+    if not 0 < alpha < 1 or not 0 < confidence < 1:
+        raise ConfigError(f"alpha and confidence must be in (0, 1), got {alpha!r}, {confidence!r}")
+    check_seed_draws(seed, draws)
+    n_family = sum(
+        t.family == "thesis" and t.kind != "event_values" and _has_inputs(t, inputs)
+        for t in inputs.table.tests
+    )
+    need = min_draws(n_family, alpha)
+    if draws < need:  # an integer in [1, MAX_DRAWS] by check_seed_draws
+        raise ConfigError(
+            f"draws must be an integer of at least {need} (a Monte Carlo p-value of "
+            f"1/(draws+1) must be able to pass Holm over {n_family} tests at alpha={alpha}), "
+            f"got {draws!r}"
+        )
+    params = (int(seed), draws, alpha, confidence, EVIDENCE_FORMAT)
+    return cache_key("evidence", inputs.data_hash(), params)
+
+
 def run_study(
     inputs: StudyInputs,
     *,
@@ -541,29 +569,53 @@ def run_study(
         ``alpha`` or ``confidence`` outside (0, 1), too few draws for Holm, or
         ``workers`` not a positive integer.
     """
-    if not 0 < alpha < 1 or not 0 < confidence < 1:
-        raise ConfigError(f"alpha and confidence must be in (0, 1), got {alpha!r}, {confidence!r}")
-    check_seed_draws(seed, draws)
     threads = _check_workers(workers)
-    n_family = sum(
-        t.family == "thesis" and t.kind != "event_values" and _has_inputs(t, inputs)
-        for t in inputs.table.tests
-    )
-    need = min_draws(n_family, alpha)
-    if draws < need:  # an integer in [1, MAX_DRAWS] by check_seed_draws
-        raise ConfigError(
-            f"draws must be an integer of at least {need} (a Monte Carlo p-value of "
-            f"1/(draws+1) must be able to pass Holm over {n_family} tests at alpha={alpha}), "
-            f"got {draws!r}"
-        )
-    params = (int(seed), draws, alpha, confidence, EVIDENCE_FORMAT)
-    key = cache_key("evidence", inputs.data_hash(), params)
+    key = _checked(inputs, seed, draws, alpha, confidence)
     return cached(
         store,
         key,
         lambda: _compute(inputs, int(seed), draws, alpha, confidence, threads),
         enabled=use_cache,
     )
+
+
+def start_study(
+    inputs: StudyInputs,
+    *,
+    seed: int = 0,
+    draws: int = DEFAULT_DRAWS,
+    alpha: float = 0.05,
+    confidence: float = 0.90,
+    store: Store | None = None,
+    use_cache: bool = True,
+    workers: int | None = None,
+) -> Callable[[], tuple[Evidence, bool]]:
+    """:func:`run_study` begun in the background: returns the function that waits for its
+    ``(evidence, cached)``, so the caller can do other work meanwhile.
+
+    The parameters are checked and the cache is read at once, on the calling thread; on a
+    miss the tests run on a thread of their own (and their ``workers``), and the waiting
+    function writes the cache, again on the calling thread (a :class:`Store` handle is
+    used by one thread only). The evidence is that of :func:`run_study`. An error of the
+    computation is raised by the waiting function.
+    """
+    threads = _check_workers(workers)
+    key = _checked(inputs, seed, draws, alpha, confidence)
+    if store is not None and use_cache:
+        stored, hit = cache_read(store, key)
+        if hit:
+            return lambda: (stored, True)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liqflow-study")
+    future = pool.submit(_compute, inputs, int(seed), draws, alpha, confidence, threads)
+    pool.shutdown(wait=False)
+
+    def wait() -> tuple[Evidence, bool]:
+        evidence = future.result()
+        if store is not None and use_cache:
+            cache_write(store, key, evidence)
+        return evidence, False
+
+    return wait
 
 
 @dataclass(frozen=True)
