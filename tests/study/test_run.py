@@ -244,3 +244,31 @@ def test_started_study_is_the_run_study_evidence_and_caches_on_the_caller() -> N
         again, hit2 = start_study(inputs, seed=7, draws=299, store=store)()
     assert (hit1, hit2) == (False, True)
     assert first.to_json() == again.to_json() == ref.to_json()
+
+
+def test_a_pairs_common_returns_are_counted_once_per_study(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a pair's lead-lag and Granger tests (here tga_lead's, which need 104 weekly returns
+    # in common) share one count of the returns in common; the tests' own alignment is
+    # bound at their modules' import, before the patch
+    import liqflow.stats.granger
+    import liqflow.stats.leadlag  # noqa: F401
+    from liqflow.stats import _shared
+
+    base = planted_inputs(True, seed=1, as_of="2019-12-31")
+    tga = base.series["small_caps"].rename("tga_drawdown")
+    inputs = dataclasses.replace(base, series={**base.series, "tga_drawdown": tga})
+    calls: list[tuple[str, str]] = []
+    real = _shared.aligned_returns
+
+    def counting(a: pd.Series, b: pd.Series, *args: object, **kw: object) -> pd.DataFrame:
+        calls.append((str(a.name), str(b.name)))
+        return real(a, b, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_shared, "aligned_returns", counting)
+    ref = run_study(inputs, seed=7, draws=299, workers=1)[0]
+    assert calls.count(("tga_drawdown", "btc")) == 1  # two tests, one count
+    assert ref.tests.set_index("test_id").loc["tga_lead/granger:tga_drawdown=>btc", "n"] >= 104
+    monkeypatch.setattr(_shared, "aligned_returns", real)
+    assert run_study(inputs, seed=7, draws=299, workers=1)[0].to_json() == ref.to_json()

@@ -89,26 +89,41 @@ def min_draws(n_tests: int, alpha: float) -> int:
     return math.ceil(n_tests / alpha)
 
 
-def _pair(spec: TestSpec, inputs: StudyInputs, row: _Row) -> tuple[pd.Series, pd.Series] | None:
+#: Weekly returns in common of a (leader, follower) pair, shared by a study's tests.
+_Common = dict[tuple[str, str], int]
+
+
+def _pair(
+    spec: TestSpec, inputs: StudyInputs, row: _Row, common: _Common | None = None
+) -> tuple[pd.Series, pd.Series] | None:
     """The leader and follower of ``spec``, or None with why in ``row.note``."""
     a, b = inputs.series.get(spec.leader), inputs.series.get(spec.follower)
     if a is None or b is None:
         row.note = inputs.missing.get(spec.leader if a is None else spec.follower, "missing")
         return None
-    if spec.min_n and _too_short(spec, a, b, row):
+    if spec.min_n and _too_short(spec, a, b, row, common):
         return None
     return a, b
 
 
-def _too_short(spec: TestSpec, a: pd.Series, b: pd.Series, row: _Row) -> bool:
+def _too_short(
+    spec: TestSpec, a: pd.Series, b: pd.Series, row: _Row, common: _Common | None = None
+) -> bool:
     """True (and ``row`` says "n too small") when the pair has under ``spec.min_n``
-    weekly returns in common: the test is not run, and its verdict is unknown."""
+    weekly returns in common: the test is not run, and its verdict is unknown.
+    ``common``: the counts of the pairs already seen in this study (a pair's lead-lag
+    and Granger tests count the same returns)."""
     from liqflow.stats._shared import aligned_returns
 
-    try:
-        n = int(aligned_returns(a, b, "W").notna().all(axis=1).sum())
-    except DataError:
-        n = 0
+    key = (spec.leader, spec.follower)
+    n = common.get(key) if common is not None else None
+    if n is None:
+        try:
+            n = int(aligned_returns(a, b, "W").notna().all(axis=1).sum())
+        except DataError:
+            n = 0
+        if common is not None:
+            common[key] = n
     if n >= spec.min_n:
         return False
     row.n = n
@@ -136,11 +151,12 @@ def _lead_lag_row(
     conf: float,
     rng: np.random.Generator,
     out: dict[str, LeadLagResult],
+    common: _Common | None = None,
 ) -> _Row:
     from liqflow.stats.leadlag import lead_lag
 
     row = _Row(spec, unit="weeks", n_unit="weekly returns", min_n=MIN_WEEKS)
-    pair = _pair(spec, inputs, row)
+    pair = _pair(spec, inputs, row, common)
     if pair is None:
         return row
     a, b = pair
@@ -172,11 +188,17 @@ def _lead_lag_row(
     return row
 
 
-def _granger_row(spec: TestSpec, inputs: StudyInputs, draws: int, rng: np.random.Generator) -> _Row:
+def _granger_row(
+    spec: TestSpec,
+    inputs: StudyInputs,
+    draws: int,
+    rng: np.random.Generator,
+    common: _Common | None = None,
+) -> _Row:
     from liqflow.stats.granger import granger_test
 
     row = _Row(spec, unit="F", n_unit="weekly returns", min_n=MIN_WEEKS)
-    pair = _pair(spec, inputs, row)
+    pair = _pair(spec, inputs, row, common)
     if pair is None:
         return row
     a, b = pair
@@ -417,14 +439,19 @@ def _check_workers(workers: object) -> int:
 
 
 def _test_task(
-    spec: TestSpec, inputs: StudyInputs, draws: int, conf: float, rng: np.random.Generator
+    spec: TestSpec,
+    inputs: StudyInputs,
+    draws: int,
+    conf: float,
+    rng: np.random.Generator,
+    common: _Common,
 ) -> tuple[_Row, LeadLagResult | None]:
     """One lead-lag or Granger test: its row and, for a lead-lag, its full result."""
     if spec.kind == "lead_lag":
         out: dict[str, LeadLagResult] = {}
-        row = _lead_lag_row(spec, inputs, draws, conf, rng, out)
+        row = _lead_lag_row(spec, inputs, draws, conf, rng, out, common)
         return row, out.get(spec.test_id)
-    return _granger_row(spec, inputs, draws, rng), None
+    return _granger_row(spec, inputs, draws, rng, common), None
 
 
 def _channels(panel: pd.DataFrame) -> ChannelsNow:
@@ -460,9 +487,10 @@ def _compute(
         jobs["event study"] = partial(
             _event_study, inputs, event_specs, draws, conf, rngs[first_event]
         )
+    common: _Common = {}  # written by the threads, each key with the one same count
     for i, (spec, rng) in enumerate(zip(specs, rngs, strict=True)):
         if spec.kind in ("lead_lag", "granger"):
-            jobs[i] = partial(_test_task, spec, inputs, draws, conf, rng)
+            jobs[i] = partial(_test_task, spec, inputs, draws, conf, rng, common)
     if inputs.channel_panel is not None:
         jobs["channels"] = partial(_channels, inputs.channel_panel)
     done = _run_jobs(jobs, workers)
