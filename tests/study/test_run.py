@@ -272,3 +272,18 @@ def test_a_pairs_common_returns_are_counted_once_per_study(
     assert ref.tests.set_index("test_id").loc["tga_lead/granger:tga_drawdown=>btc", "n"] >= 104
     monkeypatch.setattr(_shared, "aligned_returns", real)
     assert run_study(inputs, seed=7, draws=299, workers=1)[0].to_json() == ref.to_json()
+
+
+def test_concurrent_jobs_run_blas_single_threaded_and_restore_it() -> None:
+    from threadpoolctl import threadpool_info
+
+    from liqflow.study.run import _run_jobs
+
+    def blas_threads() -> list[int]:
+        return [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    done = _run_jobs(dict.fromkeys(range(3), blas_threads), workers=2)
+    assert all(n == [1] * len(before) for n in done.values())
+    assert blas_threads() == before
+    assert _run_jobs({0: blas_threads}, workers=1)[0] == before  # serial: left as it is
