@@ -125,10 +125,9 @@ def _background_part(
     thread; on a miss ``run`` starts on a thread of its own. Returns the function that
     waits for ``(value or Unavailable, from cache)`` and writes the cache, again on the
     calling thread (a :class:`Store` handle is used by one thread only)."""
-    use = store is not None and config.use_cache
-    if use:
-        assert store is not None
-        stored, hit = cache_read(store, key)
+    cache = store if config.use_cache else None
+    if cache is not None:
+        stored, hit = cache_read(cache, key)
         if hit:
             return lambda: (stored, True)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"liqflow-{part}")
@@ -140,9 +139,8 @@ def _background_part(
             value = future.result()
         except LiqflowError as exc:  # data that cannot support the part; a bug propagates
             return _failed(part, exc), False
-        if use:
-            assert store is not None
-            cache_write(store, key, value)
+        if cache is not None:
+            cache_write(cache, key, value)
         return value, False
 
     return wait
