@@ -123,11 +123,13 @@ def write_universe_files(store: Store, files: list[UniverseFile]) -> list[Univer
     the order of the files.
     """
     snap_files = [f for f in files if f.snapshots is not None and len(f.snapshots)]
-    parts = [f.snapshots.assign(_file=k) for k, f in enumerate(snap_files)]  # type: ignore[union-attr]
+    parts = [f.snapshots for f in snap_files if f.snapshots is not None]
     stored = store.read_universe()
     written: list[UniverseWrite] = []
     if parts:
-        snaps = assign_coin_ids(pd.concat(parts, ignore_index=True), reference=stored)
+        rows = pd.concat(parts, ignore_index=True)
+        rows["_file"] = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+        snaps = assign_coin_ids(rows, reference=stored)
     else:
         snaps = pd.DataFrame(columns=[*stored.columns, "_file"])
     aliases = coin_symbols(pd.concat([stored, snaps.drop(columns="_file")], ignore_index=True))

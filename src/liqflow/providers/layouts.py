@@ -260,13 +260,16 @@ def _farside_rows(
     records: Iterable[tuple[str, str, str]], path: Path, fmt: str
 ) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
     """(where, date text, total text) records -> dates, values, line numbers."""
+    daily = [r for r in records if r[1].strip() not in FARSIDE_SUMMARY_ROWS]
+    # every date parsed at once; the records are then checked in order, as one by one
+    parsed = pd.to_datetime(
+        pd.Series([r[1].strip() for r in daily], dtype=object),
+        format=_FARSIDE_DATE,
+        errors="coerce",
+    )
     dates, values, lines = [], [], []
-    for where, day, total in records:
-        if day.strip() in FARSIDE_SUMMARY_ROWS:
-            continue
-        try:
-            when = pd.Timestamp(pd.to_datetime(day.strip(), format=_FARSIDE_DATE))
-        except ValueError:
+    for (where, day, total), when in zip(daily, parsed, strict=True):
+        if pd.isna(when):
             raise DataError(
                 f"{where}: date {day!r} does not parse (expected like '11 Jan 2024'); "
                 "the file was not imported"
