@@ -8,6 +8,7 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from liqflow.importer import import_paths
 from liqflow.providers.universe_files import (
     ONE_SNAPSHOT_PER_FILE,
     UniverseFile,
+    _coin_prices,
     _split_rows,
     read_snapshot_files,
     read_universe_file,
@@ -138,3 +140,17 @@ def test_plain_text_split_like_the_csv_module(text: str) -> None:
         return
     expected = list(csv.reader(io.StringIO(text, newline=""), skipinitialspace=True))
     assert _cells(rows) == _cells(expected)
+
+
+def test_coin_prices_cleaned_as_the_pandas_chain() -> None:
+    """Oracle: ``frame.sort_index().where(frame > 0).dropna(how="all")`` as float64."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(0, 30))
+        days = pd.to_timedelta(rng.permutation(100)[:n], unit="D")
+        index = pd.DatetimeIndex(pd.Timestamp("2020-01-01") + days, name="date")
+        values = rng.choice([np.nan, 0.0, -1.0, 1.5, 2.0, np.inf], size=(n, 3))
+        frame = pd.DataFrame(values, index=index, columns=["close", "market_cap", "volume"])
+        expected = frame.sort_index().where(frame > 0).dropna(how="all").astype(np.float64)
+        got = _coin_prices(frame, "XEM", "", "", "yahoo", Path("XEM-USD-1d.csv")).frame
+        pd.testing.assert_frame_equal(got, expected)

@@ -476,7 +476,9 @@ def _write_all(
     file_records: list[FileRecord],
     revise: bool,
 ) -> ImportReport:
+    notes = [(f.path, n) for f in scan.universe for n in f.notes]
     universe, universe_records = _write_universe(store, scan)
+    scan.universe.clear()  # their rows are written: the memory goes to the write below
     batches = [
         Batch(
             p.spec.id,
@@ -507,7 +509,6 @@ def _write_all(
         )
         for p, added, revised in zip(pending, result.added, result.revised, strict=True)
     ]
-    notes = [(f.path, n) for f in scan.universe for n in f.notes]
     return ImportReport(
         tuple(loaded + universe + scan.skipped),
         tuple(scan.unmatched),

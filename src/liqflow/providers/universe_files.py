@@ -625,10 +625,18 @@ def _coin_prices(
     if frame.index.has_duplicates:
         d = frame.index[frame.index.duplicated()][0]
         raise DataError(f"{path}: date {d:%Y-%m-%d} appears twice; one price per day")
-    frame = frame.sort_index()
-    frame = frame.where(frame > 0)  # 0 market caps (no supply known) are not values
-    frame = frame.dropna(how="all")
-    return CoinPrices(symbol, name, coin_id, source, frame.astype(np.float64))
+    # sorted by date; 0 market caps (no supply known) are not values; dates left with no
+    # value dropped: ``frame.sort_index().where(frame > 0).dropna(how="all")``, in numpy
+    index = frame.index
+    values = frame.to_numpy(dtype=np.float64, copy=True)
+    if not index.is_monotonic_increasing:
+        order = np.argsort(index.to_numpy(), kind="stable")
+        index, values = index[order], values[order]
+    with np.errstate(invalid="ignore"):
+        values[~(values > 0)] = np.nan
+    keep = ~np.isnan(values).all(axis=1)
+    clean = pd.DataFrame(values[keep], index=index[keep], columns=frame.columns)
+    return CoinPrices(symbol, name, coin_id, source, clean)
 
 
 _READERS = {
