@@ -84,7 +84,7 @@ from liqflow.providers.csv import (
     numbers,
     parse_dates,
     read_cells,
-    read_csv_file,
+    read_csv_text,
     read_text,
 )
 
@@ -405,7 +405,7 @@ def _read_csv_layout(path: Path, catalog: Catalog) -> ParsedTable:
         return _read_cftc(text, columns, path, catalog)
     if _is_wide(columns, catalog):
         return _read_wide(text, columns, path, catalog)
-    parsed = read_csv_file(path)
+    parsed = read_csv_text(path, text)
     part = Part("*", parsed.frame, source=parsed.source, hint=parsed.series_hint)
     return ParsedTable(path, parsed.format, (part,), single=parsed)
 
