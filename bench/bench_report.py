@@ -12,8 +12,10 @@ are imported there (import start-up is excluded and printed):
   the report once more, and reads the result the first run left in the store's cache
   (keyed by a fingerprint of every stored value; the run that fills it is timed too);
 
-with the wall time of each part (panel, signals, statistics, backtest, rendering), and
-the peak memory of each process (its peak RSS from ``getrusage``, next to its RSS once
+with the wall time of each part (panel, signals, statistics, backtest, rendering: the
+time the building thread spends in it; the evidence and the event paths are computed on
+worker threads meanwhile, from the signals part on, so "statistics" is what is left to
+wait for after the backtests), and the peak memory of each process (its peak RSS from ``getrusage``, next to its RSS once
 the libraries are imported). The Python-level peak of one cached build (``tracemalloc``)
 is measured in a process of its own, so it slows no timed run.
 
@@ -21,6 +23,11 @@ With ``--coins N``, N generated coins are added to the store first, in the share
 data's layouts (:func:`bench_universe.synthetic`: CoinMarketCap weekly top 18 and monthly
 top 200 snapshots, a CoinGecko daily top 100, daily closes from 2013 to 2026 with births,
 deaths and gaps): the report at 300 coins x 13 years.
+
+The cold figure is with numba's on-disk cache of compiled kernels warm (``cache=True``):
+the first run ever after an install or an edit of a kernel also compiles them, about 3 s
+more. The machine's cores and load average are printed with the figures, since other
+work on the machine slows every run.
 
 Targets: cold under 3 s and cached under 1 s wall on 2 cores, peak memory under 1 GB
 (300 coins: cached under 5 s, peak under 1 GB).
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -167,10 +175,14 @@ def _prepare(args: argparse.Namespace, work: Path) -> None:
         print(f"{args.coins} generated coins added (not timed): {time.perf_counter() - t0:.2f} s")
 
 
-def _print(runs: dict[str, dict[str, Any]], coins: int) -> None:
+def _print(runs: dict[str, dict[str, Any]], coins: int, load_before: tuple[float, ...]) -> None:
     base, cold, fill, warm = (runs[p] for p in ("baseline", "cold", "fill", "cached"))
     t_base = base["seconds"]
     rows, cols = base["shape"]
+    before, after = (", ".join(f"{x:.2f}" for x in load) for load in (load_before, os.getloadavg()))
+    print(f"machine: {os.cpu_count()} cores; load average (1, 5, 15 min) {before} before the")
+    print(f"    runs, {after} after them (the runs' own load included)")
+    print("numba kernels: loaded from numba's on-disk cache (a first run compiles, ~3 s more)")
     print(f"library imports per process (start-up, excluded): {cold['imports']:.2f} s")
     print(f"panel: {rows:,} days x {cols} columns; report file {cold['size'] / 1e6:.1f} MB")
     print(f"baseline, load_panel alone (best of 3)       : {t_base:6.2f} s")
@@ -183,6 +195,7 @@ def _print(runs: dict[str, dict[str, Any]], coins: int) -> None:
             f"{label}      : {res['seconds']:6.2f} s = {res['seconds'] / t_base:5.2f}x the baseline"
         )
         print(f"    {_parts(res)}")
+    print("    (parts: the building thread's time; the statistics run on worker threads meanwhile)")
     print(
         f"cold / cached                                : {cold['seconds'] / warm['seconds']:5.1f}x"
     )
@@ -218,8 +231,9 @@ def main() -> None:
         work = Path(tmp) / "store.duckdb"
         _prepare(args, work)
         out = Path(tmp) / "report.html"
+        load_before = os.getloadavg()
         runs = {p: _run(p, work, out, args.as_of) for p in PHASES}
-    _print(runs, args.coins)
+    _print(runs, args.coins, load_before)
 
 
 if __name__ == "__main__":

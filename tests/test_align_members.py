@@ -55,3 +55,17 @@ def test_recorded_exchange_days_give_the_same_sessions_without_the_calendar(
     longer.attrs = recorded.attrs
     with pytest.raises(AssertionError, match="calendar was built"):
         trading_days(longer, "rut")  # outside the recorded span: the calendar decides
+
+
+def test_exchange_sessions_are_built_once_when_threads_ask_together() -> None:
+    # the report starts the calendar on a background thread while the panel is read: a
+    # second thread asking meanwhile waits for that build instead of starting its own
+    from concurrent.futures import ThreadPoolExecutor
+
+    from liqflow import sessions
+
+    sessions._built_sessions.cache_clear()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        built = list(pool.map(lambda _: sessions.exchange_sessions(), range(3)))
+    assert built[0] is built[1] is built[2]  # one build (without the lock: three)
+    assert sessions._built_sessions.cache_info().misses <= 1

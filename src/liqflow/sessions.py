@@ -8,6 +8,7 @@ rows as :class:`SourceRows` in the panel's ``attrs``; :func:`trading_days` reads
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -100,14 +101,23 @@ def join_panels(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-@lru_cache(maxsize=1)
+_SESSIONS_LOCK = threading.Lock()
+
+
 def exchange_sessions() -> pd.DatetimeIndex:
     """The sessions of the NYSE (:data:`EXCHANGE`) from 1900 to a year from today.
 
     From ``exchange_calendars`` (regular holidays, and the historical closures: 9/11,
     hurricane Sandy, national days of mourning). Days outside this range are not
-    bounded by the calendar (see :func:`trading_days`).
+    bounded by the calendar (see :func:`trading_days`). Built once per process (about a
+    second); a thread asking while another builds it waits for that one.
     """
+    with _SESSIONS_LOCK:
+        return _built_sessions()
+
+
+@lru_cache(maxsize=1)
+def _built_sessions() -> pd.DatetimeIndex:
     import exchange_calendars
 
     with warnings.catch_warnings():

@@ -57,3 +57,24 @@ def test_alt_basket_on_a_calendar_that_starts_inside_the_prices() -> None:
     fast = alt_basket_on(calendar, prices, schedule, min_coins=3)
     pd.testing.assert_frame_equal(fast, full.frame)
     assert fast["known"].any()
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_universe_basket_frame_is_alt_basket_on_and_computed_once(seed: int) -> None:
+    # oracle: alt_basket_on of the universe's closes without bitcoin (what the claims
+    # read); the signals and the claims then share the one frame
+    from liqflow.signals.crypto import AltUniverse
+
+    prices, schedule = _coins(seed)
+    btc = pd.Series(np.linspace(400.0, 7000.0, len(prices)), index=prices.index)
+    universe = AltUniverse(prices.assign(bitcoin=btc), schedule)
+    for calendar in (
+        pd.date_range("1927-12-30", "2020-01-31", freq="D", name="date"),
+        pd.date_range("2017-06-01", "2019-06-30", freq="D", name="date"),
+    ):
+        for min_coins in (1, 3):
+            got = universe.basket_frame(calendar, min_coins)
+            ref = alt_basket_on(calendar, prices, schedule, min_coins=min_coins)
+            pd.testing.assert_frame_equal(got, ref, check_exact=True)
+            assert universe.basket_frame(calendar.copy(), min_coins) is got
+    assert len(universe._baskets) == 4

@@ -67,6 +67,26 @@ def test_window_max_drawdown() -> None:
     assert np.isnan(window_max_drawdown(prices, pd.Timestamp("2019-12-31"), 3))
 
 
+@pytest.mark.parametrize("h", [1, 10, 90])
+def test_window_drawdowns_of_many_starts_equal_one_at_a_time(h: int) -> None:
+    # oracle: _window_drawdown start by start; starts before, inside (on and between
+    # rows, after a gap longer than the as-of limit) and after the data
+    from liqflow.stats.events import _window_drawdown, _window_drawdowns
+
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2020-01-01", periods=400, freq="D", name="date")
+    keep = rng.random(len(days)) > 0.3
+    keep[150:180] = False
+    prices = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.03, keep.sum()))), index=days[keep])
+    starts = pd.DatetimeIndex(
+        [days[0] - pd.Timedelta(days=3), *days[::7], days[-1] + pd.Timedelta(days=2)]
+    )
+    fast = _window_drawdowns(prices, starts, h)
+    ref = np.array([_window_drawdown(prices, d, h) for d in starts])
+    np.testing.assert_array_equal(fast, ref)
+    assert np.isnan(fast[0]) and np.isfinite(fast[1:-1]).sum() > 40
+
+
 def planted() -> tuple[pd.Series, pd.Series, pd.DatetimeIndex]:
     """Events every ~150 days on trading days; the target jumps +15 % ten days after each."""
     target = random_walk(CAL, seed=7, vol=0.01)

@@ -131,3 +131,41 @@ def test_wild_bootstrap_f_equals_statsmodels_on_the_same_signs() -> None:
         w = base.fittedvalues + signs[r] * fit.restricted_residuals()
         f_ref, _, _ = sm.OLS(w, full).fit().compare_f_test(sm.OLS(w, restricted).fit())
         assert boot[r] == pytest.approx(f_ref, rel=1e-10)
+
+
+def test_wild_bootstrap_in_one_product_equals_the_order_by_order_reference() -> None:
+    # oracle: _wild_f_reference, fit.f_stats(signs[:, rows] * residuals) per lag order; the
+    # sample has gaps (rows dropped per order) and spans two chunks of draws (n * reps > 2e6)
+    from liqflow.stats.granger import _wild_f, _wild_f_reference
+
+    rng = np.random.default_rng(11)
+    n = 2500
+    cause, effect = rng.standard_normal(n), rng.standard_normal(n) * np.linspace(0.5, 2.0, n)
+    effect[1:] += 0.3 * cause[:-1]
+    cause[[40, 41, 900]] = np.nan
+    effect[[7, 1500]] = np.nan
+    fits = [_lag_fit(effect, cause, p, ("a", "b")) for p in range(1, 6)]
+    assert any(fit.rows.size < n - fit.p for fit in fits)
+    fast = _wild_f(fits, n, 1001, np.random.default_rng(2))
+    ref = _wild_f_reference(fits, n, 1001, np.random.default_rng(2))
+    assert fast.shape == ref.shape == (1001, 5)
+    np.testing.assert_allclose(fast, ref, rtol=1e-9)
+
+
+def test_granger_p_values_unchanged_by_the_one_product_bootstrap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the bootstrap p-values are counts of draws: the same with the reference bootstrap
+    import liqflow.stats.granger as granger
+
+    cause, effect = series_pair(1200, 2, 0.15, seed=8)
+    fast = granger_test(cause, effect, freq="W", max_lag=8, n_boot=499, seed=3)
+    monkeypatch.setattr(granger, "_wild_f", granger._wild_f_reference)
+    ref = granger_test(cause, effect, freq="W", max_lag=8, n_boot=499, seed=3)
+    assert ref.p_values_robust is not None and fast.p_values_robust is not None
+    np.testing.assert_array_equal(fast.p_values_robust, ref.p_values_robust)
+    assert (fast.adjusted_p, fast.best_lag, fast.best_p) == (
+        ref.adjusted_p,
+        ref.best_lag,
+        ref.best_p,
+    )

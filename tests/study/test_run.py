@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -101,6 +102,25 @@ def test_same_seed_same_evidence_and_cache(tmp_path: object) -> None:
         again, hit2 = run_study(inputs, seed=7, draws=299, store=store)
     assert (hit1, hit2) == (False, True)
     assert again.to_json() == first.to_json() == a.to_json()
+
+
+@pytest.mark.parametrize("workers", [2, 3, 8])
+def test_concurrent_tests_give_the_serial_evidence(workers: int) -> None:
+    # each test draws from its own spawned stream and rows are assembled in the table's
+    # order: the JSON document is the same byte for byte whatever the number of threads
+    inputs = planted_inputs(True, seed=1, as_of="2019-12-31")
+    serial, _ = run_study(inputs, seed=7, draws=299, workers=1)
+    threaded, _ = run_study(inputs, seed=7, draws=299, workers=workers)
+    assert threaded.to_json() == serial.to_json()
+    assert list(threaded.lead_lags) == list(serial.lead_lags)
+
+
+def test_workers_are_checked() -> None:
+    inputs = planted_inputs(False, seed=2, as_of="2016-12-31")
+    for bad in (0, -1, 1.5, True, "2"):
+        message = rf"workers must be a positive integer or None, got {re.escape(repr(bad))}$"
+        with pytest.raises(ConfigError, match=message):
+            run_study(inputs, draws=299, workers=bad)  # type: ignore[arg-type]
 
 
 def test_json_document(planted: Evidence) -> None:
@@ -209,3 +229,61 @@ def test_bh_matches_statsmodels() -> None:
     ok = np.isfinite(p)
     np.testing.assert_allclose(got[ok], multipletests(p[ok], method="fdr_bh")[1])
     assert np.isnan(got[~ok]).all()
+
+
+def test_started_study_is_the_run_study_evidence_and_caches_on_the_caller() -> None:
+    from liqflow.study.run import start_study
+
+    inputs = planted_inputs(True, seed=1, as_of="2019-12-31")
+    ref, _ = run_study(inputs, seed=7, draws=299)
+    with pytest.raises(ConfigError, match=r"alpha and confidence must be in \(0, 1\), got 2"):
+        start_study(inputs, seed=7, draws=299, alpha=2.0)  # checked before it starts
+    with Store(":memory:") as store:
+        wait = start_study(inputs, seed=7, draws=299, store=store)
+        first, hit1 = wait()
+        again, hit2 = start_study(inputs, seed=7, draws=299, store=store)()
+    assert (hit1, hit2) == (False, True)
+    assert first.to_json() == again.to_json() == ref.to_json()
+
+
+def test_a_pairs_common_returns_are_counted_once_per_study(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a pair's lead-lag and Granger tests (here tga_lead's, which need 104 weekly returns
+    # in common) share one count of the returns in common; the tests' own alignment is
+    # bound at their modules' import, before the patch
+    import liqflow.stats.granger
+    import liqflow.stats.leadlag  # noqa: F401
+    from liqflow.stats import _shared
+
+    base = planted_inputs(True, seed=1, as_of="2019-12-31")
+    tga = base.series["small_caps"].rename("tga_drawdown")
+    inputs = dataclasses.replace(base, series={**base.series, "tga_drawdown": tga})
+    calls: list[tuple[str, str]] = []
+    real = _shared.aligned_returns
+
+    def counting(a: pd.Series, b: pd.Series, *args: object, **kw: object) -> pd.DataFrame:
+        calls.append((str(a.name), str(b.name)))
+        return real(a, b, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_shared, "aligned_returns", counting)
+    ref = run_study(inputs, seed=7, draws=299, workers=1)[0]
+    assert calls.count(("tga_drawdown", "btc")) == 1  # two tests, one count
+    assert ref.tests.set_index("test_id").loc["tga_lead/granger:tga_drawdown=>btc", "n"] >= 104
+    monkeypatch.setattr(_shared, "aligned_returns", real)
+    assert run_study(inputs, seed=7, draws=299, workers=1)[0].to_json() == ref.to_json()
+
+
+def test_concurrent_jobs_run_blas_single_threaded_and_restore_it() -> None:
+    from threadpoolctl import threadpool_info
+
+    from liqflow.study.run import _run_jobs
+
+    def blas_threads() -> list[int]:
+        return [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    done = _run_jobs(dict.fromkeys(range(3), blas_threads), workers=2)
+    assert all(n == [1] * len(before) for n in done.values())
+    assert blas_threads() == before
+    assert _run_jobs({0: blas_threads}, workers=1)[0] == before  # serial: left as it is

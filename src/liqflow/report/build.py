@@ -15,11 +15,14 @@ recomputed.
 
 from __future__ import annotations
 
+import gc
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -61,8 +64,10 @@ __all__ = [
     "breakout_events",
     "compute_results",
     "event_paths_part",
+    "event_paths_start",
     "event_study_of",
     "evidence_part",
+    "evidence_start",
     "lead_lags_of",
     "report_ids",
     "series_table",
@@ -111,6 +116,34 @@ def _cached_part(
         return cached(store, key, run, enabled=config.use_cache)
     except LiqflowError as exc:  # data that cannot support the part; a bug propagates
         return _failed(part, exc), False
+
+
+def _background_part(
+    part: str, store: Store | None, key: str, run: Callable[[], _T], config: ReportConfig
+) -> Callable[[], tuple[_T | Unavailable, bool]]:
+    """:func:`_cached_part` begun in the background: the cache is read now, on the calling
+    thread; on a miss ``run`` starts on a thread of its own. Returns the function that
+    waits for ``(value or Unavailable, from cache)`` and writes the cache, again on the
+    calling thread (a :class:`Store` handle is used by one thread only)."""
+    cache = store if config.use_cache else None
+    if cache is not None:
+        stored, hit = cache_read(cache, key)
+        if hit:
+            return lambda: (stored, True)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"liqflow-{part}")
+    future = pool.submit(run)
+    pool.shutdown(wait=False)
+
+    def wait() -> tuple[_T | Unavailable, bool]:
+        try:
+            value = future.result()
+        except LiqflowError as exc:  # data that cannot support the part; a bug propagates
+            return _failed(part, exc), False
+        if cache is not None:
+            cache_write(cache, key, value)
+        return value, False
+
+    return wait
 
 
 def report_ids(catalog: Catalog, segments: Sequence[str] = SEGMENTS) -> list[str]:
@@ -213,6 +246,16 @@ def event_paths_part(
     config: ReportConfig,
     store: Store | None,
 ) -> tuple[EventPaths | Unavailable, bool]:
+    """:func:`event_paths_start`, waited for."""
+    return event_paths_start(panel, signals, config, store)()
+
+
+def event_paths_start(
+    panel: pd.DataFrame,
+    signals: SignalSet | Unavailable,
+    config: ReportConfig,
+    store: Store | None,
+) -> Callable[[], tuple[EventPaths | Unavailable, bool]]:
     """Per-event paths of BTC and alts around each breakout, with the placebo band.
 
     Each path runs from ``config.pre_days`` before the event to the longest horizon
@@ -221,16 +264,20 @@ def event_paths_part(
     Events are declustered at the longest horizon so the paths never overlap; the band
     is the 5-95 % range of the mean forward return over placebo event sets of the same
     size and spacing (:func:`liqflow.stats.event_study` at every ``path_step`` days).
+    Computed on a thread of its own (:func:`_background_part`): returns the function
+    that waits for ``(EventPaths or Unavailable, from cache)``.
     """
     part = "event paths"
     try:
         from liqflow.stats.events import decluster, event_study
     except ImportError:
-        return _missing_module(part, "liqflow.stats.events"), False
+        missing = _missing_module(part, "liqflow.stats.events")
+        return lambda: (missing, False)
     events = breakout_events(signals)
     targets = _targets(panel, signals, config)
     if events is None or not targets:
-        return Unavailable(part, "needs the breakout series and BTC or the alt basket"), False
+        needs = Unavailable(part, "needs the breakout series and BTC or the alt basket")
+        return lambda: (needs, False)
     horizon = max(config.horizons)
     steps = tuple(range(config.path_step, horizon + 1, config.path_step))
     pre = config.pre_days
@@ -271,7 +318,7 @@ def event_paths_part(
         band = pd.DataFrame(band_rows).set_index(["target", "horizon_days"])
         return EventPaths(frame, band, horizon, config.n_placebo, pre)
 
-    return _cached_part(part, store, key, run, config)
+    return _background_part(part, store, key, run, config)
 
 
 def study_inputs_part(
@@ -306,11 +353,20 @@ def evidence_part(
     the same :class:`~liqflow.study.Evidence` (from the cache when it is there): every
     p-value, interval and verdict of the page is read from it.
     """
-    from liqflow.study import run_study
+    return evidence_start(inputs, config, store)()
+
+
+def evidence_start(
+    inputs: StudyInputs | Unavailable, config: ReportConfig, store: Store | None
+) -> Callable[[], tuple[Evidence | Unavailable, bool]]:
+    """:func:`evidence_part` begun in the background (:func:`liqflow.study.start_study`):
+    returns the function that waits for ``(evidence or Unavailable, from cache)``."""
+    from liqflow.study.run import start_study
 
     if not available(inputs):
-        return _unavailable(inputs, "evidence"), False
-    return run_study(
+        missing = _unavailable(inputs, "evidence")
+        return lambda: (missing, False)
+    wait = start_study(
         inputs,
         seed=config.seed,
         draws=config.draws,
@@ -319,6 +375,7 @@ def evidence_part(
         store=store,
         use_cache=config.use_cache,
     )
+    return cast("Callable[[], tuple[Evidence | Unavailable, bool]]", wait)
 
 
 def lead_lags_of(evidence: Evidence | Unavailable) -> Mapping[str, LeadLagResult] | Unavailable:
@@ -475,7 +532,7 @@ def compute_results(
     stored, hit = cache_read(store, key)
     if hit and isinstance(stored, ReportResults):
         runs = [PartRun("panel", time.perf_counter() - t0, True)]
-        runs += [PartRun(name, 0.0, True) for name in ("signals", "statistics", "backtest")]
+        runs += [PartRun(name, 0.0, True) for name in _PARTS[1:]]
         return replace(
             stored,
             cached={"panel and signals": True, **dict.fromkeys(stored.cached, True)},
@@ -486,6 +543,9 @@ def compute_results(
     return results
 
 
+#: The parts of the build, in the order of :attr:`ReportResults.timings` (the backtests
+#: are computed before the wait for the statistics, which run meanwhile).
+_PARTS = ("panel", "signals", "statistics", "backtest")
 #: Key prefix of the cached :class:`ReportResults` (see :func:`compute_results`).
 _RESULTS_PART = "report_results"
 
@@ -515,6 +575,48 @@ def _load(
     return panel, series_table(panel, cat, sources, ranges), pd.Timestamp(date), is_default
 
 
+def _warm_up() -> None:
+    """Start, on a background thread, the one-time costs of a new process that later
+    parts meet: the exchange calendar (:func:`liqflow.sessions.exchange_sessions`), the
+    HTTP client the providers import, the loading of the compiled numba kernels, SciPy's
+    distributions. They then overlap the
+    reading of the store instead of adding to it. Nothing is computed differently: a part
+    that needs one of them before it is ready waits for it or builds it itself, and an
+    error here is met again, and raised, where the part needs it."""
+
+    def run() -> None:
+        try:
+            from liqflow.sessions import exchange_sessions
+            from liqflow.stats.bootstrap import stationary_bootstrap_sums
+
+            exchange_sessions()
+            import httpx  # noqa: F401  (imported with the universe's providers)
+
+            stationary_bootstrap_sums(np.zeros(4), 1, 2.0, seed=0)
+            import scipy.stats  # noqa: F401  (the Granger test's F distribution)
+        except Exception:  # only a head start: each part redoes what it needs
+            pass
+
+    threading.Thread(target=run, name="liqflow-warm-up", daemon=True).start()
+
+
+@contextmanager
+def _old_objects_frozen() -> Iterator[None]:
+    """Leave the objects that exist on entry out of the garbage collector's full passes
+    until exit (:func:`gc.freeze`, then :func:`gc.unfreeze`).
+
+    A full pass walks every tracked object, and a new process holds some 300,000 from
+    its imports alone: the two or three full passes a report triggers cost a few tenths
+    of a second. Objects made inside are collected as usual; the frozen ones return to
+    the oldest generation on exit, so garbage among them is collected by a later pass.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _compute(
     store: Store,
     as_of: pd.Timestamp | str | None,
@@ -523,23 +625,47 @@ def _compute(
     clock: _Clock,
     ids: Sequence[str] | None,
 ) -> ReportResults:
-    """Every part computed (the parts' own caches aside), timed by ``clock``."""
+    """:func:`_compute_parts` with the objects that exist before it frozen
+    (:func:`_old_objects_frozen`)."""
+    with _old_objects_frozen():
+        return _compute_parts(store, as_of, cat, cfg, clock, ids)
+
+
+def _compute_parts(
+    store: Store,
+    as_of: pd.Timestamp | str | None,
+    cat: Catalog,
+    cfg: ReportConfig,
+    clock: _Clock,
+    ids: Sequence[str] | None,
+) -> ReportResults:
+    """Every part computed (the parts' own caches aside), timed by ``clock``.
+
+    Each part's time is the wall time the building thread spends in it. The statistics
+    run on worker threads while that thread carries on: the evidence from the moment its
+    inputs are known (in the signals part), the event paths from the end of the signals
+    part; the backtests are computed meanwhile, and the statistics part is what is left
+    to wait for them after the backtests.
+    """
+    _warm_up()
     with clock.part("panel"):
         panel, series, date, is_default = _load(store, as_of, cat, ids)
     with clock.part("signals"):
         from liqflow.universe_store import universe_and_bias
 
         universe, survivorship = universe_and_bias(store, cat, date)
-        signals = signals_part(panel, cat, universe)
-    hits: dict[str, bool] = {}
-    with clock.part("statistics") as flag:
         inputs = study_inputs_part(panel, cat, cfg, default=is_default, universe=universe)
-        evidence, hits["evidence"] = evidence_part(inputs, cfg, store)
-        paths, hits["event paths"] = event_paths_part(panel, signals, cfg, store)
-        flag[0] = any(hits.values())
+        wait_evidence = evidence_start(inputs, cfg, store)
+        signals = signals_part(panel, cat, universe)
+        wait_paths = event_paths_start(panel, signals, cfg, store)
+    hits: dict[str, bool] = {}
     with clock.part("backtest") as flag:
         bt, hits["walk-forward"] = backtest_part(panel, signals, cfg, store, universe)
         flag[0] = hits["walk-forward"]
+    with clock.part("statistics") as flag:
+        evidence, hits["evidence"] = wait_evidence()
+        paths, hits["event paths"] = wait_paths()
+        flag[0] = hits["evidence"] or hits["event paths"]
     return ReportResults(
         as_of=pd.Timestamp(panel.index[-1]),
         panel=with_exchange_days(panel),
@@ -551,7 +677,7 @@ def _compute(
         evidence=evidence,
         backtests=bt,
         cached=hits,
-        timings=tuple(clock.runs),
+        timings=tuple(sorted(clock.runs, key=lambda run: _PARTS.index(run.name))),
         config=cfg,
         freshness=inputs.freshness
         if available(inputs) and inputs.freshness is not None

@@ -13,8 +13,10 @@ and, in a universe, by :func:`liqflow.universe.excluded_mask`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -317,6 +319,29 @@ class AltUniverse:
     close: pd.DataFrame
     schedule: pd.DataFrame
     label: str = "point-in-time universe"
+    _baskets: dict[tuple[object, ...], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def basket_frame(self, index: pd.DatetimeIndex, min_coins: int) -> pd.DataFrame:
+        """The equal-weight alt basket of this universe on ``index``: the frame of
+        :meth:`liqflow.signals.baskets.CoinPanel.basket` (``min_coins`` coins held with a
+        price, the default coverage), on the whole of ``index``.
+
+        Equal to ``alt_basket_on(index, close without bitcoin, schedule,
+        min_coins=min_coins).frame`` (tested). Computed once per ``(index, min_coins)``:
+        the signals and the claims read the same basket (pandas' copy-on-write keeps the
+        one frame unchanged by its readers).
+        """
+        idx = pd.DatetimeIndex(index)
+        key = (len(idx), hashlib.blake2b(idx.asi8.tobytes(), digest_size=16).digest(), min_coins)
+        frame = self._baskets.get(key)
+        if frame is None:
+            a, schedule, _, _ = _alt_inputs(idx, None, self)  # a universe: closes, never None
+            coins = baskets.CoinPanel.of(cast(pd.DataFrame, a), schedule)
+            frame = baskets.back_filled(coins.basket(min_coins=min_coins).frame, idx)
+            self._baskets[key] = frame
+        return frame
 
 
 _ALT_COLUMNS = (
@@ -377,7 +402,11 @@ def _alt_block(
         return
     b_active = b.iloc[start:]
     coins = baskets.CoinPanel.of(a, schedule)  # aligned once for every alt figure
-    eq = baskets.back_filled(coins.basket(min_coins=cfg.basket_min_coins).frame, index)
+    eq = (
+        universe.basket_frame(index, cfg.basket_min_coins)
+        if universe is not None
+        else baskets.back_filled(coins.basket(min_coins=cfg.basket_min_coins).frame, index)
+    )
     mc = (
         baskets.back_filled(coins.basket("market_cap", min_coins=cfg.basket_min_coins).frame, index)
         if schedule is not None

@@ -497,19 +497,36 @@ def _each_horizon(
     return stat_rows, keys, placebo_rows, event_rows
 
 
+def _window_drawdowns(prices: pd.Series, starts: pd.DatetimeIndex, h: int) -> np.ndarray:
+    """:func:`_window_drawdown` of each of ``starts`` (equal to it, tested), with one
+    as-of lookup and one pair of binary searches for them all."""
+    starts = pd.DatetimeIndex(starts)
+    firsts = asof_prices(prices, starts)
+    when = prices.index
+    values = prices.to_numpy(dtype=np.float64)
+    lo = when.searchsorted(starts, side="right")
+    hi = when.searchsorted(starts + pd.Timedelta(days=h), side="right")
+    out = np.full(len(starts), np.nan)
+    for k in np.flatnonzero(np.isfinite(firsts)):
+        window = np.concatenate([[firsts[k]], values[lo[k] : hi[k]]])
+        out[k] = float((window / np.maximum.accumulate(window) - 1.0).min())
+    return out
+
+
 def _event_records(
     name: str, h: int, prices: pd.Series, kept: pd.DatetimeIndex, kept_fwd: np.ndarray
 ) -> list[dict[str, object]]:
+    drawdowns = _window_drawdowns(prices, kept, h)
     return [
         {
             "event_date": d,
             "target": name,
             "horizon_days": h,
             "forward_return": float(r),
-            "max_drawdown": _window_drawdown(prices, d, h),
+            "max_drawdown": float(dd),
             "complete": bool(np.isfinite(r)),
         }
-        for d, r in zip(kept, kept_fwd, strict=True)
+        for d, r, dd in zip(kept, kept_fwd, drawdowns, strict=True)
     ]
 
 

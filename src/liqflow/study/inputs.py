@@ -130,7 +130,11 @@ def _basket(
         prices, schedule = panel[coins], None
     if prices.shape[1] == 0:
         return None, None
-    eq = alt_basket_on(panel.index, prices, schedule, min_coins=min_alts)
+    eq = (
+        universe.basket_frame(pd.DatetimeIndex(panel.index), min_alts)  # the signals' one
+        if universe is not None
+        else alt_basket_on(panel.index, prices, schedule, min_coins=min_alts)
+    )
     level = eq["index"].where(eq["known"].astype(bool)).dropna()
     counts = eq[["count", "coverage_mcap"]]
     if len(level) < 2:
