@@ -21,16 +21,20 @@ x 100 hold periods, on synthetic daily data.
    in combinations per second of wall time and of CPU time; 10^6 with ``--million``
    (the 10^5 grid with ten times the hold periods; a few minutes).
 3. **Dask scaling**: the 10^5 sweep on a local cluster of two single-threaded worker
-   processes against a cluster of one such worker, runs interleaved in pairs so both
-   see the same load (medians of ``--dask-repeat`` pairs; identical tables and PBO to
-   the in-process run are checked). The kernel and both CSCV passes run on the workers.
-   Both clusters run without a dashboard and with Dask's event-loop monitor ticking every
-   second (:data:`QUIET_DASK`); ``--dask-defaults`` keeps Dask's defaults.
+   processes against a cluster of one such worker, runs interleaved in pairs (the
+   order alternating) so both see the same load; the ratio of each pair's wall times,
+   and their median over the ``--dask-repeat`` pairs and over the pairs during which
+   the other processes of the machine used under 0.15 cores (``--quiet CORES`` waits
+   before each pair for such a second). Identical tables, PBO and DSR to the in-process
+   run are checked. The kernel and both CSCV passes run on the workers. Both clusters
+   run with the same settings: without a dashboard, with Dask's periodic monitors
+   slowed and the workers' profiler off (:data:`QUIET_DASK`); ``--dask-defaults`` keeps
+   Dask's defaults (and a dashboard).
 
 Peak memory is the largest resident set size of this process and all its children
 (the Dask workers) together, above the one at the start of each call, sampled every
-10 ms from /proc. Wall times on a loaded machine are noisy: CPU times and the load average are
-printed next to them.
+10 ms from /proc. Wall times on a loaded machine are noisy: CPU times, the load average
+and (part 3) the CPU the other processes used are printed next to them.
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ class Measured:
     peak_mib: float
     out: Any
     cpu_all: float = 0.0  # CPU seconds of this process and its children (workers)
+    other: float = 0.0  # CPU seconds of every other process of the machine meanwhile
 
 
 @contextmanager
@@ -164,14 +169,33 @@ def _cpu_all() -> float:
     return total
 
 
+def _busy() -> float:
+    """CPU seconds the whole machine has been busy (``/proc/stat``), all cores."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:8]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(fn: Callable[[], Any]) -> Measured:
     with _peak_rss() as peak:
-        a0 = _cpu_all()
+        a0, b0 = _cpu_all(), _busy()
         w0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-        cpu_all = _cpu_all() - a0
-    return Measured(wall, cpu, peak[0], out, cpu_all)
+        cpu_all, busy = _cpu_all() - a0, _busy() - b0
+    return Measured(wall, cpu, peak[0], out, cpu_all, max(busy - cpu_all, 0.0))
+
+
+def wait_quiet(cores: float, timeout: float) -> float:
+    """Wait (at most ``timeout`` s) for a second in which the other processes of the
+    machine use less than ``cores`` cores; returns what they used in the last second."""
+    deadline = time.monotonic() + timeout
+    while True:
+        a0, b0 = _cpu_all(), _busy()
+        time.sleep(1.0)
+        other = max((_busy() - b0) - (_cpu_all() - a0), 0.0)
+        if other < cores or time.monotonic() > deadline:
+            return other
 
 
 def liqflow_metrics(data: MarketData, g: SweepGrid) -> pd.DataFrame:
@@ -343,16 +367,25 @@ def end_to_end(data: MarketData, fee_bps: float, sizes: list[int], repeat: int) 
         )
 
 
-#: Dask settings of both benchmark clusters unless ``--dask-defaults``: no dashboard, and
-#: the event-loop monitor ticking every second instead of every 20 ms (idle, the two
-#: cost this process about 40 ms of CPU per second, which on a machine with as many
-#: cores as workers is taken from the workers).
-QUIET_DASK = {"distributed.admin.tick.interval": "1s"}
+#: Dask settings of both benchmark clusters unless ``--dask-defaults``: no dashboard, the
+#: event-loop monitor ticking every second instead of every 20 ms, the workers' statistical
+#: profiler off (it samples every 10 ms) and their memory checked every second instead
+#: of every 100 ms, the system monitor every 2 s instead of 500 ms. Idle, Dask's defaults
+#: cost this process about 50 ms of CPU per second and each worker about 37 ms; these
+#: settings, about 7 and 3 ms. On a machine with as many cores as workers that CPU is
+#: taken from the workers.
+QUIET_DASK = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
 
 
-def dask_scaling(data: MarketData, fee_bps: float, n: int, repeat: int, defaults: bool) -> None:
+def dask_scaling(data: MarketData, fee_bps: float, n: int, opts: argparse.Namespace) -> None:
     import dask
 
+    defaults = opts.dask_defaults
     settings = {} if defaults else QUIET_DASK
     print(
         f"3. Dask: {n:,} combinations, local cluster of single-threaded worker processes "
@@ -360,20 +393,31 @@ def dask_scaling(data: MarketData, fee_bps: float, n: int, repeat: int, defaults
         f"{'Dask defaults' if defaults else f'no dashboard, {settings}'}; {_load()}"
     )
     with dask.config.set(settings):
-        _dask_pairs(data, fee_bps, n, repeat, dashboard=":0" if defaults else None)
+        _dask_pairs(data, fee_bps, n, opts, dashboard=":0" if defaults else None)
+
+
+def _same(res: Any, ref: Any) -> bool:
+    """The same table, PBO (every per-split vector) and DSR as the in-process run."""
+    return bool(
+        res.table.equals(ref.table)
+        and all(
+            np.array_equal(getattr(res.pbo, f), getattr(ref.pbo, f))
+            for f in ("logits", "is_sharpe", "oos_sharpe")
+        )
+        and res.pbo.pbo == ref.pbo.pbo
+        and res.deflated == ref.deflated
+    )
 
 
 def _dask_pairs(
-    data: MarketData, fee_bps: float, n: int, repeat: int, dashboard: str | None
+    data: MarketData, fee_bps: float, n: int, opts: argparse.Namespace, dashboard: str | None
 ) -> None:
     from distributed import LocalCluster
 
     g = grid(n, fee_bps)
     ref = run_sweep(g, data)
-    walls: dict[int, list[float]] = {}
-    cpus: dict[int, list[float]] = {1: [], 2: []}
-    client: dict[int, list[float]] = {1: [], 2: []}
-    peaks: dict[int, float] = {}
+    runs: dict[int, list[Measured]] = {1: [], 2: []}
+    same = True
     with (
         LocalCluster(
             n_workers=1, threads_per_worker=1, processes=True, dashboard_address=dashboard
@@ -385,32 +429,47 @@ def _dask_pairs(
         addr = {1: one.scheduler_address, 2: two.scheduler_address}
         for w in (1, 2):
             run_sweep(grid(10**3, fee_bps), data, scheduler=addr[w])  # workers load kernels
-            walls[w], peaks[w] = [], 0.0
-        same = True
-        for _ in range(repeat):  # interleaved, so both see the same load
-            for w in (1, 2):
+        for i in range(opts.dask_repeat):  # interleaved, so both see the same load
+            if opts.quiet > 0:
+                wait_quiet(opts.quiet, opts.quiet_wait)
+            for w in (1, 2) if i % 2 == 0 else (2, 1):
                 m = measure(lambda w=w: run_sweep(g, data, scheduler=addr[w]))
-                walls[w].append(m.wall)
-                cpus[w].append(m.cpu_all)
-                client[w].append(m.cpu)
-                peaks[w] = max(peaks[w], m.peak_mib)
-                res = m.out
-                same &= res.table.equals(ref.table) and np.array_equal(
-                    res.pbo.logits, ref.pbo.logits
-                )
-    med = {w: float(np.median(walls[w])) for w in (1, 2)}
+                same &= _same(m.out, ref)
+                m.out = None
+                runs[w].append(m)
+    _print_pairs(runs, n, opts.quiet, same)
+
+
+def _print_pairs(runs: dict[int, list[Measured]], n: int, quiet: float, same: bool) -> None:
     for w in (1, 2):
+        walls = [m.wall for m in runs[w]]
+        med = float(np.median(walls))
         print(
-            f"  {w} worker(s): median wall of {repeat} {med[w]:6.2f} s "
-            f"({n / med[w]:8,.0f} combos/s; runs {', '.join(f'{x:.2f}' for x in walls[w])}), "
-            f"peak +{peaks[w]:6.0f} MiB (client, scheduler and workers); CPU of all "
-            f"processes {np.median(cpus[w]):.2f} s, of the client {np.median(client[w]):.2f} s"
+            f"  {w} worker(s): median wall {med:6.2f} s ({n / med:8,.0f} combos/s; runs "
+            f"{', '.join(f'{x:.2f}' for x in walls)}), peak "
+            f"+{max(m.peak_mib for m in runs[w]):6.0f} MiB (client, scheduler and workers); "
+            f"CPU of all processes {np.median([m.cpu_all for m in runs[w]]):.2f} s, of the "
+            f"client {np.median([m.cpu for m in runs[w]]):.2f} s"
         )
-    ratios = [a / b for a, b in zip(walls[1], walls[2], strict=True)]
+    pairs = list(zip(runs[1], runs[2], strict=True))
+    ratios = np.array([a.wall / b.wall for a, b in pairs])
+    # other processes' load during the pair, in cores
+    others = np.array([(a.other + b.other) / (a.wall + b.wall) for a, b in pairs])
     print(
-        f"  ratio 2 workers / 1 worker (throughput): median {med[1] / med[2]:.2f}x "
-        f"(per interleaved pair: {', '.join(f'{r:.2f}' for r in ratios)}); "
-        f"identical table and PBO to in-process: {same}; {_load()}"
+        "  ratio 2 workers / 1 worker (throughput) per interleaved pair, with the other "
+        "processes' load meanwhile: "
+        + ", ".join(f"{r:.2f}x ({o:.2f} cores)" for r, o in zip(ratios, others, strict=True))
+    )
+    calm = others < max(quiet, 0.15)
+    calm_text = (
+        f"median of the {int(calm.sum())} pairs with under {max(quiet, 0.15):.2f} cores of "
+        f"other load {np.median(ratios[calm]):.2f}x"
+        if calm.any()
+        else "no pair ran without other load"
+    )
+    print(
+        f"  ratio median of all {ratios.size} pairs {np.median(ratios):.2f}x; {calm_text}; "
+        f"identical table, PBO and DSR to in-process: {same}; {_load()}"
     )
 
 
@@ -421,7 +480,16 @@ def main() -> None:
     ap.add_argument("--fee-bps", type=float, default=20.0)
     ap.add_argument("--million", action="store_true", help="also 10^6 combinations in part 2")
     ap.add_argument("--e2e-repeat", type=int, default=3, help="runs per size in part 2 (median)")
-    ap.add_argument("--dask-repeat", type=int, default=3, help="interleaved pairs in part 3")
+    ap.add_argument("--dask-repeat", type=int, default=5, help="interleaved pairs in part 3")
+    ap.add_argument(
+        "--quiet",
+        type=float,
+        default=0.0,
+        metavar="CORES",
+        help="part 3: before each pair, wait for a second in which the other processes of "
+        "the machine use fewer cores than this (default 0: do not wait)",
+    )
+    ap.add_argument("--quiet-wait", type=float, default=120.0, help="longest wait for --quiet (s)")
     ap.add_argument("--skip-same-work", action="store_true")
     ap.add_argument("--skip-dask", action="store_true")
     ap.add_argument("--skip-e2e", action="store_true", help="skip part 2 (10^3..10^5)")
@@ -444,7 +512,7 @@ def main() -> None:
     if args.million:
         end_to_end(data, args.fee_bps, [10**6], 1)
     if not args.skip_dask:
-        dask_scaling(data, args.fee_bps, 10**5, args.dask_repeat, args.dask_defaults)
+        dask_scaling(data, args.fee_bps, 10**5, args)
 
 
 if __name__ == "__main__":

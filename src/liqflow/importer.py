@@ -35,7 +35,8 @@ prices alike, it is reported from its record (``rescan=True`` reads every file).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,8 +58,10 @@ from liqflow.catalog import FUNDS, Catalog, SeriesSpec, is_excluded_coin
 from liqflow.providers.csv import fund_source
 from liqflow.providers.layouts import ParsedTable, Part, read_table
 from liqflow.providers.universe_files import (
+    ONE_SNAPSHOT_PER_FILE,
     UniverseFile,
     coin_from_ticker_file,
+    read_snapshot_files,
     read_universe_file,
     sniff_universe_layout,
 )
@@ -168,6 +171,10 @@ def _universe_file(path: Path, scan: _Scan, seen: _Seen) -> bool:
     layout = sniff_universe_layout(path)
     if layout is None:
         return False
+    if layout in ONE_SNAPSHOT_PER_FILE:  # read with the others of its layout: _read_later
+        scan.later.setdefault(layout, []).append((len(scan.universe), path, seen))
+        scan.universe.append(UniverseFile(path, layout))
+        return True
     f = read_universe_file(path, layout)
     if f.auxiliary is not None:
         scan.unmatched.append((path, f.auxiliary))
@@ -227,6 +234,9 @@ class _Scan:
     records: dict[Path, FileRecord] = field(default_factory=dict)
     #: identity of each universe file read: recorded once its write says what it held
     seen: dict[Path, _Seen] = field(default_factory=dict)
+    #: files of one-snapshot-per-file layouts, read together after the others: (place in
+    #: ``universe``, path, identity) by layout
+    later: dict[str, list[tuple[int, Path, _Seen]]] = field(default_factory=dict)
 
 
 def _reuse(scan: _Scan, path: Path, explicit: bool, rec: FileRecord, revise: bool) -> bool:
@@ -320,7 +330,28 @@ def _read(
         if seen.record is not None and _reuse(scan, path, explicit, seen.record, revise):
             continue
         _read_one(scan, path, explicit, seen, ctx)
+    _read_later(scan)
+    at = {path: k for k, (path, _) in enumerate(files)}
+    scan.errors.sort(key=lambda e: at.get(e[0], len(at)))  # in file order, as read
     return scan
+
+
+def _read_later(scan: _Scan) -> None:
+    """Read the files of one-snapshot-per-file layouts left for later, each layout at once,
+    into their places in ``scan.universe``; a file refused is listed with its error."""
+    dropped = set()
+    for layout, slots in scan.later.items():
+        results = read_snapshot_files([path for _, path, _ in slots], layout)
+        for (k, path, seen), got in zip(slots, results, strict=True):
+            if isinstance(got, UniverseFile):
+                scan.universe[k] = got
+                scan.seen[path] = seen
+            else:
+                scan.errors.append((path, str(got)))
+                dropped.add(k)
+    scan.later.clear()
+    if dropped:
+        scan.universe = [f for k, f in enumerate(scan.universe) if k not in dropped]
 
 
 def import_paths(
@@ -346,6 +377,38 @@ def import_paths(
     values that differ from the stored ones current (default: keep the stored ones);
     both are recorded as revisions. ``rescan`` reads files unchanged since the last import.
     """
+    with _system_memory_pool():
+        return _import(store, catalog, paths, series_id, progress, force, revise, rescan)
+
+
+@contextmanager
+def _system_memory_pool() -> Iterator[None]:
+    """pyarrow allocates from the C library's allocator while the import runs.
+
+    Its default pool (mimalloc) keeps what the many small reads free for reuse by pyarrow
+    only, and the DuckDB write that follows cannot use it: about 20 MiB of an import of a
+    million values. The previous pool is restored on exit.
+    """
+    import pyarrow as pa
+
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
+
+
+def _import(
+    store: Store,
+    catalog: Catalog,
+    paths: Sequence[str | Path],
+    series_id: str | None,
+    progress: Callable[[Path], None] | None,
+    force: bool,
+    revise: bool,
+    rescan: bool,
+) -> ImportReport:
     files = _csv_files(paths)
     if not files:
         raise DataError(f"no .csv or .json files found under {', '.join(str(p) for p in paths)}")
@@ -413,7 +476,9 @@ def _write_all(
     file_records: list[FileRecord],
     revise: bool,
 ) -> ImportReport:
+    notes = [(f.path, n) for f in scan.universe for n in f.notes]
     universe, universe_records = _write_universe(store, scan)
+    scan.universe.clear()  # their rows are written: the memory goes to the write below
     batches = [
         Batch(
             p.spec.id,
@@ -444,7 +509,6 @@ def _write_all(
         )
         for p, added, revised in zip(pending, result.added, result.revised, strict=True)
     ]
-    notes = [(f.path, n) for f in scan.universe for n in f.notes]
     return ImportReport(
         tuple(loaded + universe + scan.skipped),
         tuple(scan.unmatched),

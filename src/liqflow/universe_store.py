@@ -71,15 +71,18 @@ class UniverseWrite:
 
 def _price_aliases(prices: list[CoinPrices], aliases: pd.DataFrame) -> list[CoinPrices]:
     """Each coin price file with its coin id (by :func:`resolve_symbol` of its ticker)."""
-    # the aliases of each symbol, split once: resolve_symbol looks at those rows only
+    # the rows of each symbol, found once: resolve_symbol looks at those rows only (and
+    # only the symbols of price files are cut out of the table)
     upper = aliases["symbol"].str.upper().to_numpy(dtype=object)
-    by_symbol: dict[str, pd.DataFrame] = {str(k): g for k, g in aliases.groupby(upper, sort=False)}
+    rows_of: dict[str, list[int]] = {}
+    for k, sym in enumerate(upper.tolist()):
+        rows_of.setdefault(str(sym), []).append(k)
     out = []
     for cp in prices:
         cid = cp.coin_id
         if not cid:
             last = pd.Timestamp(cp.frame.index.max()) if len(cp.frame) else None
-            mine = by_symbol.get(ticker_base(cp.symbol), aliases.iloc[:0])
+            mine = aliases.iloc[rows_of.get(ticker_base(cp.symbol), [])]
             cid = resolve_symbol(mine, cp.symbol, last) or cp.symbol.lower()
         out.append(CoinPrices(cp.symbol, cp.name, cid, cp.source, cp.frame))
     return out
@@ -123,11 +126,13 @@ def write_universe_files(store: Store, files: list[UniverseFile]) -> list[Univer
     the order of the files.
     """
     snap_files = [f for f in files if f.snapshots is not None and len(f.snapshots)]
-    parts = [f.snapshots.assign(_file=k) for k, f in enumerate(snap_files)]  # type: ignore[union-attr]
+    parts = [f.snapshots for f in snap_files if f.snapshots is not None]
     stored = store.read_universe()
     written: list[UniverseWrite] = []
     if parts:
-        snaps = assign_coin_ids(pd.concat(parts, ignore_index=True), reference=stored)
+        rows = pd.concat(parts, ignore_index=True)
+        rows["_file"] = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+        snaps = assign_coin_ids(rows, reference=stored)
     else:
         snaps = pd.DataFrame(columns=[*stored.columns, "_file"])
     aliases = coin_symbols(pd.concat([stored, snaps.drop(columns="_file")], ignore_index=True))

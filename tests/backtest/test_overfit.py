@@ -250,3 +250,55 @@ def test_sparse_trials_cscv_equals_matrix_cscv_bit_for_bit() -> None:
     assert np.isneginf(want.oos_sharpe).any() and np.isfinite(want.oos_sharpe).any()
     for field in ("logits", "is_sharpe", "oos_sharpe"):
         np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+
+
+@pytest.mark.parametrize(
+    ("n", "s", "parts", "block"), [(300, 6, 2, 7), (1200, 8, 3, 64), (50, 4, 5, 1)]
+)
+def test_cscv_over_shares_of_splits_equals_cscv_over_all(
+    n: int, s: int, parts: int, block: int
+) -> None:
+    # How a Dask cluster runs CSCV: trials dealt to interleaved shares (each deduplicated
+    # on its own, so identical trials of different shares stay apart), then each share of
+    # the splits ranks every trial. Same picks (first of tied trials), counts and logits,
+    # bit for bit, as the whole set in one pass.
+    from liqflow.backtest._dask import ShareResult, _assemble_pbo, cscv_share, share_rows
+    from liqflow.backtest.overfit import _pbo_from_blocks, cscv_splits_of, trial_blocks
+
+    counts, bsum, bsq = _block_sums(np.random.default_rng(5), n, s)
+    bsum[n // 2], bsq[n // 2] = bsum[3], bsq[3]  # a tie across shares
+    shares = [share_rows(n, parts, block, k) for k in range(parts)]
+    assert np.array_equal(np.sort(np.concatenate(shares)), np.arange(n))
+    # two strong trials equal in blocks 0..s/2-1 (a tie in sample, not out of sample),
+    # the first of them in a later share: the pick must be the first trial
+    owner = np.empty(n, dtype=np.int64)
+    for k, r in enumerate(shares):
+        owner[r] = k
+    a, b = next((i, j) for i in range(n) for j in range(i + 1, n) if owner[i] > owner[j])
+    h = s // 2
+    bsum[[a, b], :h] = 0.02 * counts[:h]
+    bsq[[a, b], :h] = 0.0005 * counts[:h]
+    bsum[b, h:] = -0.01 * counts[h:]
+    whole = _pbo_from_blocks(counts, bsum, bsq)
+    results = [ShareResult(r, np.zeros((r.size, 1)), trial_blocks(bsum[r], bsq[r])) for r in shares]
+    splits = cscv_splits_of(counts)
+    m = 3
+    got = _assemble_pbo(splits, [cscv_share(counts, (m, 4, k), *results) for k in range(m)], n)
+    for field in ("logits", "is_sharpe", "oos_sharpe"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(whole, field))
+    assert got.pbo == whole.pbo and got.n_trials == n
+
+
+def test_subset_of_splits_keeps_each_splits_blocks() -> None:
+    from liqflow.backtest.overfit import cscv_splits_of
+
+    splits = cscv_splits_of(np.full(6, 10.0))
+    which = np.array([7, 0, 1, 19, 18])
+    sub = splits.subset(which)
+    np.testing.assert_array_equal(sub.blocks, splits.blocks[which])
+    np.testing.assert_array_equal(sub.n_is, splits.n_is[which])
+    # blocks shared at the front with the split before, in the subset's order
+    want = [0] + [
+        int(np.cumprod(a == b).sum()) for a, b in zip(sub.blocks[1:], sub.blocks[:-1], strict=True)
+    ]
+    assert sub.lcp.tolist() == want and sub.lcp[2] == splits.lcp[1]

@@ -88,9 +88,16 @@ def test_in_process_chunks_and_progress(market: MarketData, reference) -> None: 
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
-def test_dask_local_cluster_equals_in_process(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("scatter", [False, True])
+def test_dask_local_cluster_equals_in_process(  # type: ignore[no-untyped-def]
+    market: MarketData, reference, scatter: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from distributed import LocalCluster
 
+    from liqflow.backtest import _dask
+
+    if scatter:  # the shares' inputs scattered to their workers, not inside the tasks
+        monkeypatch.setattr(_dask, "EMBED_BYTES", 0)
     results = {}
     for workers in (1, 2):
         with LocalCluster(
@@ -111,6 +118,22 @@ def test_dask_local_cluster_equals_in_process(market: MarketData, reference) -> 
             np.testing.assert_array_equal(getattr(res.pbo, field), getattr(reference.pbo, field))
         assert res.deflated == reference.deflated
     assert results[1].pbo.pbo == results[2].pbo.pbo  # type: ignore[union-attr]
+
+
+def test_dask_scheduler_without_workers(
+    market: MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import LocalCluster
+
+    from liqflow._errors import ProviderError
+    from liqflow.backtest import _dask
+
+    monkeypatch.setattr(_dask, "WORKER_WAIT", 0.3)
+    with (
+        LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster,
+        pytest.raises(ProviderError, match=r"has no worker \(none joined within 0\.3 s\)"),
+    ):
+        run_sweep(GRID, market, scheduler=cluster.scheduler_address)
 
 
 def test_bad_scheduler(market: MarketData) -> None:

@@ -10,8 +10,11 @@ from liqflow.stats._lagsums import (
     _null_block_length,
     _null_correlations,
     _null_follower,
+    _null_model,
+    _NullModel,
     leader_innovations,
 )
+from liqflow.stats._nullkernel import null_lag_correlations, null_lag_correlations_py
 from liqflow.stats._shared import aligned_returns
 from liqflow.stats.bootstrap import (
     optimal_block_length,
@@ -234,21 +237,74 @@ def test_block_signs_are_rademacher_blocks_with_bartlett_correlation() -> None:
     assert abs(float(signs.mean())) < 0.02
 
 
-def test_null_keeps_the_follower_volatility_timing() -> None:
-    # the null follower is fit + signs * v: |y* - fit| = |v| everywhere, fit + v is the
-    # centred follower, and a draw's correlations are those of lagged_correlations on it
+def _reference_null_pairs(
+    model: _NullModel, reps: int, block: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # the null pairs of _null_correlations in plain numpy/scipy: x*, y* and e* per draw
+    from scipy.signal import lfilter
+
+    n = model.v.size
+    s = block_signs(reps, n, block, rng)
+    shocks = block_signs(reps, n, model.innovation_block, rng) * np.nan_to_num(model.ar.e)
+    driven = shocks.copy()
+    driven[:, 0] = model.ar.start
+    paths = lfilter([1.0], [1.0, -model.ar.phi], driven, axis=1)
+    return paths, model.c * shocks + s * model.v, shocks
+
+
+def test_null_keeps_both_volatility_timings() -> None:
+    # a null pair is a rebuilt leader x*_t = phi x*_{t-1} + eta_t e_t and a follower
+    # c eta_t e_t + s_t v_t: |eta e| = |e| and |s v| = |v| at every date (shared volatility
+    # stays where it is), and a draw's correlations are lagged_correlations of the pair
     rng = np.random.default_rng(3)
-    x = rng.standard_normal(120)
-    y = (0.6 * x + rng.standard_normal(120)) * np.linspace(0.5, 3.0, 120)
-    fit, v = _null_follower(x, y)
-    np.testing.assert_allclose(fit + v, y - y.mean(), atol=1e-12)
-    signs = block_signs(7, 120, 4.0, np.random.default_rng(4))
-    np.testing.assert_allclose(np.abs(signs * v + fit - fit), np.abs(v) * np.ones((7, 1)))
+    x = ar1(rng, 120, 0.6) * np.linspace(0.5, 3.0, 120)
+    y = (30 * x + rng.standard_normal(120)) * np.linspace(0.5, 3.0, 120)
+    x[[20, 21]] = np.nan
+    y[[60]] = np.nan
+    model = _null_model(x, y)
+    known = np.isfinite(y)
+    shift = (model.fit + model.v - y)[known]  # fit + v is the follower up to a constant
+    np.testing.assert_allclose(shift, shift[0], atol=1e-12)
+    xs, ys, shocks = _reference_null_pairs(model, 7, 4.0, np.random.default_rng(4))
+    magnitude = np.abs(np.nan_to_num(model.ar.e)) * np.ones((7, 1))
+    np.testing.assert_allclose(np.abs(shocks), magnitude)
+    np.testing.assert_allclose(np.abs(ys - model.c * shocks), np.abs(model.v) * np.ones((7, 1)))
     draws = _null_correlations(x, y, 5, 7, 4.0, np.random.default_rng(4))
     for r in (0, 2, 6):
-        np.testing.assert_allclose(
-            draws[r], lagged_correlations(x, fit + signs[r] * v, 5), rtol=1e-10
-        )
+        xr = np.where(np.isfinite(x), xs[r], np.nan)
+        yr = np.where(known, ys[r], np.nan)
+        np.testing.assert_allclose(draws[r], lagged_correlations(xr, yr, 5), rtol=1e-9)
+
+
+def test_null_kernel_compiled_equals_python_and_handles_no_ar_fit() -> None:
+    rng = np.random.default_rng(5)
+    n, reps = 60, 4
+    e, v, c = rng.standard_normal(n), rng.standard_normal(n), np.full(n, 0.7)
+    eta = np.where(rng.random((reps, n)) < 0.5, -1.0, 1.0)
+    s = np.where(rng.random((reps, n)) < 0.5, -1.0, 1.0)
+    kx, ky = np.ones(n, dtype=bool), rng.random(n) > 0.1
+    args = (e, v, c, 0.5, 0.3, eta, s, kx, ky, 4)
+    np.testing.assert_allclose(null_lag_correlations(*args), null_lag_correlations_py(*args))
+    # no AR fit: the leader is eta_t e_t itself
+    flat = null_lag_correlations(e, v, c, float("nan"), 0.0, eta, s, kx, ky, 4)
+    ys = c * eta * e + s * v
+    for r in range(reps):
+        expected = lagged_correlations(eta[r] * e, np.where(ky, ys[r], np.nan), 4)
+        np.testing.assert_allclose(flat[r], expected, rtol=1e-9)
+
+
+def test_null_has_the_sampling_variance_of_lagged_correlations() -> None:
+    # white-noise leader, follower 0.9 x_t + noise, no lead: a lagged correlation varies by
+    # about 1/n across samples, 0.81/n of it through the leader's own sample autocorrelation
+    # (at lag 1 the AR(1) residual is orthogonal to it). A null that kept the leader fixed
+    # varied by (1 - 0.81)/n at lag 1 and rejected 7.7-9.9 % at 5 % with a correlation of 0.85.
+    rng = np.random.default_rng(11)
+    n = 2000
+    x = rng.standard_normal(n)
+    y = 0.9 * x + np.sqrt(1 - 0.81) * rng.standard_normal(n)
+    draws = _null_correlations(x, y, 2, 2000, 1.0, np.random.default_rng(12))
+    for j in (3, 4):  # lags -2..2: lags 1 and 2
+        assert n * draws[:, j].var() == pytest.approx(1.0, rel=0.15)
 
 
 def test_null_follower_is_the_regression_on_the_leader_innovation() -> None:
@@ -338,9 +394,9 @@ def test_pair_correlations_from_sums_equal_corrcoef_on_arch_resamples() -> None:
 def test_null_keeps_the_offset_of_a_persistent_leader() -> None:
     # leader AR(1) 0.97, follower correlated 0.5 with its innovation at the same date,
     # no lead: the lagged correlations are pulled below zero by the sample means
-    # (Stambaugh, 1999), about -0.016 at lags 4..13 over 300 weeks. The null, which keeps
-    # the follower's fit on the leader's innovation, follows part of that offset (about
-    # -0.0065; s.e. 0.0019 over 100 markets), where flipping the whole follower gave 0.
+    # (Stambaugh, 1999), about -0.012 at lags 4..13 over 300 weeks (s.e. 0.002 over 100
+    # markets). The null's rebuilt pairs have the same offset (about -0.015); flipping the
+    # whole follower gave 0, a null that kept the leader fixed about -0.0065.
     rng = np.random.default_rng(11)
     observed, null = [], []
     for _ in range(100):
@@ -356,4 +412,5 @@ def test_null_keeps_the_offset_of_a_persistent_leader() -> None:
         draws = _null_correlations(x, y, 13, 50, _null_block_length(x, y), rng)
         null.append(draws[:, 17:].mean())
     assert float(np.mean(observed)) < -0.01
-    assert float(np.mean(observed)) < float(np.mean(null)) < -0.002
+    assert abs(float(np.mean(null)) - float(np.mean(observed))) < 0.006
+    assert float(np.mean(null)) < -0.008

@@ -1,13 +1,14 @@
 """Where a sweep's chunks run: in-process, local processes, or a Dask cluster.
 
-Every mode calls the same functions on the same chunks of combos and reassembles them
-by combo index, so the results are identical whichever mode ran them. A chunk is
-evaluated in one task: the kernel's statistics, then the first pass of CSCV over the
-chunk's own trials (their in-sample best in every split). The client merges the picks
-(a per-split maximum) and sends the picks' out-of-sample keys back; a second task per
-chunk counts the chunk's trials below them. A chunk's per-block sums never leave the
-worker that computed them on a Dask cluster; only statistics and per-split vectors
-travel. The kernel's inputs are sent once to each worker.
+Every mode gives the same results, bit for bit. In this process and on local
+processes, a chunk of combos is evaluated in one task: the kernel's statistics, then
+the first pass of CSCV over the chunk's own trials (their in-sample best in every
+split); the picks are merged (a per-split maximum) and a second task per chunk counts
+the chunk's trials below them. On a Dask cluster (:mod:`liqflow.backtest._dask`) each
+worker thread evaluates one interleaved share of the combos, then both CSCV passes
+over one share of the splits; the per-block sums move only between workers and only
+statistics and per-split vectors reach the client. The kernel's inputs are sent once
+to each worker.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ Progress = Callable[[int, int], None]
 #: Combos per chunk in this process: bounds the kernel's per-block output and keeps a
 #: chunk's CSCV pass over every split short.
 IN_PROCESS_CHUNK = 65_536
-#: Tasks per worker thread on a cluster: enough to balance, few enough that the
-#: scheduler's per-task cost (about a millisecond) stays negligible.
+#: Tasks per local process: enough to balance, few enough that each task's start-up
+#: (its arguments pickled, its result sent back) stays negligible.
 TASKS_PER_WORKER = 2
 
 
@@ -155,10 +156,6 @@ class ChunkResult:
     picks: SplitPicks | None = None
     bsum: np.ndarray | None = None
     bsq: np.ndarray | None = None
-
-    def light(self) -> ChunkResult:
-        """The same without the per-block sums (what a worker sends back)."""
-        return replace(self, trials=None, bsum=None, bsq=None)
 
 
 def evaluate_chunk(
@@ -285,8 +282,9 @@ def evaluate(
         ``None``: in this process. ``"processes"``: a pool of local processes (one per
         core). An address: the workers of that running ``dask.distributed`` scheduler.
     chunk_size : int, optional
-        Combos per task (default: in this process :data:`IN_PROCESS_CHUNK`; otherwise
-        :data:`TASKS_PER_WORKER` tasks per worker thread, at least 64 combos).
+        Combos per task (default: in this process :data:`IN_PROCESS_CHUNK`; on local
+        processes :data:`TASKS_PER_WORKER` tasks per process, at least 64 combos; on a
+        Dask cluster one task per worker thread).
     progress : callable(done, total), optional
         Called after each chunk with the number of combos done.
     cscv : bool
@@ -381,35 +379,17 @@ def _run_dask(
     out: _Collector,
 ) -> Evaluation:
     from distributed import Client
-    from distributed import as_completed as dask_completed
 
     from liqflow._errors import ProviderError
+    from liqflow.backtest._dask import run_on_cluster
 
     try:
         client = Client(address, timeout="10s", set_as_default=False)
     except OSError as exc:
         raise ProviderError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from None
     try:
-        threads = max(1, sum(client.nthreads().values()))
-        n = out.n  # distinct combos
-        size = chunk_size or max(64, -(-n // (TASKS_PER_WORKER * threads)))
-        shared = client.scatter(arrays, broadcast=True)
-        shared_window = client.scatter(window, broadcast=True)
-        full = [
-            client.submit(evaluate_chunk, shared, lo, hi, shared_window, pure=False)
-            for lo, hi in _chunks(n, size)
-        ]
-        light = [client.submit(ChunkResult.light, f, pure=False) for f in full]
-        for fut in dask_completed(light, loop=client.loop):
-            out.add(fut.result())
-        del light
-        splits = window.splits
-        if splits is None:
-            return Evaluation(out.stats(), None)
-        picks = out.chosen()
-        chosen = client.scatter(picks.chosen, broadcast=True)
-        cs = [client.submit(chunk_counts, shared_window, f, chosen, pure=False) for f in full]
-        counts: list[tuple[int, np.ndarray, np.ndarray]] = client.gather(cs)
-        return Evaluation(out.stats(), out.pbo(splits, picks, counts))
+        span = (window.start, window.end, window.edges)
+        stats, pbo = run_on_cluster(client, arrays, span, window.splits, chunk_size, out.progress)
+        return Evaluation(stats, pbo)
     finally:
         client.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -171,6 +171,22 @@ class CSCVSplits:
     def n_blocks(self) -> int:
         return int(2 * self.blocks.shape[1])
 
+    def subset(self, which: np.ndarray) -> CSCVSplits:
+        """The splits ``which`` (indices, in that order), for a pass over some splits.
+
+        ``lcp`` is recomputed between consecutive splits of the subset: the kernels'
+        in-sample sums are the same left-to-right sums of the blocks whatever the
+        order, so every split keeps the results it has in the whole set.
+        """
+        blocks = self.blocks[which]
+        lcp = np.zeros(blocks.shape[0], dtype=np.int64)
+        if blocks.shape[0] > 1:
+            same = np.cumprod(blocks[1:] == blocks[:-1], axis=1).sum(axis=1)
+            lcp[1:] = same
+        return CSCVSplits(
+            blocks=np.ascontiguousarray(blocks), lcp=lcp, n_is=self.n_is[which], n_all=self.n_all
+        )
+
 
 def cscv_splits_of(counts: np.ndarray) -> CSCVSplits:
     """The :class:`CSCVSplits` of blocks of ``counts`` observations each."""
@@ -185,7 +201,8 @@ class TrialBlocks:
 
     Identical trials (same per-block sums) are kept once with a weight: they have the
     same keys, so the ranks and the in-sample pick (the first of them) are unchanged.
-    ``bs``/``bq`` are (S, distinct trials).
+    ``bs``/``bq`` are (S, distinct trials); ``rows`` (increasing) is the trial each
+    column stands for first, as a row of the sums it was built from.
     """
 
     bs: np.ndarray
@@ -193,6 +210,7 @@ class TrialBlocks:
     tot1: np.ndarray
     tot2: np.ndarray
     weights: np.ndarray
+    rows: np.ndarray
 
     @property
     def n_trials(self) -> int:
@@ -200,7 +218,8 @@ class TrialBlocks:
 
     @property
     def nbytes(self) -> int:
-        return sum(int(x.nbytes) for x in (self.bs, self.bq, self.tot1, self.tot2, self.weights))
+        parts = (self.bs, self.bq, self.tot1, self.tot2, self.weights, self.rows)
+        return sum(int(x.nbytes) for x in parts)
 
 
 def trial_blocks(
@@ -212,7 +231,35 @@ def trial_blocks(
     bs = np.ascontiguousarray(bsum[keep].T)
     bq = np.ascontiguousarray(bsq[keep].T)
     tot1, tot2 = block_totals(bs, bq)
-    return TrialBlocks(bs=bs, bq=bq, tot1=tot1, tot2=tot2, weights=weights)
+    return TrialBlocks(bs=bs, bq=bq, tot1=tot1, tot2=tot2, weights=weights, rows=keep)
+
+
+def merge_trials(parts: list[TrialBlocks], rows: list[np.ndarray]) -> TrialBlocks:
+    """The trials of several chunks as one, columns in the order of the trials.
+
+    ``rows[i]`` maps the rows of chunk ``i`` to trial numbers (a chunk may hold any
+    trials, not only consecutive ones). Columns are sorted by the trial they stand for
+    first, so the first of tied trials is the first trial, as over all the trials at
+    once; identical trials of different chunks stay apart, with their own weights
+    (the same keys, so the same picks and counts).
+    """
+    first = np.concatenate([r[p.rows] for p, r in zip(parts, rows, strict=True)])
+    order = np.argsort(first, kind="stable")
+    if len(parts) == 1 and np.array_equal(order, np.arange(order.size)):
+        return replace(parts[0], rows=first)
+
+    def cat(name: str, axis: int) -> np.ndarray:
+        x = np.concatenate([getattr(p, name) for p in parts], axis=axis)
+        return np.ascontiguousarray(x[:, order] if axis else x[order])
+
+    return TrialBlocks(
+        bs=cat("bs", 1),
+        bq=cat("bq", 1),
+        tot1=cat("tot1", 0),
+        tot2=cat("tot2", 0),
+        weights=cat("weights", 0),
+        rows=first[order],
+    )
 
 
 @dataclass(frozen=True, eq=False)

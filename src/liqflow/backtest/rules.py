@@ -45,6 +45,7 @@ __all__ = [
     "Rule",
     "backtest",
     "load_rule",
+    "rule_path",
     "rule_signal",
     "rule_weights",
 ]
@@ -331,6 +332,37 @@ class BacktestResult(_PathResult):
         return "\n".join(lines)
 
 
+def rule_path(
+    rule: Rule,
+    data: MarketData,
+    *,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> tuple[pd.DataFrame, slice]:
+    """The daily path of :func:`backtest` (its ``path``) and its window in the calendar,
+    without the metrics."""
+    assets = [rule.asset] + ([rule.fallback] if rule.fallback != CASH else [])
+    rets = data.returns(assets)
+    span = _trading_span(rets)
+    signal = rule_signal(rule, data)
+    weights = rule_weights(rule, signal, span[0])
+    gross, tau, net = _portfolio(weights, rets, rule.cost)
+    win = _window(data.calendar, span, start, end)
+    path = pd.DataFrame(
+        {
+            "signal": signal,
+            "weight": weights[rule.asset],
+            "asset_return": rets[rule.asset],
+            "fallback_return": rets[rule.fallback] if rule.fallback != CASH else 0.0,
+            "gross": gross,
+            "turnover": tau,
+            "net": net,
+        }
+    ).iloc[win]
+    path["equity"] = (1.0 + path["net"]).cumprod()
+    return path, win
+
+
 def backtest(
     rule: Rule,
     data: MarketData,
@@ -357,26 +389,8 @@ def backtest(
     -------
     BacktestResult
     """
-    assets = [rule.asset] + ([rule.fallback] if rule.fallback != CASH else [])
-    rets = data.returns(assets)
-    span = _trading_span(rets)
-    signal = rule_signal(rule, data)
-    weights = rule_weights(rule, signal, span[0])
-    gross, tau, net = _portfolio(weights, rets, rule.cost)
-    win = _window(data.calendar, span, start, end)
+    path, win = rule_path(rule, data, start=start, end=end)
     ppy = data.periods_per_year
-    path = pd.DataFrame(
-        {
-            "signal": signal,
-            "weight": weights[rule.asset],
-            "asset_return": rets[rule.asset],
-            "fallback_return": rets[rule.fallback] if rule.fallback != CASH else 0.0,
-            "gross": gross,
-            "turnover": tau,
-            "net": net,
-        }
-    ).iloc[win]
-    path["equity"] = (1.0 + path["net"]).cumprod()
     metrics = performance(
         path["net"],
         name=rule.label,

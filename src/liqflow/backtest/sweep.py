@@ -36,7 +36,7 @@ from liqflow.backtest.data import MarketData
 from liqflow.backtest.deflated import DeflatedSharpeResult, deflated_sharpe_ratio
 from liqflow.backtest.events import BreakoutParams
 from liqflow.backtest.overfit import PBOResult, _check_blocks
-from liqflow.backtest.rules import Rule, _priced_span, _window, backtest
+from liqflow.backtest.rules import Rule, _priced_span, _window, rule_path
 from liqflow.config import read_toml
 
 __all__ = ["SweepGrid", "SweepResult", "load_grid", "run_sweep"]
@@ -124,16 +124,26 @@ class SweepGrid:
         """Each value of each dimension makes a valid :class:`Rule` (same messages)."""
         costs: dict[str, Any] = {"fee_bps": self.fee_bps, "slippage_bps": self.slippage_bps}
         if any(sig != "stage" for sig in self.signal):
-            for lb, vt, ps in itertools.product(
-                self.lookback, self.volume_threshold, self.persistence
-            ):
-                BreakoutParams(lb, vt, ps, self.volume_window, self.volume_average)
+            self._breakout_params()
         for hd in self.hold_days:
             Rule(hold_days=hd, **costs)
         for ks in self.min_stage:
             Rule(signal="stage", min_stage=ks, **costs)
         for a, f in self._pairs():
             Rule(asset=a, fallback=f, **costs)
+
+    def _breakout_params(self) -> list[BreakoutParams]:
+        """The event sets, in combo order (look-back, volume threshold, persistence)."""
+        cached = self.__dict__.get("_cached_params")
+        if cached is None:
+            cached = [
+                BreakoutParams(lb, vt, ps, self.volume_window, self.volume_average)
+                for lb, vt, ps in itertools.product(
+                    self.lookback, self.volume_threshold, self.persistence
+                )
+            ]
+            self.__dict__["_cached_params"] = cached  # frozen: cached through __dict__
+        return list(cached)
 
     def _pairs(self) -> list[tuple[str, str]]:
         return [(a, f) for a, f in itertools.product(self.asset, self.fallback) if a != f]
@@ -325,16 +335,7 @@ def _prepare_grid(grid: SweepGrid, data: MarketData) -> _Prepared:
     pairs = grid._pairs()
     assets = tuple(dict.fromkeys(a for pair in pairs for a in pair if a != CASH))
     uses_brk = any(sig != "stage" for sig in grid.signal)
-    params = (
-        [
-            BreakoutParams(lb, vt, ps, grid.volume_window, grid.volume_average)
-            for lb, vt, ps in itertools.product(
-                grid.lookback, grid.volume_threshold, grid.persistence
-            )
-        ]
-        if uses_brk
-        else []
-    )
+    params = grid._breakout_params() if uses_brk else []
     nv, npers = len(grid.volume_threshold), len(grid.persistence)
     lb, vt, ps = codes["lookback"], codes["volume_threshold"], codes["persistence"]
     event_set = np.where(lb >= 0, (lb * nv + vt) * npers + ps, 0)
@@ -548,8 +549,9 @@ def _deflated(
     if finite.sum() < 2:
         return None
     best = int(np.argmax(np.where(finite, srs, -np.inf)))
-    res = backtest(grid.rule(best), data, start=window[0], end=window[-1])
-    r = res.returns.to_numpy()
+    # the net returns of backtest(), without its metrics and benchmarks
+    path, _ = rule_path(grid.rule(best), data, start=window[0], end=window[-1])
+    r = path["net"].to_numpy()
     dev = r - r.mean()
     m2 = np.mean(dev**2)
     return deflated_sharpe_ratio(

@@ -71,6 +71,7 @@ __all__ = [
     "parse_dates",
     "read_cells",
     "read_csv_file",
+    "read_csv_text",
     "read_text",
     "sniff_header",
 ]
@@ -442,7 +443,11 @@ def read_csv_file(path: str | Path) -> ParsedFile:
         message gives ``file:line``).
     """
     p = Path(path)
-    text = read_text(p)
+    return read_csv_text(p, read_text(p))
+
+
+def read_csv_text(p: Path, text: str) -> ParsedFile:
+    """:func:`read_csv_file` of the text of ``p`` already read (:func:`read_text`)."""
     head = m.group(0) if (m := _FIRST_LINE.match(text)) else ""
     if not head.strip():
         raise DataError(f"{p}: empty file; expected a CSV with a header, one of: {_EXPECTED}")

@@ -84,7 +84,7 @@ from liqflow.providers.csv import (
     numbers,
     parse_dates,
     read_cells,
-    read_csv_file,
+    read_csv_text,
     read_text,
 )
 
@@ -260,13 +260,16 @@ def _farside_rows(
     records: Iterable[tuple[str, str, str]], path: Path, fmt: str
 ) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
     """(where, date text, total text) records -> dates, values, line numbers."""
+    daily = [r for r in records if r[1].strip() not in FARSIDE_SUMMARY_ROWS]
+    # every date parsed at once; the records are then checked in order, as one by one
+    parsed = pd.to_datetime(
+        pd.Series([r[1].strip() for r in daily], dtype=object),
+        format=_FARSIDE_DATE,
+        errors="coerce",
+    )
     dates, values, lines = [], [], []
-    for where, day, total in records:
-        if day.strip() in FARSIDE_SUMMARY_ROWS:
-            continue
-        try:
-            when = pd.Timestamp(pd.to_datetime(day.strip(), format=_FARSIDE_DATE))
-        except ValueError:
+    for (where, day, total), when in zip(daily, parsed, strict=True):
+        if pd.isna(when):
             raise DataError(
                 f"{where}: date {day!r} does not parse (expected like '11 Jan 2024'); "
                 "the file was not imported"
@@ -402,7 +405,7 @@ def _read_csv_layout(path: Path, catalog: Catalog) -> ParsedTable:
         return _read_cftc(text, columns, path, catalog)
     if _is_wide(columns, catalog):
         return _read_wide(text, columns, path, catalog)
-    parsed = read_csv_file(path)
+    parsed = read_csv_text(path, text)
     part = Part("*", parsed.frame, source=parsed.source, hint=parsed.series_hint)
     return ParsedTable(path, parsed.format, (part,), single=parsed)
 

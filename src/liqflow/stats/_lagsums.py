@@ -7,6 +7,7 @@ t + k** (the leader leads by k periods).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,10 +172,52 @@ def block_signs(reps: int, n: int, block_length: float, rng: np.random.Generator
     """
     b = max(1, round(block_length))
     m = n // b + 2
-    signs = rng.integers(0, 2, size=(reps, m), dtype=np.int8) * 2 - 1
-    offset = rng.integers(0, b, size=(reps, 1))
-    idx = (np.arange(n)[None, :] + offset) // b
-    return np.take_along_axis(signs, idx, axis=1).astype(np.float64)
+    signs = rng.integers(0, 2, size=(reps, m), dtype=np.int8)
+    offset = rng.integers(0, b, size=reps)
+    out = np.empty((reps, n))
+    if b == 1:
+        np.copyto(out, signs[:, :n])
+    else:  # row r is signs[r] repeated b times, from position offset[r]
+        windows = np.lib.stride_tricks.sliding_window_view(np.repeat(signs, b, axis=1), n, axis=1)
+        np.copyto(out, windows[np.arange(reps), offset])
+    out *= 2.0
+    out -= 1.0
+    return out
+
+
+_PHI_MAX = 0.999  # the recursion of the leader's bootstrap paths stays stationary
+
+
+@dataclass(frozen=True)
+class _LeaderAR:
+    """The leader's AR(1) with a constant, by least squares.
+
+    ``e_t = x_t - a - phi x_{t-1}`` on the rows where ``x_t`` and ``x_{t-1}`` are known
+    (``rows``, a mask over ``t = 1..n-1``; NaN elsewhere); ``start`` is the centred first
+    value. With fewer than 3 such rows, or a constant lag, ``e`` is the centred leader
+    and ``phi`` is NaN (no AR fit).
+    """
+
+    e: np.ndarray
+    phi: float
+    rows: np.ndarray
+    start: float
+
+
+def _leader_ar(x: np.ndarray) -> _LeaderAR:
+    ok = np.isfinite(x[1:]) & np.isfinite(x[:-1])
+    e = np.full(x.size, np.nan)
+    cur, prev = x[1:][ok], x[:-1][ok]
+    known = np.isfinite(x)
+    if cur.size < 3 or np.ptp(prev) == 0.0:
+        e[known] = x[known] - x[known].mean() if known.any() else 0.0
+        return _LeaderAR(e, float("nan"), ok, 0.0)
+    lagged = prev - prev.mean()
+    phi = float(lagged @ (cur - cur.mean()) / (lagged @ lagged))
+    res = cur - phi * prev
+    e[1:][ok] = res - res.mean()
+    start = float(x[0] - x[known].mean()) if known[0] else 0.0
+    return _LeaderAR(e, phi, ok, start)
 
 
 def leader_innovations(x: np.ndarray) -> np.ndarray:
@@ -183,66 +226,92 @@ def leader_innovations(x: np.ndarray) -> np.ndarray:
     ``e_t = x_t - a - phi x_{t-1}`` on the rows where ``x_t`` and ``x_{t-1}`` are known.
     With fewer than 3 such rows, or a constant lag, the centred leader itself.
     """
-    ok = np.isfinite(x[1:]) & np.isfinite(x[:-1])
-    out = np.full(x.size, np.nan)
-    cur, prev = x[1:][ok], x[:-1][ok]
-    if cur.size < 3 or np.ptp(prev) == 0.0:
-        known = np.isfinite(x)
-        out[known] = x[known] - x[known].mean() if known.any() else 0.0
-        return out
-    phi = float(np.cov(prev, cur, bias=True)[0, 1] / prev.var())
-    res = cur - phi * prev
-    out[1:][ok] = res - res.mean()
-    return out
+    return _leader_ar(x).e
 
 
-def _null_follower(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The follower split as ``fit + v``: its projection on the leader's innovation at the
-    same date, and the residual (both zero where the follower is unknown).
+@dataclass(frozen=True)
+class _NullModel:
+    """Leader and follower under the null (see :func:`_null_model`).
+
+    The follower is ``y_t = a + c e_t + v_t`` with ``e_t`` the leader's AR(1) innovation:
+    ``fit = c e_t`` and ``v`` are zero where the follower is unknown, ``fit`` is zero where
+    the innovation is; ``ar`` is the leader's AR(1) and ``innovation_block`` the block
+    length of its innovations' signs.
+    """
+
+    c: np.ndarray  # the loading where both are known, else 0 (per date)
+    fit: np.ndarray
+    v: np.ndarray
+    ar: _LeaderAR
+    innovation_block: float
+    known_x: np.ndarray
+    known_y: np.ndarray
+
+
+def _null_model(x: np.ndarray, y: np.ndarray) -> _NullModel:
+    """The follower split as ``fit + v`` on the leader's AR(1) innovation at the same date.
 
     ``y_t = a + c e_t + v_t`` by least squares on the rows where ``y_t`` and the leader's
     AR(1) innovation ``e_t`` (:func:`leader_innovations`) are known; rows without ``e_t``
     have ``fit = 0`` and ``v`` the centred follower.
     """
-    e = leader_innovations(x)
+    ar = _leader_ar(x)
+    e = ar.e
     known_y = np.isfinite(y)
-    both = known_y & np.isfinite(e)
+    known_e = np.isfinite(e)
+    both = known_y & known_e
     c = 0.0
     if both.sum() >= 3 and np.ptp(e[both]) > 0.0:
         c = float(np.cov(e[both], y[both], bias=True)[0, 1] / e[both].var())
-    fit = np.where(both, c * np.where(both, e, 0.0), 0.0)
+    loading = np.where(both, c, 0.0)
+    fit = loading * np.nan_to_num(e)
     centre = float((y[known_y] - fit[known_y]).mean()) if known_y.any() else 0.0
     v = np.where(known_y, np.where(known_y, y, 0.0) - centre - fit, 0.0)
-    return fit, v
+    block = optimal_block_length(e[known_e]) if known_e.sum() >= 3 else 1.0
+    return _NullModel(loading, fit, v, ar, block, np.isfinite(x), known_y)
+
+
+def _null_follower(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(fit, v)`` of :func:`_null_model`: the follower's projection on the leader's
+    innovation at the same date, and the residual."""
+    model = _null_model(x, y)
+    return model.fit, model.v
 
 
 def _null_correlations(
     x: np.ndarray, y: np.ndarray, max_lag: int, reps: int, block: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Lagged correlations under the null: the follower's residual times block signs.
+    """Lagged correlations under the null: rebuilt leaders and sign-flipped residuals.
 
-    The follower is ``fit + v`` (:func:`_null_follower`); each draw is ``fit + s v`` with
-    block signs ``s``. ``|v*_t| = |v_t|`` at every ``t``, so the volatility timing the
-    two series share is kept exactly, and the signs break every dependence of the
-    follower on the leader at other dates; the part of the follower that moves with the
-    leader's innovation at the same date is kept, so the null distribution, conditional
-    on the leader, has the offset that the sample means give to lagged correlations of
-    a persistent leader with a correlated follower (Stambaugh, 1999), see :func:`lead_lag`.
+    Each draw rebuilds the leader from its AR(1) fit, ``x*_t = phi x*_{t-1} + e*_t`` with
+    ``e*_t = eta_t e_t`` (``eta`` Rademacher signs in blocks of the innovations' own
+    length; ``x*_0`` the observed centred start; ``phi`` capped at 0.999 in absolute
+    value): the recursive-design wild bootstrap of an autoregression (Goncalves and
+    Kilian, 2004). The follower is ``c e*_t + s_t v_t`` (:func:`_null_model`, with block
+    signs ``s`` of length ``block`` drawn independently of ``eta``): it moves with the
+    leader's innovation at the same date and with nothing else of the leader.
+    ``|e*_t| = |e_t|`` and ``|s_t v_t| = |v_t|`` at every ``t``, so the volatility timing
+    the two series share is kept exactly; the leader's persistence, the offset the
+    sample means give a persistent leader's lagged correlations (Stambaugh, 1999) and
+    the estimation error of its autocorrelation are those of the rebuilt paths, drawn
+    jointly (see :func:`lead_lag`). The draws are computed by
+    :func:`~liqflow.stats._nullkernel.null_lag_correlations`.
     """
-    sums = _lag_sums(x, y, max_lag)
-    fit, v = _null_follower(x, y)
-    n, k = y.size, sums.width
-    ones = sums.design[:, :k]
-    out = np.empty((reps, k))
+    from liqflow.stats._nullkernel import null_lag_correlations
+
+    model = _null_model(x, y)
+    ar = model.ar
+    phi = float(np.clip(ar.phi, -_PHI_MAX, _PHI_MAX)) if np.isfinite(ar.phi) else math.nan
+    e = np.nan_to_num(ar.e)
+    n = y.size
+    out = np.empty((reps, 2 * max_lag + 1))
     step = max(1, _CHUNK // n)
     for lo in range(0, reps, step):
         hi = min(reps, lo + step)
-        w = block_signs(hi - lo, n, block, rng)
-        w *= v
-        w += fit
-        prod = w @ sums.design
-        out[lo:hi] = _corr_from_sums(
-            sums.count, sums.sx, sums.sxx, prod[:, :k], (w * w) @ ones, prod[:, k:]
+        s = block_signs(hi - lo, n, block, rng)
+        eta = block_signs(hi - lo, n, model.innovation_block, rng)
+        out[lo:hi] = null_lag_correlations(
+            e, model.v, model.c, phi, ar.start, eta, s, model.known_x, model.known_y, max_lag
         )
     return out
 

@@ -19,46 +19,58 @@ a Monday then spans the weekend since Friday's close, as the equity return does.
 ``k`` the Pearson correlation of ``x_t`` and ``y_{t+k}`` over the same rows
 ``t = L .. n-L-1`` for every lag.
 
-**Null band and p-values.** The null is "the leader does not lead": conditional on
-the leader's whole path, the follower depends on the leader only through the leader's
-innovation at the same date, and shares its volatility. The follower is split as
-``y_t = a + c e_t + v_t`` by least squares, with ``e_t`` the residual of the leader's
-AR(1) (:func:`~liqflow.stats._lagsums.leader_innovations`); each null draw keeps the
-leader and the fit ``c e_t`` and multiplies the residual ``v_t`` by Rademacher signs
-``s_t`` (+1 or -1 with probability 1/2), constant over blocks of ``null_block_length``
-periods (:func:`block_signs`): the restricted (null-imposed) wild bootstrap of
-Davidson and Flachaire (2008) in the block form of Shao (2010). ``|v_t s_t| = |v_t|``
-at every ``t``: the 2008 and 2020 volatility spikes stay where they are in *both*
-series, so ``sum x_t^2 v_{t+k}^2`` -- the variance of a cross-covariance under the
-null when volatility is shared -- is reproduced exactly, while the signs make every
-lagged cross-covariance of the residual zero in expectation. Keeping ``c e_t``
-matters for a persistent leader (a flow, the funding paid): its sample mean holds the
-innovations that move the follower at the same dates, so the lagged correlations of a
-leader and a follower correlated at lag 0 are pulled below zero under the null
-(the small-sample bias of Stambaugh, 1999); flipping the whole follower centred the
-null at zero instead and the positive-lead test rejected 2 % at 5 % with a weekly
-AR(1) of 0.97 over 300 weeks (see ``bench/calibration_channels.py``). The block length
-is the follower's (:func:`~liqflow.stats._lagsums._null_block_length`): the signs
-must keep the follower's autocorrelation, ``(1 - j/b)`` of it at lag ``j``, which the
-Bartlett (1935) variance of a cross-correlation needs; the leader's persistence needs
-none. Resampling the follower on its own instead (stationary bootstrap of ``y``,
-independent of ``x``) moves its volatile weeks away from the leader's and rejected
-13-20 % of the time at a nominal 5 % under shared stochastic volatility (46 % with
-the Russell 2000's own volatility history); ``bench/calibration.py`` prints the sizes
-of this one. The p-value of "the leader leads" is that of the max statistic
-``max_{k in lead_lags} strength(corr_k)`` against its null distribution, which
-accounts for having looked at every lead lag (Westfall-Young max-T); ``p_value_any``
-does the same over every lag but 0, and ``familywise_threshold`` is the matching
-simultaneous band. The contemporaneous correlation (lag 0) is kept by the null, so
-its band is centred on it; it enters no p-value.
+**Null band and p-values.** The null is "the leader does not lead": the follower
+depends on the leader only through the leader's innovation at the same date, and
+shares its volatility. The leader is fitted an AR(1), ``x_t = m + phi x_{t-1} + e_t``
+(:func:`~liqflow.stats._lagsums.leader_innovations`), and the follower is split as
+``y_t = a + c e_t + v_t`` by least squares. Each null draw rebuilds both series from
+that model (:func:`~liqflow.stats._lagsums._null_correlations`):
 
-**Known limit.** The AR(1) residual is orthogonal in sample to the leader's previous
-return, so the fit carries none of the follower's chance co-movement with the leader
-at lag 1, and the null at lag 1 is too narrow when the contemporaneous correlation
-is high: with lags 1..13 over 780 weeks the test rejects 6.8-7.0 % at 5 % for a
-correlation of 0.6 and 7.7-9.9 % for 0.85 (1,000 draws, two seeds), 4.7-6.8 % for
-the other nulls of ``bench/calibration.py``. Lead windows that start later (the
-channels' 4..13 weeks) are not affected.
+* the leader ``x*_t = phi x*_{t-1} + eta_t e_t`` from the observed start, with
+  Rademacher signs ``eta_t`` (+1 or -1 with probability 1/2) in blocks of the
+  innovations' own length: the recursive-design wild bootstrap of an autoregression
+  (Goncalves and Kilian, 2004);
+* the follower ``y*_t = c eta_t e_t + s_t v_t``, with signs ``s_t`` drawn independently,
+  constant over blocks of ``null_block_length`` periods (:func:`block_signs`): the
+  restricted (null-imposed) wild bootstrap of Davidson and Flachaire (2008) in the block
+  form of Shao (2010).
+
+``|eta_t e_t| = |e_t|`` and ``|s_t v_t| = |v_t|`` at every ``t``: the 2008 and 2020
+volatility spikes stay where they are in *both* series, so ``sum x_t^2 y_{t+k}^2`` --
+the variance of a cross-covariance under the null when volatility is shared -- is
+reproduced, while the independent signs make every lagged cross-covariance zero in
+expectation. Resampling the follower on its own instead (stationary bootstrap of ``y``,
+independent of ``x``) moves its volatile weeks away from the leader's and rejected
+13-20 % of the time at a nominal 5 % under shared stochastic volatility (46 % with the
+Russell 2000's own volatility history); ``bench/calibration.py`` prints the sizes of
+this one.
+
+Why the leader is rebuilt rather than held fixed. A lagged correlation under this null
+is ``c`` times the leader's correlation of ``x_{t-k}`` with its own true innovation
+``e_t``, plus noise. Holding the leader fixed, the null can only use the *estimated*
+innovation, which is orthogonal in sample to ``x_{t-1}``: at lag 1 it drops the chance
+autocorrelation of the leader, ``c^2`` of the correlation's variance for a white-noise
+leader, and with a contemporaneous correlation of 0.85 the test rejected 7.7-9.9 % at
+5 % (lags 1..13, 780 weeks). At longer lags and for a persistent leader (a flow, the
+funding paid) the estimation error of ``phi`` and the sample means pull the lagged
+correlations below zero (the small-sample bias of Stambaugh, 1999); the rebuilt paths
+carry the same error jointly with their own autocorrelations, so the null has that
+offset too (flipping the whole follower centred the null at zero and the positive-lead
+test rejected 2 % at 5 % with a weekly AR(1) of 0.97 over 300 weeks; see
+``bench/calibration_channels.py``). The price: the null is the AR(1)'s, so a leader
+whose dependence an AR(1) does not describe is described only in the innovations' sign
+blocks.
+
+The block length of ``s`` is the follower's
+(:func:`~liqflow.stats._lagsums._null_block_length`): the signs must keep the
+follower's autocorrelation, ``(1 - j/b)`` of it at lag ``j``, which the Bartlett (1935)
+variance of a cross-correlation needs. The p-value of "the leader leads" is that of
+the max statistic ``max_{k in lead_lags} strength(corr_k)`` against its null
+distribution, which accounts for having looked at every lead lag (Westfall-Young
+max-T); ``p_value_any`` does the same over every lag but 0, and
+``familywise_threshold`` is the matching simultaneous band. The contemporaneous
+correlation (lag 0) is kept by the null, so its band is centred on it; it enters no
+p-value.
 
 **Peak-lag interval.** Rows ``(x_t, y_{t-L}, .., y_{t+L})`` are resampled jointly
 in stationary blocks, which keeps the lagged pairing and the dependence; the
@@ -275,8 +287,9 @@ def lead_lag(
     Notes
     -----
     The method in full is in the module's documentation: the weekly calendar of equities
-    and crypto, the estimate on common rows, the sign-flip (wild) null on the follower's
-    residual given the leader's innovation, which keeps shared volatility where it is,
+    and crypto, the estimate on common rows, the null pairs rebuilt from the leader's
+    AR(1) and the follower's residual with sign flips (recursive-design and restricted
+    wild bootstrap), which keep shared volatility where it is,
     the max-statistic p-value over the lead lags (Westfall-Young),
     the joint pair bootstrap of the peak lag, and missing weeks (never zero returns).
 

@@ -2,8 +2,12 @@
 
 Schema
 ------
-``observations(series_id, date, field, value, source, fetched_at)``, primary key
-``(series_id, source, field, date)``: one value per series, source, field and date.
+``observations(series_id, date, field, value, source, fetched_at)``, keyed by
+``(series_id, source, field, date)``: one value per series, source, field and date. The
+key is kept unique by the write path, not by an index (every write runs under the
+writers' lock and inserts only keys not stored yet, see :mod:`liqflow.store._migrate`).
+``store_schema(version)`` holds the schema version; an older store is upgraded by its
+next write.
 ``revisions(series_id, source, field, date, old_value, new_value, applied, seen_at, origin)``
 keeps every value that differed from the stored one: ``applied`` says whether the new
 value became current or the stored one was kept. ``series_meta(series_id, source, symbol,

@@ -23,7 +23,8 @@ from liqflow.store._lock import (
     _wal,
     _WriterLock,
 )
-from liqflow.store._schema import _SCHEMA, _TABLES
+from liqflow.store._migrate import stored_version, upgrade
+from liqflow.store._schema import _SCHEMA, _TABLES, SCHEMA_VERSION
 
 
 class _StoreBase:
@@ -45,6 +46,7 @@ class _StoreBase:
         if self._memory:
             self._reader = duckdb.connect(":memory:")
             self._reader.execute(_SCHEMA)
+            upgrade(self._reader, ":memory:")
             return
         if read_only and not self.path.exists():
             raise StoreError(
@@ -57,9 +59,9 @@ class _StoreBase:
                 raise StoreError(
                     f"cannot create store directory {self.path.parent}: {exc.strerror}"
                 ) from None
-            if not self.path.exists() or _wal(self.path).exists() or self._missing_tables():
+            if not self.path.exists() or _wal(self.path).exists() or self._outdated():
                 with self._transaction():
-                    pass  # creates the file, adds new tables, folds a leftover WAL in
+                    pass  # creates the file, adds new tables, upgrades, folds a leftover WAL in
 
     # -- lifecycle -------------------------------------------------------------------
     def close(self) -> None:
@@ -101,14 +103,17 @@ class _StoreBase:
                 con.close()
                 raise StoreError(f"cannot open store {self.path}: {exc}") from None
 
-    def _missing_tables(self) -> bool:
+    def _outdated(self) -> bool:
+        """True when the store lacks a table or has an older schema version."""
         try:
             rows = self._con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'"
             ).fetchall()
+            if set(_TABLES) - {r[0] for r in rows}:
+                return True
+            return stored_version(self._con) < SCHEMA_VERSION
         finally:
             self.close()
-        return bool(set(_TABLES) - {r[0] for r in rows})
 
     def _has_table(self, name: str) -> bool:
         if self._memory:
@@ -171,6 +176,7 @@ class _StoreBase:
             con = self._open_stage(stage)
             try:
                 con.execute("BEGIN TRANSACTION")
+                upgrade(con, str(self.path))
                 yield con
                 con.execute("COMMIT")
                 con.execute("CHECKPOINT store")
@@ -187,6 +193,8 @@ class _StoreBase:
                 raise StoreError(
                     f"write to store {self.path} failed, nothing was changed: {exc}"
                 ) from None
+            except StoreError:
+                raise
             except OSError as exc:
                 raise StoreError(
                     f"write to store {self.path} failed ({exc.strerror}), nothing was changed"

@@ -14,6 +14,10 @@ DEFAULT_WAIT = 60.0
 CACHE_WAIT = 2.0
 #: Relative difference under which a new value equals the stored one (float round trips).
 SAME_VALUE_RTOL = 1e-12
+#: Version of the tables below; a store written with an older one is upgraded by its next
+#: write (:mod:`liqflow.store._migrate`). 2: ``observations`` without a PRIMARY KEY index
+#: (its key is kept unique by the write path).
+SCHEMA_VERSION = 2
 REVISION_POLICIES = ("apply", "keep")
 RevisionPolicy = Literal["apply", "keep"]
 
@@ -24,8 +28,10 @@ CREATE TABLE IF NOT EXISTS observations (
     field VARCHAR NOT NULL,
     value DOUBLE NOT NULL,
     source VARCHAR NOT NULL,
-    fetched_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (series_id, source, field, date)
+    fetched_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS store_schema (
+    version INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS revisions (
     series_id VARCHAR NOT NULL,

@@ -21,6 +21,29 @@ from liqflow.store._schema import (
     WriteResult,
 )
 
+#: Values per chunk of a write (all chunks in the write's one transaction).
+INSERT_CHUNK = 200_000
+
+
+def _chunks(batches: Sequence[Batch], limit: int) -> list[list[int]]:
+    """Batch numbers (in write order) in chunks of whole (series, source) groups, each
+    closed once it holds ``limit`` cells or more."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for k, b in enumerate(batches):
+        groups.setdefault((b.series_id, b.source), []).append(k)
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    size = 0
+    for members in groups.values():
+        current.extend(members)
+        size += sum(batches[k].frame.size for k in members)
+        if size >= limit:
+            chunks.append(sorted(current))
+            current, size = [], 0
+    if current:
+        chunks.append(sorted(current))
+    return chunks
+
 
 class _Writes(_StoreBase):
     """The write methods of :class:`liqflow.store.Store`."""
@@ -95,13 +118,8 @@ class _Writes(_StoreBase):
         )
         if not batches and not files:
             return empty
-        staged = _stage(batches)
         with self._transaction() as con:
-            result = (
-                self._write_observations(con, batches, staged, stamp, on_revision)
-                if len(staged.value)
-                else empty
-            )
+            result = self._write_chunks(con, batches, stamp, on_revision)
             self._write_meta(con, batches, stamp)
             for b in batches:
                 if b.vintages is not None and len(b.vintages):
@@ -109,6 +127,46 @@ class _Writes(_StoreBase):
             if files:
                 self._write_files(con, files, stamp)
         return result
+
+    def _write_chunks(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        batches: Sequence[Batch],
+        stamp: dt.datetime,
+        policy: RevisionPolicy,
+    ) -> WriteResult:
+        """:meth:`_write_observations` of the batches in chunks of whole (series, source)
+        groups of about :data:`INSERT_CHUNK` values: the staged columns, the plan and
+        DuckDB's working memory stay bounded by the chunk, not the write. Chunks share no
+        key, so each is planned alone; the result is that of one plan of all batches."""
+        n = len(batches)
+        added = np.zeros(n, dtype=np.int64)
+        revised = np.zeros(n, dtype=np.int64)
+        found: list[pd.DataFrame] = []
+        typed = WriteResult((), ()).revisions  # no chunk written: the default empty table
+        for ks in _chunks(batches, INSERT_CHUNK):
+            mine = [batches[k] for k in ks]
+            staged = _stage(mine)
+            if not len(staged.value):
+                continue
+            part = self._write_observations(con, mine, staged, stamp, policy)
+            added[ks] = part.added
+            revised[ks] = part.revised
+            typed = part.revisions
+            if len(part.revisions):
+                found.append(part.revisions)
+        if len(found) > 1:  # each chunk's are sorted; so are all of them (stable: in order)
+            revisions = pd.concat(found, ignore_index=True).sort_values(
+                ["series_id", "source", "date", "field"], ignore_index=True, kind="stable"
+            )
+        else:
+            revisions = found[0] if found else typed
+        return WriteResult(
+            tuple(int(x) for x in added),
+            tuple(int(x) for x in revised),
+            revisions,
+            applied=policy == "apply",
+        )
 
     def _write_observations(
         self,
@@ -195,20 +253,20 @@ class _Writes(_StoreBase):
         origins: list[str],
     ) -> None:
         def rows(idx: np.ndarray, **extra: np.ndarray) -> pd.DataFrame:
-            # the staged columns as they are when every row is taken in order (a fresh
+            # views of the staged columns when the rows picked are a run of them (a fresh
             # import), else the rows picked; never copied again into the frame
-            whole = len(idx) == len(s.value) and np.array_equal(idx, np.arange(len(idx)))
-            cols = (
-                (s.g, s.f, s.day, s.value)
-                if whole
-                else (s.g[idx], s.f[idx], s.day[idx], s.value[idx])
-            )
+            run = len(idx) > 0 and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx)))
+            part = slice(int(idx[0]), int(idx[0]) + len(idx)) if run else idx
+            cols = (s.g[part], s.f[part], s.day[part], s.value[part])
             named = dict(zip(("g", "f", "day", "value"), cols, strict=True))
             return pd.DataFrame({**named, **extra}, copy=False)
 
         keyed = """JOIN _in_groups g ON g.g = x.g JOIN _in_fields f ON f.f = x.f"""
-        if len(plan.insert):
-            con.register("_x", rows(plan.insert))
+        # inserted in chunks: DuckDB's working memory of one INSERT grows with its rows
+        # (about 95 bytes a row for 1.2 million rows in one statement, under half of that
+        # in chunks of 200,000)
+        for a in range(0, len(plan.insert), INSERT_CHUNK):
+            con.register("_x", rows(plan.insert[a : a + INSERT_CHUNK]))
             con.execute(
                 f"""INSERT INTO observations SELECT g.series_id, DATE '1970-01-01' + x.day,
                     f.field, x.value, g.source, ? FROM _x x {keyed}""",
