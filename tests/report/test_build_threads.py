@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,24 @@ def test_background_part_reads_and_writes_the_cache_on_the_caller() -> None:
     failed, hit = _background_part("event paths", None, "k:2", fails, config)()
     assert isinstance(failed, Unavailable) and not hit
     assert failed.reason == "failed on this data: DataError: no events"
+
+
+@pytest.mark.realdata
+def test_bias_on_a_thread_is_the_universe_and_bias_one(shared_store: Path) -> None:
+    import pandas as pd
+
+    from liqflow.catalog import default_catalog
+    from liqflow.report.build import _universe_and_bias_start
+    from liqflow.store import Store
+    from liqflow.universe_store import universe_and_bias
+
+    cat, day = default_catalog(), pd.Timestamp("2025-06-30")
+    with Store(shared_store, read_only=True) as st:
+        universe, wait = _universe_and_bias_start(st, cat, day)
+        ref_universe, ref_bias = universe_and_bias(st, cat, day)
+    bias = wait()
+    assert universe is not None and ref_universe is not None
+    pd.testing.assert_frame_equal(universe.close, ref_universe.close, check_exact=True)
+    pd.testing.assert_frame_equal(universe.schedule, ref_universe.schedule, check_exact=True)
+    assert bias is not None and ref_bias is not None
+    pd.testing.assert_frame_equal(bias.to_frame(), ref_bias.to_frame(), check_exact=True)

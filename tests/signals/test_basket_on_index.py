@@ -78,3 +78,11 @@ def test_universe_basket_frame_is_alt_basket_on_and_computed_once(seed: int) -> 
             pd.testing.assert_frame_equal(got, ref, check_exact=True)
             assert universe.basket_frame(calendar.copy(), min_coins) is got
     assert len(universe._baskets) == 4
+    import copy
+    import pickle
+
+    for twin in (pickle.loads(pickle.dumps(universe)), copy.deepcopy(universe)):
+        assert twin._baskets == {} and twin.label == universe.label
+        pd.testing.assert_frame_equal(
+            twin.basket_frame(calendar, 3), universe.basket_frame(calendar, 3)
+        )

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from liqflow.backtest import WalkForwardResult
     from liqflow.signals import SignalSet
     from liqflow.signals.crypto import AltUniverse
+    from liqflow.signals.survivorship import SurvivorshipBias
     from liqflow.stats.events import EventStudyResult
     from liqflow.stats.leadlag import LeadLagResult
     from liqflow.study import Evidence, StudyInputs
@@ -575,6 +576,58 @@ def _load(
     return panel, series_table(panel, cat, sources, ranges), pd.Timestamp(date), is_default
 
 
+def _study_start(
+    panel: pd.DataFrame,
+    catalog: Catalog,
+    config: ReportConfig,
+    store: Store | None,
+    default: bool,
+    universe: AltUniverse | None,
+) -> Callable[[], tuple[StudyInputs | Unavailable, Evidence | Unavailable, bool]]:
+    """The claims' inputs and the evidence begun in the background: returns the function
+    that waits for ``(inputs, evidence, evidence from cache)``.
+
+    With the cache, the inputs are built on the calling thread (the evidence's cache key
+    is a hash of them, and the cache is read on that thread) and the evidence on worker
+    threads (:func:`evidence_start`); without it, both on worker threads.
+    """
+
+    def inputs_now() -> StudyInputs | Unavailable:
+        return study_inputs_part(panel, catalog, config, default=default, universe=universe)
+
+    if config.use_cache and store is not None:
+        inputs = inputs_now()
+        wait = evidence_start(inputs, config, store)
+        return lambda: (inputs, *wait())
+
+    def run() -> tuple[StudyInputs | Unavailable, Evidence | Unavailable, bool]:
+        inputs = inputs_now()
+        return (inputs, *evidence_part(inputs, config, None))
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liqflow-study-inputs")
+    future = pool.submit(run)
+    pool.shutdown(wait=False)
+    return future.result
+
+
+def _universe_and_bias_start(
+    store: Store, catalog: Catalog, as_of: pd.Timestamp
+) -> tuple[AltUniverse | None, Callable[[], SurvivorshipBias | None]]:
+    """:func:`liqflow.universe_store.universe_and_bias` with the bias computed on a
+    thread of its own: the universe (read from the store on the calling thread) and the
+    function that waits for the same bias (and raises an error computing it)."""
+    from liqflow.universe_store import _alt_universe, _bias
+    from liqflow.universe_store import _load as load_universe_data
+
+    data, n = load_universe_data(store, catalog, as_of, None)
+    if data is None:
+        return None, lambda: None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liqflow-survivorship")
+    future = pool.submit(_bias, data, "equal")
+    pool.shutdown(wait=False)
+    return _alt_universe(data, n), future.result
+
+
 def _warm_up() -> None:
     """Start, on a background thread, the one-time costs of a new process that later
     parts meet: the exchange calendar (:func:`liqflow.sessions.exchange_sessions`), the
@@ -642,20 +695,18 @@ def _compute_parts(
     """Every part computed (the parts' own caches aside), timed by ``clock``.
 
     Each part's time is the wall time the building thread spends in it. The statistics
-    run on worker threads while that thread carries on: the evidence from the moment its
-    inputs are known (in the signals part), the event paths from the end of the signals
-    part; the backtests are computed meanwhile, and the statistics part is what is left
-    to wait for them after the backtests.
+    run on worker threads while that thread carries on: the survivorship bias, the
+    claims' inputs and the evidence once the universe is read (in the signals part; the
+    inputs on the building thread when the cache is on, see :func:`_study_start`), the
+    event paths from the end of the signals part; the backtests are computed meanwhile,
+    and the statistics part is what is left to wait for after the backtests.
     """
     _warm_up()
     with clock.part("panel"):
         panel, series, date, is_default = _load(store, as_of, cat, ids)
     with clock.part("signals"):
-        from liqflow.universe_store import universe_and_bias
-
-        universe, survivorship = universe_and_bias(store, cat, date)
-        inputs = study_inputs_part(panel, cat, cfg, default=is_default, universe=universe)
-        wait_evidence = evidence_start(inputs, cfg, store)
+        universe, wait_survivorship = _universe_and_bias_start(store, cat, date)
+        wait_study = _study_start(panel, cat, cfg, store, is_default, universe)
         signals = signals_part(panel, cat, universe)
         wait_paths = event_paths_start(panel, signals, cfg, store)
     hits: dict[str, bool] = {}
@@ -663,8 +714,9 @@ def _compute_parts(
         bt, hits["walk-forward"] = backtest_part(panel, signals, cfg, store, universe)
         flag[0] = hits["walk-forward"]
     with clock.part("statistics") as flag:
-        evidence, hits["evidence"] = wait_evidence()
+        inputs, evidence, hits["evidence"] = wait_study()
         paths, hits["event paths"] = wait_paths()
+        survivorship = wait_survivorship()
         flag[0] = hits["evidence"] or hits["event paths"]
     return ReportResults(
         as_of=pd.Timestamp(panel.index[-1]),

@@ -14,6 +14,7 @@ and, in a universe, by :func:`liqflow.universe.excluded_mask`.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
@@ -322,6 +323,18 @@ class AltUniverse:
     _baskets: dict[tuple[object, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _baskets_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"close": self.close, "schedule": self.schedule, "label": self.label}
+
+    def __setstate__(self, state: dict[str, object]) -> None:  # a copy: its own memo
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_baskets", {})
+        object.__setattr__(self, "_baskets_lock", threading.Lock())
 
     def basket_frame(self, index: pd.DatetimeIndex, min_coins: int) -> pd.DataFrame:
         """The equal-weight alt basket of this universe on ``index``: the frame of
@@ -331,16 +344,17 @@ class AltUniverse:
         Equal to ``alt_basket_on(index, close without bitcoin, schedule,
         min_coins=min_coins).frame`` (tested). Computed once per ``(index, min_coins)``:
         the signals and the claims read the same basket (pandas' copy-on-write keeps the
-        one frame unchanged by its readers).
+        one frame unchanged by its readers), whichever thread asks first.
         """
         idx = pd.DatetimeIndex(index)
         key = (len(idx), hashlib.blake2b(idx.asi8.tobytes(), digest_size=16).digest(), min_coins)
-        frame = self._baskets.get(key)
-        if frame is None:
-            a, schedule, _, _ = _alt_inputs(idx, None, self)  # a universe: closes, never None
-            coins = baskets.CoinPanel.of(cast(pd.DataFrame, a), schedule)
-            frame = baskets.back_filled(coins.basket(min_coins=min_coins).frame, idx)
-            self._baskets[key] = frame
+        with self._baskets_lock:  # a second thread asking meanwhile waits for this one
+            frame = self._baskets.get(key)
+            if frame is None:
+                a, schedule, _, _ = _alt_inputs(idx, None, self)  # a universe: never None
+                coins = baskets.CoinPanel.of(cast(pd.DataFrame, a), schedule)
+                frame = baskets.back_filled(coins.basket(min_coins=min_coins).frame, idx)
+                self._baskets[key] = frame
         return frame
 
 
