@@ -76,3 +76,16 @@ def test_a_write_of_aliases_only_keeps_the_snapshots(tmp_path: Path) -> None:
     assert st.coin_table().set_index("coin_id").loc["bitcoin", "first"] == pd.Timestamp(
         "2019-06-01"
     )
+
+
+def test_fresh_flags_equal_what_the_write_returns(tmp_path: Path) -> None:
+    st = Store(tmp_path / "s.duckdb")
+    first = _snaps([("2020-01-05", 1, "bitcoin", 1e11)])
+    second = _snaps([("2020-01-05", 1, "bitcoin", 2e11), ("2020-01-12", 1, "bitcoin", 9e10)])
+    np.testing.assert_array_equal(st.universe_fresh(second), [True, True])  # nothing stored yet
+    with st.batched():
+        st.write_universe(first, _coins(first))
+        inside = st.universe_fresh(second)  # the block's own write counts as stored
+    np.testing.assert_array_equal(inside, [False, True])
+    np.testing.assert_array_equal(st.universe_fresh(second), inside)
+    np.testing.assert_array_equal(st.write_universe(second, _coins(second)), inside)

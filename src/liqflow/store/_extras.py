@@ -76,6 +76,22 @@ class _Extras(_StoreBase):
         """True when the universe tables exist (every write creates them: see _SCHEMA)."""
         return self._has_table("universe")
 
+    def universe_fresh(self, snapshots: pd.DataFrame) -> np.ndarray:
+        """True for each row of ``snapshots`` whose key (source, date, rank) is not stored
+        (what :meth:`write_universe` of these rows returns, before it is called).
+
+        Inside :meth:`batched` this reads the block's transaction once a write of the
+        block has opened it (the rows that write stored count), else the store as it is.
+        """
+        if self._open is None and not self._ensure_universe():
+            return np.ones(len(snapshots), dtype=bool)
+        con = self._open if self._open is not None else self._con
+        con.register("_urows", _snapshot_rows(snapshots))
+        try:
+            return self._fresh_rows(con, len(snapshots))
+        finally:
+            con.unregister("_urows")
+
     def write_universe(self, snapshots: pd.DataFrame, coins: pd.DataFrame) -> np.ndarray:
         """Upsert snapshot rows and the coin table in one transaction.
 
@@ -128,13 +144,7 @@ class _Extras(_StoreBase):
         DuckDB about 10 MiB of working memory for 60,000 rows.
         """
         cols = "CAST(date AS DATE), rank, coin_id, symbol, name, market_cap, price, source"
-        added = np.ones(len(rows), dtype=bool)
-        if con.execute("SELECT count(*) FROM universe").fetchall()[0][0]:
-            stored = con.execute(
-                """SELECT r._row FROM _urows r SEMI JOIN universe u
-                   ON u.source = r.source AND u.date = CAST(r.date AS DATE) AND u.rank = r.rank"""
-            ).fetchnumpy()["_row"]
-            added[np.asarray(stored, dtype=np.int64)] = False
+        added = _Extras._fresh_rows(con, len(rows))
         last = ~rows.duplicated(["source", "date", "rank"], keep="last").to_numpy()
         verb = "INSERT" if added.all() else "INSERT OR REPLACE"
         if last.all():
@@ -147,6 +157,18 @@ class _Extras(_StoreBase):
                 )
             finally:
                 con.unregister("_ulast")
+        return added
+
+    @staticmethod
+    def _fresh_rows(con: duckdb.DuckDBPyConnection, n: int) -> np.ndarray:
+        """True per row of the registered ``_urows`` whose key is not in ``universe``."""
+        added = np.ones(n, dtype=bool)
+        if con.execute("SELECT count(*) FROM universe").fetchall()[0][0]:
+            stored = con.execute(
+                """SELECT r._row FROM _urows r SEMI JOIN universe u
+                   ON u.source = r.source AND u.date = CAST(r.date AS DATE) AND u.rank = r.rank"""
+            ).fetchnumpy()["_row"]
+            added[np.asarray(stored, dtype=np.int64)] = False
         return added
 
     def read_universe(
