@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -65,7 +66,10 @@ from liqflow.providers.universe_files import (
     read_universe_file,
     sniff_universe_layout,
 )
-from liqflow.store import Batch, FileRecord, RecordedPart, Store
+from liqflow.store import Batch, FileRecord, RecordedPart, Store, WriteResult
+
+if TYPE_CHECKING:
+    from liqflow.universe_store import UniverseWrite
 
 __all__ = [
     "NOT_SUPPORTED_YET",
@@ -431,28 +435,42 @@ def _import(
     return _write(store, scan, pending, scan.errors + refused, file_records, revise)
 
 
-def _write_universe(store: Store, scan: _Scan) -> tuple[list[ImportedFile], list[FileRecord]]:
-    """Write the crypto-universe files read; their report lines and records."""
+def _write_universe(
+    store: Store, scan: _Scan, then: Callable[[list[FileRecord]], None]
+) -> list[ImportedFile]:
+    """Write the crypto-universe files read and their report lines; ``then`` is called with
+    their records before their snapshots are inserted (see
+    :func:`liqflow.universe_store.write_universe_files`), once their frames are released."""
     if not scan.universe:
-        return [], []
+        then([])
+        return []
     from liqflow.universe_store import write_universe_files
 
     notes = {f.path: f.notes for f in scan.universe}
-    loaded, records = [], []
-    for w in write_universe_files(store, scan.universe):
-        loaded.append(
-            ImportedFile(w.path, w.series_id, w.source, w.layout, w.rows, w.added, w.first, w.last)
-        )
-        seen = scan.seen.get(w.path)
-        if seen is not None:
-            parts = [
-                RecordedPart(
-                    "loaded", "*", w.series_id, w.source, w.layout, w.rows, w.first, w.last
-                ),
-                *(RecordedPart("note", detail=n) for n in notes.get(w.path, ())),
-            ]
-            records.append(seen.remember("loaded", parts=parts))
-    return loaded, records
+    loaded: list[ImportedFile] = []
+
+    def records(writes: list[UniverseWrite]) -> None:
+        out = []
+        for w in writes:
+            loaded.append(
+                ImportedFile(
+                    w.path, w.series_id, w.source, w.layout, w.rows, w.added, w.first, w.last
+                )
+            )
+            seen = scan.seen.get(w.path)
+            if seen is not None:
+                parts = [
+                    RecordedPart(
+                        "loaded", "*", w.series_id, w.source, w.layout, w.rows, w.first, w.last
+                    ),
+                    *(RecordedPart("note", detail=n) for n in notes.get(w.path, ())),
+                ]
+                out.append(seen.remember("loaded", parts=parts))
+        scan.universe.clear()  # their rows are written or held: the memory goes to the write
+        then(out)
+
+    write_universe_files(store, scan.universe, records)
+    return loaded
 
 
 def _write(
@@ -477,8 +495,6 @@ def _write_all(
     revise: bool,
 ) -> ImportReport:
     notes = [(f.path, n) for f in scan.universe for n in f.notes]
-    universe, universe_records = _write_universe(store, scan)
-    scan.universe.clear()  # their rows are written: the memory goes to the write below
     batches = [
         Batch(
             p.spec.id,
@@ -491,9 +507,20 @@ def _write_all(
         )
         for p in pending
     ]
-    result = store.write_detailed(
-        batches, on_revision="apply" if revise else "keep", files=file_records + universe_records
-    )
+    results: list[WriteResult] = []
+
+    def observations(universe_records: list[FileRecord]) -> None:
+        # the observations and every record, before the universe snapshots are inserted
+        results.append(
+            store.write_detailed(
+                batches,
+                on_revision="apply" if revise else "keep",
+                files=file_records + universe_records,
+            )
+        )
+
+    universe = _write_universe(store, scan, observations)
+    result = results[0]
     loaded = [
         ImportedFile(
             p.table.path,

@@ -8,6 +8,7 @@ source priced each coin on each day stays recorded). Coins of the catalogue (``x
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,13 +119,37 @@ def _top100_prices(snaps: pd.DataFrame) -> list[CoinPrices]:
     return out
 
 
-def write_universe_files(store: Store, files: list[UniverseFile]) -> list[UniverseWrite]:
+def write_universe_files(
+    store: Store,
+    files: list[UniverseFile],
+    then: Callable[[list[UniverseWrite]], None] | None = None,
+) -> list[UniverseWrite]:
     """Identify the coins of ``files`` and write them: snapshots, aliases, daily prices.
 
     Coin ids are assigned over all files at once, with the stored snapshots as reference,
     so a file with symbols only (monthly market caps, Yahoo tickers) is matched whatever
     the order of the files.
+
+    ``then``, when given, is called with the writes once the prices are written and
+    before the snapshots and aliases are inserted (the rows ``added`` counted already):
+    inside one :meth:`Store.batched` block, a write it makes runs before that insert.
+    The import writes its observations there: DuckDB then works on them before it holds
+    the snapshot rows until the commit (about 9 MiB less at the peak of the shared-data
+    import), and ``files`` may be released by ``then``.
     """
+    snaps, coins, written = _write_parts(store, files)
+    if then is not None:
+        then(written)
+    if coins is not None:
+        store.write_universe(snaps, coins)
+    return written
+
+
+def _write_parts(
+    store: Store, files: list[UniverseFile]
+) -> tuple[pd.DataFrame, pd.DataFrame | None, list[UniverseWrite]]:
+    """Write the prices of ``files``; the snapshot rows and aliases to insert (None: no
+    aliases) and every write, the snapshots' rows ``added`` counted."""
     snap_files = [f for f in files if f.snapshots is not None and len(f.snapshots)]
     parts = [f.snapshots for f in snap_files if f.snapshots is not None]
     stored = store.read_universe()
@@ -145,13 +170,14 @@ def write_universe_files(store: Store, files: list[UniverseFile]) -> list[Univer
         ],
         columns=["coin_id", "symbol", "name", "first", "last"],
     )
+    coins: pd.DataFrame | None = None
     if len(snaps):
-        new = store.write_universe(snaps, pd.concat([coin_symbols(snaps), price_aliases]))
-        written.extend(_snapshot_writes(snap_files, snaps, new))
+        written.extend(_snapshot_writes(snap_files, snaps, store.universe_fresh(snaps)))
+        coins = pd.concat([coin_symbols(snaps), price_aliases])
     elif len(price_aliases):
-        store.write_universe(snaps.drop(columns="_file"), price_aliases)
+        coins = price_aliases
     written.extend(_write_prices(store, files, prices, _top100_prices(snaps)))
-    return written
+    return snaps.drop(columns="_file"), coins, written
 
 
 def _snapshot_writes(
