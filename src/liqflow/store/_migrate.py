@@ -18,16 +18,9 @@ from __future__ import annotations
 import duckdb
 
 from liqflow._errors import StoreError
-from liqflow.store._schema import SCHEMA_VERSION
+from liqflow.store._schema import OBSERVATIONS_COLUMNS, SCHEMA_VERSION
 
-_OBSERVATIONS = """CREATE TABLE observations_v2 (
-    series_id VARCHAR NOT NULL,
-    date DATE NOT NULL,
-    field VARCHAR NOT NULL,
-    value DOUBLE NOT NULL,
-    source VARCHAR NOT NULL,
-    fetched_at TIMESTAMP NOT NULL
-)"""
+_OBSERVATIONS = f"CREATE TABLE observations_v2 {OBSERVATIONS_COLUMNS}"
 
 
 def stored_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -21,15 +21,19 @@ SCHEMA_VERSION = 2
 REVISION_POLICIES = ("apply", "keep")
 RevisionPolicy = Literal["apply", "keep"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS observations (
+#: The columns of the observations table (no key index: the write path keeps the key
+#: unique under the writers' lock); the schema upgrade builds the same table.
+OBSERVATIONS_COLUMNS = """(
     series_id VARCHAR NOT NULL,
     date DATE NOT NULL,
     field VARCHAR NOT NULL,
     value DOUBLE NOT NULL,
     source VARCHAR NOT NULL,
     fetched_at TIMESTAMP NOT NULL
-);
+)"""
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS observations {OBSERVATIONS_COLUMNS};
 CREATE TABLE IF NOT EXISTS store_schema (
     version INTEGER NOT NULL
 );
