@@ -7,7 +7,7 @@
    keeps its trials' per-block sums on the worker.
 2. **CSCV.** The splits are dealt to the same threads the same way (blocks of
    :data:`SPLIT_BLOCK`); each task takes every share's per-block sums (Dask moves them
-   from worker to worker) and runs both CSCV passes over its own splits: the in-sample
+   between the workers) and runs both CSCV passes over its own splits: the in-sample
    best of all the trials, then the counts below it out of sample. No pick has to be
    merged between the passes, so nothing waits for the client; a task returns, per
    split, the pick's out-of-sample key and Sharpe ratios and the counts.
