@@ -9,7 +9,6 @@ from liqflow._errors import DataError, InsufficientDataError
 from liqflow.stats._lagsums import (
     _null_block_length,
     _null_correlations,
-    _null_follower,
     _null_model,
     _NullModel,
     leader_innovations,
@@ -323,7 +322,8 @@ def test_null_follower_is_the_regression_on_the_leader_innovation() -> None:
     assert np.isnan(e[[0, 100, 101]]).all()
     both = np.isfinite(e) & np.isfinite(y)
     reg = sm.OLS(y[both], sm.add_constant(e[both])).fit()
-    fit, v = _null_follower(x, y)
+    model = _null_model(x, y)
+    fit, v = model.fit, model.v
     np.testing.assert_allclose(fit[both], reg.params[1] * e[both], atol=1e-12)
     assert (fit[~both] == 0.0).all() and (v[~np.isfinite(y)] == 0.0).all()
 

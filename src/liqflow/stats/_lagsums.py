@@ -271,13 +271,6 @@ def _null_model(x: np.ndarray, y: np.ndarray) -> _NullModel:
     return _NullModel(loading, fit, v, ar, block, np.isfinite(x), known_y)
 
 
-def _null_follower(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(fit, v)`` of :func:`_null_model`: the follower's projection on the leader's
-    innovation at the same date, and the residual."""
-    model = _null_model(x, y)
-    return model.fit, model.v
-
-
 def _null_correlations(
     x: np.ndarray, y: np.ndarray, max_lag: int, reps: int, block: float, rng: np.random.Generator
 ) -> np.ndarray:
