@@ -417,3 +417,41 @@ def cached(
     fresh = compute()
     cache_write(store, key, fresh)
     return fresh, False
+
+
+def in_background(name: str, compute: Callable[[], T]) -> Callable[[], T]:
+    """``compute()`` begun on a thread of its own (named ``liqflow-<name>``); returns the
+    function that waits for its value (and raises its error)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"liqflow-{name}")
+    future = pool.submit(compute)
+    pool.shutdown(wait=False)
+    return future.result
+
+
+def cached_in_background(
+    store: Store | None, key: str, compute: Callable[[], T], *, name: str, enabled: bool = True
+) -> Callable[[], tuple[T, bool]]:
+    """:func:`cached` begun in the background: returns the function that waits for
+    ``(value, from_cache)``.
+
+    The cache is read now, on the calling thread; on a miss ``compute`` starts on a thread
+    of its own (:func:`in_background`), and the waiting function writes the cache, again
+    on the calling thread (a :class:`Store` handle is used by one thread only). An error
+    of ``compute`` is raised by the waiting function, and nothing is cached.
+    """
+    cache = store if enabled else None
+    if cache is not None:
+        stored, hit = cache_read(cache, key)
+        if hit:
+            return lambda: (stored, True)
+    result = in_background(name, compute)
+
+    def wait() -> tuple[T, bool]:
+        value = result()
+        if cache is not None:
+            cache_write(cache, key, value)
+        return value, False
+
+    return wait

@@ -19,7 +19,6 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -27,7 +26,14 @@ from typing import TYPE_CHECKING, TypeVar, cast
 import numpy as np
 import pandas as pd
 
-from liqflow._cache import cache_key, cache_read, cache_write, cached
+from liqflow._cache import (
+    cache_key,
+    cache_read,
+    cache_write,
+    cached,
+    cached_in_background,
+    in_background,
+)
 from liqflow._errors import DataError, LiqflowError
 from liqflow.align import (
     input_freshness,
@@ -122,29 +128,17 @@ def _cached_part(
 def _background_part(
     part: str, store: Store | None, key: str, run: Callable[[], _T], config: ReportConfig
 ) -> Callable[[], tuple[_T | Unavailable, bool]]:
-    """:func:`_cached_part` begun in the background: the cache is read now, on the calling
-    thread; on a miss ``run`` starts on a thread of its own. Returns the function that
-    waits for ``(value or Unavailable, from cache)`` and writes the cache, again on the
-    calling thread (a :class:`Store` handle is used by one thread only)."""
-    cache = store if config.use_cache else None
-    if cache is not None:
-        stored, hit = cache_read(cache, key)
-        if hit:
-            return lambda: (stored, True)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"liqflow-{part}")
-    future = pool.submit(run)
-    pool.shutdown(wait=False)
+    """:func:`_cached_part` begun in the background (:func:`~liqflow._cache.cached_in_background`):
+    returns the function that waits for ``(value or Unavailable, from cache)``."""
+    wait = cached_in_background(store, key, run, name=part, enabled=config.use_cache)
 
-    def wait() -> tuple[_T | Unavailable, bool]:
+    def done() -> tuple[_T | Unavailable, bool]:
         try:
-            value = future.result()
+            return wait()
         except LiqflowError as exc:  # data that cannot support the part; a bug propagates
             return _failed(part, exc), False
-        if cache is not None:
-            cache_write(cache, key, value)
-        return value, False
 
-    return wait
+    return done
 
 
 def report_ids(catalog: Catalog, segments: Sequence[str] = SEGMENTS) -> list[str]:
@@ -604,10 +598,7 @@ def _study_start(
         inputs = inputs_now()
         return (inputs, *evidence_part(inputs, config, None))
 
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liqflow-study-inputs")
-    future = pool.submit(run)
-    pool.shutdown(wait=False)
-    return future.result
+    return in_background("study-inputs", run)
 
 
 def _universe_and_bias_start(
@@ -622,10 +613,8 @@ def _universe_and_bias_start(
     data, n = load_universe_data(store, catalog, as_of, None)
     if data is None:
         return None, lambda: None
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liqflow-survivorship")
-    future = pool.submit(_bias, data, "equal")
-    pool.shutdown(wait=False)
-    return _alt_universe(data, n), future.result
+    wait = in_background("survivorship", lambda: _bias(data, "equal"))
+    return _alt_universe(data, n), wait
 
 
 def _warm_up() -> None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
-from liqflow._cache import cache_key, cache_read, cache_write, cached
+from liqflow._cache import cache_key, cached, cached_in_background
 from liqflow._errors import ConfigError, DataError
 from liqflow.align import AsOf, resolve_as_of
 from liqflow.catalog import Catalog
@@ -377,21 +377,13 @@ def start_study(
     """
     threads = _check_workers(workers)
     key = _checked(inputs, seed, draws, alpha, confidence)
-    if store is not None and use_cache:
-        stored, hit = cache_read(store, key)
-        if hit:
-            return lambda: (stored, True)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liqflow-study")
-    future = pool.submit(_compute, inputs, int(seed), draws, alpha, confidence, threads)
-    pool.shutdown(wait=False)
-
-    def wait() -> tuple[Evidence, bool]:
-        evidence = future.result()
-        if store is not None and use_cache:
-            cache_write(store, key, evidence)
-        return evidence, False
-
-    return wait
+    return cached_in_background(
+        store,
+        key,
+        lambda: _compute(inputs, int(seed), draws, alpha, confidence, threads),
+        name="study",
+        enabled=use_cache,
+    )
 
 
 @dataclass(frozen=True)
