@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from liqflow.report.build import _old_objects_frozen
+from liqflow.report.compute import _old_objects_frozen
 
 
 def test_old_objects_are_frozen_inside_and_given_back_on_exit() -> None:
@@ -59,7 +59,7 @@ def test_bias_on_a_thread_is_the_universe_and_bias_one(shared_store: Path) -> No
     import pandas as pd
 
     from liqflow.catalog import default_catalog
-    from liqflow.report.build import _universe_and_bias_start
+    from liqflow.report.compute import _universe_and_bias_start
     from liqflow.store import Store
     from liqflow.universe_store import universe_and_bias
 

@@ -16,7 +16,7 @@ from tests.report.conftest import LIGHT
 from liqflow._cache import cache_read, cache_write, decode, encode
 from liqflow.align import ROWS_ATTR, SourceRows, trading_days
 from liqflow.report import ReportResults, build_report
-from liqflow.report.build import compute_results
+from liqflow.report.compute import compute_results
 from liqflow.store import Batch, Store
 
 CACHED = replace(LIGHT, use_cache=True)

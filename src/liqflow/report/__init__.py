@@ -2,6 +2,8 @@
 
 * :mod:`~liqflow.report.build`: every part (panel, signals, statistics, backtests) from
   the store, each one a result or an :class:`Unavailable` with the reason;
+* :mod:`~liqflow.report.compute`: the parts built in order, timed and cached
+  (:func:`compute_results`);
 * :mod:`~liqflow.report.theses`: the theses, their numbers and one line of why;
 * :mod:`~liqflow.report.charts`: one function per chart;
 * :mod:`~liqflow.report.html`: the self-contained page (Jinja2, autoescaped);
@@ -9,8 +11,8 @@
 """
 
 from liqflow.report.api import Report, build_report, write_report
-from liqflow.report.build import compute_results
 from liqflow.report.charts import Chart, build_charts
+from liqflow.report.compute import compute_results
 from liqflow.report.html import render_html
 from liqflow.report.results import (
     BacktestSet,

@@ -10,8 +10,8 @@ import pandas as pd
 
 from liqflow._errors import ConfigError
 from liqflow.catalog import Catalog
-from liqflow.report.build import ProgressFn, compute_results
 from liqflow.report.charts import Chart, build_charts
+from liqflow.report.compute import ProgressFn, compute_results
 from liqflow.report.html import render_html
 from liqflow.report.results import PartRun, ReportConfig, ReportResults
 from liqflow.report.theses import Theses, build_theses

@@ -1,26 +1,22 @@
-"""Compute every part of the report from the store, each part on its own.
+"""Every part of the report, each on its own, from the results before it.
 
-:func:`compute_results` loads the point-in-time panel (as of the report date), then
-runs the signals, the statistics and the backtests. Each part is produced by a small
-function of the earlier results; a part whose package is missing, whose input is not in
-the store or which fails on this data becomes an :class:`~liqflow.report.results.Unavailable`
-with the reason, and the report says so instead of inventing it.
+:func:`liqflow.report.compute.compute_results` loads the point-in-time panel (as of the
+report date), then runs these parts: the signals, the statistics and the backtests.
+Each part is produced by a small function of the earlier results; a part whose package
+is missing, whose input is not in the store or which fails on this data becomes an
+:class:`~liqflow.report.results.Unavailable` with the reason, and the report says so
+instead of inventing it.
 
 Heavy statistics (the evidence, the event paths and their placebo band, the
 walk-forward) are cached in the store, keyed by a hash of their inputs and parameters
 (:mod:`liqflow._cache`), and so is the whole :class:`ReportResults`, keyed by the
-store's fingerprint (:func:`compute_results`): an unchanged store is read back, not
-recomputed.
+store's fingerprint (:func:`~liqflow.report.compute.compute_results`): an unchanged
+store is read back, not recomputed.
 """
 
 from __future__ import annotations
 
-import gc
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
@@ -28,27 +24,15 @@ import pandas as pd
 
 from liqflow._cache import (
     cache_key,
-    cache_read,
-    cache_write,
     cached,
     cached_in_background,
-    in_background,
 )
 from liqflow._errors import DataError, LiqflowError
-from liqflow.align import (
-    input_freshness,
-    load_panel,
-    resolve_as_of,
-    with_exchange_days,
-)
-from liqflow.catalog import SEGMENTS, Catalog, default_catalog
+from liqflow.catalog import SEGMENTS, Catalog
 from liqflow.report.results import (
     BacktestSet,
     EventPaths,
-    PartRun,
     ReportConfig,
-    ReportResults,
-    SeriesInfo,
     Unavailable,
     available,
 )
@@ -59,7 +43,6 @@ if TYPE_CHECKING:
     from liqflow.backtest import WalkForwardResult
     from liqflow.signals import SignalSet
     from liqflow.signals.crypto import AltUniverse
-    from liqflow.signals.survivorship import SurvivorshipBias
     from liqflow.stats.events import EventStudyResult
     from liqflow.stats.leadlag import LeadLagResult
     from liqflow.study import Evidence, StudyInputs
@@ -69,7 +52,6 @@ __all__ = [
     "alt_basket_target",
     "backtest_part",
     "breakout_events",
-    "compute_results",
     "event_paths_part",
     "event_paths_start",
     "event_study_of",
@@ -98,7 +80,6 @@ SIGNAL_IDS = (
     "total_crypto_mcap",
 )
 
-ProgressFn = Callable[[str], None]
 _T = TypeVar("_T")
 
 
@@ -457,271 +438,3 @@ def backtest_part(
         except LiqflowError as exc:
             wf = _failed("walk-forward", exc)
     return BacktestSet(results=results, end=end, walk_forward=wf), hit
-
-
-class _Clock:
-    def __init__(self, progress: ProgressFn | None) -> None:
-        self.runs: list[PartRun] = []
-        self._progress = progress
-
-    @contextmanager
-    def part(self, name: str) -> Iterator[list[bool]]:
-        if self._progress is not None:
-            self._progress(name)
-        flag = [False]
-        t0 = time.perf_counter()
-        try:
-            yield flag
-        finally:
-            self.runs.append(PartRun(name, time.perf_counter() - t0, flag[0]))
-
-
-def compute_results(
-    store: Store,
-    *,
-    as_of: pd.Timestamp | str | None = None,
-    catalog: Catalog | None = None,
-    config: ReportConfig | None = None,
-    progress: ProgressFn | None = None,
-    ids: Sequence[str] | None = None,
-) -> ReportResults:
-    """Every part of the report, as of ``as_of`` (default: the one default date of
-    :func:`liqflow.align.default_as_of`, the same for every command).
-
-    Parameters
-    ----------
-    store : Store
-        Where the data is (and the cache, when it can be written).
-    as_of : date, optional
-        Report date; only data public by its end is used.
-    catalog : Catalog, optional
-        Default: the built-in catalogue.
-    config : ReportConfig, optional
-    progress : callable, optional
-        Called with the name of each part (``"panel"``, ``"signals"``, ``"statistics"``,
-        ``"backtest"``) before it runs.
-    ids : sequence of str, optional
-        Series to load (default :func:`report_ids`).
-
-    Returns
-    -------
-    ReportResults
-
-    Notes
-    -----
-    With ``config.use_cache`` the whole result is cached in the store under a key made
-    of the store's :meth:`~liqflow.store.Store.fingerprint` (a digest of every stored
-    value), the date asked for, the catalogue, the configuration and ``ids``: re-running
-    on an unchanged store reads it back (every part marked as from the cache), and any
-    new or changed value computes everything again. Only the latest such entry is kept.
-    """
-    cat = catalog or default_catalog()
-    cfg = config or ReportConfig()
-    clock = _Clock(progress)
-    if not cfg.use_cache:
-        return _compute(store, as_of, cat, cfg, clock, ids)
-    t0 = time.perf_counter()
-    when = None if as_of is None else f"{pd.Timestamp(as_of):%Y-%m-%d}"
-    wanted = None if ids is None else tuple(ids)
-    key = cache_key(_RESULTS_PART, store.fingerprint(), when, cat, cat.chains, repr(cfg), wanted)
-    stored, hit = cache_read(store, key)
-    if hit and isinstance(stored, ReportResults):
-        runs = [PartRun("panel", time.perf_counter() - t0, True)]
-        runs += [PartRun(name, 0.0, True) for name in _PARTS[1:]]
-        return replace(
-            stored,
-            cached={"panel and signals": True, **dict.fromkeys(stored.cached, True)},
-            timings=tuple(runs),
-        )
-    results = _compute(store, as_of, cat, cfg, clock, ids)
-    cache_write(store, key, replace(results, timings=()), supersedes=f"{_RESULTS_PART}:")
-    return results
-
-
-#: The parts of the build, in the order of :attr:`ReportResults.timings` (the backtests
-#: are computed before the wait for the statistics, which run meanwhile).
-_PARTS = ("panel", "signals", "statistics", "backtest")
-#: Key prefix of the cached :class:`ReportResults` (see :func:`compute_results`).
-_RESULTS_PART = "report_results"
-
-
-def _load(
-    store: Store, as_of: pd.Timestamp | str | None, cat: Catalog, ids: Sequence[str] | None
-) -> tuple[pd.DataFrame, tuple[SeriesInfo, ...], pd.Timestamp, bool]:
-    """The panel, its series table, the resolved date and whether it is the default."""
-    inventory = store.inventory()
-    sources: dict[str, list[str]] = {}
-    ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
-    for item in inventory:
-        sources.setdefault(item.series_id, []).append(item.source)
-        lo, hi = ranges.get(item.series_id, (item.first, item.last))
-        ranges[item.series_id] = (min(lo, item.first), max(hi, item.last))
-    date, is_default = resolve_as_of(store, cat, "default", as_of, inventory=inventory)
-    wanted = [s for s in (ids if ids is not None else report_ids(cat)) if s in sources]
-    if not wanted:
-        raise DataError(
-            "the store holds none of the series the report needs "
-            f"({', '.join(report_ids(cat))}); run `liqflow import PATH` or `liqflow fetch`"
-        )
-    panel = load_panel(store, wanted, catalog=cat, as_of=date, inventory=inventory)
-    if panel.empty:
-        when = f" on or before {pd.Timestamp(date):%Y-%m-%d}" if date is not None else ""
-        raise DataError(f"no data public{when} for the report's series {wanted}")
-    return panel, series_table(panel, cat, sources, ranges), pd.Timestamp(date), is_default
-
-
-def _study_start(
-    panel: pd.DataFrame,
-    catalog: Catalog,
-    config: ReportConfig,
-    store: Store | None,
-    default: bool,
-    universe: AltUniverse | None,
-) -> Callable[[], tuple[StudyInputs | Unavailable, Evidence | Unavailable, bool]]:
-    """The claims' inputs and the evidence begun in the background: returns the function
-    that waits for ``(inputs, evidence, evidence from cache)``.
-
-    With the cache, the inputs are built on the calling thread (the evidence's cache key
-    is a hash of them, and the cache is read on that thread) and the evidence on worker
-    threads (:func:`evidence_start`); without it, both on worker threads.
-    """
-
-    def inputs_now() -> StudyInputs | Unavailable:
-        return study_inputs_part(panel, catalog, config, default=default, universe=universe)
-
-    if config.use_cache and store is not None:
-        inputs = inputs_now()
-        wait = evidence_start(inputs, config, store)
-        return lambda: (inputs, *wait())
-
-    def run() -> tuple[StudyInputs | Unavailable, Evidence | Unavailable, bool]:
-        inputs = inputs_now()
-        return (inputs, *evidence_part(inputs, config, None))
-
-    return in_background("study-inputs", run)
-
-
-def _universe_and_bias_start(
-    store: Store, catalog: Catalog, as_of: pd.Timestamp
-) -> tuple[AltUniverse | None, Callable[[], SurvivorshipBias | None]]:
-    """:func:`liqflow.universe_store.universe_and_bias` with the bias computed on a
-    thread of its own: the universe (read from the store on the calling thread) and the
-    function that waits for the same bias (and raises an error computing it)."""
-    from liqflow.universe_store import _alt_universe, _bias
-    from liqflow.universe_store import _load as load_universe_data
-
-    data, n = load_universe_data(store, catalog, as_of, None)
-    if data is None:
-        return None, lambda: None
-    wait = in_background("survivorship", lambda: _bias(data, "equal"))
-    return _alt_universe(data, n), wait
-
-
-def _warm_up() -> None:
-    """Start, on a background thread, the one-time costs of a new process that later
-    parts meet: the exchange calendar (:func:`liqflow.sessions.exchange_sessions`), the
-    HTTP client the providers import, the loading of the compiled numba kernels, SciPy's
-    distributions. They then overlap the
-    reading of the store instead of adding to it. Nothing is computed differently: a part
-    that needs one of them before it is ready waits for it or builds it itself, and an
-    error here is met again, and raised, where the part needs it."""
-
-    def run() -> None:
-        try:
-            from liqflow.sessions import exchange_sessions
-            from liqflow.stats.bootstrap import stationary_bootstrap_sums
-
-            exchange_sessions()
-            import httpx  # noqa: F401  (imported with the universe's providers)
-
-            stationary_bootstrap_sums(np.zeros(4), 1, 2.0, seed=0)
-            import scipy.stats  # noqa: F401  (the Granger test's F distribution)
-        except Exception:  # only a head start: each part redoes what it needs
-            pass
-
-    threading.Thread(target=run, name="liqflow-warm-up", daemon=True).start()
-
-
-@contextmanager
-def _old_objects_frozen() -> Iterator[None]:
-    """Leave the objects that exist on entry out of the garbage collector's full passes
-    until exit (:func:`gc.freeze`, then :func:`gc.unfreeze`).
-
-    A full pass walks every tracked object, and a new process holds some 300,000 from
-    its imports alone: the two or three full passes a report triggers cost a few tenths
-    of a second. Objects made inside are collected as usual; the frozen ones return to
-    the oldest generation on exit, so garbage among them is collected by a later pass.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def _compute(
-    store: Store,
-    as_of: pd.Timestamp | str | None,
-    cat: Catalog,
-    cfg: ReportConfig,
-    clock: _Clock,
-    ids: Sequence[str] | None,
-) -> ReportResults:
-    """:func:`_compute_parts` with the objects that exist before it frozen
-    (:func:`_old_objects_frozen`)."""
-    with _old_objects_frozen():
-        return _compute_parts(store, as_of, cat, cfg, clock, ids)
-
-
-def _compute_parts(
-    store: Store,
-    as_of: pd.Timestamp | str | None,
-    cat: Catalog,
-    cfg: ReportConfig,
-    clock: _Clock,
-    ids: Sequence[str] | None,
-) -> ReportResults:
-    """Every part computed (the parts' own caches aside), timed by ``clock``.
-
-    Each part's time is the wall time the building thread spends in it. The statistics
-    run on worker threads while that thread carries on: the survivorship bias, the
-    claims' inputs and the evidence once the universe is read (in the signals part; the
-    inputs on the building thread when the cache is on, see :func:`_study_start`), the
-    event paths from the end of the signals part; the backtests are computed meanwhile,
-    and the statistics part is what is left to wait for after the backtests.
-    """
-    _warm_up()
-    with clock.part("panel"):
-        panel, series, date, is_default = _load(store, as_of, cat, ids)
-    with clock.part("signals"):
-        universe, wait_survivorship = _universe_and_bias_start(store, cat, date)
-        wait_study = _study_start(panel, cat, cfg, store, is_default, universe)
-        signals = signals_part(panel, cat, universe)
-        wait_paths = event_paths_start(panel, signals, cfg, store)
-    hits: dict[str, bool] = {}
-    with clock.part("backtest") as flag:
-        bt, hits["walk-forward"] = backtest_part(panel, signals, cfg, store, universe)
-        flag[0] = hits["walk-forward"]
-    with clock.part("statistics") as flag:
-        inputs, evidence, hits["evidence"] = wait_study()
-        paths, hits["event paths"] = wait_paths()
-        survivorship = wait_survivorship()
-        flag[0] = hits["evidence"] or hits["event paths"]
-    return ReportResults(
-        as_of=pd.Timestamp(panel.index[-1]),
-        panel=with_exchange_days(panel),
-        series=series,
-        signals=signals,
-        event_study=event_study_of(evidence),
-        event_paths=paths,
-        lead_lag=lead_lags_of(evidence),
-        evidence=evidence,
-        backtests=bt,
-        cached=hits,
-        timings=tuple(sorted(clock.runs, key=lambda run: _PARTS.index(run.name))),
-        config=cfg,
-        freshness=inputs.freshness
-        if available(inputs) and inputs.freshness is not None
-        else input_freshness(panel, cat, "default", default=is_default),
-        survivorship=survivorship,
-    )
