@@ -131,3 +131,17 @@ def test_batched_writes_publish_together_or_not_at_all(tmp_path: Path) -> None:
         assert [s.series_id for s in store.inventory()] == ["btc"]
         assert store.read("btc", "yahoo")["close"].tolist() == [1.0, 2.0]
         assert len(store.revisions("btc")) == 2
+
+
+def test_inventory_counts_distinct_dates_unless_asked_not_to() -> None:
+    idx = pd.date_range("2024-01-01", periods=4, freq="D", name="date")
+    wide = pd.DataFrame({"close": [1.0, 2.0, 3.0, 4.0], "volume": [5.0, np.nan, 7.0, 8.0]}, idx)
+    with Store(":memory:") as store:
+        store.write([Batch("btc", "yahoo", wide), Batch("eth", "yahoo", wide[["close"]].iloc[:2])])
+        full = store.inventory()
+        light = store.inventory(count_dates=False)
+    assert [(s.series_id, s.rows) for s in full] == [("btc", 4), ("eth", 2)]  # dates, not values
+    assert [s.rows for s in light] == [None, None]
+    assert [(s.series_id, s.source, s.first, s.last) for s in light] == [
+        (s.series_id, s.source, s.first, s.last) for s in full
+    ]

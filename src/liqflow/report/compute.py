@@ -142,7 +142,7 @@ def _load(
     store: Store, as_of: pd.Timestamp | str | None, cat: Catalog, ids: Sequence[str] | None
 ) -> tuple[pd.DataFrame, tuple[SeriesInfo, ...], pd.Timestamp, bool]:
     """The panel, its series table, the resolved date and whether it is the default."""
-    inventory = store.inventory()
+    inventory = store.inventory(count_dates=False)
     sources: dict[str, list[str]] = {}
     ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
     for item in inventory:
