@@ -156,10 +156,12 @@ def excluded_mask(snapshots: pd.DataFrame) -> pd.Series:
     sym_codes, syms = pd.factorize(snapshots["symbol"].astype(str))
     name_codes, names = pd.factorize(snapshots["name"].fillna("").astype(str))
     codes, pair_keys = pd.factorize(sym_codes.astype(np.int64) * len(names) + name_codes)
+    width = max(len(names), 1)
+    sym_list, name_list = [str(x) for x in syms], [str(x) for x in names]
     by_pair = np.array(
         [
-            exclusion_reason(str(syms[k // len(names)]), str(names[k % len(names)])) or ""
-            for k in pair_keys
+            exclusion_reason(sym_list[int(k) // width], name_list[int(k) % width]) or ""
+            for k in np.asarray(pair_keys)
         ],
         dtype=object,
     )
