@@ -255,3 +255,25 @@ def test_exchange_sessions_know_the_holidays() -> None:
     for closed in ("2001-09-11", "2012-10-29", "2018-12-05", "2021-07-05", "2025-01-09"):
         assert pd.Timestamp(closed) not in sessions  # 9/11, Sandy, Bush, July 4th, Carter
     assert pd.Timestamp("2021-07-06") in sessions
+
+
+@pytest.mark.parametrize("lag", ["0D", "1D", "5D", "56D", "1B", "2B"])
+def test_available_by_day_arithmetic_equals_pandas_offsets(lag: str) -> None:
+    from liqflow.catalog import SeriesSpec
+
+    rng = np.random.default_rng(len(lag) + int(lag[:-1]))
+    days = pd.DatetimeIndex(
+        np.sort(rng.choice(pd.date_range("2019-01-01", "2021-12-31").to_numpy(), 400, False))
+    )
+    obs = pd.Series(rng.normal(size=400), index=days.as_unit("s"), name="value")
+    spec = SeriesSpec("x", "fred", "X", fields=("value",), unit="", frequency="D", release_lag=lag)
+    shifted = pd.DatetimeIndex(obs.index) + spec.lag_offset
+    slow = pd.Series(obs.to_numpy(), index=shifted.rename("date"), name="value")
+    slow = slow[~slow.index.duplicated(keep="last")].sort_index()
+    fast = available(obs, spec)
+    pd.testing.assert_series_equal(fast, slow)
+    assert fast.index.dtype == np.dtype("datetime64[s]")
+    with_time = obs.set_axis(obs.index + pd.Timedelta(hours=15))  # falls back to pandas
+    expected = pd.Series(obs.to_numpy(), index=(with_time.index + spec.lag_offset).rename("date"))
+    expected = expected[~expected.index.duplicated(keep="last")].sort_index().rename("value")
+    pd.testing.assert_series_equal(available(with_time, spec), expected)

@@ -29,6 +29,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.offsets import BaseOffset
 
 from liqflow._errors import DataError
 from liqflow.catalog import Catalog, Chain, SeriesSpec, default_catalog
@@ -83,9 +84,36 @@ def available(obs: pd.Series, spec: SeriesSpec) -> pd.Series:
         obs = obs[obs > 0]  # zero volume marks a missing or intraday bar, not a real session
     if obs.empty:
         return obs
-    avail = pd.DatetimeIndex(obs.index) + spec.lag_offset
-    out = pd.Series(obs.to_numpy(dtype=np.float64), index=avail.rename("date"), name=obs.name)
-    return out[~out.index.duplicated(keep="last")].sort_index()
+    index = pd.DatetimeIndex(obs.index)
+    values = obs.to_numpy(dtype=np.float64)
+    days = _public_days(index, spec.lag_offset)
+    if days is None or not index.is_monotonic_increasing:
+        avail = index + spec.lag_offset
+        out = pd.Series(values, index=avail.rename("date"), name=obs.name)
+        return out[~out.index.duplicated(keep="last")].sort_index()
+    last = np.r_[days[1:] != days[:-1], True]  # sorted: the latest of a day is its last
+    unit = np.dtype(str(index.dtype))
+    when = pd.DatetimeIndex(days[last].astype(unit), name="date")
+    return pd.Series(values[last], index=when, name=obs.name)
+
+
+def _public_days(index: pd.DatetimeIndex, lag: BaseOffset) -> np.ndarray | None:
+    """``index + lag`` as ``datetime64[D]`` for midnight dates and the catalogue's lags
+    (calendar days, business days), by day arithmetic; None for anything else (the
+    caller adds the offset with pandas). ``d + BDay(n)`` for ``n >= 1`` moves a weekend
+    day to the Friday before and then ``n`` weekdays on, as ``np.busday_offset`` with
+    ``roll="backward"`` does (tested against pandas)."""
+    if index.tz is not None:
+        return None
+    days = index.to_numpy(dtype="datetime64[D]")
+    if not (days.astype(np.dtype(str(index.dtype))) == index.to_numpy()).all():  # a time of day
+        return None
+    if type(lag) is pd.DateOffset and lag.kwds.keys() <= {"days"} and lag.n == 1:
+        return days + np.timedelta64(int(lag.kwds.get("days", 0)), "D")
+    plain = not getattr(lag, "normalize", True) and getattr(lag, "offset", None) == pd.Timedelta(0)
+    if type(lag) is pd.offsets.BusinessDay and plain and lag.n >= 1:
+        return np.busday_offset(days, lag.n, roll="backward")
+    return None
 
 
 def available_from_vintages(vintages: pd.DataFrame) -> pd.Series:
