@@ -337,6 +337,7 @@ def _available_pieces(
     reads = {(sid, src) for sid, (_, order) in chosen.items() for src in order}
     reads |= {(sid, src) for sid, extra in extend.items() for src in extra}
     frames = store.read_many(sorted(reads))
+    with_vintages = store.vintage_keys() if any(src == "fred" for _, src in reads) else frozenset()
     pieces: dict[str, pd.Series] = {}
     for sid, (spec, order) in chosen.items():
         main = order[0]
@@ -345,7 +346,8 @@ def _available_pieces(
             wide = frames.get((sid, src))
             if wide is None:
                 continue
-            vint = store.read_vintages(sid, src) if src == "fred" else pd.DataFrame()
+            held = src == "fred" and (sid, src) in with_vintages
+            vint = store.read_vintages(sid, src) if held else pd.DataFrame()
             # the primary field comes from the chosen source only; other fields (volume,
             # market cap, funding rates...) from the first source in order that has them
             names = [spec.primary_field] if src == main else []

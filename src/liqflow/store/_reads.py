@@ -169,6 +169,11 @@ class _Reads(_StoreBase):
             df[col] = pd.to_datetime(df[col]).astype("datetime64[ns]")
         return df
 
+    def vintage_keys(self) -> frozenset[tuple[str, str]]:
+        """The (series, source) pairs that hold ALFRED vintages (one query for all)."""
+        rows = self._con.execute("SELECT DISTINCT series_id, source FROM vintages").fetchall()
+        return frozenset((str(sid), str(src)) for sid, src in rows)
+
     def last_date(self, series_id: str, source: str) -> pd.Timestamp | None:
         """Last stored observation date of (series, source), or None."""
         last = self._scalar(
