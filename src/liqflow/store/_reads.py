@@ -23,6 +23,21 @@ _FINGERPRINT = (
 )
 
 
+def _wide(dates: np.ndarray, values: np.ndarray, cols: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """One series' frame (date x field) from its fields' row ranges of the sorted long
+    rows: the union of their dates, NaN where a field has no row (as a ``DataFrame`` of
+    one ``Series`` per field, without aligning them one by one)."""
+    spans = list(cols.values())
+    first = dates[spans[0][0] : spans[0][1]]
+    same = all(b - a == first.size and np.array_equal(dates[a:b], first) for a, b in spans[1:])
+    index = first if same else np.unique(np.concatenate([dates[a:b] for a, b in spans]))
+    table = np.full((index.size, len(spans)), np.nan)
+    for j, (a, b) in enumerate(spans):
+        rows = slice(None) if same else np.searchsorted(index, dates[a:b])
+        table[rows, j] = values[a:b]
+    return pd.DataFrame(table, index=pd.DatetimeIndex(index, name="date"), columns=list(cols))
+
+
 class _Reads(_StoreBase):
     """The read methods of :class:`liqflow.store.Store`."""
 
@@ -89,14 +104,11 @@ class _Reads(_StoreBase):
         dates = np.asarray(long["date"]).astype("datetime64[ns]")
         values = np.asarray(long["value"], dtype=np.float64)
         bounds = np.concatenate([[0], np.cumsum([int(g[3]) for g in groups])])
-        columns: dict[tuple[str, str], dict[str, pd.Series]] = {}
+        columns: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
         for (sid, src, fld, _), a, b in zip(groups, bounds[:-1], bounds[1:], strict=True):
-            idx = pd.DatetimeIndex(dates[a:b], name="date")
-            columns.setdefault((str(sid), str(src)), {})[str(fld)] = pd.Series(
-                values[a:b], index=idx
-            )
+            columns.setdefault((str(sid), str(src)), {})[str(fld)] = (int(a), int(b))
         for key, cols in columns.items():
-            out[key] = pd.DataFrame(cols).rename_axis("date")
+            out[key] = _wide(dates, values, cols)
         return out
 
     def read_spliced(
