@@ -191,19 +191,16 @@ def asof_join(
     Equivalent to ``avail.reindex(calendar, method="ffill")`` with values older than
     ``max_age_days`` set to NaN.
     """
-    out = np.full(len(calendar), np.nan)
     if avail.empty:
-        return out
+        return np.full(len(calendar), np.nan)
     when = avail.index.to_numpy(dtype="datetime64[ns]")
     cal = calendar.to_numpy(dtype="datetime64[ns]")
     pos = np.searchsorted(when, cal, side="right") - 1
     ok = pos >= 0
+    at = np.maximum(pos, 0)  # gathered everywhere, kept where ok (no compaction)
     if max_age_days is not None:
-        age = np.full(len(cal), np.timedelta64(0, "ns"))
-        age[ok] = cal[ok] - when[pos[ok]]
-        ok &= age <= np.timedelta64(max_age_days, "D")
-    out[ok] = avail.to_numpy(dtype=np.float64)[pos[ok]]
-    return out
+        ok &= cal - when[at] <= np.timedelta64(max_age_days, "D")
+    return np.where(ok, avail.to_numpy(dtype=np.float64)[at], np.nan)
 
 
 def _column(sid: str, spec: SeriesSpec, field: str) -> str:
