@@ -32,6 +32,20 @@ import numpy as np
 __all__ = ["null_lag_correlations", "null_lag_correlations_py"]
 
 
+@numba.njit(cache=True, nogil=True)
+def _known_span(mask: np.ndarray) -> tuple[int, int, int]:
+    """``(first, end, runs)`` of a 0/1 mask: its first and one-past-last 1 and how many
+    unbroken runs of 1 it holds (``(len, 0, 0)`` when it holds none)."""
+    first, end, runs = mask.size, 0, 0
+    for i in range(mask.size):
+        if mask[i] > 0.0:
+            if i == 0 or mask[i - 1] == 0.0:
+                runs += 1
+                first = min(first, i)
+            end = i + 1
+    return first, end, runs
+
+
 def null_lag_correlations_py(
     e: np.ndarray,
     v: np.ndarray,
@@ -92,20 +106,8 @@ def null_lag_correlations_py(
     for t in range(n):
         my[t] = 1.0 if known_y[t] else 0.0
     # one unbroken run of known rows each? [x0, x1) over the rows, [y0, y1) over dates
-    x0, x1, x_runs = rows, 0, 0
-    for i in range(rows):
-        if mx[i] > 0.0 and (i == 0 or mx[i - 1] == 0.0):
-            x_runs += 1
-            x0 = min(x0, i)
-        if mx[i] > 0.0:
-            x1 = i + 1
-    y0, y1, y_runs = n, 0, 0
-    for t in range(n):
-        if my[t] > 0.0 and (t == 0 or my[t - 1] == 0.0):
-            y_runs += 1
-            y0 = min(y0, t)
-        if my[t] > 0.0:
-            y1 = t + 1
+    x0, x1, x_runs = _known_span(mx)
+    y0, y1, y_runs = _known_span(my)
     runs = x_runs <= 1 and y_runs <= 1
     counts = np.zeros(width)  # pairs per lag: neither the draw nor the values change it
     lo = np.zeros(width, dtype=np.int64)
