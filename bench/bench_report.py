@@ -26,7 +26,8 @@ deaths and gaps): the report at 300 coins x 13 years.
 
 The cold figure is with numba's on-disk cache of compiled kernels warm (``cache=True``):
 the first run ever after an install or an edit of a kernel also compiles them, about 3 s
-more. The machine's cores and load average are printed with the figures, since other
+more; and with the day's exchange sessions kept in liqflow's cache folder (the first
+process of a day builds the calendar, about 0.5 s of CPU more). The machine's cores and load average are printed with the figures, since other
 work on the machine slows every run.
 
 Targets: cold under 3 s and cached under 1 s wall on 2 cores, peak memory under 1 GB
@@ -182,7 +183,8 @@ def _print(runs: dict[str, dict[str, Any]], coins: int, load_before: tuple[float
     before, after = (", ".join(f"{x:.2f}" for x in load) for load in (load_before, os.getloadavg()))
     print(f"machine: {os.cpu_count()} cores; load average (1, 5, 15 min) {before} before the")
     print(f"    runs, {after} after them (the runs' own load included)")
-    print("numba kernels: loaded from numba's on-disk cache (a first run compiles, ~3 s more)")
+    print("numba kernels: loaded from numba's on-disk cache (a first run compiles, ~3 s more);")
+    print("    exchange sessions: read from the day's file (the day's first process builds them)")
     print(f"library imports per process (start-up, excluded): {cold['imports']:.2f} s")
     print(f"panel: {rows:,} days x {cols} columns; report file {cold['size'] / 1e6:.1f} MB")
     print(f"baseline, load_panel alone (best of 3)       : {t_base:6.2f} s")
