@@ -552,7 +552,7 @@ def _plain_coin_frame(path: Path) -> tuple[pd.DataFrame, list[str]] | None:
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(
-                column_names=list(_COIN_COLUMNS), skip_rows=1, use_threads=False
+                column_names=list(_COIN_COLUMNS), skip_rows=1, use_threads=True
             ),
             parse_options=pacsv.ParseOptions(quote_char=False),
             convert_options=pacsv.ConvertOptions(
