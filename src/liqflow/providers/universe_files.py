@@ -683,4 +683,7 @@ def coin_from_ticker_file(path: Path, frame: pd.DataFrame, fmt: str) -> CoinPric
         return None
     keep = [c for c in ("close", "market_cap", "volume") if c in frame.columns]
     sym = m.group(1).upper()
-    return _coin_prices(frame[keep].dropna(subset=["close"]), sym, "", "", fmt, path)
+    priced = ~np.isnan(frame["close"].to_numpy(dtype=np.float64))  # dropna(subset=close)
+    return _coin_prices(
+        frame[keep] if priced.all() else frame.loc[priced, keep], sym, "", "", fmt, path
+    )
