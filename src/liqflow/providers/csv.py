@@ -460,7 +460,8 @@ def read_csv_text(p: Path, text: str) -> ParsedFile:
     if frame is None:
         frame = _checked_frame(text, columns, fmt, mapping, p)
     check_unique_dates(p, frame.index)
-    frame = frame.sort_index()
+    if not frame.index.is_monotonic_increasing:  # unique dates in order: already sorted
+        frame = frame.sort_index()
     return ParsedFile(
         p, fmt, _drop_snapshot_bar(frame) if fmt == "yahoo" else frame, hint, tuple(columns)
     )
