@@ -69,3 +69,44 @@ def test_exchange_sessions_are_built_once_when_threads_ask_together() -> None:
         built = list(pool.map(lambda _: sessions.exchange_sessions(), range(3)))
     assert built[0] is built[1] is built[2]  # one build (without the lock: three)
     assert sessions._built_sessions.cache_info().misses <= 1
+
+
+def test_exchange_sessions_are_kept_for_the_day_and_rebuilt_when_unreadable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from liqflow import sessions
+
+    home = Path(str(tmp_path))
+    monkeypatch.setenv("LIQFLOW_HOME", str(home))
+    sessions._built_sessions.cache_clear()
+    built = sessions.exchange_sessions()
+    kept = sessions._sessions_file()
+    assert kept is not None and kept.parent == home / "sessions" and kept.exists()
+    sessions._built_sessions.cache_clear()
+    again = sessions.exchange_sessions()  # read back, not built
+    pd.testing.assert_index_equal(again, built)
+    assert again.name == "date" and again.dtype == np.dtype("datetime64[ns]")
+    kept.write_bytes(b"not a numpy file")
+    sessions._built_sessions.cache_clear()
+    pd.testing.assert_index_equal(sessions.exchange_sessions(), built)  # rebuilt
+    assert sessions._read_sessions(kept) is not None  # and kept again
+    sessions._built_sessions.cache_clear()
+
+
+def test_exchange_sessions_work_when_the_cache_folder_cannot_be_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from liqflow import sessions
+
+    blocker = Path(str(tmp_path)) / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("LIQFLOW_HOME", str(blocker / "home"))  # under a file: unwritable
+    sessions._built_sessions.cache_clear()
+    days = sessions.exchange_sessions()
+    assert pd.Timestamp("2001-09-11") not in days and pd.Timestamp("2001-09-10") in days
+    assert list(Path(str(tmp_path)).iterdir()) == [blocker]
+    sessions._built_sessions.cache_clear()

@@ -178,3 +178,17 @@ def test_a_write_larger_than_the_append_buffer_pool_is_stored_whole(tmp_path: Pa
         back = store.read("big", "test", list("abcd"))
     assert (back.index == frame.index).all() and list(back.columns) == list("abcd")
     np.testing.assert_array_equal(back.to_numpy(), frame.to_numpy())
+
+
+def test_inventory_counts_distinct_dates_unless_asked_not_to() -> None:
+    idx = pd.date_range("2024-01-01", periods=4, freq="D", name="date")
+    wide = pd.DataFrame({"close": [1.0, 2.0, 3.0, 4.0], "volume": [5.0, np.nan, 7.0, 8.0]}, idx)
+    with Store(":memory:") as store:
+        store.write([Batch("btc", "yahoo", wide), Batch("eth", "yahoo", wide[["close"]].iloc[:2])])
+        full = store.inventory()
+        light = store.inventory(count_dates=False)
+    assert [(s.series_id, s.rows) for s in full] == [("btc", 4), ("eth", 2)]  # dates, not values
+    assert [s.rows for s in light] == [None, None]
+    assert [(s.series_id, s.source, s.first, s.last) for s in light] == [
+        (s.series_id, s.source, s.first, s.last) for s in full
+    ]

@@ -244,7 +244,7 @@ def load_panel(
     cat = catalog or default_catalog()
     if fields not in ("all", "primary"):
         raise DataError(f"fields must be 'all' or 'primary', got {fields!r}")
-    stored = inventory if inventory is not None else store.inventory()
+    stored = inventory if inventory is not None else store.inventory(count_dates=False)
     chosen, extend = _source_plan(stored, cat, ids, fields, sources)
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else None
     pieces = _available_pieces(store, chosen, extend, fields, cutoff)
@@ -438,7 +438,7 @@ def default_as_of(
     """
     cat = catalog or default_catalog()
     if inventory is None:
-        inventory = store.inventory()
+        inventory = store.inventory(count_dates=False)
     if not inventory:
         raise DataError("the store holds no data; run `liqflow import DIR` or `liqflow fetch`")
     last: dict[str, pd.Timestamp] = {}
@@ -462,7 +462,7 @@ def check_as_of(
 ) -> pd.Timestamp:
     """``as_of`` normalised, refused when it is after the last stored observation."""
     if inventory is None:
-        inventory = store.inventory()
+        inventory = store.inventory(count_dates=False)
     if not inventory:
         raise DataError("the store holds no data; run `liqflow import DIR` or `liqflow fetch`")
     last_stored = pd.Timestamp(max(item.last for item in inventory))

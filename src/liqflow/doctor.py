@@ -105,7 +105,7 @@ def check_store(store: Store) -> list[Check]:
     out: list[Check] = []
     con = store._con
     rows = store.row_count()
-    pairs = len(store.inventory())
+    pairs = len(store.inventory(count_dates=False))
     out.append(
         Check("store", "opens", "ok", f"{store.path}: {rows} values, {pairs} series/sources")
     )
@@ -230,7 +230,7 @@ def _expand(needs: Sequence[str], catalog: Catalog) -> list[str]:
 
 def command_needs(store: Store, catalog: Catalog) -> list[Check]:
     """For each command, the series it reads that the store does not hold."""
-    held = {(s.series_id, s.source) for s in store.inventory()}
+    held = {(s.series_id, s.source) for s in store.inventory(count_dates=False)}
     out = []
     for command, needs in COMMAND_NEEDS.items():
         missing = [

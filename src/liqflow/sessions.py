@@ -8,11 +8,14 @@ rows as :class:`SourceRows` in the panel's ``attrs``; :func:`trading_days` reads
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -109,8 +112,10 @@ def exchange_sessions() -> pd.DatetimeIndex:
 
     From ``exchange_calendars`` (regular holidays, and the historical closures: 9/11,
     hurricane Sandy, national days of mourning). Days outside this range are not
-    bounded by the calendar (see :func:`trading_days`). Built once per process (about a
-    second); a thread asking while another builds it waits for that one.
+    bounded by the calendar (see :func:`trading_days`). Built once per process, and
+    kept for the day in liqflow's cache folder (:func:`_sessions_file`): building the
+    calendar from 1900 costs about half a second of CPU, reading it back a millisecond.
+    A thread asking while another builds it waits for that one.
     """
     with _SESSIONS_LOCK:
         return _built_sessions()
@@ -118,6 +123,10 @@ def exchange_sessions() -> pd.DatetimeIndex:
 
 @lru_cache(maxsize=1)
 def _built_sessions() -> pd.DatetimeIndex:
+    path = _sessions_file()
+    kept = _read_sessions(path) if path is not None else None
+    if kept is not None:
+        return kept
     import exchange_calendars
 
     with warnings.catch_warnings():
@@ -125,7 +134,58 @@ def _built_sessions() -> pd.DatetimeIndex:
         # deprecation inside the library, harmless for the session dates read here)
         warnings.simplefilter("ignore", DeprecationWarning)
         cal = exchange_calendars.get_calendar(EXCHANGE, start=_EXCHANGE_START)
-    return pd.DatetimeIndex(cal.sessions.tz_localize(None), name="date").as_unit("ns")
+    days = cal.sessions.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    sessions = pd.DatetimeIndex(days, name="date")  # as read back: no frequency
+    if path is not None:
+        _keep_sessions(path, sessions)
+    return sessions
+
+
+def _sessions_file() -> Path | None:
+    """Where today's sessions are kept: one file per exchange, ``exchange_calendars``
+    version and day (the calendar runs to a year from the day it is built), or None
+    when the version cannot be read."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from liqflow.config import home_dir
+
+    try:
+        lib = version("exchange_calendars")
+    except PackageNotFoundError:
+        return None
+    day = pd.Timestamp.today()
+    return home_dir() / "sessions" / f"{EXCHANGE}-{lib}-{_EXCHANGE_START}-{day:%Y%m%d}.npy"
+
+
+def _read_sessions(path: Path) -> pd.DatetimeIndex | None:
+    """The sessions kept at ``path``, or None when there are none (or they are unreadable:
+    then they are built again)."""
+    try:
+        days = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if days.dtype != np.dtype("datetime64[ns]") or days.ndim != 1 or days.size == 0:
+        return None
+    if not bool((days[1:] > days[:-1]).all()):
+        return None
+    return pd.DatetimeIndex(days, name="date")
+
+
+def _keep_sessions(path: Path, sessions: pd.DatetimeIndex) -> None:
+    """Write ``sessions`` to ``path`` (whole or not at all; the days before are removed).
+    A folder that cannot be written only means building the calendar again next time."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            np.save(fh, sessions.to_numpy(dtype="datetime64[ns]"), allow_pickle=False)
+        os.replace(tmp, path)
+        for old in path.parent.glob(f"{EXCHANGE}-*.npy"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _exchange_open(days: pd.DatetimeIndex) -> np.ndarray:

@@ -153,11 +153,18 @@ def excluded_mask(snapshots: pd.DataFrame) -> pd.Series:
     prices known up to the row's date (all sources of the table, in date order).
     """
     # the list and name rule depends on (symbol, name) only: judged once per distinct pair
-    pairs = pd.MultiIndex.from_arrays(
-        [snapshots["symbol"].astype(str), snapshots["name"].fillna("").astype(str)]
+    sym_codes, syms = pd.factorize(snapshots["symbol"].astype(str))
+    name_codes, names = pd.factorize(snapshots["name"].fillna("").astype(str))
+    codes, pair_keys = pd.factorize(sym_codes.astype(np.int64) * len(names) + name_codes)
+    width = max(len(names), 1)
+    sym_list, name_list = [str(x) for x in syms], [str(x) for x in names]
+    by_pair = np.array(
+        [
+            exclusion_reason(sym_list[int(k) // width], name_list[int(k) % width]) or ""
+            for k in np.asarray(pair_keys)
+        ],
+        dtype=object,
     )
-    codes, distinct = pairs.factorize()
-    by_pair = np.array([exclusion_reason(s, n) or "" for s, n in distinct], dtype=object)
     reasons = pd.Series(by_pair[codes], index=snapshots.index, dtype=object)
     priced = snapshots[["date", "source", "coin_id", "price"]].copy()
     priced["date"] = pd.to_datetime(priced["date"])
@@ -401,12 +408,27 @@ def membership_schedule(
         last = key
         rows[pd.Timestamp(day)] = caps
         meta.append((pd.Timestamp(day), source, pd.Timestamp(sdate), n))
-    frame = pd.DataFrame.from_dict(rows, orient="index").sort_index().astype(np.float64)
-    frame.index = pd.DatetimeIndex(frame.index, name="date").as_unit("ns")
+    frame = _schedule_frame(rows)
     frame.attrs["meta"] = pd.DataFrame(
         meta, columns=["date", "source", "snapshot", "top_n"]
     ).set_index("date")
     return frame
+
+
+def _schedule_frame(rows: dict[pd.Timestamp, dict[str, float]]) -> pd.DataFrame:
+    """The rebalances (in date order) as a frame: one column per coin in order of first
+    membership, NaN where a coin is not a member (as ``DataFrame.from_dict(rows,
+    orient="index")``, without building it row by row)."""
+    cols: dict[str, int] = {}
+    for caps in rows.values():
+        for c in caps:
+            cols.setdefault(c, len(cols))
+    values = np.full((len(rows), len(cols)), np.nan)
+    for i, caps in enumerate(rows.values()):
+        for c, m in caps.items():
+            values[i, cols[c]] = m
+    index = pd.DatetimeIndex(list(rows), name="date").as_unit("ns")
+    return pd.DataFrame(values, index=index, columns=pd.Index(list(cols), dtype="str"))
 
 
 def coin_symbols(snapshots: pd.DataFrame) -> pd.DataFrame:

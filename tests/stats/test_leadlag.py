@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from arch.bootstrap import StationaryBootstrap
+from scipy.signal import lfilter
 
 from liqflow._errors import DataError, InsufficientDataError
 from liqflow.stats._lagsums import (
@@ -11,6 +12,7 @@ from liqflow.stats._lagsums import (
     _null_correlations,
     _null_model,
     _NullModel,
+    block_sign_draws,
     leader_innovations,
 )
 from liqflow.stats._nullkernel import null_lag_correlations, null_lag_correlations_py
@@ -240,8 +242,6 @@ def _reference_null_pairs(
     model: _NullModel, reps: int, block: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # the null pairs of _null_correlations in plain numpy/scipy: x*, y* and e* per draw
-    from scipy.signal import lfilter
-
     n = model.v.size
     s = block_signs(reps, n, block, rng)
     shocks = block_signs(reps, n, model.innovation_block, rng) * np.nan_to_num(model.ar.e)
@@ -275,21 +275,55 @@ def test_null_keeps_both_volatility_timings() -> None:
         np.testing.assert_allclose(draws[r], lagged_correlations(xr, yr, 5), rtol=1e-9)
 
 
-def test_null_kernel_compiled_equals_python_and_handles_no_ar_fit() -> None:
+def _sign_draws(rng: np.random.Generator, reps: int, n: int, b: int) -> tuple[np.ndarray, ...]:
+    bits, offset, block = block_sign_draws(reps, n, float(b), rng)
+    signs = 2.0 * bits[np.arange(reps)[:, None], (offset[:, None] + np.arange(n)) // block] - 1
+    return bits, offset, signs
+
+
+@pytest.mark.parametrize(
+    "holes",
+    [
+        (np.arange(60) >= 0, np.arange(60) >= 0),  # both known throughout
+        (np.arange(60) >= 9, np.arange(60) < 52),  # one run each: the prefix-sum path
+        (np.arange(60) % 11 != 3, np.arange(60) >= 0),  # holes: the masked path
+    ],
+)
+def test_null_kernel_compiled_equals_python_and_lagged_correlations(
+    holes: tuple[np.ndarray, np.ndarray],
+) -> None:
     rng = np.random.default_rng(5)
     n, reps = 60, 4
     e, v, c = rng.standard_normal(n), rng.standard_normal(n), np.full(n, 0.7)
-    eta = np.where(rng.random((reps, n)) < 0.5, -1.0, 1.0)
-    s = np.where(rng.random((reps, n)) < 0.5, -1.0, 1.0)
-    kx, ky = np.ones(n, dtype=bool), rng.random(n) > 0.1
-    args = (e, v, c, 0.5, 0.3, eta, s, kx, ky, 4)
-    np.testing.assert_allclose(null_lag_correlations(*args), null_lag_correlations_py(*args))
-    # no AR fit: the leader is eta_t e_t itself
-    flat = null_lag_correlations(e, v, c, float("nan"), 0.0, eta, s, kx, ky, 4)
-    ys = c * eta * e + s * v
-    for r in range(reps):
-        expected = lagged_correlations(eta[r] * e, np.where(ky, ys[r], np.nan), 4)
-        np.testing.assert_allclose(flat[r], expected, rtol=1e-9)
+    kx, ky = holes
+    e, v = np.where(kx, e, 0.0), np.where(ky, v, 0.0)
+    eta_bits, eta_off, eta = _sign_draws(rng, reps, n, 3)
+    s_bits, s_off, s = _sign_draws(rng, reps, n, 1)
+    for phi in (0.5, float("nan")):  # NaN: no AR fit, the leader is eta_t e_t itself
+        args = (e, v, c, phi, 0.3, eta_bits, eta_off, 3, s_bits, s_off, 1, kx, ky, 4)
+        got = null_lag_correlations(*args)
+        np.testing.assert_allclose(got, null_lag_correlations_py(*args), rtol=1e-12)
+        shocks = eta * e
+        if np.isnan(phi):
+            xs = shocks
+        else:
+            driven = shocks.copy()
+            driven[:, 0] = 0.3
+            xs = lfilter([1.0], [1.0, -phi], driven, axis=1)
+        ys = c * shocks + s * v
+        for r in range(reps):
+            expected = lagged_correlations(
+                np.where(kx, xs[r], np.nan), np.where(ky, ys[r], np.nan), 4
+            )
+            np.testing.assert_allclose(got[r], expected, rtol=1e-9)
+
+
+def test_block_sign_draws_expand_to_block_signs() -> None:
+    for b in (1.0, 4.0):
+        bits, offset, block = block_sign_draws(6, 50, b, np.random.default_rng(2))
+        signs = block_signs(6, 50, b, np.random.default_rng(2))
+        expanded = 2.0 * bits[np.arange(6)[:, None], (offset[:, None] + np.arange(50)) // block]
+        np.testing.assert_array_equal(expanded - 1.0, signs)
 
 
 def test_null_has_the_sampling_variance_of_lagged_correlations() -> None:

@@ -55,7 +55,7 @@ def _has_data(store: Store, catalog: Catalog) -> bool:
     from liqflow.report.build import report_ids
 
     wanted = set(report_ids(catalog))
-    return any(item.series_id in wanted for item in store.inventory())
+    return any(item.series_id in wanted for item in store.inventory(count_dates=False))
 
 
 def _fetch_first(store: Store, catalog: Catalog) -> FetchReport:

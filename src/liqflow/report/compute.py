@@ -142,7 +142,7 @@ def _load(
     store: Store, as_of: pd.Timestamp | str | None, cat: Catalog, ids: Sequence[str] | None
 ) -> tuple[pd.DataFrame, tuple[SeriesInfo, ...], pd.Timestamp, bool]:
     """The panel, its series table, the resolved date and whether it is the default."""
-    inventory = store.inventory()
+    inventory = store.inventory(count_dates=False)
     sources: dict[str, list[str]] = {}
     ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
     for item in inventory:
@@ -213,8 +213,7 @@ def _universe_and_bias_start(
 def _warm_up() -> None:
     """Start, on a background thread, the one-time costs of a new process that later
     parts meet: the exchange calendar (:func:`liqflow.sessions.exchange_sessions`), the
-    HTTP client the providers import, the loading of the compiled numba kernels, SciPy's
-    distributions. They then overlap the
+    loading of the compiled numba kernels, SciPy's distributions. They then overlap the
     reading of the store instead of adding to it. Nothing is computed differently: a part
     that needs one of them before it is ready waits for it or builds it itself, and an
     error here is met again, and raised, where the part needs it."""
@@ -225,8 +224,6 @@ def _warm_up() -> None:
             from liqflow.stats.bootstrap import stationary_bootstrap_sums
 
             exchange_sessions()
-            import httpx  # noqa: F401  (imported with the universe's providers)
-
             stationary_bootstrap_sums(np.zeros(4), 1, 2.0, seed=0)
             import scipy.stats  # noqa: F401  (the Granger test's F distribution)
         except Exception:  # only a head start: each part redoes what it needs

@@ -163,22 +163,35 @@ def _null_block_length(x: np.ndarray, y: np.ndarray) -> float:
     return optimal_block_length(y[np.isfinite(y)])
 
 
+def block_sign_draws(
+    reps: int, n: int, block_length: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The draws behind :func:`block_signs`: ``(bits, offset, b)``.
+
+    ``bits`` is int8 ``(reps, n // b + 2)`` of 0/1, one per block; ``offset`` the uniform
+    offset of each resample's block grid in ``[0, b)``; the sign of resample ``r`` at
+    ``t`` is ``2 bits[r, (offset[r] + t) // b] - 1``. The null kernel expands them itself.
+    """
+    b = max(1, round(block_length))
+    bits = rng.integers(0, 2, size=(reps, n // b + 2), dtype=np.int8)
+    offset = rng.integers(0, b, size=reps)
+    return bits, offset, b
+
+
 def block_signs(reps: int, n: int, block_length: float, rng: np.random.Generator) -> np.ndarray:
     """Rademacher signs constant over blocks of ``round(block_length)`` periods, ``(reps, n)``.
 
     Each resample has its own uniform offset of the block grid, so the sign correlation
     of two periods ``j`` apart is ``max(0, 1 - j / b)`` (the Bartlett kernel) at every
-    ``t``: the multiplier law of the dependent wild bootstrap (Shao, 2010).
+    ``t``: the multiplier law of the dependent wild bootstrap (Shao, 2010). The same
+    ``rng`` gives the signs of :func:`block_sign_draws`.
     """
-    b = max(1, round(block_length))
-    m = n // b + 2
-    signs = rng.integers(0, 2, size=(reps, m), dtype=np.int8)
-    offset = rng.integers(0, b, size=reps)
+    bits, offset, b = block_sign_draws(reps, n, block_length, rng)
     out = np.empty((reps, n))
     if b == 1:
-        np.copyto(out, signs[:, :n])
-    else:  # row r is signs[r] repeated b times, from position offset[r]
-        windows = np.lib.stride_tricks.sliding_window_view(np.repeat(signs, b, axis=1), n, axis=1)
+        np.copyto(out, bits[:, :n])
+    else:  # row r is bits[r] repeated b times, from position offset[r]
+        windows = np.lib.stride_tricks.sliding_window_view(np.repeat(bits, b, axis=1), n, axis=1)
         np.copyto(out, windows[np.arange(reps), offset])
     out *= 2.0
     out -= 1.0
@@ -301,10 +314,23 @@ def _null_correlations(
     step = max(1, _CHUNK // n)
     for lo in range(0, reps, step):
         hi = min(reps, lo + step)
-        s = block_signs(hi - lo, n, block, rng)
-        eta = block_signs(hi - lo, n, model.innovation_block, rng)
+        s, s_offset, s_block = block_sign_draws(hi - lo, n, block, rng)
+        eta, eta_offset, eta_block = block_sign_draws(hi - lo, n, model.innovation_block, rng)
         out[lo:hi] = null_lag_correlations(
-            e, model.v, model.c, phi, ar.start, eta, s, model.known_x, model.known_y, max_lag
+            e,
+            model.v,
+            model.c,
+            phi,
+            ar.start,
+            eta,
+            eta_offset,
+            eta_block,
+            s,
+            s_offset,
+            s_block,
+            model.known_x,
+            model.known_y,
+            max_lag,
         )
     return out
 

@@ -199,15 +199,26 @@ class _Reads(_StoreBase):
             out[str(sid)] = (*out.get(str(sid), ()), str(src))
         return out
 
-    def inventory(self) -> list[StoredSeries]:
-        """One entry per stored (series, source), sorted."""
+    def inventory(self, *, count_dates: bool = True) -> list[StoredSeries]:
+        """One entry per stored (series, source), sorted.
+
+        ``count_dates=False`` leaves :attr:`StoredSeries.rows` as None: counting the
+        distinct dates of every series is most of the query's cost (a hash of each
+        date), and the spans, sources and fetch times need none of it.
+        """
+        dates = "count(DISTINCT date)" if count_dates else "NULL"
         rows = self._con.execute(
-            """SELECT series_id, source, count(DISTINCT date), min(date), max(date), max(fetched_at)
-               FROM observations GROUP BY series_id, source ORDER BY series_id, source"""
+            f"""SELECT series_id, source, {dates}, min(date), max(date), max(fetched_at)
+                FROM observations GROUP BY series_id, source ORDER BY series_id, source"""
         ).fetchall()
         return [
             StoredSeries(
-                r[0], r[1], int(r[2]), pd.Timestamp(r[3]), pd.Timestamp(r[4]), pd.Timestamp(r[5])
+                r[0],
+                r[1],
+                None if r[2] is None else int(r[2]),
+                pd.Timestamp(r[3]),
+                pd.Timestamp(r[4]),
+                pd.Timestamp(r[5]),
             )
             for r in rows
         ]

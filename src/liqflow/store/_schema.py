@@ -151,7 +151,8 @@ class StoredSeries:
 
     series_id: str
     source: str
-    rows: int
+    #: distinct dates stored (None when the inventory did not count them)
+    rows: int | None
     first: pd.Timestamp
     last: pd.Timestamp
     fetched_at: pd.Timestamp

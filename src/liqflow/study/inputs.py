@@ -230,7 +230,7 @@ def load_study_inputs(
     ids |= {c.series for c in table.channels}
     from liqflow.universe_store import alt_universe_from_store
 
-    stored = {item.series_id for item in store.inventory()}
+    stored = {item.series_id for item in store.inventory(count_dates=False)}
     wanted = sorted(i for i in ids if i in stored)
     panel = load_panel(store, wanted, catalog=catalog, as_of=as_of, fields="primary")
     extra = sorted(i for i in CHANNEL_INPUTS if i in stored and i in catalog and table.channels)
