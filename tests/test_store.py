@@ -133,6 +133,53 @@ def test_batched_writes_publish_together_or_not_at_all(tmp_path: Path) -> None:
         assert len(store.revisions("btc")) == 2
 
 
+def test_append_runs_under_a_small_buffer_pool_then_restores_the_limit(tmp_path: Path) -> None:
+    """The new rows of a write are appended with DuckDB's memory limit at
+    APPEND_MEMORY_LIMIT (the written blocks are dropped, not held to the commit); the
+    default limit is back afterwards, after a failure too, and a store in memory keeps it."""
+    import duckdb
+
+    from liqflow.store._writes import APPEND_MEMORY_LIMIT, _small_buffer_pool
+
+    def limit(con: duckdb.DuckDBPyConnection) -> str:
+        return str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+    con = duckdb.connect(":memory:")
+    con.execute(f"ATTACH '{tmp_path / 'a.duckdb'}' AS store")
+    con.execute("USE store")
+    before = limit(con)
+    with _small_buffer_pool(con):
+        small = limit(con)
+    assert limit(con) == before
+    assert small != before
+    assert float(small.split()[0]) < 16 and small.endswith("MiB")  # 16 MB = 15.2 MiB
+    with pytest.raises(RuntimeError, match="boom"), _small_buffer_pool(con):
+        raise RuntimeError("boom")
+    assert limit(con) == before
+    memory = duckdb.connect(":memory:")
+    with _small_buffer_pool(memory):
+        assert limit(memory) == limit(duckdb.connect(":memory:"))
+    assert APPEND_MEMORY_LIMIT == "16MB"
+
+
+def test_a_write_larger_than_the_append_buffer_pool_is_stored_whole(tmp_path: Path) -> None:
+    """About 48 MB of rows (3 x the append pool) in one write: every row stored, and a
+    rewrite of them (joins under the default limit) finds them all equal."""
+    n = 400_000
+    index = pd.date_range("1900-01-01", periods=n // 4, freq="D", name="date")
+    frame = pd.DataFrame(
+        {f: np.arange(n // 4, dtype=np.float64) + k for k, f in enumerate("abcd")}, index=index
+    )
+    with Store(tmp_path / "s.duckdb") as store:
+        assert store.write_each([Batch("big", "test", frame)]) == [n]
+        assert store.row_count() == n
+        again = store.write_detailed([Batch("big", "test", frame)])
+        assert again.added == (0,) and again.revised == (0,)
+        back = store.read("big", "test", list("abcd"))
+    assert (back.index == frame.index).all() and list(back.columns) == list("abcd")
+    np.testing.assert_array_equal(back.to_numpy(), frame.to_numpy())
+
+
 def test_inventory_counts_distinct_dates_unless_asked_not_to() -> None:
     idx = pd.date_range("2024-01-01", periods=4, freq="D", name="date")
     wide = pd.DataFrame({"close": [1.0, 2.0, 3.0, 4.0], "volume": [5.0, np.nan, 7.0, 8.0]}, idx)

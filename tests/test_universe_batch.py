@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from liqflow._errors import DataError
 from liqflow.catalog import default_catalog
 from liqflow.importer import import_paths
+from liqflow.providers._universe_cells import _split_rows
 from liqflow.providers.universe_files import (
     ONE_SNAPSHOT_PER_FILE,
     UniverseFile,
     _coin_prices,
-    _split_rows,
     read_snapshot_files,
     read_universe_file,
     sniff_universe_layout,

@@ -98,10 +98,12 @@ def _later_wins(members: list[_Pending]) -> list[_Pending]:
     out = []
     for k, p in enumerate(members):
         frame = p.frame
-        for q in members[k + 1 :]:
+        later = [q for q in members[k + 1 :] if any(c in q.frame.columns for c in frame.columns)]
+        if not later:  # nothing to leave to a later file (the last one, a lone file)
+            out.append(p)
+            continue
+        for q in later:
             common = [c for c in frame.columns if c in q.frame.columns]
-            if not common:
-                continue
             held = q.frame[common].reindex(frame.index).notna()
             frame = frame.mask(held.reindex(columns=frame.columns, fill_value=False))
         frame = frame.dropna(how="all")

@@ -432,6 +432,10 @@ def _import(
         for path, r in scan.records.items()
         if path not in refused_paths
     ]
+    # from here on ``pending`` is the only holder of the parsed files: _write_all lets
+    # them go once they are written (see there)
+    del written
+    scan.pending.clear()
     return _write(store, scan, pending, scan.errors + refused, file_records, revise)
 
 
@@ -507,6 +511,23 @@ def _write_all(
         )
         for p in pending
     ]
+    # what the report says of each part; the parsed files themselves are let go (the
+    # caller's list emptied, the batches once written), so that DuckDB's commit does not
+    # find them still in memory
+    said = [
+        (
+            p.table.path,
+            p.spec.id,
+            p.source,
+            p.table.format,
+            len(p.frame),
+            p.frame.index[0],
+            p.frame.index[-1],
+            p.part.column,
+        )
+        for p in pending
+    ]
+    pending.clear()
     results: list[WriteResult] = []
 
     def observations(universe_records: list[FileRecord]) -> None:
@@ -518,23 +539,15 @@ def _write_all(
                 files=file_records + universe_records,
             )
         )
+        batches.clear()
 
     universe = _write_universe(store, scan, observations)
     result = results[0]
     loaded = [
-        ImportedFile(
-            p.table.path,
-            p.spec.id,
-            p.source,
-            p.table.format,
-            len(p.frame),
-            added,
-            p.frame.index[0],
-            p.frame.index[-1],
-            p.part.column,
-            revised,
+        ImportedFile(path, sid, source, fmt, rows, added, first, last, column, revised)
+        for (path, sid, source, fmt, rows, first, last, column), added, revised in zip(
+            said, result.added, result.revised, strict=True
         )
-        for p, added, revised in zip(pending, result.added, result.revised, strict=True)
     ]
     return ImportReport(
         tuple(loaded + universe + scan.skipped),

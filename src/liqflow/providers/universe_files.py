@@ -29,11 +29,8 @@ A file that matches a layout and then fails to parse is refused with ``file:line
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError
+from liqflow.providers._universe_cells import _money, _numbers, _read_csv
 
 __all__ = [
     "KNOWN_WRONG_WEEKS",
@@ -182,20 +180,6 @@ def _aux_like(path: Path) -> bool:
     )
 
 
-def _money(raw: object, path: Path, line: int, what: str) -> float:
-    if raw is None or raw == "" or raw == "--":
-        return np.nan
-    if isinstance(raw, int | float):
-        return float(raw)
-    text = str(raw).strip().replace("$", "").replace(",", "")
-    try:
-        return float(text)
-    except ValueError:
-        raise DataError(
-            f"{path}:{line}: {what} {raw!r} is not an amount like '$1,234.56'"
-        ) from None
-
-
 def _weekly_dates(ms: list[int], lines: list[int], raw: list[object], path: Path) -> np.ndarray:
     """The record dates (milliseconds since 1970) as days, converted at once; a value no
     Timestamp holds is refused naming its line."""
@@ -315,90 +299,6 @@ def _snap_frame(arrays: Mapping[str, np.ndarray], source: str) -> pd.DataFrame:
         },
         columns=list(_SNAP_COLUMNS),
     )
-
-
-def _read_csv(path: Path) -> dict[str, list[str]]:
-    """The cells of a small CSV file by column (stripped text; blank lines skipped).
-
-    The files of these layouts are many and small (a snapshot of 100 rows per file): the
-    ``csv`` module reads them several times faster than a pandas frame is built.
-    """
-    try:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            text = fh.read()
-        rows = _split_rows(text)
-        if rows is None:
-            rows = list(csv.reader(io.StringIO(text, newline=""), skipinitialspace=True))
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: malformed CSV ({exc})") from None
-    header = [c.strip() for c in rows[0]] if rows else []
-    cols: list[list[str]] = [[] for _ in header]
-    for n, row in enumerate(rows[1:], start=2):
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        if len(row) != len(header):
-            raise DataError(
-                f"{path}:{n}: malformed CSV (expected {len(header)} fields, got {len(row)})"
-            )
-        for k, cell in enumerate(row):
-            cols[k].append(cell.strip())
-    return dict(zip(header, cols, strict=True))
-
-
-def _split_rows(text: str) -> list[list[str]] | None:
-    """The rows ``csv.reader(..., skipinitialspace=True)`` reads from ``text`` when it has
-    no quote, carriage return or NUL and no field over the module's size limit (every
-    comma then separates and every ``\n`` ends a row), else None. Cells are stripped by
-    the caller, so the leading spaces ``skipinitialspace`` drops need no care here."""
-    if '"' in text or "\r" in text or "\x00" in text:
-        return None
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()  # the final line break ends the last row
-    if (
-        len(text) > csv.field_size_limit()
-        and max(map(len, lines), default=0) > csv.field_size_limit()
-    ):
-        return None
-    return [ln.split(",") if ln else [] for ln in lines]
-
-
-def _numbers(col: list[str], path: Path, what: str, *, integer: bool = False) -> np.ndarray:
-    """Numbers of a column (``$`` and ``,`` removed; blank = NaN), refused with file:line.
-
-    One conversion of the whole column; only a column that fails it is walked cell by
-    cell (:func:`_bad_number`) to name the first bad line.
-    """
-    text = [raw.replace("$", "").replace(",", "").strip() for raw in col]
-    blank = np.fromiter((not t for t in text), dtype=bool, count=len(text))
-    try:
-        out = np.array([t or "nan" for t in text], dtype=np.float64)
-    except ValueError:
-        out = None
-    if out is not None:
-        ok = np.isnan(out) == blank  # a literal "nan" cell is not a blank one
-        if integer:
-            ok &= np.isfinite(out) & (out == np.round(out))
-        if ok.all():
-            return out
-    raise _bad_number(col, path, what, integer)
-
-
-def _bad_number(col: list[str], path: Path, what: str, integer: bool) -> DataError:
-    """The error naming the first cell of ``col`` that is not a number (or integer)."""
-    for i, raw in enumerate(col):
-        text = raw.replace("$", "").replace(",", "").strip()
-        try:
-            value = float(text) if text else math.nan
-        except ValueError:
-            value = None
-        ok = value is not None and (not math.isnan(value) or not text)
-        if ok and integer:
-            ok = value is not None and math.isfinite(value) and value == round(value)
-        if not ok:
-            kind = "n integer" if integer else " number"
-            return DataError(f"{path}:{i + 2}: {what} {raw!r} is not a{kind}")
-    return DataError(f"{path}: column {what} does not convert to numbers")
 
 
 def _read_monthly(path: Path) -> UniverseFile:
@@ -552,7 +452,7 @@ def _plain_coin_frame(path: Path) -> tuple[pd.DataFrame, list[str]] | None:
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(
-                column_names=list(_COIN_COLUMNS), skip_rows=1, use_threads=False
+                column_names=list(_COIN_COLUMNS), skip_rows=1, use_threads=True
             ),
             parse_options=pacsv.ParseOptions(quote_char=False),
             convert_options=pacsv.ConvertOptions(
@@ -683,4 +583,7 @@ def coin_from_ticker_file(path: Path, frame: pd.DataFrame, fmt: str) -> CoinPric
         return None
     keep = [c for c in ("close", "market_cap", "volume") if c in frame.columns]
     sym = m.group(1).upper()
-    return _coin_prices(frame[keep].dropna(subset=["close"]), sym, "", "", fmt, path)
+    priced = ~np.isnan(frame["close"].to_numpy(dtype=np.float64))  # dropna(subset=close)
+    return _coin_prices(
+        frame[keep] if priced.all() else frame.loc[priced, keep], sym, "", "", fmt, path
+    )

@@ -46,23 +46,29 @@ def _stage(batches: Sequence[Batch]) -> _Staged:
         if key in group_codes or not b.frame.index.is_unique:
             shared.add(group_codes.get(key, len(group_codes)))
         gk = group_codes.setdefault(key, len(group_codes))
-        days = _days(b.frame.index)
-        for col in b.frame.columns:
-            values = b.frame[col].to_numpy(dtype=np.float64)
-            ok = np.isfinite(values)
-            n = int(ok.sum())
-            if n == 0:
-                continue
-            fk = field_codes.setdefault(str(col), len(field_codes))
-            parts.append(
-                (
-                    np.full(n, gk, np.int32),
-                    np.full(n, fk, np.int16),
-                    days[ok],
-                    values[ok],
-                    np.full(n, k, np.int32),
-                )
+        if not len(b.frame.columns):
+            continue
+        # the frame's columns one after the other (its values column-major), as one array
+        values = b.frame.to_numpy(dtype=np.float64).T.ravel()
+        ok = np.isfinite(values)
+        per_col = ok.reshape(len(b.frame.columns), -1).sum(axis=1)
+        codes = [
+            field_codes.setdefault(str(col), len(field_codes)) if n else -1
+            for col, n in zip(b.frame.columns, per_col.tolist(), strict=True)
+        ]
+        n = int(per_col.sum())
+        if n == 0:
+            continue
+        days = np.tile(_days(b.frame.index), len(codes))[ok]
+        parts.append(
+            (
+                np.full(n, gk, np.int32),
+                np.repeat(np.asarray(codes, dtype=np.int16), per_col),
+                days,
+                values[ok],
+                np.full(n, k, np.int32),
             )
+        )
     cols = (
         [np.concatenate([p[i] for p in parts]) for i in range(5)]
         if parts

@@ -1,0 +1,117 @@
+"""The cells of the crypto-universe CSV files: rows split, numbers and amounts converted.
+
+The snapshot layouts of :mod:`liqflow.providers.universe_files` are many small files (a
+snapshot of 100 rows per file), read cell by cell with the ``csv`` module rules; a cell
+that does not convert is refused naming its ``file:line``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from liqflow._errors import DataError
+
+__all__: list[str] = []
+
+
+def _money(raw: object, path: Path, line: int, what: str) -> float:
+    if raw is None or raw == "" or raw == "--":
+        return np.nan
+    if isinstance(raw, int | float):
+        return float(raw)
+    text = str(raw).strip().replace("$", "").replace(",", "")
+    try:
+        return float(text)
+    except ValueError:
+        raise DataError(
+            f"{path}:{line}: {what} {raw!r} is not an amount like '$1,234.56'"
+        ) from None
+
+
+def _read_csv(path: Path) -> dict[str, list[str]]:
+    """The cells of a small CSV file by column (stripped text; blank lines skipped).
+
+    The files of these layouts are many and small (a snapshot of 100 rows per file): the
+    ``csv`` module reads them several times faster than a pandas frame is built.
+    """
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+        rows = _split_rows(text)
+        if rows is None:
+            rows = list(csv.reader(io.StringIO(text, newline=""), skipinitialspace=True))
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: malformed CSV ({exc})") from None
+    header = [c.strip() for c in rows[0]] if rows else []
+    cols: list[list[str]] = [[] for _ in header]
+    for n, row in enumerate(rows[1:], start=2):
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) != len(header):
+            raise DataError(
+                f"{path}:{n}: malformed CSV (expected {len(header)} fields, got {len(row)})"
+            )
+        for k, cell in enumerate(row):
+            cols[k].append(cell.strip())
+    return dict(zip(header, cols, strict=True))
+
+
+def _split_rows(text: str) -> list[list[str]] | None:
+    """The rows ``csv.reader(..., skipinitialspace=True)`` reads from ``text`` when it has
+    no quote, carriage return or NUL and no field over the module's size limit (every
+    comma then separates and every ``\n`` ends a row), else None. Cells are stripped by
+    the caller, so the leading spaces ``skipinitialspace`` drops need no care here."""
+    if '"' in text or "\r" in text or "\x00" in text:
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final line break ends the last row
+    if (
+        len(text) > csv.field_size_limit()
+        and max(map(len, lines), default=0) > csv.field_size_limit()
+    ):
+        return None
+    return [ln.split(",") if ln else [] for ln in lines]
+
+
+def _numbers(col: list[str], path: Path, what: str, *, integer: bool = False) -> np.ndarray:
+    """Numbers of a column (``$`` and ``,`` removed; blank = NaN), refused with file:line.
+
+    One conversion of the whole column; only a column that fails it is walked cell by
+    cell (:func:`_bad_number`) to name the first bad line.
+    """
+    text = [raw.replace("$", "").replace(",", "").strip() for raw in col]
+    blank = np.fromiter((not t for t in text), dtype=bool, count=len(text))
+    try:
+        out = np.array([t or "nan" for t in text], dtype=np.float64)
+    except ValueError:
+        out = None
+    if out is not None:
+        ok = np.isnan(out) == blank  # a literal "nan" cell is not a blank one
+        if integer:
+            ok &= np.isfinite(out) & (out == np.round(out))
+        if ok.all():
+            return out
+    raise _bad_number(col, path, what, integer)
+
+
+def _bad_number(col: list[str], path: Path, what: str, integer: bool) -> DataError:
+    """The error naming the first cell of ``col`` that is not a number (or integer)."""
+    for i, raw in enumerate(col):
+        text = raw.replace("$", "").replace(",", "").strip()
+        try:
+            value = float(text) if text else math.nan
+        except ValueError:
+            value = None
+        ok = value is not None and (not math.isnan(value) or not text)
+        if ok and integer:
+            ok = value is not None and math.isfinite(value) and value == round(value)
+        if not ok:
+            kind = "n integer" if integer else " number"
+            return DataError(f"{path}:{i + 2}: {what} {raw!r} is not a{kind}")
+    return DataError(f"{path}: column {what} does not convert to numbers")
