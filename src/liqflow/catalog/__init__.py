@@ -107,6 +107,11 @@ class Catalog(Mapping[str, SeriesSpec]):
         for spec in self._specs.values():
             for key in _symbol_keys(spec):
                 self._symbols.setdefault(key, set()).add(spec.id)
+        #: file stem (lower case) -> the first series, in catalogue order, answering to it
+        self._file_names: dict[str, str] = {}
+        for spec in self._specs.values():
+            for name in spec.match_names():
+                self._file_names.setdefault(name, spec.id)
         self._chains = {c.name: c for c in chains}
         for chain in self._chains.values():
             for sid in (s for stage in chain.stages for s in stage):
@@ -185,11 +190,8 @@ class Catalog(Mapping[str, SeriesSpec]):
 
     def match_file(self, stem: str) -> SeriesSpec | None:
         """The series whose id, symbol or alias equals the file stem (case-insensitive)."""
-        key = stem.lower()
-        for spec in self._specs.values():
-            if key in spec.match_names():
-                return spec
-        return None
+        sid = self._file_names.get(stem.lower())
+        return None if sid is None else self._specs[sid]
 
     def merged(self, specs: Iterable[SeriesSpec], chains: Iterable[Chain] = ()) -> Catalog:
         """A new catalogue where ``specs`` and ``chains`` add to or replace these."""
