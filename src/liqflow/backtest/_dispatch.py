@@ -5,10 +5,9 @@ processes, a chunk of combos is evaluated in one task: the kernel's statistics, 
 the first pass of CSCV over the chunk's own trials (their in-sample best in every
 split); the picks are merged (a per-split maximum) and a second task per chunk counts
 the chunk's trials below them. On a Dask cluster (:mod:`liqflow.backtest._dask`) each
-worker thread evaluates one interleaved share of the combos, then both CSCV passes
-over one share of the splits; the per-block sums move only between workers and only
-statistics and per-split vectors reach the client. The kernel's inputs are sent once
-to each worker.
+worker thread evaluates one interleaved share of the combos and runs both CSCV passes
+over that share's trials, which never leave it: only statistics and per-split vectors
+travel. The kernel's inputs are sent once to each worker.
 """
 
 from __future__ import annotations
@@ -177,7 +176,7 @@ def evaluate_chunk(
     if window.splits is not None:
         w = arrays.weights[lo:hi] if arrays.weights is not None else None
         trials = trial_blocks(bsum, bsq, w)
-        picks = split_picks(window.splits, trials)
+        picks = split_picks(window.splits, trials, np.arange(lo, hi))
     if keep_blocks:
         return ChunkResult(lo, st, trials, picks, bsum, bsq)
     return ChunkResult(lo, st, trials, picks)

@@ -276,18 +276,29 @@ _VECTORS = ("tot1", "tot2", "weights")
 
 @dataclass(frozen=True, eq=False)
 class SplitPicks:
-    """Per split, the in-sample best of some trials: its key, out-of-sample key and
-    its in- and out-of-sample Sharpe ratios (first pass of CSCV)."""
+    """Per split, the in-sample best of some trials: its key, out-of-sample key, its
+    in- and out-of-sample Sharpe ratios and its trial number (first pass of CSCV)."""
 
     key: np.ndarray
     chosen: np.ndarray
     is_sharpe: np.ndarray
     oos_sharpe: np.ndarray
+    trial: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(getattr(self, f).nbytes) for f in self.__dataclass_fields__)
 
 
-def split_picks(splits: CSCVSplits, trials: TrialBlocks) -> SplitPicks:
-    """The in-sample best of ``trials`` in every split."""
-    key, chosen, is_sr, oos = cscv_best(
+def split_picks(
+    splits: CSCVSplits, trials: TrialBlocks, numbers: np.ndarray | None = None
+) -> SplitPicks:
+    """The in-sample best of ``trials`` in every split.
+
+    ``numbers[i]`` is the trial number of row ``i`` of the sums ``trials`` was built
+    from (default ``i``): the number ties are broken by when picks are merged.
+    """
+    key, chosen, is_sr, oos, best = cscv_best(
         trials.bs,
         trials.bq,
         trials.tot1,
@@ -298,18 +309,20 @@ def split_picks(splits: CSCVSplits, trials: TrialBlocks) -> SplitPicks:
         splits.lcp,
         CSCV_TILE,
     )
-    return SplitPicks(key=key, chosen=chosen, is_sharpe=is_sr, oos_sharpe=oos)
+    row = trials.rows[best]
+    trial = row if numbers is None else numbers[row]
+    return SplitPicks(key=key, chosen=chosen, is_sharpe=is_sr, oos_sharpe=oos, trial=trial)
 
 
 def merge_picks(picks: list[SplitPicks]) -> SplitPicks:
-    """The picks over consecutive chunks of trials, given in trial order.
+    """The picks over several chunks of trials (in any order, numbered apart).
 
-    A later chunk wins a split only with a strictly larger key: the first trial wins
-    ties, as within a chunk.
+    The largest key wins a split, the smallest trial number on ties: the first trial
+    wins ties, as within a chunk, whichever trials each chunk holds.
     """
     out = picks[0]
     for p in picks[1:]:
-        win = p.key > out.key
+        win = (p.key > out.key) | ((p.key == out.key) & (p.trial < out.trial))
         out = SplitPicks(
             *(
                 np.where(win, getattr(p, f), getattr(out, f))
@@ -408,8 +421,10 @@ def _pbo_from_blocks(
     splits = cscv_splits_of(counts)
     n = bsum.shape[0]
     size = chunk or n
-    chunks = [trial_blocks(bsum[lo : lo + size], bsq[lo : lo + size]) for lo in range(0, n, size)]
-    picks = merge_picks([split_picks(splits, c) for c in chunks])
+    los = range(0, n, size)
+    chunks = [trial_blocks(bsum[lo : lo + size], bsq[lo : lo + size]) for lo in los]
+    numbers = [np.arange(lo, min(lo + size, n)) for lo in los]
+    picks = merge_picks([split_picks(splits, c, k) for c, k in zip(chunks, numbers, strict=True)])
     below = np.zeros(splits.n_splits, dtype=np.int64)
     ties = np.zeros(splits.n_splits, dtype=np.int64)
     for c in chunks:
