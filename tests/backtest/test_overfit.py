@@ -303,18 +303,3 @@ def test_cscv_over_shares_of_trials_equals_cscv_over_all(
         for field in ("logits", "is_sharpe", "oos_sharpe"):
             np.testing.assert_array_equal(getattr(got, field), getattr(whole, field))
         assert got.pbo == whole.pbo and got.n_trials == n
-
-
-def test_subset_of_splits_keeps_each_splits_blocks() -> None:
-    from liqflow.backtest.overfit import cscv_splits_of
-
-    splits = cscv_splits_of(np.full(6, 10.0))
-    which = np.array([7, 0, 1, 19, 18])
-    sub = splits.subset(which)
-    np.testing.assert_array_equal(sub.blocks, splits.blocks[which])
-    np.testing.assert_array_equal(sub.n_is, splits.n_is[which])
-    # blocks shared at the front with the split before, in the subset's order
-    want = [0] + [
-        int(np.cumprod(a == b).sum()) for a, b in zip(sub.blocks[1:], sub.blocks[:-1], strict=True)
-    ]
-    assert sub.lcp.tolist() == want and sub.lcp[2] == splits.lcp[1]
