@@ -332,3 +332,34 @@ def test_sweep_arrays_pickle_exactly_and_small(market: MarketData, grid: SweepGr
         assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f
     assert b.cost == a.cost and b.last_event.flags.c_contiguous
     assert len(blob) < a.last_event.nbytes / 4 + a.combos.nbytes + a.rets.nbytes + 4096
+
+
+def test_integers_travel_narrow_and_come_back_exactly(market: MarketData) -> None:
+    import pickle
+
+    from liqflow.backtest._dask import Share, share_of
+    from liqflow.backtest._dispatch import distinct_combos, narrow
+    from liqflow.backtest.sweep import _prepare_grid
+
+    big = np.iinfo(np.int64)
+    for x, t in [
+        (np.array([-1, 127]), np.int8),
+        (np.array([-129, 5]), np.int16),
+        (np.array([0, 2**31 - 1]), np.int32),
+        (np.array([big.min, big.max]), np.int64),
+        (np.array([], dtype=np.int64), np.int64),
+    ]:
+        y = narrow(x)
+        assert y.dtype == t and np.array_equal(y.astype(np.int64), x)
+    a = distinct_combos(_prepare_grid(GRID, market).arrays)[0]
+    picked = share_of(a, np.arange(1, a.combos.shape[0], 2))
+    rows = picked.rows * 1000  # row numbers beyond int16
+    share = Share(picked.arrays, rows)
+    blob = pickle.dumps(share, protocol=5)
+    back = pickle.loads(blob)
+    assert back.rows.dtype == np.int64 and np.array_equal(back.rows, rows)
+    for f in ("combos", "starts", "weights"):
+        x, y = getattr(share.arrays, f), getattr(back.arrays, f)
+        assert y.dtype == np.int64 and np.array_equal(x, y), f
+    # the combos' codes are small: they travel in a byte or two, not eight
+    assert len(blob) < share.nbytes - share.arrays.combos.nbytes // 2

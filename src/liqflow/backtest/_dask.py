@@ -24,11 +24,13 @@ counts are integers.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from liqflow.backtest._dispatch import narrow
 from liqflow.backtest._kernels import sweep_stats
 from liqflow.backtest.overfit import (
     CSCVSplits,
@@ -86,10 +88,19 @@ class Share:
 
     @property
     def nbytes(self) -> int:
-        """About the size of its pickle (the events travel as bits)."""
+        """At most the size of its pickle (the events travel as bits, the integers
+        narrowed)."""
         a = self.arrays
         sized = (a.combos, a.starts, a.stage, a.rets, self.rows, a.weights)
         return a.last_event.size // 8 + sum(int(x.nbytes) for x in sized if x is not None)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _unpack_share, (self.arrays, narrow(self.rows))
+
+
+def _unpack_share(arrays: SweepArrays, rows: np.ndarray) -> Share:
+    """The :class:`Share` of :meth:`Share.__reduce__`."""
+    return Share(arrays, rows.astype(np.int64))
 
 
 def share_of(arrays: SweepArrays, rows: np.ndarray) -> Share:
@@ -104,11 +115,10 @@ def share_of(arrays: SweepArrays, rows: np.ndarray) -> Share:
     return Share(part, rows)
 
 
-def evaluate_share(
-    share: Share, start: int, end: int, edges: np.ndarray, cscv: bool
-) -> ShareResult:
-    """Kernel statistics of one share of the combos, with their trials' per-block sums
-    if ``cscv``."""
+def evaluate_share(blob: bytes, start: int, end: int, edges: np.ndarray, cscv: bool) -> ShareResult:
+    """Kernel statistics of one share of the combos (pickled by :func:`_send_shares`),
+    with their trials' per-block sums if ``cscv``."""
+    share: Share = pickle.loads(blob)
     a = share.arrays
     st, bsum, bsq = sweep_stats(
         a.last_event, a.stage, a.rets, a.combos, a.cost, a.starts, start, end, edges
@@ -189,8 +199,10 @@ def run_on_cluster(
         client.submit(evaluate_share, sh, start, end, edges, cscv, workers=w, **pin)
         for sh, w in zip(shares, where, strict=True)
     ]
+    # before the first pass on the same thread: the client places the statistics (and
+    # reports progress) while the workers rank
     light = [
-        client.submit(ShareResult.light, f, workers=w, **pin)
+        client.submit(ShareResult.light, f, workers=w, priority=1, **pin)
         for f, w in zip(full, where, strict=True)
     ]
     if splits is not None:
@@ -228,11 +240,16 @@ def _submit_passes(
 
 def _send_shares(client: Any, arrays: SweepArrays, n_parts: int, where: list[str]) -> list[Any]:
     """Each share's inputs for the worker that evaluates it (the combos of the other
-    shares do not travel): inside the task itself up to :data:`EMBED_BYTES`, otherwise
-    scattered to that worker first, one message per worker."""
+    shares do not travel), pickled once here (Dask passes bytes on as they are, where it
+    would pickle and unpickle a share again on the way): inside the task itself up to
+    :data:`EMBED_BYTES`, otherwise scattered to that worker first, one message per
+    worker."""
     n = arrays.combos.shape[0]
-    parts = [share_of(arrays, share_rows(n, n_parts, COMBO_BLOCK, k)) for k in range(n_parts)]
-    if max(p.nbytes for p in parts) <= EMBED_BYTES:
+    parts = [
+        pickle.dumps(share_of(arrays, share_rows(n, n_parts, COMBO_BLOCK, k)), protocol=5)
+        for k in range(n_parts)
+    ]
+    if max(len(p) for p in parts) <= EMBED_BYTES:
         return parts
     out: list[Any] = list(parts)
     for w in dict.fromkeys(where):

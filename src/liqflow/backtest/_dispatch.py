@@ -55,7 +55,8 @@ class SweepArrays:
     ``last_event[i, t]`` is the last day ``<= t`` with an event of set ``i`` (-1 before
     the first): a running maximum of the event days, so it is pickled as the events
     themselves, one bit a day (an eighth of a byte instead of eight bytes), and
-    rebuilt exactly where it is unpickled.
+    rebuilt exactly where it is unpickled. The integer arrays travel in the narrowest
+    integer type that holds their values (:func:`narrow`) and are int64 again on arrival.
     """
 
     last_event: np.ndarray
@@ -70,14 +71,46 @@ class SweepArrays:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         n = self.last_event.shape[1]
         events = np.packbits(self.last_event == np.arange(n, dtype=np.int64), axis=1)
-        rest = (self.stage, self.rets, self.combos, self.cost, self.starts, self.weights)
+        w = None if self.weights is None else narrow(self.weights)
+        rest = (self.stage, self.rets, narrow(self.combos), self.cost, narrow(self.starts), w)
         return _unpack_arrays, (events, n, *rest)
 
 
-def _unpack_arrays(events: np.ndarray, n: int, *rest: Any) -> SweepArrays:
+def narrow(x: np.ndarray) -> np.ndarray:
+    """``x`` (int64) in the narrowest signed integer type that holds its values, to
+    travel; ``.astype(np.int64)`` gives ``x`` back exactly."""
+    if x.size == 0:
+        return x
+    lo, hi = int(x.min()), int(x.max())
+    for t in (np.int8, np.int16, np.int32):
+        info = np.iinfo(t)
+        if info.min <= lo and hi <= info.max:
+            return x.astype(t)
+    return x
+
+
+def _unpack_arrays(
+    events: np.ndarray,
+    n: int,
+    stage: np.ndarray,
+    rets: np.ndarray,
+    combos: np.ndarray,
+    cost: float,
+    starts: np.ndarray,
+    weights: np.ndarray | None,
+) -> SweepArrays:
     """The :class:`SweepArrays` of :meth:`SweepArrays.__reduce__`."""
     on = np.unpackbits(events, axis=1, count=n).view(np.bool_)
-    return SweepArrays(last_event_rows(np.ascontiguousarray(on)), *rest)
+    w = None if weights is None else weights.astype(np.int64)
+    return SweepArrays(
+        last_event_rows(np.ascontiguousarray(on)),
+        stage,
+        rets,
+        combos.astype(np.int64),
+        cost,
+        starts.astype(np.int64),
+        w,
+    )
 
 
 def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
