@@ -120,6 +120,25 @@ def test_dask_local_cluster_equals_in_process(  # type: ignore[no-untyped-def]
     assert results[1].pbo.pbo == results[2].pbo.pbo  # type: ignore[union-attr]
 
 
+def test_dask_trials_stay_on_their_worker(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+    # between the workers only the first pass's picks travel (a few floats per split),
+    # never a share's per-block sums
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
+    ) as cluster:
+        res = run_sweep(GRID, market, scheduler=cluster.scheduler_address)
+        moved = [
+            str(key)
+            for w in cluster.workers.values()
+            for entry in w.transfer_incoming_log
+            for key in entry["keys"]
+        ]
+    pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
+    assert moved and all(k.startswith("share_picks-") for k in moved), moved
+
+
 def test_dask_scheduler_without_workers(
     market: MarketData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
