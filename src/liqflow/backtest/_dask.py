@@ -78,6 +78,11 @@ class ShareResult:
         """The same without the block sums (what the client receives)."""
         return replace(self, trials=None)
 
+    def __sizeof__(self) -> int:
+        # what Dask's memory accounting and transfer costs read (sys.getsizeof)
+        held = 0 if self.trials is None else self.trials.nbytes
+        return int(self.rows.nbytes + self.stats.nbytes + held)
+
 
 @dataclass(frozen=True, eq=False)
 class Share:

@@ -233,6 +233,9 @@ class SplitPicks:
     def nbytes(self) -> int:
         return sum(int(getattr(self, f).nbytes) for f in self.__dataclass_fields__)
 
+    def __sizeof__(self) -> int:
+        return self.nbytes  # what Dask's memory accounting reads (sys.getsizeof)
+
 
 def split_picks(
     splits: CSCVSplits, trials: TrialBlocks, numbers: np.ndarray | None = None
