@@ -1,9 +1,9 @@
 """A sweep on a Dask cluster: the trials stay on the worker that made them.
 
-The distinct combos are dealt to as many shares as the cluster has worker threads, in
-blocks of :data:`COMBO_BLOCK` combos taken in turn, so that every share has the same
-mix of parameters and costs about the same. Each share is pinned to one thread, which
-runs, over the share's own trials only:
+The distinct combos are dealt to as many shares as the cluster has worker threads (or
+more, with a ``chunk_size``), in blocks of :data:`COMBO_BLOCK` combos taken in turn, so
+that every share has the same mix of parameters and costs about the same. Each share
+is pinned to one thread, which runs, over the share's own trials only:
 
 1. **the kernel**: the share's statistics (sent to the client, for the table) and its
    trials' per-block sums (kept on the worker);
@@ -15,8 +15,9 @@ runs, over the share's own trials only:
 
 The per-block sums never leave their worker: what travels between the passes is a few
 vectors per split. The client sends each worker once the kernel's inputs for its
-shares (inside the tasks, or scattered first when large), submits every task at once,
-places the statistics by combo and adds the counts. The numbers are those of the
+shares (pickled once, integers narrowed; inside the tasks, or scattered first when
+large), submits every task at once, places the statistics by combo and adds the
+counts. The numbers are those of the
 in-process evaluation, bit for bit: the kernel computes each combo alone, each trial's
 sums are added in the same order wherever it is, ties go to the first trial and the
 counts are integers.
