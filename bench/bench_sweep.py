@@ -26,14 +26,17 @@ x 100 hold periods, on synthetic daily data.
    and their median over the ``--dask-repeat`` pairs and over the pairs during which
    the other processes of the machine used under 0.15 cores (``--quiet CORES`` waits
    before each pair for such a second). Identical tables, PBO and DSR to the in-process
-   run are checked. The kernel and both CSCV passes run on the workers. Both clusters
+   run are checked. The kernel and both CSCV passes run on the workers; the CPU time
+   of the busiest worker is printed too (the parallel part's critical path, which
+   other processes taking turns on the cores do not lengthen). Both clusters
    run with the same settings: without a dashboard, with Dask's periodic monitors
    slowed and the workers' profiler off (:data:`QUIET_DASK`); ``--dask-defaults`` keeps
    Dask's defaults (and a dashboard).
 
 Peak memory is the largest resident set size of this process and all its children
 (the Dask workers) together, above the one at the start of each call, sampled every
-10 ms from /proc. Wall times on a loaded machine are noisy: CPU times, the load average
+10 ms from /proc (every 50 ms in part 3: the sampling thread takes CPU from the workers
+when they use every core, and their arrays live for whole phases). Wall times on a loaded machine are noisy: CPU times, the load average
 and (part 3) the CPU the other processes used are printed next to them.
 """
 
@@ -113,13 +116,14 @@ class Measured:
     out: Any
     cpu_all: float = 0.0  # CPU seconds of this process and its children (workers)
     other: float = 0.0  # CPU seconds of every other process of the machine meanwhile
+    busiest: float = 0.0  # CPU seconds of the busiest of the given worker processes
 
 
 @contextmanager
-def _peak_rss() -> Iterator[list[float]]:
+def _peak_rss(every: float = 0.01) -> Iterator[list[float]]:
     """Yields a one-element list set, on exit, to the peak resident memory (MiB) above the
     start of this process and all its children (Dask workers, pool processes) together,
-    sampled every 10 ms by a thread of this process."""
+    sampled every ``every`` seconds by a thread of this process."""
     import psutil
 
     me = psutil.Process()
@@ -143,7 +147,7 @@ def _peak_rss() -> Iterator[list[float]]:
     def watch() -> None:
         while not stop.is_set():
             peak[0] = max(peak[0], rss())
-            stop.wait(0.01)
+            stop.wait(every)
 
     t = threading.Thread(target=watch, daemon=True)
     t.start()
@@ -160,13 +164,20 @@ def _peak_rss() -> Iterator[list[float]]:
 def _cpu_all() -> float:
     import psutil
 
-    procs = [psutil.Process(), *psutil.Process().children(recursive=True)]
-    total = 0.0
+    return sum(_cpu_of([psutil.Process(), *psutil.Process().children(recursive=True)]))
+
+
+def _cpu_of(procs: list[Any]) -> list[float]:
+    """CPU seconds (user + system) of each of ``procs`` (psutil processes), 0 if gone."""
+    import psutil
+
+    out = []
     for p in procs:
+        t = None
         with suppress(psutil.Error):
             t = p.cpu_times()
-            total += t.user + t.system
-    return total
+        out.append(0.0 if t is None else t.user + t.system)
+    return out
 
 
 def _busy() -> float:
@@ -176,14 +187,19 @@ def _busy() -> float:
     return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(fn: Callable[[], Any]) -> Measured:
-    with _peak_rss() as peak:
+def measure(fn: Callable[[], Any], workers: list[Any] | None = None) -> Measured:
+    """Wall, CPU and peak memory of ``fn()``; with ``workers`` (psutil processes) also
+    the CPU of the busiest of them, and memory sampled every 50 ms instead of 10."""
+    with _peak_rss(0.05 if workers else 0.01) as peak:
         a0, b0 = _cpu_all(), _busy()
+        k0 = _cpu_of(workers or [])
         w0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         cpu_all, busy = _cpu_all() - a0, _busy() - b0
-    return Measured(wall, cpu, peak[0], out, cpu_all, max(busy - cpu_all, 0.0))
+        k1 = _cpu_of(workers or [])
+    busiest = max((b - a for a, b in zip(k0, k1, strict=True)), default=0.0)
+    return Measured(wall, cpu, peak[0], out, cpu_all, max(busy - cpu_all, 0.0), busiest)
 
 
 def wait_quiet(cores: float, timeout: float) -> float:
@@ -426,14 +442,19 @@ def _dask_pairs(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=dashboard
         ) as two,
     ):
+        import psutil
+
         addr = {1: one.scheduler_address, 2: two.scheduler_address}
+        procs = {
+            w: [psutil.Process(n.pid) for n in c.workers.values()] for w, c in ((1, one), (2, two))
+        }
         for w in (1, 2):
             run_sweep(grid(10**3, fee_bps), data, scheduler=addr[w])  # workers load kernels
         for i in range(opts.dask_repeat):  # interleaved, so both see the same load
             if opts.quiet > 0:
                 wait_quiet(opts.quiet, opts.quiet_wait)
             for w in (1, 2) if i % 2 == 0 else (2, 1):
-                m = measure(lambda w=w: run_sweep(g, data, scheduler=addr[w]))
+                m = measure(lambda w=w: run_sweep(g, data, scheduler=addr[w]), procs[w])
                 same &= _same(m.out, ref)
                 m.out = None
                 runs[w].append(m)
@@ -449,7 +470,8 @@ def _print_pairs(runs: dict[int, list[Measured]], n: int, quiet: float, same: bo
             f"{', '.join(f'{x:.2f}' for x in walls)}), peak "
             f"+{max(m.peak_mib for m in runs[w]):6.0f} MiB (client, scheduler and workers); "
             f"CPU of all processes {np.median([m.cpu_all for m in runs[w]]):.2f} s, of the "
-            f"client {np.median([m.cpu for m in runs[w]]):.2f} s"
+            f"client {np.median([m.cpu for m in runs[w]]):.2f} s, of the busiest worker "
+            f"{np.median([m.busiest for m in runs[w]]):.2f} s"
         )
     pairs = list(zip(runs[1], runs[2], strict=True))
     ratios = np.array([a.wall / b.wall for a, b in pairs])
@@ -471,6 +493,16 @@ def _print_pairs(runs: dict[int, list[Measured]], n: int, quiet: float, same: bo
         f"  ratio median of all {ratios.size} pairs {np.median(ratios):.2f}x; {calm_text}; "
         f"identical table, PBO and DSR to in-process: {same}; {_load()}"
     )
+    # CPU seconds do not grow when other processes take turns on the cores: the work
+    # of the busiest worker (the parallel part's critical path) is a figure a loaded
+    # machine does not blur, the wall-time ratio above is the one that counts
+    work = np.array([a.busiest / b.busiest for a, b in pairs if b.busiest > 0])
+    if work.size:
+        print(
+            f"  CPU of the single worker / CPU of the busiest of the two, median of the "
+            f"pairs: {np.median(work):.2f}x (the wall-time ratio's bound without the "
+            f"client's serial part)"
+        )
 
 
 def main() -> None:

@@ -216,7 +216,8 @@ def test_chunked_cscv_python_twins_chunks_and_tiles() -> None:
             np.testing.assert_array_equal(getattr(part, field), getattr(whole, field))
     # a chunk of identical, always-in-cash trials never wins a split
     cash = trial_blocks(np.zeros((3, 6)), np.zeros((3, 6)))
-    merged = merge_picks([split_picks(splits, cash), split_picks(splits, trials)])
+    later = np.arange(3, 40)  # the cash trials first, then the others
+    merged = merge_picks([split_picks(splits, cash), split_picks(splits, trials, later)])
     np.testing.assert_array_equal(merged.chosen, split_picks(splits, trials).chosen)
     below, ties = split_counts(splits, cash, merged.chosen)
     assert (below + ties <= 3).all()
@@ -255,15 +256,22 @@ def test_sparse_trials_cscv_equals_matrix_cscv_bit_for_bit() -> None:
 @pytest.mark.parametrize(
     ("n", "s", "parts", "block"), [(300, 6, 2, 7), (1200, 8, 3, 64), (50, 4, 5, 1)]
 )
-def test_cscv_over_shares_of_splits_equals_cscv_over_all(
+def test_cscv_over_shares_of_trials_equals_cscv_over_all(
     n: int, s: int, parts: int, block: int
 ) -> None:
     # How a Dask cluster runs CSCV: trials dealt to interleaved shares (each deduplicated
-    # on its own, so identical trials of different shares stay apart), then each share of
-    # the splits ranks every trial. Same picks (first of tied trials), counts and logits,
-    # bit for bit, as the whole set in one pass.
-    from liqflow.backtest._dask import ShareResult, _assemble_pbo, cscv_share, share_rows
-    from liqflow.backtest.overfit import _pbo_from_blocks, cscv_splits_of, trial_blocks
+    # on its own, so identical trials of different shares stay apart), each share's
+    # picks over every split, merged in any order, then each share's counts below the
+    # merged picks. Same picks (first of tied trials), counts and logits, bit for bit,
+    # as the whole set in one pass.
+    from liqflow.backtest._dask import ShareResult, share_counts, share_picks, share_rows
+    from liqflow.backtest.overfit import (
+        _pbo_from_blocks,
+        cscv_splits_of,
+        merge_picks,
+        pbo_from_counts,
+        trial_blocks,
+    )
 
     counts, bsum, bsq = _block_sums(np.random.default_rng(5), n, s)
     bsum[n // 2], bsq[n // 2] = bsum[3], bsq[3]  # a tie across shares
@@ -281,24 +289,17 @@ def test_cscv_over_shares_of_splits_equals_cscv_over_all(
     bsum[b, h:] = -0.01 * counts[h:]
     whole = _pbo_from_blocks(counts, bsum, bsq)
     results = [ShareResult(r, np.zeros((r.size, 1)), trial_blocks(bsum[r], bsq[r])) for r in shares]
+    picks = [share_picks(counts, p) for p in results]
     splits = cscv_splits_of(counts)
-    m = 3
-    got = _assemble_pbo(splits, [cscv_share(counts, (m, 4, k), *results) for k in range(m)], n)
-    for field in ("logits", "is_sharpe", "oos_sharpe"):
-        np.testing.assert_array_equal(getattr(got, field), getattr(whole, field))
-    assert got.pbo == whole.pbo and got.n_trials == n
-
-
-def test_subset_of_splits_keeps_each_splits_blocks() -> None:
-    from liqflow.backtest.overfit import cscv_splits_of
-
-    splits = cscv_splits_of(np.full(6, 10.0))
-    which = np.array([7, 0, 1, 19, 18])
-    sub = splits.subset(which)
-    np.testing.assert_array_equal(sub.blocks, splits.blocks[which])
-    np.testing.assert_array_equal(sub.n_is, splits.n_is[which])
-    # blocks shared at the front with the split before, in the subset's order
-    want = [0] + [
-        int(np.cumprod(a == b).sum()) for a, b in zip(sub.blocks[1:], sub.blocks[:-1], strict=True)
-    ]
-    assert sub.lcp.tolist() == want and sub.lcp[2] == splits.lcp[1]
+    # the split where a and b tie in sample: a (the first trial, in a later share) wins
+    tied = np.flatnonzero((splits.blocks == np.arange(h)).all(axis=1))
+    assert merge_picks(picks).trial[tied].tolist() == [a]
+    for order in (picks, picks[::-1]):  # merged in any order: the same picks
+        merged = merge_picks(order)
+        tallies = [share_counts(counts, p, *order) for p in results]
+        below = np.sum([t[0] for t in tallies], axis=0)
+        ties = np.sum([t[1] for t in tallies], axis=0)
+        got = pbo_from_counts(splits, merged, below, ties, n)
+        for field in ("logits", "is_sharpe", "oos_sharpe"):
+            np.testing.assert_array_equal(getattr(got, field), getattr(whole, field))
+        assert got.pbo == whole.pbo and got.n_trials == n

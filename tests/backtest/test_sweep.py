@@ -120,6 +120,28 @@ def test_dask_local_cluster_equals_in_process(  # type: ignore[no-untyped-def]
     assert results[1].pbo.pbo == results[2].pbo.pbo  # type: ignore[union-attr]
 
 
+def test_dask_trials_stay_on_their_worker(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+    # between the workers only the first pass's picks travel (a few floats per split),
+    # never a share's per-block sums
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
+    ) as cluster:
+        res = run_sweep(GRID, market, scheduler=cluster.scheduler_address)
+        moved = {
+            str(key): size
+            for w in cluster.workers.values()
+            for entry in w.transfer_incoming_log
+            for key, size in entry["keys"].items()
+        }
+    pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
+    assert moved and all(k.startswith("share_picks-") for k in moved), moved
+    # Dask is told their true size: 5 vectors of 8 bytes per split (70 splits of 8 blocks),
+    # plus the object's header
+    assert all(5 * 8 * 70 <= size < 5 * 8 * 70 + 64 for size in moved.values()), moved
+
+
 def test_dask_scheduler_without_workers(
     market: MarketData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -332,3 +354,34 @@ def test_sweep_arrays_pickle_exactly_and_small(market: MarketData, grid: SweepGr
         assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f
     assert b.cost == a.cost and b.last_event.flags.c_contiguous
     assert len(blob) < a.last_event.nbytes / 4 + a.combos.nbytes + a.rets.nbytes + 4096
+
+
+def test_integers_travel_narrow_and_come_back_exactly(market: MarketData) -> None:
+    import pickle
+
+    from liqflow.backtest._dask import Share, share_of
+    from liqflow.backtest._dispatch import distinct_combos, narrow
+    from liqflow.backtest.sweep import _prepare_grid
+
+    big = np.iinfo(np.int64)
+    for x, t in [
+        (np.array([-1, 127]), np.int8),
+        (np.array([-129, 5]), np.int16),
+        (np.array([0, 2**31 - 1]), np.int32),
+        (np.array([big.min, big.max]), np.int64),
+        (np.array([], dtype=np.int64), np.int64),
+    ]:
+        y = narrow(x)
+        assert y.dtype == t and np.array_equal(y.astype(np.int64), x)
+    a = distinct_combos(_prepare_grid(GRID, market).arrays)[0]
+    picked = share_of(a, np.arange(1, a.combos.shape[0], 2))
+    rows = picked.rows * 1000  # row numbers beyond int16
+    share = Share(picked.arrays, rows)
+    blob = pickle.dumps(share, protocol=5)
+    back = pickle.loads(blob)
+    assert back.rows.dtype == np.int64 and np.array_equal(back.rows, rows)
+    for f in ("combos", "starts", "weights"):
+        x, y = getattr(share.arrays, f), getattr(back.arrays, f)
+        assert y.dtype == np.int64 and np.array_equal(x, y), f
+    # the combos' codes are small: they travel in a byte or two, not eight
+    assert len(blob) < share.nbytes - share.arrays.combos.nbytes // 2

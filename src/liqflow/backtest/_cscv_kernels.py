@@ -501,7 +501,7 @@ def cscv_best_py(
     blocks: np.ndarray,
     lcp: np.ndarray,
     tile: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """First pass of CSCV over every split, for one chunk of trials, in tiles of trials.
 
     With :func:`cscv_counts` and :func:`cscv_logits` it gives what :func:`cscv_ranks`
@@ -528,8 +528,10 @@ def cscv_best_py(
     key, chosen, is_sharpe, oos_sharpe : float64[n_splits]
         Per split, the in-sample key of the chunk's best trial (the first on ties; -inf
         if none has variance), its out-of-sample key and its in- and out-of-sample
-        Sharpe ratios. Over consecutive chunks of trials the split's pick is the chunk
-        with the largest key, the first on ties: the pick over all the trials.
+        Sharpe ratios. Over chunks of trials the split's pick is the one with the
+        largest key, the first trial on ties: the pick over all the trials.
+    best : int64[n_splits]
+        The column of that trial (the first column if none has variance).
     """
     ns = blocks.shape[0]
     floor = np.full(ns, -np.inf)
@@ -556,7 +558,7 @@ def cscv_best_py(
                 floor[k] = sk[k] - (abs(sk[k]) * 1e-9 + 1e-300)
     key, best = _split_best(bs, bq, n_is, blocks, lcp, 0, ns, tile, floor)
     chosen, is_sr, oos_sr = _split_picks(bs, bq, tot1, tot2, n_is, n_all, blocks, 0, key, best)
-    return key, chosen, is_sr, oos_sr
+    return key, chosen, is_sr, oos_sr, best
 
 
 cscv_best = numba.njit(cache=True, nogil=True)(cscv_best_py)

@@ -1,31 +1,37 @@
-"""A sweep on a Dask cluster: one task per worker thread and phase, CSCV reduced there.
+"""A sweep on a Dask cluster: the trials stay on the worker that made them.
 
-1. **Kernel.** The distinct combos are dealt to as many shares as the cluster has
-   worker threads, in blocks of :data:`COMBO_BLOCK` combos taken in turn, so that every
-   share has the same mix of parameters and costs about the same; each share is one
-   task, pinned to its thread. It returns the share's statistics (for the table) and
-   keeps its trials' per-block sums on the worker.
-2. **CSCV.** The splits are dealt to the same threads the same way (blocks of
-   :data:`SPLIT_BLOCK`); each task takes every share's per-block sums (Dask moves them
-   between the workers) and runs both CSCV passes over its own splits: the in-sample
-   best of all the trials, then the counts below it out of sample. No pick has to be
-   merged between the passes, so nothing waits for the client; a task returns, per
-   split, the pick's out-of-sample key and Sharpe ratios and the counts.
+The distinct combos are dealt to as many shares as the cluster has worker threads (or
+more, with a ``chunk_size``), in blocks of :data:`COMBO_BLOCK` combos taken in turn, so
+that every share has the same mix of parameters and costs about the same. Each share
+is pinned to one thread, which runs, over the share's own trials only:
 
-The client sends each worker once the kernel's inputs for its shares (inside the
-tasks, or scattered first when large), submits every task at once and only places the
-results: the statistics by combo, the per-split vectors by split. The numbers are those of the in-process evaluation, bit for bit: the kernel
-computes each combo alone, and the trials are ordered by combo before CSCV reads them,
-so ties go to the same (first) trial and every sum is added in the same order.
+1. **the kernel**: the share's statistics (sent to the client, for the table) and its
+   trials' per-block sums (kept on the worker);
+2. **the first CSCV pass** over every split: the in-sample best of the share's trials
+   (a few floats per split, sent to the other workers and the client);
+3. **the second pass**, once every share's picks are in: the picks merged (the largest
+   key, the smallest trial number on ties) and the share's trials counted below and
+   equal to the pick out of sample (two integers per split, to the client).
+
+The per-block sums never leave their worker: what travels between the passes is a few
+vectors per split. The client sends each worker once the kernel's inputs for its
+shares (pickled once, integers narrowed; inside the tasks, or scattered first when
+large), submits every task at once, places the statistics by combo and adds the
+counts. The numbers are those of the
+in-process evaluation, bit for bit: the kernel computes each combo alone, each trial's
+sums are added in the same order wherever it is, ties go to the first trial and the
+counts are integers.
 """
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from liqflow.backtest._dispatch import narrow
 from liqflow.backtest._kernels import sweep_stats
 from liqflow.backtest.overfit import (
     CSCVSplits,
@@ -33,7 +39,7 @@ from liqflow.backtest.overfit import (
     SplitPicks,
     TrialBlocks,
     cscv_splits_of,
-    merge_trials,
+    merge_picks,
     pbo_from_counts,
     split_counts,
     split_picks,
@@ -43,12 +49,10 @@ from liqflow.backtest.overfit import (
 if TYPE_CHECKING:
     from liqflow.backtest._dispatch import Progress, SweepArrays
 
-__all__ = ["COMBO_BLOCK", "SPLIT_BLOCK", "run_on_cluster", "share_of", "share_rows"]
+__all__ = ["COMBO_BLOCK", "run_on_cluster", "share_of", "share_rows"]
 
-#: Combos per block dealt to the shares of the kernel phase.
+#: Combos per block dealt to the shares.
 COMBO_BLOCK = 256
-#: Splits per block dealt to the shares of the CSCV phase.
-SPLIT_BLOCK = 64
 #: A share's inputs up to this size travel inside its task (no round trip before it is
 #: submitted); larger ones are scattered to its worker first (Dask warns from 10 MB).
 EMBED_BYTES = 8 * 2**20
@@ -64,7 +68,8 @@ def share_rows(n: int, parts: int, block: int, k: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class ShareResult:
-    """The kernel's statistics of one share of combos, and its trials' block sums."""
+    """The kernel's statistics of one share of combos (rows ``rows`` of the distinct
+    combos), and its trials' block sums."""
 
     rows: np.ndarray
     stats: np.ndarray
@@ -74,15 +79,10 @@ class ShareResult:
         """The same without the block sums (what the client receives)."""
         return replace(self, trials=None)
 
-
-@dataclass(frozen=True, eq=False)
-class SplitShare:
-    """Both CSCV passes over some splits (indices ``splits``) of all the trials."""
-
-    splits: np.ndarray
-    picks: SplitPicks
-    below: np.ndarray
-    ties: np.ndarray
+    def __sizeof__(self) -> int:
+        # what Dask's memory accounting and transfer costs read (sys.getsizeof)
+        held = 0 if self.trials is None else self.trials.nbytes
+        return int(self.rows.nbytes + self.stats.nbytes + held)
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,10 +94,19 @@ class Share:
 
     @property
     def nbytes(self) -> int:
-        """About the size of its pickle (the events travel as bits)."""
+        """At most the size of its pickle (the events travel as bits, the integers
+        narrowed)."""
         a = self.arrays
         sized = (a.combos, a.starts, a.stage, a.rets, self.rows, a.weights)
         return a.last_event.size // 8 + sum(int(x.nbytes) for x in sized if x is not None)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _unpack_share, (self.arrays, narrow(self.rows))
+
+
+def _unpack_share(arrays: SweepArrays, rows: np.ndarray) -> Share:
+    """The :class:`Share` of :meth:`Share.__reduce__`."""
+    return Share(arrays, rows.astype(np.int64))
 
 
 def share_of(arrays: SweepArrays, rows: np.ndarray) -> Share:
@@ -112,11 +121,10 @@ def share_of(arrays: SweepArrays, rows: np.ndarray) -> Share:
     return Share(part, rows)
 
 
-def evaluate_share(
-    share: Share, start: int, end: int, edges: np.ndarray, cscv: bool
-) -> ShareResult:
-    """Kernel statistics of one share of the combos, with their trials' per-block sums
-    if ``cscv``."""
+def evaluate_share(blob: bytes, start: int, end: int, edges: np.ndarray, cscv: bool) -> ShareResult:
+    """Kernel statistics of one share of the combos (pickled by :func:`_send_shares`),
+    with their trials' per-block sums if ``cscv``."""
+    share: Share = pickle.loads(blob)
     a = share.arrays
     st, bsum, bsq = sweep_stats(
         a.last_event, a.stage, a.rets, a.combos, a.cost, a.starts, start, end, edges
@@ -126,32 +134,25 @@ def evaluate_share(
     return ShareResult(share.rows, st, trial_blocks(bsum, bsq, a.weights))
 
 
-def cscv_share(counts: np.ndarray, share: tuple[int, int, int], *parts: ShareResult) -> SplitShare:
-    """Both CSCV passes over share ``share = (parts, block, k)`` of the splits of
-    blocks of ``counts`` observations, over the trials of every part."""
-    n_parts, block, k = share
-    whole = cscv_splits_of(counts)
-    which = share_rows(whole.n_splits, n_parts, block, k)
-    splits: CSCVSplits = whole.subset(which)
-    blocks = [p.trials for p in parts if p.trials is not None]
-    trials = merge_trials(blocks, [p.rows for p in parts if p.trials is not None])
-    picks = split_picks(splits, trials)
-    below, ties = split_counts(splits, trials, picks.chosen)
-    return SplitShare(which, picks, below, ties)
+def _trials(part: ShareResult) -> TrialBlocks:
+    if part.trials is None:  # pragma: no cover - evaluated with cscv=True
+        raise RuntimeError("share evaluated without its block sums")
+    return part.trials
 
 
-def _assemble_pbo(splits: CSCVSplits, parts: list[SplitShare], n_trials: int) -> PBOResult:
-    """The PBO from every split's share (each split in exactly one)."""
-    ns = splits.n_splits
-    fields = {f: np.empty(ns) for f in SplitPicks.__dataclass_fields__}
-    below = np.zeros(ns, dtype=np.int64)
-    ties = np.zeros(ns, dtype=np.int64)
-    for p in parts:
-        for f, arr in fields.items():
-            arr[p.splits] = getattr(p.picks, f)
-        below[p.splits] = p.below
-        ties[p.splits] = p.ties
-    return pbo_from_counts(splits, SplitPicks(**fields), below, ties, n_trials)
+def share_picks(counts: np.ndarray, part: ShareResult) -> SplitPicks:
+    """First CSCV pass over the trials of ``part`` (blocks of ``counts`` observations):
+    their in-sample best in every split, numbered as rows of the distinct combos."""
+    return split_picks(cscv_splits_of(counts), _trials(part), part.rows)
+
+
+def share_counts(
+    counts: np.ndarray, part: ShareResult, *picks: SplitPicks
+) -> tuple[np.ndarray, np.ndarray]:
+    """Second CSCV pass over the trials of ``part``: per split, how many are below and
+    equal to the pick of every share (``picks``, merged) out of sample."""
+    chosen = merge_picks(list(picks)).chosen
+    return split_counts(cscv_splits_of(counts), _trials(part), chosen)
 
 
 #: Seconds to wait for a first worker when the scheduler has none.
@@ -196,41 +197,65 @@ def run_on_cluster(
     n_parts = max(len(slots), -(-n // chunk_size) if chunk_size else 0)
     n_parts = max(1, min(n_parts, n))
     pin: dict[str, Any] = {"allow_other_workers": False, "pure": False}
-    where = [slots[k % len(slots)] for k in range(n_parts)]
-    shares = _send_shares(client, arrays, n_parts, where)
+    where = [[slots[k % len(slots)]] for k in range(n_parts)]
+    shares = _send_shares(client, arrays, n_parts, [w[0] for w in where])
     start, end, edges = window
     cscv = splits is not None
     full = [
-        client.submit(evaluate_share, sh, start, end, edges, cscv, workers=[w], **pin)
+        client.submit(evaluate_share, sh, start, end, edges, cscv, workers=w, **pin)
         for sh, w in zip(shares, where, strict=True)
     ]
+    # before the first pass on the same thread: the client places the statistics (and
+    # reports progress) while the workers rank
     light = [
-        client.submit(ShareResult.light, f, workers=[w], **pin)
+        client.submit(ShareResult.light, f, workers=w, priority=1, **pin)
         for f, w in zip(full, where, strict=True)
     ]
-    passes = []
     if splits is not None:
-        m = max(1, min(len(slots), splits.n_splits))
-        counts = np.diff(edges).astype(np.float64)
-        passes = [
-            client.submit(cscv_share, counts, (m, SPLIT_BLOCK, k), *full, workers=[slots[k]], **pin)
-            for k in range(m)
-        ]
-    del full  # the CSCV tasks hold the block sums as long as they need them
+        picks, tallies = _submit_passes(client, full, where, np.diff(edges).astype(np.float64))
+    del full  # the passes hold the block sums as long as they need them
     stats = _collect_stats(as_completed(light, loop=client.loop), arrays, progress)
     if splits is None:
         return stats, None
+    merged = merge_picks(client.gather(picks))
+    below = np.zeros(splits.n_splits, dtype=np.int64)
+    ties = np.zeros(splits.n_splits, dtype=np.int64)
+    for bl, ti in client.gather(tallies):
+        below += bl
+        ties += ti
     weights = arrays.weights if arrays.weights is not None else np.ones(n, dtype=np.int64)
-    return stats, _assemble_pbo(splits, client.gather(passes), int(weights.sum()))
+    return stats, pbo_from_counts(splits, merged, below, ties, int(weights.sum()))
+
+
+def _submit_passes(
+    client: Any, full: list[Any], where: list[list[str]], counts: np.ndarray
+) -> tuple[list[Any], list[Any]]:
+    """Both CSCV passes of each share, on the worker that holds its block sums: the
+    futures of the picks and of the counts."""
+    pin: dict[str, Any] = {"allow_other_workers": False, "pure": False}
+    picks = [
+        client.submit(share_picks, counts, f, workers=w, **pin)
+        for f, w in zip(full, where, strict=True)
+    ]
+    tallies = [
+        client.submit(share_counts, counts, f, *picks, workers=w, **pin)
+        for f, w in zip(full, where, strict=True)
+    ]
+    return picks, tallies
 
 
 def _send_shares(client: Any, arrays: SweepArrays, n_parts: int, where: list[str]) -> list[Any]:
     """Each share's inputs for the worker that evaluates it (the combos of the other
-    shares do not travel): inside the task itself up to :data:`EMBED_BYTES`, otherwise
-    scattered to that worker first, one message per worker."""
+    shares do not travel), pickled once here (Dask passes bytes on as they are, where it
+    would pickle and unpickle a share again on the way): inside the task itself up to
+    :data:`EMBED_BYTES`, otherwise scattered to that worker first, one message per
+    worker."""
     n = arrays.combos.shape[0]
-    parts = [share_of(arrays, share_rows(n, n_parts, COMBO_BLOCK, k)) for k in range(n_parts)]
-    if max(p.nbytes for p in parts) <= EMBED_BYTES:
+    parts = [
+        pickle.dumps(share_of(arrays, share_rows(n, n_parts, COMBO_BLOCK, k)), protocol=5)
+        for k in range(n_parts)
+    ]
+    if max(len(p) for p in parts) <= EMBED_BYTES:
         return parts
     out: list[Any] = list(parts)
     for w in dict.fromkeys(where):

@@ -5,10 +5,9 @@ processes, a chunk of combos is evaluated in one task: the kernel's statistics, 
 the first pass of CSCV over the chunk's own trials (their in-sample best in every
 split); the picks are merged (a per-split maximum) and a second task per chunk counts
 the chunk's trials below them. On a Dask cluster (:mod:`liqflow.backtest._dask`) each
-worker thread evaluates one interleaved share of the combos, then both CSCV passes
-over one share of the splits; the per-block sums move only between workers and only
-statistics and per-split vectors reach the client. The kernel's inputs are sent once
-to each worker.
+worker thread evaluates one interleaved share of the combos and runs both CSCV passes
+over that share's trials, which never leave it: only statistics and per-split vectors
+travel. The kernel's inputs are sent once to each worker.
 """
 
 from __future__ import annotations
@@ -56,7 +55,8 @@ class SweepArrays:
     ``last_event[i, t]`` is the last day ``<= t`` with an event of set ``i`` (-1 before
     the first): a running maximum of the event days, so it is pickled as the events
     themselves, one bit a day (an eighth of a byte instead of eight bytes), and
-    rebuilt exactly where it is unpickled.
+    rebuilt exactly where it is unpickled. The integer arrays travel in the narrowest
+    integer type that holds their values (:func:`narrow`) and are int64 again on arrival.
     """
 
     last_event: np.ndarray
@@ -71,14 +71,46 @@ class SweepArrays:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         n = self.last_event.shape[1]
         events = np.packbits(self.last_event == np.arange(n, dtype=np.int64), axis=1)
-        rest = (self.stage, self.rets, self.combos, self.cost, self.starts, self.weights)
+        w = None if self.weights is None else narrow(self.weights)
+        rest = (self.stage, self.rets, narrow(self.combos), self.cost, narrow(self.starts), w)
         return _unpack_arrays, (events, n, *rest)
 
 
-def _unpack_arrays(events: np.ndarray, n: int, *rest: Any) -> SweepArrays:
+def narrow(x: np.ndarray) -> np.ndarray:
+    """``x`` (int64) in the narrowest signed integer type that holds its values, to
+    travel; ``.astype(np.int64)`` gives ``x`` back exactly."""
+    if x.size == 0:
+        return x
+    lo, hi = int(x.min()), int(x.max())
+    for t in (np.int8, np.int16, np.int32):
+        info = np.iinfo(t)
+        if info.min <= lo and hi <= info.max:
+            return x.astype(t)
+    return x
+
+
+def _unpack_arrays(
+    events: np.ndarray,
+    n: int,
+    stage: np.ndarray,
+    rets: np.ndarray,
+    combos: np.ndarray,
+    cost: float,
+    starts: np.ndarray,
+    weights: np.ndarray | None,
+) -> SweepArrays:
     """The :class:`SweepArrays` of :meth:`SweepArrays.__reduce__`."""
     on = np.unpackbits(events, axis=1, count=n).view(np.bool_)
-    return SweepArrays(last_event_rows(np.ascontiguousarray(on)), *rest)
+    w = None if weights is None else weights.astype(np.int64)
+    return SweepArrays(
+        last_event_rows(np.ascontiguousarray(on)),
+        stage,
+        rets,
+        combos.astype(np.int64),
+        cost,
+        starts.astype(np.int64),
+        w,
+    )
 
 
 def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
@@ -177,7 +209,7 @@ def evaluate_chunk(
     if window.splits is not None:
         w = arrays.weights[lo:hi] if arrays.weights is not None else None
         trials = trial_blocks(bsum, bsq, w)
-        picks = split_picks(window.splits, trials)
+        picks = split_picks(window.splits, trials, np.arange(lo, hi))
     if keep_blocks:
         return ChunkResult(lo, st, trials, picks, bsum, bsq)
     return ChunkResult(lo, st, trials, picks)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -171,22 +171,6 @@ class CSCVSplits:
     def n_blocks(self) -> int:
         return int(2 * self.blocks.shape[1])
 
-    def subset(self, which: np.ndarray) -> CSCVSplits:
-        """The splits ``which`` (indices, in that order), for a pass over some splits.
-
-        ``lcp`` is recomputed between consecutive splits of the subset: the kernels'
-        in-sample sums are the same left-to-right sums of the blocks whatever the
-        order, so every split keeps the results it has in the whole set.
-        """
-        blocks = self.blocks[which]
-        lcp = np.zeros(blocks.shape[0], dtype=np.int64)
-        if blocks.shape[0] > 1:
-            same = np.cumprod(blocks[1:] == blocks[:-1], axis=1).sum(axis=1)
-            lcp[1:] = same
-        return CSCVSplits(
-            blocks=np.ascontiguousarray(blocks), lcp=lcp, n_is=self.n_is[which], n_all=self.n_all
-        )
-
 
 def cscv_splits_of(counts: np.ndarray) -> CSCVSplits:
     """The :class:`CSCVSplits` of blocks of ``counts`` observations each."""
@@ -234,60 +218,34 @@ def trial_blocks(
     return TrialBlocks(bs=bs, bq=bq, tot1=tot1, tot2=tot2, weights=weights, rows=keep)
 
 
-def merge_trials(parts: list[TrialBlocks], rows: list[np.ndarray]) -> TrialBlocks:
-    """The trials of several chunks as one, columns in the order of the trials.
-
-    ``rows[i]`` maps the rows of chunk ``i`` to trial numbers (a chunk may hold any
-    trials, not only consecutive ones). Columns are sorted by the trial they stand for
-    first, so the first of tied trials is the first trial, as over all the trials at
-    once; identical trials of different chunks stay apart, with their own weights
-    (the same keys, so the same picks and counts). Each chunk's columns are copied
-    once, by runs that stay consecutive (chunks dealt in blocks have few).
-    """
-    first = [r[p.rows] for p, r in zip(parts, rows, strict=True)]
-    if len(parts) == 1 and bool(np.all(np.diff(first[0]) > 0)):
-        return replace(parts[0], rows=first[0])
-    flat = np.concatenate(first)
-    pos = np.empty(flat.size, dtype=np.int64)
-    pos[np.argsort(flat, kind="stable")] = np.arange(flat.size)
-    s = parts[0].bs.shape[0]
-    out = {f: np.empty((s, flat.size)) for f in ("bs", "bq")}
-    out |= {f: np.empty(flat.size, dtype=getattr(parts[0], f).dtype) for f in _VECTORS}
-    at = 0
-    for p in parts:
-        dst = pos[at : at + p.weights.size]
-        at += p.weights.size
-        # runs of columns that land next to each other: [cut[i], cut[i + 1])
-        cut = np.r_[0, np.flatnonzero(np.diff(dst) != 1) + 1, dst.size]
-        for a, b in zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True):
-            lo, hi = int(dst[a]), int(dst[a]) + b - a
-            out["bs"][:, lo:hi] = p.bs[:, a:b]
-            out["bq"][:, lo:hi] = p.bq[:, a:b]
-            for f in _VECTORS:
-                out[f][lo:hi] = getattr(p, f)[a:b]
-    rows_out = np.empty(flat.size, dtype=flat.dtype)
-    rows_out[pos] = flat
-    return TrialBlocks(**out, rows=rows_out)
-
-
-#: The per-trial vectors of :class:`TrialBlocks` besides ``rows``.
-_VECTORS = ("tot1", "tot2", "weights")
-
-
 @dataclass(frozen=True, eq=False)
 class SplitPicks:
-    """Per split, the in-sample best of some trials: its key, out-of-sample key and
-    its in- and out-of-sample Sharpe ratios (first pass of CSCV)."""
+    """Per split, the in-sample best of some trials: its key, out-of-sample key, its
+    in- and out-of-sample Sharpe ratios and its trial number (first pass of CSCV)."""
 
     key: np.ndarray
     chosen: np.ndarray
     is_sharpe: np.ndarray
     oos_sharpe: np.ndarray
+    trial: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(getattr(self, f).nbytes) for f in self.__dataclass_fields__)
+
+    def __sizeof__(self) -> int:
+        return self.nbytes  # what Dask's memory accounting reads (sys.getsizeof)
 
 
-def split_picks(splits: CSCVSplits, trials: TrialBlocks) -> SplitPicks:
-    """The in-sample best of ``trials`` in every split."""
-    key, chosen, is_sr, oos = cscv_best(
+def split_picks(
+    splits: CSCVSplits, trials: TrialBlocks, numbers: np.ndarray | None = None
+) -> SplitPicks:
+    """The in-sample best of ``trials`` in every split.
+
+    ``numbers[i]`` is the trial number of row ``i`` of the sums ``trials`` was built
+    from (default ``i``): the number ties are broken by when picks are merged.
+    """
+    key, chosen, is_sr, oos, best = cscv_best(
         trials.bs,
         trials.bq,
         trials.tot1,
@@ -298,18 +256,20 @@ def split_picks(splits: CSCVSplits, trials: TrialBlocks) -> SplitPicks:
         splits.lcp,
         CSCV_TILE,
     )
-    return SplitPicks(key=key, chosen=chosen, is_sharpe=is_sr, oos_sharpe=oos)
+    row = trials.rows[best]
+    trial = row if numbers is None else numbers[row]
+    return SplitPicks(key=key, chosen=chosen, is_sharpe=is_sr, oos_sharpe=oos, trial=trial)
 
 
 def merge_picks(picks: list[SplitPicks]) -> SplitPicks:
-    """The picks over consecutive chunks of trials, given in trial order.
+    """The picks over several chunks of trials (in any order, numbered apart).
 
-    A later chunk wins a split only with a strictly larger key: the first trial wins
-    ties, as within a chunk.
+    The largest key wins a split, the smallest trial number on ties: the first trial
+    wins ties, as within a chunk, whichever trials each chunk holds.
     """
     out = picks[0]
     for p in picks[1:]:
-        win = p.key > out.key
+        win = (p.key > out.key) | ((p.key == out.key) & (p.trial < out.trial))
         out = SplitPicks(
             *(
                 np.where(win, getattr(p, f), getattr(out, f))
@@ -408,8 +368,10 @@ def _pbo_from_blocks(
     splits = cscv_splits_of(counts)
     n = bsum.shape[0]
     size = chunk or n
-    chunks = [trial_blocks(bsum[lo : lo + size], bsq[lo : lo + size]) for lo in range(0, n, size)]
-    picks = merge_picks([split_picks(splits, c) for c in chunks])
+    los = range(0, n, size)
+    chunks = [trial_blocks(bsum[lo : lo + size], bsq[lo : lo + size]) for lo in los]
+    numbers = [np.arange(lo, min(lo + size, n)) for lo in los]
+    picks = merge_picks([split_picks(splits, c, k) for c, k in zip(chunks, numbers, strict=True)])
     below = np.zeros(splits.n_splits, dtype=np.int64)
     ties = np.zeros(splits.n_splits, dtype=np.int64)
     for c in chunks:
