@@ -5,9 +5,9 @@ read its values, and turn the result into the row the evidence tables are built 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Protocol, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -101,6 +101,37 @@ def _below_floor(spec: TestSpec, n: int, row: _Row) -> bool:
     return True
 
 
+class _Sized(Protocol):
+    """A test result: how many observations it used."""
+
+    @property
+    def n_obs(self) -> int: ...
+
+
+_R = TypeVar("_R", bound=_Sized)
+
+
+def _pair_result(
+    spec: TestSpec,
+    inputs: StudyInputs,
+    row: _Row,
+    common: _Common | None,
+    run: Callable[[pd.Series, pd.Series], _R],
+) -> _R | None:
+    """``run(leader, follower)`` on the pair of ``spec``, or None with why in ``row``: a
+    missing or too short pair (:func:`_pair`), data the test refuses, or fewer
+    observations than the test needs (:func:`_below_floor`)."""
+    pair = _pair(spec, inputs, row, common)
+    if pair is None:
+        return None
+    try:
+        res = run(*pair)
+    except DataError as exc:
+        row.note = str(exc)
+        return None
+    return None if _below_floor(spec, res.n_obs, row) else res
+
+
 def _lead_lag_row(
     spec: TestSpec,
     inputs: StudyInputs,
@@ -113,12 +144,12 @@ def _lead_lag_row(
     from liqflow.stats.leadlag import lead_lag
 
     row = _Row(spec, unit="weeks", n_unit="weekly returns", min_n=MIN_WEEKS)
-    pair = _pair(spec, inputs, row, common)
-    if pair is None:
-        return row
-    a, b = pair
-    try:
-        res = lead_lag(
+    res = _pair_result(
+        spec,
+        inputs,
+        row,
+        common,
+        lambda a, b: lead_lag(
             a,
             b,
             freq="W",
@@ -129,11 +160,9 @@ def _lead_lag_row(
             lead_lags=spec.lags,
             confidence=conf,
             seed=rng,
-        )
-    except DataError as exc:
-        row.note = str(exc)
-        return row
-    if _below_floor(spec, res.n_obs, row):
+        ),
+    )
+    if res is None:
         return row
     out[spec.test_id] = res
     lo, hi = res.peak_lag_ci
@@ -155,16 +184,14 @@ def _granger_row(
     from liqflow.stats.granger import granger_test
 
     row = _Row(spec, unit="F", n_unit="weekly returns", min_n=MIN_WEEKS)
-    pair = _pair(spec, inputs, row, common)
-    if pair is None:
-        return row
-    a, b = pair
-    try:
-        res = granger_test(a, b, freq="W", max_lag=spec.lags[1], n_boot=draws, seed=rng)
-    except DataError as exc:
-        row.note = str(exc)
-        return row
-    if _below_floor(spec, res.n_obs, row):
+    res = _pair_result(
+        spec,
+        inputs,
+        row,
+        common,
+        lambda a, b: granger_test(a, b, freq="W", max_lag=spec.lags[1], n_boot=draws, seed=rng),
+    )
+    if res is None:
         return row
     row.effect = float(res.f_stat[res.lags == res.best_lag][0])
     row.n, row.p_value, row.available, row.supports = res.n_obs, res.adjusted_p, True, True
