@@ -249,6 +249,7 @@ def _old_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+@_old_objects_frozen()
 def _compute(
     store: Store,
     as_of: pd.Timestamp | str | None,
@@ -257,21 +258,8 @@ def _compute(
     clock: _Clock,
     ids: Sequence[str] | None,
 ) -> ReportResults:
-    """:func:`_compute_parts` with the objects that exist before it frozen
-    (:func:`_old_objects_frozen`)."""
-    with _old_objects_frozen():
-        return _compute_parts(store, as_of, cat, cfg, clock, ids)
-
-
-def _compute_parts(
-    store: Store,
-    as_of: pd.Timestamp | str | None,
-    cat: Catalog,
-    cfg: ReportConfig,
-    clock: _Clock,
-    ids: Sequence[str] | None,
-) -> ReportResults:
-    """Every part computed (the parts' own caches aside), timed by ``clock``.
+    """Every part computed (the parts' own caches aside), timed by ``clock``, with the
+    objects that exist before it frozen (:func:`_old_objects_frozen`).
 
     Each part's time is the wall time the building thread spends in it. The statistics
     run on worker threads while that thread carries on: the survivorship bias, the
