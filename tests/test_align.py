@@ -267,13 +267,13 @@ def test_available_by_day_arithmetic_equals_pandas_offsets(lag: str) -> None:
     )
     obs = pd.Series(rng.normal(size=400), index=days.as_unit("s"), name="value")
     spec = SeriesSpec("x", "fred", "X", fields=("value",), unit="", frequency="D", release_lag=lag)
-    shifted = pd.DatetimeIndex(obs.index) + spec.lag_offset
-    slow = pd.Series(obs.to_numpy(), index=shifted.rename("date"), name="value")
-    slow = slow[~slow.index.duplicated(keep="last")].sort_index()
+
+    def by_pandas(s: pd.Series) -> pd.Series:  # the offset added by pandas, the last kept
+        out = pd.Series(s.to_numpy(), index=(s.index + spec.lag_offset).rename("date"))
+        return out[~out.index.duplicated(keep="last")].sort_index().rename("value")
+
     fast = available(obs, spec)
-    pd.testing.assert_series_equal(fast, slow)
+    pd.testing.assert_series_equal(fast, by_pandas(obs))
     assert fast.index.dtype == np.dtype("datetime64[s]")
     with_time = obs.set_axis(obs.index + pd.Timedelta(hours=15))  # falls back to pandas
-    expected = pd.Series(obs.to_numpy(), index=(with_time.index + spec.lag_offset).rename("date"))
-    expected = expected[~expected.index.duplicated(keep="last")].sort_index().rename("value")
-    pd.testing.assert_series_equal(available(with_time, spec), expected)
+    pd.testing.assert_series_equal(available(with_time, spec), by_pandas(with_time))

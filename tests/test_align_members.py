@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,13 +74,11 @@ def test_exchange_sessions_are_built_once_when_threads_ask_together() -> None:
 
 
 def test_exchange_sessions_are_kept_for_the_day_and_rebuilt_when_unreadable(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from pathlib import Path
-
     from liqflow import sessions
 
-    home = Path(str(tmp_path))
+    home = tmp_path
     monkeypatch.setenv("LIQFLOW_HOME", str(home))
     sessions._built_sessions.cache_clear()
     built = sessions.exchange_sessions()
@@ -96,17 +96,15 @@ def test_exchange_sessions_are_kept_for_the_day_and_rebuilt_when_unreadable(
 
 
 def test_exchange_sessions_work_when_the_cache_folder_cannot_be_written(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from pathlib import Path
-
     from liqflow import sessions
 
-    blocker = Path(str(tmp_path)) / "file"
+    blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("LIQFLOW_HOME", str(blocker / "home"))  # under a file: unwritable
     sessions._built_sessions.cache_clear()
     days = sessions.exchange_sessions()
     assert pd.Timestamp("2001-09-11") not in days and pd.Timestamp("2001-09-10") in days
-    assert list(Path(str(tmp_path)).iterdir()) == [blocker]
+    assert list(tmp_path.iterdir()) == [blocker]
     sessions._built_sessions.cache_clear()

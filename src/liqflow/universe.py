@@ -155,8 +155,8 @@ def excluded_mask(snapshots: pd.DataFrame) -> pd.Series:
     # the list and name rule depends on (symbol, name) only: judged once per distinct pair
     sym_codes, syms = pd.factorize(snapshots["symbol"].astype(str))
     name_codes, names = pd.factorize(snapshots["name"].fillna("").astype(str))
-    codes, pair_keys = pd.factorize(sym_codes.astype(np.int64) * len(names) + name_codes)
     width = max(len(names), 1)
+    codes, pair_keys = pd.factorize(sym_codes.astype(np.int64) * width + name_codes)
     sym_list, name_list = [str(x) for x in syms], [str(x) for x in names]
     by_pair = np.array(
         [
