@@ -130,10 +130,8 @@ def _week_closes(prices: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _friday_index(grid: np.ndarray, like: pd.Index, *, regular: bool) -> pd.DatetimeIndex:
     """Fridays ``grid`` (days since 1970-01-01) at the resolution of ``like`` (ns, us, s),
     with the ``W-FRI`` frequency when they are every week from the first to the last."""
-    unit = np.dtype(str(like.dtype))
-    return pd.DatetimeIndex(
-        grid.astype("datetime64[D]").astype(unit), freq="W-FRI" if regular else None
-    )
+    days = grid.astype("datetime64[D]").astype(np.dtype(str(like.dtype)))
+    return pd.DatetimeIndex(days, freq="W-FRI") if regular else pd.DatetimeIndex(days)
 
 
 def asof_positions(when: np.ndarray, dates: np.ndarray, max_age_days: int | None) -> np.ndarray:
