@@ -14,6 +14,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from liqflow._errors import DataError
 
@@ -186,3 +187,38 @@ def _distinct_numbers(
         return _numbers(distinct, path, what, integer=integer)[at]
     except DataError:
         return None
+
+
+_MONTHLY_READ = ("rank", "name", "symbol", "market cap", "price", "snapshot_date")
+
+
+def _plain_monthly(path: Path) -> pd.DataFrame | None:
+    """The frame of a plainly well-formed CoinMarketCap monthly table (the ``cmc_monthly``
+    layout of :mod:`liqflow.providers.universe_files`), each distinct cell converted once
+    (:func:`_plain_columns`); None: the file is read cell by cell."""
+    raw = _plain_columns(path, _MONTHLY_READ)
+    if raw is None or len(raw) != len(_MONTHLY_READ):
+        return None
+    cols = {c.lower(): c for c in raw}
+    days, at = raw[cols["snapshot_date"]]
+    when = pd.to_datetime(pd.Series(days, dtype=object), format="%Y%m%d", errors="coerce")
+    rank = _distinct_numbers(raw[cols["rank"]], path, "Rank", integer=True)
+    cap = _distinct_numbers(raw[cols["market cap"]], path, "Market Cap")
+    price = _distinct_numbers(raw[cols["price"]], path, "Price")
+    if when.isna().any() or rank is None or cap is None or price is None:
+        return None
+
+    def text(name: str) -> np.ndarray:
+        distinct, where = raw[cols[name]]
+        return np.asarray(distinct, dtype=object)[where]
+
+    return pd.DataFrame(
+        {
+            "date": when.to_numpy(dtype="datetime64[ns]")[at],
+            "rank": rank,
+            "symbol": text("symbol"),
+            "name": text("name"),
+            "market_cap": cap,
+            "price": price,
+        }
+    )

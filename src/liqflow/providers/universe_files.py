@@ -41,13 +41,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError
-from liqflow.providers._universe_cells import (
-    _distinct_numbers,
-    _money,
-    _numbers,
-    _plain_columns,
-    _read_csv,
-)
+from liqflow.providers._universe_cells import _money, _numbers, _plain_monthly, _read_csv
 
 __all__ = [
     "KNOWN_WRONG_WEEKS",
@@ -304,40 +298,6 @@ def _snap_frame(arrays: Mapping[str, np.ndarray], source: str) -> pd.DataFrame:
             "source": np.full(n, source, dtype=object),
         },
         columns=list(_SNAP_COLUMNS),
-    )
-
-
-_MONTHLY_READ = ("rank", "name", "symbol", "market cap", "price", "snapshot_date")
-
-
-def _plain_monthly(path: Path) -> pd.DataFrame | None:
-    """:func:`_read_monthly`'s frame of a plainly well-formed file, each distinct cell
-    converted once (:func:`_plain_columns`); None: the file is read cell by cell."""
-    raw = _plain_columns(path, _MONTHLY_READ)
-    if raw is None or len(raw) != len(_MONTHLY_READ):
-        return None
-    cols = {c.lower(): c for c in raw}
-    days, at = raw[cols["snapshot_date"]]
-    when = pd.to_datetime(pd.Series(days, dtype=object), format="%Y%m%d", errors="coerce")
-    rank = _distinct_numbers(raw[cols["rank"]], path, "Rank", integer=True)
-    cap = _distinct_numbers(raw[cols["market cap"]], path, "Market Cap")
-    price = _distinct_numbers(raw[cols["price"]], path, "Price")
-    if when.isna().any() or rank is None or cap is None or price is None:
-        return None
-
-    def text(name: str) -> np.ndarray:
-        distinct, where = raw[cols[name]]
-        return np.asarray(distinct, dtype=object)[where]
-
-    return pd.DataFrame(
-        {
-            "date": when.to_numpy(dtype="datetime64[ns]")[at],
-            "rank": rank,
-            "symbol": text("symbol"),
-            "name": text("name"),
-            "market_cap": cap,
-            "price": price,
-        }
     )
 
 
