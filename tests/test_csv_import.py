@@ -204,3 +204,23 @@ def test_plain_files_take_the_one_pass_read(case: str) -> None:
     _, mapping, _ = sniff_header(columns, Path("x.csv"))
     frame = _plain_frame(text, columns, mapping)
     assert frame is not None and list(frame.columns) == list(mapping.values())
+
+
+def test_numbers_of_arrow_cells_equal_the_checked_conversion(tmp_path: Path) -> None:
+    """The one-pass pyarrow cast of :func:`numbers` gives what ``pandas.to_numeric`` gives;
+    cells it does not take (blanks around a number, ``inf``) go the checked way, which
+    accepts them as before or names the line."""
+    from liqflow.providers.csv import numbers
+
+    dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    cells = ["1.5", "", ".", "null", "NaN", "-2e-3", "+7", "0001", "123456789.123456789"]
+    raw = pd.Series(pd.array(cells, dtype=dtype))
+    expected = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(float)
+    np.testing.assert_array_equal(numbers(raw, "v", cells, tmp_path / "f.csv"), expected)
+    padded = pd.Series(pd.array([" 1.5", "inf"], dtype=dtype))
+    np.testing.assert_array_equal(
+        numbers(padded, "v", [" 1.5", "inf"], tmp_path / "f.csv"), [1.5, np.inf]
+    )
+    bad = pd.Series(pd.array(["1", "1,5"], dtype=dtype))
+    with pytest.raises(DataError, match=r"f\.csv:3: column 'v' is not a number"):
+        numbers(bad, "v", ["1", "1,5"], tmp_path / "f.csv")

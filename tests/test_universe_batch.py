@@ -154,3 +154,39 @@ def test_coin_prices_cleaned_as_the_pandas_chain() -> None:
         expected = frame.sort_index().where(frame > 0).dropna(how="all").astype(np.float64)
         got = _coin_prices(frame, "XEM", "", "", "yahoo", Path("XEM-USD-1d.csv")).frame
         pd.testing.assert_frame_equal(got, expected)
+
+
+_MONTHLY_HEAD = (
+    "Rank,Name,Symbol,Market Cap,Price,Circulating Supply,Volume (24h),% 1h,% 24h,% 7d,"
+    "snapshot_date\n"
+)
+
+
+def test_plain_monthly_table_equals_the_cell_by_cell_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A monthly snapshot table read value by value (pyarrow, each distinct cell converted
+    once) holds the rows of the cell-by-cell read; a bad cell is refused on its line."""
+    import liqflow.providers.universe_files as uf
+
+    rows = [
+        f"{r},Coin {r % 7} , C{r % 7},${r * 1000},{r / 3:.6f},1,1,0,0,0,2020{1 + r % 12:02d}01"
+        for r in range(1, 400)
+    ]
+    path = tmp_path / "monthly.csv"
+    path.write_text(_MONTHLY_HEAD + "\n".join(rows) + "\n\n")
+    assert sniff_universe_layout(path) == "cmc_monthly"
+    assert uf._plain_monthly(path) is not None
+    fast = read_universe_file(path).snapshots
+    with monkeypatch.context() as m:
+        m.setattr(uf, "_plain_monthly", lambda p: None)
+        slow = read_universe_file(path).snapshots
+    assert fast is not None and slow is not None
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["name"].iloc[0] == "Coin 1" and fast["symbol"].iloc[0] == "C1"
+    bad = rows.copy()
+    bad[5] = bad[5].replace(f"{6 / 3:.6f}", "n/a")
+    path.write_text(_MONTHLY_HEAD + "\n".join(bad) + "\n")
+    assert uf._plain_monthly(path) is None
+    with pytest.raises(DataError, match=r"monthly\.csv:7: Price 'n/a' is not a number"):
+        read_universe_file(path)

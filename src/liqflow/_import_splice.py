@@ -31,6 +31,17 @@ class _Pending:
     trimmed: bool = False  # dates left to a file of the same import that reaches further
 
 
+def _common_dates(a: pd.Index, b: pd.Index) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """The dates of ``a`` also in ``b`` (unique dates each), in the order of ``a``, and
+    their positions in ``a`` and in ``b``: ``a.intersection(b)`` without label lookups."""
+    an = pd.DatetimeIndex(a).to_numpy(dtype="datetime64[ns]")
+    bn = pd.DatetimeIndex(b).to_numpy(dtype="datetime64[ns]")
+    _, ia, ib = np.intersect1d(an, bn, assume_unique=True, return_indices=True)
+    order = np.argsort(ia, kind="stable")
+    ia, ib = ia[order], ib[order]
+    return pd.DatetimeIndex(an[ia]), ia, ib
+
+
 def _disagreement(base: _Pending, new: _Pending) -> str | None:
     """Why ``new`` cannot be spliced onto ``base`` (same series and source), or None."""
     if new.spec.id in REVISED:
@@ -45,10 +56,10 @@ def _disagreement(base: _Pending, new: _Pending) -> str | None:
         if fld == "volume" and new.source == "yahoo":
             # a file's last bar may have been written during its session: volume so far
             a, b = a.iloc[:-1], b.iloc[:-1]
-        common = a.index.intersection(b.index)
-        if common.empty:
+        common, ia, ib = _common_dates(a.index, b.index)
+        if not len(common):
             continue
-        av, bv = a[common].to_numpy(), b[common].to_numpy()
+        av, bv = a.to_numpy(dtype=np.float64)[ia], b.to_numpy(dtype=np.float64)[ib]
         scale = np.maximum(np.maximum(np.abs(av), np.abs(bv)), 1e-12)
         bad = np.flatnonzero(np.abs(av - bv) > rtol * scale)
         if bad.size:
@@ -102,11 +113,16 @@ def _later_wins(members: list[_Pending]) -> list[_Pending]:
         if not later:  # nothing to leave to a later file (the last one, a lone file)
             out.append(p)
             continue
+        values = frame.to_numpy(dtype=np.float64, copy=True)
+        col_at = {c: j for j, c in enumerate(frame.columns)}
         for q in later:
-            common = [c for c in frame.columns if c in q.frame.columns]
-            held = q.frame[common].reindex(frame.index).notna()
-            frame = frame.mask(held.reindex(columns=frame.columns, fill_value=False))
-        frame = frame.dropna(how="all")
-        trimmed = int(frame.notna().to_numpy().sum()) != int(p.frame.notna().to_numpy().sum())
+            _, ia, ib = _common_dates(frame.index, q.frame.index)
+            for c in (c for c in q.frame.columns if c in col_at):
+                held = ~np.isnan(q.frame[c].to_numpy(dtype=np.float64)[ib])
+                values[ia[held], col_at[c]] = np.nan
+        keep = ~np.isnan(values).all(axis=1)
+        trimmed = int((~np.isnan(values)).sum()) != int(p.frame.notna().to_numpy().sum())
+        if trimmed:
+            frame = pd.DataFrame(values[keep], index=frame.index[keep], columns=frame.columns)
         out.append(dataclasses.replace(p, frame=frame, trimmed=True) if trimmed else p)
     return out

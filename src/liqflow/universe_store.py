@@ -161,7 +161,12 @@ def _write_parts(
         snaps = assign_coin_ids(rows, reference=stored)
     else:
         snaps = pd.DataFrame(columns=[*stored.columns, "_file"])
-    aliases = coin_symbols(pd.concat([stored, snaps.drop(columns="_file")], ignore_index=True))
+    # nothing stored yet (a fresh import): the aliases are those of the new rows alone
+    mine = coin_symbols(snaps) if len(snaps) else None
+    if mine is not None and not len(stored):
+        aliases = mine
+    else:
+        aliases = coin_symbols(pd.concat([stored, snaps.drop(columns="_file")], ignore_index=True))
     prices = _price_aliases([f.prices for f in files if f.prices is not None], aliases)
     price_aliases = pd.DataFrame(
         [
@@ -174,7 +179,7 @@ def _write_parts(
     coins: pd.DataFrame | None = None
     if len(snaps):
         written.extend(_snapshot_writes(snap_files, snaps, store.universe_fresh(snaps)))
-        coins = pd.concat([coin_symbols(snaps), price_aliases])
+        coins = pd.concat([mine, price_aliases])
     elif len(price_aliases):
         coins = price_aliases
     written.extend(_write_prices(store, files, prices, _top100_prices(snaps)))

@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from liqflow._errors import DataError
 
@@ -115,3 +117,108 @@ def _bad_number(col: list[str], path: Path, what: str, integer: bool) -> DataErr
             kind = "n integer" if integer else " number"
             return DataError(f"{path}:{i + 2}: {what} {raw!r} is not a{kind}")
     return DataError(f"{path}: column {what} does not convert to numbers")
+
+
+def _plain_columns(
+    path: Path, wanted: Collection[str]
+) -> dict[str, tuple[list[str], np.ndarray]] | None:
+    """The cells of a large, plainly well-formed CSV file by column (those whose name in
+    lower case is ``wanted``), each column as its distinct stripped cells and the position
+    of every row's cell among them; or None.
+
+    Plainly well-formed: what :func:`_split_rows` splits (no quote, carriage return or
+    NUL, no field over the ``csv`` module's size limit), the header's field count on
+    every line, at least one row. The cells are those of :func:`_read_csv` (stripped the
+    same way, blank lines skipped); a file of many rows repeating few values (a monthly
+    snapshot table) is converted value by value, not cell by cell. None: the caller
+    reads the file with :func:`_read_csv`, which refuses what is malformed.
+    """
+    import pyarrow as pa
+    from pyarrow import compute as pc
+    from pyarrow import csv as pacsv
+
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        return None
+    head = text.split("\n", 1)[0]
+    if not head.strip() or '"' in text or "\r" in text or "\x00" in text:
+        return None
+    limit = csv.field_size_limit()
+    if len(text) > limit and max(map(len, text.split("\n"))) > limit:
+        return None
+    header = [c.strip() for c in head.split(",")]
+    names = [f"c{k}" for k in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True),
+            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                include_columns=[
+                    n for n, c in zip(names, header, strict=True) if c.lower() in wanted
+                ],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows == 0:
+        return None
+    out = {}
+    kept = [c for c in header if c.lower() in wanted]
+    for name, col in zip(kept, table.columns, strict=True):
+        coded = pc.dictionary_encode(col).combine_chunks()
+        distinct = [str(x).strip() for x in coded.dictionary.to_pylist()]
+        out[name] = (distinct, coded.indices.to_numpy(zero_copy_only=False))
+    return out
+
+
+def _distinct_numbers(
+    col: tuple[list[str], np.ndarray], path: Path, what: str, *, integer: bool = False
+) -> np.ndarray | None:
+    """:func:`_numbers` of a column of :func:`_plain_columns` (each distinct cell converted
+    once), or None where a cell does not convert: :func:`_numbers` of the whole column
+    then names its line."""
+    distinct, at = col
+    try:
+        return _numbers(distinct, path, what, integer=integer)[at]
+    except DataError:
+        return None
+
+
+_MONTHLY_READ = ("rank", "name", "symbol", "market cap", "price", "snapshot_date")
+
+
+def _plain_monthly(path: Path) -> pd.DataFrame | None:
+    """The frame of a plainly well-formed CoinMarketCap monthly table (the ``cmc_monthly``
+    layout of :mod:`liqflow.providers.universe_files`), each distinct cell converted once
+    (:func:`_plain_columns`); None: the file is read cell by cell."""
+    raw = _plain_columns(path, _MONTHLY_READ)
+    if raw is None or len(raw) != len(_MONTHLY_READ):
+        return None
+    cols = {c.lower(): c for c in raw}
+    days, at = raw[cols["snapshot_date"]]
+    when = pd.to_datetime(pd.Series(days, dtype=object), format="%Y%m%d", errors="coerce")
+    rank = _distinct_numbers(raw[cols["rank"]], path, "Rank", integer=True)
+    cap = _distinct_numbers(raw[cols["market cap"]], path, "Market Cap")
+    price = _distinct_numbers(raw[cols["price"]], path, "Price")
+    if when.isna().any() or rank is None or cap is None or price is None:
+        return None
+
+    def text(name: str) -> np.ndarray:
+        distinct, where = raw[cols[name]]
+        return np.asarray(distinct, dtype=object)[where]
+
+    return pd.DataFrame(
+        {
+            "date": when.to_numpy(dtype="datetime64[ns]")[at],
+            "rank": rank,
+            "symbol": text("symbol"),
+            "name": text("name"),
+            "market_cap": cap,
+            "price": price,
+        }
+    )

