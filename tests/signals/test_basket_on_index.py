@@ -86,3 +86,36 @@ def test_universe_basket_frame_is_alt_basket_on_and_computed_once(seed: int) -> 
         pd.testing.assert_frame_equal(
             twin.basket_frame(calendar, 3), universe.basket_frame(calendar, 3)
         )
+
+
+def test_universe_basket_frame_serves_a_calendar_that_starts_a_computed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a backtest ending before the report's last day reads the first rows of the
+    # signals' basket: equal to the basket built on its own calendar (point in time)
+    from liqflow.backtest.data import longest_known_span, market_data_from_panel
+    from liqflow.signals import baskets
+    from liqflow.signals.crypto import AltUniverse
+
+    prices, schedule = _coins(5)
+    btc = pd.Series(np.linspace(400.0, 7000.0, len(prices)), index=prices.index)
+    universe = AltUniverse(prices.assign(bitcoin=btc), schedule)
+    calendar = pd.date_range("1990-01-01", "2020-01-31", freq="D", name="date")
+    universe.basket_frame(calendar, 3)
+    refs = {
+        end: alt_basket_on(calendar[calendar <= end], prices, schedule, min_coins=3)
+        for end in ("2017-02-14", "2018-07-31", "2019-12-30")
+    }
+    direct = basket_prices(prices, min_count=3, schedule=schedule, index=calendar[:-40])
+    with monkeypatch.context() as m:
+        m.setattr(baskets.CoinPanel, "basket", None)  # nothing is built again
+        for end, ref in refs.items():
+            got = universe.basket_frame(calendar[calendar <= end], 3)
+            pd.testing.assert_frame_equal(got, ref, check_exact=True)
+        panel = pd.DataFrame({"btc": btc.reindex(calendar)}).iloc[:-40]
+        data = market_data_from_panel(panel, universe=universe, min_alts=3)
+    expected, _ = longest_known_span(direct)  # what the backtest holds of it
+    pd.testing.assert_series_equal(data.prices["alts"], expected, check_exact=True)
+    other = calendar[calendar <= "2018-07-31"].delete(100)  # not the start of the calendar
+    assert universe._basket_prefix(other, 3) is None
+    assert universe._basket_prefix(calendar[:500], 1) is None

@@ -150,6 +150,13 @@ def basket_prices(
         frame = alt_basket(prices, schedule, weighting=weighting, min_coins=min_count).frame
     else:
         frame = alt_basket_on(index, prices, schedule, weighting=weighting, min_coins=min_count)
+    return _tradable(frame, name, prices.index if index is None else frame.index)
+
+
+def _tradable(frame: pd.DataFrame, name: str, index: pd.Index) -> pd.Series:
+    """An alt basket's frame (:class:`~liqflow.signals.baskets.AltBasket`) as a price on
+    ``index`` (its days): 1 the day before its first known return, NaN where the basket
+    is unknown."""
     ret = frame["return"].to_numpy()
     raw = frame["index_raw"].to_numpy()
     out = np.full(len(frame), np.nan)
@@ -159,7 +166,7 @@ def basket_prices(
         out[valid[0] - 1] = 1.0
         known = np.isfinite(ret)
         out[known] = raw[known] / base
-    return pd.Series(out, index=prices.index if index is None else frame.index, name=name)
+    return pd.Series(out, index=index, name=name)
 
 
 def longest_known_span(price: pd.Series) -> tuple[pd.Series, str | None]:
@@ -221,8 +228,10 @@ def market_data_from_panel(
         Panel columns of the small-cap close and volume; breakouts are computed on
         the close's sessions (``liqflow.align.trading_days``).
     universe : AltUniverse, optional
-        Point-in-time universe: the ``alts`` basket is then the survivorship-free one
-        (the same as the signals'), not the basket of ``alts``.
+        Point-in-time universe: the ``alts`` basket is then the survivorship-free one,
+        not the basket of ``alts``: the very frame the signals and the claims read
+        (:meth:`~liqflow.signals.crypto.AltUniverse.basket_frame`, computed once per
+        universe; a panel that ends earlier reads its first rows).
     """
     from liqflow.align import trading_days
     from liqflow.catalog import default_catalog
@@ -231,11 +240,9 @@ def market_data_from_panel(
     alt_ids = list(alts) if alts is not None else list(default_catalog().altcoins())
     alt_cols = [a for a in alt_ids if a in panel.columns]
     basket = None
-    if universe is not None:
-        coins = universe.close.drop(columns=["bitcoin"], errors="ignore")
-        basket = basket_prices(
-            coins, min_count=min_alts, schedule=universe.schedule, index=panel.index
-        )
+    if universe is not None:  # the signals' and the claims' own basket (computed once)
+        held = universe.basket_frame(pd.DatetimeIndex(panel.index), min_alts)
+        basket = _tradable(held, "alts", held.index)
     elif len(alt_cols) >= min_alts:
         basket = basket_prices(panel[alt_cols], min_count=min_alts)
     notes: list[str] = []

@@ -343,19 +343,34 @@ class AltUniverse:
 
         Equal to ``alt_basket_on(index, close without bitcoin, schedule,
         min_coins=min_coins).frame`` (tested). Computed once per ``(index, min_coins)``:
-        the signals and the claims read the same basket (pandas' copy-on-write keeps the
-        one frame unchanged by its readers), whichever thread asks first.
+        the signals, the claims and the backtest read the same basket (pandas'
+        copy-on-write keeps the one frame unchanged by its readers), whichever thread
+        asks first. An ``index`` that is the start of one already computed (a backtest
+        ending before the report's last day) is served by the first rows of that basket:
+        a day's row depends on no later day (the basket is point in time; tested).
         """
         idx = pd.DatetimeIndex(index)
         key = (len(idx), hashlib.blake2b(idx.asi8.tobytes(), digest_size=16).digest(), min_coins)
         with self._baskets_lock:  # a second thread asking meanwhile waits for this one
             frame = self._baskets.get(key)
             if frame is None:
+                frame = self._basket_prefix(idx, min_coins)
+            if frame is None:
                 a, schedule, _, _ = _alt_inputs(idx, None, self)  # a universe: never None
                 coins = baskets.CoinPanel.of(cast(pd.DataFrame, a), schedule)
                 frame = baskets.back_filled(coins.basket(min_coins=min_coins).frame, idx)
-                self._baskets[key] = frame
+            self._baskets[key] = frame
         return frame
+
+    def _basket_prefix(self, idx: pd.DatetimeIndex, min_coins: int) -> pd.DataFrame | None:
+        """The first ``len(idx)`` rows of a computed basket whose calendar starts with
+        ``idx``, or None."""
+        n = len(idx)
+        for key, frame in self._baskets.items():
+            length, coins = cast(int, key[0]), key[2]
+            if coins == min_coins and length > n > 0 and frame.index[:n].equals(idx):
+                return frame.iloc[:n].set_axis(idx)
+        return None
 
 
 _ALT_COLUMNS = (
