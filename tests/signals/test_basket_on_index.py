@@ -119,3 +119,23 @@ def test_universe_basket_frame_serves_a_calendar_that_starts_a_computed_one(
     other = calendar[calendar <= "2018-07-31"].delete(100)  # not the start of the calendar
     assert universe._basket_prefix(other, 3) is None
     assert universe._basket_prefix(calendar[:500], 1) is None
+
+
+def test_one_coin_panel_serves_both_weightings_of_a_universe() -> None:
+    # the signals' equal-weight and market-cap baskets read one alignment and one set of
+    # holding periods; each equals the basket built on its own
+    from liqflow.signals.crypto import AltUniverse
+
+    prices, schedule = _coins(6)
+    universe = AltUniverse(prices, schedule)
+    calendar = pd.date_range("2010-01-01", "2020-01-31", freq="D", name="date")
+    coins = universe.coin_panel(calendar)
+    assert universe.coin_panel(calendar.copy()) is coins
+    universe.basket_frame(calendar, 3)
+    periods = coins.periods
+    for weighting in ("market_cap", "equal"):
+        got = alt_basket_on(calendar, prices, schedule, weighting=weighting, min_coins=3)
+        own = coins.basket(weighting, min_coins=3)
+        tail = got.iloc[-len(own.frame) :]
+        pd.testing.assert_frame_equal(own.frame, tail, check_exact=True)
+    assert coins.periods is periods and len(periods) > 10

@@ -31,9 +31,10 @@ import pandas as pd
 from liqflow._errors import DataError
 from liqflow.signals._basket_kernels import (
     WEIGHTINGS,
+    _bought,
     _check,
     _coverage,
-    _period,
+    _period_returns,
     _prices,
     _top_members,
     back_filled,
@@ -178,6 +179,40 @@ class CoinPanel:
         in_force = members_by_day(self.schedule.iloc[rows], self.calendar - pd.Timedelta(days=1))
         return _coverage(self.px, self.members, self.caps, in_force, rows)
 
+    @cached_property
+    def periods(self) -> tuple[tuple[int, int, int, np.ndarray, np.ndarray, np.ndarray], ...]:
+        """Each rebalance period with a day after it, bought and held (:func:`_bought`):
+        ``(schedule row, first day, last day, coins held, their relative prices, stale
+        matrix)``; the same for every weighting."""
+        out = []
+        T = self.px.shape[0]
+        rows, starts = self.rebalances
+        for k, (row, lo) in enumerate(zip(rows, starts, strict=True)):
+            hi = int(starts[k + 1]) if k + 1 < len(starts) else T - 1
+            if hi > lo:
+                held, relative, stale = _bought(self.px, int(lo), hi, self.members[row])
+                out.append((int(row), int(lo), hi, held, relative, stale))
+        return tuple(out)
+
+    @cached_property
+    def held(self) -> dict[str, Any]:
+        """Per day: coins held, held coins priced (``count``), held at their last price
+        (``stale``), and which (``stale_rows``: date and coin id)."""
+        T = self.px.shape[0]
+        held_n, stale_n, count = np.zeros(T), np.zeros(T), np.zeros(T)
+        stale_rows: list[tuple[pd.Timestamp, str]] = []
+        names = np.asarray(self.prices.columns, dtype=object)
+        cal = self.calendar
+        for _, lo, hi, held, _, stale in self.periods:
+            n_held, st = held.sum(), stale.sum(axis=1).astype(float)
+            held_n[lo + 1 : hi + 1] = n_held
+            stale_n[lo + 1 : hi + 1] = st
+            count[lo + 1 : hi + 1] = n_held - st
+            if stale.size and stale.any():
+                d, c = np.nonzero(stale)
+                stale_rows.extend(zip(cal[lo + 1 + d], names[held][c], strict=True))
+        return {"held": held_n, "stale": stale_n, "count": count, "stale_rows": stale_rows}
+
     def basket(
         self,
         weighting: str = "equal",
@@ -310,36 +345,14 @@ class CoinPanel:
 
 
 def _holdings(coins: CoinPanel, weighting: str) -> dict[str, Any]:
-    """Each rebalance period bought and held (:func:`_period`): daily returns, coins held,
-    held coins priced (``count``), held at a last price (``stale``, and which)."""
-    px, cal = coins.px, coins.calendar
-    T = px.shape[0]
+    """Each rebalance period bought and held (:meth:`CoinPanel.periods`): daily returns in
+    ``weighting``'s weights, coins held, held coins priced (``count``), held at a last
+    price (``stale``, and which)."""
+    T = coins.px.shape[0]
     ret = np.full(T, np.nan)
-    held_n, stale_n, count = np.zeros(T), np.zeros(T), np.zeros(T)
-    stale_rows: list[tuple[pd.Timestamp, str]] = []
-    names = np.asarray(coins.prices.columns, dtype=object)
-    rows, starts = coins.rebalances
-    for k, (row, lo) in enumerate(zip(rows, starts, strict=True)):
-        hi = int(starts[k + 1]) if k + 1 < len(starts) else T - 1
-        if hi <= lo:
-            continue
-        r, held, st, stale = _period(
-            px, int(lo), hi, coins.members[row], coins.caps[row], weighting
-        )
-        ret[lo + 1 : hi + 1] = r
-        held_n[lo + 1 : hi + 1] = held.sum()
-        stale_n[lo + 1 : hi + 1] = st
-        count[lo + 1 : hi + 1] = held.sum() - st
-        if stale.size and stale.any():
-            d, c = np.nonzero(stale)
-            stale_rows.extend(zip(cal[lo + 1 + d], names[held][c], strict=True))
-    return {
-        "return": ret,
-        "held": held_n,
-        "stale": stale_n,
-        "count": count,
-        "stale_rows": stale_rows,
-    }
+    for row, lo, hi, held, relative, _ in coins.periods:
+        ret[lo + 1 : hi + 1] = _period_returns(held, relative, coins.caps[row], weighting)
+    return {"return": ret, **coins.held, "count": coins.held["count"].copy()}
 
 
 def _first_rebalance(

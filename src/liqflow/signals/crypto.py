@@ -323,8 +323,11 @@ class AltUniverse:
     _baskets: dict[tuple[object, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _baskets_lock: threading.Lock = field(
-        default_factory=threading.Lock, init=False, repr=False, compare=False
+    _panels: dict[bytes, baskets.CoinPanel] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _baskets_lock: threading.RLock = field(
+        default_factory=threading.RLock, init=False, repr=False, compare=False
     )
 
     def __getstate__(self) -> dict[str, object]:
@@ -334,7 +337,24 @@ class AltUniverse:
         for name, value in state.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_baskets", {})
-        object.__setattr__(self, "_baskets_lock", threading.Lock())
+        object.__setattr__(self, "_panels", {})
+        object.__setattr__(self, "_baskets_lock", threading.RLock())
+
+    def coin_panel(self, index: pd.DatetimeIndex) -> baskets.CoinPanel:
+        """The coins of this universe (closes without bitcoin) and its schedule aligned on
+        ``index`` from the first active day on (:meth:`~liqflow.signals.baskets.CoinPanel.of`),
+        once per ``index``: the baskets in either weighting, the season index and the
+        beaten-down alts of the signals then share its alignment, coverage and holding
+        periods."""
+        idx = pd.DatetimeIndex(index)
+        key = hashlib.blake2b(idx.asi8.tobytes(), digest_size=16).digest()
+        with self._baskets_lock:
+            coins = self._panels.get(key)
+            if coins is None:
+                a, schedule, _, _ = _alt_inputs(idx, None, self)  # a universe: never None
+                coins = baskets.CoinPanel.of(cast(pd.DataFrame, a), schedule)
+                self._panels[key] = coins
+        return coins
 
     def basket_frame(self, index: pd.DatetimeIndex, min_coins: int) -> pd.DataFrame:
         """The equal-weight alt basket of this universe on ``index``: the frame of
@@ -356,8 +376,7 @@ class AltUniverse:
             if frame is None:
                 frame = self._basket_prefix(idx, min_coins)
             if frame is None:
-                a, schedule, _, _ = _alt_inputs(idx, None, self)  # a universe: never None
-                coins = baskets.CoinPanel.of(cast(pd.DataFrame, a), schedule)
+                coins = self.coin_panel(idx)
                 frame = baskets.back_filled(coins.basket(min_coins=min_coins).frame, idx)
             self._baskets[key] = frame
         return frame
@@ -430,7 +449,9 @@ def _alt_block(
         status["alts"] = MISSING
         return
     b_active = b.iloc[start:]
-    coins = baskets.CoinPanel.of(a, schedule)  # aligned once for every alt figure
+    coins = (  # aligned once for every alt figure
+        universe.coin_panel(index) if universe is not None else baskets.CoinPanel.of(a, schedule)
+    )
     eq = (
         universe.basket_frame(index, cfg.basket_min_coins)
         if universe is not None
