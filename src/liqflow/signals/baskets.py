@@ -197,12 +197,13 @@ class CoinPanel:
     @cached_property
     def held(self) -> dict[str, Any]:
         """Per day: coins held, held coins priced (``count``), held at their last price
-        (``stale``), and which (``stale_rows``: date and coin id)."""
+        (``stale``), and which (``stale_rows``: a frame of date and coin id)."""
         T = self.px.shape[0]
         held_n, stale_n, count = np.zeros(T), np.zeros(T), np.zeros(T)
-        stale_rows: list[tuple[pd.Timestamp, str]] = []
+        days: list[np.ndarray] = []
+        coins: list[np.ndarray] = []
         names = np.asarray(self.prices.columns, dtype=object)
-        cal = self.calendar
+        cal = self.calendar.to_numpy(dtype="datetime64[ns]")
         for _, lo, hi, held, _, stale in self.periods:
             n_held, st = held.sum(), stale.sum(axis=1).astype(float)
             held_n[lo + 1 : hi + 1] = n_held
@@ -210,8 +211,13 @@ class CoinPanel:
             count[lo + 1 : hi + 1] = n_held - st
             if stale.size and stale.any():
                 d, c = np.nonzero(stale)
-                stale_rows.extend(zip(cal[lo + 1 + d], names[held][c], strict=True))
-        return {"held": held_n, "stale": stale_n, "count": count, "stale_rows": stale_rows}
+                days.append(cal[lo + 1 + d])
+                coins.append(names[held][c])
+        if days:
+            rows = pd.DataFrame({"date": np.concatenate(days), "coin_id": np.concatenate(coins)})
+        else:
+            rows = pd.DataFrame([], columns=["date", "coin_id"])
+        return {"held": held_n, "stale": stale_n, "count": count, "stale_rows": rows}
 
     def basket(
         self,
@@ -250,7 +256,7 @@ class CoinPanel:
             },
             index=self.calendar,
         )
-        stale_df = pd.DataFrame(held["stale_rows"], columns=["date", "coin_id"])
+        stale_df = held["stale_rows"]
         frame = back_filled(frame, self.index)
         return AltBasket(frame, weighting, float(min_coverage), int(min_coins), stale_df)
 
