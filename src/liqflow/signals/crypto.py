@@ -313,6 +313,10 @@ def crypto_signals(
     return CryptoSignals(frame, status, cfg)
 
 
+#: Coin closes from the first active day, schedule, status label, position of that day.
+_AltInputs = tuple[pd.DataFrame | None, pd.DataFrame | None, str, int]
+
+
 @dataclass(frozen=True)
 class AltUniverse:
     """Coin closes (columns = coin ids, daily) and the point-in-time membership schedule."""
@@ -323,7 +327,7 @@ class AltUniverse:
     _baskets: dict[tuple[object, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _panels: dict[bytes, baskets.CoinPanel] = field(
+    _panels: dict[bytes, tuple[baskets.CoinPanel, _AltInputs]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _baskets_lock: threading.RLock = field(
@@ -346,15 +350,19 @@ class AltUniverse:
         once per ``index``: the baskets in either weighting, the season index and the
         beaten-down alts of the signals then share its alignment, coverage and holding
         periods."""
-        idx = pd.DatetimeIndex(index)
+        return self._aligned(pd.DatetimeIndex(index))[0]
+
+    def _aligned(self, idx: pd.DatetimeIndex) -> tuple[baskets.CoinPanel, _AltInputs]:
+        """:meth:`coin_panel` and the :func:`_alt_inputs` it was built from, once per index."""
         key = hashlib.blake2b(idx.asi8.tobytes(), digest_size=16).digest()
         with self._baskets_lock:
-            coins = self._panels.get(key)
-            if coins is None:
-                a, schedule, _, _ = _alt_inputs(idx, None, self)  # a universe: never None
-                coins = baskets.CoinPanel.of(cast(pd.DataFrame, a), schedule)
-                self._panels[key] = coins
-        return coins
+            found = self._panels.get(key)
+            if found is None:
+                inputs = _alt_inputs(idx, None, self)
+                a, schedule = inputs[0], inputs[1]  # a universe: never None
+                found = (baskets.CoinPanel.of(cast(pd.DataFrame, a), schedule), inputs)
+                self._panels[key] = found
+        return found
 
     def basket_frame(self, index: pd.DatetimeIndex, min_coins: int) -> pd.DataFrame:
         """The equal-weight alt basket of this universe on ``index``: the frame of
@@ -403,7 +411,7 @@ def _alt_inputs(
     index: pd.DatetimeIndex,
     alts: pd.DataFrame | None,
     universe: AltUniverse | None,
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str, int]:
+) -> _AltInputs:
     """The coin closes from the first active day on (:func:`liqflow.signals.baskets.first_active`), the schedule,
     the status label and the position of that day in ``index``."""
     if universe is not None:
@@ -440,7 +448,10 @@ def _alt_block(
     seventh of the days, with the same values.
     """
     index = pd.DatetimeIndex(frame.index)
-    a, schedule, label, start = _alt_inputs(index, alts, universe)
+    aligned = universe._aligned(index) if universe is not None else None
+    a, schedule, label, start = (
+        aligned[1] if aligned is not None else _alt_inputs(index, alts, universe)
+    )
     if a is None or a.shape[1] == 0:
         for col in _ALT_COLUMNS:
             frame[col] = empty_like(index)
@@ -449,9 +460,8 @@ def _alt_block(
         status["alts"] = MISSING
         return
     b_active = b.iloc[start:]
-    coins = (  # aligned once for every alt figure
-        universe.coin_panel(index) if universe is not None else baskets.CoinPanel.of(a, schedule)
-    )
+    # aligned once for every alt figure
+    coins = aligned[0] if aligned is not None else baskets.CoinPanel.of(a, schedule)
     eq = (
         universe.basket_frame(index, cfg.basket_min_coins)
         if universe is not None
