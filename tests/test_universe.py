@@ -18,6 +18,8 @@ from liqflow.providers.universe_files import read_universe_file, sniff_universe_
 from liqflow.store import Store
 from liqflow.universe import (
     SNAPSHOT_COLUMNS,
+    STABLE_BAND,
+    STABLE_SHARE,
     assign_coin_ids,
     coin_series_id,
     excluded_mask,
@@ -422,3 +424,48 @@ def test_coin_file_one_pass_read_equals_the_cell_by_cell_read(
     else:
         assert isinstance(fast, tuple) and fast[0] == checked[0]  # type: ignore[index]
         pd.testing.assert_frame_equal(fast[1], checked[1], check_exact=True)  # type: ignore[index]
+
+
+def _price_verdicts_by_row(snaps: pd.DataFrame) -> list[str]:
+    """The price tests of :func:`excluded_mask`, row by row from their definition."""
+    positive = snaps[snaps["price"] > 0]
+    pegs = {
+        cid: positive[positive["coin_id"] == cid].groupby(["source", "date"])["price"].first()
+        for cid in ("bitcoin", "ethereum")
+    }
+    out = []
+    for _, row in snaps.iterrows():
+        mine = positive[(positive["coin_id"] == row["coin_id"]) & (positive["date"] <= row["date"])]
+        n = len(mine)
+        usd = tracks = tight = 0
+        for _, p in mine.iterrows():
+            usd += abs(p["price"] - 1.0) <= STABLE_BAND
+            tight += abs(p["price"] - 1.0) <= 0.005
+            tracks += any(
+                abs(p["price"] / peg[(p["source"], p["date"])] - 1.0) <= STABLE_BAND
+                for peg in pegs.values()
+                if (p["source"], p["date"]) in peg.index
+            )
+        stable = (n >= 3 and usd / n >= STABLE_SHARE) or (n >= 2 and tight == n)
+        wrapped = n >= 3 and tracks / n >= STABLE_SHARE
+        exempt = row["coin_id"] in ("bitcoin", "ethereum")
+        out.append("stable" if stable else "wrapped" if wrapped and not exempt else "")
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(snaps=_snapshots())
+def test_price_tests_equal_their_row_by_row_definition(snaps: pd.DataFrame) -> None:
+    snaps = snaps.assign(
+        coin_id=snaps["coin_id"].replace({"btc": "bitcoin", "eth": "ethereum"}),
+        symbol=snaps["symbol"].replace({"USDT": "ZZZ"}),  # not listed: the prices decide
+    )
+    snaps.loc[snaps["symbol"] == "NEWS", "price"] = np.nan  # never priced
+    # LUNA tracks BTC: BTC's price in the same snapshot, within 1 %
+    btc = snaps[snaps["coin_id"] == "bitcoin"].groupby(["source", "date"])["price"].first()
+    luna = snaps["symbol"] == "LUNA"
+    cells = pd.MultiIndex.from_arrays([snaps.loc[luna, "source"], snaps.loc[luna, "date"]])
+    snaps.loc[luna, "price"] = (btc.reindex(cells).to_numpy() * 1.01).tolist()
+    why = excluded_mask(snaps)
+    got = ["stable" if w.startswith("stablecoin") else "wrapped" if w else "" for w in why]
+    assert got == _price_verdicts_by_row(snaps)

@@ -166,55 +166,77 @@ def excluded_mask(snapshots: pd.DataFrame) -> pd.Series:
         dtype=object,
     )
     reasons = pd.Series(by_pair[codes], index=snapshots.index, dtype=object)
-    priced = snapshots[["date", "source", "coin_id", "price"]].copy()
-    priced["date"] = pd.to_datetime(priced["date"])
-    ref = priced.assign(price=priced["price"].where(priced["price"] > 0))
-    ref = ref.dropna(subset=["price"])
-    ref_coins = {}
-    for cid in ("bitcoin", "ethereum"):
-        s = ref[ref["coin_id"] == cid].groupby(["source", "date"])["price"].first()
-        ref_coins[cid] = s
-    ref = ref.sort_values(["coin_id", "date"], kind="stable")
-    usd = _pegged_share(ref["price"].to_numpy(), np.ones(len(ref)))
-    key = pd.MultiIndex.from_arrays([ref["source"], ref["date"]])
-    tracks = np.zeros(len(ref), dtype=bool)
-    for series in ref_coins.values():
-        peg = series.reindex(key).to_numpy(dtype=np.float64)
-        tracks |= _pegged_share(ref["price"].to_numpy(), peg)
-    tight = np.abs(ref["price"].to_numpy() - 1.0) <= _TIGHT_BAND
-    g = ref.assign(
-        _usd=usd.astype(float), _trk=tracks.astype(float), _tight=tight.astype(float), _n=1.0
-    ).groupby("coin_id")
-    n = g["_n"].cumsum().to_numpy()
-    share_usd = g["_usd"].cumsum().to_numpy() / n
-    share_trk = g["_trk"].cumsum().to_numpy() / n
-    all_tight = g["_tight"].cumsum().to_numpy() == n
-    test = pd.DataFrame(
-        {
-            "coin_id": ref["coin_id"].to_numpy(),
-            "date": ref["date"].to_numpy(),
-            "stable": ((n >= 3) & (share_usd >= STABLE_SHARE)) | ((n >= 2) & all_tight),
-            "wrapped": (n >= 3) & (share_trk >= STABLE_SHARE),
-        }
-    ).drop_duplicates(["coin_id", "date"], keep="last")
-    rows = priced[["date", "coin_id"]].reset_index().sort_values("date")
-    rows["coin_id"] = rows["coin_id"].astype(str).astype(object)
-    test["coin_id"] = test["coin_id"].astype(str).astype(object)
-    hit = pd.merge_asof(
-        rows,
-        test.sort_values("date").astype({"date": rows["date"].dtype}),
-        on="date",
-        by="coin_id",
-    ).set_index("index")
-    stable = hit["stable"].eq(True).reindex(snapshots.index, fill_value=False)
-    wrapped = hit["wrapped"].eq(True).reindex(snapshots.index, fill_value=False)
-    btc_eth = snapshots["coin_id"].isin(["bitcoin", "ethereum"])
-    empty = reasons == ""
+    stable, wrapped = _price_tests(snapshots)
+    btc_eth = snapshots["coin_id"].isin(["bitcoin", "ethereum"]).to_numpy()
+    empty = (reasons == "").to_numpy()
     reasons[empty & stable] = f"stablecoin (price within {STABLE_BAND:.0%} of 1 USD)"
     reasons[empty & wrapped & ~stable & ~btc_eth] = (
         f"wrapped or staked token (price within {STABLE_BAND:.0%} of BTC or ETH)"
     )
     return reasons
+
+
+def _price_tests(snapshots: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per snapshot row: (stablecoin, wrapped) by the price tests of :func:`excluded_mask`,
+    on the coin's positive prices known up to the row's date (every source, in date
+    order; a day's rows in table order), as of the row's date.
+
+    A price is pegged to USD within :data:`STABLE_BAND` of 1, tracks BTC or ETH within
+    that band of their price in the same source's snapshot of the day. After ``n`` known
+    prices a coin is a stablecoin when ``n >= 3`` and a share :data:`STABLE_SHARE` of
+    them are pegged, or ``n >= 2`` and all lie within :data:`_TIGHT_BAND` of 1; wrapped
+    when ``n >= 3`` and that share track BTC or ETH. A row takes the verdict of the
+    coin's last price on or before its date (none: neither).
+    """
+    n_rows = len(snapshots)
+    coin, _ = pd.factorize(snapshots["coin_id"].to_numpy(dtype=object), use_na_sentinel=False)
+    source, _ = pd.factorize(snapshots["source"].to_numpy(dtype=object), use_na_sentinel=False)
+    when = pd.to_datetime(snapshots["date"]).to_numpy(dtype="datetime64[ns]")
+    day_list, day = np.unique(when, return_inverse=True)
+    n_days = max(len(day_list), 1)
+    price = snapshots["price"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        known = np.flatnonzero(price > 0)
+    # the coin's known prices in date order (stable: a day's rows in table order)
+    known = known[np.lexsort((day[known], coin[known]))]
+    c, d, px = coin[known], day[known], price[known]
+    usd = _pegged_share(px, np.ones(len(px)))
+    tracks = np.zeros(len(px), dtype=bool)
+    cell = source[known].astype(np.int64) * n_days + d  # (source, day) of each price
+    ids = snapshots["coin_id"].to_numpy(dtype=object)[known]
+    for ref in ("bitcoin", "ethereum"):
+        mine = np.flatnonzero(ids == ref)
+        mine = mine[np.argsort(known[mine], kind="stable")]  # table order: the first wins
+        cells, first = np.unique(cell[mine], return_index=True)
+        at = np.minimum(np.searchsorted(cells, cell), max(len(cells) - 1, 0))
+        peg = np.full(len(px), np.nan)
+        if len(cells):
+            hit = cells[at] == cell
+            peg[hit] = px[mine[first]][at[hit]]
+        tracks |= _pegged_share(px, peg)
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, np.int64)
+    group = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1 if len(c) else np.zeros(0, np.int64)
+
+    def running(flags: np.ndarray) -> np.ndarray:  # count so far within the coin
+        total = np.cumsum(flags, dtype=np.int64)
+        return total - np.r_[0, total][starts][group]
+
+    n = np.arange(len(c)) - starts[group] + 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_usd, share_trk = running(usd) / n, running(tracks) / n
+    all_tight = running(np.abs(px - 1.0) <= _TIGHT_BAND) == n
+    is_stable = ((n >= 3) & (share_usd >= STABLE_SHARE)) | ((n >= 2) & all_tight)
+    is_wrapped = (n >= 3) & (share_trk >= STABLE_SHARE)
+    # the verdict after each (coin, day)'s last price, found as of each row's date
+    last = np.r_[(c[1:] != c[:-1]) | (d[1:] != d[:-1]), True] if len(c) else np.zeros(0, bool)
+    keys = c[last].astype(np.int64) * n_days + d[last]
+    pos = np.searchsorted(keys, coin.astype(np.int64) * n_days + day, side="right") - 1
+    ok = pos >= 0
+    ok[ok] = c[last][pos[ok]] == coin[ok]
+    stable, wrapped = np.zeros(n_rows, dtype=bool), np.zeros(n_rows, dtype=bool)
+    stable[ok] = is_stable[last][pos[ok]]
+    wrapped[ok] = is_wrapped[last][pos[ok]]
+    return stable, wrapped
 
 
 @dataclass(frozen=True)
@@ -297,24 +319,62 @@ class _Chooser:
     def __call__(
         self, day: np.datetime64, top_n: int | None
     ) -> tuple[str, np.datetime64, int] | None:
-        """(source, snapshot date, depth): among each source's latest snapshot on or before
-        ``day`` that is still fresh, one deep enough for ``top_n`` (the deepest when None),
-        the latest first; when none is fresh, the latest there is."""
-        latest = []
-        for src, dates, depth, max_age in self.sources:
-            k = int(np.searchsorted(dates, day, side="right")) - 1
-            if k >= 0:
-                age = int((day - dates[k]).astype(np.int64))
-                latest.append((src, dates[k], int(depth[k]), age <= max_age))
-        if not latest:
+        """(source, snapshot date, depth) in force on ``day`` (see :meth:`many`)."""
+        src, when, depth, ok = self.many(np.array([day], dtype="datetime64[D]"), top_n)
+        if not ok[0]:
             return None
-        fresh = [c for c in latest if c[3]] or [max(latest, key=lambda c: c[1])]
+        return self.sources[int(src[0])][0], when[0], int(depth[0])
+
+    def many(
+        self, days: np.ndarray, top_n: int | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For each of ``days`` (``datetime64[D]``): the position in :attr:`sources`, date
+        and depth of the snapshot in force, and whether there is one.
+
+        Among each source's latest snapshot on or before the day that is still fresh,
+        one deep enough for ``top_n`` (the deepest when None), the latest first; when
+        none is fresh, the latest there is. Ties go to the first source (by name).
+        """
+        n_src, n_days = len(self.sources), len(days)
+        if n_src == 0:
+            none = np.zeros(n_days, dtype=np.int64)
+            return none, none.astype("datetime64[D]"), none, np.zeros(n_days, dtype=bool)
+        has = np.zeros((n_src, n_days), dtype=bool)
+        fresh = np.zeros((n_src, n_days), dtype=bool)
+        when = np.zeros((n_src, n_days), dtype=np.int64)
+        depth = np.zeros((n_src, n_days), dtype=np.int64)
+        day = days.astype("datetime64[D]").astype(np.int64)
+        for i, (_, dates, deep, max_age) in enumerate(self.sources):
+            k = np.searchsorted(dates, days, side="right") - 1
+            has[i] = k >= 0
+            at = np.maximum(k, 0)
+            when[i] = dates.astype(np.int64)[at] if len(dates) else 0
+            depth[i] = deep[at] if len(deep) else 0
+            fresh[i] = has[i] & (day - when[i] <= max_age)
+        ok = np.asarray(has.any(axis=0))
+        # none fresh: the latest there is (the first source of the latest date)
+        latest = np.argmax(np.where(has, when, np.iinfo(np.int64).min), axis=0)
+        stale = np.zeros_like(has)
+        stale[latest, np.arange(n_days)] = True
+        cand = np.where(fresh.any(axis=0), fresh, stale & has)
         if top_n is None:
-            best = max(fresh, key=lambda c: (c[2], c[1]))
+            pick = _first_best(cand, depth, when)
         else:
-            deep = [c for c in fresh if c[2] >= top_n] or fresh
-            best = max(deep, key=lambda c: (c[1], c[2]))
-        return best[0], best[1], best[2]
+            deep_enough = cand & (depth >= top_n)
+            pick = _first_best(np.where(deep_enough.any(axis=0), deep_enough, cand), when, depth)
+        cols = np.arange(n_days)
+        picked: np.ndarray = when[pick, cols].astype("datetime64[D]")
+        depths: np.ndarray = depth[pick, cols]
+        return pick, picked, depths, ok
+
+
+def _first_best(cand: np.ndarray, key: np.ndarray, then: np.ndarray) -> np.ndarray:
+    """Per column, the first row among ``cand`` with the largest ``key``, then ``then``
+    (as Python's ``max`` of the candidates in row order by ``(key, then)``)."""
+    low = np.iinfo(np.int64).min
+    top = np.where(cand, key, low).max(axis=0, initial=low)
+    best = cand & (key == top)
+    return np.argmax(np.where(best, then, low), axis=0)
 
 
 def membership(
@@ -391,12 +451,15 @@ def membership_schedule(
     rows: dict[pd.Timestamp, dict[str, float]] = {}
     meta: list[tuple[pd.Timestamp, str, pd.Timestamp, int]] = []
     last: tuple[frozenset[str], str] | None = None
-    for day in np.unique(snaps["date"].to_numpy(dtype="datetime64[D]")):
-        pick = choose(day, top_n)
-        if pick is None:
-            continue
-        source, sdate, depth = pick
-        n = depth if top_n is None else int(top_n)
+    days = np.unique(snaps["date"].to_numpy(dtype="datetime64[D]"))
+    src, when, deep, ok = choose.many(days, top_n)
+    days, src, when, deep = days[ok], src[ok], when[ok], deep[ok]
+    # the snapshot in force changes on these days only (between them, the same members)
+    changes = np.r_[True, (src[1:] != src[:-1]) | (when[1:] != when[:-1])][: len(days)]
+    new = np.flatnonzero(changes)
+    for k in new.tolist():
+        day, source, sdate = days[k], choose.sources[int(src[k])][0], when[k]
+        n = int(deep[k]) if top_n is None else int(top_n)
         at = groups[(source, pd.Timestamp(sdate))][:n]  # sorted by rank
         at = at[keep[at]]
         caps: dict[str, float] = {}
@@ -451,7 +514,12 @@ def resolve_symbol(
 ) -> str | None:
     """The coin id a ticker symbol meant on ``on`` (default: its latest use)."""
     sym = ticker_base(symbol)
-    hits = aliases[aliases["symbol"].str.upper() == sym]
+    return resolve_among(aliases[aliases["symbol"].str.upper() == sym], sym, on)
+
+
+def resolve_among(hits: pd.DataFrame, sym: str, on: pd.Timestamp | None = None) -> str | None:
+    """:func:`resolve_symbol` given the rows of the coin table whose upper-case symbol is
+    ``sym`` (the coin symbol of the ticker, :func:`ticker_base`)."""
     if hits.empty:
         known = known_match(sym, "", np.datetime64(on or pd.Timestamp.today(), "D"))
         return known

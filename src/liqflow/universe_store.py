@@ -27,6 +27,7 @@ from liqflow.universe import (
     coin_symbols,
     membership,
     membership_schedule,
+    resolve_among,
     resolve_symbol,
     ticker_base,
 )
@@ -335,11 +336,13 @@ def catalog_coin_ids(store: Store, catalog: object) -> dict[str, str]:
 
     assert isinstance(catalog, Catalog)
     aliases = store.coin_table()
+    upper = aliases["symbol"].str.upper().to_numpy(dtype=object)  # once, not per series
     out = {}
     for sid, spec in catalog.items():
         if spec.group not in ("alt", "crypto") or not spec.symbol.upper().endswith("-USD"):
             continue
-        cid = resolve_symbol(aliases, spec.symbol) if len(aliases) else None
+        sym = ticker_base(spec.symbol)
+        cid = resolve_among(aliases[upper == sym], sym) if len(aliases) else None
         if cid:
             out[sid] = cid
     return out

@@ -13,13 +13,17 @@ from liqflow.report.compute import _old_objects_frozen
 def test_old_objects_are_frozen_inside_and_given_back_on_exit() -> None:
     gc.unfreeze()
     assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
     with _old_objects_frozen():
         frozen = gc.get_freeze_count()
         assert frozen > 1000  # at least the imported modules' objects
+        assert gc.get_threshold() == (max(before[0], 10_000), *before[1:])
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
     with pytest.raises(ZeroDivisionError), _old_objects_frozen():
         1 / 0  # noqa: B018
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 def test_background_part_reads_and_writes_the_cache_on_the_caller() -> None:

@@ -10,6 +10,7 @@ of dates the store held for each series used (the data snapshot).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -114,14 +115,24 @@ def _data_rows(results: ReportResults) -> Iterator[ParamRow]:
 
 
 def _package_rows() -> Iterator[ParamRow]:
+    for name, v in _package_versions():
+        yield ParamRow("packages", name, v)
+
+
+@functools.cache
+def _package_versions() -> tuple[tuple[str, str], ...]:
+    """The installed version of each of :data:`PACKAGES` (read once per process: the
+    package metadata is searched on disk)."""
     from liqflow import __version__
 
+    out = []
     for name in PACKAGES:
         try:
             v = __version__ if name == "liqflow" else version(name)
         except PackageNotFoundError:
             v = "not installed"
-        yield ParamRow("packages", name, v)
+        out.append((name, v))
+    return tuple(out)
 
 
 def parameter_rows(results: ReportResults) -> tuple[ParamRow, ...]:

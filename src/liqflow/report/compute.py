@@ -241,12 +241,25 @@ def _old_objects_frozen() -> Iterator[None]:
     its imports alone: the two or three full passes a report triggers cost a few tenths
     of a second. Objects made inside are collected as usual; the frozen ones return to
     the oldest generation on exit, so garbage among them is collected by a later pass.
+
+    The youngest generation is collected every :data:`_YOUNG_THRESHOLD` allocations
+    instead of Python's 700 meanwhile: a cold report makes some 200 such passes over
+    short-lived pandas objects that hold few reference cycles (0.13 s of collector
+    time on the shared data, 0.04 s with 10,000; the peak memory 7 MB more).
     """
+    threshold = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(max(threshold[0], _YOUNG_THRESHOLD), *threshold[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+#: Allocations between two collections of the youngest generation while a report is
+#: built (:func:`_old_objects_frozen`).
+_YOUNG_THRESHOLD = 10_000
 
 
 @_old_objects_frozen()

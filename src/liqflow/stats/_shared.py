@@ -102,23 +102,36 @@ def weekly_closes(prices: pd.Series) -> pd.Series:
     to ``prices.resample("W-FRI").last()`` on a series without NaN (tested), without
     pandas' per-week offset arithmetic.
     """
-    days = prices.index.to_numpy(dtype="datetime64[D]").astype(np.int64)
-    if days.size == 0:
+    friday, closes = _week_closes(prices)
+    if friday.size == 0:
         return pd.Series(
             np.array([], dtype=np.float64),
             index=pd.DatetimeIndex([], name=prices.index.name, freq="W-FRI"),
             name=prices.name,
         )
+    grid = np.arange(friday[0], friday[-1] + 1, 7)
+    values = np.full(grid.size, np.nan)
+    values[(friday - friday[0]) // 7] = closes
+    index = _friday_index(grid, prices.index, regular=True)
+    return pd.Series(values, index=index.rename(prices.index.name), name=prices.name)
+
+
+def _week_closes(prices: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The Friday (days since 1970-01-01) of each week ending Friday that has a row of
+    ``prices`` (sorted), and the last close of that week."""
+    days = prices.index.to_numpy(dtype="datetime64[D]").astype(np.int64)
     # day 1 (1970-01-02) is a Friday: each date belongs to the week ending on the Friday
     # on or after it
     friday = days + (1 - days) % 7
-    last = np.flatnonzero(np.r_[friday[1:] != friday[:-1], True])
-    grid = np.arange(friday[0], friday[-1] + 1, 7)
-    values = np.full(grid.size, np.nan)
-    values[(friday[last] - friday[0]) // 7] = prices.to_numpy(dtype=np.float64)[last]
-    unit = np.dtype(str(prices.index.dtype))  # keep the input's resolution (ns, us, s)
-    index = pd.DatetimeIndex(grid.astype("datetime64[D]").astype(unit), freq="W-FRI")
-    return pd.Series(values, index=index.rename(prices.index.name), name=prices.name)
+    last = np.flatnonzero(np.r_[friday[1:] != friday[:-1], True]) if days.size else days
+    return friday[last], prices.to_numpy(dtype=np.float64)[last]
+
+
+def _friday_index(grid: np.ndarray, like: pd.Index, *, regular: bool) -> pd.DatetimeIndex:
+    """Fridays ``grid`` (days since 1970-01-01) at the resolution of ``like`` (ns, us, s),
+    with the ``W-FRI`` frequency when they are every week from the first to the last."""
+    days = grid.astype("datetime64[D]").astype(np.dtype(str(like.dtype)))
+    return pd.DatetimeIndex(days, freq="W-FRI") if regular else pd.DatetimeIndex(days)
 
 
 def asof_positions(when: np.ndarray, dates: np.ndarray, max_age_days: int | None) -> np.ndarray:
@@ -198,24 +211,39 @@ def aligned_returns(
             # for both (as of the same day) rather than Monday for one and Friday for the other
             start, end = max(a.index[0], b.index[0]), min(a.index[-1], b.index[-1])
             a, b = a.loc[start:end], b.loc[start:end]
-        frame = pd.concat([weekly_closes(a), weekly_closes(b)], axis=1, keys=list(names), sort=True)
+        index, values = _weekly_pair(a, b)
     else:
-        frame = pd.concat([a, b], axis=1, keys=list(names), join="inner", sort=True)
-    logs = pd.DataFrame(
-        np.log(frame.to_numpy(dtype=np.float64)), index=frame.index, columns=frame.columns
-    )
-    rets = logs.diff().iloc[1:]
-    complete = rets.notna().all(axis=1).to_numpy()
-    if complete.any():  # trim missing rows at both ends; inner gaps stay NaN
-        first, last = np.flatnonzero(complete)[[0, -1]]
-        rets = rets.iloc[first : last + 1]
-    rets.index.name = "date"
-    if int(rets.notna().all(axis=1).sum()) < 3:
+        frame = pd.concat([a, b], axis=1, join="inner", sort=True)
+        index, values = pd.DatetimeIndex(frame.index), frame.to_numpy(dtype=np.float64)
+    logs = np.log(values)
+    rets = logs[1:] - logs[:-1]  # as DataFrame.diff
+    complete = ~np.isnan(rets).any(axis=1)
+    lo, hi = (np.flatnonzero(complete)[[0, -1]] + [0, 1]) if complete.any() else (0, len(rets))
+    n = int(complete.sum())  # trimmed: missing rows at both ends go, inner gaps stay NaN
+    if n < 3:
         raise InsufficientDataError(
-            f"{names[0]} and {names[1]}: need at least 3 common {freq} returns, "
-            f"got {int(rets.notna().all(axis=1).sum())}"
+            f"{names[0]} and {names[1]}: need at least 3 common {freq} returns, got {n}"
         )
-    return rets
+    return pd.DataFrame(
+        rets[lo:hi], index=index[1:][lo:hi].rename("date"), columns=pd.Index(list(names))
+    )
+
+
+def _weekly_pair(a: pd.Series, b: pd.Series) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """:func:`weekly_closes` of ``a`` and ``b`` side by side on the union of their weeks
+    (as their outer join)."""
+    if a.index.dtype != b.index.dtype:  # two resolutions: pandas' join decides the result's
+        frame = pd.concat([weekly_closes(a), weekly_closes(b)], axis=1, sort=True)
+        return pd.DatetimeIndex(frame.index), frame.to_numpy(dtype=np.float64)
+    fa, va = _week_closes(a)
+    fb, vb = _week_closes(b)
+    grids = [np.arange(f[0], f[-1] + 1, 7) if f.size else f for f in (fa, fb)]
+    grid = np.union1d(*grids)
+    values = np.full((grid.size, 2), np.nan)
+    values[np.searchsorted(grid, fa), 0] = va
+    values[np.searchsorted(grid, fb), 1] = vb
+    regular = grid.size > 0 and bool((np.diff(grid) == 7).all())
+    return _friday_index(grid, a.index, regular=regular), values
 
 
 def permutation_p_value(observed: float, null: np.ndarray, alternative: str) -> float:

@@ -187,12 +187,12 @@ class _Extras(_StoreBase):
             sql.append("AND source IN (SELECT unnest(?))")
             params.append(list(sources))
         sql.append("ORDER BY date, source, rank")
-        df = self._con.execute(" ".join(sql), params).df()
-        df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
-        df["rank"] = df["rank"].astype(np.int64)
-        for c in ("coin_id", "symbol", "name", "source"):
-            df[c] = df[c].astype(object)
-        return df
+        got = self._con.execute(" ".join(sql), params).fetchnumpy()
+        out = {c: _filled(got[c]) for c in cols}
+        out["date"] = out["date"].astype("datetime64[ns]")
+        out["rank"] = out["rank"].astype(np.int64)
+        # the strings stay object arrays as read (no inference of pandas' str dtype)
+        return pd.DataFrame({c: pd.Series(v, dtype=v.dtype, copy=False) for c, v in out.items()})
 
     def coin_table(self) -> pd.DataFrame:
         """The coin table: ``coin_id, symbol, name, first, last`` (one row per alias)."""
@@ -219,6 +219,14 @@ class _Extras(_StoreBase):
             "WHERE series_id LIKE 'coin\\_%' ESCAPE '\\' ORDER BY series_id, source"
         ).fetchall()
         return [(str(a), str(b)) for a, b in rows]
+
+
+def _filled(values: object) -> np.ndarray:
+    """A column of ``fetchnumpy``: NULLs (a masked array's mask) as NaN."""
+    if isinstance(values, np.ma.MaskedArray):
+        kind = object if values.dtype == object else np.float64
+        return np.asarray(np.ma.filled(values.astype(kind), np.nan))
+    return np.asarray(values)
 
 
 _SNAPSHOT_COLUMNS = ("date", "rank", "coin_id", "symbol", "name", "market_cap", "price", "source")
