@@ -317,9 +317,12 @@ class CoinPanel:
         mem = self.members[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
         now = self.px
         priced = np.isfinite(now)
+        dd = np.fmax.accumulate(now, axis=0)  # the drawdown, computed in this one array
         with np.errstate(invalid="ignore", divide="ignore"):
-            dd = now / np.fmax.accumulate(now, axis=0) - 1.0
+            np.divide(now, dd, out=dd)
+        dd -= 1.0
         beaten = (dd <= -drawdown) & priced & mem
+        del dd
         last = np.maximum.accumulate(np.where(priced, np.arange(len(now))[:, None], 0), axis=0)
         held = np.take_along_axis(now, last, axis=0)  # forward filled (NaN before a first price)
         days = cal.to_numpy(dtype="datetime64[ns]")
