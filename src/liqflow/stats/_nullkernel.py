@@ -14,9 +14,11 @@ lag and the draw together. The count of pairs depends on neither draw nor values
 each series is known on one unbroken run of dates (the usual case: a series starts
 late or ends early, with no hole inside), the pairs of a lag are one range of rows, so
 the sums of ``x``, ``x^2``, ``y`` and ``y^2`` over it are differences of prefix sums,
-and the cross-products are dot products over that range, four lags per pass over the
-rows, each summed in row order (the same result on every machine). With holes, each of
-the five value sums is a masked dot product. The values enter uncentred, with no
+and the cross-products are dot products over that range. These are taken for
+:data:`_LANES` draws side by side (one lag at a time, the draws in adjacent memory, so
+the additions of different draws share SIMD registers), each draw's sum still in row
+order: the same result on every machine, and bit for bit that of one draw at a time.
+With holes, each of the five value sums is a masked dot product. The values enter uncentred, with no
 pass to take their means: a correlation does not change with a shift, and the null's
 pairs are made of centred innovations and residuals, so their means are near zero and
 the sums lose no precision.
@@ -122,109 +124,177 @@ def null_lag_correlations_py(
             for i in range(rows):
                 acc += mx[i] * my[i + j]
             counts[j] = acc
-    a = np.zeros(rows)
-    b = np.empty(n)
-    pa = np.zeros(rows + 1)
-    paa = np.zeros(rows + 1)
-    pb = np.zeros(n + 1)
-    pbb = np.zeros(n + 1)
-    sxy = np.empty(width)
+    lanes = _LANES
+    a = np.zeros((rows, lanes))
+    b = np.zeros((n, lanes))
+    pa = np.zeros((rows + 1, lanes))
+    paa = np.zeros((rows + 1, lanes))
+    pb = np.zeros((n + 1, lanes))
+    pbb = np.zeros((n + 1, lanes))
+    sxy = np.zeros((width, lanes))
     ar_fit = not math.isnan(phi)
-    for r in range(reps):
-        # the signs' block and position in it at t = 0 (then counted, not divided)
-        qe = eta_offset[r] // eta_block
-        pe = eta_offset[r] - qe * eta_block
-        qs = s_offset[r] // s_block
-        ps = s_offset[r] - qs * s_block
-        prev = 0.0
-        sum_a = 0.0
-        sum_aa = 0.0
-        sum_b = 0.0
-        sum_bb = 0.0
-        for t in range(n):
-            shock = (2.0 * eta[r, qe] - 1.0) * e[t]
-            sign_s = 2.0 * s[r, qs] - 1.0
-            pe += 1
-            if pe == eta_block:
-                pe = 0
-                qe += 1
-            ps += 1
-            if ps == s_block:
-                ps = 0
-                qs += 1
-            if not ar_fit:
-                prev = shock
-            elif t == 0:
-                prev = start
-            else:
-                prev = phi * prev + shock
-            # the pair's values, zero where unknown, and their running sums (the
-            # correlations are invariant to a shift, so no centring pass is needed)
-            yv = (c[t] * shock + sign_s * v[t]) * my[t]
-            b[t] = yv
-            sum_b += yv
-            sum_bb += yv * yv
-            pb[t + 1] = sum_b
-            pbb[t + 1] = sum_bb
-            i = t - max_lag
-            if 0 <= i < rows:
-                xv = prev * mx[i]
-                a[i] = xv
-                sum_a += xv
-                sum_aa += xv * xv
-                pa[i + 1] = sum_a
-                paa[i + 1] = sum_aa
-        # cross-products, four lags per pass over the rows, each lag's sum in row order
-        # (rows outside a lag's own pairs add exact zeros)
-        for j in range(0, width, 4):
-            last = min(j + 4, width) - 1
-            i0 = max(min(lo[j], lo[last]), 0) if runs else 0
-            i1 = min(max(hi[j], hi[last]), rows) if runs else rows
-            if last == j + 3:
-                d0 = 0.0
-                d1 = 0.0
-                d2 = 0.0
-                d3 = 0.0
-                for i in range(i0, i1):
-                    ai = a[i]
-                    d0 += ai * b[i + j]
-                    d1 += ai * b[i + j + 1]
-                    d2 += ai * b[i + j + 2]
-                    d3 += ai * b[i + j + 3]
-                sxy[j] = d0
-                sxy[j + 1] = d1
-                sxy[j + 2] = d2
-                sxy[j + 3] = d3
-            else:
-                for jj in range(j, last + 1):
-                    d = 0.0
-                    for i in range(i0, i1):
-                        d += a[i] * b[i + jj]
-                    sxy[jj] = d
+    for r0 in range(0, reps, lanes):
+        k_end = min(lanes, reps - r0)
+        for k in range(k_end):
+            _rebuild(
+                k, r0 + k, e, v, c, phi, start, ar_fit, eta, eta_offset, eta_block,
+                s, s_offset, s_block, mx, my, max_lag, a, b, pa, paa, pb, pbb,
+            )  # fmt: skip
+        # cross-products, the draws of a batch side by side: each draw's sum is still
+        # taken in row order over its lag's pairs (the same result on every machine)
         for j in range(width):
-            cnt = counts[j]
-            if runs:
-                i0, i1 = lo[j], max(hi[j], lo[j])
-                sx = pa[i1] - pa[i0]
-                sxx = paa[i1] - paa[i0]
-                sy = pb[i1 + j] - pb[i0 + j]
-                syy = pbb[i1 + j] - pbb[i0 + j]
-            else:
-                sx = 0.0
-                sxx = 0.0
-                sy = 0.0
-                syy = 0.0
-                for i in range(rows):
-                    sx += a[i] * my[i + j]
-                    sxx += a[i] * a[i] * my[i + j]
-                    sy += mx[i] * b[i + j]
-                    syy += mx[i] * b[i + j] * b[i + j]
-            var = (sxx - sx * sx / cnt) * (syy - sy * sy / cnt) if cnt > 0 else 0.0
-            if cnt >= 3 and var > 0:
-                out[r, j] = (sxy[j] - sx * sy / cnt) / math.sqrt(var)
-            else:
-                out[r, j] = math.nan
+            i0 = lo[j] if runs else 0
+            i1 = max(hi[j], i0) if runs else rows
+            d0 = d1 = d2 = d3 = d4 = d5 = d6 = d7 = 0.0
+            for i in range(i0, i1):
+                d0 += a[i, 0] * b[i + j, 0]
+                d1 += a[i, 1] * b[i + j, 1]
+                d2 += a[i, 2] * b[i + j, 2]
+                d3 += a[i, 3] * b[i + j, 3]
+                d4 += a[i, 4] * b[i + j, 4]
+                d5 += a[i, 5] * b[i + j, 5]
+                d6 += a[i, 6] * b[i + j, 6]
+                d7 += a[i, 7] * b[i + j, 7]
+            sxy[j, 0] = d0
+            sxy[j, 1] = d1
+            sxy[j, 2] = d2
+            sxy[j, 3] = d3
+            sxy[j, 4] = d4
+            sxy[j, 5] = d5
+            sxy[j, 6] = d6
+            sxy[j, 7] = d7
+        for k in range(k_end):
+            _correlations(k, r0 + k, runs, counts, lo, hi, mx, my, a, b, pa, paa, pb, pbb, sxy, out)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _rebuild(
+    k: int,
+    r: int,
+    e: np.ndarray,
+    v: np.ndarray,
+    c: np.ndarray,
+    phi: float,
+    start: float,
+    ar_fit: bool,
+    eta: np.ndarray,
+    eta_offset: np.ndarray,
+    eta_block: int,
+    s: np.ndarray,
+    s_offset: np.ndarray,
+    s_block: int,
+    mx: np.ndarray,
+    my: np.ndarray,
+    max_lag: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    pa: np.ndarray,
+    paa: np.ndarray,
+    pb: np.ndarray,
+    pbb: np.ndarray,
+) -> None:
+    """Null pair ``r`` into lane ``k``: the rebuilt leader ``a[:, k]`` over the rows and
+    the follower ``b[:, k]`` over the dates (zero where unknown), with their prefix sums
+    and prefix sums of squares."""
+    n = e.size
+    rows = a.shape[0]
+    # the signs' block and position in it at t = 0 (then counted, not divided)
+    qe = eta_offset[r] // eta_block
+    pe = eta_offset[r] - qe * eta_block
+    qs = s_offset[r] // s_block
+    ps = s_offset[r] - qs * s_block
+    prev = 0.0
+    sum_a = 0.0
+    sum_aa = 0.0
+    sum_b = 0.0
+    sum_bb = 0.0
+    for t in range(n):
+        shock = (2.0 * eta[r, qe] - 1.0) * e[t]
+        sign_s = 2.0 * s[r, qs] - 1.0
+        pe += 1
+        if pe == eta_block:
+            pe = 0
+            qe += 1
+        ps += 1
+        if ps == s_block:
+            ps = 0
+            qs += 1
+        if not ar_fit:
+            prev = shock
+        elif t == 0:
+            prev = start
+        else:
+            prev = phi * prev + shock
+        # the pair's values, zero where unknown, and their running sums (the
+        # correlations are invariant to a shift, so no centring pass is needed)
+        yv = (c[t] * shock + sign_s * v[t]) * my[t]
+        b[t, k] = yv
+        sum_b += yv
+        sum_bb += yv * yv
+        pb[t + 1, k] = sum_b
+        pbb[t + 1, k] = sum_bb
+        i = t - max_lag
+        if 0 <= i < rows:
+            xv = prev * mx[i]
+            a[i, k] = xv
+            sum_a += xv
+            sum_aa += xv * xv
+            pa[i + 1, k] = sum_a
+            paa[i + 1, k] = sum_aa
+
+
+@numba.njit(cache=True, nogil=True)
+def _correlations(
+    k: int,
+    r: int,
+    runs: bool,
+    counts: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    mx: np.ndarray,
+    my: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    pa: np.ndarray,
+    paa: np.ndarray,
+    pb: np.ndarray,
+    pbb: np.ndarray,
+    sxy: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Row ``r`` of ``out``: each lag's correlation of the pair in lane ``k`` from its
+    cross-product ``sxy[:, k]`` and its value sums (differences of prefix sums over one
+    run of pairs, masked sums otherwise)."""
+    rows = a.shape[0]
+    for j in range(counts.size):
+        cnt = counts[j]
+        if runs:
+            i0, i1 = lo[j], max(hi[j], lo[j])
+            sx = pa[i1, k] - pa[i0, k]
+            sxx = paa[i1, k] - paa[i0, k]
+            sy = pb[i1 + j, k] - pb[i0 + j, k]
+            syy = pbb[i1 + j, k] - pbb[i0 + j, k]
+        else:
+            sx = 0.0
+            sxx = 0.0
+            sy = 0.0
+            syy = 0.0
+            for i in range(rows):
+                sx += a[i, k] * my[i + j]
+                sxx += a[i, k] * a[i, k] * my[i + j]
+                sy += mx[i] * b[i + j, k]
+                syy += mx[i] * b[i + j, k] * b[i + j, k]
+        var = (sxx - sx * sx / cnt) * (syy - sy * sy / cnt) if cnt > 0 else 0.0
+        if cnt >= 3 and var > 0:
+            out[r, j] = (sxy[j, k] - sx * sy / cnt) / math.sqrt(var)
+        else:
+            out[r, j] = math.nan
+
+
+#: Null draws computed side by side in the cross-product pass (two SIMD registers of
+#: four doubles: two independent chains of additions).
+_LANES = 8
 
 
 null_lag_correlations = numba.njit(cache=True, nogil=True)(null_lag_correlations_py)
