@@ -276,24 +276,24 @@ def crypto_signals(
     b = prepare(btc, "btc")
     index = b.index
     status: dict[str, str] = {"btc": input_status(b)}
-    frame = pd.DataFrame(index=index)
+    cols: dict[str, pd.Series] = {}  # framed once, in this order
     bc = b.dropna()
     ma = bc.rolling(cfg.trend_window, min_periods=cfg.trend_window).mean().reindex(index)
-    frame["btc"] = b
-    frame["btc_ma"] = ma
-    frame["btc_pct_above_ma"] = b / ma - 1.0
-    frame["btc_above_ma"] = flag(frame["btc_pct_above_ma"], ">", 0.0)
+    cols["btc"] = b
+    cols["btc_ma"] = ma
+    cols["btc_pct_above_ma"] = b / ma - 1.0
+    cols["btc_above_ma"] = flag(cols["btc_pct_above_ma"], ">", 0.0)
     btc_rs = change_over(b, cfg.rs_window, relative=True)
 
-    _alt_block(frame, status, b, btc_rs, alts, universe, cfg)
-    frame["alts_outperform"] = flag(frame["alt_rs"], ">", 0.0)
-    si = frame["season_index"]
+    _alt_block(cols, pd.DatetimeIndex(index), status, b, btc_rs, alts, universe, cfg)
+    cols["alts_outperform"] = flag(cols["alt_rs"], ">", 0.0)
+    si = cols["season_index"]
     season = pd.Series(pd.NA, index=index, dtype="string")
     season[(si >= cfg.alt_season).to_numpy()] = "altcoin"
     season[(si <= cfg.bitcoin_season).to_numpy()] = "bitcoin"
     season[((si > cfg.bitcoin_season) & (si < cfg.alt_season)).to_numpy()] = "neutral"
-    frame["season"] = season
-    frame["alt_season"] = flag(si, ">=", cfg.alt_season)
+    cols["season"] = season
+    cols["alt_season"] = flag(si, ">=", cfg.alt_season)
 
     if btc_market_cap is not None and total_market_cap is not None:
         dom = btc_dominance(align_to(btc_market_cap, index), align_to(total_market_cap, index))
@@ -306,10 +306,11 @@ def crypto_signals(
             if s is None
         ]
         status["btc_dominance"] = f"unavailable: {' and '.join(gone)} not supplied"
-    frame["btc_dominance"] = dom
-    frame["btc_dominance_chg"] = change_over(dom, cfg.dominance_window)
-    frame["dominance_falling"] = flag(frame["btc_dominance_chg"], "<", 0.0)
-    frame["beaten_outperform"] = flag(frame["beaten_rs"], ">", 0.0)
+    cols["btc_dominance"] = dom
+    cols["btc_dominance_chg"] = change_over(dom, cfg.dominance_window)
+    cols["dominance_falling"] = flag(cols["btc_dominance_chg"], "<", 0.0)
+    cols["beaten_outperform"] = flag(cols["beaten_rs"], ">", 0.0)
+    frame = pd.DataFrame(cols, index=index)
     return CryptoSignals(frame, status, cfg)
 
 
@@ -433,7 +434,8 @@ def _alt_inputs(
 
 
 def _alt_block(
-    frame: pd.DataFrame,
+    cols: dict[str, pd.Series],
+    index: pd.DatetimeIndex,
     status: dict[str, str],
     b: pd.Series,
     btc_rs: pd.Series,
@@ -441,22 +443,22 @@ def _alt_block(
     universe: AltUniverse | None,
     cfg: CryptoConfig,
 ) -> None:
-    """Fill the alt columns of ``frame`` (in place: it is this function's own frame).
+    """Add the alt columns, each on ``index``, to ``cols`` (the crypto block's columns,
+    framed once by the caller).
 
     The baskets, the season index and the beaten-down alts run from the day before the
     first coin price or rebalance (:func:`liqflow.signals.baskets.first_active`): on a panel from 1927 that is a
     seventh of the days, with the same values.
     """
-    index = pd.DatetimeIndex(frame.index)
     aligned = universe._aligned(index) if universe is not None else None
     a, schedule, label, start = (
         aligned[1] if aligned is not None else _alt_inputs(index, alts, universe)
     )
     if a is None or a.shape[1] == 0:
         for col in _ALT_COLUMNS:
-            frame[col] = empty_like(index)
+            cols[col] = empty_like(index)
         for col in ("count", "group", "rs", "outperform_share", "stale"):
-            frame[f"beaten_{col}"] = empty_like(index)
+            cols[f"beaten_{col}"] = empty_like(index)
         status["alts"] = MISSING
         return
     b_active = b.iloc[start:]
@@ -477,32 +479,32 @@ def _alt_block(
         as_of_values(enough.astype(np.float64), _lagged(index, cfg.rs_window)), index=index
     ).eq(1.0)
     level = eq["index"]
-    frame["alt_basket"] = level
-    frame["alt_basket_mcap"] = mc["index"] if mc is not None else empty_like(index)
-    frame["alt_count"] = eq["count"]
-    frame["alt_members"] = eq["members"]
-    frame["alt_stale"] = eq["stale"]
-    frame["alt_coverage"] = eq["coverage"]
-    frame["alt_coverage_mcap"] = eq["coverage_mcap"]
+    cols["alt_basket"] = level
+    cols["alt_basket_mcap"] = mc["index"] if mc is not None else empty_like(index)
+    cols["alt_count"] = eq["count"]
+    cols["alt_members"] = eq["members"]
+    cols["alt_stale"] = eq["stale"]
+    cols["alt_coverage"] = eq["coverage"]
+    cols["alt_coverage_mcap"] = eq["coverage_mcap"]
     ratio = eq["index_raw"] / b
     first = ratio.where(enough).first_valid_index()
-    frame["alt_vs_btc"] = (
+    cols["alt_vs_btc"] = (
         (ratio / ratio.loc[first]).where(enough) if first is not None else empty_like(index)
     )
     alt_ret = change_over(eq["index_raw"], cfg.rs_window, relative=True)
-    frame["alt_rs"] = (alt_ret - btc_rs).where(enough & enough_then)
+    cols["alt_rs"] = (alt_ret - btc_rs).where(enough & enough_then)
     top = baskets.SEASON_TOP if schedule is not None else None
     asi = coins.season_index(
         b_active, window=cfg.season_window, top=top, min_coins=cfg.season_min_coins
     )
     asi = baskets.back_filled(asi, index)
-    frame["season_index"] = asi["index"]
-    frame["season_coins"] = asi["eligible"]
-    frame["season_coverage"] = asi["coverage"]
+    cols["season_index"] = asi["index"]
+    cols["season_coins"] = asi["eligible"]
+    cols["season_coverage"] = asi["coverage"]
     bd = coins.beaten_down(b_active, drawdown=cfg.beaten_drawdown, window=cfg.beaten_window)
     bd = baskets.back_filled(bd, index)
     for col in ("count", "group", "rs", "outperform_share", "stale"):
-        frame[f"beaten_{col}"] = bd[col].to_numpy()
+        cols[f"beaten_{col}"] = bd[col]
     status["alts"] = label + _coverage_note(eq)
 
 
