@@ -139,3 +139,39 @@ def test_one_coin_panel_serves_both_weightings_of_a_universe() -> None:
         tail = got.iloc[-len(own.frame) :]
         pd.testing.assert_frame_equal(own.frame, tail, check_exact=True)
     assert coins.periods is periods and len(periods) > 10
+
+
+def _beaten_reference(prices: pd.DataFrame, btc: pd.Series, schedule: pd.DataFrame) -> pd.DataFrame:
+    """Beaten-down members written out plainly: member on the day (the schedule row in
+    force), at least 70 % below its own high; the group 30 days on, against BTC."""
+    from liqflow.signals.baskets import members_by_day
+
+    now = prices.where(prices > 0).to_numpy()
+    in_force = members_by_day(schedule, prices.index)
+    mem = schedule.notna().to_numpy()[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dd = now / np.fmax.accumulate(now, axis=0) - 1.0
+    beaten = (dd <= -0.7) & np.isfinite(now) & mem
+    was = np.zeros_like(beaten)
+    was[30:] = beaten[:-30]
+    return pd.DataFrame(
+        {"count": np.where(np.isfinite(now).any(axis=1), beaten.sum(axis=1), np.nan)},
+        index=prices.index,
+    ).assign(group_members=was.sum(axis=1).astype(float))
+
+
+def test_beaten_down_members_and_group_against_a_plain_reference() -> None:
+    # the schedule starts a month after the first prices: no member before it
+    from liqflow.signals.baskets import beaten_down
+
+    prices, schedule = _coins(7)
+    prices = prices * np.exp(-np.linspace(0.0, 3.0, len(prices)))[:, None]  # deep drawdowns
+    prices.iloc[:10, :3] = 10.0
+    prices.iloc[10:31, :3] = 1.0  # a crash before the first schedule row (2016-04-01)
+    btc = pd.Series(np.linspace(400.0, 7000.0, len(prices)), index=prices.index)
+    got = beaten_down(prices, btc, schedule)
+    ref = _beaten_reference(prices, btc, schedule)
+    np.testing.assert_array_equal(got["count"].to_numpy(), ref["count"].to_numpy())
+    assert got["count"].iloc[:31].fillna(0).eq(0).all() and got["count"].max() >= 3
+    assert (got["group"].to_numpy() <= ref["group_members"].to_numpy()).all()
+    assert got["group"].max() >= 3

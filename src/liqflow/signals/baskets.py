@@ -314,22 +314,25 @@ class CoinPanel:
         cal = self.calendar
         b = align_to(prepare(btc, "btc"), cal).to_numpy(dtype=np.float64)
         in_force = members_by_day(self.schedule, cal)
-        mem = self.members[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
         now = self.px
         priced = np.isfinite(now)
         dd = np.fmax.accumulate(now, axis=0)  # the drawdown, computed in this one array
         with np.errstate(invalid="ignore", divide="ignore"):
             np.divide(now, dd, out=dd)
         dd -= 1.0
-        beaten = (dd <= -drawdown) & priced & mem
+        beaten = dd <= -drawdown
         del dd
+        beaten &= priced
+        beaten &= self.members[np.maximum(in_force, 0)]
+        beaten[in_force < 0] = False  # before the first schedule row: no member
         last = np.maximum.accumulate(np.where(priced, np.arange(len(now))[:, None], 0), axis=0)
         held = np.take_along_axis(now, last, axis=0)  # forward filled (NaN before a first price)
         days = cal.to_numpy(dtype="datetime64[ns]")
         pos = np.searchsorted(days, days - np.timedelta64(window, "D"), side="right") - 1
         ok = pos >= 0
         safe = np.maximum(pos, 0)
-        was = np.where(ok[:, None], beaten[safe], False)
+        was = beaten[safe]
+        was[~ok] = False  # no day ``window`` days before
         with np.errstate(invalid="ignore", divide="ignore"):
             ret = held / np.where(ok[:, None], now[safe], np.nan) - 1.0
             b_ret = b / np.where(ok, b[safe], np.nan) - 1.0
