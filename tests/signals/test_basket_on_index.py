@@ -175,3 +175,28 @@ def test_beaten_down_members_and_group_against_a_plain_reference() -> None:
     assert got["count"].iloc[:31].fillna(0).eq(0).all() and got["count"].max() >= 3
     assert (got["group"].to_numpy() <= ref["group_members"].to_numpy()).all()
     assert got["group"].max() >= 3
+
+
+def test_season_index_counts_against_a_plain_reference() -> None:
+    # members only from the first schedule row on; a coin is eligible with a price today
+    # and exactly `window` days before, and beats BTC when its return is higher
+    from liqflow.signals.baskets import altcoin_season_index, members_by_day
+
+    prices, schedule = _coins(8)
+    prices.iloc[:40, :4] = np.linspace(10.0, 30.0, 40)[:, None]  # priced before the schedule
+    btc = pd.Series(np.linspace(400.0, 7000.0, len(prices)), index=prices.index)
+    got = altcoin_season_index(prices, btc, schedule, window=20, top=None, min_coins=2)
+    now = prices.where(prices > 0).to_numpy()
+    then = np.full_like(now, np.nan)
+    then[20:] = now[:-20]
+    b = btc.to_numpy()
+    b_then = np.r_[np.full(20, np.nan), b[:-20]]
+    in_force = members_by_day(schedule, prices.index)
+    mem = schedule.notna().to_numpy()[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
+    with np.errstate(invalid="ignore"):
+        coin_ret, btc_ret = now / then - 1.0, b / b_then - 1.0
+    eligible = mem & np.isfinite(coin_ret) & np.isfinite(btc_ret)[:, None]
+    beating = eligible & (coin_ret > btc_ret[:, None])
+    np.testing.assert_array_equal(got["eligible"].to_numpy(), eligible.sum(axis=1))
+    np.testing.assert_array_equal(got["beating"].to_numpy(), beating.sum(axis=1))
+    assert got["eligible"].iloc[:31].eq(0).all() and got["eligible"].max() >= 4

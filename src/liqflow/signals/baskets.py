@@ -282,15 +282,21 @@ class CoinPanel:
         pos = np.searchsorted(days, back, side="left")
         safe = np.minimum(pos, len(days) - 1)
         exact = (pos < len(days)) & (days[safe] == back)
-        then = np.where(exact[:, None], now[safe], np.nan)
+        coin_ret = now[safe]  # the price ``window`` days before, then the return since
+        coin_ret[~exact] = np.nan
         b_then = np.where(exact, b[safe], np.nan)
         in_force = members_by_day(self.schedule, cal)
-        mem = _top_members(self.schedule, top)[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
+        mem = _top_members(self.schedule, top)[np.maximum(in_force, 0)]
+        mem[in_force < 0] = False  # before the first schedule row: no member
         with np.errstate(invalid="ignore", divide="ignore"):
-            coin_ret = now / then - 1.0
+            np.divide(now, coin_ret, out=coin_ret)
+            coin_ret -= 1.0
             btc_ret = b / b_then - 1.0
-        eligible = mem & np.isfinite(coin_ret) & np.isfinite(btc_ret)[:, None]
-        beating = eligible & (coin_ret > btc_ret[:, None])
+        eligible = np.isfinite(coin_ret)
+        eligible &= mem
+        eligible &= np.isfinite(btc_ret)[:, None]
+        beating = coin_ret > btc_ret[:, None]
+        beating &= eligible
         n_mem = mem.sum(axis=1).astype(float)
         n_el = eligible.sum(axis=1).astype(float)
         n_beat = beating.sum(axis=1).astype(float)
