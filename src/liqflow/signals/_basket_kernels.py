@@ -79,11 +79,10 @@ def back_filled(frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.DataFrame:
     head = len(index) - len(frame)
     if head == 0:
         return frame.set_axis(index)
-    data = {
-        c: np.concatenate([np.repeat(frame[c].to_numpy()[:1], head), frame[c].to_numpy()])
-        for c in frame.columns
-    }
-    return pd.DataFrame(data, index=index)
+    if len(frame) == 0:  # no first row to copy: only a frame without columns fits
+        return pd.DataFrame({c: frame[c].to_numpy() for c in frame.columns}, index=index)
+    rows = np.concatenate([np.zeros(head, dtype=np.intp), np.arange(len(frame), dtype=np.intp)])
+    return frame.take(rows).set_axis(index)  # one take per block, not two copies a column
 
 
 def _bought(
