@@ -298,3 +298,20 @@ def test_basket_needs_min_count() -> None:
     # two coins are held only on days 2 and 3 (b bought at day 1's close): (0% + 100%) / 2,
     # then from weights 1/3, 2/3: (100% + 0%) / 3; day 4: b has no price (held, stale)
     np.testing.assert_allclose(basket.to_numpy(), [np.nan, 1.0, 1.5, 2.0, np.nan])
+
+
+def test_market_data_detects_each_breakout_row_once_and_hands_out_copies() -> None:
+    # oracle: a fresh MarketData per call (nothing remembered)
+    data = synthetic_market()
+    a, b, c = BreakoutParams(), BreakoutParams(lookback=60), BreakoutParams(volume_threshold=0)
+    for params in ([a, b], [c, a, a], [b]):
+        fresh = synthetic_market()
+        np.testing.assert_array_equal(data.event_rows(params), fresh.event_rows(params))
+    rows = data.event_rows([a])
+    rows[:] = True  # the caller's copy: the next call is unchanged
+    np.testing.assert_array_equal(data.event_rows([a]), synthetic_market().event_rows([a]))
+    stage = data.stage_array()
+    stage[:] = 4
+    np.testing.assert_array_equal(data.stage_array(), synthetic_market().stage_array())
+    assert data.returns(["btc", "alts"]) is data.returns(("btc", "alts"))
+    pd.testing.assert_frame_equal(data.returns(["alts"]), synthetic_market().returns(["alts"]))

@@ -144,6 +144,36 @@ def test_traits_are_unknown_before_and_after_the_basket() -> None:
     assert frame["btc_drawdown"].notna().all()
 
 
+def test_alt_traits_on_a_long_calendar_equal_their_parts_on_every_row() -> None:
+    # oracle: each trait function on the whole calendar (coins from 2019, BTC and the
+    # calendar from 2012): the traits computed on the coins' own span are the same
+    from liqflow.signals.crypto import alt_basket
+
+    rng = np.random.default_rng(11)
+    idx = dates("2012-01-01", 3000)
+    btc = pd.Series(100 * np.exp(rng.normal(0, 0.03, 3000).cumsum()), index=idx)
+    prices = pd.DataFrame(
+        {f"c{k}": 10 * np.exp(rng.normal(0, 0.05, 3000).cumsum()) for k in range(5)}, index=idx
+    )
+    prices.iloc[:2600] = np.nan
+    prices.iloc[2700:2720, 1] = np.nan
+    cfg = TraitsConfig(
+        trailing_days=60, leader_window=10, leadership_window=20, beta_window=30,
+        beta_lead_window=10, dispersion_window=10,
+    )  # fmt: skip
+    frame = traits_signals(btc, prices, config=cfg).frame
+    basket = alt_basket(prices)
+    level = basket["index"].where(basket["priced"] >= cfg.min_coins)
+    parts = [
+        correction_absorption(level, cfg).add_prefix("alt_"),
+        rotation(prices, cfg),
+        high_beta(prices, btc, cfg),
+    ]
+    expected = pd.concat(parts, axis=1)
+    pd.testing.assert_frame_equal(frame[expected.columns], expected, check_exact=True)
+    assert frame["mean_beta"].iloc[2640:].notna().all()
+
+
 def test_correction_absorption_is_unknown_without_a_price() -> None:
     idx = dates("2021-01-01", 120)
     p = pd.Series(

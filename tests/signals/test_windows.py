@@ -98,6 +98,23 @@ def test_to_calendar_equals_reindex_ffill_with_an_age_limit() -> None:
     assert aged["s"].isna().loc["2021-01-19"]
 
 
+def test_to_calendar_of_float_columns_equals_reindex_ffill_masked_by_age() -> None:
+    # oracle: pandas' as-of reindex, then NaN where the carried session is too old
+    rng = np.random.default_rng(3)
+    sessions = pd.DatetimeIndex(
+        sorted(rng.choice(pd.date_range("2020-01-01", periods=400, freq="D"), 150, False)),
+        name="date",
+    )
+    frame = pd.DataFrame(rng.normal(size=(150, 3)), index=sessions, columns=["a", "b", "c"])
+    frame.iloc[::7, 1] = np.nan
+    cal = dates("2019-12-20", 430)
+    ref = frame.reindex(cal, method="ffill")
+    last = pd.Series(sessions, index=sessions).reindex(cal, method="ffill")
+    ref[(cal - pd.DatetimeIndex(last)) > pd.Timedelta(days=10)] = np.nan
+    pd.testing.assert_frame_equal(to_calendar(frame, cal, 10), ref, check_exact=True)
+    assert to_calendar(frame, cal, None).notna().sum().sum() > ref.notna().sum().sum()
+
+
 def test_prepare_copies_and_validates() -> None:
     s = pd.Series([1, 2], index=dates("2021-01-01", 2))
     out = prepare(s, "x")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,9 @@ class MarketData:
     breakouts: pd.Series | None = None
     periods_per_year: float = DAYS_PER_YEAR
     notes: tuple[str, ...] = ()
+    # returns, stage and event rows once computed: a walk-forward asks for the same ones
+    # in every fold and for every rule
+    _memo: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_prices(self.prices)
@@ -75,10 +79,20 @@ class MarketData:
                 f"asset(s) {', '.join(map(repr, missing))} not in prices; "
                 f"available: {', '.join(map(str, self.prices.columns))} or 'cash'"
             )
-        return price_returns(self.prices[list(assets)])
+        key = ("returns", tuple(assets))
+        rets = self._memo.get(key)
+        if rets is None:
+            rets = self._memo[key] = price_returns(self.prices[list(assets)])
+        return cast(pd.DataFrame, rets)  # copy-on-write: a reader cannot change it
 
     def stage_array(self) -> np.ndarray:
-        """Stage per calendar day as int8, -1 where unknown."""
+        """Stage per calendar day as int8, -1 where unknown (a new array each call)."""
+        stage = self._memo.get("stage")
+        if stage is None:
+            stage = self._memo["stage"] = self._stage_array()
+        return cast(np.ndarray, stage).copy()
+
+    def _stage_array(self) -> np.ndarray:
         if self.stage is None:
             raise DataError(
                 "this rule uses the stage series but MarketData.stage is None; "
@@ -99,7 +113,20 @@ class MarketData:
         return np.where(aligned.notna(), aligned.fillna(-1), -1).astype(np.int8)
 
     def event_rows(self, params: Sequence[BreakoutParams]) -> np.ndarray:
-        """Breakout events on the calendar, one row per entry of ``params``."""
+        """Breakout events on the calendar, one row per entry of ``params`` (a new array
+        each call; each parameter's row is detected once)."""
+        if self.small_caps is None:
+            return self._event_rows(params)
+        memo = cast(dict[BreakoutParams, np.ndarray], self._memo.setdefault("events", {}))
+        todo = list(dict.fromkeys(p for p in params if p not in memo))
+        if todo:
+            memo.update(zip(todo, self._event_rows(todo), strict=True))
+        out = np.zeros((len(params), len(self.calendar)), dtype=np.bool_)
+        for row, p in enumerate(params):
+            out[row] = memo[p]
+        return out
+
+    def _event_rows(self, params: Sequence[BreakoutParams]) -> np.ndarray:
         cal = self.calendar
         if self.small_caps is not None:
             volume = self.small_caps["volume"] if "volume" in self.small_caps.columns else None
@@ -150,6 +177,13 @@ def basket_prices(
         frame = alt_basket(prices, schedule, weighting=weighting, min_coins=min_count).frame
     else:
         frame = alt_basket_on(index, prices, schedule, weighting=weighting, min_coins=min_count)
+    return _tradable(frame, name, prices.index if index is None else frame.index)
+
+
+def _tradable(frame: pd.DataFrame, name: str, index: pd.Index) -> pd.Series:
+    """An alt basket's frame (:class:`~liqflow.signals.baskets.AltBasket`) as a price on
+    ``index`` (its days): 1 the day before its first known return, NaN where the basket
+    is unknown."""
     ret = frame["return"].to_numpy()
     raw = frame["index_raw"].to_numpy()
     out = np.full(len(frame), np.nan)
@@ -159,7 +193,7 @@ def basket_prices(
         out[valid[0] - 1] = 1.0
         known = np.isfinite(ret)
         out[known] = raw[known] / base
-    return pd.Series(out, index=prices.index if index is None else frame.index, name=name)
+    return pd.Series(out, index=index, name=name)
 
 
 def longest_known_span(price: pd.Series) -> tuple[pd.Series, str | None]:
@@ -221,8 +255,10 @@ def market_data_from_panel(
         Panel columns of the small-cap close and volume; breakouts are computed on
         the close's sessions (``liqflow.align.trading_days``).
     universe : AltUniverse, optional
-        Point-in-time universe: the ``alts`` basket is then the survivorship-free one
-        (the same as the signals'), not the basket of ``alts``.
+        Point-in-time universe: the ``alts`` basket is then the survivorship-free one,
+        not the basket of ``alts``: the very frame the signals and the claims read
+        (:meth:`~liqflow.signals.crypto.AltUniverse.basket_frame`, computed once per
+        universe; a panel that ends earlier reads its first rows).
     """
     from liqflow.align import trading_days
     from liqflow.catalog import default_catalog
@@ -231,11 +267,9 @@ def market_data_from_panel(
     alt_ids = list(alts) if alts is not None else list(default_catalog().altcoins())
     alt_cols = [a for a in alt_ids if a in panel.columns]
     basket = None
-    if universe is not None:
-        coins = universe.close.drop(columns=["bitcoin"], errors="ignore")
-        basket = basket_prices(
-            coins, min_count=min_alts, schedule=universe.schedule, index=panel.index
-        )
+    if universe is not None:  # the signals' and the claims' own basket (computed once)
+        held = universe.basket_frame(pd.DatetimeIndex(panel.index), min_alts)
+        basket = _tradable(held, "alts", held.index)
     elif len(alt_cols) >= min_alts:
         basket = basket_prices(panel[alt_cols], min_count=min_alts)
     notes: list[str] = []

@@ -79,32 +79,42 @@ def back_filled(frame: pd.DataFrame, index: pd.DatetimeIndex) -> pd.DataFrame:
     head = len(index) - len(frame)
     if head == 0:
         return frame.set_axis(index)
-    data = {
-        c: np.concatenate([np.repeat(frame[c].to_numpy()[:1], head), frame[c].to_numpy()])
-        for c in frame.columns
-    }
-    return pd.DataFrame(data, index=index)
+    if len(frame) == 0:  # no first row to copy: only a frame without columns fits
+        return pd.DataFrame({c: frame[c].to_numpy() for c in frame.columns}, index=index)
+    rows = np.concatenate([np.zeros(head, dtype=np.intp), np.arange(len(frame), dtype=np.intp)])
+    return frame.take(rows).set_axis(index)  # one take per block, not two copies a column
 
 
-def _period(
-    px: np.ndarray, lo: int, hi: int, member: np.ndarray, caps: np.ndarray, weighting: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Buy-and-hold from the close of ``lo`` to ``hi``: (returns lo+1..hi, held mask,
-    stale counts, stale matrix)."""
+def _bought(
+    px: np.ndarray, lo: int, hi: int, member: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The coins bought at the close of ``lo`` and held to ``hi``: (held mask, each
+    held coin's price relative to its price at ``lo`` on days lo..hi, held at its last
+    price where it has none, and the stale matrix of days lo+1..hi)."""
     held = member & np.isfinite(px[lo])
     n = hi - lo
     if not held.any():
-        return np.full(n, np.nan), held, np.zeros(n), np.zeros((n, 0), dtype=bool)
-    w = caps[held] if weighting == "market_cap" else np.ones(int(held.sum()))
-    w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
+        return held, np.zeros((n + 1, 0)), np.zeros((n, 0), dtype=bool)
     block = px[lo : hi + 1][:, held]
     priced = np.isfinite(block)
     stale = ~priced[1:]
     # forward fill down each column (row 0 is priced: the coins held were bought there)
     last = np.maximum.accumulate(np.where(priced, np.arange(n + 1)[:, None], 0), axis=0)
     filled = np.ascontiguousarray(np.take_along_axis(block, last, axis=0))  # as pandas: same sums
-    value = (filled / block[0]) @ w
-    return value[1:] / value[:-1] - 1.0, held, stale.sum(axis=1).astype(float), stale
+    return held, filled / block[0], stale
+
+
+def _period_returns(
+    held: np.ndarray, relative: np.ndarray, caps: np.ndarray, weighting: str
+) -> np.ndarray:
+    """Daily returns (lo+1..hi) of the coins :func:`_bought`, in ``weighting``'s weights
+    (NaN when none is held)."""
+    if not held.any():
+        return np.full(relative.shape[0] - 1, np.nan)
+    w = caps[held] if weighting == "market_cap" else np.ones(int(held.sum()))
+    w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
+    value = relative @ w
+    return value[1:] / value[:-1] - 1.0
 
 
 def _coverage(

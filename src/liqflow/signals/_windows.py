@@ -192,5 +192,11 @@ def to_calendar(
     if len(idx) == 0:
         out = pd.DataFrame(index=calendar, columns=frame.columns, dtype=np.float64)
         return out.astype(frame.dtypes.to_dict())
+    if frame.shape[1] and all(dt == np.float64 for dt in frame.dtypes):
+        # one float block: taken and masked as one array (what the general path does
+        # column by column through pandas' where)
+        values = frame.to_numpy(dtype=np.float64)[np.maximum(pos, 0)]
+        values[~ok] = np.nan
+        return pd.DataFrame(values, index=calendar, columns=frame.columns)
     out = frame.iloc[np.maximum(pos, 0)].set_axis(calendar, axis=0)
     return out.where(pd.Series(ok, index=calendar), axis=0)

@@ -31,9 +31,10 @@ import pandas as pd
 from liqflow._errors import DataError
 from liqflow.signals._basket_kernels import (
     WEIGHTINGS,
+    _bought,
     _check,
     _coverage,
-    _period,
+    _period_returns,
     _prices,
     _top_members,
     back_filled,
@@ -178,6 +179,46 @@ class CoinPanel:
         in_force = members_by_day(self.schedule.iloc[rows], self.calendar - pd.Timedelta(days=1))
         return _coverage(self.px, self.members, self.caps, in_force, rows)
 
+    @cached_property
+    def periods(self) -> tuple[tuple[int, int, int, np.ndarray, np.ndarray, np.ndarray], ...]:
+        """Each rebalance period with a day after it, bought and held (:func:`_bought`):
+        ``(schedule row, first day, last day, coins held, their relative prices, stale
+        matrix)``; the same for every weighting."""
+        out = []
+        T = self.px.shape[0]
+        rows, starts = self.rebalances
+        for k, (row, lo) in enumerate(zip(rows, starts, strict=True)):
+            hi = int(starts[k + 1]) if k + 1 < len(starts) else T - 1
+            if hi > lo:
+                held, relative, stale = _bought(self.px, int(lo), hi, self.members[row])
+                out.append((int(row), int(lo), hi, held, relative, stale))
+        return tuple(out)
+
+    @cached_property
+    def held(self) -> dict[str, Any]:
+        """Per day: coins held, held coins priced (``count``), held at their last price
+        (``stale``), and which (``stale_rows``: a frame of date and coin id)."""
+        T = self.px.shape[0]
+        held_n, stale_n, count = np.zeros(T), np.zeros(T), np.zeros(T)
+        days: list[np.ndarray] = []
+        coins: list[np.ndarray] = []
+        names = np.asarray(self.prices.columns, dtype=object)
+        cal = self.calendar.to_numpy(dtype="datetime64[ns]")
+        for _, lo, hi, held, _, stale in self.periods:
+            n_held, st = held.sum(), stale.sum(axis=1).astype(float)
+            held_n[lo + 1 : hi + 1] = n_held
+            stale_n[lo + 1 : hi + 1] = st
+            count[lo + 1 : hi + 1] = n_held - st
+            if stale.size and stale.any():
+                d, c = np.nonzero(stale)
+                days.append(cal[lo + 1 + d])
+                coins.append(names[held][c])
+        if days:
+            rows = pd.DataFrame({"date": np.concatenate(days), "coin_id": np.concatenate(coins)})
+        else:
+            rows = pd.DataFrame([], columns=["date", "coin_id"])
+        return {"held": held_n, "stale": stale_n, "count": count, "stale_rows": rows}
+
     def basket(
         self,
         weighting: str = "equal",
@@ -215,7 +256,7 @@ class CoinPanel:
             },
             index=self.calendar,
         )
-        stale_df = pd.DataFrame(held["stale_rows"], columns=["date", "coin_id"])
+        stale_df = held["stale_rows"]
         frame = back_filled(frame, self.index)
         return AltBasket(frame, weighting, float(min_coverage), int(min_coins), stale_df)
 
@@ -241,15 +282,21 @@ class CoinPanel:
         pos = np.searchsorted(days, back, side="left")
         safe = np.minimum(pos, len(days) - 1)
         exact = (pos < len(days)) & (days[safe] == back)
-        then = np.where(exact[:, None], now[safe], np.nan)
+        coin_ret = now[safe]  # the price ``window`` days before, then the return since
+        coin_ret[~exact] = np.nan
         b_then = np.where(exact, b[safe], np.nan)
         in_force = members_by_day(self.schedule, cal)
-        mem = _top_members(self.schedule, top)[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
+        mem = _top_members(self.schedule, top)[np.maximum(in_force, 0)]
+        mem[in_force < 0] = False  # before the first schedule row: no member
         with np.errstate(invalid="ignore", divide="ignore"):
-            coin_ret = now / then - 1.0
+            np.divide(now, coin_ret, out=coin_ret)
+            coin_ret -= 1.0
             btc_ret = b / b_then - 1.0
-        eligible = mem & np.isfinite(coin_ret) & np.isfinite(btc_ret)[:, None]
-        beating = eligible & (coin_ret > btc_ret[:, None])
+        eligible = np.isfinite(coin_ret)
+        eligible &= mem
+        eligible &= np.isfinite(btc_ret)[:, None]
+        beating = coin_ret > btc_ret[:, None]
+        beating &= eligible
         n_mem = mem.sum(axis=1).astype(float)
         n_el = eligible.sum(axis=1).astype(float)
         n_beat = beating.sum(axis=1).astype(float)
@@ -273,19 +320,25 @@ class CoinPanel:
         cal = self.calendar
         b = align_to(prepare(btc, "btc"), cal).to_numpy(dtype=np.float64)
         in_force = members_by_day(self.schedule, cal)
-        mem = self.members[np.maximum(in_force, 0)] & (in_force >= 0)[:, None]
         now = self.px
         priced = np.isfinite(now)
+        dd = np.fmax.accumulate(now, axis=0)  # the drawdown, computed in this one array
         with np.errstate(invalid="ignore", divide="ignore"):
-            dd = now / np.fmax.accumulate(now, axis=0) - 1.0
-        beaten = (dd <= -drawdown) & priced & mem
+            np.divide(now, dd, out=dd)
+        dd -= 1.0
+        beaten = dd <= -drawdown
+        del dd
+        beaten &= priced
+        beaten &= self.members[np.maximum(in_force, 0)]
+        beaten[in_force < 0] = False  # before the first schedule row: no member
         last = np.maximum.accumulate(np.where(priced, np.arange(len(now))[:, None], 0), axis=0)
         held = np.take_along_axis(now, last, axis=0)  # forward filled (NaN before a first price)
         days = cal.to_numpy(dtype="datetime64[ns]")
         pos = np.searchsorted(days, days - np.timedelta64(window, "D"), side="right") - 1
         ok = pos >= 0
         safe = np.maximum(pos, 0)
-        was = np.where(ok[:, None], beaten[safe], False)
+        was = beaten[safe]
+        was[~ok] = False  # no day ``window`` days before
         with np.errstate(invalid="ignore", divide="ignore"):
             ret = held / np.where(ok[:, None], now[safe], np.nan) - 1.0
             b_ret = b / np.where(ok, b[safe], np.nan) - 1.0
@@ -310,36 +363,14 @@ class CoinPanel:
 
 
 def _holdings(coins: CoinPanel, weighting: str) -> dict[str, Any]:
-    """Each rebalance period bought and held (:func:`_period`): daily returns, coins held,
-    held coins priced (``count``), held at a last price (``stale``, and which)."""
-    px, cal = coins.px, coins.calendar
-    T = px.shape[0]
+    """Each rebalance period bought and held (:meth:`CoinPanel.periods`): daily returns in
+    ``weighting``'s weights, coins held, held coins priced (``count``), held at a last
+    price (``stale``, and which)."""
+    T = coins.px.shape[0]
     ret = np.full(T, np.nan)
-    held_n, stale_n, count = np.zeros(T), np.zeros(T), np.zeros(T)
-    stale_rows: list[tuple[pd.Timestamp, str]] = []
-    names = np.asarray(coins.prices.columns, dtype=object)
-    rows, starts = coins.rebalances
-    for k, (row, lo) in enumerate(zip(rows, starts, strict=True)):
-        hi = int(starts[k + 1]) if k + 1 < len(starts) else T - 1
-        if hi <= lo:
-            continue
-        r, held, st, stale = _period(
-            px, int(lo), hi, coins.members[row], coins.caps[row], weighting
-        )
-        ret[lo + 1 : hi + 1] = r
-        held_n[lo + 1 : hi + 1] = held.sum()
-        stale_n[lo + 1 : hi + 1] = st
-        count[lo + 1 : hi + 1] = held.sum() - st
-        if stale.size and stale.any():
-            d, c = np.nonzero(stale)
-            stale_rows.extend(zip(cal[lo + 1 + d], names[held][c], strict=True))
-    return {
-        "return": ret,
-        "held": held_n,
-        "stale": stale_n,
-        "count": count,
-        "stale_rows": stale_rows,
-    }
+    for row, lo, hi, held, relative, _ in coins.periods:
+        ret[lo + 1 : hi + 1] = _period_returns(held, relative, coins.caps[row], weighting)
+    return {"return": ret, **coins.held, "count": coins.held["count"].copy()}
 
 
 def _first_rebalance(

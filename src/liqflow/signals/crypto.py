@@ -276,24 +276,24 @@ def crypto_signals(
     b = prepare(btc, "btc")
     index = b.index
     status: dict[str, str] = {"btc": input_status(b)}
-    frame = pd.DataFrame(index=index)
+    cols: dict[str, pd.Series] = {}  # framed once, in this order
     bc = b.dropna()
     ma = bc.rolling(cfg.trend_window, min_periods=cfg.trend_window).mean().reindex(index)
-    frame["btc"] = b
-    frame["btc_ma"] = ma
-    frame["btc_pct_above_ma"] = b / ma - 1.0
-    frame["btc_above_ma"] = flag(frame["btc_pct_above_ma"], ">", 0.0)
+    cols["btc"] = b
+    cols["btc_ma"] = ma
+    cols["btc_pct_above_ma"] = b / ma - 1.0
+    cols["btc_above_ma"] = flag(cols["btc_pct_above_ma"], ">", 0.0)
     btc_rs = change_over(b, cfg.rs_window, relative=True)
 
-    _alt_block(frame, status, b, btc_rs, alts, universe, cfg)
-    frame["alts_outperform"] = flag(frame["alt_rs"], ">", 0.0)
-    si = frame["season_index"]
+    _alt_block(cols, pd.DatetimeIndex(index), status, b, btc_rs, alts, universe, cfg)
+    cols["alts_outperform"] = flag(cols["alt_rs"], ">", 0.0)
+    si = cols["season_index"]
     season = pd.Series(pd.NA, index=index, dtype="string")
     season[(si >= cfg.alt_season).to_numpy()] = "altcoin"
     season[(si <= cfg.bitcoin_season).to_numpy()] = "bitcoin"
     season[((si > cfg.bitcoin_season) & (si < cfg.alt_season)).to_numpy()] = "neutral"
-    frame["season"] = season
-    frame["alt_season"] = flag(si, ">=", cfg.alt_season)
+    cols["season"] = season
+    cols["alt_season"] = flag(si, ">=", cfg.alt_season)
 
     if btc_market_cap is not None and total_market_cap is not None:
         dom = btc_dominance(align_to(btc_market_cap, index), align_to(total_market_cap, index))
@@ -306,11 +306,16 @@ def crypto_signals(
             if s is None
         ]
         status["btc_dominance"] = f"unavailable: {' and '.join(gone)} not supplied"
-    frame["btc_dominance"] = dom
-    frame["btc_dominance_chg"] = change_over(dom, cfg.dominance_window)
-    frame["dominance_falling"] = flag(frame["btc_dominance_chg"], "<", 0.0)
-    frame["beaten_outperform"] = flag(frame["beaten_rs"], ">", 0.0)
+    cols["btc_dominance"] = dom
+    cols["btc_dominance_chg"] = change_over(dom, cfg.dominance_window)
+    cols["dominance_falling"] = flag(cols["btc_dominance_chg"], "<", 0.0)
+    cols["beaten_outperform"] = flag(cols["beaten_rs"], ">", 0.0)
+    frame = pd.DataFrame(cols, index=index)
     return CryptoSignals(frame, status, cfg)
+
+
+#: Coin closes from the first active day, schedule, status label, position of that day.
+_AltInputs = tuple[pd.DataFrame | None, pd.DataFrame | None, str, int]
 
 
 @dataclass(frozen=True)
@@ -323,8 +328,11 @@ class AltUniverse:
     _baskets: dict[tuple[object, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _baskets_lock: threading.Lock = field(
-        default_factory=threading.Lock, init=False, repr=False, compare=False
+    _panels: dict[bytes, tuple[baskets.CoinPanel, _AltInputs]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _baskets_lock: threading.RLock = field(
+        default_factory=threading.RLock, init=False, repr=False, compare=False
     )
 
     def __getstate__(self) -> dict[str, object]:
@@ -334,7 +342,28 @@ class AltUniverse:
         for name, value in state.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_baskets", {})
-        object.__setattr__(self, "_baskets_lock", threading.Lock())
+        object.__setattr__(self, "_panels", {})
+        object.__setattr__(self, "_baskets_lock", threading.RLock())
+
+    def coin_panel(self, index: pd.DatetimeIndex) -> baskets.CoinPanel:
+        """The coins of this universe (closes without bitcoin) and its schedule aligned on
+        ``index`` from the first active day on (:meth:`~liqflow.signals.baskets.CoinPanel.of`),
+        once per ``index``: the baskets in either weighting, the season index and the
+        beaten-down alts of the signals then share its alignment, coverage and holding
+        periods."""
+        return self._aligned(pd.DatetimeIndex(index))[0]
+
+    def _aligned(self, idx: pd.DatetimeIndex) -> tuple[baskets.CoinPanel, _AltInputs]:
+        """:meth:`coin_panel` and the :func:`_alt_inputs` it was built from, once per index."""
+        key = hashlib.blake2b(idx.asi8.tobytes(), digest_size=16).digest()
+        with self._baskets_lock:
+            found = self._panels.get(key)
+            if found is None:
+                inputs = _alt_inputs(idx, None, self)
+                a, schedule = inputs[0], inputs[1]  # a universe: never None
+                found = (baskets.CoinPanel.of(cast(pd.DataFrame, a), schedule), inputs)
+                self._panels[key] = found
+        return found
 
     def basket_frame(self, index: pd.DatetimeIndex, min_coins: int) -> pd.DataFrame:
         """The equal-weight alt basket of this universe on ``index``: the frame of
@@ -343,19 +372,33 @@ class AltUniverse:
 
         Equal to ``alt_basket_on(index, close without bitcoin, schedule,
         min_coins=min_coins).frame`` (tested). Computed once per ``(index, min_coins)``:
-        the signals and the claims read the same basket (pandas' copy-on-write keeps the
-        one frame unchanged by its readers), whichever thread asks first.
+        the signals, the claims and the backtest read the same basket (pandas'
+        copy-on-write keeps the one frame unchanged by its readers), whichever thread
+        asks first. An ``index`` that is the start of one already computed (a backtest
+        ending before the report's last day) is served by the first rows of that basket:
+        a day's row depends on no later day (the basket is point in time; tested).
         """
         idx = pd.DatetimeIndex(index)
         key = (len(idx), hashlib.blake2b(idx.asi8.tobytes(), digest_size=16).digest(), min_coins)
         with self._baskets_lock:  # a second thread asking meanwhile waits for this one
             frame = self._baskets.get(key)
             if frame is None:
-                a, schedule, _, _ = _alt_inputs(idx, None, self)  # a universe: never None
-                coins = baskets.CoinPanel.of(cast(pd.DataFrame, a), schedule)
+                frame = self._basket_prefix(idx, min_coins)
+            if frame is None:
+                coins = self.coin_panel(idx)
                 frame = baskets.back_filled(coins.basket(min_coins=min_coins).frame, idx)
-                self._baskets[key] = frame
+            self._baskets[key] = frame
         return frame
+
+    def _basket_prefix(self, idx: pd.DatetimeIndex, min_coins: int) -> pd.DataFrame | None:
+        """The first ``len(idx)`` rows of a computed basket whose calendar starts with
+        ``idx``, or None."""
+        n = len(idx)
+        for key, frame in self._baskets.items():
+            length, coins = cast(int, key[0]), key[2]
+            if coins == min_coins and length > n > 0 and frame.index[:n].equals(idx):
+                return frame.iloc[:n].set_axis(idx)
+        return None
 
 
 _ALT_COLUMNS = (
@@ -369,7 +412,7 @@ def _alt_inputs(
     index: pd.DatetimeIndex,
     alts: pd.DataFrame | None,
     universe: AltUniverse | None,
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str, int]:
+) -> _AltInputs:
     """The coin closes from the first active day on (:func:`liqflow.signals.baskets.first_active`), the schedule,
     the status label and the position of that day in ``index``."""
     if universe is not None:
@@ -391,7 +434,8 @@ def _alt_inputs(
 
 
 def _alt_block(
-    frame: pd.DataFrame,
+    cols: dict[str, pd.Series],
+    index: pd.DatetimeIndex,
     status: dict[str, str],
     b: pd.Series,
     btc_rs: pd.Series,
@@ -399,23 +443,27 @@ def _alt_block(
     universe: AltUniverse | None,
     cfg: CryptoConfig,
 ) -> None:
-    """Fill the alt columns of ``frame`` (in place: it is this function's own frame).
+    """Add the alt columns, each on ``index``, to ``cols`` (the crypto block's columns,
+    framed once by the caller).
 
     The baskets, the season index and the beaten-down alts run from the day before the
     first coin price or rebalance (:func:`liqflow.signals.baskets.first_active`): on a panel from 1927 that is a
     seventh of the days, with the same values.
     """
-    index = pd.DatetimeIndex(frame.index)
-    a, schedule, label, start = _alt_inputs(index, alts, universe)
+    aligned = universe._aligned(index) if universe is not None else None
+    a, schedule, label, start = (
+        aligned[1] if aligned is not None else _alt_inputs(index, alts, universe)
+    )
     if a is None or a.shape[1] == 0:
         for col in _ALT_COLUMNS:
-            frame[col] = empty_like(index)
+            cols[col] = empty_like(index)
         for col in ("count", "group", "rs", "outperform_share", "stale"):
-            frame[f"beaten_{col}"] = empty_like(index)
+            cols[f"beaten_{col}"] = empty_like(index)
         status["alts"] = MISSING
         return
     b_active = b.iloc[start:]
-    coins = baskets.CoinPanel.of(a, schedule)  # aligned once for every alt figure
+    # aligned once for every alt figure
+    coins = aligned[0] if aligned is not None else baskets.CoinPanel.of(a, schedule)
     eq = (
         universe.basket_frame(index, cfg.basket_min_coins)
         if universe is not None
@@ -431,32 +479,32 @@ def _alt_block(
         as_of_values(enough.astype(np.float64), _lagged(index, cfg.rs_window)), index=index
     ).eq(1.0)
     level = eq["index"]
-    frame["alt_basket"] = level
-    frame["alt_basket_mcap"] = mc["index"] if mc is not None else empty_like(index)
-    frame["alt_count"] = eq["count"]
-    frame["alt_members"] = eq["members"]
-    frame["alt_stale"] = eq["stale"]
-    frame["alt_coverage"] = eq["coverage"]
-    frame["alt_coverage_mcap"] = eq["coverage_mcap"]
+    cols["alt_basket"] = level
+    cols["alt_basket_mcap"] = mc["index"] if mc is not None else empty_like(index)
+    cols["alt_count"] = eq["count"]
+    cols["alt_members"] = eq["members"]
+    cols["alt_stale"] = eq["stale"]
+    cols["alt_coverage"] = eq["coverage"]
+    cols["alt_coverage_mcap"] = eq["coverage_mcap"]
     ratio = eq["index_raw"] / b
     first = ratio.where(enough).first_valid_index()
-    frame["alt_vs_btc"] = (
+    cols["alt_vs_btc"] = (
         (ratio / ratio.loc[first]).where(enough) if first is not None else empty_like(index)
     )
     alt_ret = change_over(eq["index_raw"], cfg.rs_window, relative=True)
-    frame["alt_rs"] = (alt_ret - btc_rs).where(enough & enough_then)
+    cols["alt_rs"] = (alt_ret - btc_rs).where(enough & enough_then)
     top = baskets.SEASON_TOP if schedule is not None else None
     asi = coins.season_index(
         b_active, window=cfg.season_window, top=top, min_coins=cfg.season_min_coins
     )
     asi = baskets.back_filled(asi, index)
-    frame["season_index"] = asi["index"]
-    frame["season_coins"] = asi["eligible"]
-    frame["season_coverage"] = asi["coverage"]
+    cols["season_index"] = asi["index"]
+    cols["season_coins"] = asi["eligible"]
+    cols["season_coverage"] = asi["coverage"]
     bd = coins.beaten_down(b_active, drawdown=cfg.beaten_drawdown, window=cfg.beaten_window)
     bd = baskets.back_filled(bd, index)
     for col in ("count", "group", "rs", "outperform_share", "stale"):
-        frame[f"beaten_{col}"] = bd[col].to_numpy()
+        cols[f"beaten_{col}"] = bd[col]
     status["alts"] = label + _coverage_note(eq)
 
 

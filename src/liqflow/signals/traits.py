@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import ConfigError
+from liqflow.signals._basket_kernels import first_active
 from liqflow.signals._result import MISSING, OK, SignalBlock
 from liqflow.signals._windows import align_to, empty_like, flag, positive_int, prepare
 from liqflow.signals.crypto import MIN_BASKET_COINS, alt_basket, alt_universe
@@ -342,6 +343,28 @@ def leverage(
     return out, status
 
 
+def _alt_traits(a: pd.DataFrame, btc: pd.Series, cfg: TraitsConfig) -> pd.DataFrame:
+    """The basket's correction absorption (``alt_`` columns), the rotation and the
+    high-beta columns of the coins ``a`` (on ``btc``'s index).
+
+    Computed from the day before the first coin price (:func:`first_active`) on: every
+    trait is unknown (NaN) on the days before, and each window then holds only unknown
+    days, so the values from that day on are those of the whole calendar (tested); on a
+    panel from 1927 and coins from 2013 that is a seventh of the rows.
+    """
+    start = first_active(pd.DatetimeIndex(a.index), a, None)
+    a_on, b_on = a.iloc[start:], btc.iloc[start:]
+    basket = alt_basket(a_on)
+    # the basket's level while it holds min_coins coins (else it is one or two coins)
+    level = basket["index"].where(basket["priced"] >= cfg.min_coins)
+    parts = [
+        correction_absorption(level, cfg).add_prefix("alt_"),
+        rotation(a_on, cfg),
+        high_beta(a_on, b_on, cfg),
+    ]
+    return pd.concat(parts, axis=1).reindex(a.index)
+
+
 def traits_signals(
     btc: pd.Series,
     alts: pd.DataFrame | None,
@@ -362,13 +385,7 @@ def traits_signals(
     status: dict[str, str] = {"btc": OK}
     coins = alt_universe(list(alts.columns)) if alts is not None else ()
     if alts is not None and coins:
-        a = alts[list(coins)].reindex(index)
-        basket = alt_basket(a)
-        # the basket's level while it holds min_coins coins (else it is one or two coins)
-        level = basket["index"].where(basket["priced"] >= cfg.min_coins)
-        parts.append(correction_absorption(level, cfg).add_prefix("alt_"))
-        parts.append(rotation(a, cfg))
-        parts.append(high_beta(a, b, cfg))
+        parts.append(_alt_traits(alts[list(coins)].reindex(index), b, cfg))
         status["alts"] = OK
     else:
         status["alts"] = MISSING
