@@ -133,9 +133,9 @@ def _plain_columns(
     snapshot table) is converted value by value, not cell by cell. None: the caller
     reads the file with :func:`_read_csv`, which refuses what is malformed.
     """
-    import pyarrow as pa
     from pyarrow import compute as pc
-    from pyarrow import csv as pacsv
+
+    from liqflow.providers.csv import string_table
 
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as fh:
@@ -150,22 +150,9 @@ def _plain_columns(
         return None
     header = [c.strip() for c in head.split(",")]
     names = [f"c{k}" for k in range(len(header))]
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True),
-            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                include_columns=[
-                    n for n, c in zip(names, header, strict=True) if c.lower() in wanted
-                ],
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.num_rows == 0:
+    include = [n for n, c in zip(names, header, strict=True) if c.lower() in wanted]
+    table = string_table(text, names, include, ignore_empty_lines=True)
+    if table is None:
         return None
     out = {}
     kept = [c for c in header if c.lower() in wanted]

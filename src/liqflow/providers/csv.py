@@ -54,13 +54,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError, UnsupportedLayoutError
 from liqflow._sanity import check_unique_dates
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "FORMATS",
@@ -236,31 +239,45 @@ class _Lines(Sequence[str]):
         return self._split()[i]
 
 
+def string_table(
+    text: str, names: list[str], include: list[str], *, ignore_empty_lines: bool
+) -> pa.Table | None:
+    """The columns ``include`` of a headed CSV text (its header replaced by ``names``) as
+    pyarrow strings, with quoting off (every comma separates), in one pyarrow pass; None
+    when pyarrow refuses the text (a line with another field count...) or it has no row:
+    the caller's checked reader then names the line."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True),
+            parse_options=pacsv.ParseOptions(
+                quote_char=False, ignore_empty_lines=ignore_empty_lines
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                include_columns=include,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table if table.num_rows else None
+
+
 def _plain_cells(
     text: str, columns: list[str], wanted: Sequence[str] | None = None
 ) -> pd.DataFrame | None:
     """:func:`read_cells`'s string cells read in one pyarrow pass, or None unless the text
     is plainly well-formed: no quotes, the header's field count on every line (quoting off,
     every comma separates), lines broken by ``\n`` or ``\r\n`` only, no blank line."""
-    import pyarrow as pa
-    from pyarrow import csv as pacsv
-
     if '"' in text or len(set(columns)) != len(columns) or _odd_breaks(text):
         return None
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, use_threads=True),
-            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(columns, pa.string()),
-                strings_can_be_null=False,
-                include_columns=list(columns if wanted is None else wanted),
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.num_rows == 0:
+    include = list(columns if wanted is None else wanted)
+    table = string_table(text, columns, include, ignore_empty_lines=False)
+    if table is None:
         return None
     dtype = pd.StringDtype("pyarrow", na_value=np.nan)
     return pd.DataFrame(
