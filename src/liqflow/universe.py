@@ -214,8 +214,9 @@ def _price_tests(snapshots: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
             hit = cells[at] == cell
             peg[hit] = px[mine[first]][at[hit]]
         tracks |= _pegged_share(px, peg)
-    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, np.int64)
-    group = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1 if len(c) else np.zeros(0, np.int64)
+    new_coin = np.r_[True, c[1:] != c[:-1]][: len(c)]  # first price of each coin
+    starts = np.flatnonzero(new_coin)
+    group = np.cumsum(new_coin) - 1
 
     def running(flags: np.ndarray) -> np.ndarray:  # count so far within the coin
         total = np.cumsum(flags, dtype=np.int64)
@@ -348,8 +349,8 @@ class _Chooser:
             k = np.searchsorted(dates, days, side="right") - 1
             has[i] = k >= 0
             at = np.maximum(k, 0)
-            when[i] = dates.astype(np.int64)[at] if len(dates) else 0
-            depth[i] = deep[at] if len(deep) else 0
+            when[i] = dates.astype(np.int64)[at]  # every source has a snapshot
+            depth[i] = deep[at]
             fresh[i] = has[i] & (day - when[i] <= max_age)
         ok = np.asarray(has.any(axis=0))
         # none fresh: the latest there is (the first source of the latest date)

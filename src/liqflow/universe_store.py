@@ -28,7 +28,6 @@ from liqflow.universe import (
     membership,
     membership_schedule,
     resolve_among,
-    resolve_symbol,
     ticker_base,
 )
 
@@ -71,21 +70,26 @@ class UniverseWrite:
     last: pd.Timestamp
 
 
-def _price_aliases(prices: list[CoinPrices], aliases: pd.DataFrame) -> list[CoinPrices]:
-    """Each coin price file with its coin id (by :func:`resolve_symbol` of its ticker)."""
-    # the rows of each symbol, found once: resolve_symbol looks at those rows only (and
-    # only the symbols of price files are cut out of the table)
-    upper = aliases["symbol"].str.upper().to_numpy(dtype=object)
+def _rows_by_symbol(aliases: pd.DataFrame) -> dict[str, list[int]]:
+    """The rows of the coin table of each upper-case symbol, found once (then only the
+    rows of a ticker's symbol are cut out of the table for :func:`resolve_among`)."""
     rows_of: dict[str, list[int]] = {}
-    for k, sym in enumerate(upper.tolist()):
+    for k, sym in enumerate(aliases["symbol"].str.upper().to_numpy(dtype=object).tolist()):
         rows_of.setdefault(str(sym), []).append(k)
+    return rows_of
+
+
+def _price_aliases(prices: list[CoinPrices], aliases: pd.DataFrame) -> list[CoinPrices]:
+    """Each coin price file with its coin id (by :func:`liqflow.universe.resolve_symbol` of its ticker)."""
+    rows_of = _rows_by_symbol(aliases)
     out = []
     for cp in prices:
         cid = cp.coin_id
         if not cid:
             last = pd.Timestamp(cp.frame.index.max()) if len(cp.frame) else None
-            mine = aliases.iloc[rows_of.get(ticker_base(cp.symbol), [])]
-            cid = resolve_symbol(mine, cp.symbol, last) or cp.symbol.lower()
+            sym = ticker_base(cp.symbol)
+            hits = aliases.iloc[rows_of.get(sym, [])]
+            cid = resolve_among(hits, sym, last) or cp.symbol.lower()
         out.append(CoinPrices(cp.symbol, cp.name, cid, cp.source, cp.frame))
     return out
 
@@ -341,13 +345,13 @@ def catalog_coin_ids(store: Store, catalog: object) -> dict[str, str]:
 
     assert isinstance(catalog, Catalog)
     aliases = store.coin_table()
-    upper = aliases["symbol"].str.upper().to_numpy(dtype=object)  # once, not per series
+    rows_of = _rows_by_symbol(aliases)
     out = {}
     for sid, spec in catalog.items():
         if spec.group not in ("alt", "crypto") or not spec.symbol.upper().endswith("-USD"):
             continue
         sym = ticker_base(spec.symbol)
-        cid = resolve_among(aliases[upper == sym], sym) if len(aliases) else None
+        cid = resolve_among(aliases.iloc[rows_of.get(sym, [])], sym) if len(aliases) else None
         if cid:
             out[sid] = cid
     return out
