@@ -39,12 +39,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from liqflow import _sanity
 from liqflow._errors import DataError, LiqflowError, UnsupportedLayoutError
+from liqflow._import_fork import fork_worker, forking_works, split_at
 from liqflow._import_records import (
     _as_written,
     _context,
@@ -55,6 +55,7 @@ from liqflow._import_records import (
 )
 from liqflow._import_report import NOT_SUPPORTED_YET, ImportedFile, ImportReport
 from liqflow._import_splice import SNAPSHOT_RTOL, SPLICE_RTOL, _Pending, _splice
+from liqflow._import_write import write_scan
 from liqflow.catalog import FUNDS, Catalog, SeriesSpec, is_excluded_coin
 from liqflow.providers.csv import fund_source
 from liqflow.providers.layouts import ParsedTable, Part, read_table
@@ -66,10 +67,7 @@ from liqflow.providers.universe_files import (
     read_universe_file,
     sniff_universe_layout,
 )
-from liqflow.store import Batch, FileRecord, RecordedPart, Store, WriteResult
-
-if TYPE_CHECKING:
-    from liqflow.universe_store import UniverseWrite
+from liqflow.store import FileRecord, RecordedPart, Store
 
 __all__ = [
     "NOT_SUPPORTED_YET",
@@ -242,6 +240,19 @@ class _Scan:
     #: ``universe``, path, identity) by layout
     later: dict[str, list[tuple[int, Path, _Seen]]] = field(default_factory=dict)
 
+    def extended(self, after: _Scan) -> _Scan:
+        """This scan followed by ``after``, the scan of the files after these (each read
+        whole, their later files included): what reading all of them in turn gives."""
+        if self.later or after.later:
+            raise ValueError("a scan with files left for later cannot be extended")
+        for name in ("pending", "unmatched", "errors", "unsupported", "columns", "universe"):
+            getattr(self, name).extend(getattr(after, name))
+        self.notes.extend(after.notes)
+        self.skipped.extend(after.skipped)
+        self.records.update(after.records)
+        self.seen.update(after.seen)
+        return self
+
 
 def _reuse(scan: _Scan, path: Path, explicit: bool, rec: FileRecord, revise: bool) -> bool:
     """Report an unchanged file from its record instead of reading it (True when done)."""
@@ -322,6 +333,86 @@ def _read(
     context: str,
     revise: bool,
 ) -> _Scan:
+    """Read every file: the first ones in a forked worker process when there is enough to
+    parse (see :func:`_worker_files`), the others here meanwhile; the same scan either way."""
+    k = _worker_files(files, records, context, revise) if ctx[2] is None else 0
+    worker = None
+    if k:
+        try:
+            worker = fork_worker(
+                lambda: _read_files(files[:k], ctx, None, records, context, revise),
+                f"reading {files[0][0]} to {files[k - 1][0]}",
+            )
+        except OSError:  # no process could be started: all read here
+            k = 0
+    try:
+        scan = _read_files(files[k:], ctx, progress, records, context, revise)
+        if worker is not None:
+            scan = worker.result().extended(scan)
+            if progress is not None:
+                for path, _ in files[:k]:
+                    progress(path)
+    finally:
+        if worker is not None:
+            worker.stop()
+    at = {path: k for k, (path, _) in enumerate(files)}
+    scan.errors.sort(key=lambda e: at.get(e[0], len(at)))  # in file order, as read
+    return scan
+
+
+#: Bytes to parse (files an earlier import did not record as they are now) from which
+#: a forked worker reads the first files while this process reads the rest: below it,
+#: starting the worker and sending its result back costs more than it saves.
+FORK_MIN_BYTES = 4 << 20
+#: Share of the estimated reading cost given to the worker (the parent also unpickles
+#: what the worker read).
+WORKER_SHARE = 0.5
+#: Reading cost of a file besides its bytes (opening, sniffing, building its frames), in
+#: bytes' worth.
+_PER_FILE_BYTES = 30_000
+
+
+def _worker_files(
+    files: list[tuple[Path, bool]], records: dict[str, FileRecord], context: str, revise: bool
+) -> int:
+    """How many of the first files a forked worker reads (0: none, all read here).
+
+    The cost of each file is estimated from its size: a file recorded with its size and
+    mtime is likely unchanged, to be hashed and reported from its record, not parsed.
+    """
+    if not forking_works():
+        return 0
+    costs = []
+    parse = 0
+    for path, _ in files:
+        try:
+            st = path.stat()
+            rec = records.get(str(path.resolve()))
+        except OSError:
+            costs.append(0.0)
+            continue
+        same = rec is not None and (rec.size, rec.mtime_ns, rec.context) == (
+            st.st_size,
+            st.st_mtime_ns,
+            context,
+        )
+        if same and not (revise and rec is not None and rec.outcome == "loaded"):
+            costs.append(st.st_size / 50)  # hashed, not parsed
+        else:
+            costs.append(float(st.st_size + _PER_FILE_BYTES))
+            parse += st.st_size
+    return split_at(costs, WORKER_SHARE) if parse >= max(FORK_MIN_BYTES, 1) else 0
+
+
+def _read_files(
+    files: list[tuple[Path, bool]],
+    ctx: tuple[Store, Catalog, SeriesSpec | None, bool],
+    progress: Callable[[Path], None] | None,
+    records: dict[str, FileRecord],
+    context: str,
+    revise: bool,
+) -> _Scan:
+    """The scan of ``files``, read one after the other (errors not yet in file order)."""
     scan = _Scan()
     for path, explicit in files:
         if progress is not None:
@@ -335,8 +426,6 @@ def _read(
             continue
         _read_one(scan, path, explicit, seen, ctx)
     _read_later(scan)
-    at = {path: k for k, (path, _) in enumerate(files)}
-    scan.errors.sort(key=lambda e: at.get(e[0], len(at)))  # in file order, as read
     return scan
 
 
@@ -436,126 +525,4 @@ def _import(
     # them go once they are written (see there)
     del written
     scan.pending.clear()
-    return _write(store, scan, pending, scan.errors + refused, file_records, revise)
-
-
-def _write_universe(
-    store: Store, scan: _Scan, then: Callable[[list[FileRecord]], None]
-) -> list[ImportedFile]:
-    """Write the crypto-universe files read and their report lines; ``then`` is called with
-    their records before their snapshots are inserted (see
-    :func:`liqflow.universe_store.write_universe_files`), once their frames are released."""
-    if not scan.universe:
-        then([])
-        return []
-    from liqflow.universe_store import write_universe_files
-
-    notes = {f.path: f.notes for f in scan.universe}
-    loaded: list[ImportedFile] = []
-
-    def records(writes: list[UniverseWrite]) -> None:
-        out = []
-        for w in writes:
-            loaded.append(
-                ImportedFile(
-                    w.path, w.series_id, w.source, w.layout, w.rows, w.added, w.first, w.last
-                )
-            )
-            seen = scan.seen.get(w.path)
-            if seen is not None:
-                parts = [
-                    RecordedPart(
-                        "loaded", "*", w.series_id, w.source, w.layout, w.rows, w.first, w.last
-                    ),
-                    *(RecordedPart("note", detail=n) for n in notes.get(w.path, ())),
-                ]
-                out.append(seen.remember("loaded", parts=parts))
-        scan.universe.clear()  # their rows are written or held: the memory goes to the write
-        then(out)
-
-    write_universe_files(store, scan.universe, records)
-    return loaded
-
-
-def _write(
-    store: Store,
-    scan: _Scan,
-    pending: list[_Pending],
-    errors: list[tuple[Path, str]],
-    file_records: list[FileRecord],
-    revise: bool,
-) -> ImportReport:
-    """Write the parts that passed and the files' records, all in one transaction."""
-    with store.batched():
-        return _write_all(store, scan, pending, errors, file_records, revise)
-
-
-def _write_all(
-    store: Store,
-    scan: _Scan,
-    pending: list[_Pending],
-    errors: list[tuple[Path, str]],
-    file_records: list[FileRecord],
-    revise: bool,
-) -> ImportReport:
-    notes = [(f.path, n) for f in scan.universe for n in f.notes]
-    batches = [
-        Batch(
-            p.spec.id,
-            p.source,
-            p.frame,
-            p.spec.symbol,
-            p.spec.unit,
-            p.spec.frequency,
-            str(p.table.path) + ("" if p.part.column == "*" else f" [{p.part.column}]"),
-        )
-        for p in pending
-    ]
-    # what the report says of each part; the parsed files themselves are let go (the
-    # caller's list emptied, the batches once written), so that DuckDB's commit does not
-    # find them still in memory
-    said = [
-        (
-            p.table.path,
-            p.spec.id,
-            p.source,
-            p.table.format,
-            len(p.frame),
-            p.frame.index[0],
-            p.frame.index[-1],
-            p.part.column,
-        )
-        for p in pending
-    ]
-    pending.clear()
-    results: list[WriteResult] = []
-
-    def observations(universe_records: list[FileRecord]) -> None:
-        # the observations and every record, before the universe snapshots are inserted
-        results.append(
-            store.write_detailed(
-                batches,
-                on_revision="apply" if revise else "keep",
-                files=file_records + universe_records,
-            )
-        )
-        batches.clear()
-
-    universe = _write_universe(store, scan, observations)
-    result = results[0]
-    loaded = [
-        ImportedFile(path, sid, source, fmt, rows, added, first, last, column, revised)
-        for (path, sid, source, fmt, rows, first, last, column), added, revised in zip(
-            said, result.added, result.revised, strict=True
-        )
-    ]
-    return ImportReport(
-        tuple(loaded + universe + scan.skipped),
-        tuple(scan.unmatched),
-        tuple(errors),
-        tuple(scan.unsupported),
-        tuple(scan.columns),
-        tuple(notes + scan.notes),
-        revisions=result.revisions,
-        revisions_applied=revise,
-    )
+    return write_scan(store, scan, pending, scan.errors + refused, file_records, revise)

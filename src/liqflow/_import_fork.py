@@ -1,0 +1,228 @@
+"""A forked worker process for ``liqflow import``: the reading of a part of the files.
+
+The parsers are Python, pandas and pyarrow code that holds the GIL for most of its time,
+so threads do not read two files at once; a forked process does, on the second core.
+:func:`fork_worker` runs one function in a child process and hands its result back to
+the parent, which reads the other files meanwhile.
+
+What keeps it safe:
+
+- The child only computes: it never opens the store, prints nothing and calls no
+  callback of the parent's (a progress bar); it ends with :func:`os._exit`, so no
+  destructor, ``atexit`` handler or buffered stream of the parent's runs in it. The
+  objects alive at the fork are frozen out of the child's garbage collector
+  (:func:`gc.freeze`): a DuckDB connection or a terminal display the parent holds is
+  never finalised by the child.
+- Ctrl-C: the child ignores SIGINT (set before it can arrive: SIGINT is blocked around
+  the fork), so only the parent raises :class:`KeyboardInterrupt`; whoever leaves the
+  worker unread (an interrupt, an error) kills it (:meth:`Worker.stop`).
+- The result comes back pickled (protocol 5, the numpy and Arrow buffers out of band,
+  each written once to the pipe and read once into the memory the parent's arrays then
+  use). An exception the function raises is re-raised in the parent as itself (same
+  type, same message); a child that dies or whose result cannot be sent raises
+  :class:`WorkerError`, one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import signal
+import struct
+import warnings
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from liqflow._errors import LiqflowError
+
+__all__ = ["Worker", "WorkerError", "fork_worker", "forking_works", "split_at"]
+
+_T = TypeVar("_T")
+_LENGTH = struct.Struct("<Q")
+#: Tags of the message the child sends: its result, or the exception it raised.
+_OK, _RAISED = 0, 1
+
+
+class WorkerError(LiqflowError, RuntimeError):
+    """The worker process died or could not send back what it computed."""
+
+
+def forking_works() -> bool:
+    """True where :func:`os.fork` exists and is the way processes start cheaply (POSIX)."""
+    return hasattr(os, "fork") and os.name == "posix"
+
+
+def _write_all(fd: int, data: memoryview | bytes) -> None:
+    view = memoryview(data).cast("B")
+    while view:
+        done = os.write(fd, view)
+        view = view[done:]
+
+
+def _read_exactly(fd: int, n: int) -> bytearray:
+    out = bytearray(n)
+    view = memoryview(out)
+    got = 0
+    while got < n:
+        k = os.readv(fd, [view[got:]])
+        if k == 0:
+            raise EOFError(f"pipe closed after {got} of {n} bytes")
+        got += k
+    return out
+
+
+def _send(fd: int, tag: int, value: object) -> None:
+    buffers: list[pickle.PickleBuffer] = []
+    head = pickle.dumps((tag, value), protocol=5, buffer_callback=buffers.append)
+    raws = [b.raw() for b in buffers]
+    _write_all(fd, _LENGTH.pack(len(head)) + _LENGTH.pack(len(raws)))
+    _write_all(fd, head)
+    for raw in raws:
+        _write_all(fd, _LENGTH.pack(raw.nbytes))
+        _write_all(fd, raw)
+
+
+def _receive(fd: int) -> tuple[int, object]:
+    sizes = _read_exactly(fd, 2 * _LENGTH.size)
+    n_head, n_buffers = _LENGTH.unpack_from(sizes, 0)[0], _LENGTH.unpack_from(sizes, 8)[0]
+    head = _read_exactly(fd, n_head)
+    buffers = [
+        _read_exactly(fd, _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))[0])
+        for _ in range(n_buffers)
+    ]
+    tag, value = pickle.loads(head, buffers=buffers)
+    return int(tag), value
+
+
+def _child(work: Callable[[], object], fd: int) -> None:
+    """The child's whole life: run ``work``, send what it gave, leave without cleanup."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        try:
+            message: tuple[int, object] = (_OK, work())
+        except BaseException as exc:
+            message = (_RAISED, exc)
+        try:
+            _send(fd, *message)
+        except BrokenPipeError:
+            code = 3  # the parent is gone or stopped reading: nobody to tell
+        except BaseException as exc:
+            code = 2
+            with contextlib.suppress(BaseException):
+                _send(fd, _RAISED, WorkerError(_one_line(message[1], exc)))
+    finally:
+        os._exit(code)
+
+
+def _one_line(value: object, exc: BaseException) -> str:
+    what = type(value).__name__
+    text = str(value).splitlines()[0] if str(value) else what
+    return (
+        f"the import's worker process could not send back its {what} ({text}): "
+        f"{type(exc).__name__}: {exc}; nothing was changed"
+    )
+
+
+class Worker(Generic[_T]):
+    """A forked child computing one result; :meth:`result` waits for it (once)."""
+
+    def __init__(self, pid: int, fd: int, what: str) -> None:
+        self.pid = pid
+        self._fd: int | None = fd
+        self._what = what
+
+    def result(self) -> _T:
+        """The function's return value; its exception re-raised; :class:`WorkerError`
+        when the child died first."""
+        if self._fd is None:
+            raise WorkerError(f"the result of the worker process {self.pid} was already taken")
+        try:
+            tag, value = _receive(self._fd)
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            pid = self.pid
+            status = self._reap(kill=True)
+            raise WorkerError(
+                f"the import's worker process (pid {pid}, {self._what}) {status} "
+                f"before it finished ({type(exc).__name__}); nothing was changed"
+            ) from None
+        finally:
+            self._close()
+        self._reap(kill=False)
+        if tag == _RAISED:
+            assert isinstance(value, BaseException)
+            raise value
+        return value  # type: ignore[return-value]
+
+    def stop(self) -> None:
+        """Kill the child if it still runs and reap it (harmless when already done)."""
+        self._close()
+        self._reap(kill=True)
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _reap(self, *, kill: bool) -> str:
+        """Wait for the child (killed first when ``kill``); how it ended, in words."""
+        if self.pid == 0:
+            return "had already been reaped"
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = 0
+        self.pid = 0
+        if os.WIFSIGNALED(status):
+            return f"was killed by signal {os.WTERMSIG(status)}"
+        return f"exited with status {os.WEXITSTATUS(status)}"
+
+
+def fork_worker(work: Callable[[], _T], what: str) -> Worker[_T]:
+    """Start ``work()`` in a forked child; ``what`` says what it does (for messages).
+
+    The caller must :meth:`Worker.result` or :meth:`Worker.stop` it (``try/finally``).
+    Raises :class:`OSError` when no process can be started (the caller then does the
+    work itself).
+    """
+    read_fd, write_fd = os.pipe()
+    pid = -1
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    gc.freeze()  # the parent's objects are never collected by the child
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns on fork() with threads running (a progress bar's refresh
+            # thread, DuckDB's): the child touches none of their locks (see module notes)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+            os.close(read_fd)
+            _child(work, write_fd)
+    finally:
+        if pid != 0:  # the parent, also when fork() failed
+            gc.unfreeze()
+            os.close(write_fd)
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            if pid < 0:
+                os.close(read_fd)
+    return Worker(pid, read_fd, what)
+
+
+def split_at(costs: list[float], share: float) -> int:
+    """The number of leading items whose cost first reaches ``share`` of the total (at
+    least one, and one short of all: both sides get work)."""
+    total = sum(costs)
+    if len(costs) < 2 or total <= 0:
+        return 0
+    run = 0.0
+    for k, c in enumerate(costs, start=1):
+        run += c
+        if run >= share * total:
+            return min(k, len(costs) - 1)
+    return len(costs) - 1

@@ -1,0 +1,303 @@
+"""The files of a large import read by a forked worker process and this one at once:
+the same report, records, rows and errors as one process reading them all; a worker
+that fails or dies is one line and changes nothing; Ctrl-C exits 130 without a
+traceback and leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+import liqflow
+from liqflow import _import_fork, importer
+from liqflow._errors import LiqflowError
+from liqflow._import_fork import WorkerError, fork_worker, split_at
+from liqflow.catalog import default_catalog
+from liqflow.importer import ImportReport, import_paths
+from liqflow.store import Store
+
+pytestmark = pytest.mark.skipif(not _import_fork.forking_works(), reason="needs os.fork")
+
+SRC = str(Path(liqflow.__file__).resolve().parents[1])
+
+
+def _yahoo(path: Path, rows: int, seed: int, start: str = "2015-01-01") -> None:
+    rng = np.random.default_rng(seed)
+    close = np.exp(np.cumsum(rng.normal(0, 0.02, rows))) * 100
+    pd.DataFrame(
+        {
+            "Date": pd.date_range(start, periods=rows, freq="D").strftime("%Y-%m-%d"),
+            "Open": close,
+            "High": close * 1.01,
+            "Low": close * 0.99,
+            "Close": close,
+            "Adj Close": close,
+            "Volume": rng.integers(1, 10**6, rows),
+        }
+    ).to_csv(path, index=False)
+
+
+def _folder(root: Path, *, bad: bool = True) -> Path:
+    """Files of every kind, in two halves (``a`` read by the worker, ``b`` here): series,
+    a coin outside the catalogue, crypto-universe snapshots, files not matched, a file
+    spliced across the halves and, with ``bad``, a refused file in each half."""
+    a, b = root / "a", root / "b"
+    for d in (a, b, a / "universe"):
+        d.mkdir(parents=True)
+    _yahoo(a / "BTC-USD.csv", 900, 1)
+    _yahoo(a / "XEM-USD-1d.csv", 400, 2)  # a coin of no catalogue series
+    _yahoo(b / "ETH-USD.csv", 900, 3)
+    (a / "WTREGEN.csv").write_text("date,value\n2021-01-06,1600000\n2021-01-13,1610000\n")
+    (b / "WTREGEN_recent.csv").write_text("date,WTREGEN\n2021-01-13,1610000\n2021-01-20,1620\n")
+    (b / "notes_about_nothing.csv").write_text("date,value\n2021-01-06,1\n")
+    for k, day in enumerate(("2025-08-05", "2025-08-06", "2025-08-07")):
+        (a / "universe" / f"prices_{day}.csv").write_text(
+            f"rank,name,symbol,price\n1,Bitcoin,btc,{112775 + k}\n2,Ethereum,eth,3569.47\n"
+            "3,NEM,xem,0.02\n"
+        )
+    (a / "universe" / "20180107.csv").write_text('coin,mkt_cap\nBTC,"$270,000,000,000"\nXEM,1e9\n')
+    if bad:
+        (a / "RRPONTSYD.csv").write_text("date,value\n2021-01-06,1\n2021-01-0x,2\n")
+        (b / "VIXCLS.csv").write_text("date,value\n2021-01-06,20\n2021-01-06,21\n")
+        (a / "universe" / "prices_2025-08-09.csv").write_text(
+            "rank,name,symbol,price\n1,Bitcoin,btc,1\n1,Ether,eth,2\n"
+        )
+    return root
+
+
+def _tables(db: Path) -> dict[str, pd.DataFrame]:
+    """Every table of the store, sorted, without the write's timestamps or the parser
+    fingerprint."""
+    out = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            cols = [
+                c
+                for c, kind in con.execute(
+                    "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?",
+                    [t],
+                ).fetchall()
+                if not kind.startswith("TIMESTAMP") and (t, c) != ("imported_files", "context")
+            ]
+            keep = ", ".join(f'"{c}"' for c in cols)
+            out[t] = con.execute(f"SELECT {keep} FROM {t} ORDER BY ALL").df()
+    return out
+
+
+def _said(report: ImportReport) -> tuple[object, ...]:
+    return (
+        report.to_frame().to_dict("records"),
+        report.errors,
+        report.unmatched,
+        report.unsupported,
+        report.columns,
+        report.notes,
+    )
+
+
+def _import(
+    db: Path, root: Path, monkeypatch: pytest.MonkeyPatch, *, forked: bool
+) -> tuple[ImportReport, int]:
+    """Import ``root`` with the worker (a threshold of 0 bytes) or without; how many
+    workers were started."""
+    started = []
+
+    def counted(work: Callable[[], object], what: str) -> _import_fork.Worker[object]:
+        started.append(what)
+        return fork_worker(work, what)
+
+    monkeypatch.setattr(importer, "FORK_MIN_BYTES", 0 if forked else 1 << 62)
+    monkeypatch.setattr(importer, "fork_worker", counted)
+    ticks: list[Path] = []
+    with Store(db) as store:
+        report = import_paths(store, default_catalog(), [root], progress=ticks.append)
+    assert sorted(ticks) == sorted(p for p, _ in importer._csv_files([root]))  # every file
+    return report, len(started)
+
+
+def test_a_forked_read_gives_the_same_report_rows_and_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _folder(tmp_path / "data")
+    alone, n_alone = _import(tmp_path / "alone.duckdb", root, monkeypatch, forked=False)
+    forked, n_forked = _import(tmp_path / "forked.duckdb", root, monkeypatch, forked=True)
+    assert (n_alone, n_forked) == (0, 1)
+    assert _said(forked) == _said(alone)
+    # a refused file on each side, in file order, with its line
+    assert [p.name for p, _ in forked.errors] == [
+        "RRPONTSYD.csv",
+        "prices_2025-08-09.csv",
+        "VIXCLS.csv",
+    ]
+    assert "RRPONTSYD.csv:3" in forked.errors[0][1] and "VIXCLS.csv:3" in forked.errors[2][1]
+    assert {f.series_id for f in forked.loaded} >= {"btc", "eth", "tga", "universe", "coin_nem"}
+    a, b = _tables(tmp_path / "alone.duckdb"), _tables(tmp_path / "forked.duckdb")
+    assert a.keys() == b.keys()
+    for t in a:
+        pd.testing.assert_frame_equal(a[t], b[t], obj=t)
+    assert len(b["observations"]) and len(b["universe"]) and len(b["imported_files"])
+
+
+def test_a_re_import_after_a_forked_one_reads_nothing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _folder(tmp_path / "data", bad=False)
+    db = tmp_path / "s.duckdb"
+    fresh, _ = _import(db, root, monkeypatch, forked=True)
+    assert fresh.ok and not any(f.unchanged for f in fresh.loaded)
+    # unchanged files are hashed, not parsed: no worker for them
+    again, started = _import(db, root, monkeypatch, forked=True)
+    assert started == 0
+    assert again.loaded and all(f.unchanged and f.added == 0 for f in again.loaded)
+
+
+def _in_worker(parent: int, action: Callable[[], None]) -> Callable[..., None]:
+    original = importer._read_one
+
+    def read_one(*args: object, **kwargs: object) -> None:
+        if os.getpid() != parent:
+            action()
+        original(*args, **kwargs)  # type: ignore[arg-type]
+
+    return read_one
+
+
+def _stored_rows(db: Path) -> int:
+    with Store(db, read_only=True) as store:
+        return store.row_count()
+
+
+def test_a_worker_killed_is_one_line_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _folder(tmp_path / "data", bad=False)
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        import_paths(store, default_catalog(), [root / "b" / "ETH-USD.csv"])
+    before = _stored_rows(db)
+    kill = _in_worker(os.getpid(), lambda: os.kill(os.getpid(), signal.SIGKILL))
+    monkeypatch.setattr(importer, "_read_one", kill)
+    with pytest.raises(WorkerError, match=r"^the import's worker process \(pid \d+, reading ") as e:
+        _import(db, root, monkeypatch, forked=True)
+    assert "was killed by signal 9 before it finished" in str(e.value)
+    assert "nothing was changed" in str(e.value) and "\n" not in str(e.value)
+    assert isinstance(e.value, LiqflowError)
+    assert _stored_rows(db) == before
+
+
+def test_an_exception_in_the_worker_is_raised_here_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _folder(tmp_path / "data", bad=False)
+
+    def fail() -> None:
+        raise MemoryError("no room for the frame")
+
+    monkeypatch.setattr(importer, "_read_one", _in_worker(os.getpid(), fail))
+    with pytest.raises(MemoryError, match=r"^no room for the frame$"):
+        _import(tmp_path / "s.duckdb", root, monkeypatch, forked=True)
+    assert not (tmp_path / "s.duckdb.writing").exists()
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("cannot pickle this")
+
+
+def test_a_result_that_cannot_be_sent_is_one_line() -> None:
+    def work() -> None:
+        raise _Unpicklable("odd")
+
+    worker = fork_worker(work, "a test")
+    with pytest.raises(
+        WorkerError, match=r"could not send back its _Unpicklable \(odd\): TypeError"
+    ):
+        worker.result()
+
+
+def test_the_worker_result_comes_back_whole_and_the_worker_is_reaped() -> None:
+    frame = pd.DataFrame(
+        {"x": np.arange(100_000, dtype=np.float64), "s": ["a", "bc"] * 50_000},
+        index=pd.date_range("1900-01-01", periods=100_000, freq="h", name="date"),
+    )
+    worker = fork_worker(lambda: {"frame": frame, "same": (frame, frame)}, "a test")
+    pid = worker.pid
+    got = worker.result()
+    pd.testing.assert_frame_equal(got["frame"], frame)
+    assert got["same"][0] is got["same"][1] is got["frame"]  # shared objects stay shared
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped
+    worker.stop()  # harmless once done
+    with pytest.raises(WorkerError, match="already taken"):
+        worker.result()
+
+
+def test_stop_kills_a_worker_still_running() -> None:
+    worker = fork_worker(lambda: time.sleep(60), "a test")
+    pid = worker.pid
+    worker.stop()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.parametrize(
+    ("costs", "share", "k"),
+    [
+        ([1, 1, 1, 1], 0.5, 2),
+        ([10, 1, 1], 0.5, 1),
+        ([1, 1, 10], 0.5, 2),
+        ([5], 0.5, 0),
+        ([0, 0], 0.5, 0),
+    ],
+)
+def test_split_at_gives_both_sides_work(costs: list[float], share: float, k: int) -> None:
+    assert split_at(costs, share) == k
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(x) for x in path.read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to see the worker")
+def test_ctrl_c_while_the_worker_reads_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    root.mkdir()
+    for k, coin in enumerate(("BTC", "ETH", "XRP", "BNB", "SOL", "ADA", "DOGE", "LTC")):
+        _yahoo(root / f"{coin}-USD.csv", 25_000, k, start="1900-01-01")
+    db = tmp_path / "s.duckdb"
+    Store(db).close()  # an empty store, there before the import
+    env = dict(os.environ, PYTHONPATH=SRC, COLUMNS="200")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "liqflow", "import", str(root), "--store", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    deadline = time.monotonic() + 120
+    while not (kids := _children(proc.pid)) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the worker never started"
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
+    _, err = proc.communicate(timeout=120)
+    assert kids, err
+    assert proc.returncode == 130, err
+    assert "interrupted, nothing was changed" in err and "Traceback" not in err
+    for kid in kids:
+        assert not Path(f"/proc/{kid}").exists()  # killed and reaped
+    assert _stored_rows(db) == 0
