@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -19,12 +19,13 @@ import pandas as pd
 import pytest
 
 import liqflow
-from liqflow import _import_fork, importer
+from liqflow import _import_fork, _universe_write, importer
 from liqflow._errors import LiqflowError
 from liqflow._import_fork import WorkerError, fork_worker, split_at
 from liqflow.catalog import default_catalog
 from liqflow.importer import ImportReport, import_paths
 from liqflow.store import Store
+from liqflow.universe_store import UniversePrep
 
 pytestmark = pytest.mark.skipif(not _import_fork.forking_works(), reason="needs os.fork")
 
@@ -112,7 +113,7 @@ def _import(
     workers were started."""
     started = []
 
-    def counted(work: Callable[[], object], what: str) -> _import_fork.Worker[object]:
+    def counted(work: Callable[[], Iterator[object]], what: str) -> _import_fork.Worker[object]:
         started.append(what)
         return fork_worker(work, what)
 
@@ -125,13 +126,27 @@ def _import(
     return report, len(started)
 
 
+@pytest.mark.parametrize("share", [0.05, 0.5, 0.95])
 def test_a_forked_read_gives_the_same_report_rows_and_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
 ) -> None:
     root = _folder(tmp_path / "data")
     alone, n_alone = _import(tmp_path / "alone.duckdb", root, monkeypatch, forked=False)
+    here = []  # the coin ids computed in this process (not by the worker)
+    original = _universe_write.prepare_universe
+
+    def prepare(*args: object, **kwargs: object) -> UniversePrep:
+        here.append(os.getpid())
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_universe_write, "prepare_universe", prepare)
+    monkeypatch.setattr(importer, "WORKER_SHARE", share)
     forked, n_forked = _import(tmp_path / "forked.duckdb", root, monkeypatch, forked=True)
     assert (n_alone, n_forked) == (0, 1)
+    # the worker reads the first files: with all the universe files it computes their
+    # coin ids while this process writes; else this process computes them
+    if share != 0.5:
+        assert len(here) == (1 if share < 0.5 else 0)
     assert _said(forked) == _said(alone)
     # a refused file on each side, in file order, with its line
     assert [p.name for p, _ in forked.errors] == [
@@ -214,36 +229,56 @@ class _Unpicklable(Exception):
         raise TypeError("cannot pickle this")
 
 
-def test_a_result_that_cannot_be_sent_is_one_line() -> None:
-    def work() -> None:
+def test_a_value_that_cannot_be_sent_is_one_line() -> None:
+    def work() -> Iterator[object]:
+        yield 1
         raise _Unpicklable("odd")
 
     worker = fork_worker(work, "a test")
-    with pytest.raises(
-        WorkerError, match=r"could not send back its _Unpicklable \(odd\): TypeError"
-    ):
-        worker.result()
+    try:
+        assert worker.receive() == 1
+        with pytest.raises(
+            WorkerError, match=r"could not send back its _Unpicklable \(odd\): TypeError"
+        ):
+            worker.receive()
+    finally:
+        worker.stop()
 
 
-def test_the_worker_result_comes_back_whole_and_the_worker_is_reaped() -> None:
+def test_the_values_come_back_whole_in_order_and_the_worker_is_reaped() -> None:
     frame = pd.DataFrame(
         {"x": np.arange(100_000, dtype=np.float64), "s": ["a", "bc"] * 50_000},
         index=pd.date_range("1900-01-01", periods=100_000, freq="h", name="date"),
     )
-    worker = fork_worker(lambda: {"frame": frame, "same": (frame, frame)}, "a test")
+
+    def work() -> Iterator[object]:
+        yield {"frame": frame, "same": (frame, frame)}
+        yield "second"
+
+    worker = fork_worker(work, "a test")
     pid = worker.pid
-    got = worker.result()
-    pd.testing.assert_frame_equal(got["frame"], frame)
-    assert got["same"][0] is got["same"][1] is got["frame"]  # shared objects stay shared
+    try:
+        got = worker.receive()
+        pd.testing.assert_frame_equal(got["frame"], frame)
+        assert got["same"][0] is got["same"][1] is got["frame"]  # shared stays shared
+        assert worker.receive() == "second"
+        with pytest.raises(WorkerError, match="exited with status 0 before it finished"):
+            worker.receive()  # nothing more: the worker has ended
+    finally:
+        worker.stop()
     with pytest.raises(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)  # already reaped
+        os.waitpid(pid, os.WNOHANG)  # reaped
     worker.stop()  # harmless once done
-    with pytest.raises(WorkerError, match="already taken"):
-        worker.result()
+    with pytest.raises(WorkerError, match="has ended; nothing more to read"):
+        worker.receive()
 
 
 def test_stop_kills_a_worker_still_running() -> None:
-    worker = fork_worker(lambda: time.sleep(60), "a test")
+    def work() -> Iterator[None]:
+        time.sleep(60)
+        yield None
+
+    worker = fork_worker(work, "a test")
     pid = worker.pid
     worker.stop()
     with pytest.raises(ChildProcessError):

@@ -32,7 +32,7 @@ import pickle
 import signal
 import struct
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from liqflow._errors import LiqflowError
@@ -96,24 +96,33 @@ def _receive(fd: int) -> tuple[int, object]:
     return int(tag), value
 
 
-def _child(work: Callable[[], object], fd: int) -> None:
-    """The child's whole life: run ``work``, send what it gave, leave without cleanup."""
+def _child(work: Callable[[], Iterator[object]], fd: int) -> None:
+    """The child's whole life: send each value ``work()`` yields (or the exception it
+    raises), then leave without cleanup."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        try:
-            message: tuple[int, object] = (_OK, work())
-        except BaseException as exc:
-            message = (_RAISED, exc)
-        try:
-            _send(fd, *message)
-        except BrokenPipeError:
-            code = 3  # the parent is gone or stopped reading: nobody to tell
-        except BaseException as exc:
-            code = 2
-            with contextlib.suppress(BaseException):
-                _send(fd, _RAISED, WorkerError(_one_line(message[1], exc)))
+        values = work()
+        while True:
+            try:
+                message: tuple[int, object] = (_OK, next(values))
+            except StopIteration:
+                break
+            except BaseException as exc:
+                message = (_RAISED, exc)
+            try:
+                _send(fd, *message)
+            except BrokenPipeError:
+                code = 3  # the parent is gone or stopped reading: nobody to tell
+                break
+            except BaseException as exc:
+                code = 2
+                with contextlib.suppress(BaseException):
+                    _send(fd, _RAISED, WorkerError(_one_line(message[1], exc)))
+                break
+            if message[0] == _RAISED:
+                break
     finally:
         os._exit(code)
 
@@ -128,31 +137,30 @@ def _one_line(value: object, exc: BaseException) -> str:
 
 
 class Worker(Generic[_T]):
-    """A forked child computing one result; :meth:`result` waits for it (once)."""
+    """A forked child computing a sequence of values; :meth:`receive` waits for the next."""
 
     def __init__(self, pid: int, fd: int, what: str) -> None:
         self.pid = pid
         self._fd: int | None = fd
         self._what = what
 
-    def result(self) -> _T:
-        """The function's return value; its exception re-raised; :class:`WorkerError`
-        when the child died first."""
+    def receive(self) -> _T:
+        """The next value the function yields; its exception re-raised (the worker then
+        ends); :class:`WorkerError` when the child died first or has ended."""
         if self._fd is None:
-            raise WorkerError(f"the result of the worker process {self.pid} was already taken")
+            raise WorkerError(f"the worker process ({self._what}) has ended; nothing more to read")
         try:
             tag, value = _receive(self._fd)
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
             pid = self.pid
-            status = self._reap(kill=True)
+            status = self._reap(kill=True)  # a child that has exited keeps its status
+            self._close()
             raise WorkerError(
                 f"the import's worker process (pid {pid}, {self._what}) {status} "
                 f"before it finished ({type(exc).__name__}); nothing was changed"
             ) from None
-        finally:
-            self._close()
-        self._reap(kill=False)
         if tag == _RAISED:
+            self.stop()
             assert isinstance(value, BaseException)
             raise value
         return value  # type: ignore[return-value]
@@ -184,10 +192,12 @@ class Worker(Generic[_T]):
         return f"exited with status {os.WEXITSTATUS(status)}"
 
 
-def fork_worker(work: Callable[[], _T], what: str) -> Worker[_T]:
-    """Start ``work()`` in a forked child; ``what`` says what it does (for messages).
+def fork_worker(work: Callable[[], Iterator[_T]], what: str) -> Worker[_T]:
+    """Start ``work()`` in a forked child, which sends each value it yields as soon as it
+    is computed; ``what`` says what it does (for messages).
 
-    The caller must :meth:`Worker.result` or :meth:`Worker.stop` it (``try/finally``).
+    The caller must :meth:`Worker.stop` it once done (``try/finally``): the child ends
+    when the values run out, or is killed.
     Raises :class:`OSError` when no process can be started (the caller then does the
     work itself).
     """

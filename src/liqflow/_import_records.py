@@ -19,7 +19,15 @@ from liqflow.store import FileRecord, RecordedPart
 
 def _context(catalog: Catalog, series_id: str | None, force: bool) -> str:
     """Fingerprint of what a file's outcome depends on besides its bytes."""
-    from liqflow import _import_splice, coin_ids, importer, universe, universe_store
+    from liqflow import (
+        _import_splice,
+        _import_write,
+        _universe_write,
+        coin_ids,
+        importer,
+        universe,
+        universe_store,
+    )
     from liqflow.providers import _parts, csv, layouts, universe_files
 
     h = hashlib.sha256()
@@ -31,7 +39,9 @@ def _context(catalog: Catalog, series_id: str | None, force: bool) -> str:
         coin_ids,
         universe_files,
         universe_store,
+        _universe_write,
         importer,
+        _import_write,
     ):
         if module.__file__:
             h.update(Path(module.__file__).read_bytes())

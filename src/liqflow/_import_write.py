@@ -9,23 +9,26 @@ from typing import TYPE_CHECKING
 
 from liqflow._import_report import ImportedFile, ImportReport
 from liqflow._import_splice import _Pending
-from liqflow.store import Batch, FileRecord, RecordedPart, Store, WriteResult
+from liqflow.store import Batch, FileRecord, RecordedPart, Store
 
 if TYPE_CHECKING:
     from liqflow.importer import _Scan
-    from liqflow.universe_store import UniverseWrite
+    from liqflow.universe_store import UniversePrep, UniverseWrite
 
 __all__ = ["write_scan"]
 
 
 def _write_universe(
-    store: Store, scan: _Scan, then: Callable[[list[FileRecord]], None]
+    store: Store, scan: _Scan, prepared: Callable[[], UniversePrep | None] | None
 ) -> list[ImportedFile]:
-    """Write the crypto-universe files read and their report lines; ``then`` is called with
-    their records before their snapshots are inserted (see
-    :func:`liqflow.universe_store.write_universe_files`), once their frames are released."""
+    """Write the crypto-universe files read and their records; their report lines.
+
+    ``prepared()`` gives what :func:`liqflow.universe_store.prepare_universe` computes
+    for them, when it was computed elsewhere (None: computed here). Their records are
+    written before their snapshots are inserted, once their frames are released (see
+    :func:`liqflow.universe_store.write_universe_files`).
+    """
     if not scan.universe:
-        then([])
         return []
     from liqflow.universe_store import write_universe_files
 
@@ -50,9 +53,9 @@ def _write_universe(
                 ]
                 out.append(seen.remember("loaded", parts=parts))
         scan.universe.clear()  # their rows are written or held: the memory goes to the write
-        then(out)
+        store.write_detailed([], files=out)
 
-    write_universe_files(store, scan.universe, records)
+    write_universe_files(store, scan.universe, records, prepared() if prepared else None)
     return loaded
 
 
@@ -63,10 +66,15 @@ def write_scan(
     errors: list[tuple[Path, str]],
     file_records: list[FileRecord],
     revise: bool,
+    prepared: Callable[[], UniversePrep | None] | None = None,
 ) -> ImportReport:
-    """Write the parts that passed and the files' records, all in one transaction."""
+    """Write the parts that passed and the files' records, all in one transaction.
+
+    The observations first, then the crypto-universe files (``prepared``: see
+    :func:`_write_universe`), whose coin ids may still be computed elsewhere meanwhile.
+    """
     with store.batched():
-        return _write_all(store, scan, pending, errors, file_records, revise)
+        return _write_all(store, scan, pending, errors, file_records, revise, prepared)
 
 
 def _write_all(
@@ -76,6 +84,7 @@ def _write_all(
     errors: list[tuple[Path, str]],
     file_records: list[FileRecord],
     revise: bool,
+    prepared: Callable[[], UniversePrep | None] | None,
 ) -> ImportReport:
     notes = [(f.path, n) for f in scan.universe for n in f.notes]
     batches = [
@@ -107,21 +116,12 @@ def _write_all(
         for p in pending
     ]
     pending.clear()
-    results: list[WriteResult] = []
-
-    def observations(universe_records: list[FileRecord]) -> None:
-        # the observations and every record, before the universe snapshots are inserted
-        results.append(
-            store.write_detailed(
-                batches,
-                on_revision="apply" if revise else "keep",
-                files=file_records + universe_records,
-            )
-        )
-        batches.clear()
-
-    universe = _write_universe(store, scan, observations)
-    result = results[0]
+    # the observations and the records of the other files, before the universe files
+    result = store.write_detailed(
+        batches, on_revision="apply" if revise else "keep", files=file_records
+    )
+    batches.clear()
+    universe = _write_universe(store, scan, prepared)
     loaded = [
         ImportedFile(path, sid, source, fmt, rows, added, first, last, column, revised)
         for (path, sid, source, fmt, rows, first, last, column), added, revised in zip(

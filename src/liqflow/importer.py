@@ -44,7 +44,7 @@ import pandas as pd
 
 from liqflow import _sanity
 from liqflow._errors import DataError, LiqflowError, UnsupportedLayoutError
-from liqflow._import_fork import fork_worker, forking_works, split_at
+from liqflow._import_fork import Worker, fork_worker, forking_works, split_at
 from liqflow._import_records import (
     _as_written,
     _context,
@@ -56,6 +56,7 @@ from liqflow._import_records import (
 from liqflow._import_report import NOT_SUPPORTED_YET, ImportedFile, ImportReport
 from liqflow._import_splice import SNAPSHOT_RTOL, SPLICE_RTOL, _Pending, _splice
 from liqflow._import_write import write_scan
+from liqflow._universe_write import UniversePrep, prepare_universe
 from liqflow.catalog import FUNDS, Catalog, SeriesSpec, is_excluded_coin
 from liqflow.providers.csv import fund_source
 from liqflow.providers.layouts import ParsedTable, Part, read_table
@@ -325,39 +326,74 @@ def _read_one(
     scan.records[path] = seen.remember("loaded", parts=[*map(_loaded_part, found), *unread])
 
 
-def _read(
+@contextmanager
+def _reading(
     files: list[tuple[Path, bool]],
     ctx: tuple[Store, Catalog, SeriesSpec | None, bool],
     progress: Callable[[Path], None] | None,
     records: dict[str, FileRecord],
     context: str,
     revise: bool,
-) -> _Scan:
+) -> Iterator[tuple[_Scan, Callable[[], UniversePrep | None]]]:
     """Read every file: the first ones in a forked worker process when there is enough to
-    parse (see :func:`_worker_files`), the others here meanwhile; the same scan either way."""
+    parse (see :func:`_worker_files`), the others here meanwhile; the same scan either way.
+
+    Also yields what gives the coin ids of the scan's universe files (see
+    :func:`liqflow.universe_store.prepare_universe`) when the worker read all of them:
+    it computes them while this process writes the observations (None: computed here).
+    The worker is stopped when the block ends.
+    """
     k = _worker_files(files, records, context, revise) if ctx[2] is None else 0
-    worker = None
+    worker: Worker[_Scan | UniversePrep] | None = None
     if k:
+        stored = ctx[0].read_universe()
         try:
             worker = fork_worker(
-                lambda: _read_files(files[:k], ctx, None, records, context, revise),
+                lambda: _worker_reads(files[:k], ctx, records, context, revise, stored),
                 f"reading {files[0][0]} to {files[k - 1][0]}",
             )
         except OSError:  # no process could be started: all read here
             k = 0
     try:
         scan = _read_files(files[k:], ctx, progress, records, context, revise)
+        read_here = bool(scan.universe)
         if worker is not None:
-            scan = worker.result().extended(scan)
+            first = worker.receive()
+            assert isinstance(first, _Scan)
+            scan = first.extended(scan)
             if progress is not None:
                 for path, _ in files[:k]:
                     progress(path)
+        at = {path: k for k, (path, _) in enumerate(files)}
+        scan.errors.sort(key=lambda e: at.get(e[0], len(at)))  # in file order, as read
+
+        def prepared() -> UniversePrep | None:
+            if worker is None or read_here:
+                return None
+            prep = worker.receive()
+            assert isinstance(prep, UniversePrep)
+            return prep
+
+        yield scan, prepared
     finally:
         if worker is not None:
             worker.stop()
-    at = {path: k for k, (path, _) in enumerate(files)}
-    scan.errors.sort(key=lambda e: at.get(e[0], len(at)))  # in file order, as read
-    return scan
+
+
+def _worker_reads(
+    files: list[tuple[Path, bool]],
+    ctx: tuple[Store, Catalog, SeriesSpec | None, bool],
+    records: dict[str, FileRecord],
+    context: str,
+    revise: bool,
+    stored: pd.DataFrame,
+) -> Iterator[_Scan | UniversePrep]:
+    """The worker's values: the scan of ``files``, then the coin ids of its universe files
+    (``stored``: the store's snapshot rows), if it holds any."""
+    scan = _read_files(files, ctx, None, records, context, revise)
+    yield scan
+    if scan.universe:
+        yield prepare_universe(scan.universe, stored)
 
 
 #: Bytes to parse (files an earlier import did not record as they are now) from which
@@ -508,7 +544,17 @@ def _import(
     forced = catalog[series_id] if series_id is not None else None
     context = _context(catalog, series_id, force)
     records = {} if rescan else store.file_records()
-    scan = _read(files, (store, catalog, forced, force), progress, records, context, revise)
+    with _reading(files, (store, catalog, forced, force), progress, records, context, revise) as (
+        scan,
+        prepared,
+    ):
+        return _write(store, scan, prepared, revise)
+
+
+def _write(
+    store: Store, scan: _Scan, prepared: Callable[[], UniversePrep | None], revise: bool
+) -> ImportReport:
+    """Splice the parts read and write them, the universe files and the records."""
     pending, refused = _splice(scan.pending)
     # a refused file is not remembered; an accepted one is, even when a file of the same
     # import that reaches further won some of its dates (re-reading it alone would only
@@ -525,4 +571,4 @@ def _import(
     # them go once they are written (see there)
     del written
     scan.pending.clear()
-    return write_scan(store, scan, pending, scan.errors + refused, file_records, revise)
+    return write_scan(store, scan, pending, scan.errors + refused, file_records, revise, prepared)

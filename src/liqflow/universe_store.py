@@ -8,23 +8,24 @@ source priced each coin on each day stays recorded). Coins of the catalogue (``x
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from liqflow.providers.universe_files import CoinPrices, UniverseFile
+from liqflow._universe_write import (
+    UniversePrep,
+    UniverseWrite,
+    _rows_by_symbol,
+    prepare_universe,
+    write_universe_files,
+)
 from liqflow.signals.baskets import MIN_COVERAGE
 from liqflow.signals.crypto import AltUniverse
 from liqflow.signals.survivorship import SurvivorshipBias, survivorship_bias
-from liqflow.store import Batch, Store
+from liqflow.store import Store
 from liqflow.universe import (
     Members,
-    assign_coin_ids,
-    coin_series_id,
-    coin_symbols,
     membership,
     membership_schedule,
     resolve_among,
@@ -35,6 +36,7 @@ __all__ = [
     "PRICE_SOURCES",
     "CoinPriceTable",
     "UniverseData",
+    "UniversePrep",
     "UniverseView",
     "UniverseWrite",
     "alt_universe_from_store",
@@ -43,6 +45,7 @@ __all__ = [
     "load_coin_prices",
     "load_snapshots",
     "load_universe",
+    "prepare_universe",
     "schedule_from_store",
     "survivorship_bias_from_store",
     "universe_and_bias",
@@ -54,184 +57,6 @@ __all__ = [
 #: close-of-day convention of the panel (a CoinGecko 00:00 UTC snapshot of day D is the
 #: close of D-1; its 12:00 UTC top-100 capture is a price of D).
 PRICE_SOURCES: dict[str, int] = {"yahoo": 0, "coingecko": -1, "coingecko_top100": 0}
-
-
-@dataclass(frozen=True)
-class UniverseWrite:
-    """One universe file written: what it held and how many rows were new."""
-
-    path: Path
-    series_id: str
-    source: str
-    layout: str
-    rows: int
-    added: int
-    first: pd.Timestamp
-    last: pd.Timestamp
-
-
-def _rows_by_symbol(aliases: pd.DataFrame) -> dict[str, list[int]]:
-    """The rows of the coin table of each upper-case symbol, found once (then only the
-    rows of a ticker's symbol are cut out of the table for :func:`resolve_among`)."""
-    rows_of: dict[str, list[int]] = {}
-    for k, sym in enumerate(aliases["symbol"].str.upper().to_numpy(dtype=object).tolist()):
-        rows_of.setdefault(str(sym), []).append(k)
-    return rows_of
-
-
-def _price_aliases(prices: list[CoinPrices], aliases: pd.DataFrame) -> list[CoinPrices]:
-    """Each coin price file with its coin id (by :func:`liqflow.universe.resolve_symbol` of its ticker)."""
-    rows_of = _rows_by_symbol(aliases)
-    out = []
-    for cp in prices:
-        cid = cp.coin_id
-        if not cid:
-            last = pd.Timestamp(cp.frame.index.max()) if len(cp.frame) else None
-            sym = ticker_base(cp.symbol)
-            hits = aliases.iloc[rows_of.get(sym, [])]
-            cid = resolve_among(hits, sym, last) or cp.symbol.lower()
-        out.append(CoinPrices(cp.symbol, cp.name, cid, cp.source, cp.frame))
-    return out
-
-
-def _top100_prices(snaps: pd.DataFrame) -> list[CoinPrices]:
-    """The CoinGecko top-100 captures as daily prices of each coin (source ``coingecko_top100``).
-
-    One price per coin and date (the first capture of the date), the coin's symbol from its
-    last capture; the rows are sorted once and split per coin (no per-coin group-by).
-    """
-    cg = snaps[(snaps["source"] == "coingecko_top100") & (snaps["price"] > 0)]
-    if cg.empty:
-        return []
-    coin = cg["coin_id"].to_numpy(dtype=object).astype(str)
-    day = cg["date"].to_numpy(dtype="datetime64[ns]")
-    price = cg["price"].to_numpy(dtype=np.float64)
-    symbol = cg["symbol"].to_numpy(dtype=object)
-    order = np.lexsort((day, coin))  # stable: equal (coin, date) keep their capture order
-    coin, day, price, pos = coin[order], day[order], price[order], order
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (coin[1:] != coin[:-1]) | (day[1:] != day[:-1])
-    starts = np.flatnonzero(np.r_[True, coin[1:] != coin[:-1]])
-    ends = np.r_[starts[1:], len(order)]
-    out = []
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        keep = first[a:b]
-        frame = pd.DataFrame(
-            {"close": price[a:b][keep]}, index=pd.DatetimeIndex(day[a:b][keep], name="date")
-        )
-        last_symbol = str(symbol[int(pos[a:b].max())])
-        out.append(CoinPrices(last_symbol, "", str(coin[a]), "coingecko_top100", frame))
-    return out
-
-
-def write_universe_files(
-    store: Store,
-    files: list[UniverseFile],
-    then: Callable[[list[UniverseWrite]], None] | None = None,
-) -> list[UniverseWrite]:
-    """Identify the coins of ``files`` and write them: snapshots, aliases, daily prices.
-
-    Coin ids are assigned over all files at once, with the stored snapshots as reference,
-    so a file with symbols only (monthly market caps, Yahoo tickers) is matched whatever
-    the order of the files.
-
-    ``then``, when given, is called with the writes once the prices are written and
-    before the snapshots and aliases are inserted (the rows ``added`` counted already):
-    inside one :meth:`Store.batched` block, a write it makes runs before that insert.
-    The import writes its observations there: DuckDB then works on them before it holds
-    the snapshot rows until the commit (about 9 MiB less at the peak of the shared-data
-    import), and ``files`` may be released by ``then``.
-    """
-    snaps, coins, written = _write_parts(store, files)
-    if then is not None:
-        then(written)
-    if coins is not None:
-        store.write_universe(snaps, coins)
-    return written
-
-
-def _write_parts(
-    store: Store, files: list[UniverseFile]
-) -> tuple[pd.DataFrame, pd.DataFrame | None, list[UniverseWrite]]:
-    """Write the prices of ``files``; the snapshot rows and aliases to insert (None: no
-    aliases) and every write, the snapshots' rows ``added`` counted."""
-    snap_files = [f for f in files if f.snapshots is not None and len(f.snapshots)]
-    parts = [f.snapshots for f in snap_files if f.snapshots is not None]
-    stored = store.read_universe()
-    written: list[UniverseWrite] = []
-    if parts:
-        rows = pd.concat(parts, ignore_index=True)
-        rows["_file"] = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
-        snaps = assign_coin_ids(rows, reference=stored)
-    else:
-        snaps = pd.DataFrame(columns=[*stored.columns, "_file"])
-    # nothing stored yet (a fresh import): the aliases are those of the new rows alone
-    mine = coin_symbols(snaps) if len(snaps) else None
-    if mine is not None and not len(stored):
-        aliases = mine
-    else:
-        aliases = coin_symbols(pd.concat([stored, snaps.drop(columns="_file")], ignore_index=True))
-    prices = _price_aliases([f.prices for f in files if f.prices is not None], aliases)
-    price_aliases = pd.DataFrame(
-        [
-            (cp.coin_id, cp.symbol, cp.name, cp.frame.index.min(), cp.frame.index.max())
-            for cp in prices
-            if cp.symbol and len(cp.frame)
-        ],
-        columns=["coin_id", "symbol", "name", "first", "last"],
-    )
-    coins: pd.DataFrame | None = None
-    if len(snaps):
-        written.extend(_snapshot_writes(snap_files, snaps, store.universe_fresh(snaps)))
-        coins = pd.concat([mine, price_aliases])
-    elif len(price_aliases):
-        coins = price_aliases
-    written.extend(_write_prices(store, files, prices, _top100_prices(snaps)))
-    return snaps.drop(columns="_file"), coins, written
-
-
-def _snapshot_writes(
-    files: list[UniverseFile], snaps: pd.DataFrame, new: np.ndarray
-) -> list[UniverseWrite]:
-    """One :class:`UniverseWrite` per snapshot file, from one pass over the rows."""
-    file_no = snaps["_file"].to_numpy(dtype=np.int64)
-    order = np.argsort(file_no, kind="stable")
-    bounds = np.searchsorted(file_no[order], np.arange(len(files) + 1))
-    source = snaps["source"].to_numpy(dtype=object)
-    day = snaps["date"].to_numpy(dtype="datetime64[ns]")
-    out = []
-    for k, f in enumerate(files):
-        mine = order[bounds[k] : bounds[k + 1]]
-        out.append(
-            UniverseWrite(
-                f.path, "universe", str(source[mine[0]]), f.layout, len(mine),
-                int(new[mine].sum()), pd.Timestamp(day[mine].min()), pd.Timestamp(day[mine].max()),
-            )
-        )  # fmt: skip
-    return out
-
-
-def _write_prices(
-    store: Store, files: list[UniverseFile], prices: list[CoinPrices], top100: list[CoinPrices]
-) -> list[UniverseWrite]:
-    price_files = [f for f in files if f.prices is not None]
-    everything = prices + top100
-    batches = [
-        Batch(coin_series_id(cp.coin_id), cp.source, cp.frame, cp.coin_id, "USD", "D", "")
-        for cp in everything
-    ]
-    if not batches:
-        return []
-    added = store.write_each(batches)
-    out = []
-    for f, cp, n in zip(price_files, prices, added, strict=False):
-        out.append(
-            UniverseWrite(
-                f.path, coin_series_id(cp.coin_id), cp.source, f.layout, len(cp.frame), n,
-                cp.frame.index.min(), cp.frame.index.max(),
-            )
-        )  # fmt: skip
-    return out
 
 
 def load_snapshots(store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
