@@ -19,13 +19,12 @@ import pandas as pd
 import pytest
 
 import liqflow
-from liqflow import _import_fork, _universe_write, importer
-from liqflow._errors import LiqflowError
+from liqflow import _import_fork, importer
+from liqflow._errors import LiqflowError, StoreError
 from liqflow._import_fork import WorkerError, fork_worker, split_at
 from liqflow.catalog import default_catalog
 from liqflow.importer import ImportReport, import_paths
 from liqflow.store import Store
-from liqflow.universe_store import UniversePrep
 
 pytestmark = pytest.mark.skipif(not _import_fork.forking_works(), reason="needs os.fork")
 
@@ -132,21 +131,9 @@ def test_a_forked_read_gives_the_same_report_rows_and_errors(
 ) -> None:
     root = _folder(tmp_path / "data")
     alone, n_alone = _import(tmp_path / "alone.duckdb", root, monkeypatch, forked=False)
-    here = []  # the coin ids computed in this process (not by the worker)
-    original = _universe_write.prepare_universe
-
-    def prepare(*args: object, **kwargs: object) -> UniversePrep:
-        here.append(os.getpid())
-        return original(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(_universe_write, "prepare_universe", prepare)
     monkeypatch.setattr(importer, "WORKER_SHARE", share)
     forked, n_forked = _import(tmp_path / "forked.duckdb", root, monkeypatch, forked=True)
     assert (n_alone, n_forked) == (0, 1)
-    # the worker reads the first files: with all the universe files it computes their
-    # coin ids while this process writes; else this process computes them
-    if share != 0.5:
-        assert len(here) == (1 if share < 0.5 else 0)
     assert _said(forked) == _said(alone)
     # a refused file on each side, in file order, with its line
     assert [p.name for p, _ in forked.errors] == [
@@ -336,3 +323,25 @@ def test_ctrl_c_while_the_worker_reads_exits_130_without_a_traceback(tmp_path: P
     for kid in kids:
         assert not Path(f"/proc/{kid}").exists()  # killed and reaped
     assert _stored_rows(db) == 0
+
+
+def test_a_write_in_a_thread_gives_its_result_or_raises_its_error() -> None:
+    from liqflow._import_write import _in_thread
+
+    assert _in_thread(lambda: 41 + 1)() == 42
+
+    def fail() -> None:
+        raise StoreError("write to store s.duckdb failed, nothing was changed: disk full")
+
+    with pytest.raises(StoreError, match="disk full"):
+        _in_thread(fail)()
+
+
+def test_start_batch_needs_a_batched_block(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.duckdb") as store:
+        with pytest.raises(StoreError, match=r"start_batch\(\) opens the transaction"):
+            store.start_batch()
+        with store.batched():
+            store.start_batch()  # the lock is held and the stage open from here
+            assert (tmp_path / "s.duckdb.writing").exists()
+        assert not (tmp_path / "s.duckdb.writing").exists()

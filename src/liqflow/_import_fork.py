@@ -96,6 +96,10 @@ def _receive(fd: int) -> tuple[int, object]:
     return int(tag), value
 
 
+def _values(work: Callable[[], Iterator[object]]) -> Iterator[object]:
+    yield from work()
+
+
 def _child(work: Callable[[], Iterator[object]], fd: int) -> None:
     """The child's whole life: send each value ``work()`` yields (or the exception it
     raises), then leave without cleanup."""
@@ -103,7 +107,7 @@ def _child(work: Callable[[], Iterator[object]], fd: int) -> None:
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        values = work()
+        values = _values(work)  # work() itself runs at the first next(): its error is sent
         while True:
             try:
                 message: tuple[int, object] = (_OK, next(values))

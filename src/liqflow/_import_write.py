@@ -3,9 +3,12 @@ and every file's record, in one transaction (see :mod:`liqflow.importer`)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+import pandas as pd
 
 from liqflow._import_report import ImportedFile, ImportReport
 from liqflow._import_splice import _Pending
@@ -17,18 +20,26 @@ if TYPE_CHECKING:
 
 __all__ = ["write_scan"]
 
+_T = TypeVar("_T")
 
-def _write_universe(
-    store: Store, scan: _Scan, prepared: Callable[[], UniversePrep | None] | None
-) -> list[ImportedFile]:
+
+def _prepared(scan: _Scan, stored: pd.DataFrame | None) -> UniversePrep | None:
+    """The coin ids of the scan's universe files (None: it has none)."""
+    if not scan.universe or stored is None:
+        return None
+    from liqflow.universe_store import prepare_universe
+
+    return prepare_universe(scan.universe, stored)
+
+
+def _write_universe(store: Store, scan: _Scan, prep: UniversePrep | None) -> list[ImportedFile]:
     """Write the crypto-universe files read and their records; their report lines.
 
-    ``prepared()`` gives what :func:`liqflow.universe_store.prepare_universe` computes
-    for them, when it was computed elsewhere (None: computed here). Their records are
-    written before their snapshots are inserted, once their frames are released (see
-    :func:`liqflow.universe_store.write_universe_files`).
+    ``prep`` is what :func:`liqflow.universe_store.prepare_universe` gives for them. Their
+    records are written before their snapshots are inserted, once their frames are
+    released (see :func:`liqflow.universe_store.write_universe_files`).
     """
-    if not scan.universe:
+    if not scan.universe or prep is None:
         return []
     from liqflow.universe_store import write_universe_files
 
@@ -55,8 +66,44 @@ def _write_universe(
         scan.universe.clear()  # their rows are written or held: the memory goes to the write
         store.write_detailed([], files=out)
 
-    write_universe_files(store, scan.universe, records, prepared() if prepared else None)
+    write_universe_files(store, scan.universe, records, prep)
     return loaded
+
+
+def _in_thread(run: Callable[[], _T]) -> Callable[[], _T]:
+    """Start ``run()`` in a thread; return what waits for it and gives its result (or
+    raises its exception).
+
+    For DuckDB's work, which releases the GIL: this thread computes meanwhile. The wait
+    is not cut short by Ctrl-C: the interrupt is raised once the thread is done, so the
+    transaction it writes into is never closed under it.
+    """
+    out: list[_T] = []
+    failed: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            out.append(run())
+        except BaseException as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=target, name="liqflow-write", daemon=True)
+    thread.start()
+
+    def wait() -> _T:
+        interrupted: KeyboardInterrupt | None = None
+        while thread.is_alive():
+            try:
+                thread.join()
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+        if failed:
+            raise failed[0]
+        if interrupted is not None:
+            raise interrupted
+        return out[0]
+
+    return wait
 
 
 def write_scan(
@@ -66,15 +113,14 @@ def write_scan(
     errors: list[tuple[Path, str]],
     file_records: list[FileRecord],
     revise: bool,
-    prepared: Callable[[], UniversePrep | None] | None = None,
 ) -> ImportReport:
     """Write the parts that passed and the files' records, all in one transaction.
 
-    The observations first, then the crypto-universe files (``prepared``: see
-    :func:`_write_universe`), whose coin ids may still be computed elsewhere meanwhile.
+    The observations first, then the crypto-universe files, whose coin ids are computed
+    (:func:`liqflow.universe_store.prepare_universe`) while DuckDB writes the observations.
     """
     with store.batched():
-        return _write_all(store, scan, pending, errors, file_records, revise, prepared)
+        return _write_all(store, scan, pending, errors, file_records, revise)
 
 
 def _write_all(
@@ -84,7 +130,6 @@ def _write_all(
     errors: list[tuple[Path, str]],
     file_records: list[FileRecord],
     revise: bool,
-    prepared: Callable[[], UniversePrep | None] | None,
 ) -> ImportReport:
     notes = [(f.path, n) for f in scan.universe for n in f.notes]
     batches = [
@@ -116,12 +161,22 @@ def _write_all(
         for p in pending
     ]
     pending.clear()
-    # the observations and the records of the other files, before the universe files
-    result = store.write_detailed(
-        batches, on_revision="apply" if revise else "keep", files=file_records
+    # the observations and the records of the other files, before the universe files; the
+    # stored snapshots read first: the store's reading connection is not used meanwhile
+    stored = store.read_universe() if scan.universe else None
+    if batches or file_records or scan.universe:
+        store.start_batch()  # the lock taken here, where Ctrl-C lands
+    observations = _in_thread(
+        lambda: store.write_detailed(
+            batches, on_revision="apply" if revise else "keep", files=file_records
+        )
     )
+    try:
+        prep = _prepared(scan, stored)
+    finally:
+        result = observations()
     batches.clear()
-    universe = _write_universe(store, scan, prepared)
+    universe = _write_universe(store, scan, prep)
     loaded = [
         ImportedFile(path, sid, source, fmt, rows, added, first, last, column, revised)
         for (path, sid, source, fmt, rows, first, last, column), added, revised in zip(

@@ -56,7 +56,6 @@ from liqflow._import_records import (
 from liqflow._import_report import NOT_SUPPORTED_YET, ImportedFile, ImportReport
 from liqflow._import_splice import SNAPSHOT_RTOL, SPLICE_RTOL, _Pending, _splice
 from liqflow._import_write import write_scan
-from liqflow._universe_write import UniversePrep, prepare_universe
 from liqflow.catalog import FUNDS, Catalog, SeriesSpec, is_excluded_coin
 from liqflow.providers.csv import fund_source
 from liqflow.providers.layouts import ParsedTable, Part, read_table
@@ -326,74 +325,39 @@ def _read_one(
     scan.records[path] = seen.remember("loaded", parts=[*map(_loaded_part, found), *unread])
 
 
-@contextmanager
-def _reading(
+def _read(
     files: list[tuple[Path, bool]],
     ctx: tuple[Store, Catalog, SeriesSpec | None, bool],
     progress: Callable[[Path], None] | None,
     records: dict[str, FileRecord],
     context: str,
     revise: bool,
-) -> Iterator[tuple[_Scan, Callable[[], UniversePrep | None]]]:
+) -> _Scan:
     """Read every file: the first ones in a forked worker process when there is enough to
-    parse (see :func:`_worker_files`), the others here meanwhile; the same scan either way.
-
-    Also yields what gives the coin ids of the scan's universe files (see
-    :func:`liqflow.universe_store.prepare_universe`) when the worker read all of them:
-    it computes them while this process writes the observations (None: computed here).
-    The worker is stopped when the block ends.
-    """
+    parse (see :func:`_worker_files`), the others here meanwhile; the same scan either way."""
     k = _worker_files(files, records, context, revise) if ctx[2] is None else 0
-    worker: Worker[_Scan | UniversePrep] | None = None
+    worker: Worker[_Scan] | None = None
     if k:
-        stored = ctx[0].read_universe()
         try:
             worker = fork_worker(
-                lambda: _worker_reads(files[:k], ctx, records, context, revise, stored),
+                lambda: iter([_read_files(files[:k], ctx, None, records, context, revise)]),
                 f"reading {files[0][0]} to {files[k - 1][0]}",
             )
         except OSError:  # no process could be started: all read here
             k = 0
     try:
         scan = _read_files(files[k:], ctx, progress, records, context, revise)
-        read_here = bool(scan.universe)
         if worker is not None:
-            first = worker.receive()
-            assert isinstance(first, _Scan)
-            scan = first.extended(scan)
+            scan = worker.receive().extended(scan)
             if progress is not None:
                 for path, _ in files[:k]:
                     progress(path)
-        at = {path: k for k, (path, _) in enumerate(files)}
-        scan.errors.sort(key=lambda e: at.get(e[0], len(at)))  # in file order, as read
-
-        def prepared() -> UniversePrep | None:
-            if worker is None or read_here:
-                return None
-            prep = worker.receive()
-            assert isinstance(prep, UniversePrep)
-            return prep
-
-        yield scan, prepared
     finally:
         if worker is not None:
             worker.stop()
-
-
-def _worker_reads(
-    files: list[tuple[Path, bool]],
-    ctx: tuple[Store, Catalog, SeriesSpec | None, bool],
-    records: dict[str, FileRecord],
-    context: str,
-    revise: bool,
-    stored: pd.DataFrame,
-) -> Iterator[_Scan | UniversePrep]:
-    """The worker's values: the scan of ``files``, then the coin ids of its universe files
-    (``stored``: the store's snapshot rows), if it holds any."""
-    scan = _read_files(files, ctx, None, records, context, revise)
-    yield scan
-    if scan.universe:
-        yield prepare_universe(scan.universe, stored)
+    at = {path: k for k, (path, _) in enumerate(files)}
+    scan.errors.sort(key=lambda e: at.get(e[0], len(at)))  # in file order, as read
+    return scan
 
 
 #: Bytes to parse (files an earlier import did not record as they are now) from which
@@ -544,17 +508,7 @@ def _import(
     forced = catalog[series_id] if series_id is not None else None
     context = _context(catalog, series_id, force)
     records = {} if rescan else store.file_records()
-    with _reading(files, (store, catalog, forced, force), progress, records, context, revise) as (
-        scan,
-        prepared,
-    ):
-        return _write(store, scan, prepared, revise)
-
-
-def _write(
-    store: Store, scan: _Scan, prepared: Callable[[], UniversePrep | None], revise: bool
-) -> ImportReport:
-    """Splice the parts read and write them, the universe files and the records."""
+    scan = _read(files, (store, catalog, forced, force), progress, records, context, revise)
     pending, refused = _splice(scan.pending)
     # a refused file is not remembered; an accepted one is, even when a file of the same
     # import that reaches further won some of its dates (re-reading it alone would only
@@ -571,4 +525,4 @@ def _write(
     # them go once they are written (see there)
     del written
     scan.pending.clear()
-    return write_scan(store, scan, pending, scan.errors + refused, file_records, revise, prepared)
+    return write_scan(store, scan, pending, scan.errors + refused, file_records, revise)

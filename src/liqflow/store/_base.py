@@ -143,6 +143,18 @@ class _StoreBase:
         finally:
             self._batch = None
 
+    def start_batch(self) -> None:
+        """Open the transaction of the enclosing :meth:`batched` block now, in this thread
+        (taking the writer lock, waiting for it as a write would), not at its first write:
+        the writes of the block may then run in another thread while a Ctrl-C of the wait
+        for the lock still reaches this one."""
+        if self._batch is None:
+            raise StoreError(
+                "start_batch() opens the transaction of a batched() block; none is open"
+            )
+        with self._transaction():
+            pass
+
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write transaction, published whole or not at all (see the module notes)."""
