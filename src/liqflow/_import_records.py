@@ -5,6 +5,7 @@ file is reported from its record without being read."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,8 +109,8 @@ def _loaded_part(p: _Pending) -> RecordedPart:
 
 
 def _identify(path: Path, records: dict[str, FileRecord], context: str) -> _Seen:
-    key = str(path.resolve())
     st = path.stat()
+    key = _resolved(path)
     old = records.get(key)
     digest = _sha256(path)
     same = old is not None and (old.size, old.mtime_ns, old.sha256, old.context) == (
@@ -119,6 +120,19 @@ def _identify(path: Path, records: dict[str, FileRecord], context: str) -> _Seen
         context,
     )
     return _Seen(key, st.st_size, st.st_mtime_ns, digest, context, old if same else None)
+
+
+def _resolved(path: Path) -> str:
+    """``str(path.resolve())``, the folder resolved once for all its files (a file that
+    is itself a symbolic link is resolved whole)."""
+    if path.is_symlink():
+        return str(path.resolve())
+    return str(_resolved_folder(str(path.parent)) / path.name)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved_folder(folder: str) -> Path:
+    return Path(folder).resolve()
 
 
 def _from_record(path: Path, rec: FileRecord) -> list[ImportedFile] | None:

@@ -51,6 +51,7 @@ from liqflow._import_records import (
     _from_record,
     _identify,
     _loaded_part,
+    _resolved_folder,
     _Seen,
 )
 from liqflow._import_report import NOT_SUPPORTED_YET, ImportedFile, ImportReport
@@ -382,21 +383,21 @@ def _worker_files(
     """
     if not forking_works():
         return 0
+    # by size and mtime alone (no path resolved): an estimate, not the reuse decision
+    known = {
+        (r.size, r.mtime_ns)
+        for r in records.values()
+        if r.context == context and not (revise and r.outcome == "loaded")
+    }
     costs = []
     parse = 0
     for path, _ in files:
         try:
             st = path.stat()
-            rec = records.get(str(path.resolve()))
         except OSError:
             costs.append(0.0)
             continue
-        same = rec is not None and (rec.size, rec.mtime_ns, rec.context) == (
-            st.st_size,
-            st.st_mtime_ns,
-            context,
-        )
-        if same and not (revise and rec is not None and rec.outcome == "loaded"):
+        if (st.st_size, st.st_mtime_ns) in known:
             costs.append(st.st_size / 50)  # hashed, not parsed
         else:
             costs.append(float(st.st_size + _PER_FILE_BYTES))
@@ -506,6 +507,7 @@ def _import(
     if not files:
         raise DataError(f"no .csv or .json files found under {', '.join(str(p) for p in paths)}")
     forced = catalog[series_id] if series_id is not None else None
+    _resolved_folder.cache_clear()  # folders resolved afresh by each import
     context = _context(catalog, series_id, force)
     records = {} if rescan else store.file_records()
     scan = _read(files, (store, catalog, forced, force), progress, records, context, revise)
