@@ -31,6 +31,7 @@ import os
 import pickle
 import signal
 import struct
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
@@ -50,8 +51,10 @@ class WorkerError(LiqflowError, RuntimeError):
 
 
 def forking_works() -> bool:
-    """True where :func:`os.fork` exists and is the way processes start cheaply (POSIX)."""
-    return hasattr(os, "fork") and os.name == "posix"
+    """True on Linux: :func:`os.fork` without ``exec`` is safe there for the libraries
+    the parsers use. (macOS system libraries may abort a forked child, which is why
+    Python starts its processes there by ``spawn``; Windows has no fork.)"""
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
 def _write_all(fd: int, data: memoryview | bytes) -> None:
