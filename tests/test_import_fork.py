@@ -26,7 +26,9 @@ from liqflow.catalog import default_catalog
 from liqflow.importer import ImportReport, import_paths
 from liqflow.store import Store
 
-pytestmark = pytest.mark.skipif(not _import_fork.forking_works(), reason="the import forks a worker on Linux only")
+pytestmark = pytest.mark.skipif(
+    not _import_fork.forking_works(), reason="the import forks a worker on Linux only"
+)
 
 SRC = str(Path(liqflow.__file__).resolve().parents[1])
 
