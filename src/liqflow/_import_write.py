@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 
+from liqflow._import_fork import trim_heap
 from liqflow._import_report import ImportedFile, ImportReport
 from liqflow._import_splice import _Pending
 from liqflow.store import Batch, FileRecord, RecordedPart, Store
@@ -120,7 +121,9 @@ def write_scan(
     (:func:`liqflow.universe_store.prepare_universe`) while DuckDB writes the observations.
     """
     with store.batched():
-        return _write_all(store, scan, pending, errors, file_records, revise)
+        report = _write_all(store, scan, pending, errors, file_records, revise)
+        trim_heap()  # the parsed files are gone: their pages back before DuckDB commits
+        return report
 
 
 def _write_all(
