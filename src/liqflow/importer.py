@@ -30,6 +30,15 @@ the file's values current, the old ones kept as revisions. A file whose size, mt
 content hash are those recorded by an earlier import under the same catalogue, options
 and parser is not read again: one series or several, crypto-universe snapshots and coin
 prices alike, it is reported from its record (``rescan=True`` reads every file).
+
+Two cores. The parsers hold the GIL, so an import with more than :data:`FORK_MIN_BYTES`
+to parse reads its first files (about :data:`WORKER_SHARE` of the estimated reading
+cost) in a forked worker process (:mod:`liqflow._import_fork`, Linux) while this
+process reads the rest; the worker's scan comes back pickled and is joined in file
+order, so the report, records, rows and errors are those of one process reading every
+file in turn. The worker never touches the store and ends once its scan is sent (its
+memory would otherwise add to the write's). During the write, DuckDB appends the
+observations in a thread while this one computes the coin ids of the universe files.
 """
 
 from __future__ import annotations
