@@ -347,3 +347,36 @@ def test_start_batch_needs_a_batched_block(tmp_path: Path) -> None:
             store.start_batch()  # the lock is held and the stage open from here
             assert (tmp_path / "s.duckdb.writing").exists()
         assert not (tmp_path / "s.duckdb.writing").exists()
+
+
+def test_ctrl_c_while_waiting_for_the_write_thread_is_raised_once_it_is_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from liqflow._import_write import _in_thread
+
+    done = threading.Event()
+    release = threading.Event()
+
+    def write() -> int:
+        release.wait(10)
+        done.set()
+        return 1
+
+    original = threading.Thread.join
+    calls = []
+
+    def join(self: threading.Thread, timeout: float | None = None) -> None:
+        calls.append(self.name)
+        if len(calls) == 1:  # Ctrl-C lands while this thread waits for the write
+            release.set()
+            raise KeyboardInterrupt
+        original(self, timeout)
+
+    wait = _in_thread(write)
+    monkeypatch.setattr(threading.Thread, "join", join)
+    with pytest.raises(KeyboardInterrupt):
+        wait()
+    assert done.is_set()  # the write was not left running under the closing transaction
+    assert calls == ["liqflow-write", "liqflow-write"]
