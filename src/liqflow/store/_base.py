@@ -187,6 +187,10 @@ class _StoreBase:
             stage = self.path.with_name(self.path.name + ".writing")
             con = self._open_stage(stage)
             try:
+                # the commit writes the stage's file directly (a checkpoint), not a log
+                # that the CHECKPOINT below would then replay: the stage is published by
+                # rename or dropped, never recovered from a log
+                con.execute("SET checkpoint_threshold = '0b'")
                 con.execute("BEGIN TRANSACTION")
                 upgrade(con, str(self.path))
                 yield con
