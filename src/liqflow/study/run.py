@@ -358,6 +358,16 @@ def _check_levels(seed: int, draws: int, alpha: float, confidence: float) -> Non
 
 def _checked(inputs: StudyInputs, seed: int, draws: int, alpha: float, confidence: float) -> str:
     """The evidence's cache key, once the parameters are checked (see :func:`run_study`)."""
+    _check_draws(inputs, seed, draws, alpha, confidence)
+    params = (int(seed), draws, alpha, confidence, EVIDENCE_FORMAT)
+    return cache_key("evidence", inputs.data_hash(), params)
+
+
+def _check_draws(
+    inputs: StudyInputs, seed: int, draws: int, alpha: float, confidence: float
+) -> None:
+    """The checks of :func:`_checked`: the levels, and enough draws for Holm over the
+    tests ``inputs`` support."""
     _check_levels(seed, draws, alpha, confidence)
     n_family = sum(
         t.family == "thesis" and t.kind != "event_values" and _has_inputs(t, inputs)
@@ -370,8 +380,6 @@ def _checked(inputs: StudyInputs, seed: int, draws: int, alpha: float, confidenc
             f"1/(draws+1) must be able to pass Holm over {n_family} tests at alpha={alpha}), "
             f"got {draws!r}"
         )
-    params = (int(seed), draws, alpha, confidence, EVIDENCE_FORMAT)
-    return cache_key("evidence", inputs.data_hash(), params)
 
 
 def run_study(

@@ -22,7 +22,7 @@ from liqflow.store import Store
 from liqflow.study.defaults import DEFAULT_DRAWS
 from liqflow.study.evidence import Evidence
 from liqflow.study.inputs import StudyInputs
-from liqflow.study.run import _check_levels, _check_workers, _checked, _compute
+from liqflow.study.run import _check_draws, _check_levels, _check_workers, _checked, _compute
 
 __all__ = ["StagedStudy", "begin_study"]
 
@@ -87,9 +87,11 @@ class StagedStudy:
             abandoned).
         """
         seed, draws, alpha, conf = self._params
+        key = None
         try:
-            key = _checked(inputs, seed, draws, alpha, conf)
-            if self._store is not None:
+            _check_draws(inputs, seed, draws, alpha, conf)
+            if self._store is not None:  # the key hashes every input: only for the cache
+                key = _checked(inputs, seed, draws, alpha, conf)
                 stored, hit = cache_read(self._store, key)
                 if hit:
                     self.abandon()
@@ -102,7 +104,7 @@ class StagedStudy:
 
         def wait() -> tuple[Evidence, bool]:
             value = self._result()
-            if store is not None:
+            if store is not None and key is not None:
                 cache_write(store, key, value)
             return value, False
 
