@@ -185,7 +185,7 @@ def study_inputs(
     ``default`` says the panel's last day was chosen by the default-date rule (it is
     reported with the inputs' freshness). The same as :func:`with_alt_basket` of
     :func:`inputs_before_alts`: a caller that reads the universe meanwhile can start the
-    tests that do not read the alt basket on the first (:func:`liqflow.study.run.begin_study`).
+    tests that do not read the alt basket on the first (:func:`liqflow.study.staged.begin_study`).
     """
     early = inputs_before_alts(panel, catalog, chain, default=default)
     return with_alt_basket(early, panel, catalog, min_alts=min_alts, universe=universe)

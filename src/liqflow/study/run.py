@@ -300,7 +300,7 @@ def _compute(
 ) -> Evidence:
     """The evidence of ``full()`` (default ``inputs``): the tests that do not read the alt
     basket start on ``inputs`` at once, the others when ``full()`` returns (the same
-    series but the basket, see :func:`begin_study`); ``stop`` set: the jobs not yet begun
+    series but the basket, see :func:`liqflow.study.staged.begin_study`); ``stop`` set: the jobs not yet begun
     are skipped (an abandoned run, whose evidence nobody reads)."""
     whole = full if full is not None else (lambda: inputs)
     specs = inputs.table.tests
