@@ -77,3 +77,29 @@ def test_bias_on_a_thread_is_the_universe_and_bias_one(shared_store: Path) -> No
     pd.testing.assert_frame_equal(universe.schedule, ref_universe.schedule, check_exact=True)
     assert bias is not None and ref_bias is not None
     pd.testing.assert_frame_equal(bias.to_frame(), ref_bias.to_frame(), check_exact=True)
+
+
+def test_a_failed_universe_read_abandons_the_begun_evidence(
+    synthetic_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    import liqflow.report.compute as compute
+    from liqflow.report.results import ReportConfig
+    from liqflow.store import Store
+
+    def broken(*args: object) -> None:
+        raise OSError("the universe could not be read")
+
+    monkeypatch.setattr(compute, "_universe_and_bias_start", broken)
+    with Store(synthetic_path, read_only=True) as st, pytest.raises(OSError, match="universe"):
+        compute.compute_results(st, config=ReportConfig(use_cache=False))
+
+    def studies() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("liqflow-study")]
+
+    end = time.monotonic() + 30.0
+    while studies() and time.monotonic() < end:  # its remaining jobs are skipped
+        time.sleep(0.02)
+    assert not studies()

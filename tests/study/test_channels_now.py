@@ -88,3 +88,15 @@ def test_the_channel_panel_ignores_other_columns_and_leading_rows() -> None:
     wide = p.reindex(pd.date_range("2010-01-01", DAYS[-1], freq="D", name="date"))
     wide["small_caps"] = 1.0
     pd.testing.assert_frame_equal(channel_panel(wide), channel_panel(p), check_freq=False)
+
+
+def test_channel_blocks_alone_read_as_the_whole_signal_set() -> None:
+    from liqflow.signals import compute_signals
+
+    for panel in (channel_panel(_panel()), channel_panel(_panel(etf_end="2024-04-30"))):
+        alone, whole = channel_signals(panel), compute_signals(panel)
+        assert channels_now(alone) == channels_now(whole)  # values, conditions and notes
+        cols = list(alone.frame.columns)
+        assert cols and all(c.startswith(("fiscal.", "market.")) for c in cols)
+        pd.testing.assert_frame_equal(alone.frame, whole.frame[cols])
+        assert {k: v for k, v in whole.status.items() if k in alone.status} == dict(alone.status)

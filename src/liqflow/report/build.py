@@ -17,7 +17,7 @@ store is read back, not recomputed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -46,22 +46,21 @@ if TYPE_CHECKING:
     from liqflow.stats.events import EventStudyResult
     from liqflow.stats.leadlag import LeadLagResult
     from liqflow.study import Evidence, StudyInputs
+    from liqflow.study.staged import StagedStudy
 
 __all__ = [
     "SIGNAL_IDS",
+    "EvidenceRun",
     "alt_basket_target",
     "backtest_part",
     "breakout_events",
     "event_paths_part",
     "event_paths_start",
     "event_study_of",
-    "evidence_part",
-    "evidence_start",
     "lead_lags_of",
     "report_ids",
     "series_table",
     "signals_part",
-    "study_inputs_part",
 ]
 
 #: Series the signals read (besides the altcoin group and any configured segments).
@@ -297,61 +296,79 @@ def event_paths_start(
     return _background_part(part, store, key, run, config)
 
 
-def study_inputs_part(
-    panel: pd.DataFrame,
-    catalog: Catalog,
-    config: ReportConfig,
-    *,
-    default: bool = False,
-    universe: AltUniverse | None = None,
-) -> StudyInputs | Unavailable:
-    """The inputs of the default chain's claims (:func:`liqflow.study.study_inputs`), or
-    Unavailable when the report's configuration switches the evidence off or the data
-    cannot support it."""
-    from liqflow.study import study_inputs
+class EvidenceRun:
+    """The one evidence of the default chain, begun on the panel before the crypto
+    universe is read (:func:`liqflow.study.staged.begin_study`): the tests that do not
+    read the alt basket run while the caller reads it; :meth:`complete` with the universe
+    adds the basket (on the calling thread) and lets the others run.
 
-    if not config.claims:
-        return Unavailable("evidence", "switched off in the report's configuration")
-    try:
-        return study_inputs(
-            panel, catalog, "default", min_alts=config.min_alts, default=default, universe=universe
-        )
-    except DataError as exc:
-        return Unavailable("evidence", str(exc))
-
-
-def evidence_part(
-    inputs: StudyInputs | Unavailable, config: ReportConfig, store: Store | None
-) -> tuple[Evidence | Unavailable, bool]:
-    """The one evidence of the default chain (:func:`liqflow.study.run_study`), or Unavailable.
-
-    The same inputs, seed and draws as ``liqflow study`` on the same store and date give
-    the same :class:`~liqflow.study.Evidence` (from the cache when it is there): every
-    p-value, interval and verdict of the page is read from it.
+    The inputs are those of :func:`liqflow.study.study_inputs` and the evidence is that
+    of :func:`liqflow.study.run_study` (the same seed, draws and streams as ``liqflow
+    study`` on the same store and date; from the cache when it is there): every p-value,
+    interval and verdict of the page is read from it. A configuration that switches the
+    evidence off, or data that cannot support it, gives :class:`Unavailable`.
     """
-    return evidence_start(inputs, config, store)()
 
+    def __init__(
+        self,
+        panel: pd.DataFrame,
+        catalog: Catalog,
+        config: ReportConfig,
+        store: Store | None,
+        *,
+        default: bool = False,
+    ) -> None:
+        from liqflow.study.inputs import inputs_before_alts
+        from liqflow.study.staged import begin_study
 
-def evidence_start(
-    inputs: StudyInputs | Unavailable, config: ReportConfig, store: Store | None
-) -> Callable[[], tuple[Evidence | Unavailable, bool]]:
-    """:func:`evidence_part` begun in the background (:func:`liqflow.study.start_study`):
-    returns the function that waits for ``(evidence or Unavailable, from cache)``."""
-    from liqflow.study.run import start_study
+        self._panel, self._catalog, self._config = panel, catalog, config
+        self._staged: StagedStudy | None = None
+        self._early: StudyInputs | Unavailable
+        if not config.claims:
+            self._early = Unavailable("evidence", "switched off in the report's configuration")
+            return
+        try:
+            self._early = inputs_before_alts(panel, catalog, "default", default=default)
+        except DataError as exc:
+            self._early = Unavailable("evidence", str(exc))
+            return
+        self._staged = begin_study(
+            self._early,
+            seed=config.seed,
+            draws=config.draws,
+            alpha=config.alpha,
+            confidence=config.confidence,
+            store=store,
+            use_cache=config.use_cache,
+        )
 
-    if not available(inputs):
-        missing = _unavailable(inputs, "evidence")
-        return lambda: (missing, False)
-    wait = start_study(
-        inputs,
-        seed=config.seed,
-        draws=config.draws,
-        alpha=config.alpha,
-        confidence=config.confidence,
-        store=store,
-        use_cache=config.use_cache,
-    )
-    return cast("Callable[[], tuple[Evidence | Unavailable, bool]]", wait)
+    def abandon(self) -> None:
+        """Give the run up (the caller failed before :meth:`complete`)."""
+        if self._staged is not None:
+            self._staged.abandon()
+
+    def complete(
+        self, universe: AltUniverse | None
+    ) -> Callable[[], tuple[StudyInputs | Unavailable, Evidence | Unavailable, bool]]:
+        """The whole inputs (with the alt basket of ``universe``, or of the catalogue's
+        coins without one) handed over: returns the function that waits for
+        ``(inputs, evidence, evidence from cache)``."""
+        from liqflow.study.inputs import with_alt_basket
+
+        early, staged = self._early, self._staged
+        if staged is None or not available(early):
+            missing = _unavailable(early, "evidence")
+            return lambda: (early, missing, False)
+        try:
+            inputs = with_alt_basket(
+                early, self._panel, self._catalog, min_alts=self._config.min_alts, universe=universe
+            )
+        except DataError as exc:
+            staged.abandon()
+            failed = Unavailable("evidence", str(exc))
+            return lambda: (failed, failed, False)
+        wait = staged.complete(inputs)
+        return lambda: (inputs, *wait())
 
 
 def lead_lags_of(evidence: Evidence | Unavailable) -> Mapping[str, LeadLagResult] | Unavailable:

@@ -21,22 +21,19 @@ from liqflow._errors import DataError
 from liqflow.align import input_freshness, load_panel, resolve_as_of, with_exchange_days
 from liqflow.catalog import Catalog, default_catalog
 from liqflow.report.build import (
+    EvidenceRun,
     backtest_part,
     event_paths_start,
     event_study_of,
-    evidence_part,
-    evidence_start,
     lead_lags_of,
     report_ids,
     signals_part,
-    study_inputs_part,
 )
 from liqflow.report.results import (
     PartRun,
     ReportConfig,
     ReportResults,
     SeriesInfo,
-    Unavailable,
     available,
 )
 from liqflow.report.series_info import series_table
@@ -45,7 +42,6 @@ from liqflow.store import Store
 if TYPE_CHECKING:
     from liqflow.signals.crypto import AltUniverse
     from liqflow.signals.survivorship import SurvivorshipBias
-    from liqflow.study import Evidence, StudyInputs
 
 __all__ = ["ProgressFn", "compute_results"]
 
@@ -163,37 +159,6 @@ def _load(
     return panel, series_table(panel, cat, sources, ranges), pd.Timestamp(date), is_default
 
 
-def _study_start(
-    panel: pd.DataFrame,
-    catalog: Catalog,
-    config: ReportConfig,
-    store: Store | None,
-    default: bool,
-    universe: AltUniverse | None,
-) -> Callable[[], tuple[StudyInputs | Unavailable, Evidence | Unavailable, bool]]:
-    """The claims' inputs and the evidence begun in the background: returns the function
-    that waits for ``(inputs, evidence, evidence from cache)``.
-
-    With the cache, the inputs are built on the calling thread (the evidence's cache key
-    is a hash of them, and the cache is read on that thread) and the evidence on worker
-    threads (:func:`evidence_start`); without it, both on worker threads.
-    """
-
-    def inputs_now() -> StudyInputs | Unavailable:
-        return study_inputs_part(panel, catalog, config, default=default, universe=universe)
-
-    if config.use_cache and store is not None:
-        inputs = inputs_now()
-        wait = evidence_start(inputs, config, store)
-        return lambda: (inputs, *wait())
-
-    def run() -> tuple[StudyInputs | Unavailable, Evidence | Unavailable, bool]:
-        inputs = inputs_now()
-        return (inputs, *evidence_part(inputs, config, None))
-
-    return in_background("study-inputs", run)
-
-
 def _universe_and_bias_start(
     store: Store, catalog: Catalog, as_of: pd.Timestamp
 ) -> tuple[AltUniverse | None, Callable[[], SurvivorshipBias | None]]:
@@ -275,18 +240,25 @@ def _compute(
     objects that exist before it frozen (:func:`_old_objects_frozen`).
 
     Each part's time is the wall time the building thread spends in it. The statistics
-    run on worker threads while that thread carries on: the survivorship bias, the
-    claims' inputs and the evidence once the universe is read (in the signals part; the
-    inputs on the building thread when the cache is on, see :func:`_study_start`), the
-    event paths from the end of the signals part; the backtests are computed meanwhile,
-    and the statistics part is what is left to wait for after the backtests.
+    run on worker threads while that thread carries on: the evidence's tests that do not
+    read the alt basket from the end of the panel part (:class:`EvidenceRun`; the claims'
+    inputs are built on the building thread, the basket once the universe is read, and
+    the evidence cache read then), the survivorship bias and the other tests once the
+    universe is read, the event paths from the end of the signals part; the backtests
+    are computed meanwhile, and the statistics part is what is left to wait for after
+    the backtests.
     """
     _warm_up()
     with clock.part("panel"):
         panel, series, date, is_default = _load(store, as_of, cat, ids)
     with clock.part("signals"):
-        universe, wait_survivorship = _universe_and_bias_start(store, cat, date)
-        wait_study = _study_start(panel, cat, cfg, store, is_default, universe)
+        study = EvidenceRun(panel, cat, cfg, store, default=is_default)
+        try:
+            universe, wait_survivorship = _universe_and_bias_start(store, cat, date)
+        except BaseException:
+            study.abandon()
+            raise
+        wait_study = study.complete(universe)
         signals = signals_part(panel, cat, universe)
         wait_paths = event_paths_start(panel, signals, cfg, store)
     hits: dict[str, bool] = {}

@@ -53,7 +53,14 @@ from liqflow.signals.regime import (
 )
 from liqflow.signals.traits import TraitsConfig, traits_signals
 
-__all__ = ["SignalConfig", "SignalSet", "compute_signals", "default_flags"]
+__all__ = [
+    "ChannelValues",
+    "SignalConfig",
+    "SignalSet",
+    "channel_values",
+    "compute_signals",
+    "default_flags",
+]
 
 #: Days a session's signals are carried onto the calendar before they become unknown.
 MAX_SESSION_AGE = 10
@@ -207,6 +214,24 @@ def _credit_and_liquidity(
     )
     blocks.append(lq.frame.add_prefix("liquidity."))
     status.update({f"liquidity.{k}": v for k, v in lq.status.items()})
+    _fiscal(panel, cfg, cal, status, blocks)
+    hy, ig, baa = (_weekdays(panel, c) for c in ("hy_spread", "ig_spread", "baa_spread"))
+    if hy is None and ig is None and baa is None:
+        status["credit"] = "unknown: none of hy_spread, ig_spread, baa_spread in the panel"
+    else:
+        cr = credit_signals(hy, ig, baa, cfg.credit, index=cal)
+        blocks.append(cr.frame.add_prefix("credit."))
+        status.update({f"credit.{k}": v for k, v in cr.status.items()})
+
+
+def _fiscal(
+    panel: pd.DataFrame,
+    cfg: SignalConfig,
+    cal: pd.DatetimeIndex,
+    status: dict[str, str],
+    blocks: list[pd.DataFrame],
+) -> None:
+    """The fiscal block (calendar): Treasury cash, daily net liquidity, refunds, MBS."""
     fs = fiscal_signals(
         _column(panel, "tga_daily"),
         _column(panel, "fed_assets"),
@@ -219,13 +244,6 @@ def _credit_and_liquidity(
     )
     blocks.append(fs.frame.add_prefix("fiscal."))
     status.update({f"fiscal.{k}": v for k, v in fs.status.items()})
-    hy, ig, baa = (_weekdays(panel, c) for c in ("hy_spread", "ig_spread", "baa_spread"))
-    if hy is None and ig is None and baa is None:
-        status["credit"] = "unknown: none of hy_spread, ig_spread, baa_spread in the panel"
-    else:
-        cr = credit_signals(hy, ig, baa, cfg.credit, index=cal)
-        blocks.append(cr.frame.add_prefix("credit."))
-        status.update({f"credit.{k}": v for k, v in cr.status.items()})
 
 
 def _equities(
@@ -407,3 +425,51 @@ def compute_signals(
     frame = pd.concat(blocks, axis=1)
     timeline = stage_timeline(frame, default_flags(cfg), cfg.stages)
     return SignalSet(frame, bo_result, timeline, status, cfg)
+
+
+@dataclass(frozen=True)
+class ChannelValues:
+    """The fiscal and market-structure blocks of :func:`compute_signals`, alone.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Calendar-day ``fiscal.*`` and ``market.*`` columns, the same values as those
+        columns of :attr:`SignalSet.frame` on the same panel.
+    status : mapping
+        Status of each of their inputs, keyed as in :attr:`SignalSet.status`.
+    config : SignalConfig
+    """
+
+    frame: pd.DataFrame
+    status: Mapping[str, str]
+    config: SignalConfig
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", MappingProxyType(dict(self.status)))
+
+
+def channel_values(panel: pd.DataFrame, config: SignalConfig | None = None) -> ChannelValues:
+    """The fiscal and market-structure signals of ``panel`` without the other blocks and
+    the stage timeline (what the fiscal, ETF and leverage channels read).
+
+    The blocks are computed by the same functions, on the same calendar, as in
+    :func:`compute_signals`: each column equals that column of its frame.
+
+    Raises
+    ------
+    DataError
+        ``panel`` is not a calendar-day frame of float columns, or has no rows.
+    """
+    cfg = config or SignalConfig()
+    if not isinstance(panel, pd.DataFrame):
+        raise DataError(f"panel must be a DataFrame, got {type(panel).__name__}")
+    check_series(panel, "panel")
+    if panel.empty:
+        raise DataError("panel has no rows; load a panel with data first")
+    cal = pd.DatetimeIndex(panel.index, name="date")
+    status: dict[str, str] = {}
+    blocks: list[pd.DataFrame] = []
+    _fiscal(panel, cfg, cal, status, blocks)
+    _market(panel, cfg, cal, status, blocks)
+    return ChannelValues(pd.concat(blocks, axis=1), status, cfg)

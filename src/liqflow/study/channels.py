@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,12 @@ from liqflow.study.verdicts import (
     SUPPORTED,
     UNKNOWN,
 )
+
+if TYPE_CHECKING:
+    from liqflow.signals.compute import ChannelValues, SignalSet
+
+    #: What the channels read: a whole :class:`SignalSet` or its channel blocks alone.
+    SignalValues = SignalSet | ChannelValues
 
 __all__ = [
     "CHANNEL_CLAIMS",
@@ -261,12 +267,13 @@ def channel_panel(panel: pd.DataFrame) -> pd.DataFrame | None:
     return sub.iloc[int(np.argmax(known)) :]
 
 
-def channel_signals(panel: pd.DataFrame) -> Any:
-    """:func:`liqflow.signals.compute_signals` on a :func:`channel_panel`: the same fiscal
-    and market-structure values ``liqflow status`` shows for each day."""
-    from liqflow.signals import compute_signals
+def channel_signals(panel: pd.DataFrame) -> ChannelValues:
+    """The fiscal and market-structure signals of a :func:`channel_panel`
+    (:func:`liqflow.signals.compute.channel_values`): the same values ``liqflow status``
+    shows for each day, without the blocks and stages the channels do not read."""
+    from liqflow.signals.compute import channel_values
 
-    return compute_signals(panel)
+    return channel_values(panel)
 
 
 def _why_unknown(frame: pd.DataFrame, column: str, status: Mapping[str, str]) -> str:
@@ -282,7 +289,7 @@ def _why_unknown(frame: pd.DataFrame, column: str, status: Mapping[str, str]) ->
 
 
 def _reading(
-    signals: Any,
+    signals: SignalValues,
     column: str,
     label: str,
     unit: str,
@@ -302,8 +309,10 @@ def _reading(
     return ChannelReading(label, column, value, unit, op, thr, bool(_OPS[op](value, thr)))
 
 
-def _flag_cond(signals: Any, flag: str, scale: float = 1.0) -> tuple[str, float]:
-    spec = next(s for s in signals.stages.specs if s.name == flag)
+def _flag_cond(signals: SignalValues, flag: str, scale: float = 1.0) -> tuple[str, float]:
+    from liqflow.signals.compute import default_flags  # the flags of compute_signals' stages
+
+    spec = next(s for s in default_flags(signals.config) if s.name == flag)
     return spec.op, float(spec.threshold) * scale
 
 
@@ -342,7 +351,7 @@ def _thesis(key: str, readings: tuple[ChannelReading, ...]) -> ChannelThesis:
     return ChannelThesis(key, CHANNEL_CLAIMS[key], verdict, readings, why)
 
 
-def _fiscal(signals: Any) -> ChannelThesis:
+def _fiscal(signals: SignalValues) -> ChannelThesis:
     fc = signals.config.fiscal
     lg, w, bn = fc.long_days, fc.weeks, 1e-3  # USD millions -> USD bn
     return _thesis(
@@ -391,7 +400,7 @@ def _fiscal(signals: Any) -> ChannelThesis:
     )
 
 
-def _etf(signals: Any) -> ChannelThesis:
+def _etf(signals: SignalValues) -> ChannelThesis:
     mc = signals.config.market
     s, lg = mc.short_days, mc.long_days
     return _thesis(
@@ -424,7 +433,7 @@ def _etf(signals: Any) -> ChannelThesis:
     )
 
 
-def _leverage(signals: Any) -> ChannelThesis:
+def _leverage(signals: SignalValues) -> ChannelThesis:
     mc = signals.config.market
     return _thesis(
         "leverage",
@@ -466,13 +475,14 @@ def _leverage(signals: Any) -> ChannelThesis:
     )
 
 
-def channels_now(signals: Any) -> ChannelsNow:
+def channels_now(signals: SignalValues) -> ChannelsNow:
     """The fiscal, ETF and leverage theses on the last day of ``signals``.
 
     Parameters
     ----------
-    signals : SignalSet
-        From :func:`liqflow.signals.compute_signals` (or :func:`channel_signals`).
+    signals : SignalSet or ChannelValues
+        From :func:`liqflow.signals.compute_signals`, or :func:`channel_signals` (the
+        same readings: the channels read only its fiscal and market-structure blocks).
 
     Returns
     -------

@@ -19,7 +19,7 @@ the chain's required inputs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,15 @@ from liqflow.store import Store
 from liqflow.study.channels import CHANNEL_COLUMNS, CHANNEL_INPUTS, channel_panel
 from liqflow.study.claims import ALTS, Channel, ClaimTable, channel_level, claim_table
 
-__all__ = ["StudyInputs", "breakout_events", "load_study_inputs", "study_inputs"]
+__all__ = [
+    "ALTS_PENDING",
+    "StudyInputs",
+    "breakout_events",
+    "inputs_before_alts",
+    "load_study_inputs",
+    "study_inputs",
+    "with_alt_basket",
+]
 
 #: The volume series of an event series, when the catalogue has one (IWM for ^RUT).
 VOLUME_OF = {"small_caps": "small_caps_volume"}
@@ -175,20 +183,39 @@ def study_inputs(
     crypto universe, when the store holds one: :func:`liqflow.universe_store.alt_universe_from_store`).
 
     ``default`` says the panel's last day was chosen by the default-date rule (it is
-    reported with the inputs' freshness).
+    reported with the inputs' freshness). The same as :func:`with_alt_basket` of
+    :func:`inputs_before_alts`: a caller that reads the universe meanwhile can start the
+    tests that do not read the alt basket on the first (:func:`liqflow.study.staged.begin_study`).
+    """
+    early = inputs_before_alts(panel, catalog, chain, default=default)
+    return with_alt_basket(early, panel, catalog, min_alts=min_alts, universe=universe)
+
+
+#: The reason recorded for the alt basket until :func:`with_alt_basket` adds it.
+ALTS_PENDING = "the alt basket is not built yet"
+
+
+def inputs_before_alts(
+    panel: pd.DataFrame, catalog: Catalog, chain: str | Chain = "default", *, default: bool = False
+) -> StudyInputs:
+    """Every input of :func:`study_inputs` but the alt basket (the only one that reads the
+    crypto universe): ``missing`` gives it as :data:`ALTS_PENDING` when the table reads it.
+
+    Raises
+    ------
+    DataError
+        The panel has no rows.
     """
     table = claim_table(catalog, chain)
     series: dict[str, pd.Series] = {}
     missing: dict[str, str] = {}
-    coins = None
     channels = {c.key: c for c in table.channels}
     for key in table.series_keys():
         if key in channels:
             level = _channel(panel, channels[key])
             why = f"no {channels[key].series} data in the store"
         elif key == ALTS:
-            level, coins = _basket(panel, catalog, min_alts, universe)
-            why = f"no day with {min_alts}+ altcoins priced"
+            level, why = None, ALTS_PENDING
         else:
             level, why = _price(panel, key, catalog), f"no {key} data in the store"
         if level is None:
@@ -200,14 +227,41 @@ def study_inputs(
         missing["breakouts"] = f"no {table.event_series} data for breakout events"
     if not len(panel.index):
         raise DataError("the panel is empty: no data public on or before the as-of date")
-    held = None if coins is None else coins["count"]
-    cover = None if coins is None else coins["coverage_mcap"]
     fresh = input_freshness(
         panel, catalog, catalog.chain(chain) if isinstance(chain, str) else chain, default=default
     )
     as_of = pd.Timestamp(panel.index[-1])
     chans = channel_panel(panel) if table.channels else None
-    return StudyInputs(as_of, table, series, events, held, missing, fresh, cover, chans)
+    return StudyInputs(as_of, table, series, events, None, missing, fresh, None, chans)
+
+
+def with_alt_basket(
+    early: StudyInputs,
+    panel: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    min_alts: int = MIN_BASKET_COINS,
+    universe: AltUniverse | None = None,
+) -> StudyInputs:
+    """``early`` (:func:`inputs_before_alts` of ``panel``) with THE alt basket added, in
+    the table's order of inputs: the inputs of :func:`study_inputs`."""
+    if ALTS not in early.table.series_keys():
+        return early
+    level, coins = _basket(panel, catalog, min_alts, universe)
+    series, missing = dict(early.series), dict(early.missing)
+    missing.pop(ALTS, None)
+    if level is None:
+        missing[ALTS] = f"no day with {min_alts}+ altcoins priced"
+    else:
+        series[ALTS] = level
+    order = {k: i for i, k in enumerate(early.table.series_keys())}
+    return replace(
+        early,
+        series=dict(sorted(series.items(), key=lambda kv: order[kv[0]])),
+        missing={k: missing[k] for k in sorted(missing, key=lambda k: order.get(k, len(order)))},
+        basket_coins=None if coins is None else coins["count"],
+        basket_coverage=None if coins is None else coins["coverage_mcap"],
+    )
 
 
 def load_study_inputs(

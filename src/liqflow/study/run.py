@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -199,49 +200,113 @@ def _channels(panel: pd.DataFrame) -> ChannelsNow:
     return channels_now(channel_signals(panel))
 
 
-def _run_jobs(jobs: dict[object, Callable[[], object]], workers: int) -> dict[object, object]:
-    """Each job's result, by key; on ``workers`` threads when there is more than one.
+def _run_jobs(
+    jobs: dict[object, Callable[[], object]], workers: int, stop: threading.Event | None = None
+) -> dict[object, object]:
+    """Each job's result, by key; on ``workers`` threads when there is more than one,
+    begun in key order.
 
     The jobs are independent and each draws from its own stream, so the results do not
     depend on the number of threads or on the order the jobs finish in. The heavy parts
     of the tests run in NumPy and in numba kernels compiled with ``nogil=True``, which
-    release the GIL. The first job to fail (in key order) raises its exception.
+    release the GIL. The first job to fail (in key order) raises its exception. With
+    ``stop`` set, a job not yet begun is skipped (its result is None).
 
     While the threads run, BLAS runs single-threaded (``threadpoolctl``): its own
     threads would only compete with the jobs' for the same cores (a fifth less CPU time
     for the same evidence on 2 cores; one thread or two, every product is the same).
     """
+
+    def run(job: Callable[[], object]) -> object:
+        return None if stop is not None and stop.is_set() else job()
+
     if workers <= 1 or len(jobs) <= 1:
-        return {key: job() for key, job in jobs.items()}
+        return {key: run(job) for key, job in jobs.items()}
     from threadpoolctl import threadpool_limits
 
     with (
         threadpool_limits(limits=1, user_api="blas"),
         ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool,
     ):
-        futures = {key: pool.submit(job) for key, job in jobs.items()}
+        futures = {key: pool.submit(run, job) for key, job in jobs.items()}
         return {key: fut.result() for key, fut in futures.items()}
 
 
+def _reads_alts(spec: TestSpec) -> bool:
+    """Whether a test reads the alt basket (the one input that waits for the universe)."""
+    return ALTS in (spec.leader, spec.follower)
+
+
+def _on_whole(
+    task: Callable[..., tuple[_Row, LeadLagResult | None]],
+    spec: TestSpec,
+    full: Callable[[], StudyInputs],
+    *args: object,
+) -> tuple[_Row, LeadLagResult | None]:
+    """``task(spec, full(), *args)``: a test of the alt basket, once the inputs hold it."""
+    return task(spec, full(), *args)
+
+
+def _event_study_of(
+    full: Callable[[], StudyInputs],
+    specs: Sequence[TestSpec],
+    draws: int,
+    conf: float,
+    rng: np.random.Generator,
+) -> EventStudyResult | None:
+    return _event_study(full(), specs, draws, conf, rng)
+
+
+def _jobs(
+    inputs: StudyInputs,
+    full: Callable[[], StudyInputs],
+    draws: int,
+    conf: float,
+    rngs: Sequence[np.random.Generator],
+) -> dict[object, Callable[[], object]]:
+    """The study's jobs by key: first those that read only ``inputs`` (every input but,
+    perhaps, the alt basket), then the event study and the tests of the alt basket, which
+    read ``full()``. Each test draws from its own stream whichever inputs it reads."""
+    specs = inputs.table.tests
+    common: _Common = {}  # written by the threads, each key with the one same count
+    early: dict[object, Callable[[], object]] = {}
+    later: dict[object, Callable[[], object]] = {}
+    for i, (spec, rng) in enumerate(zip(specs, rngs, strict=True)):
+        if spec.kind not in ("lead_lag", "granger"):
+            continue
+        if _reads_alts(spec):
+            later[i] = partial(_on_whole, _test_task, spec, full, draws, conf, rng, common)
+        else:
+            early[i] = partial(_test_task, spec, inputs, draws, conf, rng, common)
+    if inputs.channel_panel is not None:
+        early["channels"] = partial(_channels, inputs.channel_panel)
+    event_specs = [t for t in specs if t.kind == "event"]
+    if event_specs:
+        rng = rngs[next(i for i, t in enumerate(specs) if t.kind == "event")]
+        later["event study"] = partial(_event_study_of, full, event_specs, draws, conf, rng)
+    return {**early, **later}
+
+
 def _compute(
-    inputs: StudyInputs, seed: int, draws: int, alpha: float, conf: float, workers: int = 1
+    inputs: StudyInputs,
+    seed: int,
+    draws: int,
+    alpha: float,
+    conf: float,
+    workers: int = 1,
+    *,
+    full: Callable[[], StudyInputs] | None = None,
+    stop: threading.Event | None = None,
 ) -> Evidence:
+    """The evidence of ``full()`` (default ``inputs``): the tests that do not read the alt
+    basket start on ``inputs`` at once, the others when ``full()`` returns (the same
+    series but the basket, see :func:`liqflow.study.staged.begin_study`); ``stop`` set: the jobs not yet begun
+    are skipped (an abandoned run, whose evidence nobody reads)."""
+    whole = full if full is not None else (lambda: inputs)
     specs = inputs.table.tests
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(specs))]
-    event_specs = [t for t in specs if t.kind == "event"]
-    first_event = next((i for i, t in enumerate(specs) if t.kind == "event"), 0)
-    jobs: dict[object, Callable[[], object]] = {}
-    if event_specs:
-        jobs["event study"] = partial(
-            _event_study, inputs, event_specs, draws, conf, rngs[first_event]
-        )
-    common: _Common = {}  # written by the threads, each key with the one same count
-    for i, (spec, rng) in enumerate(zip(specs, rngs, strict=True)):
-        if spec.kind in ("lead_lag", "granger"):
-            jobs[i] = partial(_test_task, spec, inputs, draws, conf, rng, common)
-    if inputs.channel_panel is not None:
-        jobs["channels"] = partial(_channels, inputs.channel_panel)
-    done = _run_jobs(jobs, workers)
+    done = _run_jobs(_jobs(inputs, whole, draws, conf, rngs), workers, stop)
+    inputs = whole()
     es = cast("EventStudyResult | None", done.get("event study"))
     per_event = es.per_event if es is not None else pd.DataFrame()
     lead_lags: dict[str, LeadLagResult] = {}
@@ -285,11 +350,25 @@ def _has_inputs(spec: TestSpec, inputs: StudyInputs) -> bool:
     )
 
 
-def _checked(inputs: StudyInputs, seed: int, draws: int, alpha: float, confidence: float) -> str:
-    """The evidence's cache key, once the parameters are checked (see :func:`run_study`)."""
+def _check_levels(seed: int, draws: int, alpha: float, confidence: float) -> None:
     if not 0 < alpha < 1 or not 0 < confidence < 1:
         raise ConfigError(f"alpha and confidence must be in (0, 1), got {alpha!r}, {confidence!r}")
     check_seed_draws(seed, draws)
+
+
+def _checked(inputs: StudyInputs, seed: int, draws: int, alpha: float, confidence: float) -> str:
+    """The evidence's cache key, once the parameters are checked (see :func:`run_study`)."""
+    _check_draws(inputs, seed, draws, alpha, confidence)
+    params = (int(seed), draws, alpha, confidence, EVIDENCE_FORMAT)
+    return cache_key("evidence", inputs.data_hash(), params)
+
+
+def _check_draws(
+    inputs: StudyInputs, seed: int, draws: int, alpha: float, confidence: float
+) -> None:
+    """The checks of :func:`_checked`: the levels, and enough draws for Holm over the
+    tests ``inputs`` support."""
+    _check_levels(seed, draws, alpha, confidence)
     n_family = sum(
         t.family == "thesis" and t.kind != "event_values" and _has_inputs(t, inputs)
         for t in inputs.table.tests
@@ -301,8 +380,6 @@ def _checked(inputs: StudyInputs, seed: int, draws: int, alpha: float, confidenc
             f"1/(draws+1) must be able to pass Holm over {n_family} tests at alpha={alpha}), "
             f"got {draws!r}"
         )
-    params = (int(seed), draws, alpha, confidence, EVIDENCE_FORMAT)
-    return cache_key("evidence", inputs.data_hash(), params)
 
 
 def run_study(

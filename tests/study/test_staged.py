@@ -1,0 +1,84 @@
+"""A study begun before its alt basket: the same evidence as the whole run, cached alike,
+and an abandoned run leaves nothing running."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from liqflow._errors import ConfigError
+from liqflow.catalog import default_catalog
+from liqflow.store import Store
+from liqflow.study import run_study, study_inputs
+from liqflow.study.claims import ALTS
+from liqflow.study.inputs import ALTS_PENDING, inputs_before_alts, with_alt_basket
+from liqflow.study.staged import begin_study
+
+from .synthetic import synthetic_panel
+
+
+def _stages(as_of: str = "2019-12-31") -> tuple[pd.DataFrame, object, object]:
+    panel, events = synthetic_panel(planted=True, seed=1)
+    panel, events = panel.loc[:as_of], events.loc[:as_of].rename("breakout")
+    early = dataclasses.replace(inputs_before_alts(panel, default_catalog()), events=events)
+    return panel, early, dataclasses.replace(study_inputs(panel, default_catalog()), events=events)
+
+
+def test_the_inputs_in_two_steps_are_the_inputs() -> None:
+    panel, early, whole = _stages()
+    assert ALTS not in early.series and early.missing[ALTS] == ALTS_PENDING
+    full = with_alt_basket(early, panel, default_catalog())
+    assert list(full.series) == list(whole.series)  # the table's order, the basket in place
+    assert full.data_hash() == whole.data_hash()
+    assert dict(full.missing) == dict(whole.missing)
+    pd.testing.assert_series_equal(full.basket_coins, whole.basket_coins)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_staged_study_is_the_run_study_evidence(workers: int) -> None:
+    panel, early, whole = _stages()
+    ref, _ = run_study(whole, seed=7, draws=299, workers=workers)
+    run = begin_study(early, seed=7, draws=299, workers=workers)
+    time.sleep(0.05)  # the tests of the other inputs are under way meanwhile
+    evidence, hit = run.complete(with_alt_basket(early, panel, default_catalog()))()
+    assert not hit
+    assert evidence.to_json() == ref.to_json()
+    assert list(evidence.lead_lags) == list(ref.lead_lags)
+
+
+def test_staged_study_reads_and_fills_the_cache_of_run_study() -> None:
+    _, early, whole = _stages()
+    with Store(":memory:") as store:
+        first, hit1 = begin_study(early, seed=7, draws=299, store=store).complete(whole)()
+        again, hit2 = run_study(whole, seed=7, draws=299, store=store)
+        third, hit3 = begin_study(early, seed=7, draws=299, store=store).complete(whole)()
+    assert (hit1, hit2, hit3) == (False, True, True)
+    assert first.to_json() == again.to_json() == third.to_json()
+
+
+def _study_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("liqflow-study")]
+
+
+def _no_study_thread_within(seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while _study_threads() and time.monotonic() < end:
+        time.sleep(0.02)
+    return not _study_threads()
+
+
+def test_an_abandoned_study_stops_and_too_few_draws_abandon_it() -> None:
+    assert _no_study_thread_within(30.0)
+    _, early, whole = _stages()
+    begin_study(early, seed=7, draws=299).abandon()  # the caller failed before complete
+    assert _no_study_thread_within(30.0)  # the basket's tests never wait for inputs
+    with pytest.raises(ConfigError, match=r"alpha and confidence must be in \(0, 1\), got 2"):
+        begin_study(early, seed=7, draws=299, alpha=2.0)  # checked before it starts
+    run = begin_study(early, seed=7, draws=20)  # enough for no test, refused with the inputs
+    with pytest.raises(ConfigError, match=r"draws must be an integer of at least \d+"):
+        run.complete(whole)
+    assert _no_study_thread_within(30.0)
