@@ -220,8 +220,11 @@ def fork_worker(work: Callable[[], Iterator[_T]], what: str) -> Worker[_T]:
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
         if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
-            os.close(read_fd)
-            _child(work, write_fd)
+            try:
+                os.close(read_fd)
+                _child(work, write_fd)
+            finally:
+                os._exit(4)  # never back into the parent's code, whatever happened
     finally:
         if pid != 0:  # the parent, also when fork() failed
             gc.unfreeze()
