@@ -125,6 +125,8 @@ def test_dask_trials_stay_on_their_worker(market: MarketData, reference) -> None
     # never a share's per-block sums
     from distributed import LocalCluster
 
+    from liqflow.backtest import _dask
+
     with LocalCluster(
         n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
     ) as cluster:
@@ -137,9 +139,13 @@ def test_dask_trials_stay_on_their_worker(market: MarketData, reference) -> None
         }
     pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
     assert moved and all(k.startswith("share_picks-") for k in moved), moved
-    # Dask is told their true size: 5 vectors of 8 bytes per split (70 splits of 8 blocks),
-    # plus the object's header
-    assert all(5 * 8 * 70 <= size < 5 * 8 * 70 + 64 for size in moved.values()), moved
+    # Dask is told their true size: 5 vectors of 8 bytes per split (70 splits of 8 blocks,
+    # in ranges), plus the object's header; each worker gets the other's picks of each
+    ranges = _dask.split_ranges(70, _dask.PASS_RANGES)
+    sizes = sorted([5 * 8 * (hi - lo) for lo, hi in ranges] * 2)
+    assert len(moved) == len(sizes) and sum(sizes) == 2 * 5 * 8 * 70
+    got = sorted(moved.values())
+    assert all(0 <= g - w < 64 for g, w in zip(got, sizes, strict=True)), moved
 
 
 def test_dask_scheduler_without_workers(

@@ -7,11 +7,14 @@ is pinned to one thread, which runs, over the share's own trials only:
 
 1. **the kernel**: the share's statistics (sent to the client, for the table) and its
    trials' per-block sums (kept on the worker);
-2. **the first CSCV pass** over every split: the in-sample best of the share's trials
-   (a few floats per split, sent to the other workers and the client);
-3. **the second pass**, once every share's picks are in: the picks merged (the largest
-   key, the smallest trial number on ties) and the share's trials counted below and
-   equal to the pick out of sample (two integers per split, to the client).
+2. **the first CSCV pass**, range of splits by range (:data:`PASS_RANGES`): the
+   in-sample best of the share's trials (a few floats per split, sent to the other
+   workers and the client);
+3. **the second pass**, range by range, once every share's picks of that range are
+   in: the picks merged (the largest key, the smallest trial number on ties) and the
+   share's trials counted below and equal to the pick out of sample (two integers per
+   split, to the client). A worker that ends its first pass before another does not
+   wait for it: the other's first ranges are long done.
 
 The per-block sums never leave their worker: what travels between the passes is a few
 vectors per split. The client sends each worker once the kernel's inputs for its
@@ -25,6 +28,8 @@ counts are integers.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import pickle
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -38,6 +43,7 @@ from liqflow.backtest.overfit import (
     PBOResult,
     SplitPicks,
     TrialBlocks,
+    concat_picks,
     cscv_splits_of,
     merge_picks,
     pbo_from_counts,
@@ -56,6 +62,8 @@ COMBO_BLOCK = 256
 #: A share's inputs up to this size travel inside its task (no round trip before it is
 #: submitted); larger ones are scattered to its worker first (Dask warns from 10 MB).
 EMBED_BYTES = 8 * 2**20
+#: Ranges of splits each CSCV pass of a share is cut into (see :func:`_submit_passes`).
+PASS_RANGES = 4
 
 
 def share_rows(n: int, parts: int, block: int, k: int) -> np.ndarray:
@@ -98,7 +106,7 @@ class Share:
         narrowed)."""
         a = self.arrays
         sized = (a.combos, a.starts, a.stage, a.rets, self.rows, a.weights)
-        return a.last_event.size // 8 + sum(int(x.nbytes) for x in sized if x is not None)
+        return a.events.nbytes + sum(int(x.nbytes) for x in sized if x is not None)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return _unpack_share, (self.arrays, narrow(self.rows))
@@ -140,19 +148,42 @@ def _trials(part: ShareResult) -> TrialBlocks:
     return part.trials
 
 
-def share_picks(counts: np.ndarray, part: ShareResult) -> SplitPicks:
-    """First CSCV pass over the trials of ``part`` (blocks of ``counts`` observations):
-    their in-sample best in every split, numbered as rows of the distinct combos."""
-    return split_picks(cscv_splits_of(counts), _trials(part), part.rows)
+def _range_splits(counts: np.ndarray, lo: int, hi: int) -> CSCVSplits:
+    """Splits ``lo:hi`` of the CSCV over blocks of ``counts`` observations."""
+    return _splits_of(tuple(counts.tolist())).part(lo, hi)
+
+
+@functools.lru_cache(maxsize=4)
+def _splits_of(counts: tuple[float, ...]) -> CSCVSplits:
+    # every pass of every share on a worker reads the same splits: built once there
+    return cscv_splits_of(np.asarray(counts, dtype=np.float64))
+
+
+def share_picks(counts: np.ndarray, part: ShareResult, lo: int, hi: int) -> SplitPicks:
+    """First CSCV pass over the trials of ``part`` (blocks of ``counts`` observations) in
+    splits ``lo:hi``: their in-sample best in each, numbered as rows of the distinct
+    combos."""
+    return split_picks(_range_splits(counts, lo, hi), _trials(part), part.rows)
 
 
 def share_counts(
-    counts: np.ndarray, part: ShareResult, *picks: SplitPicks
+    counts: np.ndarray, part: ShareResult, lo: int, hi: int, *picks: SplitPicks
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Second CSCV pass over the trials of ``part``: per split, how many are below and
-    equal to the pick of every share (``picks``, merged) out of sample."""
+    """Second CSCV pass over the trials of ``part`` in splits ``lo:hi``: per split, how
+    many are below and equal to the pick of every share (``picks`` of those splits,
+    merged) out of sample."""
     chosen = merge_picks(list(picks)).chosen
-    return split_counts(cscv_splits_of(counts), _trials(part), chosen)
+    return split_counts(_range_splits(counts, lo, hi), _trials(part), chosen)
+
+
+def split_ranges(n_splits: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous ranges of splits ``0..n_splits-1`` (sizes within one; fewer
+    when there are fewer splits), cut at even splits where possible (the kernels take
+    splits two at a time when they differ only in their last block)."""
+    parts = max(1, min(parts, n_splits))
+    cuts = [round(n_splits * i / parts) for i in range(parts + 1)]
+    cuts = [c - c % 2 if 0 < c < n_splits else c for c in cuts]
+    return [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo]
 
 
 #: Seconds to wait for a first worker when the scheduler has none.
@@ -212,34 +243,51 @@ def run_on_cluster(
         for f, w in zip(full, where, strict=True)
     ]
     if splits is not None:
-        picks, tallies = _submit_passes(client, full, where, np.diff(edges).astype(np.float64))
+        ranges = split_ranges(splits.n_splits, PASS_RANGES)
+        picks, tallies = _submit_passes(client, full, where, np.diff(edges), ranges)
     del full  # the passes hold the block sums as long as they need them
     stats = _collect_stats(as_completed(light, loop=client.loop), arrays, progress)
     if splits is None:
         return stats, None
-    merged = merge_picks(client.gather(picks))
+    merged = concat_picks([merge_picks(p) for p in client.gather(picks)])
     below = np.zeros(splits.n_splits, dtype=np.int64)
     ties = np.zeros(splits.n_splits, dtype=np.int64)
-    for bl, ti in client.gather(tallies):
-        below += bl
-        ties += ti
+    for (lo, hi), parts in zip(ranges, client.gather(tallies), strict=True):
+        for bl, ti in parts:
+            below[lo:hi] += bl
+            ties[lo:hi] += ti
     weights = arrays.weights if arrays.weights is not None else np.ones(n, dtype=np.int64)
     return stats, pbo_from_counts(splits, merged, below, ties, int(weights.sum()))
 
 
 def _submit_passes(
-    client: Any, full: list[Any], where: list[list[str]], counts: np.ndarray
-) -> tuple[list[Any], list[Any]]:
-    """Both CSCV passes of each share, on the worker that holds its block sums: the
-    futures of the picks and of the counts."""
+    client: Any,
+    full: list[Any],
+    where: list[list[str]],
+    counts: np.ndarray,
+    ranges: list[tuple[int, int]],
+) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Both CSCV passes of each share, range of splits by range, on the worker that
+    holds its block sums: per range, the futures of every share's picks and counts.
+
+    A share's count of a range waits for every share's picks of that range only: a
+    worker done with its first pass counts the first ranges while the others finish
+    theirs, instead of waiting for every pick of every split."""
     pin: dict[str, Any] = {"allow_other_workers": False, "pure": False}
+    counts = counts.astype(np.float64)
     picks = [
-        client.submit(share_picks, counts, f, workers=w, **pin)
-        for f, w in zip(full, where, strict=True)
+        [
+            client.submit(share_picks, counts, f, lo, hi, workers=w, **pin)
+            for f, w in zip(full, where, strict=True)
+        ]
+        for lo, hi in ranges
     ]
     tallies = [
-        client.submit(share_counts, counts, f, *picks, workers=w, **pin)
-        for f, w in zip(full, where, strict=True)
+        [
+            client.submit(share_counts, counts, f, lo, hi, *ps, workers=w, **pin)
+            for f, w in zip(full, where, strict=True)
+        ]
+        for (lo, hi), ps in zip(ranges, picks, strict=True)
     ]
     return picks, tallies
 

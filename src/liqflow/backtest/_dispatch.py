@@ -12,6 +12,7 @@ travel. The kernel's inputs are sent once to each worker.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -52,14 +53,14 @@ TASKS_PER_WORKER = 2
 class SweepArrays:
     """Everything the kernel needs, as plain arrays (cheap to pickle and scatter).
 
-    ``last_event[i, t]`` is the last day ``<= t`` with an event of set ``i`` (-1 before
-    the first): a running maximum of the event days, so it is pickled as the events
-    themselves, one bit a day (an eighth of a byte instead of eight bytes), and
-    rebuilt exactly where it is unpickled. The integer arrays travel in the narrowest
-    integer type that holds their values (:func:`narrow`) and are int64 again on arrival.
+    ``events`` holds the event days of each set, one bit a day (``np.packbits`` of the
+    bool[sets, days] rows): what is compared to find identical sets and what travels.
+    The kernel reads :attr:`last_event`, built from them where it runs. The integer
+    arrays travel in the narrowest integer type that holds their values
+    (:func:`narrow`) and are int64 again on arrival.
     """
 
-    last_event: np.ndarray
+    events: np.ndarray
     stage: np.ndarray
     rets: np.ndarray
     combos: np.ndarray
@@ -68,12 +69,17 @@ class SweepArrays:
     #: How many combos each row stands for (None: one each); see :func:`distinct_combos`.
     weights: np.ndarray | None = None
 
+    @functools.cached_property
+    def last_event(self) -> np.ndarray:
+        """``last_event[i, t]``: the last day ``<= t`` with an event of set ``i`` (-1
+        before the first), int64[sets, days]."""
+        on = np.unpackbits(self.events, axis=1, count=self.stage.size).view(np.bool_)
+        return last_event_rows(on)
+
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        n = self.last_event.shape[1]
-        events = np.packbits(self.last_event == np.arange(n, dtype=np.int64), axis=1)
         w = None if self.weights is None else narrow(self.weights)
         rest = (self.stage, self.rets, narrow(self.combos), self.cost, narrow(self.starts), w)
-        return _unpack_arrays, (events, n, *rest)
+        return _unpack_arrays, (self.events, *rest)
 
 
 def narrow(x: np.ndarray) -> np.ndarray:
@@ -91,7 +97,6 @@ def narrow(x: np.ndarray) -> np.ndarray:
 
 def _unpack_arrays(
     events: np.ndarray,
-    n: int,
     stage: np.ndarray,
     rets: np.ndarray,
     combos: np.ndarray,
@@ -100,16 +105,9 @@ def _unpack_arrays(
     weights: np.ndarray | None,
 ) -> SweepArrays:
     """The :class:`SweepArrays` of :meth:`SweepArrays.__reduce__`."""
-    on = np.unpackbits(events, axis=1, count=n).view(np.bool_)
     w = None if weights is None else weights.astype(np.int64)
     return SweepArrays(
-        last_event_rows(np.ascontiguousarray(on)),
-        stage,
-        rets,
-        combos.astype(np.int64),
-        cost,
-        starts.astype(np.int64),
-        w,
+        events, stage, rets, combos.astype(np.int64), cost, starts.astype(np.int64), w
     )
 
 
@@ -124,10 +122,9 @@ def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
     occurrence, so the first of exactly tied (but not identical) trials stays first.
     """
     first: dict[bytes, int] = {}
-    n_days = arrays.last_event.shape[1]
-    bits = np.packbits(arrays.last_event == np.arange(n_days, dtype=np.int64), axis=1)
     canon = np.array(
-        [first.setdefault(row.tobytes(), i) for i, row in enumerate(bits)], dtype=np.int64
+        [first.setdefault(row.tobytes(), i) for i, row in enumerate(arrays.events)],
+        dtype=np.int64,
     )
     keys = np.column_stack([arrays.combos, arrays.starts])
     keys[:, 0] = canon[keys[:, 0]]
@@ -147,7 +144,7 @@ def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
     combos[:, 0] = set_of.ravel()
     out = replace(
         arrays,
-        last_event=np.ascontiguousarray(arrays.last_event[used]),
+        events=np.ascontiguousarray(arrays.events[used]),
         combos=np.ascontiguousarray(combos),
         starts=np.ascontiguousarray(arrays.starts[reps]),
         weights=weights,

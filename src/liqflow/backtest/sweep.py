@@ -23,7 +23,7 @@ import pandas as pd
 
 from liqflow._errors import ConfigError
 from liqflow.backtest._dispatch import Progress, SweepArrays, evaluate
-from liqflow.backtest._kernels import SIGNAL_CODES, last_event_rows, stats_to_metrics
+from liqflow.backtest._kernels import SIGNAL_CODES, stats_to_metrics
 from liqflow.backtest._shared import (
     CASH,
     SIGNALS,
@@ -369,7 +369,7 @@ def _arrays(
     events = data.event_rows(params) if params else np.zeros((1, n), dtype=np.bool_)
     stage = data.stage_array() if uses_stage else np.full(n, -1, dtype=np.int8)
     arrays = SweepArrays(
-        last_event=last_event_rows(np.ascontiguousarray(events, dtype=np.bool_)),
+        events=np.packbits(np.ascontiguousarray(events, dtype=np.bool_), axis=1),
         stage=np.ascontiguousarray(stage, dtype=np.int8),
         rets=np.ascontiguousarray(rets.to_numpy(dtype=np.float64).T),
         combos=combos,
