@@ -391,3 +391,34 @@ def test_integers_travel_narrow_and_come_back_exactly(market: MarketData) -> Non
         assert y.dtype == np.int64 and np.array_equal(x, y), f
     # the combos' codes are small: they travel in a byte or two, not eight
     assert len(blob) < share.nbytes - share.arrays.combos.nbytes // 2
+
+
+def test_statistics_reach_the_caller_before_the_pbo(market: MarketData) -> None:
+    # evaluate hands every combo's statistics to on_stats once (on a Dask cluster while
+    # the workers still run the CSCV passes): the same array it returns
+    from distributed import LocalCluster
+
+    from liqflow.backtest._dispatch import evaluate
+    from liqflow.backtest._shared import block_edges
+    from liqflow.backtest.sweep import _prepare_grid
+
+    prep = _prepare_grid(GRID, market)
+    edges = block_edges(prep.start, prep.stop, GRID.n_blocks)
+    seen: list[np.ndarray] = []
+    ev = evaluate(prep.arrays, prep.start, prep.stop, edges, cscv=True, on_stats=seen.append)
+    assert len(seen) == 1 and np.array_equal(seen[0], ev.stats, equal_nan=True)
+    with LocalCluster(
+        n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
+    ) as cluster:
+        far = evaluate(
+            prep.arrays,
+            prep.start,
+            prep.stop,
+            edges,
+            scheduler=cluster.scheduler_address,
+            cscv=True,
+            on_stats=seen.append,
+        )
+    assert len(seen) == 2 and np.array_equal(seen[1], ev.stats, equal_nan=True)
+    assert far.pbo is not None and ev.pbo is not None
+    np.testing.assert_array_equal(far.pbo.logits, ev.pbo.logits)

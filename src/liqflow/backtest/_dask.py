@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import itertools
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -218,9 +219,11 @@ def run_on_cluster(
     splits: CSCVSplits | None,
     chunk_size: int | None,
     progress: Progress | None,
+    on_stats: Callable[[np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, PBOResult | None]:
     """Statistics of every distinct combo of ``arrays`` and (with ``splits``) the PBO,
-    on the workers of ``client``; see the module's docstring."""
+    on the workers of ``client``; see the module's docstring. ``on_stats`` is called
+    with the statistics as soon as they are in, while the workers run the CSCV passes."""
     from distributed import as_completed
 
     slots = _slots(client)
@@ -247,6 +250,8 @@ def run_on_cluster(
         picks, tallies = _submit_passes(client, full, where, np.diff(edges), ranges)
     del full  # the passes hold the block sums as long as they need them
     stats = _collect_stats(as_completed(light, loop=client.loop), arrays, progress)
+    if on_stats is not None:
+        on_stats(stats)
     if splits is None:
         return stats, None
     merged = concat_picks([merge_picks(p) for p in client.gather(picks)])

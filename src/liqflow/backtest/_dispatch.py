@@ -302,6 +302,7 @@ def evaluate(
     progress: Progress | None = None,
     cscv: bool = False,
     keep_blocks: bool = False,
+    on_stats: Callable[[np.ndarray], None] | None = None,
 ) -> Evaluation:
     """Statistics of every combo, and their PBO, computed where ``scheduler`` says.
 
@@ -320,6 +321,10 @@ def evaluate(
         Also compute the PBO (CSCV over the blocks of ``edges``), on the same workers.
     keep_blocks : bool
         Return every combo's per-block sums too (in this process only).
+    on_stats : callable(stats), optional
+        Called once with every combo's statistics as soon as they are known: on a Dask
+        cluster while the workers still run the CSCV passes (the caller's own work on
+        them overlaps the workers'), elsewhere before returning.
     """
     splits = cscv_splits_of(np.diff(edges).astype(np.float64)) if cscv else None
     window = Window(eval_start, eval_end, edges, splits)
@@ -336,18 +341,27 @@ def evaluate(
         size = chunk_size or max(64, -(-out.n // (TASKS_PER_WORKER * workers)))
         ev = _run_processes(workers, distinct, _chunks(out.n, size), window, out)
     elif isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
-        ev = _run_dask(scheduler, distinct, chunk_size, window, out)
+        early = None if on_stats is None else _mapped(on_stats, row_of)
+        ev = _run_dask(scheduler, distinct, chunk_size, window, out, early)
+        on_stats = None  # called by the cluster's run
     else:
         raise ConfigError(
             f"scheduler must be None (in-process), 'processes' or a Dask scheduler address "
             f"like 'tcp://127.0.0.1:8786', got {scheduler!r}"
         )
+    if on_stats is not None:
+        on_stats(ev.stats[row_of])
     return Evaluation(
         ev.stats[row_of],
         ev.pbo,
         None if ev.bsum is None else ev.bsum[row_of],
         None if ev.bsq is None else ev.bsq[row_of],
     )
+
+
+def _mapped(fn: Callable[[np.ndarray], None], rows: np.ndarray) -> Callable[[np.ndarray], None]:
+    """``fn`` of the statistics of the distinct combos placed at every combo's row."""
+    return lambda stats: fn(stats[rows])
 
 
 def _in_process(
@@ -406,6 +420,7 @@ def _run_dask(
     chunk_size: int | None,
     window: Window,
     out: _Collector,
+    on_stats: Callable[[np.ndarray], None] | None,
 ) -> Evaluation:
     from distributed import Client
 
@@ -418,7 +433,9 @@ def _run_dask(
         raise ProviderError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from None
     try:
         span = (window.start, window.end, window.edges)
-        stats, pbo = run_on_cluster(client, arrays, span, window.splits, chunk_size, out.progress)
+        stats, pbo = run_on_cluster(
+            client, arrays, span, window.splits, chunk_size, out.progress, on_stats
+        )
         return Evaluation(stats, pbo)
     finally:
         client.close()

@@ -507,6 +507,12 @@ def run_sweep(
     else:
         n_blocks = 2
     edges = block_edges(eval_start, eval_end, n_blocks)
+    built: list[tuple[pd.DataFrame, DeflatedSharpeResult | None]] = []
+
+    def tabulate(stats: np.ndarray) -> None:
+        # on a Dask cluster, while the workers still run the CSCV passes
+        built.append(_table_and_dsr(grid, stats, data, prep.calendar[win], overfitting))
+
     ev = evaluate(
         prep.arrays,
         eval_start,
@@ -516,25 +522,36 @@ def run_sweep(
         chunk_size=chunk_size,
         progress=progress,
         cscv=overfitting and n_combos >= 2,
+        on_stats=tabulate,
     )
-    ppy = data.periods_per_year
-    metrics = pd.DataFrame(stats_to_metrics(ev.stats, ppy))
-    table = pd.concat(
-        [grid.combos(), metrics.set_axis(pd.RangeIndex(n_combos, name="combo"))], axis=1
-    )
-    dsr = None
-    if overfitting:
-        dsr = _deflated(table, grid, data, prep.calendar[win], ppy)
+    ((table, dsr),) = built
     return SweepResult(
         grid=grid,
         table=table,
         start=prep.calendar[eval_start],
         end=prep.calendar[eval_end - 1],
         n_obs=n_obs,
-        periods_per_year=ppy,
+        periods_per_year=data.periods_per_year,
         deflated=dsr,
         pbo=ev.pbo,
     )
+
+
+def _table_and_dsr(
+    grid: SweepGrid,
+    stats: np.ndarray,
+    data: MarketData,
+    window: pd.DatetimeIndex,
+    overfitting: bool,
+) -> tuple[pd.DataFrame, DeflatedSharpeResult | None]:
+    """The per-combo table of the kernel's statistics and (if ``overfitting``) the
+    deflated Sharpe ratio of its best combo."""
+    ppy = data.periods_per_year
+    metrics = pd.DataFrame(stats_to_metrics(stats, ppy))
+    table = pd.concat(
+        [grid.combos(), metrics.set_axis(pd.RangeIndex(len(grid), name="combo"))], axis=1
+    )
+    return table, _deflated(table, grid, data, window, ppy) if overfitting else None
 
 
 def _deflated(
