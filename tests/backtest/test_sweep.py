@@ -148,6 +148,24 @@ def test_dask_trials_stay_on_their_worker(market: MarketData, reference) -> None
     assert all(0 <= g - w < 64 for g, w in zip(got, sizes, strict=True)), moved
 
 
+def test_dask_through_a_connected_client(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+    # a Client the caller holds is used as it is (no connection of its own) and left open
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        for _ in range(2):
+            res = run_sweep(GRID, market, scheduler=client)
+            pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
+            assert res.pbo is not None and reference.pbo is not None
+            np.testing.assert_array_equal(res.pbo.logits, reference.pbo.logits)
+        assert client.status == "running"
+
+
 def test_dask_scheduler_without_workers(
     market: MarketData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -165,7 +183,9 @@ def test_dask_scheduler_without_workers(
 
 
 def test_bad_scheduler(market: MarketData) -> None:
-    with pytest.raises(ConfigError, match="scheduler must be None \\(in-process\\), 'processes'"):
+    with pytest.raises(
+        ConfigError, match="scheduler must be None \\(in-process\\), 'processes', a Dask"
+    ):
         run_sweep(GRID, market, scheduler="threads")
 
 

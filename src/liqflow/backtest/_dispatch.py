@@ -15,10 +15,11 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +37,9 @@ from liqflow.backtest.overfit import (
     split_picks,
     trial_blocks,
 )
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["ChunkResult", "Evaluation", "SweepArrays", "evaluate", "evaluate_chunk"]
 
@@ -297,7 +301,7 @@ def evaluate(
     eval_end: int,
     edges: np.ndarray,
     *,
-    scheduler: str | None = None,
+    scheduler: str | Client | None = None,
     chunk_size: int | None = None,
     progress: Progress | None = None,
     cscv: bool = False,
@@ -308,9 +312,11 @@ def evaluate(
 
     Parameters
     ----------
-    scheduler : None, "processes" or "tcp://HOST:PORT"
+    scheduler : None, "processes", "tcp://HOST:PORT" or a distributed.Client
         ``None``: in this process. ``"processes"``: a pool of local processes (one per
-        core). An address: the workers of that running ``dask.distributed`` scheduler.
+        core). An address: the workers of that running ``dask.distributed`` scheduler
+        (a client is connected for the call and closed). A connected ``Client``: the
+        workers of its scheduler, through it (left open).
     chunk_size : int, optional
         Combos per task (default: in this process :data:`IN_PROCESS_CHUNK`; on local
         processes :data:`TASKS_PER_WORKER` tasks per process, at least 64 combos; on a
@@ -340,14 +346,16 @@ def evaluate(
         workers = max(os.cpu_count() or 1, 1)
         size = chunk_size or max(64, -(-out.n // (TASKS_PER_WORKER * workers)))
         ev = _run_processes(workers, distinct, _chunks(out.n, size), window, out)
-    elif isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
+    elif _is_client(scheduler) or (
+        isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://"))
+    ):
         early = None if on_stats is None else _mapped(on_stats, row_of)
         ev = _run_dask(scheduler, distinct, chunk_size, window, out, early)
         on_stats = None  # called by the cluster's run
     else:
         raise ConfigError(
-            f"scheduler must be None (in-process), 'processes' or a Dask scheduler address "
-            f"like 'tcp://127.0.0.1:8786', got {scheduler!r}"
+            f"scheduler must be None (in-process), 'processes', a Dask scheduler address "
+            f"like 'tcp://127.0.0.1:8786' or a distributed.Client, got {scheduler!r}"
         )
     if on_stats is not None:
         on_stats(ev.stats[row_of])
@@ -414,25 +422,39 @@ def _run_processes(
         return Evaluation(out.stats(), out.pbo(splits, picks, [f.result() for f in cs]))
 
 
+def _is_client(scheduler: object) -> bool:
+    """Whether ``scheduler`` is a ``distributed.Client`` (without importing Dask: a
+    client exists only once it is imported)."""
+    dist = sys.modules.get("distributed")
+    return dist is not None and isinstance(scheduler, dist.Client)
+
+
 def _run_dask(
-    address: str,
+    scheduler: Any,
     arrays: SweepArrays,
     chunk_size: int | None,
     window: Window,
     out: _Collector,
     on_stats: Callable[[np.ndarray], None] | None,
 ) -> Evaluation:
+    """The run on the cluster of ``scheduler`` (an address, or a connected client)."""
+    from liqflow.backtest._dask import run_on_cluster
+
+    span = (window.start, window.end, window.edges)
+    if _is_client(scheduler):
+        stats, pbo = run_on_cluster(
+            scheduler, arrays, span, window.splits, chunk_size, out.progress, on_stats
+        )
+        return Evaluation(stats, pbo)
     from distributed import Client
 
     from liqflow._errors import ProviderError
-    from liqflow.backtest._dask import run_on_cluster
 
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(scheduler, timeout="10s", set_as_default=False)
     except OSError as exc:
-        raise ProviderError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from None
+        raise ProviderError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
     try:
-        span = (window.start, window.end, window.edges)
         stats, pbo = run_on_cluster(
             client, arrays, span, window.splits, chunk_size, out.progress, on_stats
         )

@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ from liqflow.backtest.events import BreakoutParams
 from liqflow.backtest.overfit import PBOResult, _check_blocks
 from liqflow.backtest.rules import Rule, _priced_span, _window, rule_path
 from liqflow.config import read_toml
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["SweepGrid", "SweepResult", "load_grid", "run_sweep"]
 
@@ -449,7 +452,7 @@ def run_sweep(
     grid: SweepGrid,
     data: MarketData,
     *,
-    scheduler: str | None = None,
+    scheduler: str | Client | None = None,
     progress: Progress | None = None,
     chunk_size: int | None = None,
     start: str | pd.Timestamp | None = None,
@@ -462,9 +465,11 @@ def run_sweep(
     ----------
     grid : SweepGrid
     data : MarketData
-    scheduler : None, "processes" or "tcp://HOST:PORT"
+    scheduler : None, "processes", "tcp://HOST:PORT" or a distributed.Client
         Where the chunks of combos run: this process, a pool of local processes, or
-        the workers of a running ``dask.distributed`` scheduler. Results are identical.
+        the workers of a running ``dask.distributed`` scheduler (reached at its
+        address, or through a connected ``Client``, which is left open). Results are
+        identical.
     progress : callable(done, total), optional
         Called after each chunk.
     chunk_size : int, optional
