@@ -63,8 +63,11 @@ COMBO_BLOCK = 256
 #: A share's inputs up to this size travel inside its task (no round trip before it is
 #: submitted); larger ones are scattered to its worker first (Dask warns from 10 MB).
 EMBED_BYTES = 8 * 2**20
-#: Ranges of splits each CSCV pass of a share is cut into (see :func:`_submit_passes`).
-PASS_RANGES = 4
+#: Ranges of splits each CSCV pass of a share is cut into (see :func:`_graph`):
+#: with two, a worker counts the first half of the splits while another ends its first
+#: pass; each more range costs every share two more tasks (a few ms of the scheduler's
+#: time each).
+PASS_RANGES = 2
 
 
 def share_rows(n: int, parts: int, block: int, k: int) -> np.ndarray:
@@ -230,34 +233,26 @@ def run_on_cluster(
     n = arrays.combos.shape[0]
     n_parts = max(len(slots), -(-n // chunk_size) if chunk_size else 0)
     n_parts = max(1, min(n_parts, n))
-    pin: dict[str, Any] = {"allow_other_workers": False, "pure": False}
-    where = [[slots[k % len(slots)]] for k in range(n_parts)]
-    shares = _send_shares(client, arrays, n_parts, [w[0] for w in where])
-    start, end, edges = window
-    cscv = splits is not None
-    full = [
-        client.submit(evaluate_share, sh, start, end, edges, cscv, workers=w, **pin)
-        for sh, w in zip(shares, where, strict=True)
-    ]
-    # before the first pass on the same thread: the client places the statistics (and
-    # reports progress) while the workers rank
-    light = [
-        client.submit(ShareResult.light, f, workers=w, priority=1, **pin)
-        for f, w in zip(full, where, strict=True)
-    ]
-    if splits is not None:
-        ranges = split_ranges(splits.n_splits, PASS_RANGES)
-        picks, tallies = _submit_passes(client, full, where, np.diff(edges), ranges)
-    del full  # the passes hold the block sums as long as they need them
-    stats = _collect_stats(as_completed(light, loop=client.loop), arrays, progress)
+    where = [slots[k % len(slots)] for k in range(n_parts)]
+    shares = _send_shares(client, arrays, n_parts, where)
+    ranges = [] if splits is None else split_ranges(splits.n_splits, PASS_RANGES)
+    light, picks, tallies = _graph(shares, where, window, splits is not None, ranges)
+    # one message to the scheduler: every worker starts at once
+    futures = client.compute([*light, *_flat(picks), *_flat(tallies)], optimize_graph=False)
+    k = len(light)
+    light_f = futures[:k]
+    picks_f = _rows(futures[k : k + k * len(ranges)], k)
+    tallies_f = _rows(futures[k + k * len(ranges) :], k)
+    del futures
+    stats = _collect_stats(as_completed(light_f, loop=client.loop), arrays, progress)
     if on_stats is not None:
         on_stats(stats)
     if splits is None:
         return stats, None
-    merged = concat_picks([merge_picks(p) for p in client.gather(picks)])
+    merged = concat_picks([merge_picks(p) for p in client.gather(picks_f)])
     below = np.zeros(splits.n_splits, dtype=np.int64)
     ties = np.zeros(splits.n_splits, dtype=np.int64)
-    for (lo, hi), parts in zip(ranges, client.gather(tallies), strict=True):
+    for (lo, hi), parts in zip(ranges, client.gather(tallies_f), strict=True):
         for bl, ti in parts:
             below[lo:hi] += bl
             ties[lo:hi] += ti
@@ -265,36 +260,61 @@ def run_on_cluster(
     return stats, pbo_from_counts(splits, merged, below, ties, int(weights.sum()))
 
 
-def _submit_passes(
-    client: Any,
-    full: list[Any],
-    where: list[list[str]],
-    counts: np.ndarray,
+def _flat(rows: list[list[Any]]) -> list[Any]:
+    return [x for row in rows for x in row]
+
+
+def _rows(flat: list[Any], width: int) -> list[list[Any]]:
+    return [flat[i : i + width] for i in range(0, len(flat), width)]
+
+
+#: Priorities on a worker's thread: a share's statistics first (the client tabulates
+#: them while the workers rank), then every first pass (another worker's count of a
+#: range waits for them), then the counts.
+_PRIORITY = {"light": 3, "picks": 2, "counts": 1}
+
+
+def _graph(
+    shares: list[Any],
+    where: list[str],
+    window: tuple[int, int, np.ndarray],
+    cscv: bool,
     ranges: list[tuple[int, int]],
-) -> tuple[list[list[Any]], list[list[Any]]]:
-    """Both CSCV passes of each share, range of splits by range, on the worker that
-    holds its block sums: per range, the futures of every share's picks and counts.
+) -> tuple[list[Any], list[list[Any]], list[list[Any]]]:
+    """Every task of the sweep, each pinned to its share's worker thread: per share the
+    kernel and its statistics (delayed objects), and per range of splits every share's
+    picks and counts.
 
     A share's count of a range waits for every share's picks of that range only: a
     worker done with its first pass counts the first ranges while the others finish
     theirs, instead of waiting for every pick of every split."""
-    pin: dict[str, Any] = {"allow_other_workers": False, "pure": False}
-    counts = counts.astype(np.float64)
-    picks = [
-        [
-            client.submit(share_picks, counts, f, lo, hi, workers=w, **pin)
-            for f, w in zip(full, where, strict=True)
-        ]
-        for lo, hi in ranges
-    ]
-    tallies = [
-        [
-            client.submit(share_counts, counts, f, lo, hi, *ps, workers=w, **pin)
-            for f, w in zip(full, where, strict=True)
-        ]
-        for (lo, hi), ps in zip(ranges, picks, strict=True)
-    ]
-    return picks, tallies
+    import dask
+
+    start, end, edges = window
+    counts = np.diff(edges).astype(np.float64)
+    task = functools.partial(dask.delayed, pure=False)
+    full, light = [], []
+    for sh, w in zip(shares, where, strict=True):
+        with dask.annotate(workers=[w], allow_other_workers=False):
+            full.append(f := task(evaluate_share)(sh, start, end, edges, cscv))
+            with dask.annotate(priority=_PRIORITY["light"]):
+                light.append(task(ShareResult.light)(f))
+    picks, tallies = [], []
+    for lo, hi in ranges:
+        row = []
+        for f, w in zip(full, where, strict=True):
+            with dask.annotate(workers=[w], allow_other_workers=False, priority=_PRIORITY["picks"]):
+                row.append(task(share_picks)(counts, f, lo, hi))
+        picks.append(row)
+    for (lo, hi), ps in zip(ranges, picks, strict=True):
+        row = []
+        for f, w in zip(full, where, strict=True):
+            with dask.annotate(
+                workers=[w], allow_other_workers=False, priority=_PRIORITY["counts"]
+            ):
+                row.append(task(share_counts)(counts, f, lo, hi, *ps))
+        tallies.append(row)
+    return light, picks, tallies
 
 
 def _send_shares(client: Any, arrays: SweepArrays, n_parts: int, where: list[str]) -> list[Any]:
