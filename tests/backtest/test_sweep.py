@@ -442,3 +442,46 @@ def test_statistics_reach_the_caller_before_the_pbo(market: MarketData) -> None:
     assert len(seen) == 2 and np.array_equal(seen[1], ev.stats, equal_nan=True)
     assert far.pbo is not None and ev.pbo is not None
     np.testing.assert_array_equal(far.pbo.logits, ev.pbo.logits)
+
+
+def test_share_results_travel_small_and_exact(market: MarketData) -> None:
+    # what the client receives from a worker: the rows as runs, the whole-number
+    # statistics narrowed; the same rows and statistics bit for bit
+    import pickle
+
+    from liqflow.backtest._dask import ShareResult, pack_rows, share_rows, unpack_rows
+    from liqflow.backtest._dispatch import distinct_combos
+    from liqflow.backtest._kernels import sweep_stats
+    from liqflow.backtest._shared import block_edges
+    from liqflow.backtest.sweep import _prepare_grid
+
+    rng = np.random.default_rng(3)
+    for rows in (
+        share_rows(10_000, 3, 256, 1),
+        np.sort(rng.choice(10**6, 500, replace=False)),
+        np.array([7]),
+        np.array([], dtype=np.int64),
+    ):
+        back = unpack_rows(pack_rows(rows))
+        assert back.dtype == np.int64 and np.array_equal(back, rows)
+    a = distinct_combos(_prepare_grid(GRID, market).arrays)[0]
+    st, _, _ = sweep_stats(
+        a.last_event,
+        a.stage,
+        a.rets,
+        a.combos,
+        a.cost,
+        a.starts,
+        100,
+        900,
+        block_edges(100, 900, 4),
+    )
+    st[3, 1] = -0.0  # signs and odd values survive
+    rows = np.arange(st.shape[0]) * 3
+    blob = pickle.dumps(ShareResult(rows, st), protocol=5)
+    got = pickle.loads(blob)
+    assert np.array_equal(got.rows, rows) and got.trials is None
+    assert got.stats.dtype == st.dtype and np.array_equal(
+        got.stats.view(np.int64), st.view(np.int64)
+    )
+    assert len(blob) < st.nbytes * 0.75

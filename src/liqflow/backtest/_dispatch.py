@@ -82,7 +82,9 @@ class SweepArrays:
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         w = None if self.weights is None else narrow(self.weights)
-        rest = (self.stage, self.rets, narrow(self.combos), self.cost, narrow(self.starts), w)
+        # each column of the combos in its own narrowest type (codes of a few values)
+        cols = tuple(narrow(np.ascontiguousarray(c)) for c in self.combos.T)
+        rest = (self.stage, self.rets, cols, self.cost, narrow(self.starts), w)
         return _unpack_arrays, (self.events, *rest)
 
 
@@ -103,16 +105,17 @@ def _unpack_arrays(
     events: np.ndarray,
     stage: np.ndarray,
     rets: np.ndarray,
-    combos: np.ndarray,
+    cols: tuple[np.ndarray, ...],
     cost: float,
     starts: np.ndarray,
     weights: np.ndarray | None,
 ) -> SweepArrays:
     """The :class:`SweepArrays` of :meth:`SweepArrays.__reduce__`."""
     w = None if weights is None else weights.astype(np.int64)
-    return SweepArrays(
-        events, stage, rets, combos.astype(np.int64), cost, starts.astype(np.int64), w
-    )
+    combos = np.empty((starts.size, len(cols)), dtype=np.int64)
+    for j, c in enumerate(cols):
+        combos[:, j] = c
+    return SweepArrays(events, stage, rets, combos, cost, starts.astype(np.int64), w)
 
 
 def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
