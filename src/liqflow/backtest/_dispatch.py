@@ -133,9 +133,16 @@ def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
         [first.setdefault(row.tobytes(), i) for i, row in enumerate(arrays.events)],
         dtype=np.int64,
     )
-    keys = np.column_stack([arrays.combos, arrays.starts])
+    # column by column (Fortran order): the keys' ranges and products read each
+    # column contiguously
+    keys = np.empty((arrays.starts.size, arrays.combos.shape[1] + 1), dtype=np.int64, order="F")
+    keys[:, :-1] = arrays.combos
+    keys[:, -1] = arrays.starts
     keys[:, 0] = canon[keys[:, 0]]
-    _, idx, inverse = np.unique(_row_keys(keys), axis=0, return_index=True, return_inverse=True)
+    row_keys = _row_keys(keys)
+    _, idx, inverse = np.unique(
+        row_keys, axis=0 if row_keys.ndim > 1 else None, return_index=True, return_inverse=True
+    )
     order = np.argsort(idx, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
@@ -147,12 +154,12 @@ def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
         np.add.at(weights, row_of, arrays.weights)
     # only the event sets the distinct combos use, renumbered in their order
     used, set_of = np.unique(keys[reps, 0], return_inverse=True)
-    combos = keys[reps, :6]
+    combos = np.ascontiguousarray(arrays.combos[reps])
     combos[:, 0] = set_of.ravel()
     out = replace(
         arrays,
         events=np.ascontiguousarray(arrays.events[used]),
-        combos=np.ascontiguousarray(combos),
+        combos=combos,
         starts=np.ascontiguousarray(arrays.starts[reps]),
         weights=weights,
     )
