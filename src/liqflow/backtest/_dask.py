@@ -18,12 +18,13 @@ is pinned to one thread, which runs, over the share's own trials only:
 
 The per-block sums never leave their worker: what travels between the passes is a few
 vectors per split. The client sends each worker once the kernel's inputs for its
-shares (pickled once, integers narrowed; inside the tasks, or scattered first when
-large), submits every task at once, places the statistics by combo and adds the
-counts. The numbers are those of the
-in-process evaluation, bit for bit: the kernel computes each combo alone, each trial's
-sums are added in the same order wherever it is, ties go to the first trial and the
-counts are integers.
+shares (pickled once, the rows as runs and the integers narrowed; inside the tasks,
+or scattered first when large) and every task in one graph (each pinned to its
+share's worker by annotations), places the statistics by combo as they come (their
+whole-number columns narrowed on the way), hands them to the caller while the workers
+rank, and adds the counts. The numbers are those of the in-process evaluation, bit for
+bit: the kernel computes each combo alone, each trial's sums are added in the same
+order wherever it is, ties go to the first trial and the counts are integers.
 """
 
 from __future__ import annotations
