@@ -318,3 +318,13 @@ def test_cscv_over_shares_of_trials_equals_cscv_over_all(
         for field in ("logits", "is_sharpe", "oos_sharpe"):
             np.testing.assert_array_equal(getattr(got, field), getattr(whole, field))
         assert got.pbo == whole.pbo and got.n_trials == n
+
+
+@pytest.mark.parametrize(("n_splits", "parts"), [(2, 2), (70, 2), (70, 4), (12870, 2), (5, 9)])
+def test_split_ranges_cover_every_split_once(n_splits: int, parts: int) -> None:
+    from liqflow.backtest._dask import split_ranges
+
+    ranges = split_ranges(n_splits, parts)
+    assert 1 <= len(ranges) <= parts and ranges[0][0] == 0 and ranges[-1][1] == n_splits
+    assert all(lo < hi for lo, hi in ranges)
+    assert all(a[1] == b[0] and a[1] % 2 == 0 for a, b in itertools.pairwise(ranges))
