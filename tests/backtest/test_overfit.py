@@ -309,9 +309,11 @@ def test_cscv_over_shares_of_trials_equals_cscv_over_all(
         order = [p[::-1] if flip else p for p in picks]
         merged = concat_picks([merge_picks(p) for p in order])
         tallies = [
-            [share_counts(counts, p, lo, hi, *ps) for p in results]
+            [share_counts(counts, p, lo, hi, *ps, report=True) for p in results]
             for (lo, hi), ps in zip(ranges, order, strict=True)
         ]
+        for ts, ps in zip(tallies, order, strict=True):  # the merged picks, reported
+            assert all(np.array_equal(t[2].trial, merge_picks(ps).trial) for t in ts)
         below = np.concatenate([np.sum([t[0] for t in ts], axis=0) for ts in tallies])
         ties = np.concatenate([np.sum([t[1] for t in ts], axis=0) for ts in tallies])
         got = pbo_from_counts(splits, merged, below, ties, n)

@@ -226,13 +226,19 @@ def share_picks(counts: np.ndarray, part: ShareResult, lo: int, hi: int) -> Spli
 
 
 def share_counts(
-    counts: np.ndarray, part: ShareResult, lo: int, hi: int, *picks: SplitPicks
-) -> tuple[np.ndarray, np.ndarray]:
+    counts: np.ndarray,
+    part: ShareResult,
+    lo: int,
+    hi: int,
+    *picks: SplitPicks,
+    report: bool = False,
+) -> tuple[np.ndarray, np.ndarray, SplitPicks | None]:
     """Second CSCV pass over the trials of ``part`` in splits ``lo:hi``: per split, how
     many are below and equal to the pick of every share (``picks`` of those splits,
-    merged) out of sample."""
-    chosen = merge_picks(list(picks)).chosen
-    return split_counts(_range_splits(counts, lo, hi), _trials(part), chosen)
+    merged) out of sample; and (if ``report``) the merged picks, for the client."""
+    merged = merge_picks(list(picks))
+    below, ties = split_counts(_range_splits(counts, lo, hi), _trials(part), merged.chosen)
+    return below, ties, merged if report else None
 
 
 def split_ranges(n_splits: int, parts: int) -> list[tuple[int, int]]:
@@ -291,28 +297,29 @@ def run_on_cluster(
     where = [slots[k % len(slots)] for k in range(n_parts)]
     shares = _send_shares(client, arrays, n_parts, where)
     ranges = [] if splits is None else split_ranges(splits.n_splits, PASS_RANGES)
-    light, picks, tallies = _graph(shares, where, window, splits is not None, ranges)
+    light, tallies = _graph(shares, where, window, splits is not None, ranges)
     # one message to the scheduler: every worker starts at once
-    futures = client.compute([*light, *_flat(picks), *_flat(tallies)], optimize_graph=False)
+    futures = client.compute([*light, *_flat(tallies)], optimize_graph=False)
     k = len(light)
     light_f = futures[:k]
-    picks_f = _rows(futures[k : k + k * len(ranges)], k)
-    tallies_f = _rows(futures[k + k * len(ranges) :], k)
+    tallies_f = _rows(futures[k:], k)
     del futures
     stats = _collect_stats(as_completed(light_f, loop=client.loop), arrays, progress)
     if on_stats is not None:
         on_stats(stats)
     if splits is None:
         return stats, None
-    merged = concat_picks([merge_picks(p) for p in client.gather(picks_f)])
     below = np.zeros(splits.n_splits, dtype=np.int64)
     ties = np.zeros(splits.n_splits, dtype=np.int64)
+    picks: list[SplitPicks] = []
     for (lo, hi), parts in zip(ranges, client.gather(tallies_f), strict=True):
-        for bl, ti in parts:
+        for bl, ti, merged in parts:
             below[lo:hi] += bl
             ties[lo:hi] += ti
+            if merged is not None:
+                picks.append(merged)
     weights = arrays.weights if arrays.weights is not None else np.ones(n, dtype=np.int64)
-    return stats, pbo_from_counts(splits, merged, below, ties, int(weights.sum()))
+    return stats, pbo_from_counts(splits, concat_picks(picks), below, ties, int(weights.sum()))
 
 
 def _flat(rows: list[list[Any]]) -> list[Any]:
@@ -335,10 +342,11 @@ def _graph(
     window: tuple[int, int, np.ndarray],
     cscv: bool,
     ranges: list[tuple[int, int]],
-) -> tuple[list[Any], list[list[Any]], list[list[Any]]]:
+) -> tuple[list[Any], list[list[Any]]]:
     """Every task of the sweep, each pinned to its share's worker thread: per share the
     kernel and its statistics (delayed objects), and per range of splits every share's
-    picks and counts.
+    counts (the first share's with the merged picks of the range), each after every
+    share's picks of the range.
 
     A share's count of a range waits for every share's picks of that range only: a
     worker done with its first pass counts the first ranges while the others finish
@@ -363,13 +371,13 @@ def _graph(
         picks.append(row)
     for (lo, hi), ps in zip(ranges, picks, strict=True):
         row = []
-        for f, w in zip(full, where, strict=True):
+        for i, (f, w) in enumerate(zip(full, where, strict=True)):
             with dask.annotate(
                 workers=[w], allow_other_workers=False, priority=_PRIORITY["counts"]
             ):
-                row.append(task(share_counts)(counts, f, lo, hi, *ps))
+                row.append(task(share_counts)(counts, f, lo, hi, *ps, report=i == 0))
         tallies.append(row)
-    return light, picks, tallies
+    return light, tallies
 
 
 def _send_shares(client: Any, arrays: SweepArrays, n_parts: int, where: list[str]) -> list[Any]:
