@@ -222,14 +222,22 @@ def fork_worker(work: Callable[[], Iterator[_T]], what: str) -> Worker[_T]:
         if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
             os.close(read_fd)
             _child(work, write_fd)
-    finally:
-        if pid != 0:  # the parent, also when fork() failed
+    except BaseException:
+        if pid != 0:  # the parent, when fork() failed
             gc.unfreeze()
             os.close(write_fd)
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
-            if pid < 0:
-                os.close(read_fd)
-    return Worker(pid, read_fd, what)
+            os.close(read_fd)
+        raise
+    gc.unfreeze()
+    os.close(write_fd)
+    worker: Worker[_T] = Worker(pid, read_fd, what)
+    try:  # a Ctrl-C pending since the fork is raised here: the worker is stopped with it
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    except BaseException:
+        worker.stop()
+        raise
+    return worker
 
 
 def trim_heap() -> None:
