@@ -25,8 +25,11 @@ x 100 hold periods, on synthetic daily data.
    order alternating) so both see the same load; the ratio of each pair's wall times,
    and their median over the ``--dask-repeat`` pairs and over the pairs during which
    the other processes of the machine used under 0.15 cores (``--quiet CORES`` waits
-   before each pair for such a second). Identical tables, PBO and DSR to the in-process
-   run are checked. The kernel and both CSCV passes run on the workers; the CPU time
+   before each pair for such a second). Each cluster is swept through one client
+   connected before the timings, as a notebook or a service holds one (``--connect``:
+   each sweep is given the scheduler's address and connects and closes a client of its
+   own, as the CLI does). Identical tables, PBO and DSR to the in-process run are
+   checked. The kernel and both CSCV passes run on the workers; the CPU time
    of the busiest worker is printed too (the parallel part's critical path, which
    other processes taking turns on the cores do not lengthen). Both clusters
    run with the same settings: without a dashboard, with Dask's periodic monitors
@@ -403,9 +406,14 @@ def dask_scaling(data: MarketData, fee_bps: float, n: int, opts: argparse.Namesp
 
     defaults = opts.dask_defaults
     settings = {} if defaults else QUIET_DASK
+    how = (
+        "a client connected and closed by each sweep (the scheduler's address)"
+        if opts.connect
+        else "through one connected client per cluster"
+    )
     print(
         f"3. Dask: {n:,} combinations, local cluster of single-threaded worker processes "
-        f"(kernel and both CSCV passes on the workers); "
+        f"(kernel and both CSCV passes on the workers), {how}; "
         f"{'Dask defaults' if defaults else f'no dashboard, {settings}'}; {_load()}"
     )
     with dask.config.set(settings):
@@ -428,7 +436,7 @@ def _same(res: Any, ref: Any) -> bool:
 def _dask_pairs(
     data: MarketData, fee_bps: float, n: int, opts: argparse.Namespace, dashboard: str | None
 ) -> None:
-    from distributed import LocalCluster
+    from distributed import Client, LocalCluster
 
     g = grid(n, fee_bps)
     ref = run_sweep(g, data)
@@ -441,20 +449,25 @@ def _dask_pairs(
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=dashboard
         ) as two,
+        Client(one, set_as_default=False) as c1,
+        Client(two, set_as_default=False) as c2,
     ):
         import psutil
 
-        addr = {1: one.scheduler_address, 2: two.scheduler_address}
+        # an address: a client connected and closed by each sweep (the CLI's --scheduler)
+        target: dict[int, Any] = (
+            {1: one.scheduler_address, 2: two.scheduler_address} if opts.connect else {1: c1, 2: c2}
+        )
         procs = {
             w: [psutil.Process(n.pid) for n in c.workers.values()] for w, c in ((1, one), (2, two))
         }
         for w in (1, 2):
-            run_sweep(grid(10**3, fee_bps), data, scheduler=addr[w])  # workers load kernels
+            run_sweep(grid(10**3, fee_bps), data, scheduler=target[w])  # workers load kernels
         for i in range(opts.dask_repeat):  # interleaved, so both see the same load
             if opts.quiet > 0:
                 wait_quiet(opts.quiet, opts.quiet_wait)
             for w in (1, 2) if i % 2 == 0 else (2, 1):
-                m = measure(lambda w=w: run_sweep(g, data, scheduler=addr[w]), procs[w])
+                m = measure(lambda w=w: run_sweep(g, data, scheduler=target[w]), procs[w])
                 same &= _same(m.out, ref)
                 m.out = None
                 runs[w].append(m)
@@ -525,6 +538,13 @@ def main() -> None:
     ap.add_argument("--skip-same-work", action="store_true")
     ap.add_argument("--skip-dask", action="store_true")
     ap.add_argument("--skip-e2e", action="store_true", help="skip part 2 (10^3..10^5)")
+    ap.add_argument(
+        "--connect",
+        action="store_true",
+        help="part 3: give each sweep the scheduler's address (a client connected and "
+        "closed per sweep, as the CLI's --scheduler does) instead of one connected client "
+        "per cluster",
+    )
     ap.add_argument(
         "--dask-defaults",
         action="store_true",

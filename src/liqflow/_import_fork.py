@@ -225,14 +225,25 @@ def fork_worker(work: Callable[[], Iterator[_T]], what: str) -> Worker[_T]:
                 _child(work, write_fd)
             finally:
                 os._exit(4)  # never back into the parent's code, whatever happened
-    finally:
-        if pid != 0:  # the parent, also when fork() failed
+    except BaseException:
+        if pid != 0:  # the parent, when fork() failed (or failed it after forking)
             gc.unfreeze()
             os.close(write_fd)
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
-            if pid < 0:
+            if pid > 0:
+                Worker(pid, read_fd, what).stop()
+            else:
                 os.close(read_fd)
-    return Worker(pid, read_fd, what)
+        raise
+    gc.unfreeze()
+    os.close(write_fd)
+    worker: Worker[_T] = Worker(pid, read_fd, what)
+    try:  # a Ctrl-C pending since the fork is raised here: the worker is stopped with it
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    except BaseException:
+        worker.stop()
+        raise
+    return worker
 
 
 def trim_heap() -> None:

@@ -347,15 +347,15 @@ def _read(
     parse (see :func:`_worker_files`), the others here meanwhile; the same scan either way."""
     k = _worker_files(files, records, context, revise) if ctx[2] is None else 0
     worker: Worker[_Scan] | None = None
-    if k:
-        try:
-            worker = fork_worker(
-                lambda: iter([_read_files(files[:k], ctx, None, records, context, revise)]),
-                f"reading {files[0][0]} to {files[k - 1][0]}",
-            )
-        except OSError:  # no process could be started: all read here
-            k = 0
     try:
+        if k:
+            try:
+                worker = fork_worker(
+                    lambda: iter([_read_files(files[:k], ctx, None, records, context, revise)]),
+                    f"reading {files[0][0]} to {files[k - 1][0]}",
+                )
+            except OSError:  # no process could be started: all read here
+                k = 0
         scan = _read_files(files[k:], ctx, progress, records, context, revise)
         if worker is not None:
             scan = worker.receive().extended(scan)

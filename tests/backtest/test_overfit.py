@@ -261,12 +261,19 @@ def test_cscv_over_shares_of_trials_equals_cscv_over_all(
 ) -> None:
     # How a Dask cluster runs CSCV: trials dealt to interleaved shares (each deduplicated
     # on its own, so identical trials of different shares stay apart), each share's
-    # picks over every split, merged in any order, then each share's counts below the
-    # merged picks. Same picks (first of tied trials), counts and logits, bit for bit,
+    # picks over each range of splits, merged in any order, then each share's counts
+    # below the merged picks of each range. Same picks (first of tied trials), counts and logits, bit for bit,
     # as the whole set in one pass.
-    from liqflow.backtest._dask import ShareResult, share_counts, share_picks, share_rows
+    from liqflow.backtest._dask import (
+        ShareResult,
+        share_counts,
+        share_picks,
+        share_rows,
+        split_ranges,
+    )
     from liqflow.backtest.overfit import (
         _pbo_from_blocks,
+        concat_picks,
         cscv_splits_of,
         merge_picks,
         pbo_from_counts,
@@ -289,17 +296,37 @@ def test_cscv_over_shares_of_trials_equals_cscv_over_all(
     bsum[b, h:] = -0.01 * counts[h:]
     whole = _pbo_from_blocks(counts, bsum, bsq)
     results = [ShareResult(r, np.zeros((r.size, 1)), trial_blocks(bsum[r], bsq[r])) for r in shares]
-    picks = [share_picks(counts, p) for p in results]
     splits = cscv_splits_of(counts)
+    # the passes cut into ranges of splits (the first of each rebuilt from its blocks)
+    ranges = split_ranges(splits.n_splits, 3)
+    assert ranges[0][0] == 0 and ranges[-1][1] == splits.n_splits
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+    picks = [[share_picks(counts, p, lo, hi) for p in results] for lo, hi in ranges]
     # the split where a and b tie in sample: a (the first trial, in a later share) wins
     tied = np.flatnonzero((splits.blocks == np.arange(h)).all(axis=1))
-    assert merge_picks(picks).trial[tied].tolist() == [a]
-    for order in (picks, picks[::-1]):  # merged in any order: the same picks
-        merged = merge_picks(order)
-        tallies = [share_counts(counts, p, *order) for p in results]
-        below = np.sum([t[0] for t in tallies], axis=0)
-        ties = np.sum([t[1] for t in tallies], axis=0)
+    assert concat_picks([merge_picks(p) for p in picks]).trial[tied].tolist() == [a]
+    for flip in (False, True):  # merged in any order: the same picks
+        order = [p[::-1] if flip else p for p in picks]
+        merged = concat_picks([merge_picks(p) for p in order])
+        tallies = [
+            [share_counts(counts, p, lo, hi, *ps, report=True) for p in results]
+            for (lo, hi), ps in zip(ranges, order, strict=True)
+        ]
+        for ts, ps in zip(tallies, order, strict=True):  # the merged picks, reported
+            assert all(np.array_equal(t[2].trial, merge_picks(ps).trial) for t in ts)
+        below = np.concatenate([np.sum([t[0] for t in ts], axis=0) for ts in tallies])
+        ties = np.concatenate([np.sum([t[1] for t in ts], axis=0) for ts in tallies])
         got = pbo_from_counts(splits, merged, below, ties, n)
         for field in ("logits", "is_sharpe", "oos_sharpe"):
             np.testing.assert_array_equal(getattr(got, field), getattr(whole, field))
         assert got.pbo == whole.pbo and got.n_trials == n
+
+
+@pytest.mark.parametrize(("n_splits", "parts"), [(2, 2), (70, 2), (70, 4), (12870, 2), (5, 9)])
+def test_split_ranges_cover_every_split_once(n_splits: int, parts: int) -> None:
+    from liqflow.backtest._dask import split_ranges
+
+    ranges = split_ranges(n_splits, parts)
+    assert 1 <= len(ranges) <= parts and ranges[0][0] == 0 and ranges[-1][1] == n_splits
+    assert all(lo < hi for lo, hi in ranges)
+    assert all(a[1] == b[0] and a[1] % 2 == 0 for a, b in itertools.pairwise(ranges))

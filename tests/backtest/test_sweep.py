@@ -125,6 +125,8 @@ def test_dask_trials_stay_on_their_worker(market: MarketData, reference) -> None
     # never a share's per-block sums
     from distributed import LocalCluster
 
+    from liqflow.backtest import _dask
+
     with LocalCluster(
         n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
     ) as cluster:
@@ -137,9 +139,31 @@ def test_dask_trials_stay_on_their_worker(market: MarketData, reference) -> None
         }
     pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
     assert moved and all(k.startswith("share_picks-") for k in moved), moved
-    # Dask is told their true size: 5 vectors of 8 bytes per split (70 splits of 8 blocks),
-    # plus the object's header
-    assert all(5 * 8 * 70 <= size < 5 * 8 * 70 + 64 for size in moved.values()), moved
+    # Dask is told their true size: 5 vectors of 8 bytes per split (70 splits of 8 blocks,
+    # in ranges), plus the object's header; each worker gets the other's picks of each
+    ranges = _dask.split_ranges(70, _dask.PASS_RANGES)
+    sizes = sorted([5 * 8 * (hi - lo) for lo, hi in ranges] * 2)
+    assert len(moved) == len(sizes) and sum(sizes) == 2 * 5 * 8 * 70
+    got = sorted(moved.values())
+    assert all(0 <= g - w < 64 for g, w in zip(got, sizes, strict=True)), moved
+
+
+def test_dask_through_a_connected_client(market: MarketData, reference) -> None:  # type: ignore[no-untyped-def]
+    # a Client the caller holds is used as it is (no connection of its own) and left open
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        for _ in range(2):
+            res = run_sweep(GRID, market, scheduler=client)
+            pd.testing.assert_frame_equal(res.table, reference.table, check_exact=True)
+            assert res.pbo is not None and reference.pbo is not None
+            np.testing.assert_array_equal(res.pbo.logits, reference.pbo.logits)
+        assert client.status == "running"
 
 
 def test_dask_scheduler_without_workers(
@@ -159,7 +183,9 @@ def test_dask_scheduler_without_workers(
 
 
 def test_bad_scheduler(market: MarketData) -> None:
-    with pytest.raises(ConfigError, match="scheduler must be None \\(in-process\\), 'processes'"):
+    with pytest.raises(
+        ConfigError, match="scheduler must be None \\(in-process\\), 'processes', a Dask"
+    ):
         run_sweep(GRID, market, scheduler="threads")
 
 
@@ -385,3 +411,77 @@ def test_integers_travel_narrow_and_come_back_exactly(market: MarketData) -> Non
         assert y.dtype == np.int64 and np.array_equal(x, y), f
     # the combos' codes are small: they travel in a byte or two, not eight
     assert len(blob) < share.nbytes - share.arrays.combos.nbytes // 2
+
+
+def test_statistics_reach_the_caller_before_the_pbo(market: MarketData) -> None:
+    # evaluate hands every combo's statistics to on_stats once (on a Dask cluster while
+    # the workers still run the CSCV passes): the same array it returns
+    from distributed import LocalCluster
+
+    from liqflow.backtest._dispatch import evaluate
+    from liqflow.backtest._shared import block_edges
+    from liqflow.backtest.sweep import _prepare_grid
+
+    prep = _prepare_grid(GRID, market)
+    edges = block_edges(prep.start, prep.stop, GRID.n_blocks)
+    seen: list[np.ndarray] = []
+    ev = evaluate(prep.arrays, prep.start, prep.stop, edges, cscv=True, on_stats=seen.append)
+    assert len(seen) == 1 and np.array_equal(seen[0], ev.stats, equal_nan=True)
+    with LocalCluster(
+        n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
+    ) as cluster:
+        far = evaluate(
+            prep.arrays,
+            prep.start,
+            prep.stop,
+            edges,
+            scheduler=cluster.scheduler_address,
+            cscv=True,
+            on_stats=seen.append,
+        )
+    assert len(seen) == 2 and np.array_equal(seen[1], ev.stats, equal_nan=True)
+    assert far.pbo is not None and ev.pbo is not None
+    np.testing.assert_array_equal(far.pbo.logits, ev.pbo.logits)
+
+
+def test_share_results_travel_small_and_exact(market: MarketData) -> None:
+    # what the client receives from a worker: the rows as runs, the whole-number
+    # statistics narrowed; the same rows and statistics bit for bit
+    import pickle
+
+    from liqflow.backtest._dask import ShareResult, pack_rows, share_rows, unpack_rows
+    from liqflow.backtest._dispatch import distinct_combos
+    from liqflow.backtest._kernels import sweep_stats
+    from liqflow.backtest._shared import block_edges
+    from liqflow.backtest.sweep import _prepare_grid
+
+    rng = np.random.default_rng(3)
+    for rows in (
+        share_rows(10_000, 3, 256, 1),
+        np.sort(rng.choice(10**6, 500, replace=False)),
+        np.array([7]),
+        np.array([], dtype=np.int64),
+    ):
+        back = unpack_rows(pack_rows(rows))
+        assert back.dtype == np.int64 and np.array_equal(back, rows)
+    a = distinct_combos(_prepare_grid(GRID, market).arrays)[0]
+    st, _, _ = sweep_stats(
+        a.last_event,
+        a.stage,
+        a.rets,
+        a.combos,
+        a.cost,
+        a.starts,
+        100,
+        900,
+        block_edges(100, 900, 4),
+    )
+    st[3, 1] = -0.0  # signs and odd values survive
+    rows = np.arange(st.shape[0]) * 3
+    blob = pickle.dumps(ShareResult(rows, st), protocol=5)
+    got = pickle.loads(blob)
+    assert np.array_equal(got.rows, rows) and got.trials is None
+    assert got.stats.dtype == st.dtype and np.array_equal(
+        got.stats.view(np.int64), st.view(np.int64)
+    )
+    assert len(blob) < st.nbytes * 0.75

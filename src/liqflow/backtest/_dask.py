@@ -7,37 +7,45 @@ is pinned to one thread, which runs, over the share's own trials only:
 
 1. **the kernel**: the share's statistics (sent to the client, for the table) and its
    trials' per-block sums (kept on the worker);
-2. **the first CSCV pass** over every split: the in-sample best of the share's trials
-   (a few floats per split, sent to the other workers and the client);
-3. **the second pass**, once every share's picks are in: the picks merged (the largest
-   key, the smallest trial number on ties) and the share's trials counted below and
-   equal to the pick out of sample (two integers per split, to the client).
+2. **the first CSCV pass**, range of splits by range (:data:`PASS_RANGES`): the
+   in-sample best of the share's trials (a few floats per split, sent to the other
+   workers and the client);
+3. **the second pass**, range by range, once every share's picks of that range are
+   in: the picks merged (the largest key, the smallest trial number on ties) and the
+   share's trials counted below and equal to the pick out of sample (two integers per
+   split, to the client). A worker that ends its first pass before another does not
+   wait for it: the other's first ranges are long done.
 
 The per-block sums never leave their worker: what travels between the passes is a few
 vectors per split. The client sends each worker once the kernel's inputs for its
-shares (pickled once, integers narrowed; inside the tasks, or scattered first when
-large), submits every task at once, places the statistics by combo and adds the
-counts. The numbers are those of the
-in-process evaluation, bit for bit: the kernel computes each combo alone, each trial's
-sums are added in the same order wherever it is, ties go to the first trial and the
-counts are integers.
+shares (pickled once, the rows as runs and the integers narrowed; inside the tasks,
+or scattered first when large) and every task in one graph (each pinned to its
+share's worker by annotations), places the statistics by combo as they come (their
+whole-number columns narrowed on the way), hands them to the caller while the workers
+rank, and adds the counts. The numbers are those of the in-process evaluation, bit for
+bit: the kernel computes each combo alone, each trial's sums are added in the same
+order wherever it is, ties go to the first trial and the counts are integers.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from liqflow.backtest._dispatch import narrow
-from liqflow.backtest._kernels import sweep_stats
+from liqflow.backtest._kernels import STATS, sweep_stats
 from liqflow.backtest.overfit import (
     CSCVSplits,
     PBOResult,
     SplitPicks,
     TrialBlocks,
+    concat_picks,
     cscv_splits_of,
     merge_picks,
     pbo_from_counts,
@@ -56,6 +64,11 @@ COMBO_BLOCK = 256
 #: A share's inputs up to this size travel inside its task (no round trip before it is
 #: submitted); larger ones are scattered to its worker first (Dask warns from 10 MB).
 EMBED_BYTES = 8 * 2**20
+#: Ranges of splits each CSCV pass of a share is cut into (see :func:`_graph`):
+#: with two, a worker counts the first half of the splits while another ends its first
+#: pass; each more range costs every share two more tasks (a few ms of the scheduler's
+#: time each).
+PASS_RANGES = 2
 
 
 def share_rows(n: int, parts: int, block: int, k: int) -> np.ndarray:
@@ -84,6 +97,60 @@ class ShareResult:
         held = 0 if self.trials is None else self.trials.nbytes
         return int(self.rows.nbytes + self.stats.nbytes + held)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # the rows as runs, the integer-valued statistics in the narrowest integers that
+        # hold them (float64 again on arrival, exactly): about 2/3 of the bytes to the
+        # client
+        st = self.stats
+        ints = st[:, _INT_STATS]
+        whole = ints.astype(np.int64)
+        if not np.array_equal(whole, ints):  # pragma: no cover - the kernel counts days
+            return _unpack_result, (pack_rows(self.rows), st, None, self.trials)
+        floats = np.ascontiguousarray(np.delete(st, _INT_STATS, axis=1))
+        return _unpack_result, (pack_rows(self.rows), floats, narrow(whole), self.trials)
+
+
+#: Columns of the kernel's statistics that hold whole numbers (counts of days, trades).
+_INT_STATS = np.array(
+    [STATS.index(s) for s in ("n", "max_drawdown_days", "exposed", "n_trades", "n_wins")]
+)
+
+
+def _unpack_result(
+    runs: tuple[np.ndarray, np.ndarray],
+    floats: np.ndarray,
+    ints: np.ndarray | None,
+    trials: TrialBlocks | None,
+) -> ShareResult:
+    """The :class:`ShareResult` of :meth:`ShareResult.__reduce__`."""
+    if ints is None:
+        stats = floats
+    else:
+        stats = np.empty((floats.shape[0], floats.shape[1] + ints.shape[1]))
+        rest = np.setdiff1d(np.arange(stats.shape[1]), _INT_STATS)
+        stats[:, rest] = floats
+        stats[:, _INT_STATS] = ints
+    return ShareResult(unpack_rows(runs), stats, trials)
+
+
+def pack_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Increasing ``rows`` as runs of consecutive rows: their first rows and lengths
+    (a share's rows are blocks of :data:`COMBO_BLOCK`)."""
+    if rows.size == 0:
+        return rows, rows
+    cut = np.flatnonzero(np.diff(rows) != 1) + 1
+    firsts = rows[np.r_[0, cut]]
+    lengths = np.diff(np.r_[0, cut, rows.size])
+    return narrow(firsts), narrow(lengths)
+
+
+def unpack_rows(runs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The rows of :func:`pack_rows`, int64."""
+    firsts, lengths = (x.astype(np.int64) for x in runs)
+    total = int(lengths.sum())
+    offsets = np.repeat(firsts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return offsets + np.arange(total, dtype=np.int64)
+
 
 @dataclass(frozen=True, eq=False)
 class Share:
@@ -98,15 +165,15 @@ class Share:
         narrowed)."""
         a = self.arrays
         sized = (a.combos, a.starts, a.stage, a.rets, self.rows, a.weights)
-        return a.last_event.size // 8 + sum(int(x.nbytes) for x in sized if x is not None)
+        return a.events.nbytes + sum(int(x.nbytes) for x in sized if x is not None)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return _unpack_share, (self.arrays, narrow(self.rows))
+        return _unpack_share, (self.arrays, pack_rows(self.rows))
 
 
-def _unpack_share(arrays: SweepArrays, rows: np.ndarray) -> Share:
+def _unpack_share(arrays: SweepArrays, runs: tuple[np.ndarray, np.ndarray]) -> Share:
     """The :class:`Share` of :meth:`Share.__reduce__`."""
-    return Share(arrays, rows.astype(np.int64))
+    return Share(arrays, unpack_rows(runs))
 
 
 def share_of(arrays: SweepArrays, rows: np.ndarray) -> Share:
@@ -140,19 +207,48 @@ def _trials(part: ShareResult) -> TrialBlocks:
     return part.trials
 
 
-def share_picks(counts: np.ndarray, part: ShareResult) -> SplitPicks:
-    """First CSCV pass over the trials of ``part`` (blocks of ``counts`` observations):
-    their in-sample best in every split, numbered as rows of the distinct combos."""
-    return split_picks(cscv_splits_of(counts), _trials(part), part.rows)
+def _range_splits(counts: np.ndarray, lo: int, hi: int) -> CSCVSplits:
+    """Splits ``lo:hi`` of the CSCV over blocks of ``counts`` observations."""
+    return _splits_of(tuple(counts.tolist())).part(lo, hi)
+
+
+@functools.lru_cache(maxsize=4)
+def _splits_of(counts: tuple[float, ...]) -> CSCVSplits:
+    # every pass of every share on a worker reads the same splits: built once there
+    return cscv_splits_of(np.asarray(counts, dtype=np.float64))
+
+
+def share_picks(counts: np.ndarray, part: ShareResult, lo: int, hi: int) -> SplitPicks:
+    """First CSCV pass over the trials of ``part`` (blocks of ``counts`` observations) in
+    splits ``lo:hi``: their in-sample best in each, numbered as rows of the distinct
+    combos."""
+    return split_picks(_range_splits(counts, lo, hi), _trials(part), part.rows)
 
 
 def share_counts(
-    counts: np.ndarray, part: ShareResult, *picks: SplitPicks
-) -> tuple[np.ndarray, np.ndarray]:
-    """Second CSCV pass over the trials of ``part``: per split, how many are below and
-    equal to the pick of every share (``picks``, merged) out of sample."""
-    chosen = merge_picks(list(picks)).chosen
-    return split_counts(cscv_splits_of(counts), _trials(part), chosen)
+    counts: np.ndarray,
+    part: ShareResult,
+    lo: int,
+    hi: int,
+    *picks: SplitPicks,
+    report: bool = False,
+) -> tuple[np.ndarray, np.ndarray, SplitPicks | None]:
+    """Second CSCV pass over the trials of ``part`` in splits ``lo:hi``: per split, how
+    many are below and equal to the pick of every share (``picks`` of those splits,
+    merged) out of sample; and (if ``report``) the merged picks, for the client."""
+    merged = merge_picks(list(picks))
+    below, ties = split_counts(_range_splits(counts, lo, hi), _trials(part), merged.chosen)
+    return below, ties, merged if report else None
+
+
+def split_ranges(n_splits: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous ranges of splits ``0..n_splits-1`` (sizes within one; fewer
+    when there are fewer splits), cut at even splits where possible (the kernels take
+    splits two at a time when they differ only in their last block)."""
+    parts = max(1, min(parts, n_splits))
+    cuts = [round(n_splits * i / parts) for i in range(parts + 1)]
+    cuts = [c - c % 2 if 0 < c < n_splits else c for c in cuts]
+    return [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo]
 
 
 #: Seconds to wait for a first worker when the scheduler has none.
@@ -187,61 +283,101 @@ def run_on_cluster(
     splits: CSCVSplits | None,
     chunk_size: int | None,
     progress: Progress | None,
+    on_stats: Callable[[np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, PBOResult | None]:
     """Statistics of every distinct combo of ``arrays`` and (with ``splits``) the PBO,
-    on the workers of ``client``; see the module's docstring."""
+    on the workers of ``client``; see the module's docstring. ``on_stats`` is called
+    with the statistics as soon as they are in, while the workers run the CSCV passes."""
     from distributed import as_completed
 
     slots = _slots(client)
     n = arrays.combos.shape[0]
     n_parts = max(len(slots), -(-n // chunk_size) if chunk_size else 0)
     n_parts = max(1, min(n_parts, n))
-    pin: dict[str, Any] = {"allow_other_workers": False, "pure": False}
-    where = [[slots[k % len(slots)]] for k in range(n_parts)]
-    shares = _send_shares(client, arrays, n_parts, [w[0] for w in where])
-    start, end, edges = window
-    cscv = splits is not None
-    full = [
-        client.submit(evaluate_share, sh, start, end, edges, cscv, workers=w, **pin)
-        for sh, w in zip(shares, where, strict=True)
-    ]
-    # before the first pass on the same thread: the client places the statistics (and
-    # reports progress) while the workers rank
-    light = [
-        client.submit(ShareResult.light, f, workers=w, priority=1, **pin)
-        for f, w in zip(full, where, strict=True)
-    ]
-    if splits is not None:
-        picks, tallies = _submit_passes(client, full, where, np.diff(edges).astype(np.float64))
-    del full  # the passes hold the block sums as long as they need them
-    stats = _collect_stats(as_completed(light, loop=client.loop), arrays, progress)
+    where = [slots[k % len(slots)] for k in range(n_parts)]
+    shares = _send_shares(client, arrays, n_parts, where)
+    ranges = [] if splits is None else split_ranges(splits.n_splits, PASS_RANGES)
+    light, tallies = _graph(shares, where, window, splits is not None, ranges)
+    # one message to the scheduler: every worker starts at once
+    futures = client.compute([*light, *_flat(tallies)], optimize_graph=False)
+    k = len(light)
+    light_f = futures[:k]
+    tallies_f = _rows(futures[k:], k)
+    del futures
+    stats = _collect_stats(as_completed(light_f, loop=client.loop), arrays, progress)
+    if on_stats is not None:
+        on_stats(stats)
     if splits is None:
         return stats, None
-    merged = merge_picks(client.gather(picks))
     below = np.zeros(splits.n_splits, dtype=np.int64)
     ties = np.zeros(splits.n_splits, dtype=np.int64)
-    for bl, ti in client.gather(tallies):
-        below += bl
-        ties += ti
+    picks: list[SplitPicks] = []
+    for (lo, hi), parts in zip(ranges, client.gather(tallies_f), strict=True):
+        for bl, ti, merged in parts:
+            below[lo:hi] += bl
+            ties[lo:hi] += ti
+            if merged is not None:
+                picks.append(merged)
     weights = arrays.weights if arrays.weights is not None else np.ones(n, dtype=np.int64)
-    return stats, pbo_from_counts(splits, merged, below, ties, int(weights.sum()))
+    return stats, pbo_from_counts(splits, concat_picks(picks), below, ties, int(weights.sum()))
 
 
-def _submit_passes(
-    client: Any, full: list[Any], where: list[list[str]], counts: np.ndarray
-) -> tuple[list[Any], list[Any]]:
-    """Both CSCV passes of each share, on the worker that holds its block sums: the
-    futures of the picks and of the counts."""
-    pin: dict[str, Any] = {"allow_other_workers": False, "pure": False}
-    picks = [
-        client.submit(share_picks, counts, f, workers=w, **pin)
-        for f, w in zip(full, where, strict=True)
-    ]
-    tallies = [
-        client.submit(share_counts, counts, f, *picks, workers=w, **pin)
-        for f, w in zip(full, where, strict=True)
-    ]
-    return picks, tallies
+def _flat(rows: list[list[Any]]) -> list[Any]:
+    return [x for row in rows for x in row]
+
+
+def _rows(flat: list[Any], width: int) -> list[list[Any]]:
+    return [flat[i : i + width] for i in range(0, len(flat), width)]
+
+
+#: Priorities on a worker's thread: a share's statistics first (the client tabulates
+#: them while the workers rank), then every first pass (another worker's count of a
+#: range waits for them), then the counts.
+_PRIORITY = {"light": 3, "picks": 2, "counts": 1}
+
+
+def _graph(
+    shares: list[Any],
+    where: list[str],
+    window: tuple[int, int, np.ndarray],
+    cscv: bool,
+    ranges: list[tuple[int, int]],
+) -> tuple[list[Any], list[list[Any]]]:
+    """Every task of the sweep, each pinned to its share's worker thread: per share the
+    kernel and its statistics (delayed objects), and per range of splits every share's
+    counts (the first share's with the merged picks of the range), each after every
+    share's picks of the range.
+
+    A share's count of a range waits for every share's picks of that range only: a
+    worker done with its first pass counts the first ranges while the others finish
+    theirs, instead of waiting for every pick of every split."""
+    import dask
+
+    start, end, edges = window
+    counts = np.diff(edges).astype(np.float64)
+    task = functools.partial(dask.delayed, pure=False)
+    full, light = [], []
+    for sh, w in zip(shares, where, strict=True):
+        with dask.annotate(workers=[w], allow_other_workers=False):
+            full.append(f := task(evaluate_share)(sh, start, end, edges, cscv))
+            with dask.annotate(priority=_PRIORITY["light"]):
+                light.append(task(ShareResult.light)(f))
+    picks, tallies = [], []
+    for lo, hi in ranges:
+        row = []
+        for f, w in zip(full, where, strict=True):
+            with dask.annotate(workers=[w], allow_other_workers=False, priority=_PRIORITY["picks"]):
+                row.append(task(share_picks)(counts, f, lo, hi))
+        picks.append(row)
+    for (lo, hi), ps in zip(ranges, picks, strict=True):
+        row = []
+        for i, (f, w) in enumerate(zip(full, where, strict=True)):
+            with dask.annotate(
+                workers=[w], allow_other_workers=False, priority=_PRIORITY["counts"]
+            ):
+                row.append(task(share_counts)(counts, f, lo, hi, *ps, report=i == 0))
+        tallies.append(row)
+    return light, tallies
 
 
 def _send_shares(client: Any, arrays: SweepArrays, n_parts: int, where: list[str]) -> list[Any]:

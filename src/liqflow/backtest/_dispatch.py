@@ -12,12 +12,14 @@ travel. The kernel's inputs are sent once to each worker.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +38,9 @@ from liqflow.backtest.overfit import (
     trial_blocks,
 )
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 __all__ = ["ChunkResult", "Evaluation", "SweepArrays", "evaluate", "evaluate_chunk"]
 
 Progress = Callable[[int, int], None]
@@ -52,14 +57,14 @@ TASKS_PER_WORKER = 2
 class SweepArrays:
     """Everything the kernel needs, as plain arrays (cheap to pickle and scatter).
 
-    ``last_event[i, t]`` is the last day ``<= t`` with an event of set ``i`` (-1 before
-    the first): a running maximum of the event days, so it is pickled as the events
-    themselves, one bit a day (an eighth of a byte instead of eight bytes), and
-    rebuilt exactly where it is unpickled. The integer arrays travel in the narrowest
-    integer type that holds their values (:func:`narrow`) and are int64 again on arrival.
+    ``events`` holds the event days of each set, one bit a day (``np.packbits`` of the
+    bool[sets, days] rows): what is compared to find identical sets and what travels.
+    The kernel reads :attr:`last_event`, built from them where it runs. The integer
+    arrays travel in the narrowest integer type that holds their values
+    (:func:`narrow`) and are int64 again on arrival.
     """
 
-    last_event: np.ndarray
+    events: np.ndarray
     stage: np.ndarray
     rets: np.ndarray
     combos: np.ndarray
@@ -68,12 +73,19 @@ class SweepArrays:
     #: How many combos each row stands for (None: one each); see :func:`distinct_combos`.
     weights: np.ndarray | None = None
 
+    @functools.cached_property
+    def last_event(self) -> np.ndarray:
+        """``last_event[i, t]``: the last day ``<= t`` with an event of set ``i`` (-1
+        before the first), int64[sets, days]."""
+        on = np.unpackbits(self.events, axis=1, count=self.stage.size).view(np.bool_)
+        return last_event_rows(on)
+
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        n = self.last_event.shape[1]
-        events = np.packbits(self.last_event == np.arange(n, dtype=np.int64), axis=1)
         w = None if self.weights is None else narrow(self.weights)
-        rest = (self.stage, self.rets, narrow(self.combos), self.cost, narrow(self.starts), w)
-        return _unpack_arrays, (events, n, *rest)
+        # each column of the combos in its own narrowest type (codes of a few values)
+        cols = tuple(narrow(np.ascontiguousarray(c)) for c in self.combos.T)
+        rest = (self.stage, self.rets, cols, self.cost, narrow(self.starts), w)
+        return _unpack_arrays, (self.events, *rest)
 
 
 def narrow(x: np.ndarray) -> np.ndarray:
@@ -91,26 +103,19 @@ def narrow(x: np.ndarray) -> np.ndarray:
 
 def _unpack_arrays(
     events: np.ndarray,
-    n: int,
     stage: np.ndarray,
     rets: np.ndarray,
-    combos: np.ndarray,
+    cols: tuple[np.ndarray, ...],
     cost: float,
     starts: np.ndarray,
     weights: np.ndarray | None,
 ) -> SweepArrays:
     """The :class:`SweepArrays` of :meth:`SweepArrays.__reduce__`."""
-    on = np.unpackbits(events, axis=1, count=n).view(np.bool_)
     w = None if weights is None else weights.astype(np.int64)
-    return SweepArrays(
-        last_event_rows(np.ascontiguousarray(on)),
-        stage,
-        rets,
-        combos.astype(np.int64),
-        cost,
-        starts.astype(np.int64),
-        w,
-    )
+    combos = np.empty((starts.size, len(cols)), dtype=np.int64)
+    for j, c in enumerate(cols):
+        combos[:, j] = c
+    return SweepArrays(events, stage, rets, combos, cost, starts.astype(np.int64), w)
 
 
 def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
@@ -124,14 +129,20 @@ def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
     occurrence, so the first of exactly tied (but not identical) trials stays first.
     """
     first: dict[bytes, int] = {}
-    n_days = arrays.last_event.shape[1]
-    bits = np.packbits(arrays.last_event == np.arange(n_days, dtype=np.int64), axis=1)
     canon = np.array(
-        [first.setdefault(row.tobytes(), i) for i, row in enumerate(bits)], dtype=np.int64
+        [first.setdefault(row.tobytes(), i) for i, row in enumerate(arrays.events)],
+        dtype=np.int64,
     )
-    keys = np.column_stack([arrays.combos, arrays.starts])
+    # column by column (Fortran order): the keys' ranges and products read each
+    # column contiguously
+    keys = np.empty((arrays.starts.size, arrays.combos.shape[1] + 1), dtype=np.int64, order="F")
+    keys[:, :-1] = arrays.combos
+    keys[:, -1] = arrays.starts
     keys[:, 0] = canon[keys[:, 0]]
-    _, idx, inverse = np.unique(_row_keys(keys), axis=0, return_index=True, return_inverse=True)
+    row_keys = _row_keys(keys)
+    _, idx, inverse = np.unique(
+        row_keys, axis=0 if row_keys.ndim > 1 else None, return_index=True, return_inverse=True
+    )
     order = np.argsort(idx, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
@@ -143,12 +154,12 @@ def distinct_combos(arrays: SweepArrays) -> tuple[SweepArrays, np.ndarray]:
         np.add.at(weights, row_of, arrays.weights)
     # only the event sets the distinct combos use, renumbered in their order
     used, set_of = np.unique(keys[reps, 0], return_inverse=True)
-    combos = keys[reps, :6]
+    combos = np.ascontiguousarray(arrays.combos[reps])
     combos[:, 0] = set_of.ravel()
     out = replace(
         arrays,
-        last_event=np.ascontiguousarray(arrays.last_event[used]),
-        combos=np.ascontiguousarray(combos),
+        events=np.ascontiguousarray(arrays.events[used]),
+        combos=combos,
         starts=np.ascontiguousarray(arrays.starts[reps]),
         weights=weights,
     )
@@ -300,19 +311,22 @@ def evaluate(
     eval_end: int,
     edges: np.ndarray,
     *,
-    scheduler: str | None = None,
+    scheduler: str | Client | None = None,
     chunk_size: int | None = None,
     progress: Progress | None = None,
     cscv: bool = False,
     keep_blocks: bool = False,
+    on_stats: Callable[[np.ndarray], None] | None = None,
 ) -> Evaluation:
     """Statistics of every combo, and their PBO, computed where ``scheduler`` says.
 
     Parameters
     ----------
-    scheduler : None, "processes" or "tcp://HOST:PORT"
+    scheduler : None, "processes", "tcp://HOST:PORT" or a distributed.Client
         ``None``: in this process. ``"processes"``: a pool of local processes (one per
-        core). An address: the workers of that running ``dask.distributed`` scheduler.
+        core). An address: the workers of that running ``dask.distributed`` scheduler
+        (a client is connected for the call and closed). A connected ``Client``: the
+        workers of its scheduler, through it (left open).
     chunk_size : int, optional
         Combos per task (default: in this process :data:`IN_PROCESS_CHUNK`; on local
         processes :data:`TASKS_PER_WORKER` tasks per process, at least 64 combos; on a
@@ -323,6 +337,10 @@ def evaluate(
         Also compute the PBO (CSCV over the blocks of ``edges``), on the same workers.
     keep_blocks : bool
         Return every combo's per-block sums too (in this process only).
+    on_stats : callable(stats), optional
+        Called once with every combo's statistics as soon as they are known: on a Dask
+        cluster while the workers still run the CSCV passes (the caller's own work on
+        them overlaps the workers'), elsewhere before returning.
     """
     splits = cscv_splits_of(np.diff(edges).astype(np.float64)) if cscv else None
     window = Window(eval_start, eval_end, edges, splits)
@@ -338,19 +356,30 @@ def evaluate(
         workers = max(os.cpu_count() or 1, 1)
         size = chunk_size or max(64, -(-out.n // (TASKS_PER_WORKER * workers)))
         ev = _run_processes(workers, distinct, _chunks(out.n, size), window, out)
-    elif isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
-        ev = _run_dask(scheduler, distinct, chunk_size, window, out)
+    elif _is_client(scheduler) or (
+        isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://"))
+    ):
+        early = None if on_stats is None else _mapped(on_stats, row_of)
+        ev = _run_dask(scheduler, distinct, chunk_size, window, out, early)
+        on_stats = None  # called by the cluster's run
     else:
         raise ConfigError(
-            f"scheduler must be None (in-process), 'processes' or a Dask scheduler address "
-            f"like 'tcp://127.0.0.1:8786', got {scheduler!r}"
+            f"scheduler must be None (in-process), 'processes', a Dask scheduler address "
+            f"like 'tcp://127.0.0.1:8786' or a distributed.Client, got {scheduler!r}"
         )
+    if on_stats is not None:
+        on_stats(ev.stats[row_of])
     return Evaluation(
         ev.stats[row_of],
         ev.pbo,
         None if ev.bsum is None else ev.bsum[row_of],
         None if ev.bsq is None else ev.bsq[row_of],
     )
+
+
+def _mapped(fn: Callable[[np.ndarray], None], rows: np.ndarray) -> Callable[[np.ndarray], None]:
+    """``fn`` of the statistics of the distinct combos placed at every combo's row."""
+    return lambda stats: fn(stats[rows])
 
 
 def _in_process(
@@ -403,25 +432,42 @@ def _run_processes(
         return Evaluation(out.stats(), out.pbo(splits, picks, [f.result() for f in cs]))
 
 
+def _is_client(scheduler: object) -> bool:
+    """Whether ``scheduler`` is a ``distributed.Client`` (without importing Dask: a
+    client exists only once it is imported)."""
+    dist = sys.modules.get("distributed")
+    return dist is not None and isinstance(scheduler, dist.Client)
+
+
 def _run_dask(
-    address: str,
+    scheduler: Any,
     arrays: SweepArrays,
     chunk_size: int | None,
     window: Window,
     out: _Collector,
+    on_stats: Callable[[np.ndarray], None] | None,
 ) -> Evaluation:
+    """The run on the cluster of ``scheduler`` (an address, or a connected client)."""
+    from liqflow.backtest._dask import run_on_cluster
+
+    span = (window.start, window.end, window.edges)
+    if _is_client(scheduler):
+        stats, pbo = run_on_cluster(
+            scheduler, arrays, span, window.splits, chunk_size, out.progress, on_stats
+        )
+        return Evaluation(stats, pbo)
     from distributed import Client
 
     from liqflow._errors import ProviderError
-    from liqflow.backtest._dask import run_on_cluster
 
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(scheduler, timeout="10s", set_as_default=False)
     except OSError as exc:
-        raise ProviderError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from None
+        raise ProviderError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
     try:
-        span = (window.start, window.end, window.edges)
-        stats, pbo = run_on_cluster(client, arrays, span, window.splits, chunk_size, out.progress)
+        stats, pbo = run_on_cluster(
+            client, arrays, span, window.splits, chunk_size, out.progress, on_stats
+        )
         return Evaluation(stats, pbo)
     finally:
         client.close()

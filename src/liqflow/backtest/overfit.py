@@ -171,6 +171,12 @@ class CSCVSplits:
     def n_blocks(self) -> int:
         return int(2 * self.blocks.shape[1])
 
+    def part(self, lo: int, hi: int) -> CSCVSplits:
+        """Splits ``lo:hi`` alone (the kernels rebuild the first one's sums from its
+        blocks, so the picks and counts of the parts are those of the whole, split for
+        split)."""
+        return CSCVSplits(self.blocks[lo:hi], self.lcp[lo:hi], self.n_is[lo:hi], self.n_all)
+
 
 def cscv_splits_of(counts: np.ndarray) -> CSCVSplits:
     """The :class:`CSCVSplits` of blocks of ``counts`` observations each."""
@@ -277,6 +283,13 @@ def merge_picks(picks: list[SplitPicks]) -> SplitPicks:
             )
         )
     return out
+
+
+def concat_picks(picks: list[SplitPicks]) -> SplitPicks:
+    """The picks of consecutive ranges of splits, end to end."""
+    return SplitPicks(
+        *(np.concatenate([getattr(p, f) for p in picks]) for f in SplitPicks.__dataclass_fields__)
+    )
 
 
 def split_counts(

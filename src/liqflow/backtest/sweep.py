@@ -16,14 +16,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from liqflow._errors import ConfigError
 from liqflow.backtest._dispatch import Progress, SweepArrays, evaluate
-from liqflow.backtest._kernels import SIGNAL_CODES, last_event_rows, stats_to_metrics
+from liqflow.backtest._kernels import SIGNAL_CODES, stats_to_metrics
 from liqflow.backtest._shared import (
     CASH,
     SIGNALS,
@@ -38,6 +38,9 @@ from liqflow.backtest.events import BreakoutParams
 from liqflow.backtest.overfit import PBOResult, _check_blocks
 from liqflow.backtest.rules import Rule, _priced_span, _window, rule_path
 from liqflow.config import read_toml
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["SweepGrid", "SweepResult", "load_grid", "run_sweep"]
 
@@ -369,7 +372,7 @@ def _arrays(
     events = data.event_rows(params) if params else np.zeros((1, n), dtype=np.bool_)
     stage = data.stage_array() if uses_stage else np.full(n, -1, dtype=np.int8)
     arrays = SweepArrays(
-        last_event=last_event_rows(np.ascontiguousarray(events, dtype=np.bool_)),
+        events=np.packbits(np.ascontiguousarray(events, dtype=np.bool_), axis=1),
         stage=np.ascontiguousarray(stage, dtype=np.int8),
         rets=np.ascontiguousarray(rets.to_numpy(dtype=np.float64).T),
         combos=combos,
@@ -449,7 +452,7 @@ def run_sweep(
     grid: SweepGrid,
     data: MarketData,
     *,
-    scheduler: str | None = None,
+    scheduler: str | Client | None = None,
     progress: Progress | None = None,
     chunk_size: int | None = None,
     start: str | pd.Timestamp | None = None,
@@ -462,9 +465,11 @@ def run_sweep(
     ----------
     grid : SweepGrid
     data : MarketData
-    scheduler : None, "processes" or "tcp://HOST:PORT"
+    scheduler : None, "processes", "tcp://HOST:PORT" or a distributed.Client
         Where the chunks of combos run: this process, a pool of local processes, or
-        the workers of a running ``dask.distributed`` scheduler. Results are identical.
+        the workers of a running ``dask.distributed`` scheduler (reached at its
+        address, or through a connected ``Client``, which is left open). Results are
+        identical.
     progress : callable(done, total), optional
         Called after each chunk.
     chunk_size : int, optional
@@ -507,6 +512,12 @@ def run_sweep(
     else:
         n_blocks = 2
     edges = block_edges(eval_start, eval_end, n_blocks)
+    built: list[tuple[pd.DataFrame, DeflatedSharpeResult | None]] = []
+
+    def tabulate(stats: np.ndarray) -> None:
+        # on a Dask cluster, while the workers still run the CSCV passes
+        built.append(_table_and_dsr(grid, stats, data, prep.calendar[win], overfitting))
+
     ev = evaluate(
         prep.arrays,
         eval_start,
@@ -516,25 +527,36 @@ def run_sweep(
         chunk_size=chunk_size,
         progress=progress,
         cscv=overfitting and n_combos >= 2,
+        on_stats=tabulate,
     )
-    ppy = data.periods_per_year
-    metrics = pd.DataFrame(stats_to_metrics(ev.stats, ppy))
-    table = pd.concat(
-        [grid.combos(), metrics.set_axis(pd.RangeIndex(n_combos, name="combo"))], axis=1
-    )
-    dsr = None
-    if overfitting:
-        dsr = _deflated(table, grid, data, prep.calendar[win], ppy)
+    ((table, dsr),) = built
     return SweepResult(
         grid=grid,
         table=table,
         start=prep.calendar[eval_start],
         end=prep.calendar[eval_end - 1],
         n_obs=n_obs,
-        periods_per_year=ppy,
+        periods_per_year=data.periods_per_year,
         deflated=dsr,
         pbo=ev.pbo,
     )
+
+
+def _table_and_dsr(
+    grid: SweepGrid,
+    stats: np.ndarray,
+    data: MarketData,
+    window: pd.DatetimeIndex,
+    overfitting: bool,
+) -> tuple[pd.DataFrame, DeflatedSharpeResult | None]:
+    """The per-combo table of the kernel's statistics and (if ``overfitting``) the
+    deflated Sharpe ratio of its best combo."""
+    ppy = data.periods_per_year
+    metrics = pd.DataFrame(stats_to_metrics(stats, ppy))
+    table = pd.concat(
+        [grid.combos(), metrics.set_axis(pd.RangeIndex(len(grid), name="combo"))], axis=1
+    )
+    return table, _deflated(table, grid, data, window, ppy) if overfitting else None
 
 
 def _deflated(
