@@ -288,6 +288,20 @@ def test_split_at_gives_both_sides_work(costs: list[float], share: float, k: int
     assert split_at(costs, share) == k
 
 
+def _state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     try:
@@ -323,7 +337,8 @@ def test_ctrl_c_while_the_worker_reads_exits_130_without_a_traceback(tmp_path: P
     assert proc.returncode == 130, err
     assert "interrupted, nothing was changed" in err and "Traceback" not in err
     for kid in kids:
-        assert not Path(f"/proc/{kid}").exists()  # killed and reaped
+        state = _state(kid)
+        assert state is None, (kid, state, _cmdline(kid))  # killed and reaped
     assert _stored_rows(db) == 0
 
 

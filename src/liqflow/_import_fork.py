@@ -190,11 +190,19 @@ class Worker(Generic[_T]):
         if kill:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-        try:
-            _, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            status = 0
+        interrupted: KeyboardInterrupt | None = None
+        while True:  # a Ctrl-C during the wait is raised once the child is reaped
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                break
+            except ChildProcessError:
+                status = 0
+                break
+            except KeyboardInterrupt as exc:
+                interrupted = exc
         self.pid = 0
+        if interrupted is not None:
+            raise interrupted
         if os.WIFSIGNALED(status):
             return f"was killed by signal {os.WTERMSIG(status)}"
         return f"exited with status {os.WEXITSTATUS(status)}"
