@@ -228,6 +228,24 @@ def test_ctrl_c_during_the_write_exits_130_and_changes_nothing(
     assert not (db.parent / (db.name + ".writing")).exists()
 
 
+def test_ctrl_c_of_an_import_into_a_new_store_says_nothing_was_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "WTREGEN.csv"
+    path.write_text("date,value\n2021-01-06,1600000\n")
+    db = tmp_path / "new" / "s.duckdb"  # created by the command: not a write of data
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "_apply_plan", staticmethod(interrupted))
+    result = runner.invoke(app, ["import", str(path), "--store", str(db)])
+    assert result.exit_code == 130
+    assert "interrupted, nothing was changed" in result.output
+    with Store(db, read_only=True) as st:
+        assert st.inventory() == []
+
+
 def test_a_huge_bad_line_is_named_not_echoed_whole(tmp_path: Path, db: Path) -> None:
     path = tmp_path / "WALCL.csv"
     path.write_text("DATE,WALCL\n2020-01-01,1\n2020-01-08," + "x" * 5_000_000 + "\n")

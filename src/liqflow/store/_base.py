@@ -37,7 +37,8 @@ class _StoreBase:
         self.path = Path(":memory:") if self._memory else store_path(path)
         self.read_only = read_only and not self._memory
         self.wait = _wait_seconds() if wait is None else wait
-        #: True once a write of this handle has been published.
+        #: True once a write of data by this handle has been published (creating or
+        #: upgrading the file on opening is not one).
         self.committed = False
         self._reader: duckdb.DuckDBPyConnection | None = None
         #: The write transaction of :meth:`batched` (writes inside it join it), once open.
@@ -62,6 +63,7 @@ class _StoreBase:
             if not self.path.exists() or _wal(self.path).exists() or self._outdated():
                 with self._transaction():
                     pass  # creates the file, adds new tables, upgrades, folds a leftover WAL in
+                self.committed = False
 
     # -- lifecycle -------------------------------------------------------------------
     def close(self) -> None:
