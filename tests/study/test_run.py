@@ -231,21 +231,6 @@ def test_bh_matches_statsmodels() -> None:
     assert np.isnan(got[~ok]).all()
 
 
-def test_started_study_is_the_run_study_evidence_and_caches_on_the_caller() -> None:
-    from liqflow.study.run import start_study
-
-    inputs = planted_inputs(True, seed=1, as_of="2019-12-31")
-    ref, _ = run_study(inputs, seed=7, draws=299)
-    with pytest.raises(ConfigError, match=r"alpha and confidence must be in \(0, 1\), got 2"):
-        start_study(inputs, seed=7, draws=299, alpha=2.0)  # checked before it starts
-    with Store(":memory:") as store:
-        wait = start_study(inputs, seed=7, draws=299, store=store)
-        first, hit1 = wait()
-        again, hit2 = start_study(inputs, seed=7, draws=299, store=store)()
-    assert (hit1, hit2) == (False, True)
-    assert first.to_json() == again.to_json() == ref.to_json()
-
-
 def test_a_pairs_common_returns_are_counted_once_per_study(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -369,6 +369,16 @@ def _market(
     status.update({f"market.{k}": v for k, v in ms.status.items()})
 
 
+def _calendar(panel: pd.DataFrame) -> pd.DatetimeIndex:
+    """The calendar of a checked panel (a non-empty calendar-day frame of float columns)."""
+    if not isinstance(panel, pd.DataFrame):
+        raise DataError(f"panel must be a DataFrame, got {type(panel).__name__}")
+    check_series(panel, "panel")
+    if panel.empty:
+        raise DataError("panel has no rows; load a panel with data first")
+    return pd.DatetimeIndex(panel.index, name="date")
+
+
 def compute_signals(
     panel: pd.DataFrame,
     config: SignalConfig | None = None,
@@ -410,12 +420,7 @@ def compute_signals(
     """
     cfg = config or SignalConfig()
     cat = catalog or default_catalog()
-    if not isinstance(panel, pd.DataFrame):
-        raise DataError(f"panel must be a DataFrame, got {type(panel).__name__}")
-    check_series(panel, "panel")
-    if panel.empty:
-        raise DataError("panel has no rows; load a panel with data first")
-    cal = pd.DatetimeIndex(panel.index, name="date")
+    cal = _calendar(panel)
     status: dict[str, str] = {}
     blocks: list[pd.DataFrame] = []
     _credit_and_liquidity(panel, cfg, cal, status, blocks)
@@ -462,12 +467,7 @@ def channel_values(panel: pd.DataFrame, config: SignalConfig | None = None) -> C
         ``panel`` is not a calendar-day frame of float columns, or has no rows.
     """
     cfg = config or SignalConfig()
-    if not isinstance(panel, pd.DataFrame):
-        raise DataError(f"panel must be a DataFrame, got {type(panel).__name__}")
-    check_series(panel, "panel")
-    if panel.empty:
-        raise DataError("panel has no rows; load a panel with data first")
-    cal = pd.DatetimeIndex(panel.index, name="date")
+    cal = _calendar(panel)
     status: dict[str, str] = {}
     blocks: list[pd.DataFrame] = []
     _fiscal(panel, cfg, cal, status, blocks)

@@ -21,12 +21,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
-from liqflow._cache import cache_key, cached, cached_in_background
+from liqflow._cache import cache_key, cached
 from liqflow._errors import ConfigError, DataError
 from liqflow.align import AsOf, resolve_as_of
 from liqflow.catalog import Catalog
@@ -62,13 +62,15 @@ from liqflow.study.verdicts import (
     test_verdict,
 )
 
+#: A job's result type.
+_J = TypeVar("_J")
+
 __all__ = [
     "DEFAULT_DRAWS",
     "StudyRun",
     "default_workers",
     "min_draws",
     "run_study",
-    "start_study",
     "study",
 ]
 
@@ -237,24 +239,9 @@ def _reads_alts(spec: TestSpec) -> bool:
     return ALTS in (spec.leader, spec.follower)
 
 
-def _on_whole(
-    task: Callable[..., tuple[_Row, LeadLagResult | None]],
-    spec: TestSpec,
-    full: Callable[[], StudyInputs],
-    *args: object,
-) -> tuple[_Row, LeadLagResult | None]:
-    """``task(spec, full(), *args)``: a test of the alt basket, once the inputs hold it."""
-    return task(spec, full(), *args)
-
-
-def _event_study_of(
-    full: Callable[[], StudyInputs],
-    specs: Sequence[TestSpec],
-    draws: int,
-    conf: float,
-    rng: np.random.Generator,
-) -> EventStudyResult | None:
-    return _event_study(full(), specs, draws, conf, rng)
+def _on_whole(full: Callable[[], StudyInputs], task: Callable[..., _J], **args: object) -> _J:
+    """``task(inputs=full(), **args)``: a job of the alt basket, once the inputs hold it."""
+    return task(inputs=full(), **args)
 
 
 def _jobs(
@@ -275,7 +262,16 @@ def _jobs(
         if spec.kind not in ("lead_lag", "granger"):
             continue
         if _reads_alts(spec):
-            later[i] = partial(_on_whole, _test_task, spec, full, draws, conf, rng, common)
+            later[i] = partial(
+                _on_whole,
+                full,
+                _test_task,
+                spec=spec,
+                draws=draws,
+                conf=conf,
+                rng=rng,
+                common=common,
+            )
         else:
             early[i] = partial(_test_task, spec, inputs, draws, conf, rng, common)
     if inputs.channel_panel is not None:
@@ -283,7 +279,9 @@ def _jobs(
     event_specs = [t for t in specs if t.kind == "event"]
     if event_specs:
         rng = rngs[next(i for i, t in enumerate(specs) if t.kind == "event")]
-        later["event study"] = partial(_event_study_of, full, event_specs, draws, conf, rng)
+        later["event study"] = partial(
+            _on_whole, full, _event_study, specs=event_specs, draws=draws, conf=conf, rng=rng
+        )
     return {**early, **later}
 
 
@@ -428,37 +426,6 @@ def run_study(
         store,
         key,
         lambda: _compute(inputs, int(seed), draws, alpha, confidence, threads),
-        enabled=use_cache,
-    )
-
-
-def start_study(
-    inputs: StudyInputs,
-    *,
-    seed: int = 0,
-    draws: int = DEFAULT_DRAWS,
-    alpha: float = 0.05,
-    confidence: float = 0.90,
-    store: Store | None = None,
-    use_cache: bool = True,
-    workers: int | None = None,
-) -> Callable[[], tuple[Evidence, bool]]:
-    """:func:`run_study` begun in the background: returns the function that waits for its
-    ``(evidence, cached)``, so the caller can do other work meanwhile.
-
-    The parameters are checked and the cache is read at once, on the calling thread; on a
-    miss the tests run on a thread of their own (and their ``workers``), and the waiting
-    function writes the cache, again on the calling thread (a :class:`Store` handle is
-    used by one thread only). The evidence is that of :func:`run_study`. An error of the
-    computation is raised by the waiting function.
-    """
-    threads = _check_workers(workers)
-    key = _checked(inputs, seed, draws, alpha, confidence)
-    return cached_in_background(
-        store,
-        key,
-        lambda: _compute(inputs, int(seed), draws, alpha, confidence, threads),
-        name="study",
         enabled=use_cache,
     )
 

@@ -89,8 +89,9 @@ class StagedStudy:
         seed, draws, alpha, conf = self._params
         key = None
         try:
-            _check_draws(inputs, seed, draws, alpha, conf)
-            if self._store is not None:  # the key hashes every input: only for the cache
+            if self._store is None:  # the key hashes every input: only for the cache
+                _check_draws(inputs, seed, draws, alpha, conf)
+            else:
                 key = _checked(inputs, seed, draws, alpha, conf)
                 stored, hit = cache_read(self._store, key)
                 if hit:
@@ -122,8 +123,8 @@ def begin_study(
     use_cache: bool = True,
     workers: int | None = None,
 ) -> StagedStudy:
-    """:func:`start_study` begun on the inputs known before the alt basket
-    (:func:`liqflow.study.inputs.inputs_before_alts`), so the tests that do not read it
+    """:func:`~liqflow.study.run_study` begun in the background on the inputs known
+    before the alt basket (:func:`liqflow.study.inputs.inputs_before_alts`), so the tests that do not read it
     run while the caller reads the crypto universe; :meth:`StagedStudy.complete` with
     the whole inputs (:func:`~liqflow.study.inputs.with_alt_basket`) then reads the
     cache and lets the others run.
