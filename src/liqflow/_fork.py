@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import gc
 import os
 import pickle
 import signal
 import struct
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
@@ -53,6 +55,12 @@ __all__ = [
 
 _T = TypeVar("_T")
 _LENGTH = struct.Struct("<Q")
+#: Chunks per gathered read or write (Linux's IOV_MAX is 1024).
+_IOV_MAX = 1024
+#: Size asked for the pipe of a worker's results (Linux's default limit for a process
+#: that is not privileged): a large result then crosses in a few reads, not one per
+#: 64 kB, each of which takes the reading thread's GIL again.
+_PIPE_SIZE = 1 << 20
 #: Tags of the message the child sends: its result, or the exception it raised.
 _OK, _RAISED = 0, 1
 
@@ -68,49 +76,61 @@ def forking_works() -> bool:
     return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
-def _write_all(fd: int, data: memoryview | bytes) -> None:
-    view = memoryview(data).cast("B")
-    while view:
-        done = os.write(fd, view)
-        view = view[done:]
+def _write_all(fd: int, chunks: list[memoryview]) -> None:
+    """Write every chunk, in order, with as few system calls as the pipe allows."""
+    views = [c.cast("B") for c in chunks if c.nbytes]
+    while views:
+        done = os.writev(fd, views[:_IOV_MAX])
+        while views and done >= views[0].nbytes:
+            done -= views[0].nbytes
+            views.pop(0)
+        if done:
+            views[0] = views[0][done:]
+
+
+def _read_into(fd: int, buffers: list[bytearray]) -> None:
+    """Fill every buffer, in order, with as few system calls as the pipe allows."""
+    views = [memoryview(b) for b in buffers if len(b)]
+    got, total = 0, sum(v.nbytes for v in views)
+    while views:
+        k = os.readv(fd, views[:_IOV_MAX])
+        if k == 0:
+            raise EOFError(f"pipe closed after {got} of {total} bytes")
+        got += k
+        while views and k >= views[0].nbytes:
+            k -= views[0].nbytes
+            views.pop(0)
+        if k:
+            views[0] = views[0][k:]
 
 
 def _read_exactly(fd: int, n: int) -> bytearray:
     out = bytearray(n)
-    view = memoryview(out)
-    got = 0
-    while got < n:
-        k = os.readv(fd, [view[got:]])
-        if k == 0:
-            raise EOFError(f"pipe closed after {got} of {n} bytes")
-        got += k
+    _read_into(fd, [out])
     return out
 
 
 def send(fd: int, tag: int, value: object) -> None:
     """Write ``(tag, value)`` to the pipe ``fd``, pickled (protocol 5, the buffers out of
-    band); :func:`receive` reads it back."""
+    band); :func:`receive` reads it back. The sizes go first, then the pickle and the
+    buffers in one gathered write."""
     buffers: list[pickle.PickleBuffer] = []
     head = pickle.dumps((tag, value), protocol=5, buffer_callback=buffers.append)
     raws = [b.raw() for b in buffers]
-    _write_all(fd, _LENGTH.pack(len(head)) + _LENGTH.pack(len(raws)))
-    _write_all(fd, head)
-    for raw in raws:
-        _write_all(fd, _LENGTH.pack(raw.nbytes))
-        _write_all(fd, raw)
+    sizes = struct.pack(f"<{2 + len(raws)}Q", len(head), len(raws), *(r.nbytes for r in raws))
+    _write_all(fd, [memoryview(sizes), memoryview(head), *raws])
 
 
 def receive(fd: int) -> tuple[int, object]:
     """The next ``(tag, value)`` :func:`send` wrote to the pipe ``fd``.
 
     Raises :class:`EOFError` when the writer closed it first."""
-    sizes = _read_exactly(fd, 2 * _LENGTH.size)
-    n_head, n_buffers = _LENGTH.unpack_from(sizes, 0)[0], _LENGTH.unpack_from(sizes, 8)[0]
-    head = _read_exactly(fd, n_head)
-    buffers = [
-        _read_exactly(fd, _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))[0])
-        for _ in range(n_buffers)
-    ]
+    counts = _read_exactly(fd, 2 * _LENGTH.size)
+    n_head, n_buffers = struct.unpack("<2Q", counts)
+    lengths = struct.unpack(f"<{n_buffers}Q", _read_exactly(fd, n_buffers * _LENGTH.size))
+    head = bytearray(n_head)
+    buffers = [bytearray(n) for n in lengths]
+    _read_into(fd, [head, *buffers])
     tag, value = pickle.loads(head, buffers=buffers)
     return int(tag), value
 
@@ -166,6 +186,7 @@ class Worker(Generic[_T]):
         self.pid = pid
         self._fd: int | None = fd
         self._what, self._owner = what, owner
+        self._lock = threading.Lock()  # kill() beside a reaping thread
 
     def receive(self) -> _T:
         """The next value the function yields; its exception re-raised (the worker then
@@ -188,6 +209,15 @@ class Worker(Generic[_T]):
             raise value
         return value  # type: ignore[return-value]
 
+    def kill(self) -> None:
+        """Send the child SIGKILL, without reaping it (a thread reading its results then
+        meets the end of the pipe); harmless once it is reaped. Safe beside a thread that
+        reaps it: never a signal to a pid the system may have reused."""
+        with self._lock:
+            if self.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+
     def stop(self) -> None:
         """Kill the child if it still runs and reap it (harmless when already done)."""
         self._close()
@@ -200,6 +230,10 @@ class Worker(Generic[_T]):
 
     def _reap(self, *, kill: bool) -> str:
         """Wait for the child (killed first when ``kill``); how it ended, in words."""
+        with self._lock:
+            return self._reaped(kill=kill)
+
+    def _reaped(self, *, kill: bool) -> str:
         if self.pid == 0:
             return "had already been reaped"
         if kill:
@@ -238,6 +272,8 @@ def fork_worker(work: Callable[[], Iterator[_T]], what: str, owner: str = "impor
     work itself).
     """
     read_fd, write_fd = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):  # a larger pipe, where allowed
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
     pid = -1
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     collecting = gc.isenabled()

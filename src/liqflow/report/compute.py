@@ -263,7 +263,7 @@ def _compute(
             study = EvidenceRun(panel, cat, cfg, store, default=is_default)
             universe, wait_survivorship = _universe_and_bias_start(store, cat, date)
             wait_study = study.complete(universe)
-            signals = signals_part(panel, cat, universe)
+            signals = signals_part(panel, cat, universe, study.panel_signals())
             wait_paths = event_paths_start(panel, signals, cfg, store)
         hits: dict[str, bool] = {}
         with clock.part("backtest") as flag:

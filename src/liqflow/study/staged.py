@@ -12,6 +12,7 @@ process on Linux, see :func:`begin_study`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from typing import Protocol, cast
 
 from liqflow._cache import cache_read, cache_write, in_background
 from liqflow._errors import ConfigError
+from liqflow._fork import Worker, fork_worker, forking_works, receive, send
 from liqflow.store import Store
 from liqflow.study.defaults import DEFAULT_DRAWS
 from liqflow.study.evidence import Evidence
@@ -41,18 +43,37 @@ class _Run(Protocol):
     def hand_over(self, inputs: StudyInputs) -> None: ...
     def abandon(self) -> None: ...
     def result(self) -> Evidence: ...
+    def side(self) -> object: ...
+
+
+def _side_value(side: Callable[[], object]) -> object:
+    """``side()``, or None when it raises: the caller then computes it again and meets
+    the error itself, where it would have without a side job."""
+    try:
+        return side()
+    except Exception:
+        return None
 
 
 class _OnThreads:
     """The jobs on threads of this process; the whole inputs handed over in a future."""
 
-    def __init__(self, early: StudyInputs, params: _Params, workers: int) -> None:
+    def __init__(
+        self,
+        early: StudyInputs,
+        params: _Params,
+        workers: int,
+        side: Callable[[], object] | None,
+    ) -> None:
         self._full: Future[StudyInputs] = Future()
         self._stop = threading.Event()
         compute = partial(
             _compute, early, *params, workers, full=self._full.result, stop=self._stop
         )
         self._result = in_background("study", compute)
+        self._side = (
+            None if side is None else in_background("study-side", partial(_side_value, side))
+        )
 
     def hand_over(self, inputs: StudyInputs) -> None:
         self._full.set_result(inputs)
@@ -64,6 +85,9 @@ class _OnThreads:
 
     def result(self) -> Evidence:
         return self._result()
+
+    def side(self) -> object:
+        return None if self._side is None else self._side()
 
 
 def _added(early: StudyInputs, whole: StudyInputs) -> dict[str, object]:
@@ -92,8 +116,6 @@ def _rebuilt(early: StudyInputs, added: dict[str, object]) -> StudyInputs:
 
 def _received(early: StudyInputs, fd: int) -> StudyInputs:  # pragma: no cover - in the child
     """The whole inputs, from what the parent sends to the pipe ``fd``."""
-    from liqflow._fork import receive
-
     try:
         _, added = receive(fd)
     finally:
@@ -108,34 +130,53 @@ class _InChild:
     The whole inputs reach the child through a pipe as what they add to the early ones
     (:func:`_added`: the alt basket's series and counts, some hundred kB), read there by
     a thread as soon as they are sent, so the sender never waits for a test to end. The
-    evidence comes back pickled. A child that dies is a
-    :class:`~liqflow._fork.WorkerError` from :meth:`result`; an abandoned run
-    kills it; the child never touches the store.
+    side job's value (computed on the child's main thread while the tests run) comes
+    back first, then the evidence, pickled; a thread of the caller's reads each as soon
+    as it is sent, so the caller finds them read when it asks. A child that dies is a
+    :class:`~liqflow._fork.WorkerError` from :meth:`result`; an abandoned run kills it;
+    the child never touches the store.
     """
 
-    def __init__(self, early: StudyInputs, params: _Params, workers: int) -> None:
-        from liqflow._fork import fork_worker
-
-        self._early = early
+    def __init__(
+        self,
+        early: StudyInputs,
+        params: _Params,
+        workers: int,
+        side: Callable[[], object] | None,
+    ) -> None:
+        self._early, self._has_side = early, side is not None
         read_fd, write_fd = os.pipe()
 
-        def work() -> Iterator[Evidence]:  # pragma: no cover - runs in the child
+        def work() -> Iterator[object]:  # pragma: no cover - runs in the child
             os.close(write_fd)
             full = in_background("study-inputs", partial(_received, early, read_fd))
-            yield _compute(early, *params, workers, full=full)
+            evidence = in_background("study", partial(_compute, early, *params, workers, full=full))
+            if side is not None:
+                yield _side_value(side)
+            yield evidence()
 
         try:
-            self._worker = fork_worker(work, "running the tests", owner="study")
+            self._worker: Worker[object] = fork_worker(work, "running the tests", owner="study")
         except BaseException:
             os.close(write_fd)
             raise
         finally:
             os.close(read_fd)
         self._fd = write_fd
+        self._side: Future[object] = Future()
+        self._values = in_background("study-results", self._read_all)
+
+    def _read_all(self) -> Evidence:
+        """The side job's value (into its future: None when the child failed first),
+        then the evidence, each read as soon as the child sends it."""
+        try:
+            self._side.set_result(self._worker.receive() if self._has_side else None)
+        except BaseException:
+            self._side.set_result(None)
+            raise
+        return cast("Evidence", self._worker.receive())
 
     def hand_over(self, inputs: StudyInputs) -> None:
-        from liqflow._fork import send
-
         try:
             send(self._fd, 0, _added(self._early, inputs))
         except BrokenPipeError:  # the child has ended: result() says how
@@ -144,12 +185,18 @@ class _InChild:
             self._close()
 
     def abandon(self) -> None:
+        self._worker.kill()  # the reading thread then meets the end of the pipe
+        with contextlib.suppress(BaseException):
+            self._values()
         self._worker.stop()
         self._close()
 
+    def side(self) -> object:
+        return self._side.result()
+
     def result(self) -> Evidence:
         try:
-            return self._worker.receive()
+            return self._values()
         finally:
             self.abandon()
 
@@ -175,6 +222,11 @@ class StagedStudy:
     def abandon(self) -> None:
         """Skip the jobs not yet begun; the tests of the alt basket see no inputs."""
         self._run.abandon()
+
+    def side(self) -> object:
+        """The value of the side job (:func:`begin_study`'s ``side``): waits for it;
+        None without one, or when it raised."""
+        return self._run.side()
 
     def complete(self, inputs: StudyInputs) -> Callable[[], tuple[Evidence, bool]]:
         """Hand over the whole inputs (those of :func:`liqflow.study.study_inputs`).
@@ -226,6 +278,7 @@ def begin_study(
     use_cache: bool = True,
     workers: int | None = None,
     process: bool | None = None,
+    side: Callable[[], object] | None = None,
 ) -> StagedStudy:
     """:func:`~liqflow.study.run_study` begun in the background on the inputs known
     before the alt basket (:func:`liqflow.study.inputs.inputs_before_alts`), so the tests that do not read it
@@ -239,6 +292,11 @@ def begin_study(
     thread for this process's GIL: the report builds its other parts meanwhile at full
     speed. The evidence is the same either way (tested).
 
+    ``side``: a job of the caller's, run where the tests run, meanwhile (the report
+    computes the panel's signal blocks there); :meth:`StagedStudy.side` waits for its
+    value (None when it raised: the caller computes it again and meets the error
+    itself). Its value must be picklable.
+
     Raises
     ------
     ConfigError
@@ -246,13 +304,12 @@ def begin_study(
         ``workers`` not a positive integer, or ``process=True`` where forking is not
         available.
     """
-    from liqflow._fork import forking_works
-
     threads = _check_workers(workers)
     _check_levels(seed, draws, alpha, confidence)
     if process is True and not forking_works():
         raise ConfigError("process=True needs os.fork on Linux; use process=None or False")
     params = (int(seed), draws, alpha, confidence)
     fork = process if process is not None else (threads > 1 and forking_works())
-    run: _Run = _InChild(early, params, threads) if fork else _OnThreads(early, params, threads)
+    kind = _InChild if fork else _OnThreads
+    run: _Run = kind(early, params, threads, side)
     return StagedStudy(run, params, store if use_cache else None)
