@@ -170,3 +170,20 @@ def test_a_side_job_runs_where_the_tests_run(process: bool) -> None:
         cached = begin_study(early, seed=7, draws=299, store=store, process=process, side=_side_sum)
         wait = cached.complete(whole)  # a cache hit abandons the run
         assert wait()[1] and cached.side() in (42.0, None)  # never a hang or an error
+
+
+@needs_fork
+def test_no_process_to_start_runs_the_tests_on_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import liqflow.study.staged as staged
+
+    def no_fork(*args: object, **kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(staged, "fork_worker", no_fork)
+    _, early, whole = _stages()
+    ref, _ = run_study(whole, seed=7, draws=299)
+    run = begin_study(early, seed=7, draws=299, workers=2)  # the default forks: falls back
+    assert isinstance(run._run, staged._OnThreads)
+    assert run.complete(whole)()[0].to_json() == ref.to_json()
+    with pytest.raises(BlockingIOError):
+        begin_study(early, seed=7, draws=299, process=True)  # asked for: said

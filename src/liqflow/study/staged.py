@@ -297,19 +297,30 @@ def begin_study(
     value (None when it raised: the caller computes it again and meets the error
     itself). Its value must be picklable.
 
+    Where no process can be started (``OSError`` from the fork: a process limit, no
+    memory), the default runs the tests on threads instead.
+
     Raises
     ------
     ConfigError
         ``alpha`` or ``confidence`` outside (0, 1), a bad seed or number of draws,
         ``workers`` not a positive integer, or ``process=True`` where forking is not
         available.
+    OSError
+        ``process=True`` and no process could be started.
     """
     threads = _check_workers(workers)
     _check_levels(seed, draws, alpha, confidence)
     if process is True and not forking_works():
         raise ConfigError("process=True needs os.fork on Linux; use process=None or False")
     params = (int(seed), draws, alpha, confidence)
-    fork = process if process is not None else (threads > 1 and forking_works())
-    kind = _InChild if fork else _OnThreads
-    run: _Run = kind(early, params, threads, side)
+    run: _Run | None = None
+    if process or (process is None and threads > 1 and forking_works()):
+        try:
+            run = _InChild(early, params, threads, side)
+        except OSError:  # no process could be started (a limit, no memory): threads then
+            if process:
+                raise
+    if run is None:
+        run = _OnThreads(early, params, threads, side)
     return StagedStudy(run, params, store if use_cache else None)
