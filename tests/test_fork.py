@@ -22,7 +22,8 @@ def test_the_parents_frozen_objects_and_collector_stay_as_they_were() -> None:
         frozen = gc.get_freeze_count()
         worker = fork_worker(_values, "counting", owner="test")
         try:
-            assert gc.get_freeze_count() == frozen and gc.isenabled()
+            # still frozen (a few may have been freed meanwhile; a thaw would leave none)
+            assert frozen - 1000 < gc.get_freeze_count() <= frozen and gc.isenabled()
             assert (worker.receive(), worker.receive()) == (1, 2)
         finally:
             worker.stop()
