@@ -232,6 +232,38 @@ def test_distinct_rows_keeps_first_of_each() -> None:
     assert keep.tolist() == [0, 1, 3, 4] and counts.tolist() == [2, 2, 1, 1]
 
 
+def test_distinct_pairs_equals_sorting_reference() -> None:
+    # the hash-table pass over (sums, sums of squares) side by side gives the rows and
+    # weights of the sort-based reference on the rows put together, and so does its
+    # Python twin; NaN rows stay apart, -0.0 and 0.0 are equal values
+    from liqflow.backtest._kernels import distinct_pairs, distinct_pairs_py
+    from liqflow.backtest.overfit import _distinct_pairs, _distinct_rows_numpy, _row_hashes
+
+    rng = np.random.default_rng(21)
+    a = rng.normal(size=(300, 4)).round(1)  # few distinct values: many identical rows
+    b = a**2
+    a[[7, 9], 0] = np.nan
+    a[11], b[11] = a[12], b[12]
+    a[5], b[5] = 0.0, 0.0
+    a[6], b[6] = -0.0, 0.0
+    w = rng.integers(1, 9, 300)
+    rows = np.concatenate([a, b], axis=1)
+    for weights in (None, w):
+        keep, total = _distinct_pairs(a, b, weights)
+        want_keep, want_total = _distinct_rows_numpy(rows, weights)
+        assert keep.size < 300 and {7, 9} <= set(keep.tolist())
+        np.testing.assert_array_equal(keep, want_keep)
+        np.testing.assert_array_equal(total, want_total)
+    # three hashes for all the rows: rows of equal hashes are compared, not merged
+    a[6] = 0.5
+    h = _row_hashes(b, _row_hashes(a)) % np.uint64(3)
+    want_keep, want_total = _distinct_rows_numpy(np.concatenate([a, b], axis=1), w)
+    for fn in (distinct_pairs, distinct_pairs_py):
+        keep, total = fn(a, b, h, w)
+        np.testing.assert_array_equal(keep, want_keep)
+        np.testing.assert_array_equal(total, want_total)
+
+
 def test_sparse_trials_cscv_equals_matrix_cscv_bit_for_bit() -> None:
     # Trials active in a few blocks only (rare signals): many (split, trial) pairs have
     # no out-of-sample variance at all, and splits whose pick is never active out of

@@ -18,6 +18,8 @@ from liqflow.backtest._cscv_matrix import (
     cscv_logits_py,
     cscv_ranks,
     cscv_ranks_py,
+    distinct_pairs,
+    distinct_pairs_py,
 )
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     "cscv_logits_py",
     "cscv_ranks",
     "cscv_ranks_py",
+    "distinct_pairs",
+    "distinct_pairs_py",
 ]
 
 

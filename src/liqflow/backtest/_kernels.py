@@ -23,6 +23,8 @@ from liqflow.backtest._cscv_kernels import (
     cscv_logits_py,
     cscv_ranks,
     cscv_ranks_py,
+    distinct_pairs,
+    distinct_pairs_py,
 )
 
 __all__ = [
@@ -39,6 +41,8 @@ __all__ = [
     "cscv_logits_py",
     "cscv_ranks",
     "cscv_ranks_py",
+    "distinct_pairs",
+    "distinct_pairs_py",
     "last_event_rows",
     "last_event_rows_py",
     "stats_to_metrics",

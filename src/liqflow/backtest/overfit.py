@@ -21,6 +21,7 @@ from liqflow.backtest._kernels import (
     cscv_counts,
     cscv_logits,
     cscv_ranks,
+    distinct_pairs,
 )
 from liqflow.backtest._shared import block_edges
 from liqflow.backtest.deflated import (
@@ -217,7 +218,7 @@ def trial_blocks(
 ) -> TrialBlocks:
     """The :class:`TrialBlocks` of per-block sums ``bsum``/``bsq`` (trials, S), each row
     standing for ``weights`` trials (default 1)."""
-    keep, weights = _distinct_rows(np.concatenate([bsum, bsq], axis=1), weights)
+    keep, weights = _distinct_pairs(bsum, bsq, weights)
     bs = np.ascontiguousarray(bsum[keep].T)
     bq = np.ascontiguousarray(bsq[keep].T)
     tot1, tot2 = block_totals(bs, bq)
@@ -329,17 +330,43 @@ def pbo_from_counts(
     )
 
 
+def _row_hashes(x: np.ndarray, h: np.ndarray | None = None) -> np.ndarray:
+    """A 64-bit hash of the bits of each row of ``x`` (float64), added to ``h``."""
+    words = np.ascontiguousarray(x).view(np.uint64)
+    mult = (np.arange(words.shape[1], dtype=np.uint64) * np.uint64(2) + np.uint64(1)) * np.uint64(
+        0x9E3779B97F4A7C15
+    )
+    out = (words * mult).sum(axis=1, dtype=np.uint64)
+    if h is None:
+        return out
+    return out * np.uint64(0xBF58476D1CE4E5B9) + h
+
+
 def _distinct_rows(
     x: np.ndarray, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the first of each set of identical rows (increasing) and their counts
     (sums of ``weights`` if given)."""
+    return _distinct_pairs(x, np.zeros((x.shape[0], 0)), weights)
+
+
+def _distinct_pairs(
+    a: np.ndarray, b: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_distinct_rows` of the rows of ``a`` and ``b`` side by side, without
+    building them (:func:`~liqflow.backtest._kernels.distinct_pairs`)."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    w = np.ones(a.shape[0], dtype=np.int64) if weights is None else weights.astype(np.int64)
+    return distinct_pairs(a, b, _row_hashes(b, _row_hashes(a)), w)
+
+
+def _distinct_rows_numpy(
+    x: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sort-based reference of :func:`_distinct_rows`."""
     n = x.shape[0]
-    words = np.ascontiguousarray(x).view(np.uint64)
-    mult = (np.arange(words.shape[1], dtype=np.uint64) * np.uint64(2) + np.uint64(1)) * np.uint64(
-        0x9E3779B97F4A7C15
-    )
-    h = (words * mult).sum(axis=1, dtype=np.uint64)
+    h = _row_hashes(x)
     order = np.argsort(h, kind="stable")
     hs = h[order]
     starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
