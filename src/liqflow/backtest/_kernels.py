@@ -370,8 +370,7 @@ def sweep_stats_py(
                 x = (1.0 - cost * tau) * (1.0 + g) - 1.0
                 s1b += x
                 s2b += x * x
-                if x < 0.0:
-                    down += x * x
+                down += x * x if x < 0.0 else 0.0  # a select, not a branch on the sign
                 eq *= 1.0 + x
                 if eq >= peak:
                     if mdd < 0.0 and mdd_peak == peak_i and not recovered:
