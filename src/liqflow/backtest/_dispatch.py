@@ -5,10 +5,11 @@ is evaluated in one task: the kernel's statistics, then the first pass of CSCV o
 chunk's own trials (their in-sample best in every split); the picks are merged (a
 per-split maximum) and a second task per chunk counts the chunk's trials below them.
 In this process both passes run as one over each chunk, against the picks of a few
-candidate trials (:func:`~liqflow.backtest.overfit.pbo_one_pass`). On a Dask cluster (:mod:`liqflow.backtest._dask`) each
-worker thread evaluates one interleaved share of the combos and runs both CSCV passes
-over that share's trials, which never leave it: only statistics and per-split vectors
-travel. The kernel's inputs are sent once to each worker.
+candidate trials (:func:`~liqflow.backtest.overfit.pbo_one_pass`). On a Dask cluster
+(:mod:`liqflow.backtest._dask`) each worker thread evaluates one interleaved share of
+the combos and runs both CSCV passes over that share's trials, which never leave it:
+only statistics and per-split vectors travel. The kernel's inputs are sent once to each
+worker.
 """
 
 from __future__ import annotations
