@@ -36,6 +36,11 @@ x 100 hold periods, on synthetic daily data.
    slowed and the workers' profiler off (:data:`QUIET_DASK`); ``--dask-defaults`` keeps
    Dask's defaults (and a dashboard).
 
+Part 2 prints, next to the wall and CPU times, how long the sweep's thread was ready to
+run while other processes held the cores (its run-queue wait) and how much of the cores'
+time the hypervisor took (steal): where a single-threaded sweep's wall time goes beyond
+its CPU time (it does no I/O and waits for no thread).
+
 Peak memory is the largest resident set size of this process and all its children
 (the Dask workers) together, above the one at the start of each call, sampled every
 10 ms from /proc (every 50 ms in part 3: the sampling thread takes CPU from the workers
@@ -120,6 +125,8 @@ class Measured:
     cpu_all: float = 0.0  # CPU seconds of this process and its children (workers)
     other: float = 0.0  # CPU seconds of every other process of the machine meanwhile
     busiest: float = 0.0  # CPU seconds of the busiest of the given worker processes
+    queued: float = 0.0  # seconds this thread was ready to run while others held the cores
+    stolen: float = 0.0  # seconds of the machine's cores taken by the hypervisor (steal)
 
 
 @contextmanager
@@ -194,15 +201,29 @@ def measure(fn: Callable[[], Any], workers: list[Any] | None = None) -> Measured
     """Wall, CPU and peak memory of ``fn()``; with ``workers`` (psutil processes) also
     the CPU of the busiest of them, and memory sampled every 50 ms instead of 10."""
     with _peak_rss(0.05 if workers else 0.01) as peak:
-        a0, b0 = _cpu_all(), _busy()
+        a0, b0, q0 = _cpu_all(), _busy(), _waits()
         k0 = _cpu_of(workers or [])
         w0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-        cpu_all, busy = _cpu_all() - a0, _busy() - b0
+        cpu_all, busy, q1 = _cpu_all() - a0, _busy() - b0, _waits()
         k1 = _cpu_of(workers or [])
     busiest = max((b - a for a, b in zip(k0, k1, strict=True)), default=0.0)
-    return Measured(wall, cpu, peak[0], out, cpu_all, max(busy - cpu_all, 0.0), busiest)
+    other = max(busy - cpu_all, 0.0)
+    return Measured(wall, cpu, peak[0], out, cpu_all, other, busiest, q1[0] - q0[0], q1[1] - q0[1])
+
+
+def _waits() -> tuple[float, float]:
+    """Seconds this thread has waited on a run queue (``/proc/thread-self/schedstat``)
+    and the machine's cores have been stolen by the hypervisor (``/proc/stat``): where
+    the wall time of a single-threaded run goes beyond its CPU time."""
+    queued = stolen = 0.0
+    with suppress(OSError, ValueError, IndexError):
+        with open("/proc/thread-self/schedstat") as f:
+            queued = int(f.read().split()[1]) / 1e9
+        with open("/proc/stat") as f:
+            stolen = int(f.readline().split()[8]) / os.sysconf("SC_CLK_TCK")
+    return queued, stolen
 
 
 def wait_quiet(cores: float, timeout: float) -> float:
@@ -376,13 +397,16 @@ def end_to_end(data: MarketData, fee_bps: float, sizes: list[int], repeat: int) 
         wall = float(np.median([m.wall for m in runs]))
         cpu = float(np.median([m.cpu for m in runs]))
         peak = max(m.peak_mib for m in runs)
+        queued = float(np.median([m.queued for m in runs]))
+        stolen = float(np.median([m.stolen for m in runs]))
         res = runs[0].out
         est = grid(n, fee_bps).memory_estimate(len(data.calendar)) / 2**20
         print(
             f"  {n:>9,} combos: median of {repeat}: wall {wall:7.2f} s ({n / wall:8,.0f}/s), "
             f"CPU {cpu:7.2f} s ({n / cpu:8,.0f}/s), peak +{peak:6.0f} MiB "
             f"(memory model: {est:,.0f} MiB); "
-            f"PBO {res.pbo.pbo:.3f}, DSR {res.deflated.dsr:.3f}; {_load()}"
+            f"PBO {res.pbo.pbo:.3f}, DSR {res.deflated.dsr:.3f}; waited for a core "
+            f"{queued:.2f} s, stolen from the cores {stolen:.2f} s; {_load()}"
         )
 
 

@@ -17,6 +17,7 @@ from liqflow.backtest import (
     pbo_cscv,
     probabilistic_sharpe_ratio,
 )
+from liqflow.backtest.overfit import TrialBlocks
 
 
 def test_deflated_sharpe_paper_example() -> None:
@@ -223,6 +224,92 @@ def test_chunked_cscv_python_twins_chunks_and_tiles() -> None:
     assert (below + ties <= 3).all()
 
 
+def _chunks_of(
+    bsum: np.ndarray, bsq: np.ndarray, cuts: list[int]
+) -> tuple[list[TrialBlocks], list[np.ndarray]]:
+    from liqflow.backtest.overfit import trial_blocks
+
+    edges = [0, *cuts, bsum.shape[0]]
+    chunks = [trial_blocks(bsum[a:b], bsq[a:b]) for a, b in itertools.pairwise(edges)]
+    return chunks, [np.arange(a, b) for a, b in itertools.pairwise(edges)]
+
+
+@pytest.mark.parametrize(
+    ("n", "s", "cuts", "sparse"),
+    [
+        (2500, 8, [900, 1000], False),
+        (1100, 10, [], False),
+        (700, 8, [300], True),
+        (64, 16, [40], False),
+    ],
+)
+def test_one_pass_cscv_equals_two_passes_bit_for_bit(
+    n: int, s: int, cuts: list[int], sparse: bool
+) -> None:
+    # Both passes in one against the picks of a few candidate trials, the splits whose
+    # pick is another trial counted again: the logits and Sharpe ratios of the matrix
+    # form, whichever sample of splits names the candidates (all of them, every third,
+    # or one split: a guess wrong in most splits).
+    from liqflow.backtest.overfit import (
+        _pbo_from_blocks_reference,
+        cscv_splits_of,
+        merge_picks,
+        pbo_one_pass,
+        split_picks,
+    )
+
+    rng = np.random.default_rng(n + s)
+    counts, bsum, bsq = _block_sums(rng, n, s)
+    if sparse:  # rare signals: picks without out-of-sample variance (key -inf)
+        active = rng.random(bsum.shape) < 0.3
+        active[:40] = False
+        active[:40, :2] = True
+        bsum[:40, :2] = np.abs(bsum[:40, :2]) + 0.2
+        bsum, bsq = np.where(active, bsum, 0.0), np.where(active, bsq, 0.0)
+    want = _pbo_from_blocks_reference(counts, bsum, bsq)
+    splits = cscv_splits_of(counts)
+    chunks, numbers = _chunks_of(bsum, bsq, cuts)
+    truth = merge_picks([split_picks(splits, c, k) for c, k in zip(chunks, numbers, strict=True)])
+    for sample in (np.arange(splits.n_splits), np.arange(0, splits.n_splits, 3), np.array([1])):
+        got = pbo_one_pass(splits, chunks, numbers, n, sample)
+        for field in ("logits", "is_sharpe", "oos_sharpe"):
+            np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+        assert (got.pbo, got.prob_oos_loss, got.n_trials) == (
+            want.pbo,
+            want.prob_oos_loss,
+            want.n_trials,
+        )
+    # the one-split sample names too few candidates: the guess is wrong somewhere
+    seen = merge_picks(
+        [
+            split_picks(splits.subset(np.array([1])), c, k)
+            for c, k in zip(chunks, numbers, strict=True)
+        ]
+    )
+    assert np.unique(seen.trial).size < np.unique(truth.trial).size
+
+
+def test_fused_cscv_kernel_equals_its_twin() -> None:
+    from liqflow.backtest import _kernels as k
+    from liqflow.backtest.overfit import cscv_splits_of, trial_blocks
+
+    counts, bsum, bsq = _block_sums(np.random.default_rng(4), 300, 6)
+    trials = trial_blocks(bsum, bsq)
+    splits = cscv_splits_of(counts)
+    args = (trials.bs, trials.bq, trials.tot1, trials.tot2)
+    shape = (splits.n_is, splits.n_all, splits.blocks, splits.lcp, 8)
+    picks = k.cscv_best(*args, *shape)
+    floor = picks[0] - np.abs(picks[0]) * 1e-9
+    fused = (*args, trials.weights, *shape, floor, picks[1])
+    for got, want in zip(k.cscv_fused_py(*fused), k.cscv_fused(*fused), strict=True):
+        np.testing.assert_array_equal(got, want)
+    # the picks above the floor are the picks; the counts are the second pass's
+    np.testing.assert_array_equal(k.cscv_fused(*fused)[4], picks[4])
+    counts2 = k.cscv_counts(*args, trials.weights, *shape, picks[1])
+    np.testing.assert_array_equal(k.cscv_fused(*fused)[5], counts2[0])
+    np.testing.assert_array_equal(k.cscv_fused(*fused)[6], counts2[1])
+
+
 def test_distinct_rows_keeps_first_of_each() -> None:
     from liqflow.backtest.overfit import _distinct_rows
 
@@ -230,6 +317,38 @@ def test_distinct_rows_keeps_first_of_each() -> None:
     keep, counts = _distinct_rows(x)
     # NaN rows never compare equal: each is kept on its own
     assert keep.tolist() == [0, 1, 3, 4] and counts.tolist() == [2, 2, 1, 1]
+
+
+def test_distinct_pairs_equals_sorting_reference() -> None:
+    # the hash-table pass over (sums, sums of squares) side by side gives the rows and
+    # weights of the sort-based reference on the rows put together, and so does its
+    # Python twin; NaN rows stay apart, -0.0 and 0.0 are equal values
+    from liqflow.backtest._kernels import distinct_pairs, distinct_pairs_py
+    from liqflow.backtest.overfit import _distinct_pairs, _distinct_rows_numpy, _row_hashes
+
+    rng = np.random.default_rng(21)
+    a = rng.normal(size=(300, 4)).round(1)  # few distinct values: many identical rows
+    b = a**2
+    a[[7, 9], 0] = np.nan
+    a[11], b[11] = a[12], b[12]
+    a[5], b[5] = 0.0, 0.0
+    a[6], b[6] = -0.0, 0.0
+    w = rng.integers(1, 9, 300)
+    rows = np.concatenate([a, b], axis=1)
+    for weights in (None, w):
+        keep, total = _distinct_pairs(a, b, weights)
+        want_keep, want_total = _distinct_rows_numpy(rows, weights)
+        assert keep.size < 300 and {7, 9} <= set(keep.tolist())
+        np.testing.assert_array_equal(keep, want_keep)
+        np.testing.assert_array_equal(total, want_total)
+    # three hashes for all the rows: rows of equal hashes are compared, not merged
+    a[6] = 0.5
+    h = _row_hashes(b, _row_hashes(a)) % np.uint64(3)
+    want_keep, want_total = _distinct_rows_numpy(np.concatenate([a, b], axis=1), w)
+    for fn in (distinct_pairs, distinct_pairs_py):
+        keep, total = fn(a, b, h, w)
+        np.testing.assert_array_equal(keep, want_keep)
+        np.testing.assert_array_equal(total, want_total)
 
 
 def test_sparse_trials_cscv_equals_matrix_cscv_bit_for_bit() -> None:

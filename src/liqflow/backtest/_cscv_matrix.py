@@ -1,5 +1,6 @@
 """The matrix form of CSCV (splits x trials), the oracle of the tiled kernels, and the
-two small kernels both forms share (per-trial totals, the logits of the ranks).
+two small kernels both forms share (per-trial totals, the logits of the ranks), and the
+hash-table pass that keeps identical trials once (:func:`distinct_pairs`).
 
 :func:`cscv_ranks` ranks every split's out-of-sample result of the in-sample best on the
 (splits x trials) matrices of in-sample sums; :mod:`liqflow.backtest._cscv_kernels` gives
@@ -18,6 +19,8 @@ __all__ = [
     "cscv_logits_py",
     "cscv_ranks",
     "cscv_ranks_py",
+    "distinct_pairs",
+    "distinct_pairs_py",
 ]
 
 
@@ -120,3 +123,64 @@ def block_totals_py(bs: np.ndarray, bq: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 block_totals = numba.njit(cache=True, nogil=True)(block_totals_py)
+
+
+def _same_rows(a: np.ndarray, b: np.ndarray, i: int, j: int) -> bool:
+    """Whether rows ``i`` and ``j`` of ``a`` and of ``b`` are equal (NaN equals nothing)."""
+    same = True
+    c = 0
+    while same and c < a.shape[1]:
+        same = a[i, c] == a[j, c] and b[i, c] == b[j, c]
+        c += 1
+    return same
+
+
+_same_rows_jit = numba.njit(cache=True, nogil=True)(_same_rows)
+
+
+def distinct_pairs_py(
+    bsum: np.ndarray, bsq: np.ndarray, hashes: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first of each set of identical rows of ``(bsum, bsq)`` (N, S) and the sum of
+    their ``weights`` (int64[N]), in one pass over a hash table of the rows.
+
+    ``hashes`` (uint64[N]) must be equal for equal rows. Returns ``keep`` (increasing
+    row indices) and ``total`` (int64, per kept row). Rows are equal when every value
+    is (``==``: a row with NaN is kept on its own).
+    """
+    n = bsum.shape[0]
+    size = 1
+    while size < 2 * n:
+        size *= 2
+    mask = np.uint64(size - 1)
+    table = np.full(size, -1, dtype=np.int64)
+    rep = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        slot = hashes[i] & mask
+        while True:
+            j = table[slot]
+            if j < 0:
+                table[slot] = i
+                rep[i] = i
+                break
+            if hashes[j] == hashes[i] and _same_rows_jit(bsum, bsq, i, j):
+                rep[i] = j
+                break
+            slot = (slot + np.uint64(1)) & mask
+    total = np.zeros(n, dtype=np.int64)
+    n_keep = 0
+    for i in range(n):
+        total[rep[i]] += weights[i]
+        n_keep += rep[i] == i
+    keep = np.empty(n_keep, dtype=np.int64)
+    out = np.empty(n_keep, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if rep[i] == i:
+            keep[k] = i
+            out[k] = total[i]
+            k += 1
+    return keep, out
+
+
+distinct_pairs = numba.njit(cache=True, nogil=True)(distinct_pairs_py)

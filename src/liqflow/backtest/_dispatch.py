@@ -1,13 +1,15 @@
 """Where a sweep's chunks run: in-process, local processes, or a Dask cluster.
 
-Every mode gives the same results, bit for bit. In this process and on local
-processes, a chunk of combos is evaluated in one task: the kernel's statistics, then
-the first pass of CSCV over the chunk's own trials (their in-sample best in every
-split); the picks are merged (a per-split maximum) and a second task per chunk counts
-the chunk's trials below them. On a Dask cluster (:mod:`liqflow.backtest._dask`) each
-worker thread evaluates one interleaved share of the combos and runs both CSCV passes
-over that share's trials, which never leave it: only statistics and per-split vectors
-travel. The kernel's inputs are sent once to each worker.
+Every mode gives the same results, bit for bit. On local processes, a chunk of combos
+is evaluated in one task: the kernel's statistics, then the first pass of CSCV over the
+chunk's own trials (their in-sample best in every split); the picks are merged (a
+per-split maximum) and a second task per chunk counts the chunk's trials below them.
+In this process both passes run as one over each chunk, against the picks of a few
+candidate trials (:func:`~liqflow.backtest.overfit.pbo_one_pass`). On a Dask cluster
+(:mod:`liqflow.backtest._dask`) each worker thread evaluates one interleaved share of
+the combos and runs both CSCV passes over that share's trials, which never leave it:
+only statistics and per-split vectors travel. The kernel's inputs are sent once to each
+worker.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from liqflow.backtest.overfit import (
     cscv_splits_of,
     merge_picks,
     pbo_from_counts,
+    pbo_one_pass,
     split_counts,
     split_picks,
     trial_blocks,
@@ -48,6 +51,13 @@ Progress = Callable[[int, int], None]
 #: Combos per chunk in this process: bounds the kernel's per-block output and keeps a
 #: chunk's CSCV pass over every split short.
 IN_PROCESS_CHUNK = 65_536
+#: In this process, the picks over all the trials are found first in one run of
+#: ``GUESS_RUN`` consecutive splits (which share most of their blocks) out of every
+#: ``GUESS_STEP``: the trials they pick are the candidates whose picks the one CSCV pass
+#: ranks against (on the sweeps of ``bench/bench_sweep.py`` they are the picks of 95 %
+#: of the splits).
+GUESS_RUN = 16
+GUESS_STEP = 8
 #: Tasks per local process: enough to balance, few enough that each task's start-up
 #: (its arguments pickled, its result sent back) stays negligible.
 TASKS_PER_WORKER = 2
@@ -202,9 +212,15 @@ class ChunkResult:
 
 
 def evaluate_chunk(
-    arrays: SweepArrays, lo: int, hi: int, window: Window, keep_blocks: bool = False
+    arrays: SweepArrays,
+    lo: int,
+    hi: int,
+    window: Window,
+    keep_blocks: bool = False,
+    picks: bool = True,
 ) -> ChunkResult:
-    """Kernel statistics of combos ``lo:hi``, and their CSCV picks if ``window`` has splits."""
+    """Kernel statistics of combos ``lo:hi`` and, if ``window`` has splits, their trials
+    and (if ``picks``) CSCV picks."""
     st, bsum, bsq = sweep_stats(
         arrays.last_event,
         arrays.stage,
@@ -216,14 +232,15 @@ def evaluate_chunk(
         window.end,
         window.edges,
     )
-    trials = picks = None
+    trials = picked = None
     if window.splits is not None:
         w = arrays.weights[lo:hi] if arrays.weights is not None else None
         trials = trial_blocks(bsum, bsq, w)
-        picks = split_picks(window.splits, trials, np.arange(lo, hi))
+        if picks:
+            picked = split_picks(window.splits, trials, np.arange(lo, hi))
     if keep_blocks:
-        return ChunkResult(lo, st, trials, picks, bsum, bsq)
-    return ChunkResult(lo, st, trials, picks)
+        return ChunkResult(lo, st, trials, picked, bsum, bsq)
+    return ChunkResult(lo, st, trials, picked)
 
 
 def chunk_counts(
@@ -390,12 +407,10 @@ def _in_process(
     keep_blocks: bool,
 ) -> Evaluation:
     for lo, hi in _chunks(out.n, chunk_size or IN_PROCESS_CHUNK):
-        out.add(evaluate_chunk(arrays, lo, hi, window, keep_blocks))
+        out.add(evaluate_chunk(arrays, lo, hi, window, keep_blocks, picks=False))
     pbo = None
     if window.splits is not None:
-        picks = out.chosen()
-        counts = [chunk_counts(window, r, picks.chosen) for r in out.ordered()]
-        pbo = out.pbo(window.splits, picks, counts)
+        pbo = _fused_pbo(window.splits, out)
     if not keep_blocks:
         return Evaluation(out.stats(), pbo)
     parts = out.ordered()
@@ -405,6 +420,17 @@ def _in_process(
         np.concatenate([r.bsum for r in parts if r.bsum is not None]),
         np.concatenate([r.bsq for r in parts if r.bsq is not None]),
     )
+
+
+def _fused_pbo(splits: CSCVSplits, out: _Collector) -> PBOResult:
+    """The PBO of the collected chunks by :func:`~liqflow.backtest.overfit.pbo_one_pass`,
+    its candidates picked in a sample of the splits (:data:`GUESS_RUN`)."""
+    parts = out.ordered()
+    trials = [r.trials for r in parts if r.trials is not None]
+    numbers = [np.arange(r.lo, r.lo + r.stats.shape[0]) for r in parts]
+    runs = np.arange(splits.n_splits) // GUESS_RUN
+    sample = np.flatnonzero(runs % GUESS_STEP == 0)
+    return pbo_one_pass(splits, trials, numbers, out.n_trials, sample)
 
 
 def _run_processes(

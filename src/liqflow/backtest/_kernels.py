@@ -19,10 +19,14 @@ from liqflow.backtest._cscv_kernels import (
     cscv_best_py,
     cscv_counts,
     cscv_counts_py,
+    cscv_fused,
+    cscv_fused_py,
     cscv_logits,
     cscv_logits_py,
     cscv_ranks,
     cscv_ranks_py,
+    distinct_pairs,
+    distinct_pairs_py,
 )
 
 __all__ = [
@@ -35,10 +39,14 @@ __all__ = [
     "cscv_best_py",
     "cscv_counts",
     "cscv_counts_py",
+    "cscv_fused",
+    "cscv_fused_py",
     "cscv_logits",
     "cscv_logits_py",
     "cscv_ranks",
     "cscv_ranks_py",
+    "distinct_pairs",
+    "distinct_pairs_py",
     "last_event_rows",
     "last_event_rows_py",
     "stats_to_metrics",
@@ -362,8 +370,7 @@ def sweep_stats_py(
                 x = (1.0 - cost * tau) * (1.0 + g) - 1.0
                 s1b += x
                 s2b += x * x
-                if x < 0.0:
-                    down += x * x
+                down += x * x if x < 0.0 else 0.0  # a select, not a branch on the sign
                 eq *= 1.0 + x
                 if eq >= peak:
                     if mdd < 0.0 and mdd_peak == peak_i and not recovered:

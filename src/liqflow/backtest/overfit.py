@@ -19,8 +19,10 @@ from liqflow.backtest._kernels import (
     block_totals,
     cscv_best,
     cscv_counts,
+    cscv_fused,
     cscv_logits,
     cscv_ranks,
+    distinct_pairs,
 )
 from liqflow.backtest._shared import block_edges
 from liqflow.backtest.deflated import (
@@ -177,6 +179,14 @@ class CSCVSplits:
         split)."""
         return CSCVSplits(self.blocks[lo:hi], self.lcp[lo:hi], self.n_is[lo:hi], self.n_all)
 
+    def subset(self, rows: np.ndarray) -> CSCVSplits:
+        """Splits ``rows`` (increasing) alone, each sharing with the one before it in the
+        subset its leading blocks (the kernels rebuild the first one's sums)."""
+        blocks = self.blocks[rows]
+        same = np.cumprod(blocks[1:] == blocks[:-1], axis=1).sum(axis=1)
+        lcp = np.r_[0, same].astype(np.int64)
+        return CSCVSplits(np.ascontiguousarray(blocks), lcp, self.n_is[rows], self.n_all)
+
 
 def cscv_splits_of(counts: np.ndarray) -> CSCVSplits:
     """The :class:`CSCVSplits` of blocks of ``counts`` observations each."""
@@ -217,7 +227,7 @@ def trial_blocks(
 ) -> TrialBlocks:
     """The :class:`TrialBlocks` of per-block sums ``bsum``/``bsq`` (trials, S), each row
     standing for ``weights`` trials (default 1)."""
-    keep, weights = _distinct_rows(np.concatenate([bsum, bsq], axis=1), weights)
+    keep, weights = _distinct_pairs(bsum, bsq, weights)
     bs = np.ascontiguousarray(bsum[keep].T)
     bq = np.ascontiguousarray(bsq[keep].T)
     tot1, tot2 = block_totals(bs, bq)
@@ -265,6 +275,115 @@ def split_picks(
     row = trials.rows[best]
     trial = row if numbers is None else numbers[row]
     return SplitPicks(key=key, chosen=chosen, is_sharpe=is_sr, oos_sharpe=oos, trial=trial)
+
+
+def fused_pass(
+    splits: CSCVSplits,
+    trials: TrialBlocks,
+    guess: SplitPicks,
+    numbers: np.ndarray | None = None,
+) -> tuple[SplitPicks, np.ndarray, np.ndarray]:
+    """Both CSCV passes over ``trials`` in one, against the picks ``guess`` (of some
+    trials, numbered apart): the in-sample best of ``trials`` where it beats the guess
+    (elsewhere a pick that loses to it when merged) and, per split, the counts of
+    ``trials`` below and equal to the guess's out-of-sample key.
+
+    Merged with ``guess``, the picks are those over all the trials; the counts are
+    theirs in every split whose merged pick has the guess's out-of-sample key.
+    """
+    floor = np.where(guess.key > -np.inf, guess.key - (np.abs(guess.key) * 1e-9 + 1e-300), -np.inf)
+    key, chosen, is_sr, oos, best, below, ties = cscv_fused(
+        trials.bs,
+        trials.bq,
+        trials.tot1,
+        trials.tot2,
+        trials.weights,
+        splits.n_is,
+        splits.n_all,
+        splits.blocks,
+        splits.lcp,
+        CSCV_TILE,
+        floor,
+        guess.chosen,
+    )
+    row = trials.rows[best]
+    trial = row if numbers is None else numbers[row]
+    picks = SplitPicks(key=key, chosen=chosen, is_sharpe=is_sr, oos_sharpe=oos, trial=trial)
+    return picks, below, ties
+
+
+def some_trials(
+    chunks: list[TrialBlocks], numbers: list[np.ndarray], wanted: np.ndarray
+) -> TrialBlocks:
+    """The trials numbered ``wanted`` (each a trial some chunk's column stands for
+    first, ``numbers[i][rows]`` numbering chunk ``i``'s columns), gathered from the
+    chunks in the order of ``wanted``; their ``rows`` are ``0..len(wanted)-1``."""
+    parts = []
+    for ch, num in zip(chunks, numbers, strict=True):
+        col_num = num[ch.rows]
+        pos = np.searchsorted(col_num, wanted)
+        pos = np.minimum(pos, col_num.size - 1)
+        hit = col_num[pos] == wanted
+        parts.append((hit, ch, pos))
+    n_b = chunks[0].bs.shape[0]
+    bs = np.empty((n_b, wanted.size))
+    bq = np.empty((n_b, wanted.size))
+    tot1 = np.empty(wanted.size)
+    tot2 = np.empty(wanted.size)
+    found = np.zeros(wanted.size, dtype=np.bool_)
+    for hit, ch, pos in parts:
+        take = hit & ~found
+        bs[:, take] = ch.bs[:, pos[take]]
+        bq[:, take] = ch.bq[:, pos[take]]
+        tot1[take] = ch.tot1[pos[take]]
+        tot2[take] = ch.tot2[pos[take]]
+        found |= take
+    if not found.all():  # pragma: no cover - picks name columns of the chunks
+        raise RuntimeError("a wanted trial is in no chunk")
+    ones = np.ones(wanted.size, dtype=np.int64)
+    return TrialBlocks(bs, bq, tot1, tot2, ones, np.arange(wanted.size))
+
+
+def pbo_one_pass(
+    splits: CSCVSplits,
+    chunks: list[TrialBlocks],
+    numbers: list[np.ndarray],
+    n_trials: int,
+    sample: np.ndarray,
+) -> PBOResult:
+    """The PBO of chunks of trials (``numbers[i][rows]`` numbering chunk ``i``'s
+    columns apart), both CSCV passes over each chunk in one.
+
+    The picks over all the trials in the splits ``sample`` name a few candidate trials;
+    their picks in every split are the guess the one pass
+    (:func:`fused_pass`) ranks against while it finds the trials that beat it. The
+    splits whose pick over all the trials has another out-of-sample key than the
+    guess are counted again (:func:`split_counts`). Same picks, counts and PBO as the
+    two passes (:func:`split_picks`, then :func:`split_counts`), bit for bit.
+    """
+    part = splits.subset(sample)
+    seen = merge_picks([split_picks(part, t, k) for t, k in zip(chunks, numbers, strict=True)])
+    cands = np.unique(seen.trial)
+    guess = split_picks(splits, some_trials(chunks, numbers, cands), cands)
+    below = np.zeros(splits.n_splits, dtype=np.int64)
+    ties = np.zeros(splits.n_splits, dtype=np.int64)
+    found = [guess]
+    for t, k in zip(chunks, numbers, strict=True):
+        picked, bl, ti = fused_pass(splits, t, guess, k)
+        found.append(picked)
+        below += bl
+        ties += ti
+    picks = merge_picks(found)
+    redo = np.flatnonzero(~(picks.chosen == guess.chosen))  # NaN: counted again
+    if redo.size:
+        again = splits.subset(redo)
+        below[redo] = 0
+        ties[redo] = 0
+        for t in chunks:
+            bl, ti = split_counts(again, t, picks.chosen[redo])
+            below[redo] += bl
+            ties[redo] += ti
+    return pbo_from_counts(splits, picks, below, ties, n_trials)
 
 
 def merge_picks(picks: list[SplitPicks]) -> SplitPicks:
@@ -329,17 +448,43 @@ def pbo_from_counts(
     )
 
 
+def _row_hashes(x: np.ndarray, h: np.ndarray | None = None) -> np.ndarray:
+    """A 64-bit hash of the bits of each row of ``x`` (float64), added to ``h``."""
+    words = np.ascontiguousarray(x).view(np.uint64)
+    mult = (np.arange(words.shape[1], dtype=np.uint64) * np.uint64(2) + np.uint64(1)) * np.uint64(
+        0x9E3779B97F4A7C15
+    )
+    out = (words * mult).sum(axis=1, dtype=np.uint64)
+    if h is None:
+        return out
+    return out * np.uint64(0xBF58476D1CE4E5B9) + h
+
+
 def _distinct_rows(
     x: np.ndarray, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the first of each set of identical rows (increasing) and their counts
     (sums of ``weights`` if given)."""
+    return _distinct_pairs(x, np.zeros((x.shape[0], 0)), weights)
+
+
+def _distinct_pairs(
+    a: np.ndarray, b: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_distinct_rows` of the rows of ``a`` and ``b`` side by side, without
+    building them (:func:`~liqflow.backtest._kernels.distinct_pairs`)."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    w = np.ones(a.shape[0], dtype=np.int64) if weights is None else weights.astype(np.int64)
+    return distinct_pairs(a, b, _row_hashes(b, _row_hashes(a)), w)
+
+
+def _distinct_rows_numpy(
+    x: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sort-based reference of :func:`_distinct_rows`."""
     n = x.shape[0]
-    words = np.ascontiguousarray(x).view(np.uint64)
-    mult = (np.arange(words.shape[1], dtype=np.uint64) * np.uint64(2) + np.uint64(1)) * np.uint64(
-        0x9E3779B97F4A7C15
-    )
-    h = (words * mult).sum(axis=1, dtype=np.uint64)
+    h = _row_hashes(x)
     order = np.argsort(h, kind="stable")
     hs = h[order]
     starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
