@@ -54,7 +54,7 @@ def _folder(root: Path, *, bad: bool = True) -> Path:
     a coin outside the catalogue, crypto-universe snapshots, files not matched, a file
     spliced across the halves and, with ``bad``, a refused file in each half."""
     a, b = root / "a", root / "b"
-    for d in (a, b, a / "universe"):
+    for d in (a, b, a / "universe", b / "universe"):
         d.mkdir(parents=True)
     _yahoo(a / "BTC-USD.csv", 900, 1)
     _yahoo(a / "XEM-USD-1d.csv", 400, 2)  # a coin of no catalogue series
@@ -68,6 +68,10 @@ def _folder(root: Path, *, bad: bool = True) -> Path:
             "3,NEM,xem,0.02\n"
         )
     (a / "universe" / "20180107.csv").write_text('coin,mkt_cap\nBTC,"$270,000,000,000"\nXEM,1e9\n')
+    # snapshots on both sides: their coin ids are assigned over all of them at once
+    (b / "universe" / "prices_2025-08-08.csv").write_text(
+        "rank,name,symbol,price\n1,Bitcoin,btc,112000\n2,NEM,xem,0.03\n"
+    )
     if bad:
         (a / "RRPONTSYD.csv").write_text("date,value\n2021-01-06,1\n2021-01-0x,2\n")
         (b / "VIXCLS.csv").write_text("date,value\n2021-01-06,20\n2021-01-06,21\n")
@@ -395,3 +399,23 @@ def test_ctrl_c_while_waiting_for_the_write_thread_is_raised_once_it_is_done(
         wait()
     assert done.is_set()  # the write was not left running under the closing transaction
     assert calls == ["liqflow-write", "liqflow-write"]
+
+
+def test_the_gil_is_handed_over_quickly_while_the_write_thread_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liqflow import _import_write
+
+    root = _folder(tmp_path / "data", bad=False)
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    real = _import_write._prepared
+
+    def prepared(*args: object) -> object:
+        seen.append(sys.getswitchinterval())
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_import_write, "_prepared", prepared)
+    _import(tmp_path / "s.duckdb", root, monkeypatch, forked=False)
+    assert seen == [_import_write.WRITE_SWITCH_INTERVAL] and seen[0] < before
+    assert sys.getswitchinterval() == before
