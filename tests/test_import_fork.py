@@ -419,3 +419,56 @@ def test_the_gil_is_handed_over_quickly_while_the_write_thread_runs(
     _import(tmp_path / "s.duckdb", root, monkeypatch, forked=False)
     assert seen == [_import_write.WRITE_SWITCH_INTERVAL] and seen[0] < before
     assert sys.getswitchinterval() == before
+
+
+def test_coin_prices_written_beside_the_observations_give_the_same_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coin prices go to a side transaction while the observations are appended in
+    the batch's own: the same report and tables as writing them one after the other; a
+    failure of the side write changes nothing."""
+    from contextlib import contextmanager
+
+    import liqflow._universe_write as universe_write
+
+    root = _folder(tmp_path / "data", bad=False)
+    sides: list[bool] = []
+    real = Store.side_transaction
+
+    @contextmanager
+    def recorded(self: Store) -> Iterator[bool]:
+        with real(self) as apart:
+            sides.append(apart)
+            yield apart
+
+    monkeypatch.setattr(Store, "side_transaction", recorded)
+    beside, _ = _import(tmp_path / "beside.duckdb", root, monkeypatch, forked=True)
+    assert sides == [True]
+
+    @contextmanager
+    def serial(self: Store) -> Iterator[bool]:
+        yield False
+
+    monkeypatch.setattr(Store, "side_transaction", serial)
+    after, _ = _import(tmp_path / "after.duckdb", root, monkeypatch, forked=True)
+    assert _said(beside) == _said(after)
+    a, b = _tables(tmp_path / "beside.duckdb"), _tables(tmp_path / "after.duckdb")
+    assert a.keys() == b.keys()
+    for t in a:
+        pd.testing.assert_frame_equal(a[t], b[t], obj=t)
+    assert b["observations"]["series_id"].str.startswith("coin_").any()
+
+    monkeypatch.setattr(Store, "side_transaction", real)
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        import_paths(store, default_catalog(), [root / "b" / "ETH-USD.csv"])
+    before = _stored_rows(db)
+
+    def broken(*args: object) -> object:
+        raise StoreError("write to store s.duckdb failed, nothing was changed: disk full")
+
+    monkeypatch.setattr(universe_write, "_write_prices", broken)
+    with pytest.raises(StoreError, match="nothing was changed: disk full"):
+        _import(db, root, monkeypatch, forked=True)
+    assert _stored_rows(db) == before
+    assert not (tmp_path / "s.duckdb.writing").exists()

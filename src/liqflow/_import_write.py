@@ -35,10 +35,13 @@ def _prepared(scan: _Scan, stored: pd.DataFrame | None) -> UniversePrep | None:
     return prepare_universe(scan.universe, stored)
 
 
-def _write_universe(store: Store, scan: _Scan, prep: UniversePrep | None) -> list[ImportedFile]:
+def _write_universe(
+    store: Store, scan: _Scan, prep: UniversePrep | None, prices: list[UniverseWrite] | None
+) -> list[ImportedFile]:
     """Write the crypto-universe files read and their records; their report lines.
 
-    ``prep`` is what :func:`liqflow.universe_store.prepare_universe` gives for them. Their
+    ``prep`` is what :func:`liqflow.universe_store.prepare_universe` gives for them,
+    ``prices`` the writes of their prices when written already (see :func:`_write_prices`). Their
     records are written before their snapshots are inserted, once their frames are
     released (see :func:`liqflow.universe_store.write_universe_files`).
     """
@@ -69,8 +72,23 @@ def _write_universe(store: Store, scan: _Scan, prep: UniversePrep | None) -> lis
         scan.universe.clear()  # their rows are written or held: the memory goes to the write
         store.write_detailed([], files=out)
 
-    write_universe_files(store, scan.universe, records, prep)
+    write_universe_files(store, scan.universe, records, prep, prices)
     return loaded
+
+
+def _write_prices(
+    store: Store, scan: _Scan, prep: UniversePrep | None
+) -> list[UniverseWrite] | None:
+    """Write the coin prices of the scan's universe files in a side transaction of the
+    write (:meth:`Store.side_transaction`), beside the observations DuckDB appends in the
+    batch's own transaction meanwhile; their writes, or None when they could not be
+    written apart (nothing to write, no side transaction: written with the rest)."""
+    if prep is None or not (prep.coin_ids or prep.top100):
+        return None
+    from liqflow.universe_store import write_universe_prices
+
+    with store.side_transaction() as apart:
+        return write_universe_prices(store, scan.universe, prep) if apart else None
 
 
 #: Seconds a thread holds the GIL before it is handed to a waiting one while DuckDB
@@ -144,7 +162,8 @@ def write_scan(
     """Write the parts that passed and the files' records, all in one transaction.
 
     The observations first, then the crypto-universe files, whose coin ids are computed
-    (:func:`liqflow.universe_store.prepare_universe`) while DuckDB writes the observations.
+    (:func:`liqflow.universe_store.prepare_universe`) and coin prices written (in a side
+    transaction) while DuckDB writes the observations.
     """
     with store.batched():
         report = _write_all(store, scan, pending, errors, file_records, revise)
@@ -203,10 +222,11 @@ def _write_all(
         )
         try:
             prep = _prepared(scan, stored)
+            prices = _write_prices(store, scan, prep)
         finally:
             result = observations()
     batches.clear()
-    universe = _write_universe(store, scan, prep)
+    universe = _write_universe(store, scan, prep, prices)
     loaded = [
         ImportedFile(path, sid, source, fmt, rows, added, first, last, column, revised)
         for (path, sid, source, fmt, rows, first, last, column), added, revised in zip(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -48,6 +49,8 @@ class _StoreBase:
         self._host: duckdb.DuckDBPyConnection | None = None
         #: The write transaction of :meth:`batched` (writes inside it join it), once open.
         self._open: duckdb.DuckDBPyConnection | None = None
+        #: Per thread: the connection of its :meth:`side_transaction`, while one is open.
+        self._side = threading.local()
         self._batch: contextlib.ExitStack[bool | None] | None = None
         if self._memory:
             self._reader = duckdb.connect(":memory:")
@@ -185,8 +188,50 @@ class _StoreBase:
             pass
 
     @contextmanager
+    def side_transaction(self) -> Iterator[bool]:
+        """Inside a :meth:`batched` block whose transaction is open: the writes this thread
+        makes in the ``with`` block go to a second transaction on the same staged copy,
+        committed when the block ends; another thread may meanwhile write in the batch's
+        own transaction. Yields True then; else (no transaction open yet, a store in
+        memory) False, and the writes join the batch's transaction as usual.
+
+        The batch is still published whole or not at all: both transactions write the
+        staged copy, which is published only once the batch's own transaction has
+        committed. The two must not write the same keys (each sees the store as it was
+        before the other); the import writes the catalogue series in one and the coin
+        prices (``coin_*`` series) in the other.
+        """
+        if self._open is None or self._memory:
+            yield False
+            return
+        try:
+            con = self._database().cursor()
+            con.execute("USE stage")
+            con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"write to store {self.path} failed, nothing was changed: {exc}"
+            ) from None
+        self._side.con = con
+        try:
+            yield True
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"write to store {self.path} failed, nothing was changed: {exc}"
+            ) from None
+        finally:
+            self._side.con = None
+            with contextlib.suppress(duckdb.Error):
+                con.close()  # a transaction still open is rolled back
+
+    @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write transaction, published whole or not at all (see the module notes)."""
+        side = getattr(self._side, "con", None)
+        if side is not None:  # this thread writes in its side transaction
+            yield side
+            return
         if self.read_only:
             raise StoreError(f"store {self.path} was opened read-only; nothing was changed")
         if self._open is None and self._batch is not None:  # batched(): opened once
