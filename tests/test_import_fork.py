@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import liqflow
-from liqflow import _import_fork, importer
+from liqflow import _import_fork, _import_write, importer
 from liqflow._errors import LiqflowError, StoreError
 from liqflow._import_fork import WorkerError, fork_worker, split_at
 from liqflow.catalog import default_catalog
@@ -404,8 +404,6 @@ def test_ctrl_c_while_waiting_for_the_write_thread_is_raised_once_it_is_done(
 def test_the_gil_is_handed_over_quickly_while_the_write_thread_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from liqflow import _import_write
-
     root = _folder(tmp_path / "data", bad=False)
     before = sys.getswitchinterval()
     seen: list[float] = []
@@ -472,3 +470,19 @@ def test_coin_prices_written_beside_the_observations_give_the_same_store(
         _import(db, root, monkeypatch, forked=True)
     assert _stored_rows(db) == before
     assert not (tmp_path / "s.duckdb.writing").exists()
+
+
+def test_coin_prices_are_not_written_apart_beside_a_series_named_like_them(
+    tmp_path: Path,
+) -> None:
+    from liqflow._universe_write import UniversePrep
+    from liqflow.store import Batch
+
+    prep = UniversePrep(pd.DataFrame(), None, ("nem",), pd.DataFrame(), [])
+    frame = pd.DataFrame({"close": [1.0]}, index=pd.date_range("2021-01-01", periods=1))
+    with Store(tmp_path / "s.duckdb") as store, store.batched():
+        store.start_batch()
+        # a series of the catalogue named coin_*: its key could be a coin's; one transaction
+        taken = [Batch("coin_nem", "yahoo", frame)]
+        assert _import_write._write_prices(store, None, prep, taken) is None  # type: ignore[arg-type]
+        assert _import_write._write_prices(store, None, None, []) is None  # type: ignore[arg-type]

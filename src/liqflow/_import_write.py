@@ -15,6 +15,7 @@ import pandas as pd
 from liqflow._import_fork import trim_heap
 from liqflow._import_report import ImportedFile, ImportReport
 from liqflow._import_splice import _Pending
+from liqflow.coin_ids import coin_series_id
 from liqflow.store import Batch, FileRecord, RecordedPart, Store
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["write_scan"]
 
 _T = TypeVar("_T")
+#: What every series id of a coin's prices starts with (:func:`coin_series_id`).
+COIN_PREFIX = coin_series_id("x")[: -len("x")]
 
 
 def _prepared(scan: _Scan, stored: pd.DataFrame | None) -> UniversePrep | None:
@@ -77,13 +80,17 @@ def _write_universe(
 
 
 def _write_prices(
-    store: Store, scan: _Scan, prep: UniversePrep | None
+    store: Store, scan: _Scan, prep: UniversePrep | None, beside: list[Batch]
 ) -> list[UniverseWrite] | None:
     """Write the coin prices of the scan's universe files in a side transaction of the
-    write (:meth:`Store.side_transaction`), beside the observations DuckDB appends in the
-    batch's own transaction meanwhile; their writes, or None when they could not be
-    written apart (nothing to write, no side transaction: written with the rest)."""
+    write (:meth:`Store.side_transaction`), beside the observations ``beside`` DuckDB
+    appends in the batch's own transaction meanwhile; their writes, or None when they
+    are not written apart (nothing to write, no side transaction, or a series of
+    ``beside`` named like a coin's prices, ``coin_*``: the two must not share a key;
+    they are then written with the rest)."""
     if prep is None or not (prep.coin_ids or prep.top100):
+        return None
+    if any(b.series_id.startswith(COIN_PREFIX) for b in beside):
         return None
     from liqflow.universe_store import write_universe_prices
 
@@ -222,7 +229,7 @@ def _write_all(
         )
         try:
             prep = _prepared(scan, stored)
-            prices = _write_prices(store, scan, prep)
+            prices = _write_prices(store, scan, prep, batches)
         finally:
             result = observations()
     batches.clear()
