@@ -19,15 +19,15 @@ import pandas as pd
 import pytest
 
 import liqflow
-from liqflow import _import_fork, _import_write, importer
+from liqflow import _fork, _import_write, importer
 from liqflow._errors import LiqflowError, StoreError
-from liqflow._import_fork import WorkerError, fork_worker, split_at
+from liqflow._fork import WorkerError, fork_worker, split_at
 from liqflow.catalog import default_catalog
 from liqflow.importer import ImportReport, import_paths
 from liqflow.store import Store
 
 pytestmark = pytest.mark.skipif(
-    not _import_fork.forking_works(), reason="the import forks a worker on Linux only"
+    not _fork.forking_works(), reason="the import forks a worker on Linux only"
 )
 
 SRC = str(Path(liqflow.__file__).resolve().parents[1])
@@ -118,7 +118,7 @@ def _import(
     workers were started."""
     started = []
 
-    def counted(work: Callable[[], Iterator[object]], what: str) -> _import_fork.Worker[object]:
+    def counted(work: Callable[[], Iterator[object]], what: str) -> _fork.Worker[object]:
         started.append(what)
         return fork_worker(work, what)
 

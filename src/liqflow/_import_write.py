@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 
-from liqflow._import_fork import trim_heap
+from liqflow._fork import trim_heap
 from liqflow._import_report import ImportedFile, ImportReport
 from liqflow._import_splice import _Pending
 from liqflow.coin_ids import coin_series_id

@@ -33,7 +33,7 @@ prices alike, it is reported from its record (``rescan=True`` reads every file).
 
 Two cores. The parsers hold the GIL, so an import with more than :data:`FORK_MIN_BYTES`
 to parse reads its first files (about :data:`WORKER_SHARE` of the estimated reading
-cost) in a forked worker process (:mod:`liqflow._import_fork`, Linux) while this
+cost) in a forked worker process (:mod:`liqflow._fork`, Linux) while this
 process reads the rest; the worker's scan comes back pickled and is joined in file
 order, so the report, records, rows and errors are those of one process reading every
 file in turn. The worker never touches the store and ends once its scan is sent (its
@@ -55,7 +55,7 @@ import pandas as pd
 
 from liqflow import _sanity
 from liqflow._errors import DataError, LiqflowError, UnsupportedLayoutError
-from liqflow._import_fork import Worker, fork_worker, forking_works, split_at
+from liqflow._fork import Worker, fork_worker, forking_works, split_at
 from liqflow._import_records import (
     _as_written,
     _context,

@@ -4,6 +4,8 @@ and an abandoned run leaves nothing running."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import threading
 import time
 
@@ -11,12 +13,13 @@ import pandas as pd
 import pytest
 
 from liqflow._errors import ConfigError
+from liqflow._fork import WorkerError, forking_works
 from liqflow.catalog import default_catalog
 from liqflow.store import Store
 from liqflow.study import run_study, study_inputs
 from liqflow.study.claims import ALTS
 from liqflow.study.inputs import ALTS_PENDING, inputs_before_alts, with_alt_basket
-from liqflow.study.staged import begin_study
+from liqflow.study.staged import _added, _rebuilt, begin_study
 
 from .synthetic import synthetic_panel
 
@@ -38,11 +41,18 @@ def test_the_inputs_in_two_steps_are_the_inputs() -> None:
     pd.testing.assert_series_equal(full.basket_coins, whole.basket_coins)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_staged_study_is_the_run_study_evidence(workers: int) -> None:
+FORKS = forking_works()
+needs_fork = pytest.mark.skipif(not FORKS, reason="a forked child process needs Linux")
+
+
+@pytest.mark.parametrize(
+    ("workers", "process"),
+    [(1, False), (2, False), (1, pytest.param(True, marks=needs_fork)), (2, None)],
+)
+def test_staged_study_is_the_run_study_evidence(workers: int, process: bool | None) -> None:
     panel, early, whole = _stages()
     ref, _ = run_study(whole, seed=7, draws=299, workers=workers)
-    run = begin_study(early, seed=7, draws=299, workers=workers)
+    run = begin_study(early, seed=7, draws=299, workers=workers, process=process)
     time.sleep(0.05)  # the tests of the other inputs are under way meanwhile
     evidence, hit = run.complete(with_alt_basket(early, panel, default_catalog()))()
     assert not hit
@@ -50,12 +60,15 @@ def test_staged_study_is_the_run_study_evidence(workers: int) -> None:
     assert list(evidence.lead_lags) == list(ref.lead_lags)
 
 
-def test_staged_study_reads_and_fills_the_cache_of_run_study() -> None:
+@pytest.mark.parametrize("process", [False, pytest.param(True, marks=needs_fork)])
+def test_staged_study_reads_and_fills_the_cache_of_run_study(process: bool) -> None:
     _, early, whole = _stages()
     with Store(":memory:") as store:
-        first, hit1 = begin_study(early, seed=7, draws=299, store=store).complete(whole)()
+        run = begin_study(early, seed=7, draws=299, store=store, process=process)
+        first, hit1 = run.complete(whole)()
         again, hit2 = run_study(whole, seed=7, draws=299, store=store)
-        third, hit3 = begin_study(early, seed=7, draws=299, store=store).complete(whole)()
+        run = begin_study(early, seed=7, draws=299, store=store, process=process)
+        third, hit3 = run.complete(whole)()
     assert (hit1, hit2, hit3) == (False, True, True)
     assert first.to_json() == again.to_json() == third.to_json()
 
@@ -74,11 +87,103 @@ def _no_study_thread_within(seconds: float) -> bool:
 def test_an_abandoned_study_stops_and_too_few_draws_abandon_it() -> None:
     assert _no_study_thread_within(30.0)
     _, early, whole = _stages()
-    begin_study(early, seed=7, draws=299).abandon()  # the caller failed before complete
+    begin_study(early, seed=7, draws=299, process=False).abandon()  # failed before complete
     assert _no_study_thread_within(30.0)  # the basket's tests never wait for inputs
     with pytest.raises(ConfigError, match=r"alpha and confidence must be in \(0, 1\), got 2"):
         begin_study(early, seed=7, draws=299, alpha=2.0)  # checked before it starts
-    run = begin_study(early, seed=7, draws=20)  # enough for no test, refused with the inputs
+    run = begin_study(early, seed=7, draws=20, process=False)  # enough for no test: refused
     with pytest.raises(ConfigError, match=r"draws must be an integer of at least \d+"):
         run.complete(whole)
     assert _no_study_thread_within(30.0)
+
+
+def test_what_the_whole_inputs_add_rebuilds_them() -> None:
+    panel, early, _ = _stages()
+    full = with_alt_basket(early, panel, default_catalog())
+    added = _added(early, full)
+    assert set(added) <= {"series", "missing", "basket_coins", "basket_coverage"}
+    order, new = added.get("series", (list(early.series), {}))
+    assert list(new) == [k for k in full.series if k not in early.series]  # only the basket
+    assert order == list(full.series)
+    again = _rebuilt(early, added)
+    assert again.data_hash() == full.data_hash() and list(again.series) == list(full.series)
+    assert dict(again.missing) == dict(full.missing)
+    pd.testing.assert_series_equal(again.basket_coins, full.basket_coins)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@needs_fork
+def test_a_forked_study_is_stopped_when_abandoned_and_its_death_is_one_line() -> None:
+    _, early, whole = _stages()
+    run = begin_study(early, seed=7, draws=299, process=True)
+    pid = run._run._worker.pid
+    assert _alive(pid)
+    run.abandon()  # killed and reaped: no process left behind
+    assert not _alive(pid)
+    run = begin_study(early, seed=7, draws=299, process=True)
+    pid = run._run._worker.pid
+    os.kill(pid, signal.SIGKILL)  # a child that dies (out of memory, say)
+    wait = run.complete(whole)  # the inputs cannot reach it: said by the wait
+    killed = r"^the study.s worker process \(pid \d+, running the tests\) was killed by signal 9"
+    with pytest.raises(WorkerError, match=killed):
+        wait()
+    assert not _alive(pid)
+
+
+@needs_fork
+def test_a_test_error_in_the_child_is_raised_as_itself() -> None:
+    _, early, whole = _stages()
+    broken = dataclasses.replace(whole, series={**whole.series, ALTS: "not a series"})
+    run = begin_study(early, seed=7, draws=299, process=True)
+    with pytest.raises(AttributeError):
+        run.complete(broken)()
+
+
+def _side_sum() -> float:
+    return 41.0 + 1.0
+
+
+def _side_fails() -> float:
+    raise ValueError("no")
+
+
+@pytest.mark.parametrize("process", [False, pytest.param(True, marks=needs_fork)])
+def test_a_side_job_runs_where_the_tests_run(process: bool) -> None:
+    _, early, whole = _stages()
+    ref, _ = run_study(whole, seed=7, draws=299)
+    run = begin_study(early, seed=7, draws=299, process=process, side=_side_sum)
+    assert run.side() == 42.0
+    evidence, _ = run.complete(whole)()
+    assert evidence.to_json() == ref.to_json()  # the tests ran all the same
+    failing = begin_study(early, seed=7, draws=299, process=process, side=_side_fails)
+    assert failing.side() is None  # the caller computes it itself and meets the error
+    assert failing.complete(whole)()[0].to_json() == ref.to_json()
+    with Store(":memory:") as store:
+        run_study(whole, seed=7, draws=299, store=store)
+        cached = begin_study(early, seed=7, draws=299, store=store, process=process, side=_side_sum)
+        wait = cached.complete(whole)  # a cache hit abandons the run
+        assert wait()[1] and cached.side() in (42.0, None)  # never a hang or an error
+
+
+@needs_fork
+def test_no_process_to_start_runs_the_tests_on_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import liqflow.study.staged as staged
+
+    def no_fork(*args: object, **kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(staged, "fork_worker", no_fork)
+    _, early, whole = _stages()
+    ref, _ = run_study(whole, seed=7, draws=299)
+    run = begin_study(early, seed=7, draws=299, workers=2)  # the default forks: falls back
+    assert isinstance(run._run, staged._OnThreads)
+    assert run.complete(whole)()[0].to_json() == ref.to_json()
+    with pytest.raises(BlockingIOError):
+        begin_study(early, seed=7, draws=299, process=True)  # asked for: said

@@ -175,13 +175,16 @@ def _universe_and_bias_start(
     return _alt_universe(data, n), wait
 
 
-def _warm_up() -> None:
+def _warm_up() -> threading.Thread:
     """Start, on a background thread, the one-time costs of a new process that later
     parts meet: the exchange calendar (:func:`liqflow.sessions.exchange_sessions`), the
     loading of the compiled numba kernels, SciPy's distributions. They then overlap the
     reading of the store instead of adding to it. Nothing is computed differently: a part
     that needs one of them before it is ready waits for it or builds it itself, and an
-    error here is met again, and raised, where the part needs it."""
+    error here is met again, and raised, where the part needs it. The caller joins the
+    thread before the study may fork a child process (:func:`liqflow.study.staged.begin_study`),
+    so that the child inherits no lock the thread holds (numba's compiler lock, a
+    module's import lock)."""
 
     def run() -> None:
         try:
@@ -194,7 +197,9 @@ def _warm_up() -> None:
         except Exception:  # only a head start: each part redoes what it needs
             pass
 
-    threading.Thread(target=run, name="liqflow-warm-up", daemon=True).start()
+    thread = threading.Thread(target=run, name="liqflow-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @contextmanager
@@ -248,28 +253,30 @@ def _compute(
     are computed meanwhile, and the statistics part is what is left to wait for after
     the backtests.
     """
-    _warm_up()
+    warm_up = _warm_up()
     with clock.part("panel"):
         panel, series, date, is_default = _load(store, as_of, cat, ids)
-    with clock.part("signals"):
-        study = EvidenceRun(panel, cat, cfg, store, default=is_default)
-        try:
+        warm_up.join()  # no lock of its (numba's, an import's) held when the study forks
+    study: EvidenceRun | None = None
+    try:  # whatever fails (or a Ctrl-C), the study's jobs stop with it
+        with clock.part("signals"):
+            study = EvidenceRun(panel, cat, cfg, store, default=is_default)
             universe, wait_survivorship = _universe_and_bias_start(store, cat, date)
-        except BaseException:
+            wait_study = study.complete(universe)
+            signals = signals_part(panel, cat, universe, study.panel_signals())
+            wait_paths = event_paths_start(panel, signals, cfg, store)
+        hits: dict[str, bool] = {}
+        with clock.part("backtest") as flag:
+            bt, hits["walk-forward"] = backtest_part(panel, signals, cfg, store, universe)
+            flag[0] = hits["walk-forward"]
+        with clock.part("statistics") as flag:
+            inputs, evidence, hits["evidence"] = wait_study()
+            paths, hits["event paths"] = wait_paths()
+            survivorship = wait_survivorship()
+            flag[0] = hits["evidence"] or hits["event paths"]
+    finally:
+        if study is not None:  # harmless once its evidence is in
             study.abandon()
-            raise
-        wait_study = study.complete(universe)
-        signals = signals_part(panel, cat, universe)
-        wait_paths = event_paths_start(panel, signals, cfg, store)
-    hits: dict[str, bool] = {}
-    with clock.part("backtest") as flag:
-        bt, hits["walk-forward"] = backtest_part(panel, signals, cfg, store, universe)
-        flag[0] = hits["walk-forward"]
-    with clock.part("statistics") as flag:
-        inputs, evidence, hits["evidence"] = wait_study()
-        paths, hits["event paths"] = wait_paths()
-        survivorship = wait_survivorship()
-        flag[0] = hits["evidence"] or hits["event paths"]
     return ReportResults(
         as_of=pd.Timestamp(panel.index[-1]),
         panel=with_exchange_days(panel),

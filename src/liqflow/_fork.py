@@ -1,9 +1,10 @@
-"""A forked worker process for ``liqflow import``: the reading of a part of the files.
+"""A forked worker process: work that holds the GIL done on the second core.
 
-The parsers are Python, pandas and pyarrow code that holds the GIL for most of its time,
-so threads do not read two files at once; a forked process does, on the second core.
-:func:`fork_worker` runs one function in a child process and hands its result back to
-the parent, which reads the other files meanwhile.
+Python, pandas and pyarrow code holds the GIL for most of its time, so two threads do
+not run it at once; a forked process does. :func:`fork_worker` runs one function in a
+child process and hands what it computes back to the parent, which works meanwhile:
+``liqflow import`` reads part of the files in one (:mod:`liqflow.importer`), the report
+runs the study's tests in one (:mod:`liqflow.study.staged`).
 
 What keeps it safe:
 
@@ -27,22 +28,39 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import gc
 import os
 import pickle
 import signal
 import struct
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from liqflow._errors import LiqflowError
 
-__all__ = ["Worker", "WorkerError", "fork_worker", "forking_works", "split_at", "trim_heap"]
+__all__ = [
+    "Worker",
+    "WorkerError",
+    "fork_worker",
+    "forking_works",
+    "receive",
+    "send",
+    "split_at",
+    "trim_heap",
+]
 
 _T = TypeVar("_T")
 _LENGTH = struct.Struct("<Q")
+#: Chunks per gathered read or write (Linux's IOV_MAX is 1024).
+_IOV_MAX = 1024
+#: Size asked for the pipe of a worker's results (Linux's default limit for a process
+#: that is not privileged): a large result then crosses in a few reads, not one per
+#: 64 kB, each of which takes the reading thread's GIL again.
+_PIPE_SIZE = 1 << 20
 #: Tags of the message the child sends: its result, or the exception it raised.
 _OK, _RAISED = 0, 1
 
@@ -58,44 +76,61 @@ def forking_works() -> bool:
     return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
-def _write_all(fd: int, data: memoryview | bytes) -> None:
-    view = memoryview(data).cast("B")
-    while view:
-        done = os.write(fd, view)
-        view = view[done:]
+def _write_all(fd: int, chunks: list[memoryview]) -> None:
+    """Write every chunk, in order, with as few system calls as the pipe allows."""
+    views = [c.cast("B") for c in chunks if c.nbytes]
+    while views:
+        done = os.writev(fd, views[:_IOV_MAX])
+        while views and done >= views[0].nbytes:
+            done -= views[0].nbytes
+            views.pop(0)
+        if done:
+            views[0] = views[0][done:]
+
+
+def _read_into(fd: int, buffers: list[bytearray]) -> None:
+    """Fill every buffer, in order, with as few system calls as the pipe allows."""
+    views = [memoryview(b) for b in buffers if len(b)]
+    got, total = 0, sum(v.nbytes for v in views)
+    while views:
+        k = os.readv(fd, views[:_IOV_MAX])
+        if k == 0:
+            raise EOFError(f"pipe closed after {got} of {total} bytes")
+        got += k
+        while views and k >= views[0].nbytes:
+            k -= views[0].nbytes
+            views.pop(0)
+        if k:
+            views[0] = views[0][k:]
 
 
 def _read_exactly(fd: int, n: int) -> bytearray:
     out = bytearray(n)
-    view = memoryview(out)
-    got = 0
-    while got < n:
-        k = os.readv(fd, [view[got:]])
-        if k == 0:
-            raise EOFError(f"pipe closed after {got} of {n} bytes")
-        got += k
+    _read_into(fd, [out])
     return out
 
 
-def _send(fd: int, tag: int, value: object) -> None:
+def send(fd: int, tag: int, value: object) -> None:
+    """Write ``(tag, value)`` to the pipe ``fd``, pickled (protocol 5, the buffers out of
+    band); :func:`receive` reads it back. The sizes go first, then the pickle and the
+    buffers in one gathered write."""
     buffers: list[pickle.PickleBuffer] = []
     head = pickle.dumps((tag, value), protocol=5, buffer_callback=buffers.append)
     raws = [b.raw() for b in buffers]
-    _write_all(fd, _LENGTH.pack(len(head)) + _LENGTH.pack(len(raws)))
-    _write_all(fd, head)
-    for raw in raws:
-        _write_all(fd, _LENGTH.pack(raw.nbytes))
-        _write_all(fd, raw)
+    sizes = struct.pack(f"<{2 + len(raws)}Q", len(head), len(raws), *(r.nbytes for r in raws))
+    _write_all(fd, [memoryview(sizes), memoryview(head), *raws])
 
 
-def _receive(fd: int) -> tuple[int, object]:
-    sizes = _read_exactly(fd, 2 * _LENGTH.size)
-    n_head, n_buffers = _LENGTH.unpack_from(sizes, 0)[0], _LENGTH.unpack_from(sizes, 8)[0]
-    head = _read_exactly(fd, n_head)
-    buffers = [
-        _read_exactly(fd, _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))[0])
-        for _ in range(n_buffers)
-    ]
+def receive(fd: int) -> tuple[int, object]:
+    """The next ``(tag, value)`` :func:`send` wrote to the pipe ``fd``.
+
+    Raises :class:`EOFError` when the writer closed it first."""
+    counts = _read_exactly(fd, 2 * _LENGTH.size)
+    n_head, n_buffers = struct.unpack("<2Q", counts)
+    lengths = struct.unpack(f"<{n_buffers}Q", _read_exactly(fd, n_buffers * _LENGTH.size))
+    head = bytearray(n_head)
+    buffers = [bytearray(n) for n in lengths]
+    _read_into(fd, [head, *buffers])
     tag, value = pickle.loads(head, buffers=buffers)
     return int(tag), value
 
@@ -104,7 +139,7 @@ def _values(work: Callable[[], Iterator[object]]) -> Iterator[object]:
     yield from work()
 
 
-def _child(work: Callable[[], Iterator[object]], fd: int) -> None:
+def _child(work: Callable[[], Iterator[object]], fd: int, owner: str) -> None:
     """The child's whole life: send each value ``work()`` yields (or the exception it
     raises), then leave without cleanup."""
     code = 0
@@ -120,14 +155,14 @@ def _child(work: Callable[[], Iterator[object]], fd: int) -> None:
             except BaseException as exc:
                 message = (_RAISED, exc)
             try:
-                _send(fd, *message)
+                send(fd, *message)
             except BrokenPipeError:
                 code = 3  # the parent is gone or stopped reading: nobody to tell
                 break
             except BaseException as exc:
                 code = 2
                 with contextlib.suppress(BaseException):
-                    _send(fd, _RAISED, WorkerError(_one_line(message[1], exc)))
+                    send(fd, _RAISED, WorkerError(_one_line(message[1], exc, owner)))
                 break
             if message[0] == _RAISED:
                 break
@@ -135,11 +170,11 @@ def _child(work: Callable[[], Iterator[object]], fd: int) -> None:
         os._exit(code)
 
 
-def _one_line(value: object, exc: BaseException) -> str:
+def _one_line(value: object, exc: BaseException, owner: str) -> str:
     what = type(value).__name__
     text = str(value).splitlines()[0] if str(value) else what
     return (
-        f"the import's worker process could not send back its {what} ({text}): "
+        f"the {owner}'s worker process could not send back its {what} ({text}): "
         f"{type(exc).__name__}: {exc}; nothing was changed"
     )
 
@@ -147,10 +182,11 @@ def _one_line(value: object, exc: BaseException) -> str:
 class Worker(Generic[_T]):
     """A forked child computing a sequence of values; :meth:`receive` waits for the next."""
 
-    def __init__(self, pid: int, fd: int, what: str) -> None:
+    def __init__(self, pid: int, fd: int, what: str, owner: str = "import") -> None:
         self.pid = pid
         self._fd: int | None = fd
-        self._what = what
+        self._what, self._owner = what, owner
+        self._lock = threading.Lock()  # kill() beside a reaping thread
 
     def receive(self) -> _T:
         """The next value the function yields; its exception re-raised (the worker then
@@ -158,13 +194,13 @@ class Worker(Generic[_T]):
         if self._fd is None:
             raise WorkerError(f"the worker process ({self._what}) has ended; nothing more to read")
         try:
-            tag, value = _receive(self._fd)
+            tag, value = receive(self._fd)
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
             pid = self.pid
             status = self._reap(kill=True)  # a child that has exited keeps its status
             self._close()
             raise WorkerError(
-                f"the import's worker process (pid {pid}, {self._what}) {status} "
+                f"the {self._owner}'s worker process (pid {pid}, {self._what}) {status} "
                 f"before it finished ({type(exc).__name__}); nothing was changed"
             ) from None
         if tag == _RAISED:
@@ -172,6 +208,15 @@ class Worker(Generic[_T]):
             assert isinstance(value, BaseException)
             raise value
         return value  # type: ignore[return-value]
+
+    def kill(self) -> None:
+        """Send the child SIGKILL, without reaping it (a thread reading its results then
+        meets the end of the pipe); harmless once it is reaped. Safe beside a thread that
+        reaps it: never a signal to a pid the system may have reused."""
+        with self._lock:
+            if self.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
 
     def stop(self) -> None:
         """Kill the child if it still runs and reap it (harmless when already done)."""
@@ -185,6 +230,10 @@ class Worker(Generic[_T]):
 
     def _reap(self, *, kill: bool) -> str:
         """Wait for the child (killed first when ``kill``); how it ended, in words."""
+        with self._lock:
+            return self._reaped(kill=kill)
+
+    def _reaped(self, *, kill: bool) -> str:
         if self.pid == 0:
             return "had already been reaped"
         if kill:
@@ -208,9 +257,14 @@ class Worker(Generic[_T]):
         return f"exited with status {os.WEXITSTATUS(status)}"
 
 
-def fork_worker(work: Callable[[], Iterator[_T]], what: str) -> Worker[_T]:
+def fork_worker(work: Callable[[], Iterator[_T]], what: str, owner: str = "import") -> Worker[_T]:
     """Start ``work()`` in a forked child, which sends each value it yields as soon as it
-    is computed; ``what`` says what it does (for messages).
+    is computed; ``what`` says what it does and ``owner`` whose it is (for messages: "the
+    import's worker process (pid 12, reading 3 files) ...").
+
+    The parent's garbage collector is left as it was (its frozen objects too, as the
+    report freezes its old ones while it builds): collection is only paused around the
+    fork, and the child freezes what it inherits before it allocates.
 
     The caller must :meth:`Worker.stop` it once done (``try/finally``): the child ends
     when the values run out, or is killed.
@@ -218,9 +272,12 @@ def fork_worker(work: Callable[[], Iterator[_T]], what: str) -> Worker[_T]:
     work itself).
     """
     read_fd, write_fd = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):  # a larger pipe, where allowed
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
     pid = -1
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    gc.freeze()  # the parent's objects are never collected by the child
+    collecting = gc.isenabled()
+    gc.disable()  # no collection from the fork until the child has frozen what it inherits
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns on fork() with threads running (a progress bar's refresh
@@ -229,23 +286,28 @@ def fork_worker(work: Callable[[], Iterator[_T]], what: str) -> Worker[_T]:
             pid = os.fork()
         if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
             try:
+                gc.freeze()  # the parent's objects are never collected by the child
+                if collecting:
+                    gc.enable()
                 os.close(read_fd)
-                _child(work, write_fd)
+                _child(work, write_fd, owner)
             finally:
                 os._exit(4)  # never back into the parent's code, whatever happened
     except BaseException:
         if pid != 0:  # the parent, when fork() failed (or failed it after forking)
-            gc.unfreeze()
+            if collecting:
+                gc.enable()
             os.close(write_fd)
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
             if pid > 0:
-                Worker(pid, read_fd, what).stop()
+                Worker(pid, read_fd, what, owner).stop()
             else:
                 os.close(read_fd)
         raise
-    gc.unfreeze()
+    if collecting:
+        gc.enable()
     os.close(write_fd)
-    worker: Worker[_T] = Worker(pid, read_fd, what)
+    worker: Worker[_T] = Worker(pid, read_fd, what, owner)
     try:  # a Ctrl-C pending since the fork is raised here: the worker is stopped with it
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
     except BaseException:
