@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import liqflow
-from liqflow import _fork, importer
+from liqflow import _fork, _import_write, importer
 from liqflow._errors import LiqflowError, StoreError
 from liqflow._fork import WorkerError, fork_worker, split_at
 from liqflow.catalog import default_catalog
@@ -54,7 +54,7 @@ def _folder(root: Path, *, bad: bool = True) -> Path:
     a coin outside the catalogue, crypto-universe snapshots, files not matched, a file
     spliced across the halves and, with ``bad``, a refused file in each half."""
     a, b = root / "a", root / "b"
-    for d in (a, b, a / "universe"):
+    for d in (a, b, a / "universe", b / "universe"):
         d.mkdir(parents=True)
     _yahoo(a / "BTC-USD.csv", 900, 1)
     _yahoo(a / "XEM-USD-1d.csv", 400, 2)  # a coin of no catalogue series
@@ -68,6 +68,10 @@ def _folder(root: Path, *, bad: bool = True) -> Path:
             "3,NEM,xem,0.02\n"
         )
     (a / "universe" / "20180107.csv").write_text('coin,mkt_cap\nBTC,"$270,000,000,000"\nXEM,1e9\n')
+    # snapshots on both sides: their coin ids are assigned over all of them at once
+    (b / "universe" / "prices_2025-08-08.csv").write_text(
+        "rank,name,symbol,price\n1,Bitcoin,btc,112000\n2,NEM,xem,0.03\n"
+    )
     if bad:
         (a / "RRPONTSYD.csv").write_text("date,value\n2021-01-06,1\n2021-01-0x,2\n")
         (b / "VIXCLS.csv").write_text("date,value\n2021-01-06,20\n2021-01-06,21\n")
@@ -395,3 +399,90 @@ def test_ctrl_c_while_waiting_for_the_write_thread_is_raised_once_it_is_done(
         wait()
     assert done.is_set()  # the write was not left running under the closing transaction
     assert calls == ["liqflow-write", "liqflow-write"]
+
+
+def test_the_gil_is_handed_over_quickly_while_the_write_thread_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _folder(tmp_path / "data", bad=False)
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    real = _import_write._prepared
+
+    def prepared(*args: object) -> object:
+        seen.append(sys.getswitchinterval())
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_import_write, "_prepared", prepared)
+    _import(tmp_path / "s.duckdb", root, monkeypatch, forked=False)
+    assert seen == [_import_write.WRITE_SWITCH_INTERVAL] and seen[0] < before
+    assert sys.getswitchinterval() == before
+
+
+def test_coin_prices_written_beside_the_observations_give_the_same_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coin prices go to a side transaction while the observations are appended in
+    the batch's own: the same report and tables as writing them one after the other; a
+    failure of the side write changes nothing."""
+    from contextlib import contextmanager
+
+    import liqflow._universe_write as universe_write
+
+    root = _folder(tmp_path / "data", bad=False)
+    sides: list[bool] = []
+    real = Store.side_transaction
+
+    @contextmanager
+    def recorded(self: Store) -> Iterator[bool]:
+        with real(self) as apart:
+            sides.append(apart)
+            yield apart
+
+    monkeypatch.setattr(Store, "side_transaction", recorded)
+    beside, _ = _import(tmp_path / "beside.duckdb", root, monkeypatch, forked=True)
+    assert sides == [True]
+
+    @contextmanager
+    def serial(self: Store) -> Iterator[bool]:
+        yield False
+
+    monkeypatch.setattr(Store, "side_transaction", serial)
+    after, _ = _import(tmp_path / "after.duckdb", root, monkeypatch, forked=True)
+    assert _said(beside) == _said(after)
+    a, b = _tables(tmp_path / "beside.duckdb"), _tables(tmp_path / "after.duckdb")
+    assert a.keys() == b.keys()
+    for t in a:
+        pd.testing.assert_frame_equal(a[t], b[t], obj=t)
+    assert b["observations"]["series_id"].str.startswith("coin_").any()
+
+    monkeypatch.setattr(Store, "side_transaction", real)
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        import_paths(store, default_catalog(), [root / "b" / "ETH-USD.csv"])
+    before = _stored_rows(db)
+
+    def broken(*args: object) -> object:
+        raise StoreError("write to store s.duckdb failed, nothing was changed: disk full")
+
+    monkeypatch.setattr(universe_write, "_write_prices", broken)
+    with pytest.raises(StoreError, match="nothing was changed: disk full"):
+        _import(db, root, monkeypatch, forked=True)
+    assert _stored_rows(db) == before
+    assert not (tmp_path / "s.duckdb.writing").exists()
+
+
+def test_coin_prices_are_not_written_apart_beside_a_series_named_like_them(
+    tmp_path: Path,
+) -> None:
+    from liqflow._universe_write import UniversePrep
+    from liqflow.store import Batch
+
+    prep = UniversePrep(pd.DataFrame(), None, ("nem",), pd.DataFrame(), [])
+    frame = pd.DataFrame({"close": [1.0]}, index=pd.date_range("2021-01-01", periods=1))
+    with Store(tmp_path / "s.duckdb") as store, store.batched():
+        store.start_batch()
+        # a series of the catalogue named coin_*: its key could be a coin's; one transaction
+        taken = [Batch("coin_nem", "yahoo", frame)]
+        assert _import_write._write_prices(store, None, prep, taken) is None  # type: ignore[arg-type]
+        assert _import_write._write_prices(store, None, None, []) is None  # type: ignore[arg-type]

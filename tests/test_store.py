@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -192,3 +193,67 @@ def test_inventory_counts_distinct_dates_unless_asked_not_to() -> None:
     assert [(s.series_id, s.source, s.first, s.last) for s in light] == [
         (s.series_id, s.source, s.first, s.last) for s in full
     ]
+
+
+def test_a_handle_opens_one_duckdb_database_for_all_its_reads_and_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads and writes of one handle use connections of one in-memory DuckDB database
+    (opening one costs tens of milliseconds); each read after a write sees the file that
+    write published, and a write that failed leaves nothing attached that stops the next."""
+    import duckdb
+
+    opened: list[str] = []
+    real = duckdb.connect
+
+    def counted(database: str = ":memory:", *args: object, **kwargs: object) -> object:
+        opened.append(database)
+        return real(database, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(duckdb, "connect", counted)
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:  # creates the file
+        assert store.inventory() == []
+        store.write([Batch("btc", "yahoo", _frame({"close": [1.0, 2.0]}))])
+        assert store.read("btc", "yahoo")["close"].tolist() == [1.0, 2.0]
+        bad = Batch("eth", "fred", _frame({"close": [1.0]}), vintages=pd.DataFrame({"bad": [1]}))
+        with pytest.raises(Exception):  # noqa: B017 - fails inside the transaction
+            store.write([bad])
+        store.write([Batch("eth", "yahoo", _frame({"close": [3.0]}))])
+        assert [s.series_id for s in store.inventory()] == ["btc", "eth"]
+    assert opened == [":memory:"]
+    assert not db.with_name(db.name + ".writing").exists()
+    with Store(db, read_only=True) as again:
+        assert again.read("eth", "yahoo")["close"].tolist() == [3.0]
+
+
+def test_a_side_transaction_is_published_with_its_batch_or_not_at_all(tmp_path: Path) -> None:
+    """Writes of a thread in a side transaction and of another in the batch's own, at once:
+    both published together when the batch ends; neither when it fails afterwards."""
+    import threading
+
+    db = tmp_path / "s.duckdb"
+    btc = Batch("btc", "yahoo", _frame({"close": [1.0, 2.0]}))
+    coin = Batch("coin_xem", "yahoo", _frame({"close": [0.1, 0.2, 0.3]}))
+    with Store(db) as store:
+        with store.side_transaction() as apart:
+            assert apart is False  # no batch open: the write is an ordinary one
+            store.write([Batch("eth", "yahoo", _frame({"close": [5.0]}))])
+        for fail in (True, False):
+            failing = pytest.raises(RuntimeError, match="stop") if fail else nullcontext()
+            with failing, store.batched():
+                store.start_batch()
+                other = threading.Thread(target=lambda: store.write([btc]))
+                with store.side_transaction() as apart:
+                    assert apart is True
+                    other.start()
+                    assert store.write_each([coin]) == [3]
+                other.join()
+                assert store.inventory()[0].series_id == "eth"  # nothing published yet
+                if fail:
+                    raise RuntimeError("stop")
+            held = {s.series_id for s in store.inventory()}
+            assert held == ({"eth"} if fail else {"eth", "btc", "coin_xem"})
+        assert store.read("coin_xem", "yahoo")["close"].tolist() == [0.1, 0.2, 0.3]
+        assert store.read("btc", "yahoo")["close"].tolist() == [1.0, 2.0]
+    assert not db.with_name(db.name + ".writing").exists()

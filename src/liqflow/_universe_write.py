@@ -21,7 +21,13 @@ from liqflow.universe import (
     ticker_base,
 )
 
-__all__ = ["UniversePrep", "UniverseWrite", "prepare_universe", "write_universe_files"]
+__all__ = [
+    "UniversePrep",
+    "UniverseWrite",
+    "prepare_universe",
+    "write_universe_files",
+    "write_universe_prices",
+]
 
 
 @dataclass(frozen=True)
@@ -143,11 +149,34 @@ def prepare_universe(files: list[UniverseFile], stored: pd.DataFrame) -> Univers
     )
 
 
+def write_universe_prices(
+    store: Store, files: list[UniverseFile], prep: UniversePrep
+) -> list[UniverseWrite]:
+    """Write the daily coin prices of ``files`` alone (their price files and the top-100
+    captures), with the coin ids ``prep`` gives; the writes of the price files.
+
+    The first step of :func:`write_universe_files`, which takes the result as
+    ``prices_written`` and then writes the rest: the import writes the prices in a side
+    transaction (:meth:`Store.side_transaction`) while its observations are written.
+    """
+    return _write_prices(store, files, _priced(files, prep), prep.top100)
+
+
+def _priced(files: list[UniverseFile], prep: UniversePrep) -> list[CoinPrices]:
+    """The coin prices of ``files``, each with its coin id from ``prep``."""
+    priced = [f.prices for f in files if f.prices is not None]
+    return [
+        CoinPrices(cp.symbol, cp.name, cid, cp.source, cp.frame)
+        for cp, cid in zip(priced, prep.coin_ids, strict=True)
+    ]
+
+
 def write_universe_files(
     store: Store,
     files: list[UniverseFile],
     then: Callable[[list[UniverseWrite]], None] | None = None,
     prepared: UniversePrep | None = None,
+    prices_written: list[UniverseWrite] | None = None,
 ) -> list[UniverseWrite]:
     """Identify the coins of ``files`` and write them: snapshots, aliases, daily prices.
 
@@ -161,10 +190,12 @@ def write_universe_files(
     inside one :meth:`Store.batched` block, a write it makes runs before that insert.
     The import writes its observations there: DuckDB then works on them before it holds
     the snapshot rows until the commit (about 9 MiB less at the peak of the shared-data
-    import), and ``files`` may be released by ``then``.
+    import), and ``files`` may be released by ``then``. ``prices_written``: what
+    :func:`write_universe_prices` of ``files`` and ``prepared`` returned (the prices are
+    then not written again).
     """
     prep = prepared if prepared is not None else prepare_universe(files, store.read_universe())
-    snaps, coins, written = _write_parts(store, files, prep)
+    snaps, coins, written = _write_parts(store, files, prep, prices_written)
     if then is not None:
         then(written)
     if coins is not None:
@@ -173,17 +204,16 @@ def write_universe_files(
 
 
 def _write_parts(
-    store: Store, files: list[UniverseFile], prep: UniversePrep
+    store: Store,
+    files: list[UniverseFile],
+    prep: UniversePrep,
+    prices_written: list[UniverseWrite] | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, list[UniverseWrite]]:
-    """Write the prices of ``files``; the snapshot rows and aliases to insert (None: no
-    aliases) and every write, the snapshots' rows ``added`` counted."""
+    """Write the prices of ``files`` (unless ``prices_written`` says they are); the
+    snapshot rows and aliases to insert (None: no aliases) and every write, the
+    snapshots' rows ``added`` counted."""
     snap_files = [f for f in files if f.snapshots is not None and len(f.snapshots)]
     snaps = prep.snaps
-    priced = [f.prices for f in files if f.prices is not None]
-    prices = [
-        CoinPrices(cp.symbol, cp.name, cid, cp.source, cp.frame)
-        for cp, cid in zip(priced, prep.coin_ids, strict=True)
-    ]
     written: list[UniverseWrite] = []
     coins: pd.DataFrame | None = None
     if len(snaps):
@@ -191,7 +221,9 @@ def _write_parts(
         coins = pd.concat([prep.mine, prep.price_aliases])
     elif len(prep.price_aliases):
         coins = prep.price_aliases
-    written.extend(_write_prices(store, files, prices, prep.top100))
+    if prices_written is None:
+        prices_written = _write_prices(store, files, _priced(files, prep), prep.top100)
+    written.extend(prices_written)
     return snaps.drop(columns="_file"), coins, written
 
 

@@ -38,7 +38,9 @@ process reads the rest; the worker's scan comes back pickled and is joined in fi
 order, so the report, records, rows and errors are those of one process reading every
 file in turn. The worker never touches the store and ends once its scan is sent (its
 memory would otherwise add to the write's). During the write, DuckDB appends the
-observations in a thread while this one computes the coin ids of the universe files.
+observations in a thread while this one computes the coin ids of the universe files and
+writes their coin prices in a side transaction of the same write (the two write
+different series; the write is still published whole or not at all).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from liqflow._universe_write import (
     _rows_by_symbol,
     prepare_universe,
     write_universe_files,
+    write_universe_prices,
 )
 from liqflow.signals.baskets import MIN_COVERAGE
 from liqflow.signals.crypto import AltUniverse
@@ -51,6 +52,7 @@ __all__ = [
     "universe_and_bias",
     "universe_view",
     "write_universe_files",
+    "write_universe_prices",
 ]
 
 #: Daily price sources in order of preference, and the shift (days) that puts each on the

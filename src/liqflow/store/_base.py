@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -41,8 +42,15 @@ class _StoreBase:
         #: upgrading the file on opening is not one).
         self.committed = False
         self._reader: duckdb.DuckDBPyConnection | None = None
+        #: The handle's own DuckDB database (in memory), opened on first use: the store
+        #: file is attached to it read-only for reads (``store``), a write's stage
+        #: read-write (``stage``), each through a connection of its own. One database
+        #: per handle, not one per connection: opening one costs about 40 ms.
+        self._host: duckdb.DuckDBPyConnection | None = None
         #: The write transaction of :meth:`batched` (writes inside it join it), once open.
         self._open: duckdb.DuckDBPyConnection | None = None
+        #: Per thread: the connection of its :meth:`side_transaction`, while one is open.
+        self._side = threading.local()
         self._batch: contextlib.ExitStack[bool | None] | None = None
         if self._memory:
             self._reader = duckdb.connect(":memory:")
@@ -67,9 +75,27 @@ class _StoreBase:
 
     # -- lifecycle -------------------------------------------------------------------
     def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        self._drop_reader()
+        if self._host is not None:
+            self._host.close()
+            self._host = None
+
+    def _drop_reader(self) -> None:
+        """Close the reading connection and detach the store file (the next read attaches
+        it again, e.g. the file a write has just published)."""
+        if self._reader is None:
+            return
+        self._reader.close()
+        self._reader = None
+        if self._host is not None and not self._memory:
+            with contextlib.suppress(duckdb.Error):
+                self._host.execute("DETACH DATABASE IF EXISTS store")
+
+    def _database(self) -> duckdb.DuckDBPyConnection:
+        """The handle's DuckDB database (see ``_host``), opened on first use."""
+        if self._host is None:
+            self._host = duckdb.connect(":memory:")
+        return self._host
 
     def __enter__(self) -> Self:
         return self
@@ -87,7 +113,7 @@ class _StoreBase:
     def _attach_read_only(self) -> duckdb.DuckDBPyConnection:
         # A private in-memory database per handle: DuckDB caches databases by path within a
         # process, which would pin a replaced file's old snapshot for every later handle.
-        con = duckdb.connect(":memory:")
+        con = self._database().cursor()
         deadline = time.monotonic() + self.wait
         while True:
             try:
@@ -106,16 +132,20 @@ class _StoreBase:
                 raise StoreError(f"cannot open store {self.path}: {exc}") from None
 
     def _outdated(self) -> bool:
-        """True when the store lacks a table or has an older schema version."""
+        """True when the store lacks a table or has an older schema version (the reading
+        connection is then closed: the upgrade's write publishes another file)."""
+        outdated = True
         try:
             rows = self._con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'"
             ).fetchall()
             if set(_TABLES) - {r[0] for r in rows}:
                 return True
-            return stored_version(self._con) < SCHEMA_VERSION
+            outdated = stored_version(self._con) < SCHEMA_VERSION
+            return outdated
         finally:
-            self.close()
+            if outdated:
+                self._drop_reader()
 
     def _has_table(self, name: str) -> bool:
         if self._memory:
@@ -158,8 +188,50 @@ class _StoreBase:
             pass
 
     @contextmanager
+    def side_transaction(self) -> Iterator[bool]:
+        """Inside a :meth:`batched` block whose transaction is open: the writes this thread
+        makes in the ``with`` block go to a second transaction on the same staged copy,
+        committed when the block ends; another thread may meanwhile write in the batch's
+        own transaction. Yields True then; else (no transaction open yet, a store in
+        memory) False, and the writes join the batch's transaction as usual.
+
+        The batch is still published whole or not at all: both transactions write the
+        staged copy, which is published only once the batch's own transaction has
+        committed. The two must not write the same keys (each sees the store as it was
+        before the other); the import writes the catalogue series in one and the coin
+        prices (``coin_*`` series) in the other.
+        """
+        if self._open is None or self._memory:
+            yield False
+            return
+        try:
+            con = self._database().cursor()
+            con.execute("USE stage")
+            con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"write to store {self.path} failed, nothing was changed: {exc}"
+            ) from None
+        self._side.con = con
+        try:
+            yield True
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"write to store {self.path} failed, nothing was changed: {exc}"
+            ) from None
+        finally:
+            self._side.con = None
+            with contextlib.suppress(duckdb.Error):
+                con.close()  # a transaction still open is rolled back
+
+    @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write transaction, published whole or not at all (see the module notes)."""
+        side = getattr(self._side, "con", None)
+        if side is not None:  # this thread writes in its side transaction
+            yield side
+            return
         if self.read_only:
             raise StoreError(f"store {self.path} was opened read-only; nothing was changed")
         if self._open is None and self._batch is not None:  # batched(): opened once
@@ -197,9 +269,9 @@ class _StoreBase:
                 upgrade(con, str(self.path))
                 yield con
                 con.execute("COMMIT")
-                con.execute("CHECKPOINT store")
+                con.execute("CHECKPOINT stage")
                 con.execute("USE memory")
-                con.execute("DETACH store")
+                con.execute("DETACH stage")
                 con.close()
                 _fsync(stage)
                 with _sigint_deferred():
@@ -219,10 +291,11 @@ class _StoreBase:
                 ) from None
             finally:
                 with contextlib.suppress(duckdb.Error):
-                    con.close()
+                    con.close()  # a transaction still open is rolled back
+                self._detach_stage()
                 for leftover in (stage, _wal(stage)):
                     leftover.unlink(missing_ok=True)
-                self.close()  # the next read attaches the file just published
+                self._drop_reader()  # the next read attaches the file just published
 
     def _open_stage(self, stage: Path) -> duckdb.DuckDBPyConnection:
         """Copy the store (and a WAL an older writer left) to ``stage`` and open it."""
@@ -233,17 +306,27 @@ class _StoreBase:
                 shutil.copyfile(self.path, stage)
                 if _wal(self.path).exists():
                     shutil.copyfile(_wal(self.path), _wal(stage))
-            con = duckdb.connect(":memory:")
-            con.execute(f"ATTACH {_sql_path(stage)} AS store")
-            con.execute("USE store")
-            con.execute(_SCHEMA)
+            con = self._database().cursor()
         except OSError as exc:
             raise StoreError(
                 f"cannot stage a write to store {self.path} ({exc.strerror}); nothing was changed"
             ) from None
+        try:
+            con.execute(f"ATTACH {_sql_path(stage)} AS stage")
+            con.execute("USE stage")
+            con.execute(_SCHEMA)
         except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.close()
+            self._detach_stage()
             raise StoreError(f"cannot open store {self.path} for writing: {exc}") from None
         return con
+
+    def _detach_stage(self) -> None:
+        """Detach a write's stage from the handle's database (harmless when it is not)."""
+        if self._host is not None:
+            with contextlib.suppress(duckdb.Error):
+                self._host.execute("DETACH DATABASE IF EXISTS stage")
 
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         # fetchall, not fetchone: duckdb 2 keeps a half-read result open and the next

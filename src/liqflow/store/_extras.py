@@ -86,7 +86,8 @@ class _Extras(_StoreBase):
         """
         if self._open is None and not self._ensure_universe():
             return np.ones(len(snapshots), dtype=bool)
-        con = self._open if self._open is not None else self._con
+        side = getattr(self._side, "con", None)
+        con = side or (self._open if self._open is not None else self._con)
         con.register("_urows", _snapshot_rows(snapshots))
         try:
             return self._fresh_rows(con, len(snapshots))

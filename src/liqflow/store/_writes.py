@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -51,6 +52,12 @@ def _chunks(batches: Sequence[Batch], limit: int) -> list[list[int]]:
 APPEND_MEMORY_LIMIT = "16MB"
 
 
+#: Connections appending under the small buffer pool, per database file: the limit is
+#: the database's, shared by its connections (a write's side transaction appends too).
+_SMALL_POOL_USERS: dict[str, int] = {}
+_SMALL_POOL_LOCK = threading.Lock()
+
+
 @contextmanager
 def _small_buffer_pool(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Append with a small DuckDB buffer pool, then back to DuckDB's default limit (a
@@ -64,7 +71,9 @@ def _small_buffer_pool(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     50-character series names holds 100 MiB less and takes about 1.4 times as long.
     Only the append runs under it: joins and index upserts keep the default limit (under
     16 MB they would fail, not spill). A store in memory has no file to drop its blocks
-    to: its limit is left alone.
+    to: its limit is left alone. Two connections appending at once (a side transaction,
+    see :meth:`liqflow.store.Store.side_transaction`) share the limit: the first sets
+    it, the last one done resets it.
     """
     path = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
@@ -72,11 +81,18 @@ def _small_buffer_pool(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     if path is None:
         yield
         return
-    con.execute(f"SET memory_limit = '{APPEND_MEMORY_LIMIT}'")
+    with _SMALL_POOL_LOCK:
+        if not _SMALL_POOL_USERS.get(path):
+            con.execute(f"SET memory_limit = '{APPEND_MEMORY_LIMIT}'")
+        _SMALL_POOL_USERS[path] = _SMALL_POOL_USERS.get(path, 0) + 1
     try:
         yield
     finally:
-        con.execute("RESET memory_limit")
+        with _SMALL_POOL_LOCK:
+            _SMALL_POOL_USERS[path] -= 1
+            if not _SMALL_POOL_USERS[path]:
+                del _SMALL_POOL_USERS[path]
+                con.execute("RESET memory_limit")
 
 
 def _run_or_rows(idx: np.ndarray) -> slice | np.ndarray:
