@@ -12,6 +12,7 @@ import numba
 import numpy as np
 from numba.extending import register_jitable
 
+from liqflow.backtest._cscv_fused import cscv_fused, cscv_fused_py
 from liqflow.backtest._cscv_kernels import (
     block_totals,
     block_totals_py,
@@ -19,8 +20,6 @@ from liqflow.backtest._cscv_kernels import (
     cscv_best_py,
     cscv_counts,
     cscv_counts_py,
-    cscv_fused,
-    cscv_fused_py,
     cscv_logits,
     cscv_logits_py,
     cscv_ranks,
