@@ -370,7 +370,8 @@ class EvidenceRun:
         return value if isinstance(value, PanelSignals) else None
 
     def abandon(self) -> None:
-        """Give the run up (the caller failed before :meth:`complete`)."""
+        """Give the run up: the jobs not yet begun are skipped, a child process is
+        killed. Harmless once the evidence is in (the report calls it on every exit)."""
         if self._staged is not None:
             self._staged.abandon()
 

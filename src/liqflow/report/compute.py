@@ -245,13 +245,15 @@ def _compute(
     objects that exist before it frozen (:func:`_old_objects_frozen`).
 
     Each part's time is the wall time the building thread spends in it. The statistics
-    run on worker threads while that thread carries on: the evidence's tests that do not
-    read the alt basket from the end of the panel part (:class:`EvidenceRun`; the claims'
-    inputs are built on the building thread, the basket once the universe is read, and
-    the evidence cache read then), the survivorship bias and the other tests once the
-    universe is read, the event paths from the end of the signals part; the backtests
-    are computed meanwhile, and the statistics part is what is left to wait for after
-    the backtests.
+    run elsewhere while that thread carries on: the evidence's tests that do not read
+    the alt basket from the end of the panel part, in a forked child process on Linux
+    (:class:`EvidenceRun`, which also computes the panel's own signal blocks there; the
+    claims' inputs are built on the building thread, the basket once the universe is
+    read, and the evidence cache read then), the other tests once the basket is handed
+    over; the survivorship bias once the universe is read and the event paths from the
+    end of the signals part, on worker threads. The backtests are computed meanwhile,
+    and the statistics part is what is left to wait for after the backtests. Whatever
+    fails, the study's jobs are stopped (its child killed) on the way out.
     """
     warm_up = _warm_up()
     with clock.part("panel"):
