@@ -42,6 +42,31 @@ def test_asof_join_equals_reindex_ffill_and_respects_staleness() -> None:
     assert stale[cal.get_loc(pd.Timestamp("2021-01-15"))] == 2.0
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    n_days=st.integers(0, 60),
+    start_hours=st.integers(0, 60 * 24),
+    hours=st.lists(st.integers(-30 * 24, 100 * 24), max_size=80),
+    daily_steps=st.booleans(),
+)
+def test_asof_join_on_a_daily_calendar_matches_the_binary_search(
+    n_days: int, start_hours: int, hours: list[int], daily_steps: bool
+) -> None:
+    # the counting path (calendar freq "D", any time of day) against searchsorted, with
+    # observations before, inside and after the calendar, several on one day or at times
+    start = pd.Timestamp("2021-01-01") + pd.Timedelta(hours=start_hours)
+    cal = pd.date_range(start, periods=n_days, freq="D")
+    step = 24 if daily_steps else 1
+    when = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.sort(hours) * step, unit="h")
+    avail = pd.Series(np.arange(len(hours), dtype=np.float64), index=pd.DatetimeIndex(when))
+    pos = np.searchsorted(when.to_numpy(), cal.to_numpy(), side="right") - 1
+    values = np.r_[avail.to_numpy(), np.nan]  # position -1: before the first, NaN
+    expected = values[np.where(pos >= 0, pos, -1)]
+    np.testing.assert_array_equal(asof_join(avail, cal), expected)
+    # the same days without a frequency take the binary search: the same values
+    np.testing.assert_array_equal(asof_join(avail, pd.DatetimeIndex(cal.to_numpy())), expected)
+
+
 def test_vintages_give_first_release_then_revisions() -> None:
     vint = pd.DataFrame(
         {

@@ -195,12 +195,30 @@ def asof_join(
         return np.full(len(calendar), np.nan)
     when = avail.index.to_numpy(dtype="datetime64[ns]")
     cal = calendar.to_numpy(dtype="datetime64[ns]")
-    pos = np.searchsorted(when, cal, side="right") - 1
+    pos = _last_at_or_before(when, cal, calendar.freq == pd.offsets.Day(1))
     ok = pos >= 0
     at = np.maximum(pos, 0)  # gathered everywhere, kept where ok (no compaction)
     if max_age_days is not None:
         ok &= cal - when[at] <= np.timedelta64(max_age_days, "D")
     return np.where(ok, avail.to_numpy(dtype=np.float64)[at], np.nan)
+
+
+def _last_at_or_before(when: np.ndarray, cal: np.ndarray, daily: bool) -> np.ndarray:
+    """``np.searchsorted(when, cal, side="right") - 1`` (``when`` sorted): the position
+    of the last ``when`` on or before each day of ``cal``, -1 before the first.
+
+    ``daily``: ``cal`` steps by exactly one day (the panel's calendar, ``freq="D"``).
+    Then by counting: each ``when`` as a day offset into ``cal`` (rounded up), the
+    cumulative counts of those offsets; one pass over each array, where the binary
+    search takes ``log2(len(when))`` steps per day (36,000 days, 118 columns on the
+    shared data). Otherwise the binary search."""
+    if not daily or cal.size == 0:
+        return np.searchsorted(when, cal, side="right") - 1
+    n = cal.size
+    # when <= cal[0] + k days  <=>  ceil((when - cal[0]) / 1 day) <= k
+    offset = -((cal[0] - when) // np.timedelta64(1, "D"))
+    counts = np.bincount(np.clip(offset, 0, n).astype(np.intp), minlength=n + 1)
+    return np.cumsum(counts[:n]) - 1
 
 
 def _column(sid: str, spec: SeriesSpec, field: str) -> str:

@@ -14,7 +14,6 @@ worker.
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
 import os
 import sys
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from liqflow._errors import ConfigError
+from liqflow._memo import cached_property
 from liqflow.backtest._kernels import last_event_rows, sweep_stats
 from liqflow.backtest.overfit import (
     CSCVSplits,
@@ -83,7 +83,7 @@ class SweepArrays:
     #: How many combos each row stands for (None: one each); see :func:`distinct_combos`.
     weights: np.ndarray | None = None
 
-    @functools.cached_property
+    @cached_property
     def last_event(self) -> np.ndarray:
         """``last_event[i, t]``: the last day ``<= t`` with an event of set ``i`` (-1
         before the first), int64[sets, days]."""

@@ -22,13 +22,13 @@ for market-cap weight) is below ``min_coverage`` (:data:`MIN_COVERAGE`), or fewe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError
+from liqflow._memo import cached_property
 from liqflow.signals._basket_kernels import (
     WEIGHTINGS,
     _bought,
