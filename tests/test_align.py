@@ -302,3 +302,27 @@ def test_available_by_day_arithmetic_equals_pandas_offsets(lag: str) -> None:
     assert fast.index.dtype == np.dtype("datetime64[s]")
     with_time = obs.set_axis(obs.index + pd.Timedelta(hours=15))  # falls back to pandas
     pd.testing.assert_series_equal(available(with_time, spec), by_pandas(with_time))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    main=st.lists(st.one_of(st.none(), st.floats(-5, 5)), max_size=12),
+    other=st.lists(st.one_of(st.none(), st.floats(-5, 5)), max_size=20),
+    shift=st.integers(-10, 10),
+)
+def test_extended_appends_only_the_later_known_values(
+    main: list[float | None], other: list[float | None], shift: int
+) -> None:
+    from liqflow._published import extended
+
+    def column(values: list[float | None], start: int) -> tuple[np.ndarray, np.ndarray]:
+        days = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(len(values)) + start, "D")
+        return days.to_numpy(), np.array([np.nan if v is None else v for v in values], float)
+
+    a, b = column(main, 0), column(other, shift)
+    dates, values = extended(a, [None, b])
+    s_a = pd.Series(a[1], index=pd.DatetimeIndex(a[0])).dropna()
+    s_b = pd.Series(b[1], index=pd.DatetimeIndex(b[0])).dropna()
+    expected = s_a if s_a.empty else pd.concat([s_a, s_b[s_b.index > s_a.index[-1]]])
+    np.testing.assert_array_equal(dates, expected.index.to_numpy())
+    np.testing.assert_array_equal(values, expected.to_numpy())

@@ -47,6 +47,25 @@ def test_round_trip(data: tuple[list[float], list[float | None], set[int]]) -> N
         pd.testing.assert_frame_equal(back, frame, check_freq=False)
 
 
+def test_read_columns_are_the_fields_of_read_many() -> None:
+    with Store(":memory:") as store:
+        close = _frame({"close": [1.0, 2.0, 3.0, 4.0]})
+        volume = _frame({"volume": [7.0, 8.0]}, start="2020-01-03")
+        store.write([Batch("btc", "yahoo", close), Batch("btc", "yahoo", volume)])
+        store.write([Batch("eth", "yahoo", _frame({"close": [5.0]}))])
+        keys = [("btc", "yahoo"), ("eth", "yahoo"), ("sol", "yahoo")]
+        columns, wide = store.read_columns(keys), store.read_many(keys)
+        assert list(columns) == list(wide) == [("btc", "yahoo"), ("eth", "yahoo")]
+        for key, fields in columns.items():
+            assert list(fields) == list(wide[key].columns)
+            for field, (dates, values) in fields.items():
+                expected = wide[key][field].dropna()  # the field's own rows
+                assert dates.dtype == np.dtype("datetime64[ns]")
+                np.testing.assert_array_equal(dates, expected.index.to_numpy())
+                np.testing.assert_array_equal(values, expected.to_numpy())
+        assert store.read_columns([]) == {}
+
+
 def test_second_write_adds_nothing_and_revisions_replace(tmp_path: Path) -> None:
     with Store(tmp_path / "s.duckdb") as store:
         frame = _frame({"value": [1.0, 2.0, 3.0]})

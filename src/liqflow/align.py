@@ -29,9 +29,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.offsets import BaseOffset
 
 from liqflow._errors import DataError
+from liqflow._published import Column, asof_values, extended, published
 from liqflow.catalog import Catalog, Chain, SeriesSpec, default_catalog
 from liqflow.sessions import (
     EXCHANGE,
@@ -77,43 +77,25 @@ def available(obs: pd.Series, spec: SeriesSpec) -> pd.Series:
     """Re-index observations by the day they became public (``date + release_lag``).
 
     When several observations become public on the same day (a Friday and a Saturday
-    value with a one-business-day lag), the latest observation wins.
+    value with a one-business-day lag), the latest observation wins. A volume column
+    (named ``volume`` or ``*.volume``) keeps only positive values: zero volume marks a
+    missing or intraday bar, not a real session. (:func:`liqflow._published.published`
+    on the series' arrays.)
     """
-    obs = obs.dropna()
-    if obs.name == "volume" or str(obs.name).endswith(".volume"):
-        obs = obs[obs > 0]  # zero volume marks a missing or intraday bar, not a real session
-    if obs.empty:
-        return obs
     index = pd.DatetimeIndex(obs.index)
-    values = obs.to_numpy(dtype=np.float64)
-    days = _public_days(index, spec.lag_offset)
-    if days is None or not index.is_monotonic_increasing:
-        avail = index + spec.lag_offset
-        out = pd.Series(values, index=avail.rename("date"), name=obs.name)
+    volume = obs.name == "volume" or str(obs.name).endswith(".volume")
+    if index.tz is not None:  # pandas adds the offset to aware times
+        known = obs.dropna()
+        known = known[known > 0] if volume else known
+        avail = pd.DatetimeIndex(known.index) + spec.lag_offset
+        out = pd.Series(known.to_numpy(dtype=np.float64), index=avail.rename("date"), name=obs.name)
         return out[~out.index.duplicated(keep="last")].sort_index()
-    last = np.r_[days[1:] != days[:-1], True]  # sorted: the latest of a day is its last
-    unit = np.dtype(str(index.dtype))
-    when = pd.DatetimeIndex(days[last].astype(unit), name="date")
-    return pd.Series(values[last], index=when, name=obs.name)
-
-
-def _public_days(index: pd.DatetimeIndex, lag: BaseOffset) -> np.ndarray | None:
-    """``index + lag`` as ``datetime64[D]`` for midnight dates and the catalogue's lags
-    (calendar days, business days), by day arithmetic; None for anything else (the
-    caller adds the offset with pandas). ``d + BDay(n)`` for ``n >= 1`` moves a weekend
-    day to the Friday before and then ``n`` weekdays on, as ``np.busday_offset`` with
-    ``roll="backward"`` does (tested against pandas)."""
-    if index.tz is not None:
-        return None
-    days = index.to_numpy(dtype="datetime64[D]")
-    if not (days.astype(np.dtype(str(index.dtype))) == index.to_numpy()).all():  # a time of day
-        return None
-    if type(lag) is pd.DateOffset and lag.kwds.keys() <= {"days"} and lag.n == 1:
-        return days + np.timedelta64(int(lag.kwds.get("days", 0)), "D")
-    plain = not getattr(lag, "normalize", True) and getattr(lag, "offset", None) == pd.Timedelta(0)
-    if type(lag) is pd.offsets.BusinessDay and plain and lag.n >= 1:
-        return np.busday_offset(days, lag.n, roll="backward")
-    return None
+    when, values = published(
+        index.to_numpy(), obs.to_numpy(dtype=np.float64), spec.lag_offset, volume
+    )
+    if when.size == 0:
+        return obs.iloc[:0]
+    return pd.Series(values, index=pd.DatetimeIndex(when, name="date"), name=obs.name)
 
 
 def available_from_vintages(vintages: pd.DataFrame) -> pd.Series:
@@ -189,36 +171,10 @@ def asof_join(
     """Values of ``avail`` as of each calendar day; NaN before the first or when too stale.
 
     Equivalent to ``avail.reindex(calendar, method="ffill")`` with values older than
-    ``max_age_days`` set to NaN.
+    ``max_age_days`` set to NaN (:func:`liqflow._published.asof_values`).
     """
-    if avail.empty:
-        return np.full(len(calendar), np.nan)
-    when = avail.index.to_numpy(dtype="datetime64[ns]")
-    cal = calendar.to_numpy(dtype="datetime64[ns]")
-    pos = _last_at_or_before(when, cal, calendar.freq == pd.offsets.Day(1))
-    ok = pos >= 0
-    at = np.maximum(pos, 0)  # gathered everywhere, kept where ok (no compaction)
-    if max_age_days is not None:
-        ok &= cal - when[at] <= np.timedelta64(max_age_days, "D")
-    return np.where(ok, avail.to_numpy(dtype=np.float64)[at], np.nan)
-
-
-def _last_at_or_before(when: np.ndarray, cal: np.ndarray, daily: bool) -> np.ndarray:
-    """``np.searchsorted(when, cal, side="right") - 1`` (``when`` sorted): the position
-    of the last ``when`` on or before each day of ``cal``, -1 before the first.
-
-    ``daily``: ``cal`` steps by exactly one day (the panel's calendar, ``freq="D"``).
-    Then by counting: each ``when`` as a day offset into ``cal`` (rounded up), the
-    cumulative counts of those offsets; one pass over each array, where the binary
-    search takes ``log2(len(when))`` steps per day (36,000 days, 118 columns on the
-    shared data). Otherwise the binary search."""
-    if not daily or cal.size == 0:
-        return np.searchsorted(when, cal, side="right") - 1
-    n = cal.size
-    # when <= cal[0] + k days  <=>  ceil((when - cal[0]) / 1 day) <= k
-    offset = -((cal[0] - when) // np.timedelta64(1, "D"))
-    counts = np.bincount(np.clip(offset, 0, n).astype(np.intp), minlength=n + 1)
-    return np.cumsum(counts[:n]) - 1
+    column = (avail.index.to_numpy(dtype="datetime64[ns]"), avail.to_numpy(dtype=np.float64))
+    return asof_values(column, calendar, max_age_days)
 
 
 def _column(sid: str, spec: SeriesSpec, field: str) -> str:
@@ -291,21 +247,22 @@ def load_panel(
     chosen, extend = _source_plan(stored, cat, ids, fields, sources)
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else None
     pieces = _available_pieces(store, chosen, extend, fields, cutoff)
-    nonempty = {k: v for k, v in pieces.items() if not v.empty}
+    nonempty = [when for when, _ in pieces.values() if when.size]
     if not nonempty:
         return pd.DataFrame(
             index=pd.DatetimeIndex([], name="date"), columns=list(pieces), dtype=np.float64
         )
-    first = pd.Timestamp(start) if start is not None else min(v.index[0] for v in nonempty.values())
-    last = cutoff if cutoff is not None else max(v.index[-1] for v in nonempty.values())
+    first = pd.Timestamp(start) if start is not None else pd.Timestamp(min(w[0] for w in nonempty))
+    last = cutoff if cutoff is not None else pd.Timestamp(max(w[-1] for w in nonempty))
     calendar = pd.date_range(first, last, freq="D", name="date")
     data = {}
     for col, avail in pieces.items():
         sid = col.split(".")[0]
-        data[col] = asof_join(avail, calendar, MAX_STALENESS[chosen[sid][0].frequency])
+        data[col] = asof_values(avail, calendar, MAX_STALENESS[chosen[sid][0].frequency])
     panel = pd.DataFrame(data, index=calendar)
     exchange = frozenset(c for c in pieces if _is_exchange_listed(chosen[c.split(".")[0]][0]))
-    days = {c: pd.DatetimeIndex(v.index[v.index >= first], name="date") for c, v in pieces.items()}
+    since = first.to_datetime64()
+    days = {c: pd.DatetimeIndex(w[w >= since], name="date") for c, (w, _) in pieces.items()}
     panel.attrs[ROWS_ATTR] = SourceRows(days, exchange)
     return panel
 
@@ -347,19 +304,20 @@ def _available_pieces(
     extend: dict[str, list[str]],
     fields: str,
     cutoff: pd.Timestamp | None,
-) -> dict[str, pd.Series]:
-    """Every panel column as its values indexed by publication day (up to ``cutoff``)."""
+) -> dict[str, Column]:
+    """Every panel column as its values by publication day (up to ``cutoff``): dates
+    (``datetime64[ns]``, sorted, unique) and values."""
     reads = {(sid, src) for sid, (_, order) in chosen.items() for src in order}
     reads |= {(sid, src) for sid, extra in extend.items() for src in extra}
-    frames = store.read_many(sorted(reads))
+    stored = store.read_columns(sorted(reads))
     with_vintages = store.vintage_keys() if any(src == "fred" for _, src in reads) else frozenset()
-    pieces: dict[str, pd.Series] = {}
+    pieces: dict[str, Column] = {}
     for sid, (spec, order) in chosen.items():
         main = order[0]
         foreign = FOREIGN_FIELDS.get(spec.symbol, ())
         for src in order:
-            wide = frames.get((sid, src))
-            if wide is None:
+            columns = stored.get((sid, src))
+            if columns is None:
                 continue
             held = src == "fred" and (sid, src) in with_vintages
             vint = store.read_vintages(sid, src) if held else pd.DataFrame()
@@ -367,35 +325,45 @@ def _available_pieces(
             # market cap, funding rates...) from the first source in order that has them
             names = [spec.primary_field] if src == main else []
             if fields == "all":
-                names += [f for f in wide.columns if f != spec.primary_field and f not in foreign]
+                names += [f for f in columns if f != spec.primary_field and f not in foreign]
             for field in names:
                 col = _column(sid, spec, field)
-                if field not in wide.columns or col in pieces:
+                if field not in columns or col in pieces:
                     continue
-                obs = wide[field]
-                if src == main and field == spec.primary_field:
-                    obs = _extended(obs, [frames.get((sid, e)) for e in extend[sid]], field)
-                if field == "value" and not vint.empty:
-                    avail = available_with_vintages(wide[field], vint, spec)
-                else:
-                    avail = available(obs, spec)
-                if cutoff is not None:
-                    avail = avail[avail.index <= cutoff]
-                if field != "volume" and field in spec.fields:
-                    avail = avail * spec.scale
-                pieces[col] = avail
+                later = [stored.get((sid, e), {}).get(field) for e in extend[sid]]
+                pieces[col] = _piece(
+                    columns[field], spec, field, vint, cutoff, later if src == main else []
+                )
     return pieces
 
 
-def _extended(obs: pd.Series, others: Sequence[pd.DataFrame | None], field: str) -> pd.Series:
-    """``obs`` followed by each other source's observations after its last date."""
-    out = obs.dropna()
-    for other in others:
-        if other is None or field not in other.columns or out.empty:
-            continue
-        tail = other[field].dropna()
-        out = pd.concat([out, tail[tail.index > out.index[-1]]])
-    return out
+def _piece(
+    column: Column,
+    spec: SeriesSpec,
+    field: str,
+    vintages: pd.DataFrame,
+    cutoff: pd.Timestamp | None,
+    extension: Sequence[Column | None],
+) -> Column:
+    """One panel column by publication day: ``column`` (extended by the ``extension``
+    columns after its last date, when it is the chosen source's primary field), re-dated
+    by its vintages (FRED's ``value`` with ALFRED rows) or release lag, cut at ``cutoff``,
+    scaled to the catalogue's unit (every field of the catalogue's but volume)."""
+    if field == "value" and not vintages.empty:
+        obs = pd.Series(column[1], index=pd.DatetimeIndex(column[0], name="date"), name=field)
+        avail = available_with_vintages(obs, vintages, spec)
+        when, values = avail.index.to_numpy(dtype="datetime64[ns]"), avail.to_numpy(np.float64)
+    else:
+        if field == spec.primary_field and extension:
+            column = extended(column, extension)
+        when, values = published(column[0], column[1], spec.lag_offset, field == "volume")
+        when = when.astype("datetime64[ns]", copy=False)
+    if cutoff is not None:
+        keep = when <= cutoff.to_datetime64()
+        when, values = when[keep], values[keep]
+    if field != "volume" and field in spec.fields:
+        values = values * spec.scale
+    return when, values
 
 
 #: A series is *fresh* on day t while its latest public value is at most this many

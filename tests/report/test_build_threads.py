@@ -69,9 +69,9 @@ def test_bias_on_a_thread_is_the_universe_and_bias_one(shared_store: Path) -> No
 
     cat, day = default_catalog(), pd.Timestamp("2025-06-30")
     with Store(shared_store, read_only=True) as st:
-        universe, wait = _universe_and_bias_start(st, cat, day)
+        universe, start = _universe_and_bias_start(st, cat, day)
         ref_universe, ref_bias = universe_and_bias(st, cat, day)
-    bias = wait()
+    bias = start()()
     assert universe is not None and ref_universe is not None
     pd.testing.assert_frame_equal(universe.close, ref_universe.close, check_exact=True)
     pd.testing.assert_frame_equal(universe.schedule, ref_universe.schedule, check_exact=True)

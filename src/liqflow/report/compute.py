@@ -161,18 +161,24 @@ def _load(
 
 def _universe_and_bias_start(
     store: Store, catalog: Catalog, as_of: pd.Timestamp
-) -> tuple[AltUniverse | None, Callable[[], SurvivorshipBias | None]]:
-    """:func:`liqflow.universe_store.universe_and_bias` with the bias computed on a
+) -> tuple[AltUniverse | None, Callable[[], Callable[[], SurvivorshipBias | None]]]:
+    """:func:`liqflow.universe_store.universe_and_bias`, the bias to be computed on a
     thread of its own: the universe (read from the store on the calling thread) and the
-    function that waits for the same bias (and raises an error computing it)."""
+    function that starts that thread and returns the function that waits for the same
+    bias (and raises an error computing it).
+
+    The caller starts it once the alt basket is handed to the study: the basket is on the
+    path to the evidence (the tests of the alts wait for it), the bias only on the path
+    to the page, so it does not take a core from the basket."""
     from liqflow.universe_store import _alt_universe, _bias
     from liqflow.universe_store import _load as load_universe_data
 
     data, n = load_universe_data(store, catalog, as_of, None)
     if data is None:
-        return None, lambda: None
-    wait = in_background("survivorship", lambda: _bias(data, "equal"))
-    return _alt_universe(data, n), wait
+        return None, lambda: lambda: None
+    return _alt_universe(data, n), lambda: in_background(
+        "survivorship", lambda: _bias(data, "equal")
+    )
 
 
 def _warm_up() -> threading.Thread:
@@ -250,7 +256,7 @@ def _compute(
     (:class:`EvidenceRun`, which also computes the panel's own signal blocks there; the
     claims' inputs are built on the building thread, the basket once the universe is
     read, and the evidence cache read then), the other tests once the basket is handed
-    over; the survivorship bias once the universe is read and the event paths from the
+    over; the survivorship bias once the basket is handed over and the event paths from the
     end of the signals part, on worker threads. The backtests are computed meanwhile,
     and the statistics part is what is left to wait for after the backtests. Whatever
     fails, the study's jobs are stopped (its child killed) on the way out.
@@ -263,8 +269,9 @@ def _compute(
     try:  # whatever fails (or a Ctrl-C), the study's jobs stop with it
         with clock.part("signals"):
             study = EvidenceRun(panel, cat, cfg, store, default=is_default)
-            universe, wait_survivorship = _universe_and_bias_start(store, cat, date)
+            universe, start_survivorship = _universe_and_bias_start(store, cat, date)
             wait_study = study.complete(universe)
+            wait_survivorship = start_survivorship()
             signals = signals_part(panel, cat, universe, study.panel_signals())
             wait_paths = event_paths_start(panel, signals, cfg, store)
         hits: dict[str, bool] = {}

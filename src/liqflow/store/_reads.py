@@ -23,18 +23,18 @@ _FINGERPRINT = (
 )
 
 
-def _wide(dates: np.ndarray, values: np.ndarray, cols: dict[str, tuple[int, int]]) -> pd.DataFrame:
-    """One series' frame (date x field) from its fields' row ranges of the sorted long
-    rows: the union of their dates, NaN where a field has no row (as a ``DataFrame`` of
-    one ``Series`` per field, without aligning them one by one)."""
+def _wide(cols: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """One series' frame (date x field) from its fields' dates and values (each sorted):
+    the union of their dates, NaN where a field has no row (as a ``DataFrame`` of one
+    ``Series`` per field, without aligning them one by one)."""
     spans = list(cols.values())
-    first = dates[spans[0][0] : spans[0][1]]
-    same = all(b - a == first.size and np.array_equal(dates[a:b], first) for a, b in spans[1:])
-    index = first if same else np.unique(np.concatenate([dates[a:b] for a, b in spans]))
+    first = spans[0][0]
+    same = all(d.size == first.size and np.array_equal(d, first) for d, _ in spans[1:])
+    index = first if same else np.unique(np.concatenate([d for d, _ in spans]))
     table = np.full((index.size, len(spans)), np.nan)
-    for j, (a, b) in enumerate(spans):
-        rows = slice(None) if same else np.searchsorted(index, dates[a:b])
-        table[rows, j] = values[a:b]
+    for j, (d, v) in enumerate(spans):
+        rows = slice(None) if same else np.searchsorted(index, d)
+        table[rows, j] = v
     return pd.DataFrame(table, index=pd.DatetimeIndex(index, name="date"), columns=list(cols))
 
 
@@ -69,6 +69,22 @@ class _Reads(_StoreBase):
         values; the keys are read once per group (with its row count), not once per row,
         so a million observations cost their numbers only.
         """
+        out: dict[tuple[str, str], pd.DataFrame] = {}
+        for key, cols in self.read_columns(keys, fields, start=start, end=end).items():
+            out[key] = _wide(cols)
+        return out
+
+    def read_columns(
+        self,
+        keys: Sequence[tuple[str, str]],
+        fields: Sequence[str] | None = None,
+        *,
+        start: pd.Timestamp | str | None = None,
+        end: pd.Timestamp | str | None = None,
+    ) -> dict[tuple[str, str], dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """What :meth:`read_many` reads, as arrays: per (series, source), per field (in
+        field order), its dates (``datetime64[ns]``, sorted) and values (views of one
+        array each)."""
         if not keys:
             return {}
         where = ["(series_id, source) IN (SELECT * FROM _keys)"]
@@ -98,17 +114,14 @@ class _Reads(_StoreBase):
             ).fetchnumpy()
         finally:
             self._con.unregister("_keys")
-        out: dict[tuple[str, str], pd.DataFrame] = {}
+        out: dict[tuple[str, str], dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         if len(long["value"]) == 0:
             return out
         dates = np.asarray(long["date"]).astype("datetime64[ns]")
         values = np.asarray(long["value"], dtype=np.float64)
         bounds = np.concatenate([[0], np.cumsum([int(g[3]) for g in groups])])
-        columns: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
         for (sid, src, fld, _), a, b in zip(groups, bounds[:-1], bounds[1:], strict=True):
-            columns.setdefault((str(sid), str(src)), {})[str(fld)] = (int(a), int(b))
-        for key, cols in columns.items():
-            out[key] = _wide(dates, values, cols)
+            out.setdefault((str(sid), str(src)), {})[str(fld)] = (dates[a:b], values[a:b])
         return out
 
     def read_spliced(
