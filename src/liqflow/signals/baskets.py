@@ -42,6 +42,7 @@ from liqflow.signals._basket_kernels import (
     list_schedule,
     members_by_day,
 )
+from liqflow.signals._beaten_kernel import beaten_rows
 
 __all__ = [
     "MIN_BASKET_COINS",
@@ -320,42 +321,23 @@ class CoinPanel:
         cal = self.calendar
         b = align_to(prepare(btc, "btc"), cal).to_numpy(dtype=np.float64)
         in_force = members_by_day(self.schedule, cal)
-        now = self.px
-        priced = np.isfinite(now)
-        dd = np.fmax.accumulate(now, axis=0)  # the drawdown, computed in this one array
-        with np.errstate(invalid="ignore", divide="ignore"):
-            np.divide(now, dd, out=dd)
-        dd -= 1.0
-        beaten = dd <= -drawdown
-        del dd
-        beaten &= priced
-        beaten &= self.members[np.maximum(in_force, 0)]
-        beaten[in_force < 0] = False  # before the first schedule row: no member
-        last = np.maximum.accumulate(np.where(priced, np.arange(len(now))[:, None], 0), axis=0)
-        held = np.take_along_axis(now, last, axis=0)  # forward filled (NaN before a first price)
         days = cal.to_numpy(dtype="datetime64[ns]")
         pos = np.searchsorted(days, days - np.timedelta64(window, "D"), side="right") - 1
-        ok = pos >= 0
-        safe = np.maximum(pos, 0)
-        was = beaten[safe]
-        was[~ok] = False  # no day ``window`` days before
+        ok = pos >= 0  # a day ``window`` days before
+        beaten, group, outperform, stale, any_price, excess = beaten_rows(
+            self.px, self.members, in_force, np.maximum(pos, 0), ok, b, float(drawdown)
+        )
+        n = group.astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            ret = held / np.where(ok[:, None], now[safe], np.nan) - 1.0
-            b_ret = b / np.where(ok, b[safe], np.nan) - 1.0
-        excess = ret - b_ret[:, None]
-        group = was & np.isfinite(excess)
-        n = group.sum(axis=1).astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rs = np.where(n > 0, np.where(group, excess, 0.0).sum(axis=1) / n, np.nan)
-            share = np.where(n > 0, (group & (excess > 0)).sum(axis=1) / n, np.nan)
-        any_price = priced.any(axis=1)
+            rs = np.where(n > 0, excess.sum(axis=1) / n, np.nan)
+            share = np.where(n > 0, outperform / n, np.nan)
         frame = pd.DataFrame(
             {
-                "count": np.where(any_price, beaten.sum(axis=1), np.nan).astype(float),
+                "count": np.where(any_price, beaten, np.nan).astype(float),
                 "rs": rs,
                 "outperform_share": share,
                 "group": n,
-                "stale": (group & ~priced).sum(axis=1).astype(float),
+                "stale": stale.astype(float),
             },
             index=cal,
         )
