@@ -79,11 +79,10 @@ def test_bias_on_a_thread_is_the_universe_and_bias_one(shared_store: Path) -> No
     pd.testing.assert_frame_equal(bias.to_frame(), ref_bias.to_frame(), check_exact=True)
 
 
-def test_a_failed_universe_read_abandons_the_begun_evidence(
+def test_a_failed_universe_read_fails_the_build_and_starts_no_evidence(
     synthetic_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
-    import time
 
     import liqflow.report.compute as compute
     from liqflow.report.results import ReportConfig
@@ -95,11 +94,41 @@ def test_a_failed_universe_read_abandons_the_begun_evidence(
     monkeypatch.setattr(compute, "_universe_and_bias_start", broken)
     with Store(synthetic_path, read_only=True) as st, pytest.raises(OSError, match="universe"):
         compute.compute_results(st, config=ReportConfig(use_cache=False))
+    # read beside the panel, it fails before the evidence begins: no study, no reader left
+    left = [t.name for t in threading.enumerate() if t.name.startswith("liqflow-")]
+    assert not [name for name in left if name.startswith(("liqflow-study", "liqflow-universe"))]
 
-    def studies() -> list[threading.Thread]:
-        return [t for t in threading.enumerate() if t.name.startswith("liqflow-study")]
 
-    end = time.monotonic() + 30.0
-    while studies() and time.monotonic() < end:  # its remaining jobs are skipped
-        time.sleep(0.02)
-    assert not studies()
+def test_a_failed_panel_waits_for_the_universe_read_beside_it(
+    synthetic_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    import liqflow.report.compute as compute
+    from liqflow.report.results import ReportConfig
+    from liqflow.store import Store
+
+    reading = threading.Event()
+    done: list[bool] = []
+    slow_universe = compute._universe_and_bias_start
+
+    def universe(*args: object) -> object:
+        reading.set()
+        time.sleep(0.3)  # still reading when the panel fails
+        out = slow_universe(*args)  # type: ignore[arg-type]
+        done.append(True)
+        return out
+
+    def no_panel(*args: object, **kwargs: object) -> None:
+        assert reading.wait(10)
+        raise OSError("the panel could not be read")
+
+    monkeypatch.setattr(compute, "_universe_and_bias_start", universe)
+    monkeypatch.setattr(compute, "load_panel", no_panel)
+    with Store(synthetic_path, read_only=True) as st:
+        with pytest.raises(OSError, match="panel"):
+            compute.compute_results(st, config=ReportConfig(use_cache=False))
+        assert done == [True]  # waited for, before the view's connection closed
+        assert st.inventory(count_dates=False)  # the handle reads on
+    assert not [t for t in threading.enumerate() if t.name.startswith("liqflow-universe")]

@@ -118,18 +118,3 @@ def test_default_segments_give_breakout_breadth_when_stored(panel: pd.DataFrame)
     assert "breadth" not in sig.status
     assert all(sig.status[f"segment.{sid}"] == "ok" for sid in SEGMENTS)
     assert sig.frame.filter(like="breadth").notna().any().any()
-
-
-def test_the_panel_part_computed_beforehand_gives_the_same_signal_set(panel: pd.DataFrame) -> None:
-    from liqflow.signals.compute import panel_signals
-
-    whole = compute_signals(panel)
-    part = panel_signals(panel)
-    again = compute_signals(panel, panel_part=part)
-    pd.testing.assert_frame_equal(again.frame, whole.frame)
-    assert list(again.status.items()) == list(whole.status.items())  # in the same order
-    pd.testing.assert_frame_equal(again.stages.flags, whole.stages.flags)
-    with pytest.raises(ValueError, match="panel_part is not panel_signals"):
-        compute_signals(panel.iloc[:-1], panel_part=part)  # another calendar
-    with pytest.raises(ValueError, match="panel_part is not panel_signals"):
-        compute_signals(panel, SignalConfig(segments=()), panel_part=part)

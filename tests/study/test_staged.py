@@ -146,32 +146,6 @@ def test_a_test_error_in_the_child_is_raised_as_itself() -> None:
         run.complete(broken)()
 
 
-def _side_sum() -> float:
-    return 41.0 + 1.0
-
-
-def _side_fails() -> float:
-    raise ValueError("no")
-
-
-@pytest.mark.parametrize("process", [False, pytest.param(True, marks=needs_fork)])
-def test_a_side_job_runs_where_the_tests_run(process: bool) -> None:
-    _, early, whole = _stages()
-    ref, _ = run_study(whole, seed=7, draws=299)
-    run = begin_study(early, seed=7, draws=299, process=process, side=_side_sum)
-    assert run.side() == 42.0
-    evidence, _ = run.complete(whole)()
-    assert evidence.to_json() == ref.to_json()  # the tests ran all the same
-    failing = begin_study(early, seed=7, draws=299, process=process, side=_side_fails)
-    assert failing.side() is None  # the caller computes it itself and meets the error
-    assert failing.complete(whole)()[0].to_json() == ref.to_json()
-    with Store(":memory:") as store:
-        run_study(whole, seed=7, draws=299, store=store)
-        cached = begin_study(early, seed=7, draws=299, store=store, process=process, side=_side_sum)
-        wait = cached.complete(whole)  # a cache hit abandons the run
-        assert wait()[1] and cached.side() in (42.0, None)  # never a hang or an error
-
-
 @needs_fork
 def test_no_process_to_start_runs_the_tests_on_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     import liqflow.study.staged as staged

@@ -17,7 +17,6 @@ store is read back, not recomputed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -43,7 +42,6 @@ from liqflow.store import Store
 if TYPE_CHECKING:
     from liqflow.backtest import WalkForwardResult
     from liqflow.signals import SignalSet
-    from liqflow.signals.compute import PanelSignals
     from liqflow.signals.crypto import AltUniverse
     from liqflow.stats.events import EventStudyResult
     from liqflow.stats.leadlag import LeadLagResult
@@ -136,25 +134,13 @@ def report_ids(catalog: Catalog, segments: Sequence[str] = SEGMENTS) -> list[str
     return [sid for sid in catalog if sid in wanted or sid in alts]
 
 
-def _panel_signals(panel: pd.DataFrame) -> PanelSignals | None:
-    """:func:`liqflow.signals.panel_signals` of the report's panel (None without the
-    signals module)."""
-    try:
-        from liqflow.signals.compute import panel_signals
-    except ImportError:
-        return None
-    return panel_signals(panel)
-
-
 def signals_part(
     panel: pd.DataFrame,
     catalog: Catalog,
     universe: AltUniverse | None = None,
-    panel_part: PanelSignals | None = None,
 ) -> SignalSet | Unavailable:
     """:func:`liqflow.signals.compute_signals` on the panel (and the point-in-time crypto
-    universe when there is one; with ``panel_part``, the blocks of the panel alone
-    computed beforehand), or Unavailable."""
+    universe when there is one), or Unavailable."""
     try:
         from liqflow.signals import compute_signals
     except ImportError:
@@ -162,7 +148,7 @@ def signals_part(
     if panel.empty:
         return Unavailable("signals and stages", "the store holds no data for the report")
     try:
-        return compute_signals(panel, catalog=catalog, universe=universe, panel_part=panel_part)
+        return compute_signals(panel, catalog=catalog, universe=universe)
     except LiqflowError as exc:  # the report states why the data cannot support it
         return _failed("signals and stages", exc)
 
@@ -313,10 +299,10 @@ def event_paths_start(
 
 
 class EvidenceRun:
-    """The one evidence of the default chain, begun on the panel before the crypto
-    universe is read (:func:`liqflow.study.staged.begin_study`): the tests that do not
-    read the alt basket run while the caller reads it; :meth:`complete` with the universe
-    adds the basket (on the calling thread) and lets the others run.
+    """The one evidence of the default chain, begun on the panel before the alt basket is
+    built (:func:`liqflow.study.staged.begin_study`): the tests that do not read the
+    basket run while the caller builds it; :meth:`complete` with the universe adds the
+    basket (on the calling thread) and lets the others run.
 
     The inputs are those of :func:`liqflow.study.study_inputs` and the evidence is that
     of :func:`liqflow.study.run_study` (the same seed, draws and streams as ``liqflow
@@ -356,18 +342,7 @@ class EvidenceRun:
             confidence=config.confidence,
             store=store,
             use_cache=config.use_cache,
-            side=partial(_panel_signals, panel),
         )
-
-    def panel_signals(self) -> PanelSignals | None:
-        """The signal blocks of the panel alone (:func:`liqflow.signals.panel_signals`),
-        computed where the tests run while the universe is read; None when they were not
-        (the evidence switched off, a run abandoned, an error the signals part will meet
-        again)."""
-        from liqflow.signals.compute import PanelSignals
-
-        value = self._staged.side() if self._staged is not None else None
-        return value if isinstance(value, PanelSignals) else None
 
     def abandon(self) -> None:
         """Give the run up: the jobs not yet begun are skipped, a child process is

@@ -5,12 +5,14 @@ result cached in the store (:func:`compute_results`).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -136,8 +138,21 @@ _RESULTS_PART = "report_results"
 
 def _load(
     store: Store, as_of: pd.Timestamp | str | None, cat: Catalog, ids: Sequence[str] | None
-) -> tuple[pd.DataFrame, tuple[SeriesInfo, ...], pd.Timestamp, bool]:
-    """The panel, its series table, the resolved date and whether it is the default."""
+) -> tuple[
+    pd.DataFrame,
+    tuple[SeriesInfo, ...],
+    bool,
+    tuple[AltUniverse | None, Callable[[], Callable[[], SurvivorshipBias | None]]],
+]:
+    """The panel, its series table, whether its date is the default one, and what
+    :func:`_universe_and_bias_start` returns for that date.
+
+    The universe is read on a thread of its own, through a reading view of ``store``
+    (:meth:`~liqflow.store.Store.reader_view`), while this thread loads the panel: the
+    two need nothing of each other but the date, and between them they leave one core
+    of two idle if read one after the other. It is waited for here, before the study
+    may fork (:func:`liqflow.study.staged.begin_study`: no thread of this process may be
+    running then), also when the panel fails."""
     inventory = store.inventory(count_dates=False)
     sources: dict[str, list[str]] = {}
     ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
@@ -152,11 +167,25 @@ def _load(
             "the store holds none of the series the report needs "
             f"({', '.join(report_ids(cat))}); run `liqflow import PATH` or `liqflow fetch`"
         )
-    panel = load_panel(store, wanted, catalog=cat, as_of=date, inventory=inventory)
-    if panel.empty:
-        when = f" on or before {pd.Timestamp(date):%Y-%m-%d}" if date is not None else ""
-        raise DataError(f"no data public{when} for the report's series {wanted}")
-    return panel, series_table(panel, cat, sources, ranges), pd.Timestamp(date), is_default
+    view = store.reader_view()
+    try:
+        universe = in_background(
+            "universe", partial(_universe_and_bias_start, view, cat, pd.Timestamp(date))
+        )
+        try:
+            panel = load_panel(store, wanted, catalog=cat, as_of=date, inventory=inventory)
+            if panel.empty:
+                when = f" on or before {pd.Timestamp(date):%Y-%m-%d}" if date is not None else ""
+                raise DataError(f"no data public{when} for the report's series {wanted}")
+            table = series_table(panel, cat, sources, ranges)
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                universe()  # its thread done before its connection is closed
+            raise
+        read = universe()
+    finally:
+        view.close()
+    return panel, table, is_default, read
 
 
 def _universe_and_bias_start(
@@ -250,29 +279,28 @@ def _compute(
     """Every part computed (the parts' own caches aside), timed by ``clock``, with the
     objects that exist before it frozen (:func:`_old_objects_frozen`).
 
-    Each part's time is the wall time the building thread spends in it. The statistics
-    run elsewhere while that thread carries on: the evidence's tests that do not read
-    the alt basket from the end of the panel part, in a forked child process on Linux
-    (:class:`EvidenceRun`, which also computes the panel's own signal blocks there; the
-    claims' inputs are built on the building thread, the basket once the universe is
-    read, and the evidence cache read then), the other tests once the basket is handed
-    over; the survivorship bias once the basket is handed over and the event paths from the
-    end of the signals part, on worker threads. The backtests are computed meanwhile,
-    and the statistics part is what is left to wait for after the backtests. Whatever
-    fails, the study's jobs are stopped (its child killed) on the way out.
+    Each part's time is the wall time the building thread spends in it. The panel part
+    reads the crypto universe on a thread beside the panel (:func:`_load`). The
+    statistics run elsewhere while the building thread carries on: the evidence's tests
+    that do not read the alt basket from the end of the panel part, in a forked child
+    process on Linux (:class:`EvidenceRun`; the claims' inputs are built on the building
+    thread, the basket right after, and the evidence cache read then), the other tests
+    once the basket is handed over; the survivorship bias from then and the event paths
+    from the end of the signals part, on worker threads. The backtests are computed
+    meanwhile, and the statistics part is what is left to wait for after the backtests.
+    Whatever fails, the study's jobs are stopped (its child killed) on the way out.
     """
     warm_up = _warm_up()
     with clock.part("panel"):
-        panel, series, date, is_default = _load(store, as_of, cat, ids)
+        panel, series, is_default, (universe, start_survivorship) = _load(store, as_of, cat, ids)
         warm_up.join()  # no lock of its (numba's, an import's) held when the study forks
     study: EvidenceRun | None = None
     try:  # whatever fails (or a Ctrl-C), the study's jobs stop with it
         with clock.part("signals"):
             study = EvidenceRun(panel, cat, cfg, store, default=is_default)
-            universe, start_survivorship = _universe_and_bias_start(store, cat, date)
             wait_study = study.complete(universe)
             wait_survivorship = start_survivorship()
-            signals = signals_part(panel, cat, universe, study.panel_signals())
+            signals = signals_part(panel, cat, universe)
             wait_paths = event_paths_start(panel, signals, cfg, store)
         hits: dict[str, bool] = {}
         with clock.part("backtest") as flag:

@@ -55,13 +55,11 @@ from liqflow.signals.traits import TraitsConfig, traits_signals
 
 __all__ = [
     "ChannelValues",
-    "PanelSignals",
     "SignalConfig",
     "SignalSet",
     "channel_values",
     "compute_signals",
     "default_flags",
-    "panel_signals",
 ]
 
 #: Days a session's signals are carried onto the calendar before they become unknown.
@@ -382,47 +380,21 @@ def _calendar(panel: pd.DataFrame) -> pd.DatetimeIndex:
 
 
 @dataclass(frozen=True)
-class PanelSignals:
+class _PanelBlocks:
     """The blocks of :func:`compute_signals` that read neither the catalogue nor the
     crypto universe: liquidity, fiscal, credit, large and small caps (with the
-    breakouts) before the crypto blocks, the market structure after them
-    (:func:`panel_signals`).
+    breakouts) before the crypto blocks, the market structure after them, with their
+    inputs' statuses in order (:func:`_panel_blocks`)."""
 
-    A caller that has the panel before the universe computes them meanwhile (the report
-    does, in its worker process) and passes them to ``compute_signals(panel_part=...)``:
-    the signal set is the same as without them.
-
-    Attributes
-    ----------
-    calendar : DatetimeIndex
-        The panel's calendar (the part fits only a panel on it).
-    before, after : tuple of DataFrame
-        The blocks that come before and after the crypto blocks, in order.
-    breakouts : BreakoutResult or None
-    status_before, status_after : mapping
-        Their inputs' statuses, in order.
-    config : SignalConfig
-    """
-
-    calendar: pd.DatetimeIndex
     before: tuple[pd.DataFrame, ...]
     after: tuple[pd.DataFrame, ...]
     breakouts: BreakoutResult | None
     status_before: Mapping[str, str]
     status_after: Mapping[str, str]
-    config: SignalConfig
 
 
-def panel_signals(panel: pd.DataFrame, config: SignalConfig | None = None) -> PanelSignals:
-    """The blocks of :func:`compute_signals` that read only the panel (:class:`PanelSignals`).
-
-    Raises
-    ------
-    DataError
-        ``panel`` is not a calendar-day frame of float columns, or has no rows.
-    """
-    cfg = config or SignalConfig()
-    cal = _calendar(panel)
+def _panel_blocks(panel: pd.DataFrame, cfg: SignalConfig, cal: pd.DatetimeIndex) -> _PanelBlocks:
+    """The blocks of :func:`compute_signals` that read only the panel."""
     status: dict[str, str] = {}
     before: list[pd.DataFrame] = []
     _credit_and_liquidity(panel, cfg, cal, status, before)
@@ -430,7 +402,7 @@ def panel_signals(panel: pd.DataFrame, config: SignalConfig | None = None) -> Pa
     later: dict[str, str] = {}
     after: list[pd.DataFrame] = []
     _market(panel, cfg, cal, later, after)
-    return PanelSignals(cal, tuple(before), tuple(after), bo_result, status, later, cfg)
+    return _PanelBlocks(tuple(before), tuple(after), bo_result, status, later)
 
 
 def compute_signals(
@@ -439,7 +411,6 @@ def compute_signals(
     *,
     catalog: Catalog | None = None,
     universe: AltUniverse | None = None,
-    panel_part: PanelSignals | None = None,
 ) -> SignalSet:
     """Compute every signal and the stage timeline from a point-in-time panel.
 
@@ -463,9 +434,6 @@ def compute_signals(
         The point-in-time crypto universe (``liqflow.universe_store.alt_universe_from_store``):
         the alt basket, the season index and the beaten-down alts then run on it
         (survivorship-free); without it they run on the catalogue's coins (today's list).
-    panel_part : PanelSignals, optional
-        :func:`panel_signals` of this panel and configuration, computed beforehand (the
-        blocks are then not computed again).
 
     Returns
     -------
@@ -475,8 +443,6 @@ def compute_signals(
     ------
     DataError
         ``panel`` is not a calendar-day frame of float columns, or has no rows.
-    ValueError
-        ``panel_part`` is of another calendar or configuration.
 
     Notes
     -----
@@ -485,12 +451,7 @@ def compute_signals(
     """
     cfg = config or SignalConfig()
     cat = catalog or default_catalog()
-    if panel_part is None:
-        part = panel_signals(panel, cfg)
-    else:
-        part = panel_part
-        if part.config != cfg or not part.calendar.equals(_calendar(panel)):
-            raise ValueError("panel_part is not panel_signals() of this panel and config")
+    part = _panel_blocks(panel, cfg, _calendar(panel))
     status = dict(part.status_before)
     blocks = list(part.before)
     _crypto(panel, cfg, cat, universe, status, blocks)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,21 @@ def _wide(cols: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
 
 class _Reads(_StoreBase):
     """The read methods of :class:`liqflow.store.Store`."""
+
+    def reader_view(self) -> Self:
+        """A read-only handle on the same snapshot of the store, for reading on another
+        thread while this handle is used: a DuckDB connection of its own (a cursor of this
+        handle's database: one connection serves one thread at a time), nothing opened
+        again. Closing it closes that connection only; it must not outlive this handle."""
+        con = self._con.cursor()
+        if not self._memory:
+            con.execute("USE store")
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view.read_only = True
+        view._reader, view._host, view._open, view._batch = con, None, None, None
+        view._side = threading.local()
+        return view
 
     def read(
         self,

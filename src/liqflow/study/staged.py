@@ -43,16 +43,6 @@ class _Run(Protocol):
     def hand_over(self, inputs: StudyInputs) -> None: ...
     def abandon(self) -> None: ...
     def result(self) -> Evidence: ...
-    def side(self) -> object: ...
-
-
-def _side_value(side: Callable[[], object]) -> object:
-    """``side()``, or None when it raises: the caller then computes it again and meets
-    the error itself, where it would have without a side job."""
-    try:
-        return side()
-    except Exception:
-        return None
 
 
 class _OnThreads:
@@ -63,7 +53,6 @@ class _OnThreads:
         early: StudyInputs,
         params: _Params,
         workers: int,
-        side: Callable[[], object] | None,
     ) -> None:
         self._full: Future[StudyInputs] = Future()
         self._stop = threading.Event()
@@ -71,9 +60,6 @@ class _OnThreads:
             _compute, early, *params, workers, full=self._full.result, stop=self._stop
         )
         self._result = in_background("study", compute)
-        self._side = (
-            None if side is None else in_background("study-side", partial(_side_value, side))
-        )
 
     def hand_over(self, inputs: StudyInputs) -> None:
         self._full.set_result(inputs)
@@ -85,9 +71,6 @@ class _OnThreads:
 
     def result(self) -> Evidence:
         return self._result()
-
-    def side(self) -> object:
-        return None if self._side is None else self._side()
 
 
 def _added(early: StudyInputs, whole: StudyInputs) -> dict[str, object]:
@@ -130,9 +113,8 @@ class _InChild:
     The whole inputs reach the child through a pipe as what they add to the early ones
     (:func:`_added`: the alt basket's series and counts, some hundred kB), read there by
     a thread as soon as they are sent, so the sender never waits for a test to end. The
-    side job's value (computed on the child's main thread while the tests run) comes
-    back first, then the evidence, pickled; a thread of the caller's reads each as soon
-    as it is sent, so the caller finds them read when it asks. A child that dies is a
+    evidence comes back pickled; a thread of the caller's reads it as soon as it is
+    sent, so the caller finds it read when it asks. A child that dies is a
     :class:`~liqflow._fork.WorkerError` from :meth:`result`; an abandoned run kills it;
     the child never touches the store.
     """
@@ -142,18 +124,14 @@ class _InChild:
         early: StudyInputs,
         params: _Params,
         workers: int,
-        side: Callable[[], object] | None,
     ) -> None:
-        self._early, self._has_side = early, side is not None
+        self._early = early
         read_fd, write_fd = os.pipe()
 
         def work() -> Iterator[object]:  # pragma: no cover - runs in the child
             os.close(write_fd)
             full = in_background("study-inputs", partial(_received, early, read_fd))
-            evidence = in_background("study", partial(_compute, early, *params, workers, full=full))
-            if side is not None:
-                yield _side_value(side)
-            yield evidence()
+            yield _compute(early, *params, workers, full=full)
 
         try:
             self._worker: Worker[object] = fork_worker(work, "running the tests", owner="study")
@@ -163,18 +141,9 @@ class _InChild:
         finally:
             os.close(read_fd)
         self._fd = write_fd
-        self._side: Future[object] = Future()
-        self._values = in_background("study-results", self._read_all)
-
-    def _read_all(self) -> Evidence:
-        """The side job's value (into its future: None when the child failed first),
-        then the evidence, each read as soon as the child sends it."""
-        try:
-            self._side.set_result(self._worker.receive() if self._has_side else None)
-        except BaseException:
-            self._side.set_result(None)
-            raise
-        return cast("Evidence", self._worker.receive())
+        self._values = in_background(
+            "study-results", lambda: cast("Evidence", self._worker.receive())
+        )
 
     def hand_over(self, inputs: StudyInputs) -> None:
         try:
@@ -190,9 +159,6 @@ class _InChild:
             self._values()
         self._worker.stop()
         self._close()
-
-    def side(self) -> object:
-        return self._side.result()
 
     def result(self) -> Evidence:
         try:
@@ -222,11 +188,6 @@ class StagedStudy:
     def abandon(self) -> None:
         """Skip the jobs not yet begun; the tests of the alt basket see no inputs."""
         self._run.abandon()
-
-    def side(self) -> object:
-        """The value of the side job (:func:`begin_study`'s ``side``): waits for it;
-        None without one, or when it raised."""
-        return self._run.side()
 
     def complete(self, inputs: StudyInputs) -> Callable[[], tuple[Evidence, bool]]:
         """Hand over the whole inputs (those of :func:`liqflow.study.study_inputs`).
@@ -278,7 +239,6 @@ def begin_study(
     use_cache: bool = True,
     workers: int | None = None,
     process: bool | None = None,
-    side: Callable[[], object] | None = None,
 ) -> StagedStudy:
     """:func:`~liqflow.study.run_study` begun in the background on the inputs known
     before the alt basket (:func:`liqflow.study.inputs.inputs_before_alts`), so the tests that do not read it
@@ -291,11 +251,6 @@ def begin_study(
     than one (``None``, the default). A child's tests do not compete with the caller's
     thread for this process's GIL: the report builds its other parts meanwhile at full
     speed. The evidence is the same either way (tested).
-
-    ``side``: a job of the caller's, run where the tests run, meanwhile (the report
-    computes the panel's signal blocks there); :meth:`StagedStudy.side` waits for its
-    value (None when it raised: the caller computes it again and meets the error
-    itself). Its value must be picklable.
 
     Where no process can be started (``OSError`` from the fork: a process limit, no
     memory), the default runs the tests on threads instead.
@@ -317,10 +272,10 @@ def begin_study(
     run: _Run | None = None
     if process or (process is None and threads > 1 and forking_works()):
         try:
-            run = _InChild(early, params, threads, side)
+            run = _InChild(early, params, threads)
         except OSError:  # no process could be started (a limit, no memory): threads then
             if process:
                 raise
     if run is None:
-        run = _OnThreads(early, params, threads, side)
+        run = _OnThreads(early, params, threads)
     return StagedStudy(run, params, store if use_cache else None)
