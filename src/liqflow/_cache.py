@@ -24,7 +24,9 @@ import dataclasses
 import gc
 import hashlib
 import importlib
+import sys
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 import duckdb
@@ -419,19 +421,58 @@ def cached(
     return fresh, False
 
 
-def in_background(name: str, compute: Callable[[], T]) -> Callable[[], T]:
+def in_background(
+    name: str, compute: Callable[[], T], *, deferred: bool = False
+) -> Callable[[], T]:
     """``compute()`` begun on a thread of its own (named ``liqflow-<name>``); returns the
-    function that waits for its value (and raises its error)."""
+    function that waits for its value (and raises its error).
+
+    ``deferred``: a part whose value is waited for last (the report's survivorship bias
+    and event paths, needed only to draw the page): its thread runs at a lower
+    scheduling priority (:data:`DEFERRED_NICENESS` on Linux, that thread alone), so the
+    work on the path to the evidence takes the cores first and this part fills the time
+    they leave idle (the building thread's wait for the statistics). The value is the
+    same; where the priority cannot be set the thread runs as any other.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
+    job = partial(_with_lower_priority, compute) if deferred else compute
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"liqflow-{name}")
-    future = pool.submit(compute)
+    future = pool.submit(job)
     pool.shutdown(wait=False)
     return future.result
 
 
+#: How much lower the scheduling priority of a deferred part's thread is (``nice``
+#: steps): a thread at +5 gets about a third of the CPU time of one at 0 when they
+#: compete for a core, and all of a core no other thread wants.
+DEFERRED_NICENESS = 5
+
+
+def _with_lower_priority(compute: Callable[[], T]) -> T:
+    """``compute()`` on this thread at :data:`DEFERRED_NICENESS` (Linux; the thread ends
+    with the job: the priority goes with it)."""
+    import os
+    import threading
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):  # a container may forbid it: run as is
+            os.setpriority(
+                os.PRIO_PROCESS,
+                threading.get_native_id(),
+                os.getpriority(os.PRIO_PROCESS, 0) + DEFERRED_NICENESS,
+            )
+    return compute()
+
+
 def cached_in_background(
-    store: Store | None, key: str, compute: Callable[[], T], *, name: str, enabled: bool = True
+    store: Store | None,
+    key: str,
+    compute: Callable[[], T],
+    *,
+    name: str,
+    enabled: bool = True,
+    deferred: bool = False,
 ) -> Callable[[], tuple[T, bool]]:
     """:func:`cached` begun in the background: returns the function that waits for
     ``(value, from_cache)``.
@@ -440,13 +481,14 @@ def cached_in_background(
     of its own (:func:`in_background`), and the waiting function writes the cache, again
     on the calling thread (a :class:`Store` handle is used by one thread only). An error
     of ``compute`` is raised by the waiting function, and nothing is cached.
+    ``deferred``: as in :func:`in_background`.
     """
     cache = store if enabled else None
     if cache is not None:
         stored, hit = cache_read(cache, key)
         if hit:
             return lambda: (stored, True)
-    result = in_background(name, compute)
+    result = in_background(name, compute, deferred=deferred)
 
     def wait() -> tuple[T, bool]:
         value = result()

@@ -123,3 +123,25 @@ def test_a_read_only_store_only_disables_caching(tmp_path: Path) -> None:
         value, hit = cached(st, "k", lambda: 42)
         again, hit2 = cached(st, "k", lambda: 43)
     assert (value, hit, again, hit2) == (42, False, 43, False)
+
+
+def test_a_deferred_part_runs_at_a_lower_priority_with_the_same_value() -> None:
+    import os
+    import sys
+    import threading
+
+    from liqflow._cache import DEFERRED_NICENESS, in_background
+
+    def niceness() -> tuple[int, int]:
+        return threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0)
+
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    tid, plain = in_background("plain", niceness)()
+    _, deferred = in_background("deferred", niceness, deferred=True)()
+    assert tid != threading.get_native_id() and plain == mine
+    if sys.platform.startswith("linux"):
+        assert deferred == min(mine + DEFERRED_NICENESS, 19)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # the caller's own priority kept
+    failing = in_background("deferred", lambda: 1 / 0, deferred=True)
+    with pytest.raises(ZeroDivisionError):
+        failing()

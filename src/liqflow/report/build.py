@@ -108,9 +108,10 @@ def _cached_part(
 def _background_part(
     part: str, store: Store | None, key: str, run: Callable[[], _T], config: ReportConfig
 ) -> Callable[[], tuple[_T | Unavailable, bool]]:
-    """:func:`_cached_part` begun in the background (:func:`~liqflow._cache.cached_in_background`):
-    returns the function that waits for ``(value or Unavailable, from cache)``."""
-    wait = cached_in_background(store, key, run, name=part, enabled=config.use_cache)
+    """:func:`_cached_part` begun in the background (:func:`~liqflow._cache.cached_in_background`,
+    deferred: it is waited for after the statistics): returns the function that waits for
+    ``(value or Unavailable, from cache)``."""
+    wait = cached_in_background(store, key, run, name=part, enabled=config.use_cache, deferred=True)
 
     def done() -> tuple[_T | Unavailable, bool]:
         try:

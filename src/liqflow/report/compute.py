@@ -198,7 +198,9 @@ def _universe_and_bias_start(
 
     The caller starts it once the alt basket is handed to the study: the basket is on the
     path to the evidence (the tests of the alts wait for it), the bias only on the path
-    to the page, so it does not take a core from the basket."""
+    to the page, so it does not take a core from the basket; it runs deferred
+    (:func:`~liqflow._cache.in_background`), after the study's tests in the scheduler's
+    order."""
     from liqflow.universe_store import _alt_universe, _bias
     from liqflow.universe_store import _load as load_universe_data
 
@@ -206,7 +208,7 @@ def _universe_and_bias_start(
     if data is None:
         return None, lambda: lambda: None
     return _alt_universe(data, n), lambda: in_background(
-        "survivorship", lambda: _bias(data, "equal")
+        "survivorship", lambda: _bias(data, "equal"), deferred=True
     )
 
 
