@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
-__all__ = ["asof_values", "extended", "public_days", "published"]
+__all__ = ["asof_values", "extended", "public_days", "published", "published_by_pandas"]
 
 #: One column: dates (datetime64[ns]) and values (float64), of equal length.
 Column = tuple[np.ndarray, np.ndarray]
@@ -54,12 +54,18 @@ def published(dates: np.ndarray, values: np.ndarray, lag: BaseOffset, volume: bo
         return d, v
     days = public_days(d, lag)
     if days is None or not (d[1:] >= d[:-1]).all():  # pandas adds the offset, sorts
-        when = pd.DatetimeIndex(d) + lag
-        s = pd.Series(v, index=when)
-        s = s[~s.index.duplicated(keep="last")].sort_index()
+        s = published_by_pandas(pd.DatetimeIndex(d), v, lag)
         return s.index.to_numpy(), s.to_numpy(dtype=np.float64)  # pandas' unit of the sum
     last = np.r_[days[1:] != days[:-1], True]  # sorted: the latest of a day is its last
     return days[last].astype(d.dtype), v[last]
+
+
+def published_by_pandas(index: pd.DatetimeIndex, values: np.ndarray, lag: BaseOffset) -> pd.Series:
+    """:func:`published` of known values where pandas must add ``lag`` (a time of day, a
+    time zone, another offset, unsorted dates): indexed by ``index + lag`` (named
+    ``date``), the latest of a day kept, sorted."""
+    s = pd.Series(values, index=(index + lag).rename("date"))
+    return s[~s.index.duplicated(keep="last")].sort_index()
 
 
 def extended(column: Column, others: Sequence[Column | None]) -> Column:

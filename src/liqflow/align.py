@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from liqflow._errors import DataError
-from liqflow._published import Column, asof_values, extended, published
+from liqflow._published import Column, asof_values, extended, published, published_by_pandas
 from liqflow.catalog import Catalog, Chain, SeriesSpec, default_catalog
 from liqflow.sessions import (
     EXCHANGE,
@@ -87,9 +87,10 @@ def available(obs: pd.Series, spec: SeriesSpec) -> pd.Series:
     if index.tz is not None:  # pandas adds the offset to aware times
         known = obs.dropna()
         known = known[known > 0] if volume else known
-        avail = pd.DatetimeIndex(known.index) + spec.lag_offset
-        out = pd.Series(known.to_numpy(dtype=np.float64), index=avail.rename("date"), name=obs.name)
-        return out[~out.index.duplicated(keep="last")].sort_index()
+        values = known.to_numpy(dtype=np.float64)
+        by_pandas = published_by_pandas(pd.DatetimeIndex(known.index), values, spec.lag_offset)
+        by_pandas.name = obs.name  # a new series: named in place
+        return by_pandas
     when, values = published(
         index.to_numpy(), obs.to_numpy(dtype=np.float64), spec.lag_offset, volume
     )
@@ -330,10 +331,12 @@ def _available_pieces(
                 col = _column(sid, spec, field)
                 if field not in columns or col in pieces:
                     continue
-                later = [stored.get((sid, e), {}).get(field) for e in extend[sid]]
-                pieces[col] = _piece(
-                    columns[field], spec, field, vint, cutoff, later if src == main else []
+                later = (  # the chosen source's primary field, extended by later sources
+                    [stored.get((sid, e), {}).get(field) for e in extend[sid]]
+                    if src == main and field == spec.primary_field
+                    else []
                 )
+                pieces[col] = _piece(columns[field], spec, field, vint, cutoff, later)
     return pieces
 
 
@@ -346,7 +349,7 @@ def _piece(
     extension: Sequence[Column | None],
 ) -> Column:
     """One panel column by publication day: ``column`` (extended by the ``extension``
-    columns after its last date, when it is the chosen source's primary field), re-dated
+    columns after its last date), re-dated
     by its vintages (FRED's ``value`` with ALFRED rows) or release lag, cut at ``cutoff``,
     scaled to the catalogue's unit (every field of the catalogue's but volume)."""
     if field == "value" and not vintages.empty:
@@ -354,7 +357,7 @@ def _piece(
         avail = available_with_vintages(obs, vintages, spec)
         when, values = avail.index.to_numpy(dtype="datetime64[ns]"), avail.to_numpy(np.float64)
     else:
-        if field == spec.primary_field and extension:
+        if extension:
             column = extended(column, extension)
         when, values = published(column[0], column[1], spec.lag_offset, field == "volume")
         when = when.astype("datetime64[ns]", copy=False)
