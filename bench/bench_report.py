@@ -30,7 +30,7 @@ deaths and gaps): the report at 300 coins x 13 years.
 
 The cold figure is with numba's on-disk cache of compiled kernels warm (``cache=True``):
 the first run ever after an install or an edit of a kernel also compiles them, about 3 s
-more; with the day's exchange sessions kept in liqflow's cache folder (the first
+more (an untimed cold build runs first, its time printed, so no timed run pays that); with the day's exchange sessions kept in liqflow's cache folder (the first
 process of a day builds the calendar, about 0.5 s of CPU more); and with liqflow's
 modules compiled to bytecode, as an installed package's are (the bench runs
 ``compileall`` on the package first; a process that compiles the 25 modules the build
@@ -241,13 +241,16 @@ def _prepare(args: argparse.Namespace, work: Path) -> None:
         print(f"{args.coins} generated coins added (not timed): {time.perf_counter() - t0:.2f} s")
 
 
-def _print(runs: dict[str, dict[str, Any]], coins: int, load_before: tuple[float, ...]) -> None:
+def _print(
+    runs: dict[str, dict[str, Any]], coins: int, load_before: tuple[float, ...], warmup: float
+) -> None:
     base, cold, fill, warm = (runs[p] for p in ("baseline", "cold", "fill", "cached"))
     t_base = base["seconds"]
     rows, cols = base["shape"]
     before, after = (", ".join(f"{x:.2f}" for x in load) for load in (load_before, os.getloadavg()))
     print(f"machine: {os.cpu_count()} cores; load average (1, 5, 15 min) {before} before the")
     print(f"    runs, {after} after them (the runs' own load included)")
+    print(f"warm-up build (untimed, fills numba's cache and the day's sessions): {warmup:.2f} s")
     print("numba kernels: loaded from numba's on-disk cache (a first run compiles, ~3 s more);")
     print("    exchange sessions: read from the day's file (the day's first process builds them)")
     print(f"library imports per process (start-up, excluded): {cold['imports']:.2f} s")
@@ -314,6 +317,9 @@ def main() -> None:
         out = Path(tmp) / "report.html"
         env = _compiled_env()
         load_before = os.getloadavg()
+        # one untimed cold build first: it compiles any kernel numba's cache lacks (a new
+        # install, an edited kernel) and writes the day's sessions, so no timed run pays it
+        warmup = float(_run("cold", work, out, args.as_of, env)["seconds"])
         runs: dict[str, dict[str, Any]] = {}
         for phase in PHASES:
             if phase == "cold":  # the median of several: one run moves with the machine
@@ -325,7 +331,7 @@ def main() -> None:
                 }
             else:
                 runs[phase] = _run(phase, work, out, args.as_of, env)
-    _print(runs, args.coins, load_before)
+    _print(runs, args.coins, load_before, warmup)
 
 
 if __name__ == "__main__":

@@ -64,16 +64,18 @@ def test_status_is_short_with_the_stage_first(market_store: Path) -> None:
         chain = chain_status(st, default_catalog())
     out = _ok(["status"], market_store).splitlines()
     assert len(out) <= 15, out
-    assert out[0] == "as of 2021-12-31 (default: the last day the required inputs are fresh)"
+    text = " ".join(" ".join(out).split())
+    missing = ", ".join(chain.fresh.missing)
     label = chain.outlook.label
     assert label.startswith("stage 1 (liquidity & credit) since ")
-    assert out[1] == f"as of 2021-12-31: {label}"  # the stage line every command prints
-    text = " ".join(" ".join(out).split())
+    assert text.startswith(  # the as-of line, then the stage line every command prints
+        "as of 2021-12-31 (the last day the chain's required inputs are fresh)"
+        f"; no data: {missing} as of 2021-12-31: {label}"
+    )
     assert "to confirm stage 2 (large caps): above_ma (pct_above_ma > 0, now -0.0" in text
     for c in chain.outlook.confirm_items + chain.outlook.deny_items:
         assert c.brief in text
     assert "would end stage 1: hy_narrowing turning off" in text
-    missing = ", ".join(chain.fresh.missing)
     assert f"no data: {missing}" in text
 
 

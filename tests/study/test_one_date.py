@@ -50,14 +50,16 @@ def test_every_command_prints_the_same_date_and_stage(store_path: Path, tmp_path
         "backtest": ["backtest", *store, "--rule", str(rule)],
         "report": ["report", *store, "--offline", "--output", str(tmp_path / "r.html")],
     }
-    seen = {}
+    seen, first = {}, {}
     for name, args in commands.items():
         result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
         assert result.exit_code == 0, f"{name}: {result.output}"
         lines = STAGE_LINE.findall(result.stdout)
         assert lines, f"{name} printed no stage line:\n{result.stdout}"
         seen[name] = lines[-1]
+        first[name] = result.stdout.split("\n", 1)[0]
     assert len(set(seen.values())) == 1, seen
+    assert len(set(first.values())) == 1, first  # the same as-of line, printed first
     date, stage = seen["status"]
     assert date == "2026-03-31"  # the default date: the last day every input is fresh
     assert stage.startswith("stage ")

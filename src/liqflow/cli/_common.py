@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -37,6 +37,7 @@ __all__ = [
     "parse_date",
     "print_as_of",
     "print_data",
+    "print_fresh",
     "print_stage",
     "print_stage_header",
     "small_caps_sessions",
@@ -143,31 +144,36 @@ def command_date(store: Store, catalog: Catalog, as_of: str | None) -> tuple[pd.
     return resolve_as_of(store, catalog, "default", parse_date(as_of))
 
 
-def print_as_of(
-    panel: pd.DataFrame, catalog: Catalog, default: bool, ids: Sequence[str] | None = None
-) -> None:
-    """Print the as-of line first: the date, why, and the stale or missing inputs (of
-    ``ids`` only, when the command reads only those)."""
-    from rich.markup import escape
-
+def print_as_of(panel: pd.DataFrame, catalog: Catalog, default: bool) -> None:
+    """Print the as-of line first: the date, why, and the stale or missing inputs of the
+    chain on ``panel``."""
     from liqflow.align import input_freshness
 
-    if panel.empty:
-        return
-    fresh = input_freshness(panel, catalog, default=default, ids=ids)
-    console.print(escape(fresh.describe()), highlight=False)
+    if not panel.empty:
+        print_fresh(input_freshness(panel, catalog, default=default))
 
 
-def stage_on(store: Store, catalog: Catalog, when: pd.Timestamp) -> StageStatus:
+def print_fresh(fresh: AsOf) -> None:
+    """The as-of line every command prints first (:meth:`liqflow.align.AsOf.describe`)."""
+    console.print(fresh.describe(), highlight=False, markup=False)
+
+
+def stage_on(
+    store: Store, catalog: Catalog, when: pd.Timestamp, *, default: bool = False
+) -> tuple[AsOf, StageStatus]:
     """The stage of the chain on ``when``, as ``liqflow status`` computes it: the signals
-    on the point-in-time panel of every stored series and the crypto universe."""
+    on the point-in-time panel of every stored series and the crypto universe; with the
+    freshness of the chain's inputs on that panel (the as-of line every command prints;
+    ``default``: the date is the default one)."""
+    from liqflow.align import input_freshness
     from liqflow.cli.signals import load_signal_panel
     from liqflow.signals import compute_signals
     from liqflow.universe_store import alt_universe_from_store
 
     panel = load_signal_panel(store, catalog, when)
     universe = alt_universe_from_store(store, catalog, when)
-    return compute_signals(panel, catalog=catalog, universe=universe).stage_status()
+    status = compute_signals(panel, catalog=catalog, universe=universe).stage_status()
+    return input_freshness(panel, catalog, default=default), status
 
 
 def print_stage(status: StageStatus) -> None:
@@ -212,8 +218,7 @@ def stage_header(fresh: AsOf, outlook: StageOutlook | None = None) -> list[Text]
     text, never markup)."""
     from rich.text import Text
 
-    why = "default: the last day the required inputs are fresh" if fresh.default else "as given"
-    lines = [Text.assemble(("as of ", "bold"), (f"{fresh.date:%Y-%m-%d}", "bold"), f" ({why})")]
+    lines = [Text(fresh.describe(), style="bold")]  # the line every command prints first
     if outlook is None:
         return lines
     lines.append(

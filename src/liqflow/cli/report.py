@@ -18,6 +18,7 @@ from liqflow.cli._common import (
     open_catalog,
     open_store,
     parse_date,
+    print_fresh,
     print_stage,
 )
 
@@ -88,7 +89,7 @@ def _print_summary(report: Report, path: Path) -> None:
     size = path.stat().st_size / 1e6
     fresh = report.results.freshness
     if fresh is not None:
-        console.print(fresh.describe(), highlight=False, markup=False)
+        print_fresh(fresh)
     console.print(f"[bold]report written:[/] {escape(str(path))} ({size:.1f} MB)", highlight=False)
     if available(report.results.signals):
         print_stage(report.results.signals.stage_status())
@@ -123,7 +124,7 @@ def report_command(
         str | None,
         typer.Option(
             "--as-of",
-            help="Report date (YYYY-MM-DD): use only data public by then (default: the last day both small caps and BTC are stored).",
+            help="Report date (YYYY-MM-DD): use only data public by then (default: the last day the chain's required inputs are fresh, as every command).",
         ),
     ] = None,
     offline: Annotated[

@@ -20,8 +20,8 @@ from liqflow.cli._common import (
     open_catalog,
     open_store,
     parse_date,
-    print_as_of,
     print_data,
+    print_fresh,
     print_stage,
     print_stage_header,
     small_caps_sessions,
@@ -280,12 +280,13 @@ def breakouts_command(
         panel = load_panel(st, ids, catalog=cat, as_of=when)
         fmt = data_format(as_json, as_csv)
         close, volume = small_caps_sessions(panel, when, "liqflow fetch small_caps")
-        stage = None if fmt is not None else stage_on(st, cat, when)
+        chain = None if fmt is not None else stage_on(st, cat, when, default=default)
     result = breakouts(close, volume)
-    if fmt is not None or stage is None:
+    if fmt is not None or chain is None:
         print_data(fmt or "json", result.to_frame(), {"as_of": when, "table": "breakouts"})
         return
-    print_as_of(panel, cat, default, ids)
+    fresh, stage = chain
+    print_fresh(fresh)
     print_stage(stage)
     console.print(_breakout_table(result, console.width))
     cfg = result.config

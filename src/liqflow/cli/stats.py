@@ -21,6 +21,7 @@ from liqflow.cli._common import (
     open_store,
     parse_date,
     print_data,
+    print_fresh,
     print_stage,
     stage_on,
 )
@@ -218,7 +219,7 @@ def study_command(
     cat = open_catalog(catalog)
     with open_store(store, read_only=True) as st:
         run = study(st, cat, chain, as_of=when, seed=seed, draws=draws, alpha=ALPHA)
-        stage = None if fmt is not None else stage_on(st, cat, run.as_of.date)
+        stage = None if fmt is not None else stage_on(st, cat, run.as_of.date)[1]
     ev = run.evidence
     if fmt == "json":
         typer.echo(ev.to_json())
@@ -226,7 +227,7 @@ def study_command(
     if fmt == "csv" or stage is None:
         print_data("csv", ev.to_frame())
         return
-    console.print(escape(run.as_of.describe()), highlight=False)
+    print_fresh(run.as_of)
     print_stage(stage)
     for c in ev.claims.to_dict("records"):
         console.print(

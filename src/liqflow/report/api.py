@@ -84,7 +84,7 @@ def build_report(
     store : Store
         The data (and the cache of heavy statistics).
     as_of : date, optional
-        Report date (default: the last day both small caps and BTC are stored); only data public then is used.
+        Report date (default: the last day the chain's required inputs are fresh, as every command); only data public then is used.
     catalog : Catalog, optional
     config : ReportConfig, optional
     progress : callable, optional
