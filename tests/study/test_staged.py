@@ -101,10 +101,12 @@ def test_what_the_whole_inputs_add_rebuilds_them() -> None:
     panel, early, _ = _stages()
     full = with_alt_basket(early, panel, default_catalog())
     added = _added(early, full)
-    assert set(added) <= {"series", "missing", "basket_coins", "basket_coverage"}
+    assert set(added) <= {"series", "missing", "basket_coins", "basket_coverage", "sources"}
     order, new = added.get("series", (list(early.series), {}))
     assert list(new) == [k for k in full.series if k not in early.series]  # only the basket
     assert order == list(full.series)
+    _, new_sources = added["sources"]
+    assert list(new_sources) == [ALTS]  # what the basket was computed from, alone
     again = _rebuilt(early, added)
     assert again.data_hash() == full.data_hash() and list(again.series) == list(full.series)
     assert dict(again.missing) == dict(full.missing)

@@ -14,6 +14,13 @@ channel input (:data:`liqflow.study.claims.CHANNELS`) enters as
 its first to its latest release (MBS holdings unchanged for a week are a zero change,
 not a missing week). The channel inputs never bound the default date: they are not in
 the chain's required inputs.
+
+The data hash (:meth:`StudyInputs.data_hash`) is of the values the inputs were computed
+from, as stored and read point in time (each price's and channel's observations on its
+sessions, the universe's closes and membership schedule, the breakout days), not of the
+inputs themselves: ``exp`` and ``log`` of NumPy differ in the last bit between processors
+(its AVX-512 routines against the C library's), so a hash of computed values would name
+the same data differently on two machines.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from liqflow._cache import content_hash
+from liqflow._cache import content_hash, frames_digest
 from liqflow._errors import DataError
 from liqflow.align import AsOf, input_freshness, join_panels, load_panel, trading_days
 from liqflow.catalog import Catalog, Chain
@@ -72,6 +79,10 @@ class StudyInputs:
         Why a key of the table has no series.
     freshness : AsOf or None
         How fresh the chain's required inputs are on ``as_of``.
+    sources : mapping of str to Series, DataFrame or tuple of them
+        The stored values each input of :attr:`series` was computed from (what
+        :meth:`data_hash` hashes, see the module notes; an input without one, given by
+        a caller, is hashed itself).
     """
 
     as_of: pd.Timestamp
@@ -83,21 +94,29 @@ class StudyInputs:
     freshness: AsOf | None = None
     basket_coverage: pd.Series | None = None
     channel_panel: pd.DataFrame | None = None
+    sources: Mapping[str, object] = field(default_factory=dict)
 
     def data_hash(self) -> str:
-        """A hash of every input value and date (the key of the evidence cache)."""
+        """A hash of every stored value and date the inputs were computed from, and of the
+        claim table (the key of the evidence cache): the same on every machine for the
+        same data (see the module notes)."""
         return content_hash(
-            dict(self.series),
+            {k: self.sources.get(k, v) for k, v in self.series.items()},
             self.events if self.events is not None else "no events",
             repr(self.table),
             self.channel_panel if self.channel_panel is not None else "no channels",
         )
 
 
-def _price(panel: pd.DataFrame, column: str, catalog: Catalog) -> pd.Series | None:
+def _observed(panel: pd.DataFrame, column: str) -> pd.Series | None:
+    """``column`` on its own sessions, as stored (None without any value)."""
     if column not in panel.columns or not panel[column].notna().any():
         return None
-    s = panel[column].loc[trading_days(panel, column)].astype(np.float64).dropna()
+    return panel[column].loc[trading_days(panel, column)]
+
+
+def _price(observed: pd.Series, column: str, catalog: Catalog) -> pd.Series | None:
+    s = observed.astype(np.float64).dropna()
     if (
         column in catalog
         and catalog[column].group == "credit"
@@ -108,23 +127,27 @@ def _price(panel: pd.DataFrame, column: str, catalog: Catalog) -> pd.Series | No
     return s.rename(column) if len(s) > 1 else None
 
 
-def _channel(panel: pd.DataFrame, channel: Channel) -> pd.Series | None:
+def _channel_observed(panel: pd.DataFrame, channel: Channel) -> pd.Series | None:
+    """The stored values ``channel``'s level is computed from (None without any): a flow
+    once, on the day it became public; a level as known on each day to its last release
+    (an unchanged week is a zero change, not a missing week)."""
     col = channel.series
     if col not in panel.columns or not panel[col].notna().any():
         return None
     days = trading_days(panel, col)
-    # a flow once, on the day it became public; a level as known on each day to its last
-    # release (an unchanged week is a zero change, not a missing week)
-    obs = (
+    return (
         panel[col].loc[days] if channel.transform == "flow" else panel[col].loc[days[0] : days[-1]]
     )
-    level = channel_level(obs, channel)
+
+
+def _channel(observed: pd.Series, channel: Channel) -> pd.Series | None:
+    level = channel_level(observed, channel)
     return level if len(level) > 1 else None
 
 
 def _basket(
     panel: pd.DataFrame, catalog: Catalog, min_alts: int, universe: AltUniverse | None
-) -> tuple[pd.Series | None, pd.DataFrame | None]:
+) -> tuple[pd.Series | None, pd.DataFrame | None, object]:
     """THE alt basket (:func:`liqflow.signals.baskets.alt_basket`, as the signals and the
     backtest): on the point-in-time universe when there is one, else today's catalogue
     coins (survivorship-biased, and said so by the universe's absence)."""
@@ -136,8 +159,13 @@ def _basket(
     else:
         coins = [c for c in catalog.altcoins() if c in panel.columns and panel[c].notna().any()]
         prices, schedule = panel[coins], None
+    # the stored values it reads, hashed once here: the inputs carry a few bytes, not the
+    # universe, to wherever the evidence is assembled (a forked child of the report)
+    source = frames_digest(
+        prices, schedule if schedule is not None else "catalogue coins", min_alts
+    )
     if prices.shape[1] == 0:
-        return None, None
+        return None, None, source
     eq = (
         universe.basket_frame(pd.DatetimeIndex(panel.index), min_alts)  # the signals' one
         if universe is not None
@@ -146,8 +174,8 @@ def _basket(
     level = eq["index"].where(eq["known"].astype(bool)).dropna()
     counts = eq[["count", "coverage_mcap"]]
     if len(level) < 2:
-        return None, counts
-    return level.rename(ALTS), counts
+        return None, counts, source
+    return level.rename(ALTS), counts, source
 
 
 def breakout_events(panel: pd.DataFrame, column: str) -> pd.Series | None:
@@ -208,20 +236,27 @@ def inputs_before_alts(
     """
     table = claim_table(catalog, chain)
     series: dict[str, pd.Series] = {}
+    sources: dict[str, object] = {}
     missing: dict[str, str] = {}
     channels = {c.key: c for c in table.channels}
     for key in table.series_keys():
+        level = None
         if key in channels:
-            level = _channel(panel, channels[key])
+            observed = _channel_observed(panel, channels[key])
+            if observed is not None:
+                level = _channel(observed, channels[key])
             why = f"no {channels[key].series} data in the store"
         elif key == ALTS:
-            level, why = None, ALTS_PENDING
+            observed, why = None, ALTS_PENDING
         else:
-            level, why = _price(panel, key, catalog), f"no {key} data in the store"
+            observed = _observed(panel, key)
+            if observed is not None:
+                level = _price(observed, key, catalog)
+            why = f"no {key} data in the store"
         if level is None:
             missing[key] = why
         else:
-            series[key] = level
+            series[key], sources[key] = level, observed
     events = breakout_events(panel, table.event_series)
     if events is None:
         missing["breakouts"] = f"no {table.event_series} data for breakout events"
@@ -232,7 +267,7 @@ def inputs_before_alts(
     )
     as_of = pd.Timestamp(panel.index[-1])
     chans = channel_panel(panel) if table.channels else None
-    return StudyInputs(as_of, table, series, events, None, missing, fresh, None, chans)
+    return StudyInputs(as_of, table, series, events, None, missing, fresh, None, chans, sources)
 
 
 def with_alt_basket(
@@ -247,7 +282,7 @@ def with_alt_basket(
     the table's order of inputs: the inputs of :func:`study_inputs`."""
     if ALTS not in early.table.series_keys():
         return early
-    level, coins = _basket(panel, catalog, min_alts, universe)
+    level, coins, source = _basket(panel, catalog, min_alts, universe)
     series, missing = dict(early.series), dict(early.missing)
     missing.pop(ALTS, None)
     if level is None:
@@ -261,6 +296,7 @@ def with_alt_basket(
         missing={k: missing[k] for k in sorted(missing, key=lambda k: order.get(k, len(order)))},
         basket_coins=None if coins is None else coins["count"],
         basket_coverage=None if coins is None else coins["coverage_mcap"],
+        sources={**early.sources, ALTS: source},
     )
 
 

@@ -73,27 +73,34 @@ class _OnThreads:
         return self._result()
 
 
+#: The fields of :class:`StudyInputs` that are mappings: what changes of them is sent.
+_MAPPINGS = ("series", "sources")
+
+
 def _added(early: StudyInputs, whole: StudyInputs) -> dict[str, object]:
     """What ``whole`` changes of ``early`` (the fields that are not the same objects; of
-    ``series``, the new or changed entries, and the order of its keys)."""
+    ``series`` and ``sources``, the new or changed entries, and the order of the keys)."""
     out: dict[str, object] = {}
     for f in fields(whole):
         value = getattr(whole, f.name)
         if value is not getattr(early, f.name):
             out[f.name] = value
-    if "series" in out:
-        series = whole.series
-        new = {k: v for k, v in series.items() if early.series.get(k) is not v}
-        out["series"] = (list(series), new)
+    for name in _MAPPINGS:
+        if name in out:
+            before, after = getattr(early, name), getattr(whole, name)
+            new = {k: v for k, v in after.items() if before.get(k) is not v}
+            out[name] = (list(after), new)
     return out
 
 
 def _rebuilt(early: StudyInputs, added: dict[str, object]) -> StudyInputs:
     """The inverse of :func:`_added`: ``early`` with what was added."""
     changes = dict(added)
-    if "series" in changes:
-        order, new = cast("tuple[list[str], dict[str, object]]", changes["series"])
-        changes["series"] = {k: new[k] if k in new else early.series[k] for k in order}
+    for name in _MAPPINGS:
+        if name in changes:
+            order, new = cast("tuple[list[str], dict[str, object]]", changes[name])
+            before = getattr(early, name)
+            changes[name] = {k: new[k] if k in new else before[k] for k in order}
     return replace(early, **changes)  # type: ignore[arg-type]
 
 
