@@ -121,3 +121,25 @@ def test_numba_cache_under_liqflow_home(tmp_path: Path) -> None:
 
     assert cache_dir({}) == str(tmp_path / "numba")
     assert cache_dir({"NUMBA_CACHE_DIR": str(tmp_path / "mine")}) == str(tmp_path / "mine")
+
+
+def test_an_import_imports_no_heavy_module(tmp_path: Path) -> None:
+    """``liqflow import`` of price and universe files reads and writes them with the data
+    libraries alone: no numba, scipy or statsmodels (about 0.3 s of an import's time)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "monthly.csv").write_text(  # a CoinMarketCap monthly top-N snapshot
+        "Rank,Name,Symbol,Market Cap,Price,Circulating Supply,Volume (24h),% 1h,% 24h,% 7d,"
+        "snapshot_date\n1,Bitcoin,BTC,700000000000,38000,1,1,0,0,0,20220501\n"
+        "2,Terra,LUNA,28360000000,82.24,1,1,0,0,0,20220501\n"
+    )
+    (folder / "eos.csv").write_text(  # a CoinGecko coin's history
+        "date,price,total_volume,market_cap,coin_name\n"
+        "2018-01-06 00:00:00.000,8.0,1,7000000000,eos\n"
+        "2018-01-07 00:00:00.000,8.5,1,7300000000,eos\n"
+    )
+    (folder / "WALCL.csv").write_text("DATE,WALCL\n2020-01-01,4000000\n2020-01-08,4100000\n")
+    store = tmp_path / "s.duckdb"
+    mods = _modules_after("import", str(folder), "--store", str(store))
+    assert store.exists() and "duckdb" in mods
+    assert sorted(mods & set(HEAVY)) == []

@@ -7,11 +7,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from liqflow import _sanity
 from liqflow._import_report import ImportedFile
 from liqflow._import_splice import _Pending
 from liqflow.catalog import Catalog
@@ -19,38 +19,41 @@ from liqflow.store import FileRecord, RecordedPart
 
 
 def _context(catalog: Catalog, series_id: str | None, force: bool) -> str:
-    """Fingerprint of what a file's outcome depends on besides its bytes."""
-    from liqflow import (
-        _import_splice,
-        _import_write,
-        _universe_write,
-        coin_ids,
-        importer,
-        universe,
-        universe_store,
-    )
-    from liqflow.providers import _parts, csv, layouts, universe_files
-
+    """Fingerprint of what a file's outcome depends on besides its bytes: the source of
+    the modules that read and write files (found, not imported: the universe's reader
+    would bring the signals and numba into every import), the catalogue and the options."""
     h = hashlib.sha256()
-    for module in (
-        csv,
-        layouts,
-        _sanity,
-        universe,
-        coin_ids,
-        universe_files,
-        universe_store,
-        _universe_write,
-        importer,
-        _import_write,
-    ):
-        if module.__file__:
-            h.update(Path(module.__file__).read_bytes())
-    for name in (__file__, _import_splice.__file__, _parts.__file__):
-        h.update(Path(name).read_bytes())
+    for name in _CONTEXT_MODULES:
+        h.update(_module_source(f"liqflow.{name}"))
     h.update(repr(sorted(catalog.items())).encode())
     h.update(repr((series_id, force)).encode())
     return h.hexdigest()
+
+
+#: The modules whose source is part of :func:`_context`, in its order.
+_CONTEXT_MODULES = (
+    "providers.csv",
+    "providers.layouts",
+    "_sanity",
+    "universe",
+    "coin_ids",
+    "providers.universe_files",
+    "universe_store",
+    "_universe_write",
+    "importer",
+    "_import_write",
+    "_import_records",
+    "_import_splice",
+    "providers._parts",
+)
+
+
+@functools.cache
+def _module_source(name: str) -> bytes:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"liqflow module {name} not found")  # an install without it
+    return Path(spec.origin).read_bytes()
 
 
 def _sha256(path: Path) -> str:

@@ -19,8 +19,8 @@ from liqflow.coin_ids import coin_series_id
 from liqflow.store import Batch, FileRecord, RecordedPart, Store
 
 if TYPE_CHECKING:
+    from liqflow._universe_write import UniversePrep, UniverseWrite
     from liqflow.importer import _Scan
-    from liqflow.universe_store import UniversePrep, UniverseWrite
 
 __all__ = ["write_scan"]
 
@@ -33,7 +33,7 @@ def _prepared(scan: _Scan, stored: pd.DataFrame | None) -> UniversePrep | None:
     """The coin ids of the scan's universe files (None: it has none)."""
     if not scan.universe or stored is None:
         return None
-    from liqflow.universe_store import prepare_universe
+    from liqflow._universe_write import prepare_universe
 
     return prepare_universe(scan.universe, stored)
 
@@ -43,14 +43,14 @@ def _write_universe(
 ) -> list[ImportedFile]:
     """Write the crypto-universe files read and their records; their report lines.
 
-    ``prep`` is what :func:`liqflow.universe_store.prepare_universe` gives for them,
+    ``prep`` is what :func:`liqflow._universe_write.prepare_universe` gives for them,
     ``prices`` the writes of their prices when written already (see :func:`_write_prices`). Their
     records are written before their snapshots are inserted, once their frames are
-    released (see :func:`liqflow.universe_store.write_universe_files`).
+    released (see :func:`liqflow._universe_write.write_universe_files`).
     """
     if not scan.universe or prep is None:
         return []
-    from liqflow.universe_store import write_universe_files
+    from liqflow._universe_write import write_universe_files
 
     notes = {f.path: f.notes for f in scan.universe}
     loaded: list[ImportedFile] = []
@@ -92,7 +92,7 @@ def _write_prices(
         return None
     if any(b.series_id.startswith(COIN_PREFIX) for b in beside):
         return None
-    from liqflow.universe_store import write_universe_prices
+    from liqflow._universe_write import write_universe_prices
 
     with store.side_transaction() as apart:
         return write_universe_prices(store, scan.universe, prep) if apart else None
@@ -169,7 +169,7 @@ def write_scan(
     """Write the parts that passed and the files' records, all in one transaction.
 
     The observations first, then the crypto-universe files, whose coin ids are computed
-    (:func:`liqflow.universe_store.prepare_universe`) and coin prices written (in a side
+    (:func:`liqflow._universe_write.prepare_universe`) and coin prices written (in a side
     transaction) while DuckDB writes the observations.
     """
     with store.batched():
