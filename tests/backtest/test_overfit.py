@@ -311,7 +311,7 @@ def test_fused_cscv_kernel_equals_its_twin() -> None:
 
 
 def test_distinct_rows_keeps_first_of_each() -> None:
-    from liqflow.backtest.overfit import _distinct_rows
+    from liqflow.backtest._distinct import _distinct_rows
 
     x = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [np.nan, 0.0], [np.nan, 0.0], [3.0, 4.0]])
     keep, counts = _distinct_rows(x)
@@ -323,8 +323,8 @@ def test_distinct_pairs_equals_sorting_reference() -> None:
     # the hash-table pass over (sums, sums of squares) side by side gives the rows and
     # weights of the sort-based reference on the rows put together, and so does its
     # Python twin; NaN rows stay apart, -0.0 and 0.0 are equal values
+    from liqflow.backtest._distinct import _distinct_pairs, _distinct_rows_numpy, _row_hashes
     from liqflow.backtest._kernels import distinct_pairs, distinct_pairs_py
-    from liqflow.backtest.overfit import _distinct_pairs, _distinct_rows_numpy, _row_hashes
 
     rng = np.random.default_rng(21)
     a = rng.normal(size=(300, 4)).round(1)  # few distinct values: many identical rows
