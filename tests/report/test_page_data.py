@@ -234,3 +234,31 @@ def test_chart_frame_of_a_small_figure() -> None:
     assert frame["y"].tolist()[:1] == [1.0] and math.isnan(frame["y"].tolist()[1])
     assert frame["y"].tolist()[2:] == ["r1", "r2"]
     assert frame["z"].tolist()[2:] == [1.0, 2.0]
+
+
+def test_the_current_stage_reads_as_every_command_prints_it(synthetic_report: Report) -> None:
+    """A known stage shows its number and name; an unknown one shows "unknown" and the
+    stage line every command prints (why, and the last confirmed stage), never a number
+    beside "unknown"."""
+    import dataclasses
+    import html
+
+    from liqflow.report.html import render_html
+    from liqflow.signals.outlook import StageOutlook
+
+    outlook = synthetic_report.theses.outlook
+    assert isinstance(outlook, StageOutlook)
+    known = dataclasses.replace(outlook, known=True, name="small caps", stage=3)
+    unknown = dataclasses.replace(
+        outlook, known=False, name="unknown", label="stage unknown (<inputs> stale) & more"
+    )
+    pages = {}
+    for key, o in (("known", known), ("unknown", unknown)):
+        theses = dataclasses.replace(synthetic_report.theses, outlook=o)
+        pages[key] = render_html(synthetic_report.results, theses, synthetic_report.charts)
+    big = re.compile(r'id="current-stage">([^<]*)<')
+    assert big.findall(pages["known"]) == ["3: small caps"]
+    assert big.findall(pages["unknown"]) == ["unknown"]
+    why = f"as of {outlook.as_of:%Y-%m-%d}: {html.escape(unknown.label, quote=False)}"
+    assert why in pages["unknown"].replace("&#34;", '"')  # the label, escaped as text
+    assert "<inputs>" not in pages["unknown"]

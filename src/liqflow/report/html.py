@@ -128,6 +128,8 @@ def _outlook(outlook: StageOutlook | Unavailable) -> dict[str, Any]:
         return {"available": False, "missing": outlook.summary()}
     return {
         "available": True,
+        "known": outlook.known,
+        "label": outlook.label,  # the stage line every command prints
         "stage": outlook.stage,
         "name": outlook.name,
         "since": fmt_date(outlook.since),
