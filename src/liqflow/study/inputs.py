@@ -18,9 +18,9 @@ the chain's required inputs.
 The data hash (:meth:`StudyInputs.data_hash`) is of the values the inputs were computed
 from, as stored and read point in time (each price's and channel's observations on its
 sessions, the universe's closes and membership schedule, the breakout days), not of the
-inputs themselves: ``exp`` and ``log`` of NumPy differ in the last bit between processors
-(its AVX-512 routines against the C library's), so a hash of computed values would name
-the same data differently on two machines.
+inputs themselves: computed values can differ in the last bit between processors
+(NumPy's ``exp`` and ``log`` have AVX-512 routines besides the C library's), and a hash
+of them would then name the same data differently on two machines.
 """
 
 from __future__ import annotations
@@ -79,10 +79,11 @@ class StudyInputs:
         Why a key of the table has no series.
     freshness : AsOf or None
         How fresh the chain's required inputs are on ``as_of``.
-    sources : mapping of str to Series, DataFrame or tuple of them
-        The stored values each input of :attr:`series` was computed from (what
-        :meth:`data_hash` hashes, see the module notes; an input without one, given by
-        a caller, is hashed itself).
+    sources : mapping of str to Series or bytes
+        The stored values each input of :attr:`series` was computed from, or for the alt
+        basket their digest (:func:`liqflow._cache.frames_digest` of the universe's
+        closes and schedule): what :meth:`data_hash` hashes, see the module notes; an
+        input without one, given by a caller, is hashed itself.
     """
 
     as_of: pd.Timestamp
