@@ -91,6 +91,8 @@ def _raw_digest(frame: pd.DataFrame) -> bytes | None:
         values += 0.0
     h = hashlib.sha256()
     h.update(repr([str(c) for c in frame.columns]).encode())
+    # each column's own dtype too: to_numpy() makes one of an int and a float column
+    h.update(repr([str(d) for d in frame.dtypes]).encode())
     h.update(f"{values.dtype.str}|{index.dtype.str}|{values.shape}".encode())
     h.update(np.ascontiguousarray(index).view(np.uint8).data)
     h.update(np.ascontiguousarray(values).view(np.uint8).data)

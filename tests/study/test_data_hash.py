@@ -57,6 +57,7 @@ def test_a_frames_digest_is_of_the_values_and_their_labels() -> None:
         a.iloc[:, ::-1],
         a.set_axis(days + pd.Timedelta("1D")),
         a.astype("float32"),
+        a.astype({"y": "int64"}),  # equal values, one column of another dtype
     ):
         assert frames_digest(changed) != frames_digest(a)
     assert frames_digest(a.astype(object)) != frames_digest(a)  # hashed as a cache key
